@@ -1,0 +1,3 @@
+from microfluence.cli.main import run
+
+run()

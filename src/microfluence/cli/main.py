@@ -1,0 +1,35 @@
+"""The root command. Each capability adds its sub-commands here, in one line each."""
+
+from __future__ import annotations
+
+import typer
+
+from microfluence import __version__
+from microfluence.cli import db
+
+app = typer.Typer(
+    name="microfluence",
+    help="Find, vet, price, recruit, track and measure micro-influencers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"microfluence {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """microfluence: a self-hosted platform for working with micro-influencers."""
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The shared kernel: settings, errors, the store and workspaces."""

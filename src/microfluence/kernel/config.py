@@ -1,0 +1,37 @@
+"""Settings, declared once, read from the environment (prefix ``MICROFLUENCE_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_WORKSPACE = "default"
+
+
+def default_database_url() -> str:
+    """The embedded default store: a SQLite file in the user's data directory."""
+    data_dir = Path(user_data_dir("microfluence", appauthor=False))
+    return f"sqlite:///{data_dir / 'microfluence.sqlite'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MICROFLUENCE_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy URL of the store; a SQLite file by default, PostgreSQL for teams.",
+    )
+    import_chunk_rows: int = Field(
+        default=20_000,
+        ge=100,
+        description="Rows parsed, validated and written per batch by the importers.",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
