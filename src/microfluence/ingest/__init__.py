@@ -1,0 +1,1 @@
+"""Importers: the data people actually have (CSV exports, scraper output, platform JSON)."""
