@@ -6,6 +6,7 @@ import typer
 
 from microfluence import __version__
 from microfluence.cli import db
+from microfluence.ingest import cli as ingest_cli
 
 app = typer.Typer(
     name="microfluence",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(ingest_cli.app, name="import")
 
 
 def _version(value: bool) -> None:
