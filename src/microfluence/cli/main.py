@@ -6,6 +6,7 @@ import typer
 
 from microfluence import __version__
 from microfluence.cli import db
+from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(ingest_cli.app, name="import")
+app.command("export")(export)
 
 
 def _version(value: bool) -> None:

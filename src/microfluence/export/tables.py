@@ -1,0 +1,213 @@
+"""Exports of accounts (one row each, with the latest snapshot) and of posts.
+
+Rows stream from the database in batches and are written as they come, so an export's memory
+does not grow with the workspace. Times are written in ISO 8601 (UTC).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+import orjson
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Select
+
+from microfluence.kernel.errors import InputError
+from microfluence.kernel.store import Store
+from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, Post
+from microfluence.kernel.workspaces import get_workspace
+
+EXPORT_FORMATS = ("csv", "json", "jsonl")
+BATCH_ROWS = 20_000
+
+# Extra columns a capability adds to the creators export: name -> function(workspace_id) giving
+# a select of (account_id, columns...). Capabilities register here (metrics do).
+CreatorColumns = Callable[[int], Select]
+CREATOR_EXTENSIONS: dict[str, CreatorColumns] = {}
+
+_ACCOUNT_SKIP = {"workspace_id"}
+_POST_SKIP = {"workspace_id"}
+
+
+def _latest_snapshot(workspace_id: int) -> sa.Subquery:
+    snap = AccountSnapshot.__table__
+    ranked = (
+        sa.select(
+            snap.c.account_id,
+            snap.c.captured_at,
+            snap.c.followers,
+            snap.c.following,
+            snap.c.posts_count,
+            sa.func.row_number()
+            .over(partition_by=snap.c.account_id, order_by=snap.c.captured_at.desc())
+            .label("rank"),
+        )
+        .where(snap.c.workspace_id == workspace_id)
+        .subquery("ranked")
+    )
+    return sa.select(ranked).where(ranked.c.rank == 1).subquery("latest")
+
+
+def creators_query(workspace_id: int) -> Select:
+    """One row per account: every stored account field, its creator, the latest snapshot."""
+    account = Account.__table__
+    creator = Creator.__table__
+    latest = _latest_snapshot(workspace_id)
+    columns = [c.label(c.name) for c in account.columns if c.name not in _ACCOUNT_SKIP]
+    columns += [
+        creator.c.name.label("creator_name"),
+        creator.c.country.label("creator_country"),
+        creator.c.language.label("creator_language"),
+        creator.c.category.label("creator_category"),
+        creator.c.email.label("creator_email"),
+        latest.c.captured_at.label("snapshot_captured_at"),
+        latest.c.followers.label("followers"),
+        latest.c.following.label("following"),
+        latest.c.posts_count.label("posts_count"),
+    ]
+    query = (
+        sa.select(*columns)
+        .select_from(account)
+        .join(creator, creator.c.id == account.c.creator_id)
+        .outerjoin(latest, latest.c.account_id == account.c.id)
+        .where(account.c.workspace_id == workspace_id)
+    )
+    for name, extension in CREATOR_EXTENSIONS.items():
+        extra = extension(workspace_id).subquery(name)
+        query = query.outerjoin(extra, extra.c.account_id == account.c.id).add_columns(
+            *[c for c in extra.columns if c.name != "account_id"]
+        )
+    return query.order_by(account.c.platform, account.c.handle)
+
+
+def posts_query(workspace_id: int) -> Select:
+    """One row per post, with its account's platform and handle."""
+    post = Post.__table__
+    account = Account.__table__
+    columns = [account.c.platform, account.c.handle]
+    columns += [c.label(c.name) for c in post.columns if c.name not in _POST_SKIP]
+    return (
+        sa.select(*columns)
+        .select_from(post)
+        .join(account, account.c.id == post.c.account_id)
+        .where(post.c.workspace_id == workspace_id)
+        .order_by(account.c.platform, account.c.handle, post.c.posted_at, post.c.id)
+    )
+
+
+def _batches(store: Store, query: Select) -> Iterator[pl.DataFrame]:
+    with store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
+        names = list(result.keys())
+        for rows in result.partitions(BATCH_ROWS):
+            yield pl.DataFrame(
+                [list(r) for r in rows], schema=names, orient="row", infer_schema_length=None
+            )
+        if not names:
+            return
+
+
+def _json_ready(frame: pl.DataFrame) -> list[dict]:
+    return frame.with_columns(
+        [
+            pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f")
+            for c, t in frame.schema.items()
+            if isinstance(t, pl.Datetime)
+        ]
+    ).to_dicts()
+
+
+def _decode_json_text(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """JSON columns come back as text on some drivers; give lists to JSON exports."""
+    fixes = []
+    for c in columns:
+        if c in frame.columns and frame.schema[c] == pl.String:
+            fixes.append(pl.Series(c, [None if v is None else orjson.loads(v) for v in frame[c]]))
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested values (hashtag lists) become JSON text in a CSV cell."""
+    fixes = [
+        pl.Series(c, [None if v is None else orjson.dumps(v).decode() for v in frame[c].to_list()])
+        for c, t in frame.schema.items()
+        if isinstance(t, (pl.List, pl.Struct, pl.Object))
+    ]
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def _write(
+    batches: Iterator[pl.DataFrame], fmt: str, out: IO[bytes], json_cols: tuple[str, ...]
+) -> int:
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(
+            f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}", field="format"
+        )
+    rows = 0
+    first = True
+    if fmt == "json":
+        out.write(b"[")
+    for frame in batches:
+        if fmt == "csv":
+            frame = _csv_ready(frame)
+            buffer = io.BytesIO()
+            frame.write_csv(buffer, include_header=first, datetime_format="%Y-%m-%dT%H:%M:%S%.6f")
+            out.write(buffer.getvalue())
+        else:
+            frame = _decode_json_text(frame, json_cols)
+            for record in _json_ready(frame):
+                line = orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY)
+                if fmt == "jsonl":
+                    out.write(line + b"\n")
+                else:
+                    out.write((b"" if first and rows == 0 else b",\n") + line)
+                rows += 1
+            first = False
+            continue
+        rows += frame.height
+        first = False
+    if fmt == "json":
+        out.write(b"]\n")
+    return rows
+
+
+def _export(
+    store: Store,
+    workspace: str,
+    query_for: Callable[[int], Select],
+    fmt: str,
+    output: Path | IO[bytes] | None,
+    json_cols: tuple[str, ...],
+) -> tuple[int, bytes | None]:
+    with store.session() as session:
+        workspace_id = get_workspace(session, workspace).id
+    batches = _batches(store, query_for(workspace_id))
+    if output is None:
+        buffer = io.BytesIO()
+        rows = _write(batches, fmt, buffer, json_cols)
+        return rows, buffer.getvalue()
+    if isinstance(output, Path):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("wb") as handle:
+            return _write(batches, fmt, handle, json_cols), None
+    return _write(batches, fmt, output, json_cols), None
+
+
+def export_creators(
+    store: Store, workspace: str, fmt: str = "csv", output: Path | IO[bytes] | None = None
+) -> tuple[int, bytes | None]:
+    """Every account with every stored field and its latest snapshot; (rows, bytes if no output)."""
+    return _export(store, workspace, creators_query, fmt, output, ())
+
+
+def export_posts(
+    store: Store, workspace: str, fmt: str = "csv", output: Path | IO[bytes] | None = None
+) -> tuple[int, bytes | None]:
+    """Every post with its account's platform and handle; (rows, bytes if no output)."""
+    return _export(
+        store, workspace, posts_query, fmt, output, ("hashtags", "mentions", "sponsor_handles")
+    )

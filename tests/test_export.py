@@ -1,0 +1,131 @@
+"""Exports: one row per account (every field, latest snapshot) or per post, in three formats."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from microfluence.cli.main import app
+from microfluence.export import export_creators, export_posts
+from microfluence.ingest.writer import import_run
+from microfluence.kernel.errors import InputError, NotFoundError
+
+T0 = dt.datetime(2024, 5, 1, 12, 0, 0)
+
+
+def _load(store, workspace="w1", handles=("ann", "bob")):
+    with import_run(store, workspace, "test", "mem") as writer:
+        writer.accounts(
+            pl.DataFrame(
+                {
+                    "platform": ["instagram"] * len(handles),
+                    "handle": list(handles),
+                    "bio": ['a, "quoted"\nbio', None][: len(handles)],
+                    "is_verified": [True, None][: len(handles)],
+                }
+            )
+        )
+        writer.snapshots(
+            pl.DataFrame(
+                {
+                    "platform": ["instagram"] * 3,
+                    "handle": [handles[0]] * 3,
+                    "captured_at": [T0, T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=1)],
+                    "followers": [100, 300, 200],
+                }
+            )
+        )
+        writer.posts(
+            pl.DataFrame(
+                {
+                    "platform": ["instagram"],
+                    "handle": [handles[0]],
+                    "platform_post_id": ["p1"],
+                    "posted_at": [T0],
+                    "likes": [7],
+                    "hashtags": [["fit", "ünïcode"]],
+                }
+            )
+        )
+
+
+def test_creators_export_has_latest_snapshot_in_every_format(store):
+    _load(store)
+    rows, data = export_creators(store, "w1", "csv")
+    assert rows == 2
+    records = list(csv.DictReader(io.StringIO(data.decode())))
+    ann = next(r for r in records if r["handle"] == "ann")
+    assert ann["followers"] == "300" and ann["snapshot_captured_at"].startswith("2024-05-03T12:00")
+    assert ann["bio"] == 'a, "quoted"\nbio' and ann["is_verified"] == "true"
+    bob = next(r for r in records if r["handle"] == "bob")
+    assert bob["followers"] == ""
+    rows, data = export_creators(store, "w1", "json")
+    parsed = json.loads(data)
+    assert len(parsed) == 2 and parsed[0]["handle"] == "ann" and parsed[0]["followers"] == 300
+    rows, data = export_creators(store, "w1", "jsonl")
+    lines = data.decode().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["handle"] == "bob"
+
+
+def test_posts_export_keeps_lists(store):
+    _load(store)
+    _, data = export_posts(store, "w1", "jsonl")
+    post = json.loads(data.decode().splitlines()[0])
+    assert post["hashtags"] == ["fit", "ünïcode"] and post["likes"] == 7
+    assert post["posted_at"].startswith("2024-05-01T12:00:00")
+    _, data = export_posts(store, "w1", "csv")
+    record = next(csv.DictReader(io.StringIO(data.decode())))
+    assert json.loads(record["hashtags"]) == ["fit", "ünïcode"]
+
+
+def test_export_is_scoped_to_the_workspace(store):
+    _load(store, "w1", ("ann", "bob"))
+    _load(store, "w2", ("zed", "yan"))
+    _, data = export_creators(store, "w2", "jsonl")
+    handles = {json.loads(line)["handle"] for line in data.decode().splitlines()}
+    assert handles == {"zed", "yan"}
+    with pytest.raises(NotFoundError):
+        export_creators(store, "nope", "csv")
+    with pytest.raises(InputError):
+        export_creators(store, "w1", "xml")
+
+
+def test_empty_workspace_exports_valid_json(store):
+    _load(store, "w1")
+    with import_run(store, "empty", "test", "mem"):
+        pass
+    assert export_posts(store, "empty", "json") == (0, b"[]\n")
+
+
+def test_export_cli(store_url, tmp_path):
+    from microfluence.kernel.store import open_store
+
+    _load(open_store(store_url))
+    out = tmp_path / "posts.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "export",
+            "posts",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "-w",
+            "w1",
+            "--database-url",
+            store_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())[0]["platform_post_id"] == "p1"
+    result = CliRunner().invoke(
+        app, ["export", "creators", "-w", "missing", "--database-url", store_url]
+    )
+    assert result.exit_code == 1 and "no workspace named 'missing'" in result.output
