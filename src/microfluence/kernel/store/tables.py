@@ -207,6 +207,8 @@ class Post(Provenance, Base):
     # Why we think it is sponsored: "paid_partnership", "caption:#ad", "source" …
     sponsor_evidence: Mapped[str | None] = mapped_column(String(300))
     sponsor_handles: Mapped[list[str] | None] = mapped_column(JSON)
+    # Users tagged in the media itself (Instagram photo tags), apart from caption mentions.
+    tagged_handles: Mapped[list[str] | None] = mapped_column(JSON)
     location: Mapped[str | None] = mapped_column(String(300))
 
 
@@ -221,6 +223,7 @@ class Comment(Provenance, Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     # The platform's comment id, or a digest of author, time and text when there is none.
     comment_key: Mapped[str] = mapped_column(String(100))
+    parent_key: Mapped[str | None] = mapped_column(String(100))  # the comment a reply answers
     text: Mapped[str | None] = mapped_column(Text)
     author_handle: Mapped[str | None] = mapped_column(String(200))
     author_is_verified: Mapped[bool | None] = mapped_column(Boolean)
