@@ -22,7 +22,7 @@ class ClassificationMetrics:
     n: int
     positives: int
     threshold: float
-    roc_auc: float
+    roc_auc: float | None  # None when the data hold only one class
     precision: float
     recall: float
     f1: float
@@ -62,7 +62,7 @@ def classification_metrics(
         n=len(y),
         positives=int(y.sum()),
         threshold=float(threshold),
-        roc_auc=roc_auc(y, probabilities),
+        roc_auc=roc_auc(y, probabilities) if 0 < y.sum() < len(y) else None,
         precision=precision,
         recall=recall,
         f1=f1,

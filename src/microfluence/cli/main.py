@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from microfluence import __version__
+from microfluence.authenticity import cli as authenticity_cli
 from microfluence.cli import db
 from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
@@ -16,6 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(authenticity_cli.audit_app, name="audit")
+app.add_typer(authenticity_cli.eval_app, name="eval")
 app.add_typer(ingest_cli.app, name="import")
 app.command("export")(export)
 

@@ -1,0 +1,168 @@
+"""The frames the authenticity signals read: accounts, snapshots, posts and comments.
+
+Every signal is a pure function over these frames (several accounts at once, keyed by
+``account_id``), so the same code vets one account or scores a whole workspace. This module is the
+only one that talks to the store; it reads with plain SQL and builds Polars frames with fixed
+schemas, so SQLite and PostgreSQL give identical frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from microfluence.kernel.store.tables import Account, AccountSnapshot, Comment, Post
+
+ACCOUNT_SCHEMA = {
+    "account_id": pl.Int64,
+    "platform": pl.String,
+    "handle": pl.String,
+    "display_name": pl.String,
+    "bio": pl.String,
+    "is_verified": pl.Boolean,
+    "is_private": pl.Boolean,
+}
+SNAPSHOT_SCHEMA = {
+    "account_id": pl.Int64,
+    "captured_at": pl.Datetime("us"),
+    "followers": pl.Int64,
+    "following": pl.Int64,
+    "posts_count": pl.Int64,
+}
+POST_SCHEMA = {
+    "account_id": pl.Int64,
+    "post_id": pl.Int64,
+    "platform_post_id": pl.String,
+    "url": pl.String,
+    "post_type": pl.String,
+    "posted_at": pl.Datetime("us"),
+    "caption": pl.String,
+    "hashtags": pl.List(pl.String),
+    "likes": pl.Int64,
+    "comments": pl.Int64,
+    "views": pl.Int64,
+    "is_sponsored": pl.Boolean,
+    "sponsor_evidence": pl.String,
+}
+COMMENT_SCHEMA = {
+    "account_id": pl.Int64,
+    "post_id": pl.Int64,
+    "comment_id": pl.Int64,
+    "text": pl.String,
+    "author_handle": pl.String,
+    "posted_at": pl.Datetime("us"),
+}
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class AccountFrames:
+    """Everything the signals need about a set of accounts (one workspace)."""
+
+    accounts: pl.DataFrame
+    snapshots: pl.DataFrame
+    posts: pl.DataFrame
+    comments: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> AccountFrames:
+        return cls(
+            accounts=pl.DataFrame(schema=ACCOUNT_SCHEMA),
+            snapshots=pl.DataFrame(schema=SNAPSHOT_SCHEMA),
+            posts=pl.DataFrame(schema=POST_SCHEMA),
+            comments=pl.DataFrame(schema=COMMENT_SCHEMA),
+        )
+
+    def only(self, account_id: int) -> AccountFrames:
+        """The same frames restricted to one account."""
+        keep = pl.col("account_id") == account_id
+        return AccountFrames(
+            accounts=self.accounts.filter(keep),
+            snapshots=self.snapshots.filter(keep),
+            posts=self.posts.filter(keep),
+            comments=self.comments.filter(keep),
+        )
+
+
+def _frame(rows: Sequence[Sequence[object]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _hashtags(value: object) -> list[str] | None:
+    # The JSON column is a list of strings when an importer wrote it; tolerate anything else.
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None]
+    return None
+
+
+def _select_in(
+    conn: Connection, query: sa.Select, column: sa.ColumnElement, ids: Sequence[int] | None
+) -> list[Sequence[object]]:
+    if ids is None:
+        return list(conn.execute(query))
+    rows: list[Sequence[object]] = []
+    for start in range(0, len(ids), _CHUNK):
+        rows.extend(conn.execute(query.where(column.in_(list(ids[start : start + _CHUNK])))))
+    return rows
+
+
+def load_account_frames(
+    conn: Connection,
+    workspace_id: int,
+    account_ids: Sequence[int] | None = None,
+    *,
+    platform: str | None = None,
+    with_comments: bool = True,
+) -> AccountFrames:
+    """The frames of ``account_ids`` (every account of the workspace when None)."""
+    a, s, p, c = (t.__table__ for t in (Account, AccountSnapshot, Post, Comment))
+    ids = sorted(set(account_ids)) if account_ids is not None else None
+    account_query = sa.select(
+        a.c.id, a.c.platform, a.c.handle, a.c.display_name, a.c.bio, a.c.is_verified, a.c.is_private
+    ).where(a.c.workspace_id == workspace_id)
+    if platform is not None:
+        account_query = account_query.where(a.c.platform == platform)
+    accounts = _frame(_select_in(conn, account_query, a.c.id, ids), ACCOUNT_SCHEMA)
+    if ids is None and platform is not None:
+        ids = accounts["account_id"].to_list()
+
+    snapshot_query = sa.select(
+        s.c.account_id, s.c.captured_at, s.c.followers, s.c.following, s.c.posts_count
+    ).where(s.c.workspace_id == workspace_id)
+    snapshots = _frame(_select_in(conn, snapshot_query, s.c.account_id, ids), SNAPSHOT_SCHEMA)
+
+    post_query = sa.select(
+        p.c.account_id,
+        p.c.id,
+        p.c.platform_post_id,
+        p.c.url,
+        p.c.post_type,
+        p.c.posted_at,
+        p.c.caption,
+        p.c.hashtags,
+        p.c.likes,
+        p.c.comments,
+        p.c.views,
+        p.c.is_sponsored,
+        p.c.sponsor_evidence,
+    ).where(p.c.workspace_id == workspace_id)
+    post_rows = [
+        (*r[:7], _hashtags(r[7]), *r[8:]) for r in _select_in(conn, post_query, p.c.account_id, ids)
+    ]
+    posts = _frame(post_rows, POST_SCHEMA)
+
+    comments = pl.DataFrame(schema=COMMENT_SCHEMA)
+    if with_comments:
+        comment_query = (
+            sa.select(
+                p.c.account_id, c.c.post_id, c.c.id, c.c.text, c.c.author_handle, c.c.posted_at
+            )
+            .join(p, p.c.id == c.c.post_id)
+            .where(c.c.workspace_id == workspace_id)
+        )
+        comments = _frame(_select_in(conn, comment_query, p.c.account_id, ids), COMMENT_SCHEMA)
+    return AccountFrames(accounts=accounts, snapshots=snapshots, posts=posts, comments=comments)
