@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from microfluence import __version__
+from microfluence.access import cli as access_cli
 from microfluence.authenticity import cli as authenticity_cli
 from microfluence.cli import db
 from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
+from microfluence.web.cli import serve
 
 app = typer.Typer(
     name="microfluence",
@@ -17,6 +19,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(access_cli.workspaces_app, name="workspaces")
+app.add_typer(access_cli.users_app, name="users")
+app.add_typer(access_cli.api_keys_app, name="api-keys")
+app.command("serve")(serve)
 app.add_typer(authenticity_cli.audit_app, name="audit")
 app.add_typer(authenticity_cli.eval_app, name="eval")
 app.add_typer(ingest_cli.app, name="import")

@@ -1,0 +1,214 @@
+"""Accounts: list (filters, sorting, pagination), read, create, change, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from microfluence.catalog.creators import find_creator
+from microfluence.catalog.latest import latest_for_accounts, latest_snapshots
+from microfluence.catalog.listing import Window, matches_any, order_by
+from microfluence.catalog.schemas import AccountCreate, AccountPublic, AccountUpdate, Page
+from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
+from microfluence.kernel.store.tables import Account, Creator, utcnow
+
+SORT_KEYS = ("handle", "platform", "country", "followers", "created_at", "updated_at", "id")
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    """Filters of the accounts list; each one given narrows it (they combine with AND)."""
+
+    platform: str | None = None
+    country: str | None = None  # any case
+    category: str | None = None  # any case
+    q: str | None = None  # text in the handle, display name or bio
+    creator_id: int | None = None
+    min_followers: int | None = None  # from the latest snapshot
+    max_followers: int | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.min_followers, self.max_followers
+        if low is not None and high is not None and low > high:
+            raise InputError("min_followers is larger than max_followers", field="min_followers")
+
+
+def _where(workspace_id: int, filters: AccountFilters) -> list[Any]:
+    where: list[Any] = [Account.workspace_id == workspace_id]
+    if filters.platform:
+        where.append(Account.platform == filters.platform.lower())
+    if filters.country:
+        where.append(func.lower(Account.country) == filters.country.strip().lower())
+    if filters.category:
+        where.append(func.lower(Account.category) == filters.category.strip().lower())
+    if filters.creator_id is not None:
+        where.append(Account.creator_id == filters.creator_id)
+    if filters.q and filters.q.strip():
+        where.append(matches_any(filters.q, Account.handle, Account.display_name, Account.bio))
+    return where
+
+
+def list_accounts(
+    session: Session,
+    workspace_id: int,
+    filters: AccountFilters | None = None,
+    *,
+    sort: str = "handle",
+    window: Window | None = None,
+) -> Page[AccountPublic]:
+    filters = filters or AccountFilters()
+    window = window or Window()
+    base = select(Account.id).where(*_where(workspace_id, filters))
+    columns: dict[str, Any] = {key: getattr(Account, key, None) for key in SORT_KEYS}
+    by_followers = filters.min_followers is not None or filters.max_followers is not None
+    if by_followers or sort.lstrip("-") == "followers":
+        latest = latest_snapshots(workspace_id)
+        base = base.outerjoin(latest, latest.c.account_id == Account.id)
+        columns["followers"] = latest.c.followers
+        if filters.min_followers is not None:
+            base = base.where(latest.c.followers >= filters.min_followers)
+        if filters.max_followers is not None:
+            base = base.where(latest.c.followers <= filters.max_followers)
+    else:
+        columns.pop("followers")
+    count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ids = list(
+        session.scalars(
+            base.order_by(*order_by(sort, columns, Account.id))
+            .limit(window.limit)
+            .offset(window.offset)
+        )
+    )
+    return Page(data=_public_many(session, ids), count=count)
+
+
+def _public_many(session: Session, ids: list[int]) -> list[AccountPublic]:
+    if not ids:
+        return []
+    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))}
+    latest = latest_for_accounts(session, ids)
+    return [_public(accounts[i], latest.get(i)) for i in ids if i in accounts]
+
+
+def _public(account: Account, latest: dict[str, Any] | None) -> AccountPublic:
+    latest = latest or {}
+    return AccountPublic(
+        id=account.id,
+        creator_id=account.creator_id,
+        platform=account.platform,
+        handle=account.handle,
+        external_id=account.external_id,
+        url=account.url,
+        display_name=account.display_name,
+        bio=account.bio,
+        country=account.country,
+        language=account.language,
+        category=account.category,
+        email=account.email,
+        is_verified=account.is_verified,
+        is_business=account.is_business,
+        is_private=account.is_private,
+        followers=latest.get("followers"),
+        following=latest.get("following"),
+        posts_count=latest.get("posts_count"),
+        captured_at=latest.get("captured_at"),
+        reported_engagement_rate=account.reported_engagement_rate,
+        source=account.source,
+        imported_at=account.imported_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+def find_account(session: Session, workspace_id: int, account_id: int) -> Account:
+    """The account with this id in this workspace; NotFoundError otherwise, also when it
+    belongs to another workspace."""
+    account = session.scalar(
+        select(Account).where(Account.id == account_id, Account.workspace_id == workspace_id)
+    )
+    if account is None:
+        raise NotFoundError(f"no account with id {account_id}")
+    return account
+
+
+def get_account(session: Session, workspace_id: int, account_id: int) -> AccountPublic:
+    find_account(session, workspace_id, account_id)
+    return _public_many(session, [account_id])[0]
+
+
+def _check_unique(session: Session, workspace_id: int, platform: str, handle: str) -> None:
+    clash = session.scalar(
+        select(Account.id).where(
+            Account.workspace_id == workspace_id,
+            Account.platform == platform,
+            Account.handle == handle,
+        )
+    )
+    if clash is not None:
+        raise ConflictError(f"the {platform} account @{handle} already exists (id {clash})")
+
+
+def create_account(
+    session: Session, workspace_id: int, data: AccountCreate, *, source: str = "api"
+) -> AccountPublic:
+    fields = data.model_dump(exclude={"creator_id"})
+    _check_unique(session, workspace_id, data.platform, data.handle)
+    now = utcnow()
+    if data.creator_id is None:
+        creator = Creator(
+            workspace_id=workspace_id,
+            name=data.display_name or data.handle,
+            country=data.country,
+            language=data.language,
+            category=data.category,
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(creator)
+        session.flush()
+    else:
+        # A creator of another workspace is "not found", like any id that is not ours.
+        creator = find_creator(session, workspace_id, data.creator_id)
+    account = Account(
+        workspace_id=workspace_id,
+        creator_id=creator.id,
+        **fields,
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent create of the same handle won
+        raise ConflictError(f"the {data.platform} account @{data.handle} already exists") from exc
+    return _public(account, None)
+
+
+def update_account(
+    session: Session, workspace_id: int, account_id: int, data: AccountUpdate
+) -> AccountPublic:
+    account = find_account(session, workspace_id, account_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "creator_id" in changes:
+        if changes["creator_id"] is None:
+            raise InputError("an account always belongs to a creator", field="creator_id")
+        find_creator(session, workspace_id, changes["creator_id"])
+    for name, value in changes.items():
+        setattr(account, name, value)
+    account.updated_at = utcnow()
+    session.flush()
+    return get_account(session, workspace_id, account_id)
+
+
+def delete_account(session: Session, workspace_id: int, account_id: int) -> None:
+    """Delete an account with its snapshots and posts (the store cascades)."""
+    find_account(session, workspace_id, account_id)
+    session.execute(
+        delete(Account).where(Account.id == account_id, Account.workspace_id == workspace_id)
+    )

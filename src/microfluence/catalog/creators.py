@@ -1,0 +1,194 @@
+"""Creators: list (filters, sorting, pagination), read, create, change, delete."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.orm import Session
+
+from microfluence.catalog.latest import creator_followers, latest_for_accounts
+from microfluence.catalog.listing import Window, matches_any, order_by
+from microfluence.catalog.schemas import (
+    AccountSummary,
+    CreatorCreate,
+    CreatorPublic,
+    CreatorUpdate,
+    Page,
+)
+from microfluence.kernel.errors import InputError, NotFoundError
+from microfluence.kernel.store.tables import Account, Creator, utcnow
+
+SORT_KEYS = ("name", "country", "category", "followers", "created_at", "updated_at", "id")
+
+
+@dataclass(frozen=True)
+class CreatorFilters:
+    """Filters of the creators list; each one given narrows it (they combine with AND)."""
+
+    platform: str | None = None  # has an account on this platform
+    country: str | None = None  # the creator's or one of their accounts' (any case)
+    category: str | None = None  # likewise
+    q: str | None = None  # text in the name, or in an account's handle, name or bio
+    min_followers: int | None = None  # sum of the accounts' latest follower counts
+    max_followers: int | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.min_followers, self.max_followers
+        if low is not None and high is not None and low > high:
+            raise InputError("min_followers is larger than max_followers", field="min_followers")
+
+
+def _account_has(*conditions: Any) -> Any:
+    return exists().where(Account.creator_id == Creator.id, *conditions)
+
+
+def _where(workspace_id: int, filters: CreatorFilters) -> list[Any]:
+    where: list[Any] = [Creator.workspace_id == workspace_id]
+    if filters.platform:
+        where.append(_account_has(Account.platform == filters.platform.lower()))
+    for name in ("country", "category"):
+        value = getattr(filters, name)
+        if value:
+            value = value.strip().lower()
+            where.append(
+                (func.lower(getattr(Creator, name)) == value)
+                | _account_has(func.lower(getattr(Account, name)) == value)
+            )
+    if filters.q and filters.q.strip():
+        where.append(
+            matches_any(filters.q, Creator.name)
+            | _account_has(
+                matches_any(filters.q, Account.handle, Account.display_name, Account.bio)
+            )
+        )
+    return where
+
+
+def list_creators(
+    session: Session,
+    workspace_id: int,
+    filters: CreatorFilters | None = None,
+    *,
+    sort: str = "name",
+    window: Window | None = None,
+) -> Page[CreatorPublic]:
+    filters = filters or CreatorFilters()
+    window = window or Window()
+    where = _where(workspace_id, filters)
+    by_followers = filters.min_followers is not None or filters.max_followers is not None
+    by_followers = by_followers or sort.lstrip("-") == "followers"
+    columns: dict[str, Any] = {key: getattr(Creator, key, None) for key in SORT_KEYS}
+
+    base = select(Creator.id).where(*where)
+    if by_followers:
+        # Only when followers filter or sort the list: the grouped latest-snapshot subquery.
+        totals = creator_followers(workspace_id)
+        base = base.outerjoin(totals, totals.c.creator_id == Creator.id)
+        columns["followers"] = totals.c.followers
+        if filters.min_followers is not None:
+            base = base.where(totals.c.followers >= filters.min_followers)
+        if filters.max_followers is not None:
+            base = base.where(totals.c.followers <= filters.max_followers)
+    else:
+        columns.pop("followers")
+    count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ids = list(
+        session.scalars(
+            base.order_by(*order_by(sort, columns, Creator.id))
+            .limit(window.limit)
+            .offset(window.offset)
+        )
+    )
+    return Page(data=_public_many(session, ids), count=count)
+
+
+def _public_many(session: Session, ids: list[int]) -> list[CreatorPublic]:
+    if not ids:
+        return []
+    creators = {c.id: c for c in session.scalars(select(Creator).where(Creator.id.in_(ids)))}
+    accounts = session.execute(
+        select(Account.id, Account.creator_id, Account.platform, Account.handle)
+        .where(Account.creator_id.in_(ids))
+        .order_by(Account.platform, Account.handle)
+    ).all()
+    latest = latest_for_accounts(session, (a.id for a in accounts))
+    per_creator: dict[int, list[AccountSummary]] = defaultdict(list)
+    for a in accounts:
+        followers = latest.get(a.id, {}).get("followers")
+        per_creator[a.creator_id].append(
+            AccountSummary(id=a.id, platform=a.platform, handle=a.handle, followers=followers)
+        )
+    return [_public(creators[i], per_creator.get(i, [])) for i in ids if i in creators]
+
+
+def _public(creator: Creator, accounts: list[AccountSummary]) -> CreatorPublic:
+    known = [a.followers for a in accounts if a.followers is not None]
+    return CreatorPublic(
+        id=creator.id,
+        name=creator.name,
+        country=creator.country,
+        language=creator.language,
+        category=creator.category,
+        email=creator.email,
+        notes=creator.notes,
+        followers=sum(known) if known else None,
+        accounts=accounts,
+        source=creator.source,
+        imported_at=creator.imported_at,
+        created_at=creator.created_at,
+        updated_at=creator.updated_at,
+    )
+
+
+def find_creator(session: Session, workspace_id: int, creator_id: int) -> Creator:
+    """The creator with this id in this workspace; NotFoundError otherwise, also when it
+    belongs to another workspace (so ids do not reveal other workspaces' data)."""
+    creator = session.scalar(
+        select(Creator).where(Creator.id == creator_id, Creator.workspace_id == workspace_id)
+    )
+    if creator is None:
+        raise NotFoundError(f"no creator with id {creator_id}")
+    return creator
+
+
+def get_creator(session: Session, workspace_id: int, creator_id: int) -> CreatorPublic:
+    find_creator(session, workspace_id, creator_id)
+    return _public_many(session, [creator_id])[0]
+
+
+def create_creator(
+    session: Session, workspace_id: int, data: CreatorCreate, *, source: str = "api"
+) -> CreatorPublic:
+    now = utcnow()
+    creator = Creator(
+        workspace_id=workspace_id,
+        **data.model_dump(),
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(creator)
+    session.flush()
+    return _public(creator, [])
+
+
+def update_creator(
+    session: Session, workspace_id: int, creator_id: int, data: CreatorUpdate
+) -> CreatorPublic:
+    creator = find_creator(session, workspace_id, creator_id)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(creator, name, value)
+    creator.updated_at = utcnow()
+    session.flush()
+    return _public_many(session, [creator_id])[0]
+
+
+def delete_creator(session: Session, workspace_id: int, creator_id: int) -> None:
+    """Delete a creator with their accounts, snapshots and posts (the store cascades)."""
+    find_creator(session, workspace_id, creator_id)
+    session.execute(
+        delete(Creator).where(Creator.id == creator_id, Creator.workspace_id == workspace_id)
+    )

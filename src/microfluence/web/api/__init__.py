@@ -1,0 +1,11 @@
+"""The REST API, version 1: every route answers for the workspace of the caller's API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from microfluence.web.api import accounts, creators, posts, workspace
+
+router = APIRouter(prefix="/api/v1")
+for module in (workspace, creators, accounts, posts):
+    router.include_router(module.router)

@@ -1,0 +1,49 @@
+"""What the API's route modules share: pagination and sorting parameters, error answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from microfluence.catalog.listing import MAX_LIMIT, Window
+from microfluence.web.errors import ErrorBody
+
+
+def _window(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Records per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Records to skip.")] = 0,
+) -> Window:
+    return Window(limit=limit, offset=offset)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error answers a route may give."""
+    meaning = {
+        401: "No API key, or one that is unknown or revoked.",
+        403: "The key's role does not allow this.",
+        404: "No such record in this workspace.",
+        409: "Clashes with a stored record.",
+        413: "The upload is too large.",
+        422: "The request is not valid.",
+    }
+    return {s: {"model": ErrorBody, "description": meaning[s]} for s in statuses}
+
+
+READ_ERRORS = responses(401, 403, 422)
+ITEM_ERRORS = responses(401, 403, 404, 422)
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
+
+Q = Annotated[
+    str | None,
+    Query(max_length=200, description="Text to find (any case) in names, handles and bios."),
+]
+PlatformQ = Annotated[str | None, Query(max_length=20, description="instagram, tiktok, …")]
+CountryQ = Annotated[str | None, Query(max_length=80, description="Country, any case.")]
+CategoryQ = Annotated[str | None, Query(max_length=120, description="Category, any case.")]
+MinFollowersQ = Annotated[
+    int | None, Query(ge=0, le=10**15, description="At least this many followers.")
+]
+MaxFollowersQ = Annotated[
+    int | None, Query(ge=0, le=10**15, description="At most this many followers.")
+]

@@ -1,0 +1,74 @@
+"""The app factory: ``microfluence.web.app:create_app`` (uvicorn ``--factory``).
+
+Faces are routers: the REST API (``web.api``), the sign-in form posts (``web.signin``), and the
+pages, which each capability adds to ``PAGE_ROUTERS`` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from microfluence import __version__
+from microfluence.access.site_secrets import site_secret
+from microfluence.kernel.store import open_store
+from microfluence.web import api, signin
+from microfluence.web.auth import CsrfCookieMiddleware
+from microfluence.web.docs import install_docs
+from microfluence.web.errors import install_error_handlers
+from microfluence.web.settings import WebSettings
+
+DESCRIPTION = """\
+The REST API of microfluence. Every request carries an API key of one workspace,
+`Authorization: Bearer mfk_…` (make one with `microfluence api-keys create --workspace NAME`);
+every answer is about that workspace only. Errors have one shape:
+`{"status", "code", "message", "details"}`.
+"""
+
+
+def _page_routers() -> list:  # type: ignore[type-arg]
+    """The pages' routers, when the pages are installed (they are added by their capability)."""
+    try:
+        from microfluence.web import pages  # noqa: PLC0415
+    except ImportError:
+        return []
+    return list(getattr(pages, "ROUTERS", [getattr(pages, "router", None)]))
+
+
+def create_app(store_url: str | None = None, settings: WebSettings | None = None) -> FastAPI:
+    """The web app over the store at ``store_url`` (default: the configured store)."""
+    store = open_store(store_url)
+    settings = settings or WebSettings()
+    jobs_runner = None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if jobs_runner is not None:
+            jobs_runner.shutdown()
+        store.dispose()
+
+    app = FastAPI(
+        title="microfluence",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.csrf_secret = site_secret(store, "csrf")
+    app.state.html_error_page = None
+    install_error_handlers(app)
+    install_docs(app)
+    app.add_middleware(CsrfCookieMiddleware, signer_secret=app.state.csrf_secret)
+    app.include_router(api.router)
+    app.include_router(signin.router)
+    for router in _page_routers():
+        if router is not None:
+            app.include_router(router)
+    return app

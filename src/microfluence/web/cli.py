@@ -1,0 +1,38 @@
+"""`microfluence serve`: the web app and the REST API, with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from microfluence.cli.common import DatabaseUrlOpt, console, friendly_errors
+
+
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    database_url: DatabaseUrlOpt = None,
+    proxy_headers: Annotated[
+        bool, typer.Option(help="Trust X-Forwarded-* from a proxy in front (for HTTPS).")
+    ] = False,
+) -> None:
+    """Serve the web app and the REST API (API docs at /docs)."""
+    import uvicorn
+
+    from microfluence.kernel.store import open_store
+
+    if database_url:
+        os.environ["MICROFLUENCE_DATABASE_URL"] = database_url
+    open_store(database_url).dispose()  # migrate, and fail early with a clear message
+    console.print(f"microfluence on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "microfluence.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=proxy_headers,
+        log_level="info",
+    )

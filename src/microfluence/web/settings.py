@@ -1,0 +1,24 @@
+"""Settings of the web face, read from the environment (prefix ``MICROFLUENCE_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MICROFLUENCE_", extra="ignore")
+
+    cookie_secure: bool | None = Field(
+        default=None,
+        description=(
+            "Mark cookies Secure. Unset: Secure whenever the request came over HTTPS (behind a "
+            "proxy, run uvicorn with --proxy-headers); set true in production behind TLS."
+        ),
+    )
+    max_upload_mb: int = Field(
+        default=512, ge=1, description="Largest file the import endpoint accepts, in MiB."
+    )
+    import_workers: int = Field(
+        default=1, ge=1, le=8, description="Imports that run at the same time in one process."
+    )
