@@ -1,0 +1,184 @@
+"""Engines that run the pipeline: DuckDB (embedded, the default) and Apache Spark.
+
+Only this module knows an engine exists. It registers the Arrow input tables, runs the
+definitions in ``pipeline.py`` and hands back Arrow tables; ``finish`` then adds the few
+numbers no SQL engine computes alike (the t quantile of the mean's interval) with NumPy.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
+
+from microfluence.kernel.errors import InputError
+from microfluence.metrics.pipeline import INPUT_SCHEMAS, account_frame, post_frame
+from microfluence.metrics.settings import MetricsSettings
+
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PipelineInputs:
+    accounts: pa.Table
+    snapshots: pa.Table
+    posts: pa.Table
+
+    @property
+    def post_count(self) -> int:
+        return self.posts.num_rows
+
+
+@dataclass
+class PipelineResult:
+    posts: pa.Table
+    accounts: pa.Table
+    engine: str
+
+
+def conform(table: pa.Table, name: str) -> pa.Table:
+    """The input table with exactly the columns and types the pipeline expects."""
+    schema = INPUT_SCHEMAS[name]
+    fields = []
+    arrays = []
+    for column, kind in schema.items():
+        arrow_type = {"int64": pa.int64(), "string": pa.string(), "boolean": pa.bool_()}[kind]
+        if column not in table.column_names:
+            raise InputError(f"{name} needs a column {column!r}", field=column)
+        arrays.append(pc.cast(table[column], arrow_type))
+        fields.append(pa.field(column, arrow_type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+_spark_lock = threading.Lock()
+
+
+def spark_session(shuffle_partitions: int = 4) -> Any:
+    """The process's local SparkSession (created once; Spark allows one per JVM)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - pyspark is in the [spark] extra
+        raise InputError(
+            "the Spark engine needs pyspark: pip install 'microfluence[spark]'", field="engine"
+        ) from exc
+    with _spark_lock:
+        return (
+            SparkSession.builder.master("local[2]")
+            .appName("microfluence-metrics")
+            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+            .config("spark.default.parallelism", str(shuffle_partitions))
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+
+
+class _Run:
+    """One engine connection with the inputs registered under names unique to this run."""
+
+    def __init__(self, engine: str, spark: Any = None) -> None:
+        if engine not in ENGINES:
+            raise InputError(f"unknown engine {engine!r}; use one of {ENGINES}", field="engine")
+        self.engine = engine
+        self.tag = uuid.uuid4().hex[:10]
+        self.views: list[str] = []
+        self.cached: list[ibis.Table] = []
+        if engine == "duckdb":
+            self.con = ibis.duckdb.connect()
+            self.spark = None
+        else:
+            self.spark = spark or spark_session()
+            self.con = ibis.pyspark.connect(self.spark)
+
+    def register(self, name: str, table: pa.Table) -> ibis.Table:
+        view = f"mf_{name}_{self.tag}"
+        if self.engine == "duckdb":
+            self.con.con.register(view, table)
+        else:
+            kinds = {"int64": "bigint", "string": "string", "boolean": "boolean"}
+            schema = ", ".join(f"{c} {kinds[k]}" for c, k in INPUT_SCHEMAS[name].items())
+            frame = (
+                self.spark.createDataFrame(table, schema=schema)
+                if table.num_rows
+                else self.spark.createDataFrame([], schema=schema)
+            )
+            frame.createOrReplaceTempView(view)
+        self.views.append(view)
+        return self.con.table(view)
+
+    def materialize(self, expr: ibis.Table) -> ibis.Table:
+        """Compute ``expr`` once; later queries read the stored result."""
+        if self.engine == "duckdb":
+            return self.con.create_table(f"mf_posts_scored_{self.tag}", expr, temp=True)
+        cached = expr.cache()
+        self.cached.append(cached)
+        return cached
+
+    def close(self) -> None:
+        for cached in self.cached:
+            cached.release()
+        if self.engine == "duckdb":
+            self.con.disconnect()
+        else:
+            for view in self.views:
+                self.spark.catalog.dropTempView(view)
+
+
+def run_pipeline(
+    inputs: PipelineInputs,
+    settings: MetricsSettings,
+    *,
+    now: int,
+    engine: str = "duckdb",
+    spark: Any = None,
+    progress: Progress | None = None,
+    keep_posts: bool = True,
+) -> PipelineResult:
+    """Run the one pipeline definition on ``engine``; results as Arrow tables."""
+    step = progress or (lambda _msg: None)
+    run = _Run(engine, spark)
+    try:
+        step("loading into " + engine)
+        accounts = run.register("accounts", conform(inputs.accounts, "accounts"))
+        snapshots = run.register("snapshots", conform(inputs.snapshots, "snapshots"))
+        posts = run.register("posts", conform(inputs.posts, "posts"))
+        step("scoring posts")
+        pf = run.materialize(post_frame(posts, snapshots, now=now, settings=settings))
+        post_table = pf.to_pyarrow() if keep_posts else pa.table({})
+        step("scoring accounts")
+        acc = account_frame(pf, accounts, snapshots, now=now, settings=settings)
+        account_table = acc.order_by("account_id").to_pyarrow()
+    finally:
+        run.close()
+    step("finishing")
+    return PipelineResult(posts=post_table, accounts=finish(account_table), engine=engine)
+
+
+def finish(accounts: pa.Table) -> pa.Table:
+    """Add the mean's 95% t-interval, mean ± t(0.975, n−1)·s/√n cut at 0, for n ≥ 2 (NumPy)."""
+    n = accounts["n_er"].to_numpy(zero_copy_only=False).astype("float64")
+    mean = accounts["er_mean"].to_numpy(zero_copy_only=False)
+    sd = accounts["er_sd"].to_numpy(zero_copy_only=False)
+    mean = np.asarray(mean, dtype="float64")
+    sd = np.asarray(sd, dtype="float64")
+    ok = (n >= 2) & ~np.isnan(mean) & ~np.isnan(sd)
+    t = np.full(n.shape, np.nan)
+    t[ok] = stats.t.ppf(0.975, n[ok] - 1)
+    half = t * sd / np.sqrt(np.where(ok, n, 1))
+    # A rate cannot be negative: the interval is cut at 0.
+    lo = pa.array(np.where(ok, np.maximum(mean - half, 0.0), np.nan), from_pandas=True)
+    hi = pa.array(np.where(ok, mean + half, np.nan), from_pandas=True)
+    return accounts.append_column("er_mean_lo", lo).append_column("er_mean_hi", hi)

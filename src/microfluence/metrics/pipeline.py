@@ -1,0 +1,353 @@
+"""The metric definitions, written once as Ibis expressions and run on DuckDB or Spark.
+
+Inputs are three tables (see ``INPUT_SCHEMAS``); every time is an integer of seconds since
+1970-01-01 UTC, so no engine's time-zone rules can move a number. Nothing here imports an
+engine: ``engines.py`` hands these functions tables and runs what they return.
+
+Each formula, with its rationale and sources, is in docs/metrics.md; comments here say *why*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from microfluence.metrics.settings import REQUIRED_COMPONENTS, MetricsSettings
+from microfluence.metrics.tiers import TierScheme
+
+DAY = 86_400
+# Posts without a time sort after every real time (they cannot be placed, so they never
+# enter a window and never take a snapshot).
+UNDATED = 2**62
+# Views are read as a video's views unless the post is known to be a still image.
+NOT_VIDEO = ("image", "carousel")
+GROWTH_DAYS = (7, 30, 90)
+HYPEAUDITOR_POSTS = 12
+MODASH_DAYS = 60
+MODASH_VIEW_PLATFORMS = ("tiktok", "youtube")
+UPFLUENCE_DAYS = 90
+Z95 = 1.959964
+
+INPUT_SCHEMAS: dict[str, dict[str, str]] = {
+    "accounts": {"account_id": "int64", "platform": "string"},
+    "snapshots": {"account_id": "int64", "t": "int64", "followers": "int64"},
+    "posts": {
+        "post_id": "int64",
+        "account_id": "int64",
+        "t": "int64",
+        "post_type": "string",
+        "likes": "int64",
+        "comments": "int64",
+        "shares": "int64",
+        "saves": "int64",
+        "views": "int64",
+        "reach": "int64",
+        "is_sponsored": "boolean",
+    },
+}
+POST_COLUMNS = tuple(INPUT_SCHEMAS["posts"])
+
+
+def _null(dtype: str | dt.DataType) -> ir.Value:
+    return ibis.null().cast(dtype)
+
+
+def _when(cond: ir.BooleanValue, value: ir.Value) -> ir.Value:
+    """``value`` where ``cond`` holds, else NULL: a filtered aggregate every engine runs."""
+    return cond.ifelse(value, _null(value.type()))
+
+
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    """num / den, NULL when den is NULL or not positive (zero followers have no rate)."""
+    return _when(den > 0, num.cast("float64") / den.cast("float64"))
+
+
+def usable_snapshots(snapshots: ir.Table, now: int) -> ir.Table:
+    s = snapshots
+    return s.filter(s.followers.notnull(), s.t.notnull(), s.t <= now)
+
+
+def post_frame(
+    posts: ir.Table, snapshots: ir.Table, *, now: int, settings: MetricsSettings
+) -> ir.Table:
+    """One row per post: interactions, followers at the time of the post, rates, window flags.
+
+    Followers at the time of a post come from the snapshot *nearest in time* (ties → the earlier
+    one); a post older than every snapshot therefore takes the first snapshot after it. The
+    search is a merge of posts and snapshots in time order per account (a running count of
+    snapshots gives each post its neighbours' sequence numbers), then two equi-joins: no
+    engine-specific as-of join, no per-row Python.
+    """
+    snaps = usable_snapshots(snapshots, now)
+    snaps = snaps.mutate(seq=ibis.row_number().over(group_by="account_id", order_by="t"))
+
+    p_events = posts.select(
+        *POST_COLUMNS, sort_t=posts.t.fill_null(UNDATED), kind=ibis.literal(1, "int8")
+    )
+    s_events = snaps.select(
+        **{c: (snaps[c] if c == "account_id" else _null(posts.schema()[c])) for c in POST_COLUMNS},
+        sort_t=snaps.t,
+        kind=ibis.literal(0, "int8"),
+    )
+    stream = p_events.union(s_events)
+    eligible = stream.t.notnull() & (stream.t <= now)
+    running = ibis.window(
+        group_by="account_id", order_by=["sort_t", "kind", "post_id"], rows=(None, 0)
+    )
+    whole = ibis.window(group_by="account_id")
+    is_snap = (stream.kind == 0).cast("int64")
+    counts_post = ((stream.kind == 1) & eligible).cast("int64")
+    stream = stream.mutate(
+        n_before=is_snap.sum().over(running),
+        # 0 = newest dated post: eligible posts counted from the end of the account's timeline.
+        recency_rank=counts_post.sum().over(whole) - counts_post.sum().over(running),
+    )
+    p = stream.filter(stream.kind == 1)
+
+    prev = snaps.select(
+        pa_id=snaps.account_id, pa_seq=snaps.seq, prev_t=snaps.t, prev_f=snaps.followers
+    )
+    nxt = snaps.select(
+        na_id=snaps.account_id, na_seq=snaps.seq, next_t=snaps.t, next_f=snaps.followers
+    )
+    p = p.left_join(prev, [p.account_id == prev.pa_id, (p.n_before - 1) == prev.pa_seq])
+    p = p.left_join(nxt, [p.account_id == nxt.na_id, p.n_before == nxt.na_seq])
+
+    dated = p.t.notnull()
+    use_prev = p.prev_f.notnull() & (p.next_f.isnull() | ((p.t - p.prev_t) <= (p.next_t - p.t)))
+    followers_at_post = ibis.cases((~dated, _null("int64")), (use_prev, p.prev_f), else_=p.next_f)
+    snapshot_t = ibis.cases((~dated, _null("int64")), (use_prev, p.prev_t), else_=p.next_t)
+
+    components = settings.components
+    required = [c for c in components if c in REQUIRED_COMPONENTS]
+    total = p[components[0]].fill_null(0)
+    for c in components[1:]:
+        total = total + p[c].fill_null(0)
+    if required:
+        known = p[required[0]].notnull()
+        for c in required[1:]:
+            known = known & p[c].notnull()
+    else:
+        known = p[components[0]].notnull()
+        for c in components[1:]:
+            known = known | p[c].notnull()
+    interactions = _when(known, total)
+
+    viewable = p.post_type.isnull() | ~p.post_type.isin(NOT_VIDEO)
+    eligible = dated & (p.t <= now)
+    if settings.window_posts is not None:
+        in_window = eligible & (p.recency_rank < settings.window_posts)
+    else:
+        in_window = eligible & (p.t > now - settings.window_days * DAY)
+
+    return p.select(
+        "post_id",
+        "account_id",
+        "t",
+        "post_type",
+        "likes",
+        "comments",
+        "views",
+        "reach",
+        "is_sponsored",
+        followers_at_post=followers_at_post,
+        snapshot_t=snapshot_t,
+        interactions=interactions,
+        likes_comments=p.likes + p.comments,
+        er_followers=_ratio(interactions, followers_at_post),
+        er_views=_when(viewable, _ratio(interactions, p.views)),
+        er_reach=_ratio(interactions, p.reach),
+        views_to_followers=_when(viewable, _ratio(p.views, followers_at_post)),
+        eligible=eligible,
+        recency_rank=_when(eligible, p.recency_rank),
+        in_window=in_window,
+    )
+
+
+def _followers_and_growth(snapshots: ir.Table, now: int) -> ir.Table:
+    """Latest followers per account and growth over 7/30/90 days.
+
+    Growth over k days compares the latest snapshot with the latest one at least k days older
+    — but no more than 2k days older, so a stale base is not passed off as k-day growth.
+    """
+    s = usable_snapshots(snapshots, now)
+    newest = s.mutate(
+        rn=ibis.row_number().over(group_by="account_id", order_by=ibis.desc("t"))
+    ).filter(lambda x: x.rn == 0)
+    latest = newest.select(
+        la_id=newest.account_id, followers_t=newest.t, followers=newest.followers
+    )
+    j = s.inner_join(latest, s.account_id == latest.la_id)
+    bases = j.group_by(j.account_id).aggregate(
+        **{
+            f"base_t_{k}": _when(
+                (j.t <= j.followers_t - k * DAY) & (j.t >= j.followers_t - 2 * k * DAY), j.t
+            ).max()
+            for k in GROWTH_DAYS
+        }
+    )
+    out = latest.left_join(bases, latest.la_id == bases.account_id).select(
+        account_id=latest.la_id,
+        followers_t=latest.followers_t,
+        followers=latest.followers,
+        **{f"base_t_{k}": bases[f"base_t_{k}"] for k in GROWTH_DAYS},
+    )
+    for k in GROWTH_DAYS:
+        b = s.select(b_id=s.account_id, b_t=s.t, **{f"base_followers_{k}": s.followers})
+        out = out.left_join(b, [out.account_id == b.b_id, out[f"base_t_{k}"] == b.b_t]).drop(
+            "b_id", "b_t"
+        )
+    growth = {}
+    for k in GROWTH_DAYS:
+        base = out[f"base_followers_{k}"]
+        growth[f"growth_{k}d"] = out.followers - base
+        growth[f"growth_{k}d_pct"] = _ratio(out.followers - base, base)
+    return out.mutate(**growth)
+
+
+def tier_expr(scheme: TierScheme, followers: ir.IntegerValue, platform: ir.StringValue):
+    """The tier label of ``followers`` under ``scheme``: the same segments ``tiers.py`` uses."""
+
+    def by_segments(platform_key: str | None) -> ir.StringValue:
+        segs = scheme.segments_for(platform_key)
+        cases = [(followers < seg.end, seg.label) for seg in segs if seg.end is not None]
+        return ibis.cases(*cases, else_=segs[-1].label) if cases else ibis.literal(segs[-1].label)
+
+    value = by_segments(None)
+    if scheme.platform_bands:
+        value = ibis.cases(
+            *[(platform == key, by_segments(key)) for key in scheme.platform_bands],
+            else_=value,
+        )
+    return _when(followers.notnull(), value)
+
+
+def account_frame(
+    pf: ir.Table,
+    accounts: ir.Table,
+    snapshots: ir.Table,
+    *,
+    now: int,
+    settings: MetricsSettings,
+    schemes: Mapping[str, TierScheme] | None = None,
+) -> ir.Table:
+    """One row per account: window statistics, vendor definitions, growth, tiers, cohort."""
+    schemes = dict(schemes if schemes is not None else settings.schemes)
+    w = pf.filter(pf.in_window)
+
+    # Engagement rate by followers: mean, median and the order statistics that bound the
+    # median (Campbell & Gardner 1988: ranks n/2 ∓ 1.96·√n/2, the upper one plus 1, rounded).
+    e = w.filter(w.er_followers.notnull())
+    e = e.mutate(
+        er_rank=ibis.row_number().over(group_by="account_id", order_by=["er_followers", "post_id"])
+        + 1,
+        er_n=e.er_followers.count().over(group_by="account_id"),
+    )
+    half_width = Z95 * e.er_n.cast("float64").sqrt() / 2
+    e = e.mutate(
+        lo_rank=(e.er_n / 2 - half_width).round().cast("int64"),
+        hi_rank=(1 + e.er_n / 2 + half_width).round().cast("int64"),
+    )
+    er = e.group_by(e.account_id).aggregate(
+        n_er=e.er_followers.count(),
+        er_mean=e.er_followers.mean(),
+        er_median=e.er_followers.median(),
+        er_sd=e.er_followers.std(how="sample"),
+        er_median_lo=_when((e.er_rank == e.lo_rank) & (e.lo_rank >= 1), e.er_followers).max(),
+        er_median_hi=_when((e.er_rank == e.hi_rank) & (e.hi_rank <= e.er_n), e.er_followers).max(),
+        er_as_of_snapshot=e.snapshot_t.max(),
+    )
+
+    both = w.likes.notnull() & w.comments.notnull()
+    sponsored = w.is_sponsored.fill_null(False)
+    organic = w.is_sponsored.notnull() & ~w.is_sponsored.fill_null(True)
+    win = w.group_by(w.account_id).aggregate(
+        n_posts=w.count(),
+        window_start_t=w.t.min(),
+        window_end_t=w.t.max(),
+        er_views_mean=w.er_views.mean(),
+        er_views_median=w.er_views.median(),
+        n_er_views=w.er_views.count(),
+        er_reach_mean=w.er_reach.mean(),
+        er_reach_median=w.er_reach.median(),
+        n_er_reach=w.er_reach.count(),
+        likes_sum=_when(both, w.likes).sum(),
+        comments_sum=_when(both, w.comments).sum(),
+        views_to_followers=w.views_to_followers.mean(),
+        n_sponsored=sponsored.cast("int64").sum(),
+        n_sponsor_known=w.is_sponsored.count(),
+        er_sponsored_median=_when(sponsored, w.er_followers).median(),
+        er_organic_median=_when(organic, w.er_followers).median(),
+        grin_lc_mean=w.likes_comments.mean(),
+    )
+
+    a = pf.filter(pf.eligible)
+    recent12 = a.recency_rank < HYPEAUDITOR_POSTS
+    modash_span = a.t > now - MODASH_DAYS * DAY
+    modash_pair = modash_span & a.likes.notnull() & a.views.notnull()
+    upfluence_span = a.t > now - UPFLUENCE_DAYS * DAY
+    allp = a.group_by(a.account_id).aggregate(
+        last_post_t=a.t.max(),
+        n_posts_total=a.count(),
+        hype_lc_median=_when(recent12, a.likes_comments).median(),
+        modash_likes_median=_when(modash_span, a.likes).median(),
+        modash_likes_mean=_when(modash_pair, a.likes).mean(),
+        modash_views_mean=_when(modash_pair, a.views).mean(),
+        upfluence_lc_mean=_when(upfluence_span, a.likes_comments).mean(),
+    )
+
+    growth = _followers_and_growth(snapshots, now)
+
+    out = accounts.select("account_id", "platform")
+    for part in (er, win, allp, growth):
+        renamed = part.rename(part_id="account_id")
+        out = out.left_join(renamed, out.account_id == renamed.part_id).drop("part_id")
+
+    f = out.followers
+    days_window = (
+        ibis.literal(float(settings.window_days))
+        if settings.window_days is not None
+        else (now - out.window_start_t).cast("float64") / DAY
+    )
+    as_of_posts = out.window_end_t
+    as_of_er = ibis.greatest(out.window_end_t, out.er_as_of_snapshot)
+    as_of_vendor = ibis.greatest(out.last_post_t, out.followers_t)
+    modash = ibis.cases(
+        (
+            out.platform.isin(MODASH_VIEW_PLATFORMS),
+            _ratio(out.modash_likes_mean, out.modash_views_mean),
+        ),
+        (out.platform == "instagram", _ratio(out.modash_likes_median, f)),
+        else_=_null("float64"),
+    )
+    out = out.mutate(
+        n_posts=out.n_posts.fill_null(0),
+        n_er=out.n_er.fill_null(0),
+        posts_per_week=_when(out.n_posts > 0, _ratio(out.n_posts * 7, days_window)),
+        likes_to_comments=_ratio(out.likes_sum, out.comments_sum),
+        sponsored_share=_ratio(out.n_sponsored, out.n_sponsor_known),
+        days_since_last_post=(now - out.last_post_t).cast("float64") / DAY,
+        er_hypeauditor=_ratio(out.hype_lc_median, f),
+        er_modash=modash,
+        er_upfluence=_ratio(out.upfluence_lc_mean, f),
+        er_grin=_ratio(out.grin_lc_mean, f),
+        as_of_posts=as_of_posts,
+        as_of_er=as_of_er,
+        as_of_vendor=as_of_vendor,
+        **{f"tier__{name}": tier_expr(s, f, out.platform) for name, s in schemes.items()},
+    )
+    cohort_tier = out[f"tier__{settings.tier_scheme}"]
+    out = out.mutate(cohort_tier=cohort_tier)
+    ranked = out.filter(out.er_median.notnull() & out.cohort_tier.notnull())
+    cohort = ibis.window(group_by=["platform", "cohort_tier"], order_by="er_median")
+    ranked = ranked.select(
+        c_id=ranked.account_id,
+        cohort_percentile=ibis.cume_dist().over(cohort) * 100,
+        cohort_size=ranked.account_id.count().over(
+            ibis.window(group_by=["platform", "cohort_tier"])
+        ),
+    )
+    return out.left_join(ranked, out.account_id == ranked.c_id).drop("c_id")
