@@ -47,10 +47,13 @@ _bearer = HTTPBearer(
 
 
 def _api_caller(
-    db: DbSession,
+    store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return auth.api_principal(db, credentials)
+    # A short transaction of its own: noting when a key was last used must not hold a write
+    # lock for the whole request (SQLite has one writer at a time).
+    with store.transaction() as session:
+        return auth.api_principal(session, credentials)
 
 
 def _api_reader(caller: Annotated[Principal, Depends(_api_caller)]) -> Principal:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microfluence.web.api import accounts, creators, posts, workspace
+from microfluence.web.api import accounts, creators, exports, posts, workspace
 
 router = APIRouter(prefix="/api/v1")
-for module in (workspace, creators, accounts, posts):
+for module in (workspace, creators, accounts, posts, exports):
     router.include_router(module.router)

@@ -1,0 +1,72 @@
+"""/api/v1/exports: the workspace's data as CSV, JSON or JSONL files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from microfluence.export.tables import export_creators, export_posts
+from microfluence.web.api.common import READ_ERRORS
+from microfluence.web.deps import ApiReader, StoreDep
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+MEDIA_TYPES = {
+    ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.json: "application/json",
+    ExportFormat.jsonl: "application/x-ndjson",
+}
+FILE_RESPONSE = {
+    200: {
+        "description": "The file, as an attachment.",
+        "content": {media: {} for media in MEDIA_TYPES.values()},
+    }
+}
+FormatQ = Annotated[ExportFormat, Query(alias="format", description="csv, json or jsonl.")]
+
+
+def _send(store: StoreDep, caller: ApiReader, export, fmt: ExportFormat, what: str):  # type: ignore[no-untyped-def]
+    # Written to a temporary file first (the export streams from the database in batches), then
+    # sent and deleted: memory stays flat however large the workspace.
+    handle, path = tempfile.mkstemp(prefix=f"microfluence-{what}-", suffix=f".{fmt.value}")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            export(store, caller.workspace_name, fmt.value, out)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[fmt],
+        filename=f"{caller.workspace_name}-{what}.{fmt.value}",
+        background=BackgroundTask(os.unlink, path),
+    )
+
+
+@router.get("/creators", response_class=FileResponse, responses={**READ_ERRORS, **FILE_RESPONSE})
+def export_creators_file(
+    store: StoreDep, caller: ApiReader, fmt: FormatQ = ExportFormat.csv
+) -> FileResponse:
+    """One row per account: every stored field, its creator, its latest snapshot."""
+    return _send(store, caller, export_creators, fmt, "creators")
+
+
+@router.get("/posts", response_class=FileResponse, responses={**READ_ERRORS, **FILE_RESPONSE})
+def export_posts_file(
+    store: StoreDep, caller: ApiReader, fmt: FormatQ = ExportFormat.csv
+) -> FileResponse:
+    """One row per post, with its account's platform and handle."""
+    return _send(store, caller, export_posts, fmt, "posts")
