@@ -2,8 +2,104 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from microfluence.cli.common import (
+    DEFAULT_WS,
+    DatabaseUrlOpt,
+    ProgressBar,
+    WorkspaceOpt,
+    friendly_errors,
+    store_for,
+)
+from microfluence.ingest.report import ImportReport
 
 app = typer.Typer(
     help="Import creators, posts, Instagram JSON and follower samples.", no_args_is_help=True
 )
+
+
+def show_report(report: ImportReport, rejects: Path | None = None) -> None:
+    """An import's summary: what was created, updated and rejected (the first reasons)."""
+    from microfluence.cli.common import console
+
+    def counts(values: dict[str, int]) -> str:
+        return ", ".join(f"{n} {table}" for table, n in values.items()) or "nothing"
+
+    console.print(
+        f"[bold]{report.kind}[/] into workspace [bold]{report.workspace}[/]: "
+        f"read {report.rows_read}; created {counts(report.created)}; "
+        f"updated {counts(report.updated)}; rejected {report.rejected} "
+        f"({report.seconds:.1f} s)",
+        highlight=False,
+    )
+    for rejection in report.rejections[:5]:
+        where = ", ".join(
+            str(p)
+            for p in (
+                rejection.file,
+                f"line {rejection.line}" if rejection.line else None,
+                rejection.field,
+            )
+            if p
+        )
+        console.print(f"  rejected: {where}: {rejection.reason}", highlight=False, markup=False)
+    if report.rejected > 5:
+        console.print(f"  … and {report.rejected - 5} more", highlight=False)
+    if rejects is not None and report.rejected:
+        console.print(f"  rejected items and reasons written to {rejects}", highlight=False)
+
+
+@app.command("instagram")
+@friendly_errors
+def instagram_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Post or profile JSON (.json, .json.xz, .info) or folders of them (recursive)."
+        ),
+    ],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Import the valid posts; leave out bad files and posts."
+        ),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="With --skip-invalid: write what was left out, and why."),
+    ] = None,
+    captured_at: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--captured-at",
+            help="When the files were fetched (UTC), for the follower counts they hold "
+            "(default: a scrape time in the file, else the file's modification time).",
+        ),
+    ] = None,
+) -> None:
+    """Import Instagram posts (with owners, comments and sponsor tags) saved by instaloader or
+    Instagram's web GraphQL."""
+    from microfluence.ingest.instagram import import_instagram
+
+    store = store_for(database_url)
+    try:
+        with ProgressBar("Instagram JSON") as bar:
+            report = import_instagram(
+                store,
+                workspace,
+                [str(p) for p in paths],
+                skip_invalid=skip_invalid,
+                rejects_path=rejects,
+                captured_at=captured_at,
+                progress=bar,
+            )
+    finally:
+        store.dispose()
+    show_report(report, rejects)
