@@ -166,3 +166,66 @@ def load_account_frames(
         )
         comments = _frame(_select_in(conn, comment_query, p.c.account_id, ids), COMMENT_SCHEMA)
     return AccountFrames(accounts=accounts, snapshots=snapshots, posts=posts, comments=comments)
+
+
+def load_cohort_frames(conn: Connection, workspace_id: int, platform: str) -> AccountFrames:
+    """The lean frames of every account on ``platform``: enough for engagement cohorts only."""
+    a, s, p = (t.__table__ for t in (Account, AccountSnapshot, Post))
+    accounts = _frame(
+        list(
+            conn.execute(
+                sa.select(
+                    a.c.id,
+                    a.c.platform,
+                    a.c.handle,
+                    sa.null(),
+                    sa.null(),
+                    a.c.is_verified,
+                    a.c.is_private,
+                ).where(a.c.workspace_id == workspace_id, a.c.platform == platform)
+            )
+        ),
+        ACCOUNT_SCHEMA,
+    )
+    on_platform = sa.select(a.c.id).where(
+        a.c.workspace_id == workspace_id, a.c.platform == platform
+    )
+    snapshots = _frame(
+        list(
+            conn.execute(
+                sa.select(
+                    s.c.account_id, s.c.captured_at, s.c.followers, s.c.following, s.c.posts_count
+                ).where(s.c.workspace_id == workspace_id, s.c.account_id.in_(on_platform))
+            )
+        ),
+        SNAPSHOT_SCHEMA,
+    )
+    post_rows = conn.execute(
+        sa.select(p.c.account_id, p.c.id, p.c.posted_at, p.c.likes, p.c.comments).where(
+            p.c.workspace_id == workspace_id, p.c.account_id.in_(on_platform)
+        )
+    )
+    lean = pl.DataFrame(
+        [tuple(r) for r in post_rows],
+        schema={
+            "account_id": pl.Int64,
+            "post_id": pl.Int64,
+            "posted_at": pl.Datetime("us"),
+            "likes": pl.Int64,
+            "comments": pl.Int64,
+        },
+        orient="row",
+    )
+    posts = lean.with_columns(
+        [
+            pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in POST_SCHEMA.items()
+            if name not in lean.columns
+        ]
+    ).select(list(POST_SCHEMA))
+    return AccountFrames(
+        accounts=accounts,
+        snapshots=snapshots,
+        posts=posts,
+        comments=pl.DataFrame(schema=COMMENT_SCHEMA),
+    )

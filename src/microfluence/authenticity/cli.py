@@ -62,6 +62,8 @@ def _show_audit(audit: FollowerAudit) -> None:
             "cc": "classify-and-count, uncorrected",
         }[e.method],
     )
+    for note in e.notes:
+        table.add_row("[yellow]note[/]", note)
     if audit.columns_missing:
         table.add_row("columns missing", ", ".join(audit.columns_missing))
     if audit.output:

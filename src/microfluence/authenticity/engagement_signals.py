@@ -22,6 +22,8 @@ for the likes (a low likes-to-comments ratio), bought likes make them unusually 
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from microfluence.authenticity.score_scale import linear_score, modified_z
@@ -133,13 +135,14 @@ def engagement_signal(
     posts: pl.DataFrame,
     snapshots: pl.DataFrame,
     cohort_accounts: pl.DataFrame | None = None,
+    tier_scheme: Any = None,
 ) -> pl.DataFrame:
     """Per account: ER and likes-to-comments ratio, their cohort z-scores and 0-100 scores.
 
     ``cohort_accounts`` is the per-account output of :func:`account_engagement` for the whole
     cohort population (the workspace); by default the accounts given are their own cohort.
     """
-    mine = account_engagement(accounts, posts, snapshots)
+    mine = account_engagement(accounts, posts, snapshots, tier_scheme)
     population = mine if cohort_accounts is None else cohort_accounts
     er_ok = pl.col("engagement_posts") >= MIN_POSTS
     lc_ok = pl.col("commented_posts") >= MIN_COMMENTED_POSTS
@@ -216,9 +219,16 @@ def engagement_signal(
 
 
 def account_engagement(
-    accounts: pl.DataFrame, posts: pl.DataFrame, snapshots: pl.DataFrame
+    accounts: pl.DataFrame,
+    posts: pl.DataFrame,
+    snapshots: pl.DataFrame,
+    tier_scheme: Any = None,
 ) -> pl.DataFrame:
-    """Per account: its tier, median ER and likes-to-comments ratio over its recent posts."""
+    """Per account: its tier, median ER and likes-to-comments ratio over its recent posts.
+
+    ``tier_scheme`` is the workspace's tier scheme from the metrics pipeline (anything with a
+    vectorised ``classify(followers, platforms)``); without one, ``TIER_EDGES`` decide.
+    """
     per_post = post_engagement(posts, snapshots).filter(pl.col("recency_rank") < WINDOW_POSTS)
     latest = (
         snapshots.filter(pl.col("followers").is_not_null() & (pl.col("followers") >= 0))
@@ -233,12 +243,18 @@ def account_engagement(
         pl.col("likes").sum().alias("_likes"),
         pl.col("comments").fill_null(0).sum().alias("_comments"),
     )
+    frame = accounts.select("account_id", "platform").join(latest, on="account_id", how="left")
+    if tier_scheme is not None:
+        labels = tier_scheme.classify(
+            frame["latest_followers"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+            frame["platform"].to_numpy(),
+        )
+        frame = frame.with_columns(pl.Series("tier", list(labels), dtype=pl.String))
+    else:
+        frame = frame.with_columns(tier_of(pl.col("latest_followers")).alias("tier"))
     return (
-        accounts.select("account_id", "platform")
-        .join(latest, on="account_id", how="left")
-        .join(rates, on="account_id", how="left")
+        frame.join(rates, on="account_id", how="left")
         .with_columns(
-            tier_of(pl.col("latest_followers")).alias("tier"),
             pl.col("engagement_posts").fill_null(0),
             pl.col("commented_posts").fill_null(0),
             pl.when(pl.col("_comments") > 0)

@@ -76,9 +76,10 @@ class FakeShareEstimate:
     flagged: int  # followers at or over the threshold
     flagged_share: float  # flagged / n: the uncorrected classify-and-count share
     threshold: float
+    notes: tuple[str, ...] = ()  # warnings a reader of the estimate should see
 
-    def as_dict(self) -> dict[str, float | int | str]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "notes": list(self.notes)}
 
 
 def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
@@ -139,6 +140,18 @@ def estimate_fake_share(
     tpr, fpr = operating_point.tpr, operating_point.fpr
     c = tally.flagged / tally.n
     c_low, c_high = wilson_interval(tally.flagged, tally.n, confidence)
+    notes: list[str] = []
+    if method == "acc" and c_high < fpr:
+        notes.append(
+            "fewer followers were flagged than the model's false-positive rate "
+            f"({fpr:.1%}) predicts for an all-genuine audience: the sample is unlike the "
+            "training data, so treat the estimate of 0 with care"
+        )
+    elif method == "acc" and c_low > tpr:
+        notes.append(
+            f"more followers were flagged than the model's true-positive rate ({tpr:.1%}) "
+            "predicts for an all-fake audience: the sample is unlike the training data"
+        )
     if method == "cc":
         share, low, high = c, c_low, c_high
     elif method == "acc":
@@ -166,4 +179,5 @@ def estimate_fake_share(
         flagged=tally.flagged,
         flagged_share=c,
         threshold=operating_point.threshold,
+        notes=tuple(notes),
     )

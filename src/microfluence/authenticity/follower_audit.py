@@ -63,6 +63,11 @@ STORED_COLUMNS = (
     "is_verified",
     "external_url",
 )
+_STORED_TYPES = (
+    dict.fromkeys(("username", "full_name", "biography", "external_url"), pl.String)
+    | dict.fromkeys(("posts_count", "followers", "following"), pl.Int64)
+    | dict.fromkeys(("has_profile_pic", "is_private", "is_verified"), pl.Boolean)
+)
 
 Progress = Callable[[int], None]
 
@@ -316,13 +321,9 @@ def stored_sample_batches(
         .order_by(Follower.id)
         .execution_options(yield_per=batch_rows)
     )
-    schema = (
-        {c: pl.String for c in ("username", "full_name", "biography", "external_url")}
-        | {c: pl.Int64 for c in ("posts_count", "followers", "following")}
-        | {c: pl.Boolean for c in ("has_profile_pic", "is_private", "is_verified")}
-    )
+    schema = {c: _STORED_TYPES[c] for c in STORED_COLUMNS}
     for rows in session.execute(query).partitions():
-        yield pl.DataFrame(rows, schema=schema, orient="row")
+        yield pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
 def audit_stored_sample(

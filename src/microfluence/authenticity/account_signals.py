@@ -1,0 +1,54 @@
+"""Every signal for a set of accounts, in one frame: one row per account, one column per value.
+
+The vetting report reads one row of it; the evaluation scores a whole workspace with it; both go
+through :func:`signal_table`, so a report and the evaluation can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from microfluence.authenticity.account_data import AccountFrames
+from microfluence.authenticity.brand_safety import brand_safety_signal
+from microfluence.authenticity.comments import comment_signal
+from microfluence.authenticity.engagement_signals import engagement_signal
+from microfluence.authenticity.fake_share_signal import SCHEMA as FAKE_SHARE_SCHEMA
+from microfluence.authenticity.following_ratio import following_ratio_signal
+from microfluence.authenticity.growth import growth_signal
+from microfluence.authenticity.sponsored import sponsored_signal
+
+
+def signal_table(
+    frames: AccountFrames,
+    *,
+    word_lists: Mapping[str, tuple[str, ...]],
+    cohort: pl.DataFrame | None = None,
+    fake_shares: pl.DataFrame | None = None,
+    tier_scheme: Any = None,
+) -> pl.DataFrame:
+    """One row per account of ``frames.accounts`` with every signal's values and 0-100 score.
+
+    ``cohort``: :func:`engagement_signals.account_engagement` of the cohort population (default:
+    the accounts in ``frames``); ``fake_shares``: :func:`fake_share_signal.stored_fake_shares`
+    (default: no follower sample for any account).
+    """
+    base = frames.accounts.select("account_id", "platform", "handle")
+    parts = [
+        growth_signal(frames.snapshots, frames.posts).drop("latest_following"),
+        engagement_signal(
+            frames.accounts, frames.posts, frames.snapshots, cohort, tier_scheme=tier_scheme
+        ),
+        comment_signal(frames.comments),
+        following_ratio_signal(frames.snapshots),
+        sponsored_signal(frames.posts),
+        brand_safety_signal(frames.accounts, frames.posts, word_lists),
+        fake_shares if fake_shares is not None else pl.DataFrame(schema=FAKE_SHARE_SCHEMA),
+    ]
+    table = base
+    for part in parts:
+        table = table.join(part, on="account_id", how="left")
+    flags = [c for c in table.columns if c.endswith("_available")]
+    return table.with_columns(pl.col(flags).fill_null(False)).sort("account_id")
