@@ -10,6 +10,7 @@ from microfluence.authenticity import cli as authenticity_cli
 from microfluence.cli import db
 from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
+from microfluence.metrics.cli import score
 from microfluence.web.cli import serve
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(authenticity_cli.audit_app, name="audit")
 app.add_typer(authenticity_cli.eval_app, name="eval")
 app.add_typer(ingest_cli.app, name="import")
 app.command("export")(export)
+app.command("score")(score)
 
 
 def _version(value: bool) -> None:

@@ -21,6 +21,7 @@ from scipy import stats
 
 from microfluence.kernel.errors import InputError
 from microfluence.metrics.pipeline import INPUT_SCHEMAS, account_frame, post_frame
+from microfluence.metrics.references import add_reference_bands
 from microfluence.metrics.settings import MetricsSettings
 
 EngineName = Literal["duckdb", "spark"]
@@ -181,4 +182,5 @@ def finish(accounts: pa.Table) -> pa.Table:
     # A rate cannot be negative: the interval is cut at 0.
     lo = pa.array(np.where(ok, np.maximum(mean - half, 0.0), np.nan), from_pandas=True)
     hi = pa.array(np.where(ok, mean + half, np.nan), from_pandas=True)
-    return accounts.append_column("er_mean_lo", lo).append_column("er_mean_hi", hi)
+    accounts = accounts.append_column("er_mean_lo", lo).append_column("er_mean_hi", hi)
+    return add_reference_bands(accounts)

@@ -63,6 +63,12 @@ def _read_copy(conn: Connection, query: str, name: str) -> pa.Table:
     )
 
 
+def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array:
+    if arrow_type == pa.bool_():  # SQLite keeps booleans as 0/1
+        return pa.array(values, pa.int64()).cast(pa.bool_())
+    return pa.array(values, arrow_type)
+
+
 def _read_batches(conn: Connection, query: str, name: str) -> pa.Table:
     schema = INPUT_SCHEMAS[name]
     names = list(schema)
@@ -73,7 +79,7 @@ def _read_batches(conn: Connection, query: str, name: str) -> pa.Table:
         batches = []
         while rows := cursor.fetchmany(BATCH_ROWS):
             columns = list(zip(*rows, strict=True))
-            arrays = [pa.array(col, type=typ) for col, typ in zip(columns, types, strict=True)]
+            arrays = [_column(col, typ) for col, typ in zip(columns, types, strict=True)]
             batches.append(pa.record_batch(arrays, names=names))
     finally:
         cursor.close()
