@@ -103,3 +103,53 @@ def instagram_command(
     finally:
         store.dispose()
     show_report(report, rejects)
+
+
+@app.command("followers")
+@friendly_errors
+def followers_command(
+    path: Annotated[Path, typer.Argument(help="Follower sample: CSV, TSV, JSON Lines or Parquet.")],
+    account: Annotated[
+        str,
+        typer.Option(
+            "--account",
+            help="Whose followers these are, as PLATFORM:HANDLE (created if unknown).",
+        ),
+    ],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Import the valid rows; leave out the bad ones."),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="With --skip-invalid: write the rejected rows, and why."),
+    ] = None,
+    sampled_at: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--sampled-at",
+            help="When the sample was taken (UTC; default: the file's modification time).",
+        ),
+    ] = None,
+) -> None:
+    """Import a sample of an account's followers with their own profile numbers."""
+    from microfluence.ingest.followers import import_followers
+
+    store = store_for(database_url)
+    try:
+        with ProgressBar("Followers") as bar:
+            report = import_followers(
+                store,
+                workspace,
+                path,
+                account=account,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects,
+                sampled_at=sampled_at,
+                progress=bar,
+            )
+    finally:
+        store.dispose()
+    show_report(report, rejects)
