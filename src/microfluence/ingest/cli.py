@@ -153,3 +153,152 @@ def followers_command(
     finally:
         store.dispose()
     show_report(report, rejects)
+
+
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="FIELD=COLUMN: read canonical FIELD from COLUMN (repeatable), "
+        "e.g. --map followers='Fans (total)'.",
+    ),
+]
+SkipInvalidOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="Import the valid rows and write the rejected ones, with reasons, to a file.",
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects",
+        help="With --skip-invalid: where rejected rows go (default <name>.rejects.csv).",
+    ),
+]
+
+
+def show_table_report(report: ImportReport) -> None:
+    """A table of created / updated rows per table, the rejected rows and the first reasons."""
+    from rich.table import Table
+
+    from microfluence.cli.common import console
+
+    table = Table(title=f"{report.kind} → workspace {report.workspace}", title_justify="left")
+    table.add_column("table")
+    table.add_column("created", justify="right")
+    table.add_column("updated", justify="right")
+    for name in dict.fromkeys([*report.created, *report.updated]):
+        table.add_row(name, str(report.created.get(name, 0)), str(report.updated.get(name, 0)))
+    table.add_row("[bold]rows rejected[/]", "", str(report.rejected))
+    console.print(table)
+    console.print(
+        f"read {report.rows_read} rows from {report.source} in {report.seconds:.1f} s",
+        highlight=False,
+    )
+    if report.ignored_columns:
+        console.print(
+            "ignored columns: " + ", ".join(report.ignored_columns), highlight=False, markup=False
+        )
+    for r in report.rejections[:5]:
+        console.print(
+            f"  rejected line {r.line}, field {r.field}: {r.reason}", highlight=False, markup=False
+        )
+    if report.rejected > 5:
+        console.print(f"  … and {report.rejected - 5} more", highlight=False)
+    if report.rejects_path:
+        console.print(f"rejected rows and reasons: {report.rejects_path}", highlight=False)
+
+
+@app.command("creators")
+@friendly_errors
+def creators_command(
+    path: Annotated[Path, typer.Argument(help="Creators table: CSV, TSV, JSON Lines or Parquet.")],
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform", "-p", help="Platform of every row (a 'platform' column overrides it)."
+        ),
+    ] = None,
+    mapping: MapOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+    skip_invalid: SkipInvalidOpt = False,
+    rejects: RejectsOpt = None,
+    captured_at: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--captured-at",
+            help="Time of the follower counts (UTC; default: a captured_at column, else the "
+            "file's modification time, so re-importing the same file updates, not duplicates).",
+        ),
+    ] = None,
+    rate_scale: Annotated[
+        str,
+        typer.Option(
+            "--rate-scale",
+            help="Bare engagement rates: auto (above 1 is a percentage), percent or fraction.",
+        ),
+    ] = "auto",
+) -> None:
+    """Import creators: one account (and creator) per row, plus a snapshot of its counts."""
+    from microfluence.ingest.creators import import_creators
+
+    store = store_for(database_url)
+    try:
+        with ProgressBar("Creators") as bar:
+            report = import_creators(
+                store,
+                workspace,
+                path,
+                platform=platform,
+                mapping=mapping,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects,
+                captured_at=captured_at,
+                progress=bar,
+                rate_scale=rate_scale,
+            )
+    finally:
+        store.dispose()
+    show_table_report(report)
+
+
+@app.command("posts")
+@friendly_errors
+def posts_command(
+    path: Annotated[
+        Path, typer.Argument(help="Posts table (scraper output): CSV, TSV, JSON Lines, Parquet.")
+    ],
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform", "-p", help="Platform of every row (a 'platform' column overrides it)."
+        ),
+    ] = None,
+    mapping: MapOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+    skip_invalid: SkipInvalidOpt = False,
+    rejects: RejectsOpt = None,
+) -> None:
+    """Import posts with their counts; accounts are created for handles not seen before."""
+    from microfluence.ingest.posts import import_posts
+
+    store = store_for(database_url)
+    try:
+        with ProgressBar("Posts") as bar:
+            report = import_posts(
+                store,
+                workspace,
+                path,
+                platform=platform,
+                mapping=mapping,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects,
+                progress=bar,
+            )
+    finally:
+        store.dispose()
+    show_table_report(report)

@@ -32,6 +32,9 @@ class ImportReport:
     rejections: list[Rejection] = field(default_factory=list)
     rejected_count: int = 0
     seconds: float = 0.0
+    columns: dict[str, str] = field(default_factory=dict)  # canonical field → input column
+    ignored_columns: list[str] = field(default_factory=list)  # input columns nobody used
+    rejects_path: str | None = None  # where the rejected rows were written
 
     @property
     def rejected(self) -> int:
@@ -54,6 +57,12 @@ class ImportReport:
             "updated": self.updated,
             "rejected": self.rejected_count,
             "seconds": round(self.seconds, 3),
+            "columns": self.columns,
+            "ignored_columns": self.ignored_columns,
+            "rejects_path": self.rejects_path,
+            "reasons": [
+                {"line": r.line, "field": r.field, "reason": r.reason} for r in self.rejections[:5]
+            ],
         }
 
 
