@@ -336,6 +336,14 @@ class ColumnMap:
 
     fields: dict[str, str]
     ignored: list[str] = field(default_factory=list)
+    # Further columns matching a field, in order of preference: JSON Lines records of several
+    # shapes (an Instagram post's "shortcode", a TikTok video's "id") fill one field per row.
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
+
+    def columns_for(self, name: str) -> list[str]:
+        """The field's column and its alternatives, best first."""
+        first = self.fields.get(name)
+        return [first, *self.alternatives.get(name, [])] if first else []
 
     def get(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -416,8 +424,21 @@ def resolve_columns(
                 file=file,
                 field=name,
             )
-    ignored = [c for c in header if c not in claimed]
-    return ColumnMap(fields=chosen, ignored=ignored)
+    alternatives: dict[str, list[str]] = {}
+    overridden = {chosen[name] for name in mapping}
+    for name, variants in fields.items():
+        if name not in chosen or name in mapping:
+            continue
+        extra = []
+        for variant in (name, *variants):
+            for column in by_key.get(column_key(variant), []):
+                if column != chosen[name] and column not in overridden and column not in extra:
+                    extra.append(column)
+        if extra:
+            alternatives[name] = extra
+    used = claimed | {c for cols in alternatives.values() for c in cols}
+    ignored = [c for c in header if c not in used]
+    return ColumnMap(fields=chosen, ignored=ignored, alternatives=alternatives)
 
 
 def percent_hint(column: str) -> bool:

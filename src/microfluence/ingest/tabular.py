@@ -194,6 +194,19 @@ def caption_mentions(caption: pl.Expr) -> pl.Expr:
     ).list.unique(maintain_order=True)
 
 
+def _coalesced(names: list[str], schema: pl.Schema) -> tuple[pl.Expr, pl.DataType]:
+    """One expression over a field's columns: the first non-null value of each row."""
+    if len(names) == 1:
+        return pl.col(names[0]), schema[names[0]]
+    dtypes = {schema[n] for n in names} - {pl.Null}
+    if len(dtypes) <= 1:
+        dtype = dtypes.pop() if dtypes else pl.String
+        return pl.coalesce([pl.col(n).cast(dtype) for n in names]), dtype
+    if any(d.is_nested() for d in dtypes):
+        return pl.col(names[0]), schema[names[0]]
+    return pl.coalesce([pl.col(n).cast(pl.String) for n in names]), pl.String
+
+
 def parse_fields(
     frame: pl.DataFrame,
     columns: ColumnMap,
@@ -217,7 +230,7 @@ def parse_fields(
         elif column is None:
             continue
         else:
-            expr, dtype = pl.col(column), schema[column]
+            expr, dtype = _coalesced(columns.columns_for(name), schema)
             if spec.kind == "handle":
                 parsed = _handle(expr, dtype)
             elif spec.kind == "count":
