@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microfluence.kernel.store.tables import Base, utcnow
@@ -27,8 +27,9 @@ class ImportJob(Base):
     filename: Mapped[str] = mapped_column(String(500))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="queued")
-    rows_done: Mapped[int] = mapped_column(Integer, default=0)
-    rows_total: Mapped[int | None] = mapped_column(Integer)
+    # In the importer's own unit (bytes or records read), out of progress_total when known.
+    progress_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    progress_total: Mapped[int | None] = mapped_column(BigInteger)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)

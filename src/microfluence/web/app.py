@@ -13,11 +13,14 @@ from fastapi import FastAPI
 
 from microfluence import __version__
 from microfluence.access.site_secrets import site_secret
+from microfluence.jobs.imports import fail_interrupted
+from microfluence.jobs.runner import JobRunner
 from microfluence.kernel.store import open_store
 from microfluence.web import api, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
+from microfluence.web.limits import UploadLimitMiddleware
 from microfluence.web.settings import WebSettings
 
 DESCRIPTION = """\
@@ -41,13 +44,13 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     """The web app over the store at ``store_url`` (default: the configured store)."""
     store = open_store(store_url)
     settings = settings or WebSettings()
-    jobs_runner = None
+    jobs = JobRunner(store, workers=settings.import_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        fail_interrupted(store)
         yield
-        if jobs_runner is not None:
-            jobs_runner.shutdown()
+        jobs.shutdown()
         store.dispose()
 
     app = FastAPI(
@@ -61,11 +64,14 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.jobs = jobs
     app.state.csrf_secret = site_secret(store, "csrf")
     app.state.html_error_page = None
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(CsrfCookieMiddleware, signer_secret=app.state.csrf_secret)
+    # An upload may carry a little more than the file (the multipart envelope and fields).
+    app.add_middleware(UploadLimitMiddleware, max_bytes=(settings.max_upload_mb << 20) + 65536)
     app.include_router(api.router)
     app.include_router(signin.router)
     for router in _page_routers():

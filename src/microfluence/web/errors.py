@@ -79,6 +79,8 @@ def _wants_html(request: Request | None) -> bool:
 
 
 def _status_of(exc: MicrofluenceError) -> int:
+    if exc.code == "payload_too_large":
+        return 413
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, ConflictError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microfluence.web.api import accounts, creators, exports, posts, workspace
+from microfluence.web.api import accounts, creators, exports, imports, posts, workspace
 
 router = APIRouter(prefix="/api/v1")
-for module in (workspace, creators, accounts, posts, exports):
+for module in (workspace, creators, accounts, posts, imports, exports):
     router.include_router(module.router)

@@ -1,0 +1,83 @@
+"""Where background jobs run: a small thread pool inside the server process.
+
+Uploads are saved under a fresh temporary folder per job and removed when the job ends. Jobs are
+recorded in the store, so their status survives the process; a job cut short by a stop is
+marked failed when the server starts again (``microfluence serve`` runs one process).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+from microfluence.jobs.imports import run_job
+from microfluence.kernel.errors import InputError
+from microfluence.kernel.store import Store
+
+CHUNK = 1 << 20
+
+
+class TooLargeError(InputError):
+    code = "payload_too_large"
+
+
+def safe_filename(name: str | None) -> str:
+    """The upload's own name without folders or odd characters (importers read its suffix)."""
+    base = Path((name or "upload").replace("\\", "/")).name
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "upload"
+    return cleaned[-120:]
+
+
+class JobRunner:
+    def __init__(self, store: Store, workers: int = 1) -> None:
+        self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="microfluence-job")
+        self.futures: dict[str, Future[None]] = {}
+        self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
+
+    def save_upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
+        """Copy an upload to a private temporary folder, refusing more than ``max_bytes``."""
+        folder = Path(tempfile.mkdtemp(prefix="microfluence-upload-"))
+        target = folder / safe_filename(filename)
+        written = 0
+        try:
+            with target.open("wb") as out:
+                while chunk := source.read(CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise TooLargeError(
+                            f"the file is larger than {max_bytes // (1 << 20)} MiB", field="file"
+                        )
+                    out.write(chunk)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        if written == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise InputError("the uploaded file is empty", field="file")
+        return target
+
+    def _progress(self, job_id: str, done: int, total: int | None) -> None:
+        if done < 0:
+            self.live.pop(job_id, None)
+        else:
+            self.live[job_id] = (done, total)
+
+    def progress(self, job_id: str) -> tuple[int, int | None] | None:
+        return self.live.get(job_id)
+
+    def submit(self, job_id: str, upload: Path) -> None:
+        self.futures[job_id] = self.pool.submit(run_job, self.store, job_id, upload, self._progress)
+        self.futures[job_id].add_done_callback(lambda _f: self.futures.pop(job_id, None))
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the jobs submitted so far (tests and shutdown)."""
+        for future in list(self.futures.values()):
+            future.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,29 @@
+"""How an import job looks to the API and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ImportJobPublic(BaseModel):
+    id: str
+    kind: str
+    filename: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: float | None = Field(
+        description="Share done, 0 to 1, when the importer knows the total (else null)."
+    )
+    progress_done: int = Field(description="Bytes (or records) read so far.")
+    progress_total: int | None
+    summary: dict[str, Any] = Field(description="What was read, created, updated and rejected.")
+    errors: list[dict[str, Any]] = Field(
+        description="Why rows were rejected (file, line, field, reason), the first 100; or why "
+        "the import failed."
+    )
+    error: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
