@@ -37,6 +37,7 @@ from microfluence.kernel.store.tables import (
     AccountSnapshot,
     Comment,
     Creator,
+    EvaluationLabel,
     Follower,
     ImportRun,
     Post,
@@ -269,6 +270,13 @@ class StoreWriter:
         frame = self._provenance(self._with_account_id(frame))
         n = bulk.upsert(self.conn, Follower.__table__, frame, ["account_id", "username"])
         self._count("followers", n)
+        return n
+
+    def labels(self, frame: pl.DataFrame) -> int:
+        """Known truth about accounts (account_id, label, detail): the demo's planted ones."""
+        frame = frame.with_columns(pl.lit(self.workspace_id, dtype=pl.Int64).alias("workspace_id"))
+        n = bulk.upsert(self.conn, EvaluationLabel.__table__, frame, ["account_id", "label"])
+        self._count("labels", n)
         return n
 
 
