@@ -374,3 +374,88 @@ def test_openapi_and_offline_docs(client):
             "/static/api-docs/redoc.standalone.js",
         ):
             assert client.get(asset).status_code == 200
+
+
+# --- imports -------------------------------------------------------------------------------
+
+CREATORS_CSV = (
+    b"handle,followers,country,name\n"
+    b"new_one,1.2K,FR,New One\n"
+    b"new_two,5000,DE,Two\n"
+    b"bad row,xyz,FR,\n"
+)
+
+
+def run_import(client, headers, content: bytes, **form) -> dict:
+    started = client.post(
+        "/api/v1/imports",
+        files={"file": (form.pop("filename", "creators.csv"), content, "text/csv")},
+        data=form,
+        headers=headers,
+    )
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["status"] in ("queued", "running", "succeeded")
+    client.app.state.jobs.wait(timeout=60)
+    polled = client.get(f"/api/v1/imports/{job['id']}", headers=headers)
+    assert polled.status_code == 200
+    return polled.json()
+
+
+def test_import_a_creators_file_in_the_background(client, tenant):
+    h = tenant.auth()
+    job = run_import(
+        client, h, CREATORS_CSV, kind="creators", platform="instagram", skip_invalid="true"
+    )
+    assert job["status"] == "succeeded" and job["progress"] == 1.0
+    assert job["summary"]["created"]["accounts"] == 2 and job["summary"]["rejected"] == 1
+    assert job["errors"][0]["line"] == 4 and job["errors"][0]["file"] == "creators.csv"
+    assert "/tmp" not in json.dumps(job)  # no server paths
+    found = client.get("/api/v1/accounts", params={"q": "new_"}, headers=h).json()
+    assert {a["handle"]: a["followers"] for a in found["data"]} == {
+        "new_one": 1200,
+        "new_two": 5000,
+    }
+    listed = client.get("/api/v1/imports", headers=tenant.auth("viewer")).json()
+    assert listed["count"] == 1 and listed["data"][0]["id"] == job["id"]
+
+
+def test_a_failed_import_names_the_line_and_writes_nothing(client, tenant):
+    h = tenant.auth()
+    job = run_import(client, h, CREATORS_CSV, kind="creators", platform="instagram")
+    assert job["status"] == "failed"
+    assert job["errors"][0]["line"] == 4 and job["errors"][0]["field"] == "handle"
+    assert "line 4" in job["error"]
+    assert client.get("/api/v1/accounts", params={"q": "new_"}, headers=h).json()["count"] == 0
+
+
+def test_import_requests_are_checked(client, tenant):
+    h = tenant.auth()
+    post = lambda data, content=b"x\n": client.post(  # noqa: E731
+        "/api/v1/imports", files={"file": ("f.csv", content)}, data=data, headers=h
+    )
+    error_of(post({"kind": "spreadsheet"}), 422, "validation_error")
+    error_of(post({"kind": "creators", "platform": "myspace"}), 422, "invalid_input")
+    error_of(post({"kind": "followers"}), 422, "invalid_input")  # which account?
+    error_of(post({"kind": "creators", "mapping": "{oops"}), 422, "invalid_input")
+    error_of(post({"kind": "creators"}, content=b""), 422, "invalid_input")
+    error_of(
+        client.post("/api/v1/imports", data={"kind": "creators"}, headers=h),
+        422,
+        "validation_error",
+    )
+    error_of(client.get("/api/v1/imports/unknown", headers=h), 404, "not_found")
+
+
+def test_uploads_over_the_limit_are_refused(store_url, tenant):
+    from microfluence.web.settings import WebSettings
+
+    app = create_app(store_url, settings=WebSettings(max_upload_mb=1))
+    with TestClient(app) as small:
+        response = small.post(
+            "/api/v1/imports",
+            files={"file": ("big.csv", b"x" * (2 << 20))},
+            data={"kind": "creators"},
+            headers=tenant.auth(),
+        )
+        error_of(response, 413, "payload_too_large")
