@@ -34,7 +34,7 @@ from microfluence.authenticity.quality_score import (
 )
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store import Store
-from microfluence.kernel.store.tables import PLATFORMS, Account, utcnow
+from microfluence.kernel.store.tables import PLATFORMS, Account, Workspace, utcnow
 from microfluence.kernel.workspaces import get_workspace
 
 MAX_EVIDENCE = 12
@@ -185,14 +185,14 @@ def vet_account(
         return _report(session, ws.name, ws.id, ws.settings or {}, account, brand_safety_overrides)
 
 
-def vet_account_id(store: Store, workspace: str, account_id: int) -> VettingReport:
-    """The vetting report of an account by id; NotFoundError when it is not in ``workspace``."""
-    with store.session() as session:
-        ws = get_workspace(session, workspace)
-        account = session.get(Account, account_id)
-        if account is None or account.workspace_id != ws.id:
-            raise NotFoundError(f"no account with id {account_id} in this workspace")
-        return _report(session, ws.name, ws.id, ws.settings or {}, account, None)
+def vet_account_id(session: Session, workspace_id: int, account_id: int) -> VettingReport:
+    """The vetting report of an account by id; NotFoundError when it is not in the workspace
+    (the API answers 404 for another workspace's ids, never revealing that they exist)."""
+    ws = session.get(Workspace, workspace_id)
+    account = session.get(Account, account_id)
+    if ws is None or account is None or account.workspace_id != ws.id:
+        raise NotFoundError(f"no account with id {account_id} in this workspace")
+    return _report(session, ws.name, ws.id, ws.settings or {}, account, None)
 
 
 def _report(

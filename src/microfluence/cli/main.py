@@ -7,6 +7,7 @@ import typer
 from microfluence import __version__
 from microfluence.access import cli as access_cli
 from microfluence.authenticity import cli as authenticity_cli
+from microfluence.authenticity import vet_cli
 from microfluence.cli import db
 from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
@@ -26,6 +27,8 @@ app.add_typer(access_cli.api_keys_app, name="api-keys")
 app.command("serve")(serve)
 app.add_typer(authenticity_cli.audit_app, name="audit")
 app.add_typer(authenticity_cli.eval_app, name="eval")
+authenticity_cli.eval_app.command("vetting")(vet_cli.eval_vetting)
+app.command("vet")(vet_cli.vet)
 app.add_typer(ingest_cli.app, name="import")
 app.command("export")(export)
 app.command("score")(score)
