@@ -1,0 +1,237 @@
+"""Two workspaces on one server: neither can read, list, export, change or delete the other's
+data through any endpoint, whatever ids it guesses or filters it sends.
+
+Every route of the OpenAPI schema must be exercised here (``test_every_route_is_covered``), so a
+new endpoint cannot ship without its isolation check.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_support import Tenant, make_tenant, make_user
+from microfluence.access import sessions
+from microfluence.kernel.errors import NotFoundError
+from microfluence.web.app import create_app
+
+COVERED: set[tuple[str, str]] = set()
+
+
+def covers(method: str, path: str):  # type: ignore[no-untyped-def]
+    COVERED.add((method, path))
+    return lambda test: test
+
+
+@pytest.fixture
+def world(store, store_url):  # type: ignore[no-untyped-def]
+    a = make_tenant(store, "brand-a", prefix="alpha")
+    b = make_tenant(store, "brand-b", prefix="bravo")
+    with TestClient(create_app(store_url)) as client:
+        yield client, a, b
+
+
+def snapshot_of(client: TestClient, tenant: Tenant) -> str:
+    """Everything ``tenant`` can see, as text, to compare before and after an attack."""
+    h = tenant.auth("viewer")
+    parts = [
+        client.get("/api/v1/creators", params={"limit": 500}, headers=h).text,
+        client.get("/api/v1/accounts", params={"limit": 500}, headers=h).text,
+        client.get("/api/v1/posts", params={"limit": 500}, headers=h).text,
+    ]
+    for aid in tenant.account_ids:
+        parts.append(client.get(f"/api/v1/accounts/{aid}/snapshots", headers=h).text)
+    return "\n".join(parts)
+
+
+def not_found(response) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "not_found"
+
+
+@covers("get", "/api/v1/creators")
+@covers("get", "/api/v1/accounts")
+@covers("get", "/api/v1/posts")
+def test_lists_show_only_the_callers_workspace(world):
+    client, a, b = world
+    h = a.auth("viewer")
+    for path, ids in (
+        ("/api/v1/creators", a.creator_ids),
+        ("/api/v1/accounts", a.account_ids),
+        ("/api/v1/posts", a.post_ids),
+    ):
+        page = client.get(path, params={"limit": 500}, headers=h).json()
+        assert sorted(r["id"] for r in page["data"]) == sorted(ids)
+        assert page["count"] == len(ids)
+        assert "bravo" not in json.dumps(page)
+    # Filters that name the other workspace's text or ids find nothing.
+    for path, params in (
+        ("/api/v1/creators", {"q": "bravo"}),
+        ("/api/v1/creators", {"q": "bravo", "min_followers": 0, "sort": "-followers"}),
+        ("/api/v1/accounts", {"q": "bravo"}),
+        ("/api/v1/accounts", {"creator_id": b.creator_ids[0]}),
+        ("/api/v1/accounts", {"q": "bravo", "sort": "followers", "min_followers": 1}),
+        ("/api/v1/posts", {"account_id": b.account_ids[0]}),
+        ("/api/v1/posts", {"creator_id": b.creator_ids[0]}),
+        ("/api/v1/posts", {"q": "bravo"}),
+    ):
+        page = client.get(path, params=params, headers=h).json()
+        assert page == {"data": [], "count": 0}, (path, params)
+
+
+@covers("get", "/api/v1/creators/{creator_id}")
+@covers("get", "/api/v1/accounts/{account_id}")
+@covers("get", "/api/v1/posts/{post_id}")
+@covers("get", "/api/v1/accounts/{account_id}/snapshots")
+@covers("get", "/api/v1/accounts/{account_id}/posts")
+def test_guessed_ids_of_the_other_workspace_are_not_found(world):
+    client, a, b = world
+    h = a.auth("owner")
+    for cid in b.creator_ids:
+        not_found(client.get(f"/api/v1/creators/{cid}", headers=h))
+    for aid in b.account_ids:
+        not_found(client.get(f"/api/v1/accounts/{aid}", headers=h))
+        not_found(client.get(f"/api/v1/accounts/{aid}/snapshots", headers=h))
+        not_found(client.get(f"/api/v1/accounts/{aid}/posts", headers=h))
+    for pid in b.post_ids:
+        not_found(client.get(f"/api/v1/posts/{pid}", headers=h))
+    # The answer for another workspace's id is the same as for an id that does not exist.
+    other = client.get(f"/api/v1/creators/{b.creator_ids[0]}", headers=h).json()
+    missing = client.get("/api/v1/creators/2147483647", headers=h).json()
+    assert other["message"].replace(str(b.creator_ids[0]), "N") == missing["message"].replace(
+        "2147483647", "N"
+    )
+
+
+@covers("patch", "/api/v1/creators/{creator_id}")
+@covers("delete", "/api/v1/creators/{creator_id}")
+@covers("patch", "/api/v1/accounts/{account_id}")
+@covers("delete", "/api/v1/accounts/{account_id}")
+@covers("post", "/api/v1/accounts/{account_id}/snapshots")
+@covers("post", "/api/v1/accounts")
+@covers("post", "/api/v1/creators")
+def test_the_other_workspaces_data_cannot_be_changed(world):
+    client, a, b = world
+    h = a.auth("owner")
+    before = snapshot_of(client, b)
+    for cid in b.creator_ids:
+        not_found(client.patch(f"/api/v1/creators/{cid}", json={"name": "pwned"}, headers=h))
+        not_found(client.delete(f"/api/v1/creators/{cid}", headers=h))
+    for aid in b.account_ids:
+        not_found(client.patch(f"/api/v1/accounts/{aid}", json={"bio": "pwned"}, headers=h))
+        not_found(client.delete(f"/api/v1/accounts/{aid}", headers=h))
+        not_found(
+            client.post(
+                f"/api/v1/accounts/{aid}/snapshots",
+                json={"captured_at": "2026-06-01T00:00:00", "followers": 1},
+                headers=h,
+            )
+        )
+    # Attaching one's own account to the other workspace's creator, or a new one.
+    mine = a.account_ids[0]
+    not_found(
+        client.patch(f"/api/v1/accounts/{mine}", json={"creator_id": b.creator_ids[0]}, headers=h)
+    )
+    not_found(
+        client.post(
+            "/api/v1/accounts",
+            json={"platform": "x", "handle": "sneaky", "creator_id": b.creator_ids[0]},
+            headers=h,
+        )
+    )
+    # The same handle may exist in both workspaces: creating it in A leaves B's alone.
+    same = client.post(
+        "/api/v1/accounts", json={"platform": "instagram", "handle": "bravo_bo"}, headers=h
+    )
+    assert same.status_code == 201 and same.json()["id"] not in b.account_ids
+    made = client.post("/api/v1/creators", json={"name": "alpha new"}, headers=h)
+    assert made.status_code == 201
+    assert snapshot_of(client, b) == before
+
+
+@covers("get", "/api/v1/exports/creators")
+@covers("get", "/api/v1/exports/posts")
+def test_exports_hold_only_the_callers_data(world):
+    client, a, b = world
+    for fmt in ("csv", "json", "jsonl"):
+        for what in ("creators", "posts"):
+            text = client.get(
+                f"/api/v1/exports/{what}", params={"format": fmt}, headers=a.auth("viewer")
+            ).text
+            assert "alpha_" in text and "bravo" not in text, (what, fmt)
+
+
+@covers("post", "/api/v1/imports")
+@covers("get", "/api/v1/imports")
+@covers("get", "/api/v1/imports/{job_id}")
+def test_imports_write_only_into_the_callers_workspace(world):
+    client, a, b = world
+    before = snapshot_of(client, b)
+    # The file names B's handles: they must become new accounts of A, B's stay as they were.
+    content = b"handle,followers,bio\nbravo_bo,999999,taken over\nbravo_cy,1,taken over\n"
+    started = client.post(
+        "/api/v1/imports",
+        files={"file": ("takeover.csv", content, "text/csv")},
+        data={"kind": "creators", "platform": "instagram"},
+        headers=a.auth("member"),
+    )
+    assert started.status_code == 202
+    client.app.state.jobs.wait(timeout=60)
+    job_id = started.json()["id"]
+    assert client.get(f"/api/v1/imports/{job_id}", headers=a.auth()).json()["status"] == (
+        "succeeded"
+    )
+    assert snapshot_of(client, b) == before
+    mine = client.get("/api/v1/accounts", params={"q": "taken over"}, headers=a.auth()).json()
+    assert mine["count"] == 2
+    # B can neither poll nor list A's job.
+    not_found(client.get(f"/api/v1/imports/{job_id}", headers=b.auth("owner")))
+    assert client.get("/api/v1/imports", headers=b.auth("owner")).json() == {"data": [], "count": 0}
+
+
+@covers("get", "/api/v1/workspace")
+@covers("get", "/api/v1/workspace/api-keys")
+@covers("post", "/api/v1/workspace/api-keys")
+@covers("delete", "/api/v1/workspace/api-keys/{key_id}")
+def test_api_keys_belong_to_one_workspace(world):
+    client, a, b = world
+    assert client.get("/api/v1/workspace", headers=a.auth()).json()["workspace"] == "brand-a"
+    mine = client.get("/api/v1/workspace/api-keys", headers=a.auth("owner")).json()
+    theirs = client.get("/api/v1/workspace/api-keys", headers=b.auth("owner")).json()
+    assert {k["id"] for k in mine["data"]}.isdisjoint({k["id"] for k in theirs["data"]})
+    for key in theirs["data"]:
+        not_found(client.delete(f"/api/v1/workspace/api-keys/{key['id']}", headers=a.auth("owner")))
+    # B's keys all still work.
+    for role in ("viewer", "member", "owner"):
+        assert client.get("/api/v1/workspace", headers=b.auth(role)).status_code == 200
+    made = client.post(
+        "/api/v1/workspace/api-keys", json={"role": "owner"}, headers=a.auth("owner")
+    )
+    new_key = {"Authorization": f"Bearer {made.json()['key']}"}
+    assert client.get("/api/v1/workspace", headers=new_key).json()["workspace"] == "brand-a"
+    not_found(client.get(f"/api/v1/creators/{b.creator_ids[0]}", headers=new_key))
+
+
+def test_every_route_is_covered(world):
+    client, _a, _b = world
+    schema = client.get("/openapi.json").json()
+    routes = {(m, p) for p, ops in schema["paths"].items() for m in ops}
+    assert routes - COVERED == set(), "add an isolation test for these routes"
+
+
+def test_signed_in_users_only_switch_to_their_own_workspaces(store, world):
+    _client, a, b = world
+    make_user(store, "ann@alpha.test", "brand-a", "owner")
+    from api_support import PASSWORD
+
+    token, signed_in = sessions.sign_in(store, email="ann@alpha.test", password=PASSWORD)
+    assert signed_in.principal is not None
+    assert signed_in.principal.workspace_name == "brand-a"
+    with store.transaction() as session, pytest.raises(NotFoundError):
+        sessions.switch_workspace(session, token, "brand-b")
+    with store.transaction() as session:
+        again = sessions.resolve_session(session, token)
+        assert again is not None and again.principal.workspace_id == a.workspace_id
+        assert again.principal.workspace_id != b.workspace_id
