@@ -57,6 +57,7 @@ _EXTENSIONS = {
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BLOCK = 4 << 20
 _SNIFF = 64 << 10
+_MAX_RECORD = 64 << 20  # bounds memory when a stray quote swallows the rest of the file
 _CONTROL = rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
@@ -137,10 +138,10 @@ def detect_encoding(head: bytes, *, file: str) -> str:
 class _Utf8Blocks:
     """The file as blocks of UTF-8 bytes, transcoding other encodings on the fly."""
 
-    def __init__(self, path: Path, *, file: str, block: int = _BLOCK) -> None:
+    def __init__(self, path: Path, *, file: str, block: int | None = None) -> None:
         self.file = file
         self.stream, self._raw = _open_binary(path)
-        self.block = block
+        self.block = block or _BLOCK
         try:
             head = self.stream.read(_SNIFF)
         except (OSError, EOFError, lzma.LZMAError) as exc:
@@ -409,16 +410,24 @@ class TableReader:
                 buf = buf + block if buf else block
             records = _split_records(buf, quoted=not is_json, final=final, first_line=line)
             if not records.starts.size:
-                if final and buf.strip():
-                    raise InputError("unterminated quoted field", file=self.file, line=line)
+                if len(buf) > _MAX_RECORD:
+                    raise InputError(
+                        f"a record longer than {_MAX_RECORD >> 20} MiB: an unclosed quote?",
+                        file=self.file,
+                        line=line,
+                    )
                 continue
             data = buf[: records.consumed]
             if not transcoded:
                 _check_utf8(data, file=self.file, first_line=line)
             _check_control(data, file=self.file, first_line=line)
             starts, ends, lines = records.starts, records.ends, records.lines
-            if final and not is_json and records.consumed < len(buf):
-                raise InputError("unterminated quoted field", file=self.file, line=line)
+            if final and not is_json and data.count(b'"', int(starts[-1])) % 2:
+                raise InputError(
+                    "unterminated quoted field (a quote opened here is never closed)",
+                    file=self.file,
+                    line=int(lines[-1]),
+                )
             buf = buf[records.consumed :]
             line += records.newlines
             arr = np.frombuffer(data, dtype=np.uint8)
@@ -491,8 +500,11 @@ class TableReader:
                     truncate_ragged_lines=False,
                 )
             except pl.exceptions.PolarsError as exc:
+                detail = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
                 raise InputError(
-                    f"unreadable CSV ({exc})", file=self.file, line=int(lines[0])
+                    f"unreadable CSV: a stray or unclosed quote? ({detail})",
+                    file=self.file,
+                    line=int(lines[0]),
                 ) from exc
             if frame.height != starts.size:
                 raise InputError(
