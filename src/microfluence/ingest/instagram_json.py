@@ -202,6 +202,8 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise self.fail(f"{where}.{key}", f"expected an id, got {_kind(value)}", value)
         text = str(value).strip()
+        if "\x00" in text:
+            raise self.fail(f"{where}.{key}", "an id cannot hold a NUL character")
         if len(text) > 100:
             raise self.fail(f"{where}.{key}", "id longer than 100 characters", text[:40])
         return text or None
@@ -272,12 +274,12 @@ class Reader:
         return OwnerRecord(
             handle=handle,
             external_id=self.ident(node, "id", where) or self.ident(node, "pk", where),
-            display_name=self.text(node, "full_name", where),
+            display_name=(self.text(node, "full_name", where) or "")[:300] or None,
             bio=self.text(node, "biography", where),
             is_verified=self.flag(node, "is_verified", where),
             is_private=self.flag(node, "is_private", where),
             is_business=self.flag(node, "is_business_account", where),
-            email=email,
+            email=email[:320] if email else None,
             followers=followers
             if followers is not None
             else self.count(node, "follower_count", where),
@@ -321,6 +323,8 @@ class Reader:
         media_id = self.ident(node, "id", where) or self.ident(node, "pk", where)
         if media_id and "_" in media_id:
             media_id = media_id.split("_", 1)[0]  # the mobile API's "<media id>_<owner id>"
+        if shortcode is not None and (len(shortcode) > 100 or any(c.isspace() for c in shortcode)):
+            raise self.fail(f"{where}.shortcode", "not a shortcode", shortcode[:40])
         if media_id is None and shortcode:
             media_id = shortcode_to_id(shortcode) or shortcode
         if media_id is None:
