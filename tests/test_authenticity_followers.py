@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from microfluence.authenticity.evaluation import classification_metrics, roc_auc
@@ -587,3 +589,44 @@ def test_account_references() -> None:
     for bad in ("nocolon", "myspace:x", "instagram:"):
         with pytest.raises(InputError):
             parse_account_ref(bad)
+
+
+def _walk(trees: list[dict], baseline: float, row: np.ndarray) -> float:
+    """The shipped trees walked one row at a time, as the model's JSON describes them."""
+    raw = baseline
+    for tree in trees:
+        node = 0
+        while not tree["is_leaf"][node]:
+            value = row[tree["feature"][node]]
+            threshold = tree["threshold"][node]
+            threshold = math.inf if threshold is None else threshold
+            left = tree["missing_left"][node] if math.isnan(value) else value <= threshold
+            node = tree["left"][node] if left else tree["right"][node]
+        raw += tree["value"][node]
+    return raw
+
+
+def test_vectorised_scorer_matches_a_row_by_row_walk() -> None:
+    spec = json.loads(
+        (ROOT / "src/microfluence/authenticity/models/follower_model.json").read_text()
+    )
+    assert spec["kind"] == "gradient_boosting"
+    trees, baseline = spec["gradient_boosting"]["trees"], spec["gradient_boosting"]["baseline"]
+    rng = np.random.default_rng(11)
+    x = rng.normal(2, 3, (400, len(FEATURES)))
+    x[rng.random(x.shape) < 0.25] = np.nan
+    expected = np.array([_walk(trees, baseline, row) for row in x])
+    assert np.allclose(load_shipped_model().predict_raw(x), expected, rtol=0, atol=1e-12)
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
+@settings(max_examples=150, deadline=None)
+def test_fuzzed_cells_parse_or_raise_a_clear_error(cells: list[str]) -> None:
+    frame = pl.DataFrame({"followers": cells, "is_private": cells, "username": cells})
+    try:
+        x = feature_matrix(frame)
+    except InputError as exc:
+        assert exc.field in ("followers", "is_private") and "row " in str(exc)
+    else:
+        assert x.shape == (len(cells), len(FEATURES))
+        assert np.all(np.isnan(x[:, F["log_followers"]]) | (x[:, F["log_followers"]] >= 0))

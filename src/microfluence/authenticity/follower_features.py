@@ -126,6 +126,24 @@ def _fail(
     )
 
 
+def _parse_count_text(text: pl.Series, blank: pl.Series) -> pl.Series:
+    """Counts written with thousands separators or a k / M / B suffix; null when not a count."""
+    text = pl.select(
+        pl.when(text.str.contains(_THOUSANDS)).then(text.str.replace_all(",", "")).otherwise(text)
+    ).to_series()
+    suffix = text.str.extract(_SUFFIX, 1).str.to_lowercase()
+    mantissa = text.str.replace(r"\s*[kKmMbB]$", "")
+    scale = suffix.replace_strict(
+        {"k": 1e3, "m": 1e6, "b": 1e9}, default=1.0, return_dtype=pl.Float64
+    )
+    number = mantissa.str.contains(_NUMBER)
+    return pl.select(
+        pl.when(blank | ~number)
+        .then(None)
+        .otherwise(mantissa.cast(pl.Float64, strict=False) * scale)
+    ).to_series()
+
+
 def _parse_count(
     frame: pl.DataFrame, column: str, *, file: str | None, row_offset: int
 ) -> pl.Series:
@@ -137,28 +155,18 @@ def _parse_count(
         values = values.fill_nan(None)
     else:
         text = raw.cast(pl.String).str.strip_chars()
-        text = pl.select(
-            pl.when(text.str.contains(_THOUSANDS))
-            .then(text.str.replace_all(",", ""))
-            .otherwise(text)
-        ).to_series()
-        suffix = text.str.extract(_SUFFIX, 1).str.to_lowercase()
-        mantissa = text.str.replace(r"\s*[kKmMbB]$", "")
         blank = text.is_null() | (text == "")
+        values = text.cast(pl.Float64, strict=False)
+        if (values.is_null() & ~blank).any():  # only then the slower forms: 1,234 / 1.2k / 3M
+            values = _parse_count_text(text, blank)
         _fail(
             frame,
-            ~blank & ~mantissa.str.contains(_NUMBER),
+            ~blank & (values.is_null() | values.is_nan() | values.is_infinite()),
             column,
             "not a count",
             file=file,
             row_offset=row_offset,
         )
-        scale = suffix.replace_strict(
-            {"k": 1e3, "m": 1e6, "b": 1e9}, default=1.0, return_dtype=pl.Float64
-        )
-        values = pl.select(
-            pl.when(blank).then(None).otherwise(mantissa.cast(pl.Float64, strict=False) * scale)
-        ).to_series()
     _fail(
         frame, values.is_infinite(), column, "not a finite count", file=file, row_offset=row_offset
     )
@@ -242,11 +250,11 @@ def parse_profiles(
 
 def _digit_share(text: pl.Expr) -> pl.Expr:
     length = text.str.len_chars()
-    return pl.when(length > 0).then(text.str.count_matches(r"\d") / length).otherwise(0.0)
+    return pl.when(length > 0).then(text.str.count_matches(r"[0-9]") / length).otherwise(0.0)
 
 
 def _squashed(text: pl.Expr) -> pl.Expr:
-    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]", "")
+    return text.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
 
 
 def feature_expressions(present: Iterable[str]) -> list[pl.Expr]:
