@@ -9,6 +9,7 @@ from microfluence.access import cli as access_cli
 from microfluence.authenticity import cli as authenticity_cli
 from microfluence.authenticity import vet_cli
 from microfluence.cli import db
+from microfluence.demo.cli import demo
 from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
 from microfluence.metrics.cli import score
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.command("demo")(demo)
 app.add_typer(access_cli.workspaces_app, name="workspaces")
 app.add_typer(access_cli.users_app, name="users")
 app.add_typer(access_cli.api_keys_app, name="api-keys")

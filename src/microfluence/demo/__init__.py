@@ -1,0 +1,1 @@
+"""The demo: a seeded synthetic population of creators, written into a demo workspace."""
