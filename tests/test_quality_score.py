@@ -1,0 +1,151 @@
+"""The Audience Quality Score: weights, renormalisation over missing components, settings."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from microfluence.authenticity.fake_share_signal import fake_share_score
+from microfluence.authenticity.quality_score import (
+    COMPONENTS,
+    DEFAULT_WEIGHTS,
+    ScoreSettings,
+    score_accounts,
+    verdict,
+)
+from microfluence.kernel.errors import InputError
+
+DEFAULTS = ScoreSettings.from_settings(None)
+
+
+def frame(rows: list[dict[str, float | None]]) -> pl.DataFrame:
+    """Accounts with the given component scores (None: not available)."""
+    data = []
+    for i, scores in enumerate(rows):
+        row: dict[str, object] = {"account_id": i + 1}
+        for spec in COMPONENTS:
+            value = scores.get(spec.key)
+            row[spec.score_column] = value
+            row[spec.available_column] = value is not None
+        data.append(row)
+    schema = {"account_id": pl.Int64} | {
+        name: (pl.Boolean if name.endswith("_available") else pl.Float64)
+        for spec in COMPONENTS
+        for name in (spec.score_column, spec.available_column)
+    }
+    return pl.DataFrame(data, schema=schema)
+
+
+def test_default_weights_add_up_to_one():
+    assert math.isclose(sum(DEFAULT_WEIGHTS.values()), 1.0)
+    assert DEFAULT_WEIGHTS["brand_safety"] == 0.0
+
+
+def test_all_components_give_the_weighted_mean():
+    scores = {
+        "fake_share": 80.0,
+        "growth": 20.0,
+        "engagement_rate": 100.0,
+        "likes_comments": 50.0,
+        "comment_quality": 40.0,
+        "engagement_pods": 100.0,
+        "following_ratio": 100.0,
+        "sponsored": 0.0,
+        "brand_safety": 0.0,
+    }
+    expected = sum(DEFAULT_WEIGHTS[k] * v for k, v in scores.items())
+    row = score_accounts(frame([scores]), DEFAULTS).row(0, named=True)
+    assert row["quality_score"] == pytest.approx(expected)
+    assert row["growth_contribution"] == pytest.approx(0.20 * 20.0)
+    assert row["brand_safety_weight"] == 0.0
+
+
+def test_missing_components_are_renormalised_away():
+    # Only growth (0.20) and pods (0.125) available: weights become 0.20/0.325 and 0.125/0.325.
+    row = score_accounts(frame([{"growth": 0.0, "engagement_pods": 100.0}]), DEFAULTS).row(
+        0, named=True
+    )
+    assert row["growth_weight"] == pytest.approx(0.20 / 0.325)
+    assert row["engagement_pods_weight"] == pytest.approx(0.125 / 0.325)
+    assert row["fake_share_weight"] == 0.0 and row["fake_share_contribution"] == 0.0
+    assert row["quality_score"] == pytest.approx(100 * 0.125 / 0.325)
+
+
+def test_nothing_available_is_no_score_not_a_made_up_one():
+    row = score_accounts(frame([{}]), DEFAULTS).row(0, named=True)
+    assert row["quality_score"] is None
+    # brand safety alone weighs 0 by default: still no score
+    assert score_accounts(frame([{"brand_safety": 10.0}]), DEFAULTS)["quality_score"][0] is None
+
+
+def test_missing_columns_count_as_not_available():
+    signals = pl.DataFrame({"account_id": [1], "growth_score": [50.0], "growth_available": [True]})
+    assert score_accounts(signals, DEFAULTS)["quality_score"][0] == 50.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from([c.key for c in COMPONENTS]),
+            st.floats(min_value=0, max_value=100),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_score_is_bounded_and_contributions_add_up(rows):
+    out = score_accounts(frame(rows), DEFAULTS)
+    for row in out.to_dicts():
+        if row["quality_score"] is None:
+            continue
+        assert -1e-9 <= row["quality_score"] <= 100 + 1e-9
+        total = sum(row[f"{c.key}_contribution"] for c in COMPONENTS)
+        assert total == pytest.approx(row["quality_score"])
+        assert sum(row[f"{c.key}_weight"] for c in COMPONENTS) == pytest.approx(1.0)
+
+
+def test_workspace_settings_override_weights_and_threshold():
+    custom = ScoreSettings.from_settings(
+        {"authenticity": {"weights": {"brand_safety": 0.5}, "threshold": 70}}
+    )
+    assert custom.threshold == 70 and custom.weights["brand_safety"] == 0.5
+    row = score_accounts(frame([{"brand_safety": 0.0, "growth": 100.0}]), custom).row(0, named=True)
+    assert row["quality_score"] == pytest.approx(100 * 0.2 / 0.7)
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"weights": {"charisma": 1}},
+        {"weights": {"growth": -1}},
+        {"weights": {"growth": "high"}},
+        {"weights": {"growth": True}},
+        {"weights": {c.key: 0 for c in COMPONENTS}},
+        {"threshold": 150},
+        {"threshold": "sixty"},
+        "not an object",
+    ],
+)
+def test_bad_settings_are_clear_errors(section):
+    with pytest.raises(InputError):
+        ScoreSettings.from_settings({"authenticity": section})
+
+
+def test_verdict_bands():
+    assert verdict(None, 60) == "not enough data"
+    assert verdict(59.9, 60) == "likely inauthentic"
+    assert verdict(60, 60) == "review"
+    assert verdict(74.9, 60) == "review"
+    assert verdict(75, 60) == "likely authentic"
+
+
+def test_fake_share_scale():
+    assert fake_share_score(0.02) == 100
+    assert fake_share_score(0.10) == 100
+    assert fake_share_score(0.25) == pytest.approx(50)
+    assert fake_share_score(0.40) == 0 and fake_share_score(0.9) == 0
