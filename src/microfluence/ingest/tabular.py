@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from microfluence.ingest import numbers
@@ -354,7 +355,9 @@ def _rejections(
                 row=chunk.raw(row),
             )
         )
-    mask = pl.Series(range(chunk.frame.height)).is_in(per_row["row"].cast(pl.Int64))
+    flags = np.zeros(chunk.frame.height, dtype=bool)
+    flags[per_row["row"].to_numpy()] = True
+    mask = pl.Series(flags)
     return mask, rejections
 
 
