@@ -103,7 +103,7 @@ def parse_account(value: str) -> tuple[str, str]:
     platform, sep, handle = value.partition(":")
     platform = platform.strip().lower()
     handle = handle.strip().lstrip("@").lower()
-    if not sep or not platform or not handle:
+    if not sep or not platform or not handle or any(c.isspace() for c in handle):
         raise InputError(
             f"expected PLATFORM:HANDLE, e.g. instagram:someone, not {value!r}", field="--account"
         )
