@@ -20,6 +20,7 @@ from microfluence.catalog.schemas import (
 )
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, utcnow
+from microfluence.metrics.tables import AccountTier
 
 SORT_KEYS = ("name", "country", "category", "followers", "created_at", "updated_at", "id")
 
@@ -34,11 +35,15 @@ class CreatorFilters:
     q: str | None = None  # text in the name, or in an account's handle, name or bio
     min_followers: int | None = None  # sum of the accounts' latest follower counts
     max_followers: int | None = None
+    tier: str | None = None  # has an account in this tier under ``tier_scheme`` (as scored)
+    tier_scheme: str | None = None
 
     def __post_init__(self) -> None:
         low, high = self.min_followers, self.max_followers
         if low is not None and high is not None and low > high:
             raise InputError("min_followers is larger than max_followers", field="min_followers")
+        if self.tier and not self.tier_scheme:
+            raise InputError("a tier filter needs the tier scheme it belongs to", field="tier")
 
 
 def _account_has(*conditions: Any) -> Any:
@@ -57,6 +62,14 @@ def _where(workspace_id: int, filters: CreatorFilters) -> list[Any]:
                 (func.lower(getattr(Creator, name)) == value)
                 | _account_has(func.lower(getattr(Account, name)) == value)
             )
+    if filters.tier:
+        # Tiers as last stored by `microfluence score` (metrics.tables), not recomputed here.
+        in_tier = select(AccountTier.account_id).where(
+            AccountTier.workspace_id == workspace_id,
+            AccountTier.scheme == filters.tier_scheme,
+            AccountTier.tier == filters.tier,
+        )
+        where.append(_account_has(Account.id.in_(in_tier)))
     if filters.q and filters.q.strip():
         where.append(
             matches_any(filters.q, Creator.name)

@@ -40,6 +40,15 @@ def _page_routers() -> list:  # type: ignore[type-arg]
     return list(getattr(pages, "ROUTERS", [getattr(pages, "router", None)]))
 
 
+def _html_error_page():  # type: ignore[no-untyped-def]
+    """The pages' HTML rendering of the API's error shape, for browsers (None without pages)."""
+    try:
+        from microfluence.web import pages  # noqa: PLC0415
+    except ImportError:
+        return None
+    return getattr(pages, "render_error", None)
+
+
 def create_app(store_url: str | None = None, settings: WebSettings | None = None) -> FastAPI:
     """The web app over the store at ``store_url`` (default: the configured store)."""
     store = open_store(store_url)
@@ -66,7 +75,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.state.settings = settings
     app.state.jobs = jobs
     app.state.csrf_secret = site_secret(store, "csrf")
-    app.state.html_error_page = None
+    app.state.html_error_page = _html_error_page()
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(CsrfCookieMiddleware, signer_secret=app.state.csrf_secret)

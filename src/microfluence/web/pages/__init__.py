@@ -1,0 +1,26 @@
+"""The web pages: server-rendered (Jinja2) faces over the same service functions as the CLI
+and the API. ``create_app`` includes ``ROUTERS`` and renders browser errors with
+``render_error``."""
+
+from __future__ import annotations
+
+from microfluence.web.pages import (
+    assets,
+    creators,
+    imports,
+    session_pages,
+    settings_pages,
+    vetting,
+)
+from microfluence.web.pages.errors import render_error
+
+ROUTERS = [
+    assets.router,
+    session_pages.router,
+    creators.router,
+    vetting.router,
+    imports.router,
+    settings_pages.router,
+]
+
+__all__ = ["ROUTERS", "render_error"]
