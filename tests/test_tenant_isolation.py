@@ -12,12 +12,19 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import Tenant, make_tenant, make_user
+from api_support import (
+    Tenant,
+    cheap_password_hashing,  # noqa: F401
+    make_tenant,
+    make_user,
+)
 from microfluence.access import sessions
 from microfluence.kernel.errors import NotFoundError
 from microfluence.web.app import create_app
 
 COVERED: set[tuple[str, str]] = set()
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def covers(method: str, path: str):  # type: ignore[no-untyped-def]
@@ -212,6 +219,25 @@ def test_api_keys_belong_to_one_workspace(world):
     new_key = {"Authorization": f"Bearer {made.json()['key']}"}
     assert client.get("/api/v1/workspace", headers=new_key).json()["workspace"] == "brand-a"
     not_found(client.get(f"/api/v1/creators/{b.creator_ids[0]}", headers=new_key))
+
+
+@covers("get", "/api/v1/accounts/{account_id}/vetting")
+@covers("get", "/api/v1/accounts/{account_id}/vetting/report.html")
+def test_vetting_reports_only_for_the_callers_accounts(world):
+    client, a, b = world
+    own = client.get(f"/api/v1/accounts/{a.account_ids[0]}/vetting", headers=a.auth("viewer"))
+    assert own.status_code == 200, own.text
+    assert own.json()["handle"] == "alpha_ana" and own.json()["components"]
+    page = client.get(
+        f"/api/v1/accounts/{a.account_ids[0]}/vetting/report.html", headers=a.auth("viewer")
+    )
+    assert page.status_code == 200 and "alpha_ana" in page.text
+    for aid in b.account_ids:
+        not_found(client.get(f"/api/v1/accounts/{aid}/vetting", headers=a.auth("owner")))
+        not_found(
+            client.get(f"/api/v1/accounts/{aid}/vetting/report.html", headers=a.auth("owner"))
+        )
+    assert client.get(f"/api/v1/accounts/{a.account_ids[0]}/vetting").status_code == 401
 
 
 def test_every_route_is_covered(world):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microfluence.web.api import accounts, creators, exports, imports, posts, workspace
+from microfluence.web.api import accounts, creators, exports, imports, posts, vetting, workspace
 
 router = APIRouter(prefix="/api/v1")
-for module in (workspace, creators, accounts, posts, imports, exports):
+for module in (workspace, creators, accounts, posts, imports, exports, vetting):
     router.include_router(module.router)
