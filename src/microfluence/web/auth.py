@@ -114,8 +114,8 @@ def verify_csrf(request: Request, db: Session, submitted: str | None) -> None:
 
 
 class CsrfCookieMiddleware:
-    """Gives every browser outside /api a signed ``mf_csrf`` cookie, for the forms it sees
-    before signing in; ``request.state.csrf_cookie`` holds its value for this request."""
+    """Gives every browser that gets an HTML page a signed ``mf_csrf`` cookie, for the forms it
+    sees before signing in; ``request.state.csrf_cookie`` holds its value for this request."""
 
     def __init__(self, app: ASGIApp, signer_secret: str) -> None:
         self.app = app
@@ -156,9 +156,12 @@ class CsrfCookieMiddleware:
         header = cookie.headers["set-cookie"].encode("latin-1")
 
         async def send_with_cookie(message: Message) -> None:
+            # Only pages carry forms: JSON, files and assets get no cookie.
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"set-cookie", header)]
+                headers = list(message.get("headers", []))
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html"):
+                    message["headers"] = [*headers, (b"set-cookie", header)]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
