@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from microfluence.authenticity.vetting import parse_account_reference, vet_account
-from microfluence.authenticity.vetting_evaluation import evaluate_vetting
+from microfluence.authenticity.vetting_evaluation import evaluate_vetting, score_workspace
 from microfluence.cli.main import app
 from microfluence.ingest.writer import import_run
 from microfluence.kernel.errors import InputError, NotFoundError
@@ -190,6 +190,15 @@ def test_evaluation_against_labels(store, vetting_world):
     assert result.at_threshold.precision == 1.0 and result.at_threshold.recall == 1.0
     assert result.roc_auc == 1.0
     assert result.recall_by_label == {"bought_followers": 1.0, "engagement_pod": 1.0}
+    # the bulk path scores exactly what the single-account report does
+    scores = score_workspace(store, "vet").sort("account_id")
+    for account_id, handle in zip(vetting_world, ("honest", "shady"), strict=True):
+        report = vet_account(store, "vet", "instagram", handle)
+        row = scores.filter(pl.col("account_id") == account_id).row(0, named=True)
+        assert row["fake_share"] == pytest.approx(
+            report.component("fake_share").value["fake_share"], abs=1e-4
+        )
+        assert row["quality_score"] == pytest.approx(report.quality_score, abs=0.05)
     strict = evaluate_vetting(store, "vet", threshold=1)
     assert strict.at_threshold.recall == 0.0 and strict.at_threshold.precision == 0.0
 

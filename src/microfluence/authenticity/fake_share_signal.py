@@ -78,15 +78,11 @@ def stored_fake_shares(
             rows.extend(
                 conn.execute(query.where(table.c.account_id.in_(ids[start : start + _CHUNK])))
             )
-    schema = (
-        {"account_id": pl.Int64}
-        | {c: pl.String for c in ("username", "full_name", "biography", "external_url")}
-        | {c: pl.Int64 for c in ("posts_count", "followers", "following")}
-        | {c: pl.Boolean for c in ("has_profile_pic", "is_private", "is_verified")}
-    )
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row").select(
-        "account_id", *STORED_COLUMNS
-    )
+    types = {"posts_count": pl.Int64, "followers": pl.Int64, "following": pl.Int64} | {
+        c: pl.Boolean for c in ("has_profile_pic", "is_private", "is_verified")
+    }
+    schema = {"account_id": pl.Int64} | {c: types.get(c, pl.String) for c in STORED_COLUMNS}
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
     if frame.height == 0:
         return pl.DataFrame(schema=SCHEMA)
     scored = score_followers(frame, model=model).select("account_id", "fake_probability")
