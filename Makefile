@@ -28,6 +28,9 @@ system-deps:
 
 demo: env
 	$(BIN)/microfluence demo --creators $(DEMO_CREATORS)
+	$(BIN)/microfluence score --workspace demo
+	$(BIN)/microfluence demo-user --workspace demo --host $(HOST) --port $(PORT)
+	$(BIN)/microfluence serve --host $(HOST) --port $(PORT)
 
 test: env-test system-deps
 	$(PY) -m pytest -n 2 --dist loadgroup

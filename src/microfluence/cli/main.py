@@ -14,6 +14,7 @@ from microfluence.export.cli import export
 from microfluence.ingest import cli as ingest_cli
 from microfluence.metrics.cli import score
 from microfluence.web.cli import serve
+from microfluence.web.demo_user import demo_user
 
 app = typer.Typer(
     name="microfluence",
@@ -27,6 +28,7 @@ app.add_typer(access_cli.workspaces_app, name="workspaces")
 app.add_typer(access_cli.users_app, name="users")
 app.add_typer(access_cli.api_keys_app, name="api-keys")
 app.command("serve")(serve)
+app.command("demo-user")(demo_user)
 app.add_typer(authenticity_cli.audit_app, name="audit")
 app.add_typer(authenticity_cli.eval_app, name="eval")
 authenticity_cli.eval_app.command("vetting")(vet_cli.eval_vetting)

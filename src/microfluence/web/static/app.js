@@ -38,6 +38,13 @@ document.addEventListener("DOMContentLoaded", () => {
   pollImport();
 });
 
+// Charts are drawn as the page streams in, before the grid has its final width: fit them once
+// the page is laid out (plotly's own "responsive" handles later window resizes).
+window.addEventListener("load", () => {
+  if (!window.Plotly) return;
+  for (const plot of document.querySelectorAll(".js-plotly-plot")) window.Plotly.Plots.resize(plot);
+});
+
 // The import job page: poll its status until it ends, then reload to show the outcome.
 function pollImport() {
   const job = document.getElementById("job");
