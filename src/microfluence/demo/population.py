@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -347,6 +347,22 @@ def generate_population(spec: PopulationSpec) -> Population:
 
     accounts = _account_frame(rng, a, spec)
     return Population(spec=spec, accounts=accounts, _arrays=a)
+
+
+def population_for(n_accounts: int, n_posts: int, *, seed: int = 7, **spec: object) -> Population:
+    """A population of about ``n_accounts`` accounts and ``n_posts`` posts (for benchmarks).
+
+    Creators have 1.32 accounts on average, so ``n_accounts / 1.32`` creators are drawn; the
+    posting cadence is then scaled so that the expected number of posts is ``n_posts``. Both
+    totals are random around their targets (Poisson), within a fraction of a percent at scale.
+    """
+    base = PopulationSpec(n_creators=max(1, round(n_accounts / 1.32)), seed=seed, **spec)  # type: ignore[arg-type]
+    population = generate_population(base)
+    scale = n_posts / max(population.expected_posts(), 1e-9)
+    scaled = replace(base, posts_scale=base.posts_scale * scale)
+    population.spec = scaled
+    population.accounts = population.accounts.with_columns(pl.col("posts_per_week") * scale)
+    return population
 
 
 def _plant(rng: np.random.Generator, a: dict[str, np.ndarray], spec: PopulationSpec) -> None:

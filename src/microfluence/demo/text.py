@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from microfluence.demo import names as N
 from microfluence.demo import vocabulary as V
@@ -48,6 +50,54 @@ def _url() -> pl.Expr:
     )
 
 
+def list_column(name: str, values: pl.Series, valid: np.ndarray, null_rows=None) -> pl.Series:
+    """A list column from an (n, k) matrix of strings and a matrix saying which are present.
+
+    Built straight from Arrow offsets: Polars' ``concat_list`` on strings is slow at millions of
+    rows, this is a gather and a cumulative sum.
+    """
+    lengths = valid.sum(axis=1)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    flat = values.gather(np.flatnonzero(valid.ravel())).to_arrow()
+    mask = None if null_rows is None else pa.array(null_rows)
+    array = pa.LargeListArray.from_arrays(offsets, flat, mask=mask)
+    return pl.Series(name, pl.from_arrow(array)).cast(pl.List(pl.String))
+
+
+def _hashtags(
+    rng: np.random.Generator,
+    niche: np.ndarray,
+    platform: np.ndarray,
+    fyp: np.ndarray,
+    disclose: np.ndarray,
+) -> tuple[pl.Series, pl.Series]:
+    """Distinct niche hashtags (+ #fyp, + a disclosure tag): the list and its caption text."""
+    n = niche.size
+    lo = np.array([TAG_RANGE[p][0] for p in range(len(TAG_RANGE))])[platform]
+    hi = np.array([TAG_RANGE[p][1] for p in range(len(TAG_RANGE))])[platform]
+    n_tags = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    # Distinct tags without sorting: start anywhere, step by a number prime to the list length.
+    size = N.NICHE_TAGS.lengths[niche]
+    start = (rng.random(n) * size).astype(np.int64)
+    step = np.array([1, 3, 7, 9])[rng.integers(0, 4, n)]
+    slot = np.arange(MAX_TAGS)
+    picked = N.NICHE_TAGS.offsets[niche][:, None] + (start[:, None] + slot * step[:, None]) % 10
+    fyp_index = len(N.NICHE_TAGS.values)
+    disclosure = fyp_index + 1 + rng.choice(len(V.DISCLOSURE_TAGS), size=n, p=DISCLOSURE_SHARE)
+    index = np.column_stack([picked, np.full(n, fyp_index), disclosure])
+    valid = np.column_stack([slot[None, :] < n_tags[:, None], fyp, disclose])
+    vocabulary = pl.concat([N.NICHE_TAGS.values, pl.Series(["fyp", *V.DISCLOSURE_TAGS])])
+    values = vocabulary.gather(index.ravel())
+    tags = list_column("hashtags", values, valid)
+    hashed = ("#" + vocabulary).gather(index.ravel())
+    offsets = pa.array(np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int64))
+    flat = hashed.gather(np.flatnonzero(valid.ravel())).to_arrow()
+    lists = pa.LargeListArray.from_arrays(offsets, flat)
+    joined = pc.binary_join(lists, pa.scalar(" ", flat.type))
+    text = pl.Series("text", pl.from_arrow(joined)).cast(pl.String)
+    return tags, text
+
+
 def captions(
     rng: np.random.Generator,
     pop: Population,
@@ -65,22 +115,23 @@ def captions(
     lang, niche, platform = a["lang"][acc], a["niche"][acc], a["platform"][acc]
     handles = pop.accounts["handle"].gather(acc)
     sponsored = flag | tag_only | hidden_ad
-
-    lo = np.array([TAG_RANGE[p][0] for p in range(len(TAG_RANGE))])[platform]
-    hi = np.array([TAG_RANGE[p][1] for p in range(len(TAG_RANGE))])[platform]
-    n_tags = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
-    tag_cols = [N.NICHE_TAGS.take(niche, rng.random(n)).alias(f"t{i}") for i in range(MAX_TAGS)]
-    disclosure = pl.Series(V.DISCLOSURE_TAGS).gather(
-        rng.choice(len(V.DISCLOSURE_TAGS), size=n, p=DISCLOSURE_SHARE)
-    )
+    fyp = (platform == 1) & (rng.random(n) < 0.4)
+    tags_ad = tag_only | (flag & (rng.random(n) < 0.5))
+    hashtags, hashtag_text = _hashtags(rng, niche, platform, fyp, tags_ad)
+    disclosure = hashtags.list.last()
     brand = N.BRANDS.take(niche, rng.random(n))
     friend = pop.accounts["handle"].gather(rng.integers(0, pop.n_accounts, n))
+    mention_friend = rng.random(n) < 0.08
+    pairs = pl.concat([brand, friend]).gather(
+        np.column_stack([np.arange(n), n + np.arange(n)]).ravel()
+    )
+    mentions = list_column("mentions", pairs, np.column_stack([sponsored, mention_friend]))
+    sponsor_handles = list_column(
+        "sponsor_handles", brand, (flag | tag_only)[:, None], null_rows=~(flag | tag_only)
+    )
     phrase = pl.Series(V.SPONSOR_PHRASES).gather(rng.integers(0, len(V.SPONSOR_PHRASES), n))
     build = pl.DataFrame(
         [
-            *tag_cols,
-            pl.Series("n_tags", n_tags),
-            pl.Series("disclosure", disclosure),
             pl.Series("brand", brand),
             pl.Series("friend", friend),
             pl.Series("phrase", phrase),
@@ -90,11 +141,8 @@ def captions(
             pl.Series("closer", N.CLOSERS.take(lang, rng.random(n))),
             pl.Series("emoji", pl.Series(V.EMOJIS).gather(rng.integers(0, len(V.EMOJIS), n))),
             pl.Series("sponsored", sponsored),
-            pl.Series("flag", flag),
-            pl.Series("tag_only", tag_only),
-            pl.Series("tags_ad", tag_only | (flag & (rng.random(n) < 0.5))),
-            pl.Series("mention_friend", rng.random(n) < 0.08),
-            pl.Series("fyp", (platform == 1) & (rng.random(n) < 0.4)),
+            pl.Series("mention_friend", mention_friend),
+            pl.Series("hashtag_text", hashtag_text),
         ]
     )
     code = pl.concat_str(
@@ -106,66 +154,37 @@ def captions(
         .str.replace("{brand}", pl.concat_str(pl.lit("@"), "brand"), literal=True)
         .str.replace("{code}", code, literal=True)
     )
-    tags = (
-        pl.concat_list([f"t{i}" for i in range(MAX_TAGS)])
-        .list.head(pl.col("n_tags"))
-        .list.concat(
-            pl.when("fyp").then(pl.lit(["fyp"])).otherwise(pl.lit([], dtype=pl.List(pl.String)))
-        )
-        .list.unique(maintain_order=True)
-    )
-    tags = pl.when("tags_ad").then(tags.list.concat(pl.concat_list("disclosure"))).otherwise(tags)
-    out = build.select(
-        tags.alias("hashtags"),
-        pl.when("sponsored")
-        .then(
-            pl.when("mention_friend")
-            .then(pl.concat_list("brand", "friend"))
-            .otherwise(pl.concat_list("brand"))
-        )
-        .when("mention_friend")
-        .then(pl.concat_list("friend"))
-        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
-        .alias("mentions"),
-        pl.when(pl.col("flag") | pl.col("tag_only"))
-        .then(pl.concat_list("brand"))
-        .alias("sponsor_handles"),
+    caption = build.select(
         pl.concat_str(
-            "opener",
-            pl.lit(" "),
-            "subject",
-            pl.lit(" "),
-            "emoji",
-            pl.when("sponsored")
-            .then(pl.concat_str(pl.lit(" "), sponsor_sentence))
+            pl.concat_str(
+                "opener",
+                pl.lit(" "),
+                "subject",
+                pl.lit(" "),
+                "emoji",
+                pl.when("sponsored")
+                .then(pl.concat_str(pl.lit(" "), sponsor_sentence))
+                .otherwise(pl.lit("")),
+                pl.when("mention_friend")
+                .then(pl.concat_str(pl.lit(" With @"), "friend", pl.lit(".")))
+                .otherwise(pl.lit("")),
+                pl.lit(" "),
+                "closer",
+            ).str.strip_chars_end(),
+            pl.when(pl.col("hashtag_text") != "")
+            .then(pl.concat_str(pl.lit("\n\n"), "hashtag_text"))
             .otherwise(pl.lit("")),
-            pl.when("mention_friend")
-            .then(pl.concat_str(pl.lit(" With @"), "friend", pl.lit(".")))
-            .otherwise(pl.lit("")),
-            pl.lit(" "),
-            "closer",
-        ).alias("body"),
-        pl.col("disclosure"),
-        pl.col("tag_only"),
-        pl.col("handle"),
-    )
-    out = out.with_columns(
-        pl.concat_str(
-            "body",
-            pl.when(pl.col("hashtags").list.len() > 0)
-            .then(pl.concat_str(pl.lit("\n\n#"), pl.col("hashtags").list.join(" #")))
-            .otherwise(pl.lit("")),
-        ).alias("caption"),
-    )
+        ).alias("caption")
+    )["caption"]
     frame = frame.with_columns(
-        out["caption"],
-        out["hashtags"],
-        out["mentions"],
-        out["sponsor_handles"],
+        caption,
+        hashtags,
+        mentions,
+        sponsor_handles,
         pl.Series("shortcode", N.base64_code(media_id)),
-        pl.Series("handle", out["handle"]),
+        pl.Series("handle", handles),
         pl.when(pl.Series(tag_only))
-        .then(pl.concat_str(pl.lit("caption:#"), pl.Series(out["disclosure"])))
+        .then(pl.concat_str(pl.lit("caption:#"), pl.lit(disclosure)))
         .otherwise(pl.col("sponsor_evidence"))
         .alias("sponsor_evidence"),
     )
