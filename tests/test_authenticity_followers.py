@@ -630,3 +630,37 @@ def test_fuzzed_cells_parse_or_raise_a_clear_error(cells: list[str]) -> None:
     else:
         assert x.shape == (len(cells), len(FEATURES))
         assert np.all(np.isnan(x[:, F["log_followers"]]) | (x[:, F["log_followers"]] >= 0))
+
+
+def test_quoted_newlines_and_crlf_across_batches(tmp_path: Path) -> None:
+    bios = ["line one\nline two", 'says "hi", twice', "", "plain"]
+    frame = pl.DataFrame(
+        {
+            "username": [f"u{i}" for i in range(40)],
+            "biography": [bios[i % 4] for i in range(40)],
+            "followers": [str(i * 10) for i in range(40)],
+        }
+    )
+    source = tmp_path / "quoted.csv"
+    frame.write_csv(source, line_terminator="\r\n")
+    out = tmp_path / "out.csv"
+    audit = audit_follower_file(source, out, batch_rows=3)
+    back = pl.read_csv(out, infer_schema=False)
+    assert audit.estimate.n == 40 and back.height == 40
+    assert back["biography"].fill_null("").to_list() == frame["biography"].to_list()
+    assert back["followers"].to_list() == frame["followers"].to_list()  # no stray "\r"
+
+
+def test_jsonl_batches_keep_the_first_batchs_columns(tmp_path: Path) -> None:
+    source = tmp_path / "f.jsonl"
+    lines = [json.dumps({"username": f"u{i}", "followers": i, "bio": "x"}) for i in range(5)]
+    lines.append(json.dumps({"username": "late", "followers": 3}))  # no "bio" key
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.csv"
+    audit_follower_file(source, out, batch_rows=2)
+    back = pl.read_csv(out)
+    assert back.columns == ["username", "followers", "bio", "fake_probability", "is_fake"]
+    assert back["bio"].to_list()[-1] is None
+    source.write_text("\n".join([*lines[:4], json.dumps({"username": "x", "colour": "red"})]))
+    with pytest.raises(InputError, match="colour"):
+        audit_follower_file(source, batch_rows=2)

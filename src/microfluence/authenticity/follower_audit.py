@@ -12,16 +12,13 @@ Service functions (the CLI, the API and the pages call these):
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,22 +31,13 @@ from microfluence.authenticity.follower_features import (
     resolve_columns,
     to_matrix,
 )
+from microfluence.authenticity.follower_files import ScoredFileWriter, file_format, read_batches
 from microfluence.authenticity.follower_model import FollowerModel, load_shipped_model
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import PLATFORMS, Account, Follower
 from microfluence.kernel.workspaces import get_workspace
 
 BATCH_ROWS = 100_000
-FILE_FORMATS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 SCORE_COLUMNS = ("fake_probability", "is_fake")
 STORED_COLUMNS = (
     "username",
@@ -70,51 +58,6 @@ _STORED_TYPES = (
 )
 
 Progress = Callable[[int], None]
-
-
-def file_format(path: str | Path, given: str | None = None) -> str:
-    if given:
-        if given not in set(FILE_FORMATS.values()):
-            raise InputError(f"unknown format {given!r}: use csv, tsv, jsonl or parquet")
-        return given
-    suffix = Path(path).suffix.lower()
-    if suffix not in FILE_FORMATS:
-        raise InputError(
-            f"cannot tell the format from {suffix or 'no extension'!r}: "
-            "use .csv, .tsv, .jsonl or .parquet (or --format)",
-            file=str(path),
-        )
-    return FILE_FORMATS[suffix]
-
-
-def read_batches(
-    path: str | Path, *, data_format: str | None = None, batch_rows: int = BATCH_ROWS
-) -> Iterator[pl.DataFrame]:
-    """The rows of a follower file, batch by batch; CSV and TSV cells stay text."""
-    path = Path(path)
-    kind = file_format(path, data_format)
-    if not path.is_file():
-        raise InputError("no such file", file=str(path))
-    if path.stat().st_size == 0:
-        raise InputError(
-            "the file is empty: expected a header row and follower rows", file=str(path)
-        )
-    if kind in ("csv", "tsv"):
-        scan = pl.scan_csv(
-            path,
-            separator="," if kind == "csv" else "\t",
-            infer_schema=False,
-            encoding="utf8-lossy",
-        )
-    elif kind == "jsonl":
-        scan = pl.scan_ndjson(path, infer_schema_length=10_000)
-    else:
-        scan = pl.scan_parquet(path)
-    try:
-        yield from scan.collect_batches(chunk_size=batch_rows)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        message = str(exc).strip().splitlines()[0]
-        raise InputError(f"cannot read the {kind} file: {message}", file=str(path)) from exc
 
 
 def parsed_batches(
@@ -188,54 +131,6 @@ class FollowerAudit:
         }
 
 
-class _Writer:
-    """Writes scored batches to a temporary file, moved into place only when all went well."""
-
-    def __init__(self, output: Path, kind: str) -> None:
-        self.output, self.kind = output, kind
-        output.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-        os.close(handle)
-        self.temporary = Path(name)
-        self.handle: IO[bytes] | None = None
-        self.parquet: pq.ParquetWriter | None = None
-
-    def write(self, batch: pl.DataFrame) -> None:
-        if self.kind == "parquet":
-            table = batch.to_arrow()
-            if self.parquet is None:
-                self.parquet = pq.ParquetWriter(self.temporary, table.schema)
-            self.parquet.write_table(table.cast(self.parquet.schema))
-            return
-        first = self.handle is None
-        if self.handle is None:
-            self.handle = self.temporary.open("wb")
-        try:
-            if self.kind == "jsonl":
-                batch.write_ndjson(self.handle)
-            else:
-                separator = "," if self.kind == "csv" else "\t"
-                batch.write_csv(self.handle, separator=separator, include_header=first)
-        except pl.exceptions.PolarsError as exc:
-            raise InputError(
-                f"cannot write these columns as {self.kind}: {exc}", file=str(self.output)
-            ) from exc
-
-    def commit(self) -> None:
-        if self.parquet is not None:
-            self.parquet.close()
-        if self.handle is not None:
-            self.handle.close()
-        os.replace(self.temporary, self.output)
-
-    def abort(self) -> None:
-        if self.parquet is not None:
-            self.parquet.close()
-        if self.handle is not None:
-            self.handle.close()
-        self.temporary.unlink(missing_ok=True)
-
-
 def audit_follower_file(
     path: str | Path,
     output: str | Path | None = None,
@@ -255,7 +150,7 @@ def audit_follower_file(
     """
     model = model or load_shipped_model()
     tally = ScoreTally(model.threshold)
-    writer = _Writer(Path(output), file_format(output, output_format)) if output else None
+    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
     present: set[str] = set()
     try:
         for raw, profiles in parsed_batches(path, data_format=data_format, batch_rows=batch_rows):
@@ -343,7 +238,7 @@ def audit_stored_sample(
     found = find_account_by_ref(session, workspace, account)
     reference = f"{found.platform}:{found.handle}"
     tally = ScoreTally(model.threshold)
-    writer = _Writer(Path(output), file_format(output, output_format)) if output else None
+    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
     try:
         for raw in stored_sample_batches(session, found, batch_rows=batch_rows):
             profiles = parse_profiles(raw, file=f"followers of {reference}", row_offset=tally.n)
