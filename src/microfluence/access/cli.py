@@ -6,7 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from microfluence.access import api_keys
 from microfluence.access.roles import Role, parse_role
@@ -61,8 +61,12 @@ def workspaces_list(database_url: DatabaseUrlOpt = None) -> None:
     console.print(table)
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_password() -> str:
-    if sys.stdin.isatty():
+    if _stdin_is_terminal():
         return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
@@ -138,7 +142,8 @@ def api_keys_create(
 def api_keys_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None) -> None:
     """List a workspace's API keys (their prefixes; the keys themselves are not kept)."""
     store = store_for(database_url)
-    table = Table("id", "prefix", "name", "role", "created", "last used", "revoked")
+    prefix = Column("prefix", no_wrap=True, min_width=12)
+    table = Table("id", prefix, "name", "role", "created", "last used", "revoked")
     with store.transaction() as session:
         ws = get_workspace(session, workspace)
         for key in api_keys.list_api_keys(session, ws.id):
