@@ -42,6 +42,8 @@ MAX_COUNT = 10**12  # no account or post has a trillion of anything: a unit or c
 MAX_RATE = 10.0  # an engagement rate above 1000 % is a unit mix-up, not a viral post
 
 BLANKS = ("", "nan", "n/a", "na", "n.a.", "-", "--", "—", "–", "null", "none", "#n/a", "?")
+# Text keeps "NA" (Namibia's country code, a name) and "?"; it only drops unmistakable blanks.
+TEXT_BLANKS = ("", "nan", "n/a", "#n/a", "-", "--", "—", "–", "null", "none")
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "on")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "off")
 
@@ -69,9 +71,9 @@ def _no_error() -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
-def blank(text: pl.Expr) -> pl.Expr:
+def blank(text: pl.Expr, words: tuple[str, ...] = BLANKS) -> pl.Expr:
     """True where a text cell means "unknown": NULL, empty, NaN, N/A, '-' …"""
-    return text.is_null() | text.str.strip_chars().str.to_lowercase().is_in(BLANKS)
+    return text.is_null() | text.str.strip_chars().str.to_lowercase().is_in(words)
 
 
 def number_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:

@@ -94,7 +94,9 @@ def _text(expr: pl.Expr, dtype: pl.DataType, spec: FieldSpec) -> numbers.Parsed:
             pl.when(expr.is_not_null()).then(pl.lit("expected text, got a list or object")),
         )
     text = expr.cast(pl.String).str.strip_chars()
-    empty = numbers.blank(text) if spec.blanks else (text.is_null() | (text == ""))
+    empty = (
+        numbers.blank(text, numbers.TEXT_BLANKS) if spec.blanks else (text.is_null() | (text == ""))
+    )
     value = pl.when(~empty).then(text)
     error = pl.when(value.str.contains(_CONTROL)).then(pl.lit("contains control characters"))
     if spec.required:
