@@ -80,6 +80,7 @@ def spark_session(shuffle_partitions: int = 4) -> Any:
             .config("spark.default.parallelism", str(shuffle_partitions))
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.adaptive.enabled", "true")
             .config("spark.driver.memory", "2g")
