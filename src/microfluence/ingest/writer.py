@@ -243,11 +243,15 @@ class StoreWriter:
             pl.col("account_id").cast(pl.Int64), pl.col("platform_post_id").cast(pl.String)
         )
         found: list[tuple[int, int, str]] = []
-        accounts = wanted["account_id"].unique().to_list()
-        for start in range(0, len(accounts), _LOOKUP_CHUNK):
+        # Look up only the wanted posts (through the (account_id, platform_post_id) index), not
+        # every post of their accounts: batch after batch, that would grow without bound.
+        keys = wanted.drop_nulls().unique()
+        for start in range(0, keys.height, _LOOKUP_CHUNK):
+            chunk = keys.slice(start, _LOOKUP_CHUNK)
             rows = self.conn.execute(
                 sa.select(table.c.id, table.c.account_id, table.c.platform_post_id).where(
-                    table.c.account_id.in_(accounts[start : start + _LOOKUP_CHUNK])
+                    table.c.account_id.in_(chunk["account_id"].unique().to_list()),
+                    table.c.platform_post_id.in_(chunk["platform_post_id"].unique().to_list()),
                 )
             )
             found.extend(rows)
@@ -255,7 +259,7 @@ class StoreWriter:
             found,
             schema={"post_id": pl.Int64, "account_id": pl.Int64, "platform_post_id": pl.String},
             orient="row",
-        )
+        ).unique()
         return wanted.join(
             lookup, on=["account_id", "platform_post_id"], how="left", maintain_order="left"
         )["post_id"]
