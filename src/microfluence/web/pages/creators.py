@@ -50,7 +50,7 @@ def _tiers(session: Session, workspace_id: int, scheme: str, account_ids: list[i
             AccountTier.account_id.in_(account_ids),
         )
     )
-    return dict(rows.tuples().all())
+    return {account_id: tier for account_id, tier in rows}
 
 
 def _tier_names(scheme) -> list[str]:  # type: ignore[no-untyped-def]
