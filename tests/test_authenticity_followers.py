@@ -664,3 +664,16 @@ def test_jsonl_batches_keep_the_first_batchs_columns(tmp_path: Path) -> None:
     source.write_text("\n".join([*lines[:4], json.dumps({"username": "x", "colour": "red"})]))
     with pytest.raises(InputError, match="colour"):
         audit_follower_file(source, batch_rows=2)
+
+
+def test_an_unclosed_quote_stops_instead_of_filling_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microfluence.authenticity import follower_files
+
+    monkeypatch.setattr(follower_files, "READ_BYTES", 256)
+    monkeypatch.setattr(follower_files, "MAX_ROW_BYTES", 2048)
+    source = tmp_path / "f.csv"
+    source.write_text('username,biography\nann,"never closed\n' + "bob,fine\n" * 500)
+    with pytest.raises(InputError, match="never closed"):
+        audit_follower_file(source)

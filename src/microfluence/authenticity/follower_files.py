@@ -35,6 +35,8 @@ FILE_FORMATS = {
     ".pq": "parquet",
 }
 READ_BYTES = 4 * 2**20
+# A row longer than this is an unclosed quote (or not a follower file): stop, don't fill memory.
+MAX_ROW_BYTES = 64 * 2**20
 _BOM = b"\xef\xbb\xbf"
 _NEWLINE, _QUOTE = ord("\n"), ord('"')
 
@@ -80,6 +82,12 @@ def row_chunks(
                 if head is None and buffer.startswith(_BOM):
                     buffer = buffer[len(_BOM) :]
             ends = _row_ends(buffer, quoted)
+            if not ends.size and not eof and len(buffer) > MAX_ROW_BYTES:
+                raise InputError(
+                    f"a row longer than {MAX_ROW_BYTES // 2**20} MiB: "
+                    + ("a quote that is never closed?" if quoted else "is this a follower file?"),
+                    file=str(path),
+                )
             if head is None:
                 if not ends.size and not eof:
                     continue
