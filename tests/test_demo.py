@@ -390,7 +390,7 @@ def test_demo_command_loads_and_rerunning_replaces(store, store_url):
     runner = CliRunner()
     result = runner.invoke(app, [*args, "--database-url", store_url])
     assert result.exit_code == 0, result.output
-    assert "Planted inauthentic accounts" in result.output and "instagram" in result.output
+    assert "Planted labels" in result.output and "instagram" in result.output
     first = _counts(store)
     assert first["creators"] == 40  # several accounts of one person share one creator
     assert first["accounts"] > 40 and first["posts"] > 0 and first["comments"] > 0

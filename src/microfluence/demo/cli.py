@@ -103,8 +103,8 @@ def show_summary(summary: DemoSummary) -> None:
     tiers = [name for name, _ in TIER_BANDS]
     frame = summary.accounts_by_platform_tier
     table = Table(
-        title="Accounts by platform and tier (followers: nano <10k, micro <50k, "
-        "mid <500k, macro <1M, mega ≥1M)"
+        title="Accounts by platform and tier",
+        caption="tiers by followers: nano <10k · micro <50k · mid <500k · macro <1M · mega ≥1M",
     )
     table.add_column("platform")
     for tier in tiers:
@@ -115,8 +115,9 @@ def show_summary(summary: DemoSummary) -> None:
         table.add_row(row["platform"], *(f"{v:,}" for v in values), f"{sum(values):,}")
     console.print(table)
     planted = Table(
-        title=f"Planted inauthentic accounts: {summary.planted_accounts:,} "
-        f"of {summary.accounts:,} (labels in evaluation_labels)"
+        title="Planted labels (evaluation_labels)",
+        caption=f"{summary.planted_accounts:,} of {summary.accounts:,} accounts planted as "
+        "inauthentic; an account may carry several kinds",
     )
     planted.add_column("label")
     planted.add_column("accounts", justify="right")
