@@ -112,9 +112,9 @@ def _fail(
     file: str | None,
     row_offset: int,
 ) -> None:
-    positions = np.flatnonzero(bad.fill_null(False).to_numpy())
-    if len(positions) == 0:
+    if not bad.any():  # the common case, checked without leaving Polars
         return
+    positions = np.flatnonzero(bad.fill_null(False).to_numpy())
     first = int(positions[0])
     value = frame[column][first]
     more = f" ({len(positions) - 1} more rows like it)" if len(positions) > 1 else ""
