@@ -179,6 +179,7 @@ class Population:
     spec: PopulationSpec
     accounts: pl.DataFrame
     _arrays: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    cache: dict[str, pl.Series] = field(repr=False, default_factory=dict)
 
     @property
     def n_accounts(self) -> int:

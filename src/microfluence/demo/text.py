@@ -21,6 +21,9 @@ MAX_TAGS = 10
 TAG_RANGE = {0: (3, 10), 1: (3, 6), 2: (0, 3), 3: (0, 3), 4: (0, 2), 5: (2, 6)}
 # Which disclosure hashtag a sponsored caption uses: #ad dominates (FTC, ASA guidance).
 DISCLOSURE_SHARE = np.array([0.5, 0.25, 0.15, 0.05, 0.05])
+_TAG_VOCABULARY = pl.concat([N.NICHE_TAGS.values, pl.Series(["fyp", *V.DISCLOSURE_TAGS])])
+_HASHED_VOCABULARY = "#" + _TAG_VOCABULARY
+_SPACED_CLOSERS = N.Vocab([[f" {c}" if c else "" for c in V.CLOSERS[lang]] for lang in N.LANGUAGES])
 URL_PATTERNS = {
     "instagram": ("https://www.instagram.com/p/", "shortcode", "/"),
     "tiktok": ("https://www.tiktok.com/@", "handle", "/video/", "platform_post_id"),
@@ -50,17 +53,42 @@ def _url() -> pl.Expr:
     )
 
 
+def _nulls(n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.String, eager=True)
+
+
+def _discount_codes(pop: Population) -> pl.Series:
+    """Each account's discount code, from its handle: 'emma.walker' -> 'EMMAWA15' (cached)."""
+    codes = pop.cache.get("discount_codes")
+    if codes is None:
+        codes = pop.accounts.select(
+            pl.concat_str(
+                pl.col("handle").str.replace_all(r"[._0-9]", "").str.slice(0, 6).str.to_uppercase(),
+                pl.lit("15"),
+            )
+        ).to_series()
+        pop.cache["discount_codes"] = codes
+    return codes
+
+
 def list_column(name: str, values: pl.Series, valid: np.ndarray, null_rows=None) -> pl.Series:
-    """A list column from an (n, k) matrix of strings and a matrix saying which are present.
+    """A list column from an (n, k) matrix of strings and a matrix saying which are present."""
+    return flat_list_column(
+        name, values.gather(np.flatnonzero(valid.ravel())), valid.sum(axis=1), null_rows
+    )
+
+
+def flat_list_column(
+    name: str, flat: pl.Series, lengths: np.ndarray, null_rows: np.ndarray | None = None
+) -> pl.Series:
+    """A list column from its values laid end to end and each row's length.
 
     Built straight from Arrow offsets: Polars' ``concat_list`` on strings is slow at millions of
-    rows, this is a gather and a cumulative sum.
+    rows, this is a cumulative sum.
     """
-    lengths = valid.sum(axis=1)
     offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
-    flat = values.gather(np.flatnonzero(valid.ravel())).to_arrow()
     mask = None if null_rows is None else pa.array(null_rows)
-    array = pa.LargeListArray.from_arrays(offsets, flat, mask=mask)
+    array = pa.LargeListArray.from_arrays(offsets, flat.to_arrow(), mask=mask)
     return pl.Series(name, pl.from_arrow(array)).cast(pl.List(pl.String))
 
 
@@ -86,14 +114,14 @@ def _hashtags(
     disclosure = fyp_index + 1 + rng.choice(len(V.DISCLOSURE_TAGS), size=n, p=DISCLOSURE_SHARE)
     index = np.column_stack([picked, np.full(n, fyp_index), disclosure])
     valid = np.column_stack([slot[None, :] < n_tags[:, None], fyp, disclose])
-    vocabulary = pl.concat([N.NICHE_TAGS.values, pl.Series(["fyp", *V.DISCLOSURE_TAGS])])
-    values = vocabulary.gather(index.ravel())
-    tags = list_column("hashtags", values, valid)
-    hashed = ("#" + vocabulary).gather(index.ravel())
-    offsets = pa.array(np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int64))
-    flat = hashed.gather(np.flatnonzero(valid.ravel())).to_arrow()
-    lists = pa.LargeListArray.from_arrays(offsets, flat)
-    joined = pc.binary_join(lists, pa.scalar(" ", flat.type))
+    present = index.ravel()[valid.ravel()]
+    lengths = valid.sum(axis=1)
+    tags = flat_list_column("hashtags", _TAG_VOCABULARY.gather(present), lengths)
+    hashed = _HASHED_VOCABULARY.gather(present).to_arrow()
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    joined = pc.binary_join(
+        pa.LargeListArray.from_arrays(offsets, hashed), pa.scalar(" ", hashed.type)
+    )
     text = pl.Series("text", pl.from_arrow(joined)).cast(pl.String)
     return tags, text
 
@@ -129,53 +157,53 @@ def captions(
     sponsor_handles = list_column(
         "sponsor_handles", brand, (flag | tag_only)[:, None], null_rows=~(flag | tag_only)
     )
-    phrase = pl.Series(V.SPONSOR_PHRASES).gather(rng.integers(0, len(V.SPONSOR_PHRASES), n))
-    build = pl.DataFrame(
-        [
-            pl.Series("brand", brand),
-            pl.Series("friend", friend),
-            pl.Series("phrase", phrase),
-            pl.Series("handle", handles),
-            pl.Series("opener", N.OPENERS.take(lang, rng.random(n))),
-            pl.Series("subject", N.SUBJECTS.take(niche, rng.random(n))),
-            pl.Series("closer", N.CLOSERS.take(lang, rng.random(n))),
-            pl.Series("emoji", pl.Series(V.EMOJIS).gather(rng.integers(0, len(V.EMOJIS), n))),
-            pl.Series("sponsored", sponsored),
-            pl.Series("mention_friend", mention_friend),
-            pl.Series("hashtag_text", hashtag_text),
-        ]
-    )
-    code = pl.concat_str(
-        pl.col("handle").str.replace_all(r"[._0-9]", "").str.slice(0, 6).str.to_uppercase(),
-        pl.lit("15"),
-    )
-    sponsor_sentence = (
-        pl.col("phrase")
-        .str.replace("{brand}", pl.concat_str(pl.lit("@"), "brand"), literal=True)
-        .str.replace("{code}", code, literal=True)
-    )
-    caption = build.select(
+    # Sentences that only some posts have are built for those posts and scattered into NULLs.
+    sp = np.flatnonzero(sponsored)
+    sponsor = pl.DataFrame(
+        {
+            "phrase": pl.Series(V.SPONSOR_PHRASES).gather(
+                rng.integers(0, len(V.SPONSOR_PHRASES), sp.size)
+            ),
+            "brand": brand.gather(sp),
+            "code": _discount_codes(pop).gather(acc[sp]),
+        }
+    ).select(
         pl.concat_str(
-            pl.concat_str(
-                "opener",
-                pl.lit(" "),
-                "subject",
-                pl.lit(" "),
-                "emoji",
-                pl.when("sponsored")
-                .then(pl.concat_str(pl.lit(" "), sponsor_sentence))
-                .otherwise(pl.lit("")),
-                pl.when("mention_friend")
-                .then(pl.concat_str(pl.lit(" With @"), "friend", pl.lit(".")))
-                .otherwise(pl.lit("")),
-                pl.lit(" "),
-                "closer",
-            ).str.strip_chars_end(),
-            pl.when(pl.col("hashtag_text") != "")
-            .then(pl.concat_str(pl.lit("\n\n"), "hashtag_text"))
-            .otherwise(pl.lit("")),
+            pl.lit(" "),
+            pl.col("phrase")
+            .str.replace("{brand}", pl.concat_str(pl.lit("@"), "brand"), literal=True)
+            .str.replace("{code}", pl.col("code"), literal=True),
+        )
+    )
+    mf = np.flatnonzero(mention_friend)
+    with_friend = " With @" + friend.gather(mf) + "."
+    tagged = np.flatnonzero(hashtag_text.str.len_bytes().to_numpy() > 0)
+    caption = pl.DataFrame(
+        [
+            N.OPENERS.take(lang, rng.random(n)).alias("opener"),
+            N.SUBJECTS.take(niche, rng.random(n)).alias("subject"),
+            pl.Series(V.EMOJIS).gather(rng.integers(0, len(V.EMOJIS), n)).alias("emoji"),
+            _nulls(n).scatter(sp, sponsor.to_series()).alias("sponsor"),
+            _nulls(n).scatter(mf, with_friend).alias("friend"),
+            _SPACED_CLOSERS.take(lang, rng.random(n)).alias("closer"),
+            _nulls(n).scatter(tagged, "\n\n" + hashtag_text.gather(tagged)).alias("tags"),
+        ]
+    ).select(
+        pl.concat_str(
+            "opener",
+            pl.lit(" "),
+            "subject",
+            pl.lit(" "),
+            "emoji",
+            "sponsor",
+            "friend",
+            "closer",
+            "tags",
+            ignore_nulls=True,
         ).alias("caption")
     )["caption"]
+    to = np.flatnonzero(tag_only)
+    evidence = frame["sponsor_evidence"].scatter(to, "caption:#" + disclosure.gather(to))
     frame = frame.with_columns(
         caption,
         hashtags,
@@ -183,10 +211,7 @@ def captions(
         sponsor_handles,
         pl.Series("shortcode", N.base64_code(media_id)),
         pl.Series("handle", handles),
-        pl.when(pl.Series(tag_only))
-        .then(pl.concat_str(pl.lit("caption:#"), pl.lit(disclosure)))
-        .otherwise(pl.col("sponsor_evidence"))
-        .alias("sponsor_evidence"),
+        evidence,
     )
     frame = frame.with_columns(_url().alias("url")).drop("handle")
     return frame.with_columns(
