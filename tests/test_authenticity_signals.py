@@ -263,18 +263,24 @@ def test_comment_flags():
             (3, "   ", "ivy"),
             (3, None, "jo"),
             (3, "Como você fez isso? Receita por favor", "kim"),
+            (1, "Following your journey every day", "zed"),
+            (2, "following your journey  every day!", "ZED"),
         ]
     )
     flagged = flag_comments(frame)
-    assert flagged.height == 10  # empty comments are not comments
+    assert flagged.height == 12  # empty comments are not comments
     by_text = {r["text"]: r for r in flagged.to_dicts()}
     assert by_text["😍😍🔥"]["emoji_only"] and not by_text["😍😍🔥"]["generic"]
     assert by_text["Nice pic!!"]["generic"] and by_text["so beautiful ✨"]["generic"]
     assert by_text["Great content, keep it up!"]["generic"]
     assert by_text["Promote it on @growthpage, DM us"]["spam"]
     assert by_text["cool"]["fake_author"] and by_text["cool"]["generic"]
+    # two people writing the same line is not copy-paste; one author repeating it is
     sister = flagged.filter(pl.col("text").str.starts_with("Love this"))
-    assert sister["duplicate"].all() and not sister["generic"].any()
+    assert not sister["duplicate"].any() and not sister["flagged"].any()
+    journey = flagged.filter(pl.col("author_handle").str.to_lowercase() == "zed")
+    assert journey["duplicate"].all() and journey["strong"].all()
+    assert by_text["Nice pic!!"]["low_effort"] and not by_text["Nice pic!!"]["strong"]
     for genuine in (
         "Where did you buy that lamp? It would fit my kitchen",
         "Como você fez isso? Receita por favor",

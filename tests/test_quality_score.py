@@ -59,9 +59,27 @@ def test_all_components_give_the_weighted_mean():
     }
     expected = sum(DEFAULT_WEIGHTS[k] * v for k, v in scores.items())
     row = score_accounts(frame([scores]), DEFAULTS).row(0, named=True)
-    assert row["quality_score"] == pytest.approx(expected)
-    assert row["growth_contribution"] == pytest.approx(0.20 * 20.0)
+    assert row["quality_mean"] == pytest.approx(expected)  # 64.0
+    # growth at 20 is a red flag: the score is capped at 50 + 0.5 * 20 = 60
+    assert row["quality_score"] == pytest.approx(60.0) and row["capped_by"] == "growth"
+    assert row["growth_contribution"] == pytest.approx(0.20 * 20.0 * 60.0 / expected)
+    assert sum(row[f"{c.key}_contribution"] for c in COMPONENTS) == pytest.approx(60.0)
     assert row["brand_safety_weight"] == 0.0
+
+
+def test_one_damning_red_flag_is_not_averaged_away():
+    clean = {c.key: 100.0 for c in COMPONENTS}
+    pods = score_accounts(frame([clean | {"engagement_pods": 0.0}]), DEFAULTS).row(0, named=True)
+    assert pods["quality_mean"] == pytest.approx(87.5)
+    assert pods["quality_score"] == 50.0 and pods["capped_by"] == "engagement_pods"
+    # content checks and the weaker ratios never cap the score
+    for key in ("sponsored", "brand_safety", "following_ratio", "likes_comments"):
+        row = score_accounts(frame([clean | {key: 0.0}]), DEFAULTS).row(0, named=True)
+        assert row["capped_by"] is None and row["quality_score"] == row["quality_mean"]
+    # a red flag of weight 0 in the workspace's settings does not cap either
+    no_pods = ScoreSettings.from_settings({"authenticity": {"weights": {"engagement_pods": 0}}})
+    row = score_accounts(frame([clean | {"engagement_pods": 0.0}]), no_pods).row(0, named=True)
+    assert row["quality_score"] == 100.0 and row["capped_by"] is None
 
 
 def test_missing_components_are_renormalised_away():
@@ -103,7 +121,7 @@ def test_score_is_bounded_and_contributions_add_up(rows):
     for row in out.to_dicts():
         if row["quality_score"] is None:
             continue
-        assert -1e-9 <= row["quality_score"] <= 100 + 1e-9
+        assert -1e-9 <= row["quality_score"] <= row["quality_mean"] + 1e-9 <= 100 + 2e-9
         total = sum(row[f"{c.key}_contribution"] for c in COMPONENTS)
         assert total == pytest.approx(row["quality_score"])
         assert sum(row[f"{c.key}_weight"] for c in COMPONENTS) == pytest.approx(1.0)

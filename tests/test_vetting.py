@@ -279,6 +279,7 @@ def test_hostile_comment_and_caption_text_is_escaped_in_html(store, tmp_path):
                     "post_id": post_ids,
                     "comment_key": ["1", "2"],
                     "text": ["<img src=x onerror=alert(3)> so good"] * 2,
+                    "author_handle": ["troll"] * 2,
                 }
             )
         )

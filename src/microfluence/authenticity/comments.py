@@ -6,14 +6,17 @@ Each comment gets flags (a comment may have several):
 * ``generic``: at most 5 words, every one of them from a small vocabulary of stock praise
   ("nice", "great pic", "love it", "so beautiful" …, ``GENERIC_WORDS``): text that fits any post;
 * ``spam``: bot solicitations ("dm us", "promote it on", "check my page", "follow back" …);
-* ``duplicate``: the same text (case and spacing aside, at least 12 characters) under two or
-  more of the account's posts — templates posted by bots or pods;
+* ``duplicate``: the same author posting the same text (case, spacing and punctuation aside;
+  at least ``DUPLICATE_MIN_CHARS`` characters) under two or more of the account's posts —
+  copy-paste, as bots and pod members do. Different people writing the same praise is not;
 * ``fake_author``: a commenter handle that looks generated (4+ trailing digits, or digits making
   up 40 % or more of it).
 
-``comment_quality``: the share ``s`` of comments with any flag; score 100 at ``s <= 0.35``, 0 at
-``s >= 0.80``. Short praise and emoji are common on real accounts too (the high "good" end).
-Needs ``MIN_COMMENTS`` comments on at least ``MIN_POSTS`` posts.
+``comment_quality``: spam, duplicates and fake-looking authors are strong evidence; generic
+praise and emoji are weak evidence (real audiences write plenty of both), so they count a
+quarter: ``s = share(strong) + 0.25 · share(low-effort and not strong)``; score 100 at
+``s <= 0.10``, 0 at ``s >= 0.40``. Needs ``MIN_COMMENTS`` comments on at least ``MIN_POSTS``
+posts.
 
 ``engagement_pods``: pods are groups that comment on each other's every post. A *recurrent*
 commenter appears under at least 60 % of the account's posts that have sampled comments; when an
@@ -30,12 +33,13 @@ from microfluence.authenticity.score_scale import linear_score
 
 MIN_COMMENTS = 20
 MIN_POSTS = 3
-DUPLICATE_MIN_CHARS = 12
+DUPLICATE_MIN_CHARS = 8
 GENERIC_MAX_WORDS = 5
-QUALITY_GOOD, QUALITY_BAD = 0.35, 0.80
+LOW_EFFORT_WEIGHT = 0.25
+QUALITY_GOOD, QUALITY_BAD = 0.10, 0.40
 POD_MIN_POSTS = 5
 POD_RECURRENCE = 0.60
-POD_MIN_MEMBERS = 5
+POD_MIN_MEMBERS = 4
 POD_GOOD, POD_BAD = 0.10, 0.50
 
 GENERIC_WORDS = (
@@ -56,6 +60,8 @@ FAKE_HANDLE_PATTERN = r"\d{4,}$"
 FAKE_HANDLE_DIGIT_SHARE = 0.40
 
 FLAGS = ("emoji_only", "generic", "spam", "duplicate", "fake_author")
+STRONG_FLAGS = ("spam", "duplicate", "fake_author")
+LOW_EFFORT_FLAGS = ("emoji_only", "generic")
 
 QUALITY_SCHEMA = {
     "account_id": pl.Int64,
@@ -67,6 +73,7 @@ QUALITY_SCHEMA = {
     "comment_duplicate_share": pl.Float64,
     "comment_fake_author_share": pl.Float64,
     "comment_flagged_share": pl.Float64,
+    "comment_suspicion": pl.Float64,
     "comment_quality_available": pl.Boolean,
     "comment_quality_score": pl.Float64,
     "pod_recurrent_commenters": pl.UInt32,
@@ -91,6 +98,13 @@ def flag_comments(comments: pl.DataFrame) -> pl.DataFrame:
         core,
         text.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars().alias("_normalised"),
     )
+    # "The same text": its letters and digits, or the raw text when it has none (emoji).
+    frame = frame.with_columns(
+        pl.when(pl.col("_core") != "")
+        .then(pl.col("_core"))
+        .otherwise(pl.col("_normalised"))
+        .alias("_same")
+    )
     words = pl.col("_core").str.split(" ")
     frame = frame.with_columns(
         (pl.col("_core") == "").alias("emoji_only"),
@@ -101,8 +115,9 @@ def flag_comments(comments: pl.DataFrame) -> pl.DataFrame:
         ).alias("generic"),
         text.str.contains(SPAM_PATTERN).alias("spam"),
         (
-            (pl.col("_normalised").str.len_chars() >= DUPLICATE_MIN_CHARS)
-            & (pl.col("post_id").n_unique().over("account_id", "_normalised") >= 2)
+            (pl.col("_same").str.len_chars() >= DUPLICATE_MIN_CHARS)
+            & (handle != "")
+            & (pl.col("post_id").n_unique().over("account_id", handle, "_same") >= 2)
         ).alias("duplicate"),
         (
             (handle != "")
@@ -112,9 +127,12 @@ def flag_comments(comments: pl.DataFrame) -> pl.DataFrame:
             )
         ).alias("fake_author"),
     )
-    return frame.with_columns(pl.any_horizontal(*FLAGS).alias("flagged")).drop(
-        "_core", "_normalised"
-    )
+    strong = pl.any_horizontal(*STRONG_FLAGS)
+    return frame.with_columns(
+        pl.any_horizontal(*FLAGS).alias("flagged"),
+        strong.alias("strong"),
+        (~strong & pl.any_horizontal(*LOW_EFFORT_FLAGS)).alias("low_effort"),
+    ).drop("_core", "_normalised", "_same")
 
 
 def pod_members(comments: pl.DataFrame) -> pl.DataFrame:
@@ -141,6 +159,9 @@ def comment_signal(comments: pl.DataFrame) -> pl.DataFrame:
         pl.col("post_id").n_unique().cast(pl.UInt32).alias("commented_posts"),
         *[pl.col(f).mean().alias(f"comment_{f}_share") for f in FLAGS],
         pl.col("flagged").mean().alias("comment_flagged_share"),
+        (pl.col("strong").mean() + LOW_EFFORT_WEIGHT * pl.col("low_effort").mean()).alias(
+            "comment_suspicion"
+        ),
     )
     members = pod_members(flagged)
     pods = (
@@ -172,7 +193,7 @@ def comment_signal(comments: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(
             pl.when(pl.col("comment_quality_available"))
-            .then(linear_score(pl.col("comment_flagged_share"), QUALITY_GOOD, QUALITY_BAD))
+            .then(linear_score(pl.col("comment_suspicion"), QUALITY_GOOD, QUALITY_BAD))
             .alias("comment_quality_score"),
             pl.when(pl.col("pod_available"))
             .then(linear_score(pl.col("pod_share"), POD_GOOD, POD_BAD))

@@ -13,8 +13,12 @@ jump, but the posts around it are engaged with far more than usual. So:
 3. An interval is an anomaly when ``|M| > 3.5`` and its excess change over the account's typical
    growth, ``excess = Δf - f_{t-1} (exp(median(r) Δdays) - 1)``, is material: at least 2 % of
    the followers before it and at least 20 followers.
-4. A jump is *explained* (viral) when a post published from 3 days before the interval to its end
-   got at least 3x the account's median interactions (likes + comments) per post.
+4. Consecutive anomalous intervals of one kind form an *episode* (a surge, or a delivery of
+   bought followers, often spans a few days). A jump episode is *explained* (viral) when a post
+   published from 3 days before the episode to its end got at least 2x the *baseline*
+   interactions (likes + comments): the median of the account's posts before that window (of
+   all its posts when fewer than 3 came before). A viral post typically draws several times its
+   account's usual engagement; bought followers bring none, so their ratio stays near 1.
 5. The component: ``suspicious share = (Σ excess of unexplained jumps + Σ |excess| of drops) /
    latest followers``; score 100 at 0, 0 at 20 % or more. Drops are never "explained": a sudden
    loss is what a platform purge of fake followers looks like.
@@ -35,7 +39,8 @@ MAD_FLOOR = 0.0005  # per day
 MIN_EXCESS_SHARE = 0.02
 MIN_EXCESS_ABS = 20
 VIRAL_WINDOW_BEFORE = dt.timedelta(days=3)
-VIRAL_FACTOR = 3.0
+VIRAL_FACTOR = 2.0
+MIN_BASELINE_POSTS = 3
 SCORE_GOOD, SCORE_BAD = 0.0, 0.20
 # No account has ever had more than a few hundred million followers; counts beyond this are errors.
 MAX_PLAUSIBLE_COUNT = 5_000_000_000
@@ -132,35 +137,63 @@ def _interactions(posts: pl.DataFrame) -> pl.DataFrame:
 
 
 def growth_anomalies(snapshots: pl.DataFrame, posts: pl.DataFrame) -> pl.DataFrame:
-    """The anomalous intervals, each with the engagement around it and whether it explains it."""
+    """The anomalous intervals, each with the engagement around its episode and whether that
+    engagement explains it.
+
+    Consecutive anomalous intervals of the same kind form one *episode* (a surge or a delivery of
+    bought followers often spans a few days); each interval carries its episode's verdict.
+    """
     intervals = growth_intervals(snapshots).filter(pl.col("anomaly").is_not_null())
-    scored = _interactions(posts)
-    medians = scored.group_by("account_id").agg(
-        pl.col("interactions").median().alias("median_interactions")
+    intervals = intervals.sort("account_id", "start_at").with_columns(
+        (
+            (pl.col("start_at") != pl.col("end_at").shift(1).over("account_id"))
+            | (pl.col("anomaly") != pl.col("anomaly").shift(1).over("account_id"))
+        )
+        .fill_null(True)
+        .cum_sum()
+        .over("account_id")
+        .alias("episode")
+    )
+    episodes = intervals.group_by("account_id", "episode").agg(
+        pl.col("start_at").min().alias("episode_start"),
+        pl.col("end_at").max().alias("episode_end"),
+    )
+    scored = _interactions(posts).select("account_id", "post_id", "posted_at", "interactions")
+    joined = episodes.join(scored, on="account_id").with_columns(
+        (pl.col("episode_start") - VIRAL_WINDOW_BEFORE).alias("_from")
     )
     around = (
-        intervals.select("account_id", "start_at", "end_at")
-        .join(scored.select("account_id", "post_id", "posted_at", "interactions"), on="account_id")
-        .filter(
-            pl.col("posted_at").is_between(
-                pl.col("start_at") - VIRAL_WINDOW_BEFORE, pl.col("end_at")
-            )
-        )
-        .sort("interactions", descending=True)
-        .group_by("account_id", "start_at", "end_at")
+        joined.sort("interactions", descending=True)
+        .group_by("account_id", "episode")
         .agg(
-            pl.col("post_id").first().alias("peak_post_id"),
-            pl.col("interactions").first().alias("peak_interactions"),
-            pl.len().alias("posts_around"),
+            pl.col("post_id")
+            .filter(pl.col("posted_at").is_between(pl.col("_from"), pl.col("episode_end")))
+            .first()
+            .alias("peak_post_id"),
+            pl.col("interactions")
+            .filter(pl.col("posted_at").is_between(pl.col("_from"), pl.col("episode_end")))
+            .first()
+            .alias("peak_interactions"),
+            pl.col("interactions")
+            .filter(pl.col("posted_at") < pl.col("_from"))
+            .median()
+            .alias("_before"),
+            pl.col("interactions").filter(pl.col("posted_at") < pl.col("_from")).len().alias("_n"),
+            pl.col("interactions").median().alias("_all"),
+        )
+        .with_columns(
+            pl.when(pl.col("_n") >= MIN_BASELINE_POSTS)
+            .then(pl.col("_before"))
+            .otherwise(pl.col("_all"))
+            .alias("baseline_interactions")
         )
     )
     anomalies = (
-        intervals.join(around, on=["account_id", "start_at", "end_at"], how="left")
-        .join(medians, on="account_id", how="left")
+        intervals.join(around, on=["account_id", "episode"], how="left")
         .with_columns(
             (
                 pl.col("peak_interactions")
-                / pl.max_horizontal(pl.col("median_interactions"), pl.lit(1.0))
+                / pl.max_horizontal(pl.col("baseline_interactions"), pl.lit(1.0))
             ).alias("engagement_ratio")
         )
         .with_columns(
@@ -173,6 +206,7 @@ def growth_anomalies(snapshots: pl.DataFrame, posts: pl.DataFrame) -> pl.DataFra
     return anomalies.select(
         "account_id",
         "anomaly",
+        "episode",
         "start_at",
         "end_at",
         "start_followers",
@@ -222,12 +256,22 @@ def growth_signal(snapshots: pl.DataFrame, posts: pl.DataFrame) -> pl.DataFrame:
         growth_anomalies(snapshots, posts)
         .group_by("account_id")
         .agg(
-            ((pl.col("anomaly") == "jump") & ~pl.col("explained_by_engagement"))
-            .sum()
+            # counted in episodes: a three-day delivery of bought followers is one jump
+            pl.col("episode")
+            .filter((pl.col("anomaly") == "jump") & ~pl.col("explained_by_engagement"))
+            .n_unique()
             .cast(pl.UInt32)
             .alias("growth_jumps"),
-            pl.col("explained_by_engagement").sum().cast(pl.UInt32).alias("growth_viral_jumps"),
-            (pl.col("anomaly") == "drop").sum().cast(pl.UInt32).alias("growth_drops"),
+            pl.col("episode")
+            .filter(pl.col("explained_by_engagement"))
+            .n_unique()
+            .cast(pl.UInt32)
+            .alias("growth_viral_jumps"),
+            pl.col("episode")
+            .filter(pl.col("anomaly") == "drop")
+            .n_unique()
+            .cast(pl.UInt32)
+            .alias("growth_drops"),
             pl.col("excess")
             .filter(~pl.col("explained_by_engagement"))
             .abs()

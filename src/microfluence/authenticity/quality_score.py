@@ -7,8 +7,17 @@ posts, too small a cohort); its weight is then shared out over the others by the
 (renormalisation), and the report says so. With no available component at all, the score is
 NULL ("not enough data"), never a made-up number.
 
-Each component's *contribution* is ``wᵢ / Σ wⱼ · sᵢ`` points: the contributions add up to the
-score. Its *points lost* ``wᵢ / Σ wⱼ · (100 − sᵢ)`` show what pulled the score down.
+Red flags: a mean lets one damning finding be averaged away by clean ones (an account with a
+pod writing half its comments would still score 88). So the score is also capped by the lowest
+*red-flag component* (fake followers, growth, engagement rate, comment authenticity, pods):
+``AQS = min(weighted mean, 50 + 0.5 · min(red-flag scores))`` — a red-flag component at 0 caps
+the score at 50, one at 20 caps it at 60, one at 100 does not cap it. The report names the
+component that capped the score. Content checks (sponsored saturation, brand safety) and the
+weaker ratios (likes-to-comments, following) never cap it.
+
+Each component's *contribution* is ``wᵢ / Σ wⱼ · sᵢ`` points, scaled by ``AQS / mean`` when the
+cap applies, so the contributions always add up to the score. Its *points lost*
+``wᵢ / Σ wⱼ · (100 − sᵢ)`` show what pulled the mean down.
 
 A workspace can change the weights and the threshold in its settings
 (``workspaces.settings["authenticity"] = {"weights": {...}, "threshold": 60}``).
@@ -116,6 +125,8 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
 )
 DEFAULT_WEIGHTS: dict[str, float] = {c.key: c.weight for c in COMPONENTS}
 DEFAULT_THRESHOLD = 60.0
+RED_FLAGS = ("fake_share", "growth", "engagement_rate", "comment_quality", "engagement_pods")
+CAP_BASE, CAP_SLOPE = 50.0, 0.5
 REVIEW_BAND = 15.0  # scores from the threshold to threshold + 15 are "review"
 
 
@@ -195,7 +206,38 @@ def score_accounts(signals: pl.DataFrame, settings: ScoreSettings) -> pl.DataFra
             for s in COMPONENTS
         ]
     )
-    score = pl.sum_horizontal([pl.col(f"{s.key}_contribution") for s in COMPONENTS])
-    return frame.with_columns(
-        pl.when(pl.col("_total_weight") > 0).then(score).otherwise(None).alias("quality_score")
-    ).drop("_total_weight", *[f"{s.key}_raw_weight" for s in COMPONENTS])
+    mean = pl.sum_horizontal([pl.col(f"{s.key}_contribution") for s in COMPONENTS])
+    red = [s for s in COMPONENTS if s.key in RED_FLAGS and settings.weights.get(s.key, 0) > 0]
+    red_scores = [
+        pl.when(pl.col(f"{s.key}_raw_weight") > 0).then(pl.col(s.score_column)) for s in red
+    ]
+    lowest = pl.min_horizontal(red_scores) if red_scores else pl.lit(None, dtype=pl.Float64)
+    cap = CAP_BASE + CAP_SLOPE * lowest
+    frame = frame.with_columns(
+        pl.when(pl.col("_total_weight") > 0).then(mean).otherwise(None).alias("quality_mean"),
+        cap.alias("_cap"),
+    ).with_columns(
+        pl.min_horizontal("quality_mean", "_cap").alias("quality_score"),
+        pl.when(pl.col("_cap") < pl.col("quality_mean"))
+        .then(
+            pl.coalesce(
+                [
+                    pl.when(
+                        (pl.col(f"{s.key}_raw_weight") > 0) & (pl.col(s.score_column) == lowest)
+                    ).then(pl.lit(s.key))
+                    for s in red
+                ]
+            )
+            if red
+            else pl.lit(None, dtype=pl.String)
+        )
+        .alias("capped_by"),
+    )
+    scale = (
+        pl.when(pl.col("quality_mean") > 0)
+        .then(pl.col("quality_score") / pl.col("quality_mean"))
+        .otherwise(1.0)
+    )
+    return frame.with_columns([(pl.col(f"{s.key}_contribution") * scale) for s in COMPONENTS]).drop(
+        "_total_weight", "_cap", *[f"{s.key}_raw_weight" for s in COMPONENTS]
+    )
