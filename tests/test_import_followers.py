@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -99,7 +100,10 @@ def test_tsv_jsonl_and_utf16(sqlite_store, tmp_path):
         + "\n",
     )
     write(tmp_path / "c.csv", "username,followers\ndan,40\n", encoding="utf-16")
-    for name in ("a.tsv", "b.jsonl", "c.csv"):
+    pl.DataFrame({"Username": ["eve"], "Followers": [50], "Private": [True]}).write_parquet(
+        tmp_path / "d.parquet"
+    )
+    for name in ("a.tsv", "b.jsonl", "c.csv", "d.parquet"):
         import_followers(sqlite_store, "default", tmp_path / name, account="instagram:brand")
     rows = followers(sqlite_store)
     assert {k: (v.followers, v.is_private) for k, v in rows.items()} == {
@@ -107,6 +111,7 @@ def test_tsv_jsonl_and_utf16(sqlite_store, tmp_path):
         "bob": (20, False),
         "cara": (2500, None),
         "dan": (40, None),
+        "eve": (50, True),
     }
 
 

@@ -863,6 +863,14 @@ def test_cli_bad_file_exits_non_zero_and_names_it(store_url, tmp_path):
     assert "rejected 1" in flat(result.output) and rejects.exists()
 
 
+def test_empty_folder_is_an_error(sqlite_store, tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(InputError, match="no .json, .json.xz") as info:
+        import_instagram(sqlite_store, "default", [tmp_path / "photos"])
+    assert info.value.file == str(tmp_path / "photos")
+
+
 def test_cli_missing_path(tmp_path, sqlite_store):
     result = CliRunner().invoke(
         app, ["import", "instagram", str(tmp_path / "nope"), "--database-url", sqlite_store.url]

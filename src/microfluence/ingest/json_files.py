@@ -44,6 +44,10 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
         path = Path(raw).expanduser()
         if path.is_dir():
             candidates: Iterable[Path] = _walk(path)
+            if not candidates:
+                raise InputError(
+                    f"no {', '.join(JSON_SUFFIXES)} files in this folder", file=str(path)
+                )
         elif path.is_file():
             candidates = [path]
         else:
