@@ -82,6 +82,10 @@ def test_output_does_not_depend_on_how_the_accounts_are_sliced():
     assert part.height > 0 and part.equals(expected)
     chunks = list(population.iter_post_chunks(chunk_posts=5_000))
     assert len(chunks) > 1 and pl.concat(chunks).equals(whole)
+    merged = list(population.iter_chunks(chunk_posts=5_000, samples=True))
+    snapshots = pl.concat([b.snapshots for _lo, _hi, b in population.blocks(samples=False)])
+    assert pl.concat([c.snapshots for c in merged]).equals(snapshots)
+    assert all(c.comments is not None and c.followers is not None for c in merged)
 
 
 def test_population_for_hits_its_targets():

@@ -206,20 +206,41 @@ class Population:
             lo, hi = max(b * BLOCK, start), min((b + 1) * BLOCK, stop)
             yield lo, hi, generate_block(self, b, lo, hi, text=text, samples=samples)
 
+    def iter_chunks(
+        self, chunk_posts: int = 1_000_000, *, text: bool = True, samples: bool = False
+    ) -> Iterator[Block]:
+        """Blocks merged into chunks of roughly ``chunk_posts`` posts (whole accounts each):
+        the posts *and* the snapshots (and samples) of the same accounts, in bounded memory."""
+        pending: list[Block] = []
+        rows = 0
+        for _lo, _hi, block in self.blocks(text=text, samples=samples):
+            pending.append(block)
+            rows += block.posts.height
+            if rows >= chunk_posts:
+                yield _merge(pending)
+                pending, rows = [], 0
+        if pending:
+            yield _merge(pending)
+
     def iter_post_chunks(
         self, chunk_posts: int = 1_000_000, *, text: bool = True
     ) -> Iterator[pl.DataFrame]:
         """Posts in frames of roughly ``chunk_posts`` rows (whole blocks of accounts each)."""
-        pending: list[pl.DataFrame] = []
-        rows = 0
-        for _lo, _hi, block in self.blocks(text=text, samples=False):
-            pending.append(block.posts)
-            rows += block.posts.height
-            if rows >= chunk_posts:
-                yield pl.concat(pending)
-                pending, rows = [], 0
-        if pending:
-            yield pl.concat(pending)
+        for chunk in self.iter_chunks(chunk_posts, text=text):
+            yield chunk.posts
+
+
+def _merge(blocks: list[Block]) -> Block:
+    def concat(name: str) -> pl.DataFrame | None:
+        frames = [getattr(b, name) for b in blocks if getattr(b, name) is not None]
+        return pl.concat(frames) if frames else None
+
+    return Block(
+        snapshots=pl.concat([b.snapshots for b in blocks]),
+        posts=pl.concat([b.posts for b in blocks]),
+        comments=concat("comments"),
+        followers=concat("followers"),
+    )
 
 
 ACCOUNT_COLUMNS = [
