@@ -474,8 +474,42 @@ def test_containers_lists_edges_graphql_and_timelines(store, tmp_path):
             }
         },
     )
+    mobile = {
+        "code": "C1a2B3c4D5e",
+        "pk": "3100000000000000001_1001",
+        "taken_at": T_POST,
+        "media_type": 8,
+        "like_count": 12,
+        "comment_count": 3,
+        "caption": {"text": "Mobile API shape #Reklam"},
+        "user": {"pk": "1001", "username": "user0"},
+    }
+    write(
+        tmp_path / "timeline.json",
+        {
+            "data": {
+                "user": {
+                    "xdt_api__v1__feed__user_timeline_graphql_connection": {
+                        "edges": [{"node": mobile}]
+                    }
+                }
+            }
+        },
+    )
     report = import_instagram(store, "default", [tmp_path])
-    assert report.created["posts"] == 4 and report.created["accounts"] == 2
+    assert report.created["posts"] == 5 and report.created["accounts"] == 2
+    post = one(store, Post, Post.platform_post_id == "3100000000000000001")
+    assert (post.shortcode, post.post_type, post.likes, post.comments) == (
+        "C1a2B3c4D5e",
+        "carousel",
+        12,
+        3,
+    )
+    assert (post.posted_at, post.is_sponsored, post.sponsor_evidence) == (
+        dt.datetime(2018, 9, 30, 9, 33, 20),
+        True,
+        "caption:#reklam",
+    )
     with store.connection() as conn:
         rows = conn.execute(
             sa.select(Account.handle, Post.platform_post_id, Post.shortcode).join(
@@ -485,6 +519,7 @@ def test_containers_lists_edges_graphql_and_timelines(store, tmp_path):
     assert sorted(rows) == [
         ("user0", "2000", id_to_shortcode("2000")),
         ("user0", "2002", id_to_shortcode("2002")),
+        ("user0", "3100000000000000001", "C1a2B3c4D5e"),
         ("user1", "2001", id_to_shortcode("2001")),
         ("user1", "2003", id_to_shortcode("2003")),
     ]

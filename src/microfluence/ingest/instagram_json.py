@@ -42,6 +42,14 @@ TYPENAMES = {
     "GraphStoryImage": "story",
     "GraphStoryVideo": "story",
 }
+# Connections of posts in GraphQL responses (profile timelines, hashtag and location pages).
+POST_CONNECTIONS = (
+    "edge_owner_to_timeline_media",
+    "xdt_api__v1__feed__user_timeline_graphql_connection",
+    "edge_hashtag_to_media",
+    "edge_hashtag_to_top_posts",
+    "edge_location_to_media",
+)
 MEDIA_TYPES = {1: "image", 2: "video", 8: "carousel"}  # the mobile API's media_type
 _SHORTCODE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -620,6 +628,11 @@ class Reader:
             yield from self._items(data["user"], f"{where}.user", doc)
         elif "username" in data:
             yield ("profile", where, data, {})
+        elif connection := next(
+            (k for k in POST_CONNECTIONS if isinstance(data.get(k), dict)), None
+        ):
+            # A posts query's response: {"user": {"edge_owner_to_timeline_media": {"edges": …}}}
+            yield from self._items(data[connection], f"{where}.{connection}", doc)
         elif "edges" in data:
             edges = data["edges"]
             if not isinstance(edges, list):
