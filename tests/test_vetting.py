@@ -128,6 +128,9 @@ def test_reports_tell_an_honest_account_from_a_shady_one(store, vetting_world):
     shady = vet_account(store, "vet", "instagram", "shady")
     assert honest.quality_score > 75 and honest.verdict == "likely authentic"
     assert shady.quality_score < 60 and shady.verdict == "likely inauthentic"
+    assert shady.weighted_mean >= shady.quality_score
+    assert (shady.capped_by is not None) == any("Red flag" in n for n in shady.notes)
+    assert honest.capped_by is None and honest.weighted_mean == honest.quality_score
 
     growth = shady.component("growth")
     assert growth.available and growth.score < 50

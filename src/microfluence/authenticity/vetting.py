@@ -74,6 +74,8 @@ class VettingReport:
     threshold: float
     components: list[ComponentReport]
     charts: dict[str, Any]
+    weighted_mean: float | None = None  # before the red-flag cap
+    capped_by: str | None = None  # the red-flag component that capped the score
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -226,6 +228,13 @@ def _report(
         notes.append(
             "Not available, their weight shared out over the others: " + ", ".join(missing) + "."
         )
+    capped_by = row.get("capped_by")
+    if capped_by is not None and score is not None:
+        label = next(c.label for c in components if c.key == capped_by)
+        notes.append(
+            f"Red flag: {label} scores {row[_score_column(capped_by)]:.0f}, which caps the score "
+            f"at {score:.1f} (the weighted mean is {row['quality_mean']:.1f})."
+        )
     invalid = row.get("growth_invalid_snapshots") or 0
     if invalid:
         notes.append(
@@ -244,9 +253,15 @@ def _report(
         verdict=verdict(score, score_settings.threshold),
         threshold=score_settings.threshold,
         components=components,
+        weighted_mean=None if row["quality_mean"] is None else round(float(row["quality_mean"]), 1),
+        capped_by=capped_by,
         charts=evidence.charts(),
         notes=notes,
     )
+
+
+def _score_column(key: str) -> str:
+    return next(spec.score_column for spec in COMPONENTS if spec.key == key)
 
 
 def _r(value: Any, digits: int = 4) -> Any:
@@ -329,6 +344,7 @@ class _Evidence:
         evidence = [
             {
                 "kind": a["anomaly"],
+                "episode": a["episode"],
                 "from": a["start_at"],
                 "to": a["end_at"],
                 "followers_before": a["start_followers"],
