@@ -29,102 +29,33 @@ import polars as pl
 
 from microfluence.demo import names as N
 from microfluence.demo import vocabulary as V
-from microfluence.demo.samples import FARM_SIZE, comment_samples, follower_samples
-from microfluence.demo.text import captions
-
-BLOCK = 1024
-"""Accounts per generator block: the unit of reproducibility and of chunking."""
-
-DEFAULT_END = dt.date(2026, 9, 30)
-DEFAULT_DAYS = 180
-
-# -- platforms ---------------------------------------------------------------------------------
-PLATFORMS = ("instagram", "tiktok", "youtube", "facebook", "x", "pinterest")
-P_IG, P_TT, P_YT, P_FB, P_X, P_PIN = range(len(PLATFORMS))
-# Share of creators whose main account is on each platform, and weights for their other accounts.
-PRIMARY_SHARE = np.array([0.56, 0.28, 0.16, 0.0, 0.0, 0.0])
-SECONDARY_WEIGHT = np.array([0.34, 0.30, 0.20, 0.07, 0.05, 0.04])
-# Median posts per week (Later, Rival IQ and HypeAuditor cadence studies; docs/demo.md).
-CADENCE = np.array([3.0, 4.5, 1.5, 3.0, 6.0, 5.0])
-# Median likes per comment, per platform (spread log-normally around it, clipped to 8..250).
-LIKES_PER_COMMENT = np.array([45.0, 70.0, 30.0, 25.0, 15.0, 60.0])
-# Median following count (YouTube does not show whom a channel follows: NULL).
-FOLLOWING = np.array([650.0, 350.0, np.nan, 400.0, 800.0, 250.0])
-
-POST_TYPES = ("image", "carousel", "video", "reel", "story", "short")
-T_IMAGE, T_CAROUSEL, T_VIDEO, T_REEL, T_STORY, T_SHORT = range(len(POST_TYPES))
-# Post-type mix per platform (rows: platforms, columns: POST_TYPES).
-TYPE_MIX = np.array(
-    [
-        [0.38, 0.27, 0.0, 0.35, 0.0, 0.0],
-        [0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
-        [0.0, 0.0, 0.55, 0.0, 0.0, 0.45],
-        [0.5, 0.0, 0.5, 0.0, 0.0, 0.0],
-        [0.6, 0.0, 0.4, 0.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    ]
+from microfluence.demo.model import (
+    AUTHENTIC,
+    BLOCK,
+    CADENCE,
+    DEFAULT_DAYS,
+    DEFAULT_END,
+    ER_ANCHORS,
+    FOLLOWING,
+    LIKES_PER_COMMENT,
+    NICHE_ENGAGEMENT,
+    P_IG,
+    PLATFORMS,
+    PRIMARY_SHARE,
+    SECONDARY_WEIGHT,
+    _ramp,
 )
-# Engagement of a type relative to a single image (Socialinsider benchmarks: carousels lead
-# feed posts on Instagram; reels reach further; Shorts gather fewer likes per subscriber).
-TYPE_ENGAGEMENT = np.array([1.0, 1.25, 1.0, 1.1, 1.0, 0.75])
-# Likes per view for video types, by platform (views = likes / rate).
-LIKES_PER_VIEW = np.array([0.055, 0.08, 0.035, 0.02, 0.02, 0.02])
+from microfluence.demo.samples import FARM_SIZE
 
-# Engagement rate (likes + comments per follower, per post) against log10(followers): anchors
-# from the tier benchmarks cited in docs/demo.md, interpolated linearly in log10(followers).
-ER_ANCHORS: dict[int, tuple[tuple[float, ...], tuple[float, ...]]] = {
-    P_IG: ((3.0, 4.0, 4.7, 5.7, 6.0, 7.0), (0.055, 0.032, 0.022, 0.015, 0.012, 0.009)),
-    P_TT: ((3.0, 4.0, 5.0, 6.0, 7.0), (0.10, 0.075, 0.055, 0.04, 0.03)),
-    P_YT: ((3.0, 4.0, 5.0, 6.0, 7.0), (0.022, 0.017, 0.011, 0.006, 0.0037)),
-    P_FB: ((3.0, 5.0, 7.0), (0.015, 0.006, 0.002)),
-    P_X: ((3.0, 5.0, 7.0), (0.012, 0.004, 0.0015)),
-    P_PIN: ((3.0, 5.0, 7.0), (0.010, 0.004, 0.0015)),
-}
-# Niche effect on engagement (Statista/HypeAuditor 2023: travel and beauty above average,
-# fashion and tech below).
-NICHE_ENGAGEMENT = {
-    "fitness": 0.9,
-    "beauty": 1.05,
-    "food": 1.05,
-    "travel": 1.2,
-    "home": 1.0,
-    "fashion": 0.85,
-    "parenting": 1.1,
-    "tech": 0.85,
-    "gaming": 0.95,
-    "pets": 1.2,
-    "wellness": 1.0,
-}
-# Hours of the day (local) people post at: late morning and evening peaks (Later, Sprout Social).
-POSTING_HOURS = np.array(
-    [1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2, 3, 3.5, 4, 5, 6, 5, 4, 4, 4.5, 5.5, 7, 8, 7.5, 6, 4, 2]
-)
-UTC_OFFSET = {
-    "US": -5,
-    "CA": -5,
-    "MX": -6,
-    "AR": -3,
-    "BR": -3,
-    "GB": 0,
-    "IE": 0,
-    "PT": 0,
-    "ES": 1,
-    "FR": 1,
-    "DE": 1,
-    "IT": 1,
-    "NL": 1,
-    "NG": 1,
-    "ZA": 2,
-    "TR": 3,
-    "IN": 5,
-    "ID": 7,
-    "PH": 8,
-    "AU": 10,
-}
-
-# Inauthentic kinds and their labels in ``evaluation_labels``.
-BOUGHT, POD, BOTS = "bought_followers", "engagement_pod", "bot_comments"
-AUTHENTIC = "authentic"
+__all__ = [
+    "AUTHENTIC",
+    "BLOCK",
+    "Block",
+    "Population",
+    "PopulationSpec",
+    "generate_population",
+    "population_for",
+]
 
 
 @dataclass(frozen=True)
@@ -190,6 +121,8 @@ class Population:
         return self.accounts.select(ACCOUNT_COLUMNS)
 
     def labels(self) -> pl.DataFrame:
+        from microfluence.demo.labels import planted_labels
+
         return planted_labels(self)
 
     def expected_posts(self) -> float:
@@ -200,6 +133,8 @@ class Population:
         self, *, text: bool = True, samples: bool = True, start: int = 0, stop: int | None = None
     ) -> Iterator[tuple[int, int, Block]]:
         """(first account, end account, block) for each block of accounts in [start, stop)."""
+        from microfluence.demo.content import generate_block
+
         stop = self.n_accounts if stop is None else min(stop, self.n_accounts)
         first_block = start // BLOCK
         for b in range(first_block, (stop + BLOCK - 1) // BLOCK):
@@ -432,27 +367,6 @@ def _plant(rng: np.random.Generator, a: dict[str, np.ndarray], spec: PopulationS
     a["sampled"] = sample | planted
 
 
-def _ramp(t: np.ndarray | float, a: dict[str, np.ndarray], kind: str) -> np.ndarray:
-    return np.clip((t - a[f"{kind}_day"]) / a[f"{kind}_len"], 0.0, 1.0)
-
-
-def organic_followers(a: dict[str, np.ndarray], idx: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Real followers of accounts ``idx`` at day ``t``: growth plus any viral surge."""
-    sub = {k: a[k][idx] for k in ("growth", "viral_day", "viral_len", "viral_size", "f0")}
-    return sub["f0"] * np.exp(sub["growth"] * t) * (1 + sub["viral_size"] * _ramp(t, sub, "viral"))
-
-
-def bought_followers(a: dict[str, np.ndarray], idx: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Fake followers delivered by t: a step over 1-3 days, then a slow partial purge."""
-    sub = {k: a[k][idx] for k in ("bought_day", "bought_len", "bought_frac", "purge", "f0")}
-    sub.update({k: a[k][idx] for k in ("growth", "viral_day", "viral_len", "viral_size")})
-    planted = np.isfinite(sub["bought_day"])
-    base = organic_followers(a, idx, np.where(planted, sub["bought_day"], 0.0))
-    delivered = sub["bought_frac"] * base * _ramp(t, sub, "bought")
-    purged = sub["purge"] * np.clip((t - sub["bought_day"] - sub["bought_len"]) / 30, 0, 1)
-    return np.where(planted, delivered * (1 - purged), 0.0)
-
-
 def _account_frame(rng: np.random.Generator, a: dict[str, np.ndarray], spec: PopulationSpec):
     m = a["creator"].size
     n = spec.n_creators
@@ -575,289 +489,3 @@ def _account_frame(rng: np.random.Generator, a: dict[str, np.ndarray], spec: Pop
         }
     )
     return pl.concat([frame.select(ACCOUNT_COLUMNS), hidden], how="horizontal")
-
-
-# -- blocks: snapshots, posts, samples ----------------------------------------------------------
-def generate_block(
-    pop: Population, block: int, lo: int, hi: int, *, text: bool = True, samples: bool = True
-) -> Block:
-    """Snapshots, posts (and samples) of accounts [lo, hi) — all inside block ``block``."""
-    spec = pop.spec
-    rng = np.random.default_rng([spec.seed, 1, block])
-    full = np.arange(block * BLOCK, min((block + 1) * BLOCK, pop.n_accounts))
-    posts, post_arrays = _posts(rng, pop, full, text=text)
-    snapshots = _snapshots(rng, pop, full, post_arrays)
-    comments = followers = None
-    if samples:
-        comments = comment_samples(rng, pop, full, post_arrays, posts)
-        followers = follower_samples(rng, pop, full)
-    if lo > full[0] or hi < full[-1] + 1:  # a partial block: keep only the asked accounts
-        keep = pl.col("account_key").is_between(lo, hi - 1)
-        snapshots, posts = snapshots.filter(keep), posts.filter(keep)
-        comments = comments.filter(keep) if comments is not None else None
-        followers = followers.filter(keep) if followers is not None else None
-    return Block(snapshots=snapshots, posts=posts, comments=comments, followers=followers)
-
-
-def _posts(
-    rng: np.random.Generator, pop: Population, idx: np.ndarray, *, text: bool
-) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    spec, a = pop.spec, pop._arrays
-    days = spec.days
-    weeks = days / 7
-    counts = rng.poisson(a["cadence"][idx] * weeks * spec.posts_scale)
-    acc = np.repeat(idx, counts)
-    n = acc.size
-    day = rng.integers(0, days, n)
-    local_hour = rng.choice(24, size=n, p=POSTING_HOURS / POSTING_HOURS.sum())
-    offset = np.array([UTC_OFFSET[c[0]] for c in V.COUNTRIES])[a["country"][acc]]
-    hour = (local_hour - offset) % 24
-    hour = np.where(hour == 0, 1, hour)  # after the day's snapshot (taken just after midnight)
-    t = day + (hour + rng.random(n)) / 24.0
-    order = np.lexsort((t, acc))
-    acc, t = acc[order], t[order]
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    seq = np.arange(n) - starts  # position of the post in its account's history, oldest first
-    platform = a["platform"][acc]
-
-    cum = TYPE_MIX.cumsum(axis=1)[platform]
-    ptype = (rng.random(n)[:, None] > cum).sum(axis=1)
-    organic = organic_followers(a, acc, t)
-    since_viral = t - a["viral_day"][acc]
-    viral_boost = np.where(
-        since_viral >= -0.5, 1 + a["viral_boost"][acc] * np.exp(-np.maximum(since_viral, 0) / 3), 1
-    )
-    sponsored = rng.random(n) < a["sponsored_share"][acc]
-    expected = (
-        a["er"][acc]
-        * organic
-        * TYPE_ENGAGEMENT[ptype]
-        * viral_boost
-        * np.where(sponsored, 0.85, 1.0)
-        * np.exp(rng.normal(0, 1, n) * a["noise"][acc] - a["noise"][acc] ** 2 / 2)
-    )
-    lpc = a["likes_per_comment"][acc]
-    organic_comments = rng.poisson(expected / (lpc + 1))
-    likes = rng.poisson(expected * lpc / (lpc + 1))
-    pod_size = a["pod_size"][acc]
-    pod_comments = np.where(
-        a["pod"][acc], rng.binomial(np.maximum(pod_size - 1, 0), a["pod_reach"][acc]), 0
-    )
-    bot_comments = np.where(
-        a["bots"][acc], rng.poisson(organic_comments * a["bot_ratio"][acc] + 3), 0
-    )
-    likes = likes + pod_comments  # pod members like what they comment on
-    comments = organic_comments + pod_comments + bot_comments
-    video = np.isin(ptype, (T_VIDEO, T_REEL, T_SHORT))
-    lpv = LIKES_PER_VIEW[platform] * np.exp(rng.normal(0, 0.3, n))
-    views = np.where(video, np.round(np.maximum(likes, 1) / lpv), np.nan)
-    tiktok = platform == P_TT
-    insights = a["insights"][acc]
-    shares = np.where(
-        tiktok | insights, np.round(likes * np.exp(rng.normal(np.log(0.02), 0.5, n))), np.nan
-    )
-    saves = np.where(
-        tiktok | insights, np.round(likes * np.exp(rng.normal(np.log(0.03), 0.5, n))), np.nan
-    )
-    followers_now = organic + bought_followers(a, acc, t)
-    reach = np.where(
-        insights,
-        np.round(
-            np.maximum(
-                followers_now * np.clip(np.exp(rng.normal(np.log(0.25), 0.4, n)), 0, 1.5),
-                expected * 3,
-            )
-        ),
-        np.nan,
-    )
-    impressions = np.where(insights, np.round(reach * rng.uniform(1.1, 1.6, n)), np.nan)
-    hidden = a["hide_likes"][acc] & (rng.random(n) < 0.7)
-    likes = np.where(hidden, np.nan, likes)
-
-    disclosure = rng.random(n)  # paid-partnership label / caption tag only / undisclosed
-    flag = sponsored & (disclosure < 0.45)
-    tag_only = sponsored & (disclosure >= 0.45) & (disclosure < 0.85)
-    hidden_ad = sponsored & (disclosure >= 0.85)
-
-    post_number = (acc.astype(np.int64) * 1_000_000 + seq).astype(np.int64)
-    media_id = np.int64(3_100_000_000_000_000_000) + post_number * 97
-    posted_at = np.datetime64(spec.start_at, "us") + (t * 86_400_000_000).astype("timedelta64[us]")
-    frame = (
-        pl.DataFrame(
-            {
-                "account_key": acc,
-                "platform": pl.Series(PLATFORMS).gather(platform),
-                "platform_post_id": pl.Series(media_id).cast(pl.String),
-                "post_type": pl.Series(POST_TYPES).gather(ptype),
-                "posted_at": pl.Series(posted_at, dtype=pl.Datetime("us")),
-                "likes": pl.Series(likes, dtype=pl.Float64).fill_nan(None).cast(pl.Int64),
-                "comments": comments.astype(np.int64),
-                "shares": pl.Series(shares).fill_nan(None).cast(pl.Int64),
-                "saves": pl.Series(saves).fill_nan(None).cast(pl.Int64),
-                "views": pl.Series(views).fill_nan(None).cast(pl.Int64),
-                "reach": pl.Series(reach).fill_nan(None).cast(pl.Int64),
-                "impressions": pl.Series(impressions).fill_nan(None).cast(pl.Int64),
-                "is_sponsored": flag | tag_only,
-                "flag": flag,
-                "tag_only": tag_only,
-            }
-        )
-        .with_columns(
-            pl.when("flag")
-            .then(pl.lit("paid_partnership"))
-            .when("tag_only")
-            .then(pl.lit("caption"))
-            .alias("sponsor_evidence")
-        )
-        .drop("flag", "tag_only")
-    )
-    if text:
-        frame = captions(rng, pop, frame, acc, seq, media_id, flag, tag_only, hidden_ad)
-    arrays = {
-        "acc": acc,
-        "t": t,
-        "seq": seq,
-        "counts": counts,
-        "organic_comments": organic_comments,
-        "pod_comments": pod_comments,
-        "bot_comments": bot_comments,
-        "comments": comments,
-        "media_id": media_id,
-    }
-    return frame, arrays
-
-
-def _snapshots(
-    rng: np.random.Generator, pop: Population, idx: np.ndarray, posts: dict[str, np.ndarray]
-) -> pl.DataFrame:
-    spec, a = pop.spec, pop._arrays
-    grid = np.arange(0, spec.days, spec.snapshot_every_days)
-    if grid[-1] != spec.days - 1:
-        grid = np.append(grid, spec.days - 1)
-    k = grid.size
-    acc = np.repeat(idx, k)
-    day = np.tile(grid, idx.size)
-    t = day + a["snapshot_minute"][acc] / 1440.0
-    followers = organic_followers(a, acc, t) + bought_followers(a, acc, t)
-    followers = np.maximum(np.round(followers * (1 + rng.normal(0, 0.0008, acc.size))), 0)
-    following = a["following"][acc] * (1 + 0.02 * t / spec.days)
-    # Posts published before each snapshot: binary search on (account, time) keys.
-    span = spec.days + 1.0
-    post_key = (posts["acc"] - idx[0]) * span + posts["t"]
-    snap_key = (acc - idx[0]) * span + t
-    before = np.searchsorted(post_key, snap_key, side="left")
-    first = np.concatenate([[0], np.cumsum(posts["counts"])[:-1]])
-    in_window = before - np.repeat(first, k)
-    minutes = day.astype(np.int64) * 1440 + a["snapshot_minute"][acc]
-    captured = np.datetime64(spec.start_at, "us") + (minutes * 60_000_000).astype("timedelta64[us]")
-    return pl.DataFrame(
-        {
-            "account_key": acc,
-            "captured_at": pl.Series(captured, dtype=pl.Datetime("us")),
-            "followers": followers.astype(np.int64),
-            "following": pl.Series(np.round(following)).fill_nan(None).cast(pl.Int64),
-            "posts_count": (a["posts_before"][acc] + in_window).astype(np.int64),
-        }
-    )
-
-
-# -- labels ------------------------------------------------------------------------------------
-def planted_labels(pop: Population) -> pl.DataFrame:
-    """One row per (account, label): what was planted, when and how much (``detail``)."""
-    spec, a = pop.spec, pop._arrays
-    start = spec.start_at
-    m = pop.n_accounts
-    idx = np.arange(m)
-
-    def day_text(day: np.ndarray) -> pl.Series:
-        finite = np.isfinite(day)
-        offset = (np.where(finite, day, 0) * 86_400_000_000).astype("timedelta64[us]")
-        at = pl.Series(np.datetime64(start, "us") + offset).dt.strftime("%Y-%m-%d %H:%M:%S")
-        frame = pl.DataFrame({"at": at, "ok": finite})
-        return frame.select(pl.when("ok").then(pl.col("at")).alias("at"))["at"]
-
-    rows: list[pl.DataFrame] = []
-    bought = idx[a["bought"]]
-    if bought.size:
-        base = organic_followers(a, bought, a["bought_day"][bought])
-        end_bought = bought_followers(a, bought, np.full(bought.size, spec.days - 1.0))
-        rows.append(
-            pl.DataFrame(
-                {
-                    "account_key": bought,
-                    "label": BOUGHT,
-                    "detail": pl.DataFrame(
-                        {
-                            "kind": BOUGHT,
-                            "jump_at": day_text(a["bought_day"][bought]),
-                            "jump_days": np.round(a["bought_len"][bought], 2),
-                            "followers_before": np.round(base).astype(np.int64),
-                            "followers_bought": np.round(a["bought_frac"][bought] * base).astype(
-                                np.int64
-                            ),
-                            "fake_followers_at_end": np.round(end_bought).astype(np.int64),
-                            "purged_share": np.round(a["purge"][bought], 3),
-                        }
-                    ).to_struct(),
-                }
-            )
-        )
-    pods = idx[a["pod"]]
-    if pods.size:
-        handles = pop.accounts["handle"]
-        members = a["pod_members"]
-        group = a["pod_group"][pods]
-        # Each pod's member handles, as one list per pod (a few hundred pods at most).
-        pod_handles = (
-            pl.DataFrame({"g": a["pod_group"][members], "h": handles.gather(members)})
-            .group_by("g", maintain_order=True)
-            .agg(pl.col("h"))
-        )
-        detail = pl.DataFrame(
-            {
-                "kind": POD,
-                "pod": group,
-                "members": pl.DataFrame({"g": group}).join(
-                    pod_handles, on="g", how="left", maintain_order="left"
-                )["h"],
-                "reach": np.round(a["pod_reach"][pods], 3),
-            }
-        )
-        rows.append(pl.DataFrame({"account_key": pods, "label": POD, "detail": detail.to_struct()}))
-    bots = idx[a["bots"]]
-    if bots.size:
-        rows.append(
-            pl.DataFrame(
-                {
-                    "account_key": bots,
-                    "label": BOTS,
-                    "detail": pl.DataFrame(
-                        {
-                            "kind": BOTS,
-                            "bought_comments_per_real_comment": np.round(a["bot_ratio"][bots], 3),
-                            "farm_offset": a["bot_offset"][bots],
-                        }
-                    ).to_struct(),
-                }
-            )
-        )
-    clean = idx[~(a["bought"] | a["pod"] | a["bots"])]
-    rows.append(
-        pl.DataFrame(
-            {
-                "account_key": clean,
-                "label": AUTHENTIC,
-                "detail": pl.DataFrame(
-                    {
-                        "kind": AUTHENTIC,
-                        "viral_surge_at": day_text(a["viral_day"][clean]),
-                        "viral_gain": np.round(a["viral_size"][clean], 3),
-                    }
-                ).to_struct(),
-            }
-        )
-    )
-    # The kinds' details differ: each is encoded as JSON text (the store's JSON column).
-    return pl.concat([r.with_columns(pl.col("detail").struct.json_encode()) for r in rows]).sort(
-        "account_key", "label"
-    )

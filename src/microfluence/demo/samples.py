@@ -21,6 +21,7 @@ import polars as pl
 
 from microfluence.demo import names as N
 from microfluence.demo import vocabulary as V
+from microfluence.demo.model import bought_followers, organic_followers
 
 if TYPE_CHECKING:
     from microfluence.demo.population import Population
@@ -179,8 +180,6 @@ def comment_samples(
 
 def follower_samples(rng: np.random.Generator, pop: Population, idx: np.ndarray) -> pl.DataFrame:
     """A sample of each sampled account's followers, with each follower's own profile."""
-    from microfluence.demo.population import bought_followers, organic_followers
-
     spec, a = pop.spec, pop._arrays
     sampled = idx[a["sampled"][idx]]
     k = spec.followers_per_account

@@ -131,7 +131,6 @@ def captions(
     pop: Population,
     frame: pl.DataFrame,
     acc: np.ndarray,
-    seq: np.ndarray,
     media_id: np.ndarray,
     flag: np.ndarray,
     tag_only: np.ndarray,
