@@ -389,7 +389,8 @@ def test_instaloader_files_profiles_and_snapshots(store, tmp_path):
     folder = tmp_path / "lea.vintage"
     write(folder / "2018-09-30_09-33-20_UTC.json.xz", instaloader(make_post()), mtime=T_FETCH)
     write(
-        folder / "lea.vintage_1009876.json.xz",
+        folder
+        / "0_lea.vintage_1009876.json.xz",  # sorts first: a later post owner must not blank the bio
         instaloader(make_profile(), "Profile"),
         mtime=T_FETCH,
     )

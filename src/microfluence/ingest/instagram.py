@@ -317,11 +317,10 @@ def _write_batch(run: _Run, batch: _Batch) -> None:
             schema=ACCOUNT_SCHEMA,
             orient="row",
         )
-        writer.accounts(
-            owners.with_columns(pl.lit(PLATFORM).alias("platform")).unique(
-                "handle", keep="last", maintain_order=True
-            )
-        )
+        # One row per account: a profile file knows the bio, a post's owner does not, so each
+        # field takes the last value any file of the batch gave, not the last file's NULL.
+        merged = owners.group_by("handle", maintain_order=True).agg(pl.all().drop_nulls().last())
+        writer.accounts(merged.with_columns(pl.lit(PLATFORM).alias("platform")))
     if batch.posts:
         rows = [
             {
