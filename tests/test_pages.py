@@ -305,9 +305,9 @@ def test_settings_members_and_api_keys(site: tuple[TestClient, Tenant]) -> None:
         f"/settings/members/{uid}/role", data={"role": "member", "csrf_token": csrf}
     )
     assert changed.status_code == 200  # followed the redirect back to the settings page
-    with TestClient(client.app) as other:
-        sign_in(other, "new@a.io", "a long first password")
-        assert "Import a file" in other.get("/creators", headers=HTML).text  # now a member
+    other = TestClient(client.app)  # another browser (the lifespan is the outer client's)
+    sign_in(other, "new@a.io", "a long first password")
+    assert "Import a file" in other.get("/creators", headers=HTML).text  # now a member
     removed = client.post(
         f"/settings/members/{uid}/remove", data={"csrf_token": csrf}, follow_redirects=False
     )

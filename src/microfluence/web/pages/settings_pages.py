@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from microfluence.access import api_keys, users
+from microfluence.access.passwords import MIN_LENGTH
 from microfluence.access.principal import Principal
 from microfluence.access.roles import Role, parse_role
 from microfluence.access.tables import User
@@ -20,7 +21,7 @@ from microfluence.web.pages.rendering import render
 
 router = APIRouter(prefix="/settings", include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-MIN_PASSWORD = 10
+MIN_PASSWORD = MIN_LENGTH
 
 
 def _workspace(db: Session, caller: Principal) -> Workspace:

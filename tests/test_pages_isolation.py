@@ -1,0 +1,200 @@
+"""Tenant isolation of the pages: a user of workspace A cannot see or change anything of
+workspace B through them — ids guessed, filters, import jobs, settings, the switcher."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_support import Tenant, make_tenant, make_user
+from microfluence.access.tables import ApiKey, Membership, User
+from microfluence.kernel.store import open_store
+from microfluence.metrics.service import compute_metrics
+from microfluence.web.app import create_app
+from pages_support import HTML, sign_in
+
+CSV = "handle,platform,name,followers\nbeta_secret_import,instagram,Beta Secret,4000\n"
+
+
+@dataclass
+class Two:
+    client: TestClient
+    alpha: Tenant
+    beta: Tenant
+    beta_job: str
+    beta_owner_id: int
+    beta_key_ids: list[int]
+    csrf: str  # of alpha's owner, signed in on ``client``
+
+
+@pytest.fixture
+def two(store_url: str) -> Iterator[Two]:
+    store = open_store(store_url)
+    alpha = make_tenant(store, "alpha")
+    beta = make_tenant(store, "beta")
+    make_user(store, "a@a.io", "alpha", "owner")
+    make_user(store, "b@b.io", "beta", "owner")
+    with store.session() as session:
+        beta_owner_id = session.query(User.id).filter(User.email == "b@b.io").scalar()
+        beta_key_ids = [
+            k.id for k in session.query(ApiKey).filter(ApiKey.workspace_id == beta.workspace_id)
+        ]
+    store.dispose()
+    app = create_app(store_url)
+    # A second browser on the same app; only the outer client runs the app's lifespan.
+    beta_client = TestClient(app)
+    csrf = sign_in(beta_client, "b@b.io")
+    started = beta_client.post(
+        "/imports",
+        data={"kind": "creators", "csrf_token": csrf},
+        files={"file": ("beta-private.csv", CSV.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    app.state.jobs.wait(timeout=60)
+    beta_job = started.headers["location"].rsplit("/", 1)[1]
+    with TestClient(app) as client:
+        yield Two(
+            client=client,
+            alpha=alpha,
+            beta=beta,
+            beta_job=beta_job,
+            beta_owner_id=beta_owner_id,
+            beta_key_ids=beta_key_ids,
+            csrf=sign_in(client, "a@a.io"),
+        )
+
+
+def _visible_names(client: TestClient, query: str = "") -> list[str]:
+    answer = client.get("/creators?per_page=100&" + query, headers=HTML)
+    assert answer.status_code == 200, answer.text
+    return re.findall(r'class="strong">([^<]+)</a>', answer.text)
+
+
+def test_lists_and_filters_show_only_the_own_workspace(two: Two, store_url: str) -> None:
+    client = two.client
+    store = open_store(store_url)
+    for workspace in ("alpha", "beta"):  # tiers stored for both: the tier filter is scoped too
+        compute_metrics(store, workspace)
+    store.dispose()
+    mine = ["alpha Ana", "alpha Bo", "alpha Cy"]
+    queries = [
+        "",
+        "sort=-followers",
+        "q=beta",
+        "q=secret",
+        "q=%25",  # a LIKE wildcard, taken literally
+        "platform=instagram",
+        "country=fr",
+        "category=beauty",
+        "min_followers=0",
+        "max_followers=10000000",
+        "tier=micro",
+        "tier=nano",
+        "tier=mid",
+    ]
+    for query in queries:
+        names = _visible_names(client, query)
+        assert set(names) <= set(mine), query
+        assert not any("beta" in n.lower() for n in names), query
+    assert _visible_names(client) == mine
+    page = client.get("/creators", headers=HTML).text
+    assert "beta_" not in page and ">3<" in page  # the count is the own workspace's
+
+
+def test_guessed_ids_of_the_other_workspace_are_not_found(two: Two) -> None:
+    client = two.client
+    for creator in two.beta.creator_ids:
+        answer = client.get(f"/creators/{creator}", headers=HTML)
+        assert answer.status_code == 404
+        assert "beta" not in answer.text.lower()
+    for account in two.beta.account_ids:
+        for path in (f"/accounts/{account}/vetting", f"/accounts/{account}/vetting/report.html"):
+            answer = client.get(path, headers=HTML)
+            assert answer.status_code == 404, path
+            assert "beta_" not in answer.text
+    # A sweep over every id: the pages that answer are exactly the own workspace's.
+    top = max(two.beta.creator_ids + two.alpha.creator_ids) + 3
+    found = [i for i in range(1, top) if client.get(f"/creators/{i}").status_code == 200]
+    assert found == sorted(two.alpha.creator_ids)
+    top = max(two.beta.account_ids + two.alpha.account_ids) + 3
+    found = [i for i in range(1, top) if client.get(f"/accounts/{i}/vetting").status_code == 200]
+    assert found == sorted(two.alpha.account_ids)
+
+
+def test_import_jobs_of_the_other_workspace_are_not_found(two: Two) -> None:
+    client = two.client
+    for path in (f"/imports/{two.beta_job}", f"/imports/{two.beta_job}/status"):
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 404, path
+        assert "beta-private" not in answer.text
+    listing = client.get("/imports", headers=HTML).text
+    assert "beta-private" not in listing and two.beta_job not in listing
+    assert "Beta Secret" not in client.get("/creators?q=secret", headers=HTML).text
+    # An import by alpha lands in alpha only.
+    started = client.post(
+        "/imports",
+        data={"kind": "creators", "csrf_token": two.csrf},
+        files={"file": ("alpha.csv", CSV.replace("beta", "alpha").encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    client.app.state.jobs.wait(timeout=60)
+    beta_client = TestClient(client.app)  # another browser (the lifespan is the outer one's)
+    sign_in(beta_client, "b@b.io")
+    assert "alpha_secret_import" not in beta_client.get("/creators?q=secret", headers=HTML).text
+    alpha_job = started.headers["location"]
+    assert beta_client.get(alpha_job, headers=HTML).status_code == 404
+
+
+def test_settings_cannot_touch_the_other_workspace(two: Two, store_url: str) -> None:
+    client, csrf = two.client, two.csrf
+    page = client.get("/settings", headers=HTML).text
+    assert "b@b.io" not in page
+    for key_id in two.beta_key_ids:
+        assert f"/settings/api-keys/{key_id}/revoke" not in page
+        answer = client.post(
+            f"/settings/api-keys/{key_id}/revoke", data={"csrf_token": csrf}, headers=HTML
+        )
+        assert answer.status_code == 404
+    uid = two.beta_owner_id
+    for path, data in (
+        (f"/settings/members/{uid}/role", {"role": "viewer"}),
+        (f"/settings/members/{uid}/remove", {}),
+    ):
+        answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+        assert answer.status_code == 404, path
+    # Adding the other workspace's owner to alpha gives them alpha only, nothing of beta to a.
+    added = client.post(
+        "/settings/members",
+        data={"email": "b@b.io", "role": "viewer", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    store = open_store(store_url)
+    with store.session() as session:
+        revoked = session.query(ApiKey).filter(ApiKey.id.in_(two.beta_key_ids)).all()
+        assert all(k.revoked_at is None for k in revoked)
+        role = (
+            session.query(Membership.role)
+            .filter(Membership.user_id == uid, Membership.workspace_id == two.beta.workspace_id)
+            .scalar()
+        )
+        assert role == "owner"
+    store.dispose()
+    assert client.get("/api/v1/creators", headers=two.beta.auth("viewer")).status_code == 200
+
+
+def test_switching_to_a_workspace_one_does_not_belong_to(two: Two) -> None:
+    client, csrf = two.client, two.csrf
+    answer = client.post(
+        "/auth/workspace", data={"workspace": "beta", "csrf_token": csrf}, headers=HTML
+    )
+    assert answer.status_code == 404
+    assert "no workspace named" in answer.text
+    assert "beta Ana" not in client.get("/creators", headers=HTML).text
+    assert client.get("/workspaces", headers=HTML).text.count("/auth/workspace") == 0
