@@ -1,13 +1,17 @@
 """Spreadsheet-style values, parsed column-wise with Polars expressions.
 
-Every parser here takes a Polars expression (a column as read: text, or already typed when the
-file was JSON Lines or Parquet) and returns a :class:`Parsed` pair of expressions:
+Every parser here takes a column as read — text, or already typed when the file was JSON Lines or
+Parquet — either as a Series (``count_values(series)`` …, returning two Series) or as a Polars
+expression (``parse_count(expr, dtype)`` …, returning a :class:`Parsed` pair of expressions):
 
 * ``value`` — the parsed value, NULL when the cell is blank *or* invalid;
 * ``error`` — NULL when the cell is fine (or blank), else a short reason such as
   ``"not a number"``; the importers turn these into per-row errors naming line and field.
 
 So a bad cell is never silently NULL: ``value`` is NULL and ``error`` says why.
+
+The work is done in stages, each materialised once (a nested expression would re-evaluate its
+shared parts in every branch that uses them), so parsing costs a few vectorised passes a column.
 
 Numbers (``parse_number``) accept, after removing spaces (also no-break U+00A0, thin U+2009,
 narrow no-break U+202F) and apostrophes used as digit group marks (``1'234``):
@@ -67,24 +71,41 @@ def _is_text(dtype: pl.DataType) -> bool:
     return dtype == pl.String or dtype == pl.Categorical or dtype == pl.Null
 
 
-def _no_error() -> pl.Expr:
-    return pl.lit(None, dtype=pl.String)
-
-
 def blank(text: pl.Expr, words: tuple[str, ...] = BLANKS) -> pl.Expr:
     """True where a text cell means "unknown": NULL, empty, NaN, N/A, '-' …"""
     return text.is_null() | text.str.strip_chars().str.to_lowercase().is_in(words)
 
 
-def number_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(value, is_percent, blank) of text cells; value is NULL where invalid or blank.
+def _staged(frame: pl.DataFrame, *stages: dict[str, pl.Expr]) -> pl.DataFrame:
+    for stage in stages:
+        frame = frame.with_columns(**stage)
+    return frame
 
-    The value is *before* the percent division, so callers decide what a percent means.
-    """
-    compact = text.str.replace_all(_SPACES, "").str.to_lowercase()
-    is_blank = text.is_null() | compact.is_in(BLANKS)
-    parts = compact.str.extract_groups(_NUMBER)
-    num = parts.struct.field("num")
+
+_x, _value = pl.col("x"), pl.col("value")
+
+
+def _number_frame(series: pl.Series) -> pl.DataFrame:
+    """Columns value (before any percent division), pct, blank and bad for any input dtype."""
+    dtype = series.dtype
+    frame = pl.DataFrame({"x": series})
+    if dtype.is_numeric():
+        f = _x.cast(pl.Float64)
+        nan = f.is_nan() | f.is_infinite()
+        return frame.select(
+            value=pl.when(~nan).then(f),
+            pct=pl.lit(False),
+            blank=_x.is_null() | nan.fill_null(False),
+            bad=pl.lit(False),
+        )
+    if not _is_text(dtype):
+        return frame.select(
+            value=pl.lit(None, dtype=pl.Float64),
+            pct=pl.lit(False),
+            blank=_x.is_null(),
+            bad=_x.is_not_null(),
+        )
+    num, blank_ = pl.col("num"), pl.col("blank")
     has_dot = num.str.contains(".", literal=True)
     has_comma = num.str.contains(",", literal=True)
     # Both marks: the last one is the decimal mark (1.234,5 and 1,234.5).
@@ -105,87 +126,83 @@ def number_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         .then(num.str.replace_all(".", "", literal=True))
         .otherwise(num)
     )
+    canon = pl.col("canonical")
     # What is left must be one well-formed decimal: "1.2.3" or "1,2,3" are errors.
-    well_formed = canonical.str.contains(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$")
-    suffix = parts.struct.field("suffix")
-    multiplier = (
-        pl.when(suffix.is_null())
-        .then(pl.lit(1.0))
-        .otherwise(suffix.replace_strict(_SUFFIX, default=None, return_dtype=pl.Float64))
+    well_formed = canon.str.contains(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$")
+    multiplier = pl.col("suffix").replace_strict(_SUFFIX, default=1.0, return_dtype=pl.Float64)
+    frame = _staged(
+        frame.with_columns(_x.cast(pl.String)),
+        {"compact": _x.str.replace_all(_SPACES, "").str.to_lowercase()},
+        {
+            "blank": _x.is_null() | pl.col("compact").is_in(BLANKS),
+            "parts": pl.col("compact").str.extract_groups(_NUMBER),
+        },
+        {
+            "num": pl.col("parts").struct.field("num"),
+            "suffix": pl.col("parts").struct.field("suffix"),
+            "pct": pl.col("parts").struct.field("pct").is_not_null() & ~blank_,
+        },
+        {"canonical": canonical},
+        {"value": pl.when(well_formed & ~blank_).then(canon.cast(pl.Float64, strict=False))},
+        {"value": pl.when(_value.is_finite()).then(_value * multiplier)},
     )
-    value = pl.when(well_formed & ~is_blank).then(
-        canonical.cast(pl.Float64, strict=False) * multiplier
+    return frame.select("x", "value", "pct", "blank", bad=~blank_ & _value.is_null())
+
+
+def _pair(frame: pl.DataFrame, value: pl.Expr, error: pl.Expr) -> tuple[pl.Series, pl.Series]:
+    out = frame.with_columns(error=error).select(
+        pl.when(pl.col("error").is_null()).then(value).alias("value"), "error"
     )
-    value = pl.when(value.is_finite()).then(value)
-    is_percent = parts.struct.field("pct").is_not_null() & ~is_blank
-    return value, is_percent, is_blank
+    return out["value"], out["error"].cast(pl.String)
 
 
-def _numeric_input(expr: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """(value, is_percent, blank, not_a_number) for a column of any dtype."""
-    if dtype.is_numeric():
-        value = expr.cast(pl.Float64)
-        nan = value.is_nan() | value.is_infinite()
-        return pl.when(~nan).then(value), pl.lit(False), expr.is_null() | nan, pl.lit(False)
-    if dtype == pl.Boolean or dtype.is_nested() or dtype.is_temporal():
-        return (
-            pl.lit(None, dtype=pl.Float64),
-            pl.lit(False),
-            expr.is_null(),
-            expr.is_not_null(),
-        )
-    text = expr.cast(pl.String)
-    value, is_percent, is_blank = number_parts(text)
-    return value, is_percent, is_blank, ~is_blank & value.is_null()
-
-
-def parse_number(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+def number_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """A non-negative measure (an average, say); a percent sign is an error here."""
-    value, is_percent, _blank, bad = _numeric_input(expr, dtype)
+    frame = _number_frame(series)
     error = (
-        pl.when(bad)
+        pl.when(pl.col("bad"))
         .then(pl.lit("not a number"))
-        .when(is_percent)
+        .when(pl.col("pct"))
         .then(pl.lit("a percentage where a number was expected"))
-        .when(value < 0)
+        .when(_value < 0)
         .then(pl.lit("negative value"))
-        .when(value > MAX_COUNT)
+        .when(_value > MAX_COUNT)
         .then(pl.lit(f"absurdly large (more than {MAX_COUNT:.0e})"))
     )
-    return Parsed(pl.when(error.is_null()).then(value), error)
+    return _pair(frame, _value, error)
 
 
-def parse_count(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+def count_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """A count (followers, likes …): a whole number from 0 to 10^12.
 
     Abbreviated values are rounded to the nearest whole number (``1.2346k`` is 1235); an
     unabbreviated fraction such as ``12.5`` is an error: no platform reports half a follower.
     """
-    value, is_percent, _blank, bad = _numeric_input(expr, dtype)
-    if _is_text(dtype):
-        abbreviated = expr.cast(pl.String).str.contains(r"(?i)[0-9.,]\s*(?:k|m|mm|mn|b|bn)\s*$")
+    frame = _number_frame(series)
+    if _is_text(series.dtype):
+        abbreviated = _x.str.contains(r"(?i)[0-9.,]\s*(?:k|m|mm|mn|b|bn)\s*$")
     else:
         abbreviated = pl.lit(False)
-    fractional = (value != value.round(0)) & ~abbreviated
+    fractional = (_value != _value.round(0)) & ~abbreviated
     error = (
-        pl.when(bad)
+        pl.when(pl.col("bad"))
         .then(pl.lit("not a number"))
-        .when(is_percent)
+        .when(pl.col("pct"))
         .then(pl.lit("a percentage where a count was expected"))
-        .when(value < 0)
+        .when(_value < 0)
         .then(pl.lit("negative count"))
-        .when(value > MAX_COUNT)
+        .when(_value > MAX_COUNT)
         .then(pl.lit(f"absurdly large count (more than {MAX_COUNT:.0e})"))
         .when(fractional)
         .then(pl.lit("not a whole number"))
     )
-    return Parsed(pl.when(error.is_null()).then(value.round(0).cast(pl.Int64)), error)
+    return _pair(frame, _value.round(0).cast(pl.Int64), error)
 
 
 RATE_SCALES = ("auto", "percent", "fraction")
 
 
-def parse_rate(expr: pl.Expr, dtype: pl.DataType = pl.String, *, scale: str = "auto") -> Parsed:
+def rate_values(series: pl.Series, *, scale: str = "auto") -> tuple[pl.Series, pl.Series]:
     """A rate stored as a fraction (engagement rate: 1.39 % is 0.0139).
 
     A value with ``%`` is always a percentage. A bare value depends on ``scale``:
@@ -196,46 +213,50 @@ def parse_rate(expr: pl.Expr, dtype: pl.DataType = pl.String, *, scale: str = "a
     """
     if scale not in RATE_SCALES:
         raise ValueError(f"rate scale must be one of {RATE_SCALES}, not {scale!r}")
-    value, is_percent, _blank, bad = _numeric_input(expr, dtype)
+    frame = _number_frame(series)
     if scale == "percent":
         as_percent = pl.lit(True)
     elif scale == "fraction":
-        as_percent = is_percent
+        as_percent = pl.col("pct")
     else:
-        as_percent = is_percent | (value > 1)
-    fraction = pl.when(as_percent).then(value / 100).otherwise(value)
+        as_percent = pl.col("pct") | (_value > 1)
+    frame = frame.with_columns(value=pl.when(as_percent).then(_value / 100).otherwise(_value))
     error = (
-        pl.when(bad)
+        pl.when(pl.col("bad"))
         .then(pl.lit("not a number"))
-        .when(fraction < 0)
+        .when(_value < 0)
         .then(pl.lit("negative rate"))
-        .when(fraction > MAX_RATE)
+        .when(_value > MAX_RATE)
         .then(pl.lit(f"rate above {MAX_RATE:.0%}"))
     )
-    return Parsed(pl.when(error.is_null()).then(fraction), error)
+    return _pair(frame, _value, error)
 
 
-def parse_bool(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+def bool_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """true/false, yes/no, y/n, t/f, 1/0, on/off in any case; blanks are NULL."""
+    dtype = series.dtype
+    frame = pl.DataFrame({"x": series})
+    no_error = pl.Series("error", [None] * len(series), dtype=pl.String)
     if dtype == pl.Boolean:
-        return Parsed(expr, _no_error())
+        return series.alias("value"), no_error
     if dtype.is_numeric():
-        value = expr.cast(pl.Float64)
-        ok = expr.is_null() | value.is_in([0.0, 1.0])
-        return Parsed(
-            pl.when(ok).then(value == 1.0),
-            pl.when(~ok).then(pl.lit("not a yes/no value")),
-        )
+        f = _x.cast(pl.Float64)
+        ok = _x.is_null() | f.is_in([0.0, 1.0])
+        return _pair(frame, f == 1.0, pl.when(~ok).then(pl.lit("not a yes/no value")))
     if not _is_text(dtype):
-        return Parsed(
+        return _pair(
+            frame,
             pl.lit(None, dtype=pl.Boolean),
-            pl.when(expr.is_not_null()).then(pl.lit("not a yes/no value")),
+            pl.when(_x.is_not_null()).then(pl.lit("not a yes/no value")),
         )
-    word = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
-    is_blank = blank(expr.cast(pl.String))
-    value = pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False)
-    error = pl.when(~is_blank & value.is_null()).then(pl.lit("not a yes/no value"))
-    return Parsed(value, error)
+    frame = frame.with_columns(word=_x.cast(pl.String).str.strip_chars().str.to_lowercase())
+    word = pl.col("word")
+    frame = frame.with_columns(
+        value=pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False),
+        blank=_x.is_null() | word.is_in(BLANKS),
+    )
+    error = pl.when(~pl.col("blank") & _value.is_null()).then(pl.lit("not a yes/no value"))
+    return _pair(frame, _value, error)
 
 
 _ISO = (
@@ -245,61 +266,120 @@ _ISO = (
 )
 _MS_THRESHOLD = 10**11
 _MIN_YEAR, _MAX_YEAR = 1970, 2200
+_NOT_A_TIME = "not a time (expected ISO 8601 such as 2024-05-01T12:00:00Z, or Unix seconds)"
 
 
 def _from_epoch(number: pl.Expr) -> pl.Expr:
     millis = pl.when(number.abs() >= _MS_THRESHOLD).then(number).otherwise(number * 1000)
     # Outside 1970..2200 is a wrong column, not a date.
-    lo, hi = 0, 7_258_118_400_000  # 1970-01-01, 2200-01-01 in ms
-    ok = (millis >= lo) & (millis < hi)
+    ok = (millis >= 0) & (millis < 7_258_118_400_000)  # 2200-01-01 in ms
     return pl.when(ok).then((millis * 1000).round(0).cast(pl.Int64).cast(pl.Datetime("us")))
 
 
-def parse_timestamp(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+def timestamp_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """ISO 8601 text (any zone → UTC) or Unix seconds / milliseconds → naive UTC datetime."""
+    dtype = series.dtype
+    frame = pl.DataFrame({"x": series})
+    no_error = pl.lit(None, dtype=pl.String)
     if isinstance(dtype, pl.Datetime):
-        value = expr
+        value = _x
         if dtype.time_zone is not None:
             value = value.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        return Parsed(value.cast(pl.Datetime("us")), _no_error())
+        return _pair(frame, value.cast(pl.Datetime("us")), no_error)
     if dtype == pl.Date:
-        return Parsed(expr.cast(pl.Datetime("us")), _no_error())
+        return _pair(frame, _x.cast(pl.Datetime("us")), no_error)
     if dtype.is_numeric():
-        value = _from_epoch(expr.cast(pl.Float64))
-        return Parsed(
-            value, pl.when(expr.is_not_null() & value.is_null()).then(pl.lit("not a time"))
+        frame = frame.with_columns(value=_from_epoch(_x.cast(pl.Float64)))
+        return _pair(
+            frame, _value, pl.when(_x.is_not_null() & _value.is_null()).then(pl.lit(_NOT_A_TIME))
         )
     if not _is_text(dtype):
-        return Parsed(
+        return _pair(
+            frame,
             pl.lit(None, dtype=pl.Datetime("us")),
-            pl.when(expr.is_not_null()).then(pl.lit("not a time")),
+            pl.when(_x.is_not_null()).then(pl.lit("not a time")),
         )
-    text = expr.cast(pl.String).str.strip_chars()
-    is_blank = blank(text)
-    lowered = text.str.to_lowercase()
-    epoch = lowered.str.contains(r"^[+-]?[0-9]+(?:\.[0-9]+)?$")
-    from_epoch = _from_epoch(lowered.cast(pl.Float64, strict=False))
-    g = lowered.str.extract_groups(_ISO)
-    date = g.struct.field("date").str.replace_all("/", "-", literal=True)
-    hm = g.struct.field("hm").fill_null("00:00")
-    sec = g.struct.field("sec").fill_null(":00").str.replace(",", ".", literal=True)
-    local = pl.concat_str([date, pl.lit(" "), hm, sec]).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"
-    )
-    zone = g.struct.field("zone")
+    g, low = pl.col("g"), pl.col("low")
+    zone = pl.col("zone")
     offset_text = zone.str.replace(":", "", literal=True)
     sign = pl.when(offset_text.str.starts_with("-")).then(-1).otherwise(1)
     hours = offset_text.str.slice(1, 2).cast(pl.Int64, strict=False)
     minutes = offset_text.str.slice(3, 2).cast(pl.Int64, strict=False).fill_null(0)
-    offset_min = (
-        pl.when(zone.is_null() | zone.is_in(["z", "utc", "gmt"]))
-        .then(0)
-        .otherwise(sign * (hours * 60 + minutes))
+    local = pl.concat_str(
+        [
+            g.struct.field("date").str.replace_all("/", "-", literal=True),
+            pl.lit(" "),
+            g.struct.field("hm").fill_null("00:00"),
+            g.struct.field("sec").fill_null(":00").str.replace(",", ".", literal=True),
+        ]
+    ).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+    iso = pl.col("local") - pl.duration(minutes=pl.col("offset"))
+    frame = _staged(
+        frame.with_columns(_x.cast(pl.String)),
+        {"low": _x.str.strip_chars().str.to_lowercase()},
+        {
+            "blank": _x.is_null() | pl.col("low").is_in(BLANKS),
+            "epoch": low.str.contains(r"^[+-]?[0-9]+(?:\.[0-9]+)?$"),
+            "g": low.str.extract_groups(_ISO),
+        },
+        {"zone": g.struct.field("zone"), "local": local},
+        {
+            "offset": pl.when(zone.is_null() | zone.is_in(["z", "utc", "gmt"]))
+            .then(0)
+            .otherwise(sign * (hours * 60 + minutes))
+        },
+        {"iso": iso},
+        {
+            "value": pl.when(pl.col("blank"))
+            .then(None)
+            .when(pl.col("epoch"))
+            .then(_from_epoch(low.cast(pl.Float64, strict=False)))
+            .when(pl.col("iso").dt.year().is_between(_MIN_YEAR, _MAX_YEAR - 1))
+            .then(pl.col("iso"))
+            .cast(pl.Datetime("us"))
+        },
     )
-    iso = local - pl.duration(minutes=offset_min)
-    iso = pl.when(iso.dt.year().is_between(_MIN_YEAR, _MAX_YEAR - 1)).then(iso)
-    value = pl.when(is_blank).then(None).when(epoch).then(from_epoch).otherwise(iso)
-    error = pl.when(~is_blank & value.is_null()).then(
-        pl.lit("not a time (expected ISO 8601 such as 2024-05-01T12:00:00Z, or Unix seconds)")
+    error = pl.when(~pl.col("blank") & _value.is_null()).then(pl.lit(_NOT_A_TIME))
+    return _pair(frame, _value, error)
+
+
+def _as_exprs(function, expr: pl.Expr, dtype: pl.DataType, **kwargs) -> Parsed:  # type: ignore[no-untyped-def]
+    """The expression face of a Series parser (the followers importer uses it)."""
+    value_dtype = {
+        count_values: pl.Int64,
+        number_values: pl.Float64,
+        rate_values: pl.Float64,
+        bool_values: pl.Boolean,
+        timestamp_values: pl.Datetime("us"),
+    }[function]
+    return Parsed(
+        expr.map_batches(lambda s: function(s, **kwargs)[0], return_dtype=value_dtype),
+        expr.map_batches(lambda s: function(s, **kwargs)[1], return_dtype=pl.String),
     )
-    return Parsed(value.cast(pl.Datetime("us")), error)
+
+
+def parse_number(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+    """Expression form of :func:`number_values`."""
+    return _as_exprs(number_values, expr, dtype)
+
+
+def parse_count(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+    """Expression form of :func:`count_values`."""
+    return _as_exprs(count_values, expr, dtype)
+
+
+def parse_rate(expr: pl.Expr, dtype: pl.DataType = pl.String, *, scale: str = "auto") -> Parsed:
+    """Expression form of :func:`rate_values`."""
+    if scale not in RATE_SCALES:
+        raise ValueError(f"rate scale must be one of {RATE_SCALES}, not {scale!r}")
+    return _as_exprs(rate_values, expr, dtype, scale=scale)
+
+
+def parse_bool(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+    """Expression form of :func:`bool_values`."""
+    return _as_exprs(bool_values, expr, dtype)
+
+
+def parse_timestamp(expr: pl.Expr, dtype: pl.DataType = pl.String) -> Parsed:
+    """Expression form of :func:`timestamp_values`."""
+    return _as_exprs(timestamp_values, expr, dtype)

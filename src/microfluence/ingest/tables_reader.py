@@ -58,7 +58,6 @@ _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BLOCK = 4 << 20
 _SNIFF = 64 << 10
 _MAX_RECORD = 64 << 20  # bounds memory when a stray quote swallows the rest of the file
-_CONTROL = rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 @dataclass
@@ -228,8 +227,15 @@ def _split_records(buf: bytes, *, quoted: bool, final: bool, first_line: int) ->
 
 def _blank_records(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Records holding nothing but spaces and carriage returns."""
-    ink = np.concatenate(([0], np.cumsum((arr != 32) & (arr != 13) & (arr != 10))))
-    return (ink[ends] - ink[starts]) == 0
+    blank = ends <= starts
+    if not arr.size or not starts.size:
+        return blank
+    first = arr[np.minimum(starts, arr.size - 1)]
+    # Only a record that starts with a space or CR can be blank: look at those few closely.
+    for i in np.flatnonzero(~blank & ((first == 32) | (first == 13))).tolist():
+        segment = arr[starts[i] : ends[i]]
+        blank[i] = not bool(np.any((segment != 32) & (segment != 13)))
+    return blank
 
 
 def _check_utf8(buf: bytes, *, file: str, first_line: int) -> None:
@@ -244,14 +250,15 @@ def _check_utf8(buf: bytes, *, file: str, first_line: int) -> None:
 
 
 def _check_control(buf: bytes, *, file: str, first_line: int) -> None:
-    import re
-
-    found = re.search(_CONTROL, buf)
-    if found:
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    control = (arr < 32) & (arr != 9) & (arr != 10) & (arr != 13)
+    control |= arr == 127
+    if control.any():
+        at = int(np.argmax(control))
         raise InputError(
-            f"control character 0x{buf[found.start()]:02x}: binary data, not a text table",
+            f"control character 0x{buf[at]:02x}: binary data, not a text table",
             file=file,
-            line=_line_of(buf, found.start(), first_line),
+            line=_line_of(buf, at, first_line),
         )
 
 

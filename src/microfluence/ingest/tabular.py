@@ -72,7 +72,8 @@ POST_TYPE_ALIASES = {
     "shorts": "short",
 }
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_HANDLE = r"^[\p{L}\p{N}_.\-]{1,100}$"
+_HANDLE = r"^[\p{L}\p{N}_.\-]+$"  # at most 100 characters, checked apart (a bounded
+# repeat of Unicode classes would build a huge regex automaton)
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 SHOWN_REASONS = 5
 
@@ -112,25 +113,32 @@ def _text(expr: pl.Expr, dtype: pl.DataType, spec: FieldSpec) -> numbers.Parsed:
     return numbers.Parsed(value, error)
 
 
-def _handle(expr: pl.Expr, dtype: pl.DataType) -> numbers.Parsed:
-    base = _text(expr, dtype, FieldSpec("text", 200))
-    # A profile URL where a handle belongs: keep its first path segment.
-    from_url = base.value.str.extract(r"^(?:https?://)?(?:www\.|m\.)?[^/\s]+\.[a-z]+/@?([^/?#\s]+)")
-    handle = (
-        pl.when(base.value.str.contains("/", literal=True))
-        .then(from_url)
-        .otherwise(base.value)
-        .str.strip_chars_start("@")
+def handle_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Handles: '@Ann' → 'Ann' (lower-cased by the writer); a profile URL gives its first path
+    segment ('https://instagram.com/ann/' → 'ann'); letters, digits, '_', '.', '-' only."""
+    frame = pl.DataFrame({"x": series})
+    base = _text(pl.col("x"), series.dtype, FieldSpec("text", 200))
+    value, handle = pl.col("value"), pl.col("handle")
+    staged = (
+        frame.with_columns(value=base.value, base_error=base.error)
+        .with_columns(
+            handle=pl.when(value.str.contains("/", literal=True))
+            # A profile URL where a handle belongs: keep its first path segment.
+            .then(value.str.extract(r"^(?:https?://)?(?:www\.|m\.)?[^/\s]+\.[a-z]+/@?([^/?#\s]+)"))
+            .otherwise(value)
+            .str.strip_chars_start("@")
+        )
+        .with_columns(
+            error=pl.when(pl.col("base_error").is_not_null())
+            .then(pl.col("base_error"))
+            .when(value.is_null())
+            .then(pl.lit("missing handle"))
+            .when(~handle.str.contains(_HANDLE).fill_null(False) | (handle.str.len_chars() > 100))
+            .then(pl.lit("not a valid handle (letters, digits, '_', '.', '-')"))
+        )
+        .select(pl.when(pl.col("error").is_null()).then(handle).alias("value"), "error")
     )
-    error = (
-        pl.when(base.error.is_not_null())
-        .then(base.error)
-        .when(base.value.is_null())
-        .then(pl.lit("missing handle"))
-        .when(~handle.str.contains(_HANDLE))
-        .then(pl.lit("not a valid handle (letters, digits, '_', '.', '-')"))
-    )
-    return numbers.Parsed(pl.when(error.is_null()).then(handle), error)
+    return staged["value"], staged["error"].cast(pl.String)
 
 
 def _platform(expr: pl.Expr | None, dtype: pl.DataType, default: str | None) -> numbers.Parsed:
@@ -221,7 +229,9 @@ def parse_fields(
     """(values, errors): one column per mapped field; errors as (row, field, reason)."""
     schema = frame.schema
     exprs: list[pl.Expr] = []
-    checks: list[tuple[str, pl.Expr]] = []
+    checks: list[pl.Expr] = []
+    series_values: dict[str, pl.Series] = {}
+    series_errors: dict[str, pl.Series] = {}
     for name, spec in specs.items():
         column = columns.get(name)
         if spec.kind == "platform":
@@ -232,32 +242,39 @@ def parse_fields(
             )
         elif column is None:
             continue
+        elif spec.kind in _SERIES_PARSERS:
+            expr, _dtype = _coalesced(columns.columns_for(name), schema)
+            series = frame.select(expr.alias(name)).to_series()
+            if spec.kind == "rate":
+                scale = "percent" if rate_scale == "auto" and percent_hint(column) else rate_scale
+                value, error = numbers.rate_values(series, scale=scale)
+            else:
+                value, error = _SERIES_PARSERS[spec.kind](series)
+            series_values[name] = value.alias(name)
+            series_errors[name] = error.alias(f"\x00{name}")
+            continue
         else:
             expr, dtype = _coalesced(columns.columns_for(name), schema)
-            if spec.kind == "handle":
-                parsed = _handle(expr, dtype)
-            elif spec.kind == "count":
-                parsed = numbers.parse_count(expr, dtype)
-            elif spec.kind == "number":
-                parsed = numbers.parse_number(expr, dtype)
-            elif spec.kind == "rate":
-                scale = "percent" if rate_scale == "auto" and percent_hint(column) else rate_scale
-                parsed = numbers.parse_rate(expr, dtype, scale=scale)
-            elif spec.kind == "bool":
-                parsed = numbers.parse_bool(expr, dtype)
-            elif spec.kind == "time":
-                parsed = numbers.parse_timestamp(expr, dtype)
-            elif spec.kind in ("tags", "handles"):
+            if spec.kind in ("tags", "handles"):
                 parsed = _tokens(expr, dtype, handles=spec.kind == "handles")
             elif spec.kind == "post_type":
                 parsed = _post_type(expr, dtype)
             else:
                 parsed = _text(expr, dtype, spec)
         exprs.append(parsed.value.alias(name))
-        checks.append((name, parsed.error.alias(f"\x00{name}")))
-    both = frame.select(*exprs, *(e for _, e in checks))
-    values = both.select([c for c in both.columns if not c.startswith("\x00")])
-    wide = both.select([c for c in both.columns if c.startswith("\x00")])
+        checks.append(parsed.error.alias(f"\x00{name}"))
+    both = frame.select(*exprs, *checks) if exprs else pl.DataFrame()
+    order = [n for n in specs if n in both.columns or n in series_values]
+    values = (
+        pl.DataFrame([series_values[n] if n in series_values else both[n] for n in order])
+        if order
+        else pl.DataFrame(schema={})
+    )
+    wide = (
+        pl.DataFrame([series_errors[n] if n in series_errors else both[f"\x00{n}"] for n in order])
+        if order
+        else pl.DataFrame()
+    )
     if not wide.width:
         return values, _NO_ERRORS
     flagged = wide.with_row_index("row").filter(pl.any_horizontal(pl.exclude("row").is_not_null()))
@@ -272,6 +289,14 @@ def parse_fields(
     return values, errors
 
 
+_SERIES_PARSERS = {
+    "handle": handle_values,
+    "count": numbers.count_values,
+    "number": numbers.number_values,
+    "rate": numbers.rate_values,
+    "bool": numbers.bool_values,
+    "time": numbers.timestamp_values,
+}
 _NO_ERRORS = pl.DataFrame(schema={"row": pl.UInt32, "field": pl.String, "reason": pl.String})
 
 
