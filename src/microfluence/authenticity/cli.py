@@ -102,8 +102,9 @@ def followers(
 ) -> None:
     """Score a follower sample: each follower's fake probability and the audience's fake share.
 
-    fake_probability is the model's probability at its training base rate (50 % fake); the fake
-    share is corrected for the sample's own base rate, with a confidence interval.
+    fake_probability is at the model's training base rate (50 % fake).
+
+    The fake share is corrected for the sample's own base rate, with a confidence interval.
     """
     if (path is None) == (account is None):
         raise InputError("give either a follower file or --account PLATFORM:HANDLE")
