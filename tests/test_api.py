@@ -300,7 +300,7 @@ def test_snapshots(client, tenant):
     made = client.post(
         url, json={"captured_at": "2026-03-01T12:00:00+02:00", "followers": 1_500}, headers=h
     )
-    assert made.status_code == 201 and made.json()["captured_at"] == "2026-03-01T10:00:00"
+    assert made.status_code == 201 and made.json()["captured_at"] == "2026-03-01T10:00:00Z"
     assert client.get(f"/api/v1/accounts/{aid}", headers=h).json()["followers"] == 1_500
     again = client.post(url, json={"captured_at": "2026-03-01T10:00:00", "followers": 1}, headers=h)
     error_of(again, 409, "conflict")

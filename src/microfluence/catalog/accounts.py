@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.creators import find_creator
-from microfluence.catalog.latest import latest_for_accounts, latest_snapshots
-from microfluence.catalog.listing import Window, matches_any, order_by
+from microfluence.catalog.latest import latest_followers, latest_for_accounts
+from microfluence.catalog.listing import Text, Window, order_by, page_of
 from microfluence.catalog.schemas import AccountCreate, AccountPublic, AccountUpdate, Page
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, utcnow
@@ -37,18 +37,23 @@ class AccountFilters:
             raise InputError("min_followers is larger than max_followers", field="min_followers")
 
 
-def _where(workspace_id: int, filters: AccountFilters) -> list[Any]:
+def _where(session: Session, workspace_id: int, filters: AccountFilters) -> list[Any]:
+    text = Text(session)
     where: list[Any] = [Account.workspace_id == workspace_id]
     if filters.platform:
-        where.append(Account.platform == filters.platform.lower())
-    if filters.country:
-        where.append(func.lower(Account.country) == filters.country.strip().lower())
-    if filters.category:
-        where.append(func.lower(Account.category) == filters.category.strip().lower())
+        where.append(Account.platform == filters.platform.strip().lower())
+    if filters.country and filters.country.strip():
+        where.append(text.equals(Account.country, filters.country))
+    if filters.category and filters.category.strip():
+        where.append(text.equals(Account.category, filters.category))
     if filters.creator_id is not None:
         where.append(Account.creator_id == filters.creator_id)
     if filters.q and filters.q.strip():
-        where.append(matches_any(filters.q, Account.handle, Account.display_name, Account.bio))
+        where.append(text.contains(filters.q, Account.handle, Account.display_name, Account.bio))
+    if filters.min_followers is not None:
+        where.append(latest_followers(Account.id) >= filters.min_followers)
+    if filters.max_followers is not None:
+        where.append(latest_followers(Account.id) <= filters.max_followers)
     return where
 
 
@@ -62,27 +67,13 @@ def list_accounts(
 ) -> Page[AccountPublic]:
     filters = filters or AccountFilters()
     window = window or Window()
-    base = select(Account.id).where(*_where(workspace_id, filters))
-    columns: dict[str, Any] = {key: getattr(Account, key, None) for key in SORT_KEYS}
-    by_followers = filters.min_followers is not None or filters.max_followers is not None
-    if by_followers or sort.lstrip("-") == "followers":
-        latest = latest_snapshots(workspace_id)
-        base = base.outerjoin(latest, latest.c.account_id == Account.id)
-        columns["followers"] = latest.c.followers
-        if filters.min_followers is not None:
-            base = base.where(latest.c.followers >= filters.min_followers)
-        if filters.max_followers is not None:
-            base = base.where(latest.c.followers <= filters.max_followers)
-    else:
-        columns.pop("followers")
-    count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ids = list(
-        session.scalars(
-            base.order_by(*order_by(sort, columns, Account.id))
-            .limit(window.limit)
-            .offset(window.offset)
-        )
-    )
+    where = _where(session, workspace_id, filters)
+    columns: dict[str, Any] = {k: getattr(Account, k) for k in SORT_KEYS if k != "followers"}
+    if sort.lstrip("-") == "followers":
+        columns["followers"] = latest_followers(Account.id)
+    ordering = order_by(sort, columns, Account.id, allowed=SORT_KEYS)
+    costly = len(where) > 1 or sort.lstrip("-") == "followers"
+    ids, count = page_of(session, select(Account.id).where(*where), ordering, window, costly=costly)
     return Page(data=_public_many(session, ids), count=count)
 
 

@@ -6,11 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.latest import creator_followers, latest_for_accounts
-from microfluence.catalog.listing import Window, matches_any, order_by
+from microfluence.catalog.listing import Text, Window, order_by, page_of
 from microfluence.catalog.schemas import (
     AccountSummary,
     CreatorCreate,
@@ -46,21 +46,24 @@ class CreatorFilters:
             raise InputError("a tier filter needs the tier scheme it belongs to", field="tier")
 
 
-def _account_has(*conditions: Any) -> Any:
-    return exists().where(Account.creator_id == Creator.id, *conditions)
-
-
-def _where(workspace_id: int, filters: CreatorFilters) -> list[Any]:
+def _where(session: Session, workspace_id: int, filters: CreatorFilters) -> list[Any]:
+    text = Text(session)
     where: list[Any] = [Creator.workspace_id == workspace_id]
+
+    def with_accounts(*conditions: Any) -> Any:
+        # A non-correlated IN: the accounts are scanned once, not once per creator.
+        return Creator.id.in_(
+            select(Account.creator_id).where(Account.workspace_id == workspace_id, *conditions)
+        )
+
     if filters.platform:
-        where.append(_account_has(Account.platform == filters.platform.lower()))
+        where.append(with_accounts(Account.platform == filters.platform.strip().lower()))
     for name in ("country", "category"):
         value = getattr(filters, name)
-        if value:
-            value = value.strip().lower()
+        if value and value.strip():
             where.append(
-                (func.lower(getattr(Creator, name)) == value)
-                | _account_has(func.lower(getattr(Account, name)) == value)
+                text.equals(getattr(Creator, name), value)
+                | with_accounts(text.equals(getattr(Account, name), value))
             )
     if filters.tier:
         # Tiers as last stored by `microfluence score` (metrics.tables), not recomputed here.
@@ -69,14 +72,10 @@ def _where(workspace_id: int, filters: CreatorFilters) -> list[Any]:
             AccountTier.scheme == filters.tier_scheme,
             AccountTier.tier == filters.tier,
         )
-        where.append(_account_has(Account.id.in_(in_tier)))
+        where.append(with_accounts(Account.id.in_(in_tier)))
     if filters.q and filters.q.strip():
-        where.append(
-            matches_any(filters.q, Creator.name)
-            | _account_has(
-                matches_any(filters.q, Account.handle, Account.display_name, Account.bio)
-            )
-        )
+        in_accounts = text.contains(filters.q, Account.handle, Account.display_name, Account.bio)
+        where.append(text.contains(filters.q, Creator.name) | with_accounts(in_accounts))
     return where
 
 
@@ -90,31 +89,20 @@ def list_creators(
 ) -> Page[CreatorPublic]:
     filters = filters or CreatorFilters()
     window = window or Window()
-    where = _where(workspace_id, filters)
-    by_followers = filters.min_followers is not None or filters.max_followers is not None
-    by_followers = by_followers or sort.lstrip("-") == "followers"
-    columns: dict[str, Any] = {key: getattr(Creator, key, None) for key in SORT_KEYS}
-
-    base = select(Creator.id).where(*where)
-    if by_followers:
-        # Only when followers filter or sort the list: the grouped latest-snapshot subquery.
-        totals = creator_followers(workspace_id)
-        base = base.outerjoin(totals, totals.c.creator_id == Creator.id)
-        columns["followers"] = totals.c.followers
+    where = _where(session, workspace_id, filters)
+    by_followers = sort.lstrip("-") == "followers"
+    columns: dict[str, Any] = {k: getattr(Creator, k) for k in SORT_KEYS if k != "followers"}
+    if by_followers or filters.min_followers is not None or filters.max_followers is not None:
+        followers = creator_followers(Creator.id)
+        columns["followers"] = followers
         if filters.min_followers is not None:
-            base = base.where(totals.c.followers >= filters.min_followers)
+            where.append(followers >= filters.min_followers)
         if filters.max_followers is not None:
-            base = base.where(totals.c.followers <= filters.max_followers)
-    else:
-        columns.pop("followers")
-    count = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ids = list(
-        session.scalars(
-            base.order_by(*order_by(sort, columns, Creator.id))
-            .limit(window.limit)
-            .offset(window.offset)
-        )
-    )
+            where.append(followers <= filters.max_followers)
+    ordering = order_by(sort, columns, Creator.id, allowed=SORT_KEYS)
+    costly = len(where) > 1 or by_followers
+    query = select(Creator.id).where(*where)
+    ids, count = page_of(session, query, ordering, window, costly=costly)
     return Page(data=_public_many(session, ids), count=count)
 
 

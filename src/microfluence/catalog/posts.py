@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from microfluence.catalog.listing import Window, matches_any, order_by
+from microfluence.catalog.listing import Text, Window, order_by
 from microfluence.catalog.schemas import Page, PostPublic
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Post
@@ -68,7 +68,7 @@ def list_posts(
     if filters.posted_before is not None:
         where.append(Post.posted_at < _naive_utc(filters.posted_before))
     if filters.q and filters.q.strip():
-        where.append(matches_any(filters.q, Post.caption))
+        where.append(Text(session).contains(filters.q, Post.caption))
     columns = {key: getattr(Post, key) for key in SORT_KEYS}
     count = session.scalar(select(func.count()).select_from(Post).where(*where)) or 0
     rows = session.scalars(

@@ -6,11 +6,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from microfluence.kernel.store.tables import PLATFORMS, POST_TYPES
 
 T = TypeVar("T")
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# Times are stored as naive UTC; answers say so ("2026-05-01T10:00:00Z", RFC 3339).
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
 
 Platform = Literal[
     "instagram", "tiktok", "youtube", "facebook", "x", "snapchat", "twitch", "pinterest", "blog"
@@ -81,9 +96,9 @@ class CreatorPublic(BaseModel):
     )
     accounts: list[AccountSummary]
     source: str | None
-    imported_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    imported_at: UtcDateTime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -149,12 +164,12 @@ class AccountPublic(BaseModel):
     followers: int | None = Field(description="From the latest snapshot.")
     following: int | None
     posts_count: int | None
-    captured_at: dt.datetime | None = Field(description="When the latest snapshot was taken.")
+    captured_at: UtcDateTime | None = Field(description="When the latest snapshot was taken.")
     reported_engagement_rate: float | None
     source: str | None
-    imported_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    imported_at: UtcDateTime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 # --- snapshots and posts -------------------------------------------------------------------
@@ -182,7 +197,7 @@ class SnapshotCreate(SnapshotBase):
 class SnapshotPublic(BaseModel):
     id: int
     account_id: int
-    captured_at: dt.datetime
+    captured_at: UtcDateTime
     followers: int | None
     following: int | None
     posts_count: int | None
@@ -196,7 +211,7 @@ class PostPublic(BaseModel):
     shortcode: str | None
     url: str | None
     post_type: str | None
-    posted_at: dt.datetime | None
+    posted_at: UtcDateTime | None
     caption: str | None
     hashtags: list[str] | None
     mentions: list[str] | None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from microfluence.catalog.schemas import UtcDateTime
 
 
 class ImportJobPublic(BaseModel):
@@ -24,6 +25,6 @@ class ImportJobPublic(BaseModel):
         "the import failed."
     )
     error: str | None
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None

@@ -20,6 +20,7 @@ def _window(
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error answers a route may give."""
     meaning = {
+        400: "The body cannot be read (not JSON, or not the encoding it claims).",
         401: "No API key, or one that is unknown or revoked.",
         403: "The key's role does not allow this.",
         404: "No such record in this workspace.",
@@ -27,12 +28,17 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The upload is too large.",
         422: "The request is not valid.",
     }
-    return {s: {"model": ErrorBody, "description": meaning[s]} for s in statuses}
+    # The content is spelled out so that routes answering HTML or files still document their
+    # errors as JSON.
+    json_error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {
+        s: {"model": ErrorBody, "description": meaning[s], "content": json_error} for s in statuses
+    }
 
 
 READ_ERRORS = responses(401, 403, 422)
 ITEM_ERRORS = responses(401, 403, 404, 422)
-WRITE_ERRORS = responses(401, 403, 404, 409, 422)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 422)
 
 Q = Annotated[
     str | None,

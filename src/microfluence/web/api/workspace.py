@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -11,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from microfluence.access import api_keys
 from microfluence.access.roles import Role
 from microfluence.access.tables import ApiKey
-from microfluence.catalog.schemas import Page
+from microfluence.catalog.schemas import Page, UtcDateTime
 from microfluence.kernel.store.tables import Workspace
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS
 from microfluence.web.deps import ApiOwner, ApiReader, DbSession
@@ -30,9 +29,9 @@ class ApiKeyPublic(BaseModel):
     name: str
     prefix: str = Field(description="The visible start of the key, to tell keys apart.")
     role: Role
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class ApiKeyCreate(BaseModel):
