@@ -95,3 +95,14 @@ def test_keys_and_hints():
     assert column_key("País") == "pais"
     assert percent_hint("ER (%)") and percent_hint("engagement_rate_pct")
     assert not percent_hint("engagement_rate") and not percent_hint("expected")
+
+
+def test_docs_list_every_field_and_variant():
+    """docs/importing.md names every canonical field and every spelling we recognise."""
+    from pathlib import Path
+
+    docs = (Path(__file__).parent.parent / "docs" / "importing.md").read_text(encoding="utf-8")
+    for fields in (CREATOR_FIELDS, POST_FIELDS):
+        for name, variants in fields.items():
+            for spelling in (name, *variants):
+                assert f"`{spelling}`" in docs, spelling
