@@ -94,11 +94,13 @@ def engagement_figure(posts: Sequence[PostEngagement], title: str) -> go.Figure 
         chosen = [p for p in rows if p.in_window is in_window]
         if not chosen:
             continue
+        # Markers, not bars: posts hours apart would make bars on a date axis hairline-thin.
         figure.add_trace(
-            go.Bar(
+            go.Scatter(
                 x=[p.posted_at for p in chosen],
                 y=[100 * p.er_followers for p in chosen],  # type: ignore[operator]
-                marker_color=colour,
+                mode="markers",
+                marker={"color": colour, "size": 8, "line": {"width": 1, "color": "#fff"}},
                 name=name,
                 customdata=[[p.interactions or 0, p.post_type or "post"] for p in chosen],
                 hovertemplate="%{x|%Y-%m-%d} %{customdata[1]}: %{y:.2f} % "
@@ -106,6 +108,8 @@ def engagement_figure(posts: Sequence[PostEngagement], title: str) -> go.Figure 
             )
         )
     figure.update_layout(
-        title=title, yaxis={"title": "ER by followers", "ticksuffix": " %"}, bargap=0.2, **LAYOUT
+        title=title,
+        yaxis={"title": "ER by followers", "ticksuffix": " %", "rangemode": "tozero"},
+        **LAYOUT,
     )
     return figure
