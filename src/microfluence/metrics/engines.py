@@ -27,6 +27,18 @@ from microfluence.metrics.settings import MetricsSettings
 EngineName = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 Progress = Callable[[str], None]
+# The per-post results handed back (and stored): the rest of the post frame is internal.
+POST_OUTPUT = (
+    "post_id",
+    "account_id",
+    "interactions",
+    "followers_at_post",
+    "snapshot_t",
+    "er_followers",
+    "er_views",
+    "er_reach",
+    "in_window",
+)
 
 
 @dataclass
@@ -159,7 +171,7 @@ def run_pipeline(
         posts = run.register("posts", conform(inputs.posts, "posts"))
         step("scoring posts")
         pf = run.materialize(post_frame(posts, snapshots, now=now, settings=settings))
-        post_table = pf.to_pyarrow() if keep_posts else pa.table({})
+        post_table = pf.select(*POST_OUTPUT).to_pyarrow() if keep_posts else pa.table({})
         step("scoring accounts")
         acc = account_frame(pf, accounts, snapshots, now=now, settings=settings)
         account_table = acc.order_by("account_id").to_pyarrow()

@@ -21,7 +21,7 @@ from microfluence.metrics.tiers import TierScheme
 DAY = 86_400
 # Posts without a time sort after every real time (they cannot be placed, so they never
 # enter a window and never take a snapshot).
-UNDATED = 2**62
+UNDATED = 2**61
 # Views are read as a video's views unless the post is known to be a still image.
 NOT_VIDEO = ("image", "carousel")
 GROWTH_DAYS = (7, 30, 90)
@@ -84,37 +84,65 @@ def post_frame(
     snaps = usable_snapshots(snapshots, now)
     snaps = snaps.mutate(seq=ibis.row_number().over(group_by="account_id", order_by="t"))
 
+    # A narrow merged timeline keeps the sort cheap; the posts' other columns come back by a
+    # join on post_id. One integer sort key, time·2 + kind, puts a snapshot before a post taken
+    # at the same second. Posts at the same second are peers of a RANGE frame: they see the same
+    # snapshot count and get the same recency rank (the number of strictly newer posts), so a
+    # window of "the last N posts" keeps every post tied at its edge, on every engine.
     p_events = posts.select(
-        *POST_COLUMNS, sort_t=posts.t.fill_null(UNDATED), kind=ibis.literal(1, "int8")
+        "account_id",
+        "post_id",
+        key=posts.t.fill_null(UNDATED) * 2 + 1,
+        is_snap=ibis.literal(0, "int64"),
+        counted=(posts.t.notnull() & (posts.t <= now)).cast("int64"),
     )
     s_events = snaps.select(
-        **{c: (snaps[c] if c == "account_id" else _null(posts.schema()[c])) for c in POST_COLUMNS},
-        sort_t=snaps.t,
-        kind=ibis.literal(0, "int8"),
+        "account_id",
+        post_id=_null("int64"),
+        key=snaps.t * 2,
+        is_snap=ibis.literal(1, "int64"),
+        counted=ibis.literal(0, "int64"),
     )
     stream = p_events.union(s_events)
-    eligible = stream.t.notnull() & (stream.t <= now)
-    running = ibis.window(
-        group_by="account_id", order_by=["sort_t", "kind", "post_id"], rows=(None, 0)
-    )
+    running = ibis.window(group_by="account_id", order_by="key", range=(None, 0))
     whole = ibis.window(group_by="account_id")
-    is_snap = (stream.kind == 0).cast("int64")
-    counts_post = ((stream.kind == 1) & eligible).cast("int64")
     stream = stream.mutate(
-        n_before=is_snap.sum().over(running),
-        # 0 = newest dated post: eligible posts counted from the end of the account's timeline.
-        recency_rank=counts_post.sum().over(whole) - counts_post.sum().over(running),
+        n_before=stream.is_snap.sum().over(running).cast("int64"),
+        recency_rank=(stream.counted.sum().over(whole) - stream.counted.sum().over(running)).cast(
+            "int64"
+        ),
     )
-    p = stream.filter(stream.kind == 1)
+    placed = stream.filter(stream.is_snap == 0).select(
+        s_post_id=stream.post_id, n_before=stream.n_before, recency_rank=stream.recency_rank
+    )
+    p = posts.inner_join(placed, posts.post_id == placed.s_post_id).drop("s_post_id")
 
-    prev = snaps.select(
-        pa_id=snaps.account_id, pa_seq=snaps.seq, prev_t=snaps.t, prev_f=snaps.followers
+    # Neighbours by sequence number: row k pairs snapshot k-1 (before) with snapshot k (after),
+    # k = 0 … n (the last row has no "after"), so a post needs one equi-join on (account, k).
+    seq = snaps.seq.cast("int64")
+    last = ibis.window(group_by="account_id", order_by="t")
+    pairs = snaps.select(
+        n_id=snaps.account_id,
+        n_k=seq,
+        prev_t=snaps.t.lag().over(last),
+        prev_f=snaps.followers.lag().over(last),
+        next_t=snaps.t,
+        next_f=snaps.followers,
     )
-    nxt = snaps.select(
-        na_id=snaps.account_id, na_seq=snaps.seq, next_t=snaps.t, next_f=snaps.followers
+    ends = snaps.mutate(last_seq=snaps.seq.max().over(group_by="account_id"))
+    ends = ends.filter(ends.seq == ends.last_seq)
+    tails = ends.select(
+        n_id=ends.account_id,
+        n_k=ends.seq.cast("int64") + 1,
+        prev_t=ends.t,
+        prev_f=ends.followers,
+        next_t=_null("int64"),
+        next_f=_null("int64"),
     )
-    p = p.left_join(prev, [p.account_id == prev.pa_id, (p.n_before - 1) == prev.pa_seq])
-    p = p.left_join(nxt, [p.account_id == nxt.na_id, p.n_before == nxt.na_seq])
+    pairs = pairs.union(tails)
+    p = p.left_join(pairs, [p.account_id == pairs.n_id, p.n_before == pairs.n_k]).drop(
+        "n_id", "n_k"
+    )
 
     dated = p.t.notnull()
     use_prev = p.prev_f.notnull() & (p.next_f.isnull() | ((p.t - p.prev_t) <= (p.next_t - p.t)))
