@@ -12,7 +12,7 @@ from metrics_data import NOW, at, load_into
 from microfluence.cli.main import app
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Post
-from microfluence.kernel.workspaces import get_workspace
+from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.metrics.service import (
     account_metrics,
     choose_tier_scheme,
@@ -143,3 +143,13 @@ def test_score_command(sqlite_store, tmp_path):
 
     result = runner.invoke(app, ["score", "-w", "acme", "--list-schemes"], env=env)
     assert result.exit_code == 0 and "mediakix" in result.output
+
+
+def test_an_empty_workspace_scores_to_nothing(sqlite_store):
+    with sqlite_store.transaction() as session:
+        ensure_workspace(session, "empty")
+    summary = compute_metrics(sqlite_store, "empty", now=NOW)
+    assert (summary.accounts, summary.posts) == (0, 0)
+    with sqlite_store.session() as session:
+        assert workspace_metrics(session, "empty") == {}
+        assert latest_run(session, "empty").finished_at is not None
