@@ -104,6 +104,12 @@ def creators_page(
         window=Window(limit=per_page, offset=(page - 1) * per_page),
     )
     account_ids = [a.id for c in result.data for a in c.accounts]
+    tiers = _tiers(db, caller.workspace_id, settings.tier_scheme, account_ids)
+    # Each creator's distinct tiers, in the order of their accounts.
+    creator_tiers = {
+        c.id: list(dict.fromkeys(tiers[a.id] for a in c.accounts if tiers.get(a.id)))
+        for c in result.data
+    }
     return render(
         request,
         db,
@@ -128,7 +134,8 @@ def creators_page(
             "tier": tier or "",
         },
         platforms=PLATFORMS,
-        tiers=_tiers(db, caller.workspace_id, settings.tier_scheme, account_ids),
+        tiers=creator_tiers,
+        scored=bool(tiers),
         tier_names=_tier_names(settings.scheme),
         tier_scheme=settings.scheme,
     )

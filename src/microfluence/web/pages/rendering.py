@@ -33,6 +33,8 @@ def _number(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
+        if value.is_integer():  # counts computed as floats (cohort sizes, …)
+            return f"{int(value):,}"
         return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
     return f"{value:,}"
 
