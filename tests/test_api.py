@@ -459,3 +459,27 @@ def test_uploads_over_the_limit_are_refused(store_url, tenant):
             headers=tenant.auth(),
         )
         error_of(response, 413, "payload_too_large")
+
+
+def test_reads_go_on_while_an_import_holds_the_sqlite_write_lock(sqlite_store):
+    import sqlite3
+
+    from microfluence.access.tables import ApiKey
+
+    tenant = make_tenant(sqlite_store, "acme")
+    path = sqlite_store.url.removeprefix("sqlite:///")
+    with TestClient(create_app(sqlite_store.url)) as client:
+        writer = sqlite3.connect(path, timeout=0)
+        writer.execute("BEGIN IMMEDIATE")  # what a long import does
+        try:
+            page = client.get("/api/v1/creators", headers=tenant.auth("viewer"))
+            assert page.status_code == 200 and page.json()["count"] == 3
+        finally:
+            writer.rollback()
+            writer.close()
+        with sqlite_store.transaction() as session:
+            # The note of the key's use was skipped, not waited for …
+            assert session.get(ApiKey, 1).last_used_at is None
+        client.get("/api/v1/creators", headers=tenant.auth("viewer"))
+        with sqlite_store.transaction() as session:
+            assert session.get(ApiKey, 1).last_used_at is not None  # … and made next time

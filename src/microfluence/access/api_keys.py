@@ -12,7 +12,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from microfluence.access.errors import AuthenticationError
@@ -20,7 +20,9 @@ from microfluence.access.principal import Principal
 from microfluence.access.roles import Role, parse_role
 from microfluence.access.tables import ApiKey
 from microfluence.access.tokens import digest, new_token, same
+from microfluence.access.touch import write_if_free
 from microfluence.kernel.errors import InputError, NotFoundError
+from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Workspace, utcnow
 
 KEY_PREFIX = "mfk_"
@@ -88,8 +90,9 @@ def revoke_api_key(session: Session, *, workspace_id: int, key: str | int) -> Ap
     return found
 
 
-def authenticate_api_key(session: Session, secret: str) -> Principal:
-    """The principal an API key stands for; AuthenticationError for any key that is not live."""
+def check_api_key(session: Session, secret: str) -> tuple[Principal, bool]:
+    """The principal an API key stands for, and whether its last use should be noted (see
+    ``note_use``); AuthenticationError for any key that is not live. Reads only."""
     secret = (secret or "").strip()
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] + "_" != KEY_PREFIX or len(parts[1]) != 8:
@@ -104,12 +107,26 @@ def authenticate_api_key(session: Session, secret: str) -> Principal:
     key, workspace_name = row
     if key.revoked_at is not None:
         raise AuthenticationError("this API key has been revoked")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-    return Principal(
+    stale = key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_RESOLUTION
+    principal = Principal(
         workspace_id=key.workspace_id,
         workspace_name=workspace_name,
         role=Role(key.role),
         api_key_id=key.id,
     )
+    return principal, stale
+
+
+def note_use(store: Store, key_id: int) -> None:
+    """Record that a key was used now, unless the store is busy (then a later request does)."""
+    write_if_free(store, update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+
+
+def authenticate_api_key(session: Session, secret: str) -> Principal:
+    """``check_api_key``, noting the use in ``session``'s own transaction."""
+    principal, stale = check_api_key(session, secret)
+    if stale:
+        session.execute(
+            update(ApiKey).where(ApiKey.id == principal.api_key_id).values(last_used_at=utcnow())
+        )
+    return principal

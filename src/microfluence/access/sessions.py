@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from microfluence.access import throttle
@@ -17,6 +17,7 @@ from microfluence.access.principal import Principal
 from microfluence.access.roles import Role
 from microfluence.access.tables import Membership, User, WebSession
 from microfluence.access.tokens import digest, new_token
+from microfluence.access.touch import write_if_free
 from microfluence.access.users import workspaces_of
 from microfluence.kernel.errors import NotFoundError
 from microfluence.kernel.store import Store
@@ -38,6 +39,7 @@ class SignedIn:
     display_name: str | None
     csrf_token: str
     principal: Principal | None
+    needs_touch: bool = False
 
 
 def sign_in(
@@ -89,8 +91,11 @@ def sign_in(
     return token, signed_in
 
 
-def resolve_session(session: Session, token: str | None) -> SignedIn | None:
-    """The live session for a cookie token, or None (unknown, expired or idle too long)."""
+def resolve_session(session: Session, token: str | None, *, touch: bool = True) -> SignedIn | None:
+    """The live session for a cookie token, or None (unknown, expired or idle too long).
+
+    With ``touch``, a session last seen a while ago is renewed in ``session``'s transaction;
+    without, ``needs_touch`` tells the caller to renew it (``note_seen``) when convenient."""
     if not token or len(token) > 200:
         return None
     row = session.scalar(select(WebSession).where(WebSession.token_hash == digest(token)))
@@ -104,13 +109,27 @@ def resolve_session(session: Session, token: str | None) -> SignedIn | None:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if now - row.last_seen_at > TOUCH_RESOLUTION:
+    stale = now - row.last_seen_at > TOUCH_RESOLUTION
+    if stale and touch:
         row.last_seen_at = now
         row.expires_at = now + SESSION_LIFETIME
-    return _describe(session, row, user)
+    return _describe(session, row, user, needs_touch=stale and not touch)
 
 
-def _describe(session: Session, row: WebSession, user: User) -> SignedIn:
+def note_seen(store: Store, session_id: int) -> None:
+    """Renew a session that was used now, unless the store is busy (a later request does)."""
+    now = utcnow()
+    write_if_free(
+        store,
+        update(WebSession)
+        .where(WebSession.id == session_id)
+        .values(last_seen_at=now, expires_at=now + SESSION_LIFETIME),
+    )
+
+
+def _describe(
+    session: Session, row: WebSession, user: User, *, needs_touch: bool = False
+) -> SignedIn:
     principal = None
     if row.workspace_id is not None:
         found = session.execute(
@@ -132,6 +151,7 @@ def _describe(session: Session, row: WebSession, user: User) -> SignedIn:
         display_name=user.display_name,
         csrf_token=row.csrf_token,
         principal=principal,
+        needs_touch=needs_touch,
     )
 
 

@@ -16,11 +16,12 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from microfluence.access.api_keys import authenticate_api_key
+from microfluence.access.api_keys import check_api_key, note_use
 from microfluence.access.errors import AuthenticationError, PermissionDeniedError
 from microfluence.access.principal import Principal
-from microfluence.access.sessions import SESSION_LIFETIME, SignedIn, resolve_session
+from microfluence.access.sessions import SESSION_LIFETIME, SignedIn, note_seen, resolve_session
 from microfluence.access.tokens import new_token, same
+from microfluence.kernel.store import Store
 
 SESSION_COOKIE = "mf_session"
 CSRF_COOKIE = "mf_csrf"
@@ -29,12 +30,17 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE_AGE = 60 * 60 * 24
 
 
-def api_principal(db: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+def api_principal(
+    store: Store, db: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError(
             "this needs an API key: send the header 'Authorization: Bearer KEY'"
         )
-    return authenticate_api_key(db, credentials.credentials)
+    principal, stale = check_api_key(db, credentials.credentials)
+    if stale:
+        note_use(store, principal.api_key_id)  # type: ignore[arg-type]
+    return principal
 
 
 # --- cookies --------------------------------------------------------------------------------
@@ -66,7 +72,10 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 def current_session(request: Request, db: Session) -> SignedIn | None:
     """The signed-in session of this request, or None; looked up once per request."""
     if not hasattr(request.state, "signed_in"):
-        request.state.signed_in = resolve_session(db, request.cookies.get(SESSION_COOKIE))
+        signed_in = resolve_session(db, request.cookies.get(SESSION_COOKIE), touch=False)
+        if signed_in is not None and signed_in.needs_touch:
+            note_seen(request.app.state.store, signed_in.session_id)
+        request.state.signed_in = signed_in
     return request.state.signed_in
 
 

@@ -50,10 +50,10 @@ def _api_caller(
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    # A short transaction of its own: noting when a key was last used must not hold a write
-    # lock for the whole request (SQLite has one writer at a time).
+    # Reads in a short transaction of its own; noting when the key was last used is a separate
+    # write that is skipped rather than waited for while an import holds SQLite's write lock.
     with store.transaction() as session:
-        return auth.api_principal(session, credentials)
+        return auth.api_principal(store, session, credentials)
 
 
 def _api_reader(caller: Annotated[Principal, Depends(_api_caller)]) -> Principal:

@@ -13,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microfluence.access.errors import (
@@ -43,7 +44,7 @@ HTTP_CODES = {
     422: "validation_error",
     429: "rate_limited",
     500: "internal_error",
-    503: "unavailable",
+    503: "busy",
 }
 
 
@@ -145,6 +146,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, code, message, headers=dict(exc.headers or {}))
 
 
+async def _store_error(request: Request, exc: Exception) -> Response:
+    # SQLite lets one writer in at a time: a write that waited the whole busy timeout for a long
+    # import is worth retrying, not a bug.
+    if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+        message = "the store is busy with another write (an import?): try again in a moment"
+        return error_response(request, 503, "busy", message, headers={"Retry-After": "5"})
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
@@ -156,4 +166,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MicrofluenceError, _our_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _store_error)
     app.add_exception_handler(Exception, _unexpected)
