@@ -332,3 +332,20 @@ def test_posts_every_format_and_errors(sqlite_store, tmp_path):
     bad.write_text("handle,likes\nann,5\n", encoding="utf-8")
     with pytest.raises(InputError, match="no post_id column"):
         import_posts(sqlite_store, "w0", bad, platform="instagram")
+
+
+def test_error_in_a_later_chunk_rolls_back_earlier_chunks(store, tmp_path):
+    path = tmp_path / "long.csv"
+    rows = [f"h{i},{i}" for i in range(9)] + ["bad,12.5"]
+    path.write_text("handle,followers\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        import_creators(store, "default", path, platform="instagram", chunk_rows=2)
+    assert (info.value.line, info.value.field) == (11, "followers")
+    assert counts(store) == {"creators": 0, "accounts": 0, "account_snapshots": 0, "posts": 0}
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("Followers,Bio\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no handle column"):
+        import_creators(store, "default", header_only, platform="instagram")
+    header_only.write_text("handle,Bio\n", encoding="utf-8")
+    report = import_creators(store, "default", header_only, platform="instagram")
+    assert report.rows_read == 0 and report.created == {}

@@ -87,17 +87,18 @@ def _csv(rows, header=("handle", "followers", "following", "ER", "email", "Count
         st.tuples(handles, numbers, numbers, numbers, cells, cells), min_size=1, max_size=6
     ),
     skip=st.booleans(),
+    chunk=st.sampled_from([None, 1, 2]),
 )
-@example(rows=[("ann", "-5", "1", "2", "", "")], skip=False)
-@example(rows=[("ann", "2e13", "1", "2", "", "")], skip=True)
-def test_malformed_creator_rows(sqlite_store, tmp_path, rows, skip):
+@example(rows=[("ann", "-5", "1", "2", "", "")], skip=False, chunk=None)
+@example(rows=[("ann", "2e13", "1", "2", "", "")], skip=True, chunk=None)
+def test_malformed_creator_rows(sqlite_store, tmp_path, rows, skip, chunk):
     path = tmp_path / f"{uuid.uuid4().hex}.csv"
     path.write_text(_csv(rows), encoding="utf-8")
     report = check_outcome(
         sqlite_store,
         path,
         lambda: import_creators(
-            sqlite_store, "default", path, platform="instagram", skip_invalid=skip
+            sqlite_store, "default", path, platform="instagram", skip_invalid=skip, chunk_rows=chunk
         ),
     )
     if report is not None:
@@ -192,8 +193,9 @@ post_records = st.fixed_dictionaries(
     records=st.lists(post_records, min_size=1, max_size=6),
     cut=st.one_of(st.none(), st.integers(min_value=1, max_value=400)),
     skip=st.booleans(),
+    chunk=st.sampled_from([None, 1, 2]),
 )
-def test_wrong_types_and_truncated_json_posts(sqlite_store, tmp_path, records, cut, skip):
+def test_wrong_types_and_truncated_json_posts(sqlite_store, tmp_path, records, cut, skip, chunk):
     text = "".join(json.dumps(r) + "\n" for r in records)
     if cut is not None:
         assume(cut < len(text) - 1)
@@ -204,7 +206,7 @@ def test_wrong_types_and_truncated_json_posts(sqlite_store, tmp_path, records, c
         sqlite_store,
         path,
         lambda: import_posts(
-            sqlite_store, "default", path, platform="instagram", skip_invalid=skip
+            sqlite_store, "default", path, platform="instagram", skip_invalid=skip, chunk_rows=chunk
         ),
     )
 

@@ -356,6 +356,7 @@ class TableReader:
             raise InputError(f"unknown format {file_format!r}; use one of {', '.join(FORMATS)}")
         self.format = file_format or detect_format(self.path, head)
         self.rows_read = 0
+        self.columns: list[str] | None = None  # a delimited file's header, once read
 
     def _report(self, done: int) -> None:
         if self.progress is not None:
@@ -449,6 +450,7 @@ class TableReader:
                 header = data[starts[first] : ends[first]]
                 delimiter = _sniff_delimiter(header, self.format)
                 names = _header_names(header, delimiter, file=self.file)
+                self.columns = names
                 cut = first + 1
                 starts, ends, lines, keep = starts[cut:], ends[cut:], lines[cut:], keep[cut:]
             if not is_json:

@@ -171,7 +171,7 @@ def _post_type(expr: pl.Expr, dtype: pl.DataType) -> numbers.Parsed:
 def _tokens(expr: pl.Expr, dtype: pl.DataType, *, handles: bool) -> numbers.Parsed:
     """A list of hashtags or handles from a list column or text such as '#a #b' or 'a, b'."""
     word = r"[\p{L}\p{M}\p{N}_.]+" if handles else r"[\p{L}\p{M}\p{N}_]+"
-    if isinstance(dtype, pl.List | pl.Array):
+    if isinstance(dtype, pl.List | pl.Array) and not dtype.inner.is_nested():
         inner = expr.cast(pl.List(pl.String))
         tokens = inner.list.eval(
             pl.element().str.strip_chars().str.strip_chars_start("#@").str.to_lowercase()
@@ -180,7 +180,7 @@ def _tokens(expr: pl.Expr, dtype: pl.DataType, *, handles: bool) -> numbers.Pars
     if dtype.is_nested():
         return numbers.Parsed(
             pl.lit(None, dtype=pl.List(pl.String)),
-            pl.when(expr.is_not_null()).then(pl.lit("expected a list")),
+            pl.when(expr.is_not_null()).then(pl.lit("expected a list of text")),
         )
     text = expr.cast(pl.String)
     tokens = text.str.to_lowercase().str.extract_all(word)
@@ -263,7 +263,14 @@ def parse_fields(
                 parsed = _text(expr, dtype, spec)
         exprs.append(parsed.value.alias(name))
         checks.append(parsed.error.alias(f"\x00{name}"))
-    both = frame.select(*exprs, *checks) if exprs else pl.DataFrame()
+    # with_columns, not select: a literal (the --platform default) must fill every row.
+    both = (
+        frame.with_columns(*exprs, *checks).select(
+            [e.meta.output_name() for e in [*exprs, *checks]]
+        )
+        if exprs
+        else pl.DataFrame()
+    )
     order = [n for n in specs if n in both.columns or n in series_values]
     values = (
         pl.DataFrame([series_values[n] if n in series_values else both[n] for n in order])
@@ -476,6 +483,9 @@ def run_table_import(
                     values = values.filter(~mask)
                 if values.height:
                     write(writer, values, report)
+            if not resolved and reader.columns is not None:
+                # A header without rows: still say so if it lacks a required column.
+                resolve_columns(reader.columns, variants, mapping, file=file, required=required)
             report.ignored_columns = list(ignored)
     except BaseException:
         if rejects is not None:
