@@ -376,3 +376,18 @@ def test_static_files_and_error_pages(site: tuple[TestClient, Tenant]) -> None:
     assert "no creator with id 987654" in missing.text and "viewer@a.io" in missing.text
     assert client.get("/creators/987654").json()["code"] == "not_found"
     assert client.get("/no/such/page", headers=HTML).status_code == 404
+
+
+def test_untrusted_text_is_escaped(site: tuple[TestClient, Tenant]) -> None:
+    client, tenant = site
+    made = client.post(
+        "/api/v1/creators",
+        json={"name": "<script>alert(1)</script>", "category": '"><img src=x>'},
+        headers=tenant.auth("member"),
+    )
+    assert made.status_code == 201, made.text
+    sign_in(client, "viewer@a.io")
+    for path in ("/creators?q=alert", f"/creators/{made.json()['id']}"):
+        page = client.get(path, headers=HTML).text
+        assert "<script>alert(1)</script>" not in page and "<img src=x>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

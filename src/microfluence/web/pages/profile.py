@@ -4,6 +4,7 @@ every scheme, cohort percentile and vendor-compatible engagement rates."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,8 @@ def _account_view(session: Session, caller: Principal, account_id: int) -> Accou
     metrics = account_metrics(session, workspace, account_id)
     posts = post_engagement(session, workspace, account_id, limit=CHART_POSTS)
     history = follower_history(session, workspace, account_id)
-    label = f"{account.platform}:{account.handle}"
+    # Plotly reads a few HTML tags in titles: the handle is data, never markup.
+    label = html.escape(f"{account.platform}:{account.handle}")
     scored = metrics.computed_at is not None and any(
         m.value is not None for m in metrics.metrics.values()
     )
