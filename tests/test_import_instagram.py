@@ -367,6 +367,27 @@ def test_post_variants(sqlite_store, tmp_path, changes, expected):
         assert getattr(post, name) == value, name
 
 
+def test_instaloader_story_item(sqlite_store, tmp_path):
+    story = {
+        "__typename": "GraphStoryVideo",
+        "id": "2900000000000000001",
+        "taken_at_timestamp": T_POST,
+        "expiring_at_timestamp": T_POST + 86400,
+        "is_video": True,
+        "video_view_count": None,
+        "owner": {"id": "1009876", "username": "lea.vintage"},
+    }
+    write(tmp_path / "story.json.xz", instaloader(story, "StoryItem"))
+    import_instagram(sqlite_store, "default", [tmp_path])
+    post = one(sqlite_store, Post)
+    assert (post.post_type, post.url, post.posted_at) == (
+        "story",
+        None,
+        dt.datetime(2018, 9, 30, 9, 33, 20),
+    )
+    assert post.platform_post_id == "2900000000000000001"
+
+
 def test_missing_keys_are_unknown_not_zero(sqlite_store, tmp_path):
     bare = {"shortcode": "BcmiW", "owner": {"username": "someone"}}
     path = write(tmp_path / "bare.json", bare)

@@ -107,7 +107,10 @@ class PostRecord:
 
     @property
     def url(self) -> str | None:
-        return f"https://www.instagram.com/p/{self.shortcode}/" if self.shortcode else None
+        # Stories have no permanent page; a media id's shortcode would point nowhere.
+        if not self.shortcode or self.post_type == "story":
+            return None
+        return f"https://www.instagram.com/p/{self.shortcode}/"
 
 
 @dataclass
