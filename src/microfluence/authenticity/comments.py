@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from microfluence.authenticity.score_scale import linear_score
+from microfluence.authenticity.score_scale import ascii_boundaries, linear_score
 
 MIN_COMMENTS = 20
 MIN_POSTS = 3
@@ -56,6 +56,7 @@ SPAM_PATTERN = (
     r"(page|profile|bio|account)\b|\bfollow\s*(me|back|4\s*follow)\b|\bf4f\b|\bl4l\b|"
     r"\bcollab\s*\?|\bsend\s+(a\s+)?(pic|dm)\b|\bearn\s+\$|\bfree\s+followers\b"
 )
+SPAM_PATTERN = ascii_boundaries(SPAM_PATTERN)
 FAKE_HANDLE_PATTERN = r"\d{4,}$"
 FAKE_HANDLE_DIGIT_SHARE = 0.40
 

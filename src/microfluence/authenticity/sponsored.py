@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from microfluence.authenticity.score_scale import linear_score
+from microfluence.authenticity.score_scale import ascii_boundaries, linear_score
 
 WINDOW_POSTS = 30
 MIN_POSTS = 5
@@ -53,11 +53,20 @@ DISCOUNT_RE = (
 )
 
 
+DISCLOSURE_RE = ascii_boundaries(DISCLOSURE_RE)
+DISCOUNT_RE = ascii_boundaries(DISCOUNT_RE)
+_DISCLOSURE_GROUP = "(?i)(" + DISCLOSURE_RE[4:] + ")"
+_DISCOUNT_GROUP = "(?i)(" + DISCOUNT_RE[4:] + ")"
+
+
 def ad_evidence(posts: pl.DataFrame) -> pl.Expr:
     """Why a post is an ad (NULL when it does not look like one)."""
     caption = pl.col("caption").fill_null("")
     tags = pl.col("hashtags").list.eval("#" + pl.element()).list.join(" ").fill_null("")
     hashtag = (caption + pl.lit(" ") + tags).str.extract(_HASHTAG_RE, 1)
+    # One regex pass per pattern: the match is both the test and the evidence.
+    disclosure = caption.str.extract(_DISCLOSURE_GROUP, 1)
+    discount = caption.str.extract(_DISCOUNT_GROUP, 1)
     return (
         pl.when(pl.col("is_sponsored").fill_null(False))
         .then(pl.coalesce(pl.col("sponsor_evidence"), pl.lit("marked sponsored")))
@@ -65,10 +74,10 @@ def ad_evidence(posts: pl.DataFrame) -> pl.Expr:
         .then(pl.col("sponsor_evidence"))
         .when(hashtag.is_not_null())
         .then(pl.lit("hashtag #") + hashtag.str.to_lowercase())
-        .when(caption.str.contains(DISCLOSURE_RE))
-        .then(pl.lit("caption: ") + caption.str.extract(r"(?i)(" + DISCLOSURE_RE[4:] + ")", 1))
-        .when(caption.str.contains(DISCOUNT_RE))
-        .then(pl.lit("discount code: ") + caption.str.extract(r"(?i)(" + DISCOUNT_RE[4:] + ")", 1))
+        .when(disclosure.is_not_null())
+        .then(pl.lit("caption: ") + disclosure)
+        .when(discount.is_not_null())
+        .then(pl.lit("discount code: ") + discount)
         .otherwise(None)
     )
 
