@@ -55,8 +55,8 @@ def pandas_metrics(data, *, now: int, window_posts: int = 30) -> pd.DataFrame:  
     p["er_reach"] = _ratio(p.interactions, p.reach)
     p["v2f"] = _ratio(p.views, p.followers_at_post).where(viewable)
     p = p[p.t <= now]
-    p = p.sort_values(["account_id", "t", "post_id"], ascending=[True, False, False])
-    p["rank"] = p.groupby("account_id").cumcount()
+    # rank = number of strictly newer posts (ties at the window's edge all stay in)
+    p["rank"] = p.groupby("account_id").t.rank(method="min", ascending=False) - 1
     w = p[p["rank"] < window_posts]
 
     # engagement rate by followers: mean, median, sd and the median's order statistics
