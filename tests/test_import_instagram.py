@@ -617,7 +617,7 @@ def test_reimport_updates_without_duplicates(store, tmp_path):
 
 def test_workspaces_are_separate(sqlite_store, tmp_path):
     path = write(tmp_path / "p.json", make_post())
-    import_instagram(sqlite_store, "one", [path])
+    import_instagram(sqlite_store, "one", str(path))  # a single path is fine too
     import_instagram(sqlite_store, "two", [path])
     with sqlite_store.connection() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Post)).scalar() == 2

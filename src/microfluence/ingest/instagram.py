@@ -172,6 +172,8 @@ def import_instagram(
     ``skip_invalid`` the bad files and posts are left out, counted, and — with
     ``rejects_path`` — written there as CSV with their reasons.
     """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]  # one path, not a sequence of its characters
     if not paths:
         raise InputError("no files given")
     files = discover(paths)
