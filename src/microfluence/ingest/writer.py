@@ -98,7 +98,11 @@ class StoreWriter:
 
     # -- accounts ------------------------------------------------------------------------------
     def _lookup(self) -> pl.DataFrame:
-        return pl.DataFrame(
+        # Rebuilt only when accounts were added: imports of many accounts call this per chunk.
+        cached = self.__dict__.get("_lookup_frame")
+        if cached is not None and cached.height == len(self._account_ids):
+            return cached
+        frame = pl.DataFrame(
             {
                 "platform": [k[0] for k in self._account_ids],
                 "handle": [k[1] for k in self._account_ids],
@@ -106,6 +110,8 @@ class StoreWriter:
             },
             schema={"platform": pl.String, "handle": pl.String, "account_id": pl.Int64},
         )
+        self.__dict__["_lookup_frame"] = frame
+        return frame
 
     def account_ids(self, frame: pl.DataFrame) -> pl.Series:
         """The stored account id of each (platform, handle) row (NULL when not stored)."""
