@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -168,6 +169,12 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _cpu() -> float:
+    """CPU seconds of this process, every thread (DuckDB's too): steadier than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(name: str, folder: Path) -> None:
     from microfluence.metrics.engines import PipelineInputs, conform
 
@@ -178,9 +185,11 @@ def child(name: str, folder: Path) -> None:
         }
     )
     loaded = _rss_mb()
+    cpu0 = _cpu()
     started = time.perf_counter()
     table, n_posts = CONTENDERS[name](data)
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pq.write_table(table, folder / f"result-{name}.parquet")
     print(
@@ -188,6 +197,7 @@ def child(name: str, folder: Path) -> None:
             {
                 "name": name,
                 "seconds": seconds,
+                "cpu": cpu,
                 "posts": n_posts,
                 "loaded_mb": loaded,
                 "peak_mb": peak,
@@ -272,19 +282,26 @@ def main() -> None:
                 continue
             line = [x for x in out.stdout.splitlines() if x.startswith("{")][-1]
             results[name] = json.loads(line)
-        header = f"{'contender':<14}{'seconds':>9}{'posts/s':>14}"
+        header = f"{'contender':<14}{'seconds':>9}{'CPU s':>8}{'posts/s':>13}{'posts/CPU-s':>13}"
         print(f"\n{header}{'peak RSS MB':>13}{'+ over data':>13}")
         for name, r in results.items():
             print(
-                f"{name:<14}{r['seconds']:>9.2f}{r['posts'] / r['seconds']:>14,.0f}"
+                f"{name:<14}{r['seconds']:>9.2f}{r['cpu']:>8.1f}"
+                f"{r['posts'] / r['seconds']:>13,.0f}{r['posts'] / r['cpu']:>13,.0f}"
                 f"{r['peak_mb']:>13,.0f}{r['peak_mb'] - r['loaded_mb']:>13,.0f}"
             )
+        print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         if "pipeline" in results:
-            p = results["pipeline"]["seconds"]
+            p, pc = results["pipeline"]["seconds"], results["pipeline"]["cpu"]
             if "single_query" in results:
-                print(f"pipeline / single query: {p / results['single_query']['seconds']:.2f}x")
+                q = results["single_query"]
+                print(
+                    f"pipeline / single query: {p / q['seconds']:.2f}x wall, "
+                    f"{pc / q['cpu']:.2f}x CPU"
+                )
             if "pandas" in results:
-                print(f"pandas / pipeline: {results['pandas']['seconds'] / p:.2f}x")
+                b = results["pandas"]
+                print(f"pandas / pipeline: {b['seconds'] / p:.2f}x wall, {b['cpu'] / pc:.2f}x CPU")
             for note in _compare(folder):
                 print(note)
 
