@@ -129,7 +129,7 @@ def test_serve_runs_the_app_with_uvicorn(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
+                response = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=10)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -138,7 +138,7 @@ def test_serve_runs_the_app_with_uvicorn(tmp_path):
                     ) from None
                 time.sleep(0.2)
         assert response.status_code == 200 and "/api/v1/creators" in response.json()["paths"]
-        denied = httpx.get(f"http://127.0.0.1:{port}/api/v1/creators")
+        denied = httpx.get(f"http://127.0.0.1:{port}/api/v1/creators", timeout=60)
         assert denied.status_code == 401 and denied.json()["code"] == "unauthenticated"
     finally:
         proc.terminate()

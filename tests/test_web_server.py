@@ -62,7 +62,7 @@ def sign_in(client: httpx.Client, email: str, password: str = PASSWORD) -> httpx
 
 def test_the_api_over_http(server):
     base, tenant = server
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         assert client.get("/api/v1/creators").status_code == 401
         page = client.get("/api/v1/creators", headers=tenant.auth("viewer")).json()
         assert page["count"] == 3
@@ -72,7 +72,7 @@ def test_the_api_over_http(server):
 
 def test_sign_in_sets_a_safe_session_cookie(server):
     base, _tenant = server
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         response = sign_in(client, "ann@example.com")
         assert response.status_code == 303 and response.headers["location"] == "/t"
         cookie = next(
@@ -89,7 +89,7 @@ def test_sign_in_sets_a_safe_session_cookie(server):
 
 def test_forms_need_the_csrf_token(server):
     base, _tenant = server
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         no_token = client.post(
             "/auth/sign-in", data={"email": "ann@example.com", "password": PASSWORD}
         )
@@ -106,7 +106,7 @@ def test_session_bound_csrf_and_roles_on_pages(server, store):
     base, _tenant = server
     from microfluence.access import sessions
 
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         assert client.get("/t/whoami").status_code == 401
         sign_in(client, "ann@example.com")
         # The session's token is what pages put in their forms (web.auth.csrf_token).
@@ -121,7 +121,7 @@ def test_session_bound_csrf_and_roles_on_pages(server, store):
         out = client.post("/auth/sign-out", data={"csrf_token": signed_in.csrf_token})
         assert out.status_code == 303
         assert client.get("/t/whoami").status_code == 401
-    with httpx.Client(base_url=base) as viewer:
+    with httpx.Client(base_url=base, timeout=60) as viewer:
         sign_in(viewer, "vic@example.com")
         with store.transaction() as db:
             token = sessions.resolve_session(db, viewer.cookies["mf_session"]).csrf_token
@@ -131,7 +131,7 @@ def test_session_bound_csrf_and_roles_on_pages(server, store):
 
 def test_sign_in_failures_and_the_rate_limit(server):
     base, _tenant = server
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         wrong = sign_in(client, "ann@example.com", "wrong password")
         assert wrong.status_code == 303
         assert wrong.headers["location"].startswith("/sign-in?error=invalid")
@@ -146,7 +146,7 @@ def test_sign_in_failures_and_the_rate_limit(server):
 
 def test_no_open_redirect_after_sign_in(server):
     base, _tenant = server
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         response = client.post(
             "/auth/sign-in",
             data={
@@ -172,7 +172,7 @@ def test_workspace_switcher(server, store):
             workspace=get_workspace(db, "beta"),
             role="viewer",
         )
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         sign_in(client, "ann@example.com")
         with store.transaction() as db:
             token = sessions.resolve_session(db, client.cookies["mf_session"]).csrf_token
@@ -186,7 +186,7 @@ def test_workspace_switcher(server, store):
 def test_cookies_are_secure_when_configured(store, store_url):
     make_user(store, "ann@example.com", "acme", "owner")
     app = create_app(store_url, settings=WebSettings(cookie_secure=True))
-    with serve(app) as base, httpx.Client(base_url=base) as client:
+    with serve(app) as base, httpx.Client(base_url=base, timeout=60) as client:
         first = client.get("/docs")
         assert "Secure" in first.headers["set-cookie"]
         response = client.post(
