@@ -547,6 +547,30 @@ def test_containers_lists_edges_graphql_and_timelines(store, tmp_path):
     ]
 
 
+def test_json_lines_of_posts(store, tmp_path, monkeypatch):
+    monkeypatch.setattr("microfluence.ingest.instagram.BATCH_FILES", 2)  # flushes mid-file
+    lines = [json.dumps(make_post(media_id=str(7000 + i), shortcode=None)) for i in range(5)]
+    plain = tmp_path / "posts.jsonl"
+    plain.write_text("\ufeff" + "\n".join(lines[:3]) + "\n\n")
+    (tmp_path / "more.ndjson.xz").write_bytes(lzma.compress("\n".join(lines[3:]).encode()))
+    report = import_instagram(store, "default", [tmp_path])
+    assert report.rows_read == 5 and report.created["posts"] == 5
+    assert report.created["comments"] == 5 * 4
+
+    bad = tmp_path / "bad" / "posts.jsonl"
+    bad.parent.mkdir()
+    bad.write_text("\n".join([lines[0], '{"shortcode": ', json.dumps(make_post(owner=None))]))
+    before = store_contents(store)
+    with pytest.raises(InputError, match="not valid JSON") as info:
+        import_instagram(store, "default", [bad])
+    assert (info.value.file, info.value.line) == (str(bad), 2)
+    assert store_contents(store) == before
+
+    report = import_instagram(store, "default", [bad], skip_invalid=True)
+    assert report.rows_read == 1 and report.rejected == 2
+    assert [(r.line, r.field) for r in report.rejections] == [(2, None), (3, "$.owner")]
+
+
 def test_owner_by_id_only_uses_known_account(sqlite_store, tmp_path):
     write(tmp_path / "profile.json", instaloader(make_profile(), "Profile"))
     import_instagram(sqlite_store, "default", [tmp_path / "profile.json"])

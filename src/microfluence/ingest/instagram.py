@@ -32,7 +32,7 @@ from microfluence.ingest.instagram_json import (
     PostRecord,
     Reader,
 )
-from microfluence.ingest.json_files import discover, read_json
+from microfluence.ingest.json_files import discover, is_json_lines, iter_json_lines, read_json
 from microfluence.ingest.report import ImportReport, Rejection, write_rejections
 from microfluence.ingest.writer import ProgressCallback, StoreWriter, import_run
 from microfluence.kernel.errors import InputError
@@ -219,6 +219,14 @@ def _size(path: Path) -> int:
 
 def _read_file(run: _Run, batch: _Batch, path: Path) -> None:
     reader = Reader(str(path))
+    if is_json_lines(path):
+        try:
+            _read_lines(run, batch, reader, path)
+        except InputError as exc:  # unreadable or broken compression: the rest of the file
+            if not run.skip_invalid:
+                raise
+            run.reject(exc)
+        return
     try:
         data = read_json(path)
         if _is_comments_file(path):
@@ -235,8 +243,38 @@ def _read_file(run: _Run, batch: _Batch, path: Path) -> None:
     _collect(run, batch, path, doc)
 
 
-def _collect(run: _Run, batch: _Batch, path: Path, doc: Document) -> None:
-    at = run.captured_at or doc.scraped_at or _file_time(path)
+def _read_lines(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
+    """A JSON Lines file: each line a document; the batch is written as it fills up."""
+    file_time = None if run.captured_at else _file_time(path)
+    for number, data, failure in iter_json_lines(path):
+        if failure is not None:  # this line is not JSON; the next ones may well be
+            if not run.skip_invalid:
+                raise failure
+            run.reject(failure)
+            continue
+        try:
+            doc = reader.document(data, keep_going=run.skip_invalid)
+        except InputError as exc:
+            if not run.skip_invalid:
+                raise _at_line(exc, number) from exc
+            run.reject(_at_line(exc, number))
+            continue
+        for error in doc.errors:
+            run.reject(_at_line(error, number))
+        _collect(run, batch, path, doc, file_time=file_time)
+        if len(batch.posts) >= BATCH_FILES:
+            _write_batch(run, batch)
+            batch.clear()
+
+
+def _at_line(exc: InputError, line: int) -> InputError:
+    return InputError(exc.message, file=exc.file, line=line, field=exc.field, value=exc.value)
+
+
+def _collect(
+    run: _Run, batch: _Batch, path: Path, doc: Document, *, file_time: dt.datetime | None = None
+) -> None:
+    at = run.captured_at or doc.scraped_at or file_time or _file_time(path)
     for profile in doc.profiles:
         batch.owners.append(profile.owner)
         run.note_snapshot(profile.owner, at)

@@ -7,9 +7,9 @@ import gzip
 import lzma
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -17,7 +17,17 @@ from microfluence.kernel.errors import InputError
 
 # What a folder scan picks up: instaloader writes ``.json`` or ``.json.xz`` (its default), some
 # archives hold ``.json.gz``; ``.info`` files are profile metadata in the same JSON form.
-JSON_SUFFIXES = (".json", ".json.xz", ".json.gz", ".info", ".info.xz", ".info.gz")
+# JSON Lines files (one post per line, as many scrapers write them) are read line by line.
+JSONL_SUFFIXES = (".jsonl", ".jsonl.xz", ".jsonl.gz", ".ndjson", ".ndjson.xz", ".ndjson.gz")
+JSON_SUFFIXES = (
+    ".json",
+    ".json.xz",
+    ".json.gz",
+    ".info",
+    ".info.xz",
+    ".info.gz",
+    *JSONL_SUFFIXES,
+)
 # One document is parsed whole, so a decompression bomb must stop before it fills the memory.
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 
@@ -34,6 +44,51 @@ _BOMS = (
 
 def is_json_file(path: Path) -> bool:
     return path.name.lower().endswith(JSON_SUFFIXES)
+
+
+def is_json_lines(path: Path) -> bool:
+    return path.name.lower().endswith(JSONL_SUFFIXES)
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, Any, InputError | None]]:
+    """(line number, document, error) of each non-blank line of a JSON Lines file, streamed.
+
+    A line that is not JSON comes with its error (and no document), so that the caller may go
+    on with the next line; a file that cannot be read or decompressed raises.
+    """
+    file = str(path)
+    try:
+        with path.open("rb") as probe:
+            head = probe.read(6)
+        if head.startswith(_XZ_MAGIC):
+            handle: IO[bytes] = lzma.open(path, "rb")
+        elif head.startswith(_GZIP_MAGIC):
+            handle = gzip.open(path, "rb")
+        else:
+            handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=file) from exc
+    with handle:
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if number == 1 and line.startswith(codecs.BOM_UTF8):
+                    line = line[len(codecs.BOM_UTF8) :]
+                if not line.strip():
+                    continue
+                try:
+                    data = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    reason = "not UTF-8 text" if "UTF-8" in str(exc) else "not valid JSON"
+                    detail = exc.msg if hasattr(exc, "msg") else str(exc)
+                    error = InputError(
+                        f"{reason}: {detail} (column {exc.colno})", file=file, line=number
+                    )
+                    yield number, None, error
+                    continue
+                yield number, data, None
+        except (lzma.LZMAError, EOFError, OSError, zlib.error) as exc:
+            raise InputError(f"cannot decompress: {exc}", file=file, line=number + 1) from exc
 
 
 def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
