@@ -60,7 +60,7 @@ def instagram_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Post or profile JSON (.json, .json.xz, .info) or folders of them (recursive)."
+            help="Post or profile JSON (.json, .json.xz, .info, .jsonl), or folders of them."
         ),
     ],
     workspace: WorkspaceOpt = DEFAULT_WS,
