@@ -84,8 +84,7 @@ def instagram_command(
         ),
     ] = None,
 ) -> None:
-    """Import Instagram posts (with owners, comments and sponsor tags) saved by instaloader or
-    Instagram's web GraphQL."""
+    """Import Instagram posts, owners, comments and sponsorship from instaloader/GraphQL JSON."""
     from microfluence.ingest.instagram import import_instagram
 
     store = store_for(database_url)
