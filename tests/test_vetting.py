@@ -291,3 +291,32 @@ def test_hostile_comment_and_caption_text_is_escaped_in_html(store, tmp_path):
     html = render_report(report)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
     assert "<img src=x" not in html
+
+
+def test_tiny_and_all_private_follower_samples_get_a_defined_component(store):
+    with import_run(store, "samples", "test", "fixture") as writer:
+        ids = writer.accounts(
+            pl.DataFrame({"platform": ["instagram"] * 3, "handle": ["tiny", "private", "empty"]})
+        )
+        writer.followers(
+            pl.DataFrame({"account_id": [ids[0]] * 5, "username": [f"f{i}" for i in range(5)]})
+        )
+        writer.followers(
+            pl.DataFrame(
+                {
+                    "account_id": [ids[1]] * 40,
+                    "username": [f"p{i}" for i in range(40)],
+                    "is_private": [True] * 40,
+                }
+            )
+        )
+    tiny = vet_account(store, "samples", "instagram", "tiny").component("fake_share")
+    assert not tiny.available and "needs 20" in tiny.reason and tiny.score is None
+    private = vet_account(store, "samples", "instagram", "private").component("fake_share")
+    assert private.value["sample"] == 40
+    assert private.available == (private.score is not None)
+    assert private.available or private.reason
+    empty = vet_account(store, "samples", "instagram", "empty")
+    assert not empty.component("fake_share").available
+    assert empty.component("fake_share").reason == "no follower sample stored for this account"
+    assert empty.quality_score is None
