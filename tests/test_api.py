@@ -483,3 +483,40 @@ def test_reads_go_on_while_an_import_holds_the_sqlite_write_lock(sqlite_store):
         client.get("/api/v1/creators", headers=tenant.auth("viewer"))
         with sqlite_store.transaction() as session:
             assert session.get(ApiKey, 1).last_used_at is not None  # … and made next time
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "form", "created"),
+    [
+        (
+            "posts.csv",
+            b"handle,post_id,likes,comments,posted_at,caption\n"
+            b"acme_ana,p1,10,2,2026-02-01T10:00:00,hello #ad\nacme_ana,p2,5,1,2026-02-02,hi\n",
+            {"kind": "posts", "platform": "instagram"},
+            {"posts": 2},
+        ),
+        (
+            "followers.csv",
+            b"username,followers,following,posts\nfan_one,10,200,3\nbot_two,0,7500,0\n",
+            {"kind": "followers", "account": "acme_ana"},
+            {"followers": 2},
+        ),
+        (
+            "post.json",
+            b'{"node": {"shortcode": "abc", "id": "123", "__typename": "GraphImage",'
+            b' "owner": {"username": "acme_ana", "id": "1"}, "edge_liked_by": {"count": 5},'
+            b' "taken_at_timestamp": 1700000000}}',
+            {"kind": "instagram"},
+            {"posts": 1},
+        ),
+    ],
+)
+def test_every_import_kind_runs_its_importer(client, tenant, filename, content, form, created):
+    job = run_import(client, tenant.auth(), content, filename=filename, **form)
+    assert job["status"] == "succeeded", job
+    for table, n in created.items():
+        assert job["summary"]["created"][table] == n
+    posts = client.get(
+        "/api/v1/posts", params={"account_id": tenant.account_ids[0]}, headers=tenant.auth()
+    ).json()
+    assert posts["count"] == 2 + created.get("posts", 0)
