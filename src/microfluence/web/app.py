@@ -1,7 +1,7 @@
 """The app factory: ``microfluence.web.app:create_app`` (uvicorn ``--factory``).
 
 Faces are routers: the REST API (``web.api``), the sign-in form posts (``web.signin``), and the
-pages, which each capability adds to ``PAGE_ROUTERS`` below.
+pages (``web.pages``: its ``ROUTERS``, when installed).
 """
 
 from __future__ import annotations
