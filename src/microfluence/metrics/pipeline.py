@@ -289,35 +289,35 @@ def account_frame(
         er_as_of_snapshot=e.snapshot_t.max(),
     )
 
-    both = w.likes.notnull() & w.comments.notnull()
-    sponsored = w.is_sponsored.fill_null(False)
-    organic = w.is_sponsored.notnull() & ~w.is_sponsored.fill_null(True)
-    win = w.group_by(w.account_id).aggregate(
-        n_posts=w.count(),
-        window_start_t=w.t.min(),
-        window_end_t=w.t.max(),
-        er_views_mean=w.er_views.mean(),
-        er_views_median=w.er_views.median(),
-        n_er_views=w.er_views.count(),
-        er_reach_mean=w.er_reach.mean(),
-        er_reach_median=w.er_reach.median(),
-        n_er_reach=w.er_reach.count(),
-        likes_sum=_when(both, w.likes).sum(),
-        comments_sum=_when(both, w.comments).sum(),
-        views_to_followers=w.views_to_followers.mean(),
-        n_sponsored=sponsored.cast("int64").sum(),
-        n_sponsor_known=w.is_sponsored.count(),
-        er_sponsored_median=_when(sponsored, w.er_followers).median(),
-        er_organic_median=_when(organic, w.er_followers).median(),
-        grin_lc_mean=w.likes_comments.mean(),
-    )
-
+    # One grouped scan over every dated post serves both the window statistics (filtered by
+    # ``in_window``) and the definitions with their own spans (all posts, 12 latest, 60/90 days).
     a = pf.filter(pf.eligible)
+    win_ = a.in_window
+    both = win_ & a.likes.notnull() & a.comments.notnull()
+    sponsored = win_ & a.is_sponsored.fill_null(False)
+    organic = win_ & a.is_sponsored.notnull() & ~a.is_sponsored.fill_null(True)
     recent12 = a.recency_rank < HYPEAUDITOR_POSTS
     modash_span = a.t > now - MODASH_DAYS * DAY
     modash_pair = modash_span & a.likes.notnull() & a.views.notnull()
     upfluence_span = a.t > now - UPFLUENCE_DAYS * DAY
-    allp = a.group_by(a.account_id).aggregate(
+    per_account = a.group_by(a.account_id).aggregate(
+        n_posts=win_.cast("int64").sum(),
+        window_start_t=_when(win_, a.t).min(),
+        window_end_t=_when(win_, a.t).max(),
+        er_views_mean=_when(win_, a.er_views).mean(),
+        er_views_median=_when(win_, a.er_views).median(),
+        n_er_views=_when(win_, a.er_views).count(),
+        er_reach_mean=_when(win_, a.er_reach).mean(),
+        er_reach_median=_when(win_, a.er_reach).median(),
+        n_er_reach=_when(win_, a.er_reach).count(),
+        likes_sum=_when(both, a.likes).sum(),
+        comments_sum=_when(both, a.comments).sum(),
+        views_to_followers=_when(win_, a.views_to_followers).mean(),
+        n_sponsored=sponsored.cast("int64").sum(),
+        n_sponsor_known=_when(win_, a.is_sponsored).count(),
+        er_sponsored_median=_when(sponsored, a.er_followers).median(),
+        er_organic_median=_when(organic, a.er_followers).median(),
+        grin_lc_mean=_when(win_, a.likes_comments).mean(),
         last_post_t=a.t.max(),
         n_posts_total=a.count(),
         hype_lc_median=_when(recent12, a.likes_comments).median(),
@@ -330,7 +330,7 @@ def account_frame(
     growth = _followers_and_growth(snapshots, now)
 
     out = accounts.select("account_id", "platform")
-    for part in (er, win, allp, growth):
+    for part in (er, per_account, growth):
         renamed = part.rename(part_id="account_id")
         out = out.left_join(renamed, out.account_id == renamed.part_id).drop("part_id")
 
