@@ -193,8 +193,11 @@ def load_account_frames(
     return AccountFrames(accounts=accounts, snapshots=snapshots, posts=posts, comments=comments)
 
 
-def load_cohort_frames(conn: Connection, workspace_id: int, platform: str) -> AccountFrames:
-    """The lean frames of every account on ``platform``: enough for engagement cohorts only."""
+def load_cohort_frames(
+    conn: Connection, workspace_id: int, platform: str, *, cohort_posts: int = 30
+) -> AccountFrames:
+    """The lean frames of every account on ``platform``: enough for engagement cohorts only
+    (each account's ``cohort_posts`` most recent posts with usable counts)."""
     a, s, p = (t.__table__ for t in (Account, AccountSnapshot, Post))
     accounts = _frame(
         list(
@@ -229,12 +232,38 @@ def load_cohort_frames(conn: Connection, workspace_id: int, platform: str) -> Ac
         ),
         SNAPSHOT_SCHEMA,
     )
+    # Only each account's most recent usable posts (what the cohort statistics read), picked
+    # by the database: the same cohort, a fraction of the rows.
+    recent = (
+        sa.select(
+            p.c.account_id,
+            p.c.id,
+            p.c.posted_at,
+            p.c.likes,
+            p.c.comments,
+            sa.func.row_number()
+            .over(partition_by=p.c.account_id, order_by=p.c.posted_at.desc())
+            .label("recency"),
+        )
+        .where(
+            p.c.workspace_id == workspace_id,
+            p.c.account_id.in_(on_platform),
+            p.c.posted_at.is_not(None),
+            p.c.likes >= 0,
+            sa.or_(p.c.comments.is_(None), p.c.comments >= 0),
+        )
+        .subquery()
+    )
     lean = _frame(
         list(
             conn.execute(
                 sa.select(
-                    p.c.account_id, p.c.id, _time(p.c.posted_at), p.c.likes, p.c.comments
-                ).where(p.c.workspace_id == workspace_id, p.c.account_id.in_(on_platform))
+                    recent.c.account_id,
+                    recent.c.id,
+                    _time(recent.c.posted_at),
+                    recent.c.likes,
+                    recent.c.comments,
+                ).where(recent.c.recency <= cohort_posts)
             )
         ),
         {

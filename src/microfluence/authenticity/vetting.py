@@ -210,7 +210,9 @@ def _report(
     tier_scheme = _tier_scheme(session, workspace)
     conn = session.connection()
     frames = load_account_frames(conn, workspace_id, [account.id])
-    population = load_cohort_frames(conn, workspace_id, account.platform)
+    population = load_cohort_frames(
+        conn, workspace_id, account.platform, cohort_posts=engagement_signals.WINDOW_POSTS
+    )
     cohort = engagement_signals.account_engagement(
         population.accounts, population.posts, population.snapshots, tier_scheme
     )
