@@ -520,3 +520,17 @@ def test_every_import_kind_runs_its_importer(client, tenant, filename, content, 
         "/api/v1/posts", params={"account_id": tenant.account_ids[0]}, headers=tenant.auth()
     ).json()
     assert posts["count"] == 2 + created.get("posts", 0)
+
+
+def test_every_web_setting_and_error_code_is_documented():
+    from pathlib import Path
+
+    from microfluence.web.errors import HTTP_CODES
+    from microfluence.web.settings import WebSettings
+
+    doc = (Path(__file__).parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    for name in WebSettings.model_fields:
+        assert f"MICROFLUENCE_{name.upper()}" in doc, name
+    for status, code in HTTP_CODES.items():
+        if status not in (406, 415):  # never answered by our routes; Starlette's own
+            assert f"`{code}`" in doc, code
