@@ -129,3 +129,20 @@ def test_export_cli(store_url, tmp_path):
         app, ["export", "creators", "-w", "missing", "--database-url", store_url]
     )
     assert result.exit_code == 1 and "no workspace named 'missing'" in result.output
+
+
+def test_creators_export_carries_computed_metrics_and_tiers(store):
+    from microfluence.metrics.service import compute_metrics
+
+    _load(store)
+    _, before = export_creators(store, "w1", "jsonl")
+    assert "er_median" in json.loads(before.decode().splitlines()[0])
+    compute_metrics(store, "w1")
+    _, data = export_creators(store, "w1", "jsonl")
+    ann = json.loads(data.decode().splitlines()[0])
+    assert ann["handle"] == "ann"
+    assert ann["followers"] == 300
+    assert ann["n_posts"] == 1 and ann["metrics_as_of"]
+    assert ann["er_grin"] is None  # likes without a comment count: interactions unknown
+    tiers = {k: v for k, v in ann.items() if k.startswith("tier_")}
+    assert len(tiers) >= 6 and all(v for v in tiers.values())

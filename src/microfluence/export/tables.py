@@ -14,20 +14,24 @@ from typing import IO
 import orjson
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy import Select
+from sqlalchemy import Connection, Select
 
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, Post
 from microfluence.kernel.workspaces import get_workspace
+from microfluence.metrics.export_columns import metric_columns, tier_columns
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
 BATCH_ROWS = 20_000
 
-# Extra columns a capability adds to the creators export: name -> function(workspace_id) giving
-# a select of (account_id, columns...). Capabilities register here (metrics do).
-CreatorColumns = Callable[[int], Select]
-CREATOR_EXTENSIONS: dict[str, CreatorColumns] = {}
+# Computed columns joined to the creators export: name -> function(conn, workspace_id) giving a
+# select of (account_id, columns...).
+CreatorColumns = Callable[[Connection, int], Select]
+CREATOR_EXTENSIONS: dict[str, CreatorColumns] = {
+    "tiers": tier_columns,
+    "metrics": metric_columns,
+}
 
 _ACCOUNT_SKIP = {"workspace_id"}
 _POST_SKIP = {"workspace_id"}
@@ -52,8 +56,9 @@ def _latest_snapshot(workspace_id: int) -> sa.Subquery:
     return sa.select(ranked).where(ranked.c.rank == 1).subquery("latest")
 
 
-def creators_query(workspace_id: int) -> Select:
-    """One row per account: every stored account field, its creator, the latest snapshot."""
+def creators_query(conn: Connection, workspace_id: int) -> Select:
+    """One row per account: every stored account field, its creator, the latest snapshot, and
+    the computed tiers and metrics of the last `microfluence score` (empty before it ran)."""
     account = Account.__table__
     creator = Creator.__table__
     latest = _latest_snapshot(workspace_id)
@@ -77,14 +82,14 @@ def creators_query(workspace_id: int) -> Select:
         .where(account.c.workspace_id == workspace_id)
     )
     for name, extension in CREATOR_EXTENSIONS.items():
-        extra = extension(workspace_id).subquery(name)
+        extra = extension(conn, workspace_id).subquery(name)
         query = query.outerjoin(extra, extra.c.account_id == account.c.id).add_columns(
             *[c for c in extra.columns if c.name != "account_id"]
         )
     return query.order_by(account.c.platform, account.c.handle)
 
 
-def posts_query(workspace_id: int) -> Select:
+def posts_query(conn: Connection, workspace_id: int) -> Select:
     """One row per post, with its account's platform and handle."""
     post = Post.__table__
     account = Account.__table__
@@ -99,8 +104,11 @@ def posts_query(workspace_id: int) -> Select:
     )
 
 
-def _batches(store: Store, query: Select) -> Iterator[pl.DataFrame]:
+def _batches(
+    store: Store, query_for: Callable[[Connection, int], Select], workspace_id: int
+) -> Iterator[pl.DataFrame]:
     with store.engine.connect() as conn:
+        query = query_for(conn, workspace_id)
         result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
         names = list(result.keys())
         for rows in result.partitions(BATCH_ROWS):
@@ -178,14 +186,14 @@ def _write(
 def _export(
     store: Store,
     workspace: str,
-    query_for: Callable[[int], Select],
+    query_for: Callable[[Connection, int], Select],
     fmt: str,
     output: Path | IO[bytes] | None,
     json_cols: tuple[str, ...],
 ) -> tuple[int, bytes | None]:
     with store.session() as session:
         workspace_id = get_workspace(session, workspace).id
-    batches = _batches(store, query_for(workspace_id))
+    batches = _batches(store, query_for, workspace_id)
     if output is None:
         buffer = io.BytesIO()
         rows = _write(batches, fmt, buffer, json_cols)
