@@ -15,8 +15,11 @@ HERE = Path(__file__).parent
 
 
 def main(names: list[str]) -> int:
+    # A benchmark is a module that runs as a script; the others are its helpers.
     available = sorted(
-        p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_") and p.stem != "common"
+        p.stem
+        for p in HERE.glob("*.py")
+        if not p.stem.startswith("_") and 'if __name__ == "__main__"' in p.read_text()
     )
     chosen = names or available
     unknown = [n for n in chosen if n not in available]
