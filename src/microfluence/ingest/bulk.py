@@ -106,6 +106,8 @@ def _upsert_sqlite(
         frame = frame.with_columns(
             [pl.col(c).dt.strftime(SQLITE_DATETIME) for c in dt_cols if frame[c].dtype != pl.String]
         )
+    # In key order, the unique index is written page after page instead of at random.
+    frame = frame.sort(list(key))
     cols = ", ".join(f'"{c}"' for c in frame.columns)
     marks = ", ".join("?" for _ in frame.columns)
     conflict = ", ".join(f'"{c}"' for c in key)
