@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from microfluence.kernel.config import DEFAULT_WORKSPACE
 from microfluence.kernel.errors import MicrofluenceError
@@ -46,7 +47,12 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MicrofluenceError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            # One unwrapped line, whatever the terminal's width, so it can be read and grepped.
+            err_console.print(
+                Text.assemble(("error:", "bold red"), " ", str(exc)),
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]
