@@ -1,27 +1,36 @@
-"""Benchmark: score a whole workspace with the Audience Quality Score (issue 5).
+"""Benchmark: vet one account, and score a whole workspace (issue 5).
 
-    .venv/bin/python -m bench.vetting [--creators 1000] [--naive-accounts 25]
+    .venv/bin/python -m bench.vetting [--creators 3000] [--seed 11] [--vet-accounts 30]
+                                      [--url sqlite:///existing-demo.sqlite]
 
-Builds a demo workspace (``microfluence demo``) in a temporary SQLite file, then, each in a fresh
-child process so that peak memory is its own:
+Builds a demo workspace (``microfluence demo``) in a temporary SQLite file (or uses ``--url``),
+then measures, each in a fresh child process so that peak memory is its own:
 
+* ``vet, computed cohort``: ``vet_account`` on ``--vet-accounts`` accounts spread evenly over the
+  workspace, before ``microfluence score`` has run: the cohort statistics are computed from every
+  account of the platform (the baseline);
+* ``vet, stored cohort``: the same accounts after ``microfluence score``: the cohort statistics
+  come from the stored metrics in one query;
 * ``bulk``: ``score_workspace`` — every signal and the score for every account at once, the way
-  ``microfluence eval vetting`` runs (vectorised over all accounts);
-* ``per account``: ``vet_account`` called account by account (what a loop over the single-account
-  report would do), on the first ``--naive-accounts`` accounts, its accounts/s extrapolated.
+  ``microfluence eval vetting`` runs, with the stored cohort.
 
-Prints accounts/s and peak RSS for each; docs/benchmarks.md records the figures.
+Prints seconds per vet (mean, median, max), accounts/s and peak RSS; docs/benchmarks.md records
+the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import sqlalchemy as sa
 
 
 def _peak_mib() -> float:
@@ -31,9 +40,7 @@ def _peak_mib() -> float:
     return float("nan")
 
 
-def run_mode(mode: str, url: str, naive_accounts: int) -> dict[str, float]:
-    import sqlalchemy as sa
-
+def run_mode(mode: str, url: str, vet_accounts: int) -> dict[str, float]:
     from microfluence.authenticity.vetting import vet_account
     from microfluence.authenticity.vetting_evaluation import score_workspace
     from microfluence.kernel.store import open_store
@@ -44,89 +51,106 @@ def run_mode(mode: str, url: str, naive_accounts: int) -> dict[str, float]:
         accounts = session.execute(
             sa.select(Account.platform, Account.handle).order_by(Account.id)
         ).all()
-    started = time.perf_counter()
     if mode == "bulk":
-        scored = score_workspace(store, "demo")
-        done = scored.height
+        started = time.perf_counter()
+        done = score_workspace(store, "demo").height
+        seconds = time.perf_counter() - started
+        times = [seconds]
     else:
-        done = 0
-        for platform, handle in accounts[:naive_accounts]:
+        step = max(1, len(accounts) // max(1, vet_accounts))
+        times = []
+        for platform, handle in accounts[::step][:vet_accounts]:
+            started = time.perf_counter()
             vet_account(store, "demo", platform, handle)
-            done += 1
-    seconds = time.perf_counter() - started
+            times.append(time.perf_counter() - started)
+        done, seconds = len(times), sum(times)
     return {
         "accounts": done,
         "total_accounts": len(accounts),
         "seconds": seconds,
+        "mean": statistics.fmean(times),
+        "median": statistics.median(times),
+        "max": max(times),
         "accounts_per_s": done / seconds,
         "peak_mib": _peak_mib(),
     }
 
 
+def _child(mode: str, url: str, vet_accounts: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.vetting", "--mode", mode, "--url", url]
+        + ["--vet-accounts", str(vet_accounts)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _cli(*args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "microfluence", *args], check=True, stdout=subprocess.DEVNULL
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--creators", type=int, default=1000)
-    parser.add_argument("--naive-accounts", type=int, default=25)
-    parser.add_argument("--mode", choices=("bulk", "naive"))
-    parser.add_argument("--url")
+    parser.add_argument("--creators", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--vet-accounts", type=int, default=30)
+    parser.add_argument("--mode", choices=("bulk", "vet"))
+    parser.add_argument("--url", help="an existing demo store (copied, never modified)")
     args = parser.parse_args()
     if args.mode:
-        print(json.dumps(run_mode(args.mode, args.url, args.naive_accounts)))
+        print(json.dumps(run_mode(args.mode, args.url, args.vet_accounts)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
+        path = Path(tmp) / "demo.sqlite"
+        url = f"sqlite:///{path}"
         started = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "microfluence",
+        if args.url:
+            shutil.copyfile(args.url.removeprefix("sqlite:///"), path)
+        else:
+            _cli(
                 "demo",
                 "--creators",
                 str(args.creators),
+                "--seed",
+                str(args.seed),
                 "--database-url",
                 url,
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        print(
-            f"demo workspace of {args.creators:,} creators built in "
-            f"{time.perf_counter() - started:.1f}s"
-        )
-        results = {}
-        for mode in ("bulk", "naive"):
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.vetting",
-                    "--mode",
-                    mode,
-                    "--url",
-                    url,
-                    "--naive-accounts",
-                    str(args.naive_accounts),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
             )
-            results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-    bulk, naive = results["bulk"], results["naive"]
-    naive_total = bulk["accounts"] / naive["accounts_per_s"]
-    print(f"{'method':<34}{'accounts':>10}{'seconds':>10}{'accounts/s':>12}{'peak MiB':>10}")
+        print(f"demo workspace ready in {time.perf_counter() - started:.1f}s")
+        # Drop any stored metrics so the first measurement is the computed-cohort baseline.
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            for table in ("post_metrics", "account_metrics", "account_tiers", "metric_runs"):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+        engine.dispose()
+        results = {"computed": _child("vet", url, args.vet_accounts)}
+        started = time.perf_counter()
+        _cli("score", "--workspace", "demo", "--database-url", url)
+        print(f"microfluence score: {time.perf_counter() - started:.1f}s")
+        results["stored"] = _child("vet", url, args.vet_accounts)
+        results["bulk"] = _child("bulk", url, args.vet_accounts)
     print(
-        f"{'bulk (score_workspace)':<34}{bulk['accounts']:>10,}{bulk['seconds']:>10.1f}"
-        f"{bulk['accounts_per_s']:>12.1f}{bulk['peak_mib']:>10.0f}"
+        f"{'method':<34}{'accounts':>9}{'mean s':>9}{'median s':>9}{'max s':>8}"
+        f"{'acc/s':>9}{'peak MiB':>9}"
     )
+    labels = {
+        "computed": "vet, computed cohort (baseline)",
+        "stored": "vet, stored cohort",
+        "bulk": "bulk (score_workspace)",
+    }
+    for key, label in labels.items():
+        r = results[key]
+        print(
+            f"{label:<34}{r['accounts']:>9,}{r['mean']:>9.2f}{r['median']:>9.2f}{r['max']:>8.2f}"
+            f"{r['accounts_per_s']:>9.1f}{r['peak_mib']:>9.0f}"
+        )
     print(
-        f"{'per account (vet_account loop)':<34}{naive['accounts']:>10,}"
-        f"{naive['seconds']:>10.1f}{naive['accounts_per_s']:>12.2f}{naive['peak_mib']:>10.0f}"
-    )
-    print(
-        f"per-account loop extrapolated to {bulk['accounts']:,} accounts: {naive_total:.0f}s; "
-        f"bulk is {naive_total / bulk['seconds']:.0f}x faster"
+        f"a single vet is {results['computed']['mean'] / results['stored']['mean']:.0f}x faster "
+        "with the stored cohort"
     )
 
 

@@ -149,9 +149,16 @@ def load_account_frames(
     if ids is None and platform is not None:
         ids = accounts["account_id"].to_list()
 
+    if ids is not None:
+        # Only ids of this workspace's accounts (read above) go on: the snapshot and comment
+        # queries below can then look them up by account (SQLite's planner, without statistics,
+        # otherwise scans the whole workspace's rows through the workspace index: 0.3 s each).
+        ids = accounts["account_id"].to_list()
     snapshot_query = sa.select(
         s.c.account_id, _time(s.c.captured_at), s.c.followers, s.c.following, s.c.posts_count
-    ).where(s.c.workspace_id == workspace_id)
+    )
+    if ids is None:
+        snapshot_query = snapshot_query.where(s.c.workspace_id == workspace_id)
     snapshots = _frame(_select_in(conn, snapshot_query, s.c.account_id, ids), SNAPSHOT_SCHEMA)
 
     post_query = sa.select(
@@ -187,7 +194,11 @@ def load_account_frames(
                 _time(c.c.posted_at),
             )
             .join(p, p.c.id == c.c.post_id)
-            .where(c.c.workspace_id == workspace_id)
+            .where(
+                p.c.workspace_id == workspace_id
+                if ids is not None
+                else c.c.workspace_id == workspace_id
+            )
         )
         comments = _frame(_select_in(conn, comment_query, p.c.account_id, ids), COMMENT_SCHEMA)
     return AccountFrames(accounts=accounts, snapshots=snapshots, posts=posts, comments=comments)
@@ -287,3 +298,108 @@ def load_cohort_frames(
         posts=posts,
         comments=pl.DataFrame(schema=COMMENT_SCHEMA),
     )
+
+
+# The per-account engagement statistics of the metrics pipeline (``microfluence score``) that
+# place an account in its engagement cohort: read instead of recomputed from every post.
+STORED_ENGAGEMENT_METRICS = ("er_median", "n_er", "likes_to_comments", "followers")
+STORED_ENGAGEMENT_SCHEMA = {
+    "account_id": pl.Int64,
+    "platform": pl.String,
+    "tier": pl.String,
+    "latest_followers": pl.Int64,
+    "engagement_posts": pl.UInt32,
+    "engagement_rate": pl.Float64,
+    "commented_posts": pl.UInt32,
+    "likes_comments_ratio": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class StoredEngagement:
+    """Every scored account's engagement statistics as the last metrics run stored them."""
+
+    frame: pl.DataFrame  # STORED_ENGAGEMENT_SCHEMA, one row per scored account
+    computed_at: object  # the run's finish time (naive UTC datetime), for the report's note
+    scheme: str
+
+
+def load_stored_engagement(
+    conn: Connection, workspace_id: int, scheme: str, *, platform: str | None = None
+) -> StoredEngagement | None:
+    """The stored ER median, likes-to-comments ratio and tier of every scored account (of
+    ``platform`` when given), in one aggregate query; None when no metrics run has finished
+    (or the metrics capability is absent).
+
+    The shape is that of :func:`engagement_signals.account_engagement`. ``commented_posts`` is
+    not stored by the metrics pipeline: it is set to the number of posts with an ER when the
+    account has a likes-to-comments ratio (comments on its window posts), else 0 — so a cohort
+    member counts for the ratio's statistics when it has 3 posts and some comments.
+    """
+    try:
+        from microfluence.metrics.tables import AccountMetric, AccountTier, MetricRun
+    except ImportError:  # the metrics capability is optional for vetting
+        return None
+    r = MetricRun.__table__
+    run = conn.execute(
+        sa.select(r.c.finished_at)
+        .where(r.c.workspace_id == workspace_id, r.c.finished_at.is_not(None))
+        .order_by(r.c.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None
+    a, t, m = Account.__table__, AccountTier.__table__, AccountMetric.__table__
+
+    def metric(name: str) -> sa.ColumnElement:
+        return sa.func.max(sa.case((m.c.metric == name, m.c.value))).label(name)
+
+    query = (
+        sa.select(
+            a.c.id,
+            a.c.platform,
+            t.c.tier,
+            *(metric(name) for name in STORED_ENGAGEMENT_METRICS),
+        )
+        .join(t, (t.c.account_id == a.c.id) & (t.c.scheme == scheme))
+        .outerjoin(
+            m,
+            (m.c.account_id == a.c.id) & m.c.metric.in_(STORED_ENGAGEMENT_METRICS),
+        )
+        .where(a.c.workspace_id == workspace_id)
+        .group_by(a.c.id, a.c.platform, t.c.tier)
+    )
+    if platform is not None:
+        query = query.where(a.c.platform == platform)
+    raw = pl.DataFrame(
+        [tuple(row) for row in conn.execute(query)],
+        schema={
+            "account_id": pl.Int64,
+            "platform": pl.String,
+            "tier": pl.String,
+            **dict.fromkeys(STORED_ENGAGEMENT_METRICS, pl.Float64),
+        },
+        orient="row",
+    )
+    if raw.height == 0:
+        return None
+    # As in account_engagement: a non-positive median ER or ratio has no logarithm, so it is
+    # left out (and the account counts no usable posts for the ER).
+    rate = pl.when(pl.col("er_median") > 0).then(pl.col("er_median"))
+    ratio = pl.when(pl.col("likes_to_comments") > 0).then(pl.col("likes_to_comments"))
+    posts = pl.when(rate.is_not_null()).then(pl.col("n_er").fill_null(0)).otherwise(0)
+    frame = raw.select(
+        "account_id",
+        "platform",
+        "tier",
+        pl.col("followers").round().cast(pl.Int64).alias("latest_followers"),
+        posts.cast(pl.UInt32).alias("engagement_posts"),
+        rate.alias("engagement_rate"),
+        pl.when(ratio.is_not_null())
+        .then(pl.col("n_er").fill_null(0))
+        .otherwise(0)
+        .cast(pl.UInt32)
+        .alias("commented_posts"),
+        ratio.alias("likes_comments_ratio"),
+    ).cast(STORED_ENGAGEMENT_SCHEMA)
+    return StoredEngagement(frame=frame.sort("account_id"), computed_at=run[0], scheme=scheme)

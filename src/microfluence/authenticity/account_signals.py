@@ -28,18 +28,26 @@ def signal_table(
     cohort: pl.DataFrame | None = None,
     fake_shares: pl.DataFrame | None = None,
     tier_scheme: Any = None,
+    stored_engagement: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per account of ``frames.accounts`` with every signal's values and 0-100 score.
 
     ``cohort``: :func:`engagement_signals.account_engagement` of the cohort population (default:
     the accounts in ``frames``); ``fake_shares``: :func:`fake_share_signal.stored_fake_shares`
-    (default: no follower sample for any account).
+    (default: no follower sample for any account); ``stored_engagement``:
+    :func:`account_data.load_stored_engagement`'s frame, when the cohort comes from the stored
+    metrics (see :func:`engagement_signals.engagement_signal`).
     """
     base = frames.accounts.select("account_id", "platform", "handle")
     parts = [
         growth_signal(frames.snapshots, frames.posts).drop("latest_following"),
         engagement_signal(
-            frames.accounts, frames.posts, frames.snapshots, cohort, tier_scheme=tier_scheme
+            frames.accounts,
+            frames.posts,
+            frames.snapshots,
+            cohort,
+            tier_scheme=tier_scheme,
+            stored=stored_engagement,
         ),
         comment_signal(frames.comments),
         following_ratio_signal(frames.snapshots),

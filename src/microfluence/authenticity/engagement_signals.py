@@ -136,13 +136,20 @@ def engagement_signal(
     snapshots: pl.DataFrame,
     cohort_accounts: pl.DataFrame | None = None,
     tier_scheme: Any = None,
+    stored: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per account: ER and likes-to-comments ratio, their cohort z-scores and 0-100 scores.
 
     ``cohort_accounts`` is the per-account output of :func:`account_engagement` for the whole
     cohort population (the workspace); by default the accounts given are their own cohort.
+    ``stored``: the same per-account values as the metrics pipeline stored them
+    (:func:`account_data.load_stored_engagement`); an account found there is placed in its cohort
+    by its stored tier, ER median and ratio — the numbers its cohort is made of — and only the
+    count of its posts with comments comes from its own posts.
     """
     mine = account_engagement(accounts, posts, snapshots, tier_scheme)
+    if stored is not None:
+        mine = with_stored_engagement(mine, stored)
     population = mine if cohort_accounts is None else cohort_accounts
     er_ok = pl.col("engagement_posts") >= MIN_POSTS
     lc_ok = pl.col("commented_posts") >= MIN_COMMENTED_POSTS
@@ -216,6 +223,28 @@ def engagement_signal(
         pl.col("lc_median").exp().alias("cohort_likes_comments_ratio"),
     )
     return frame.select(list(SUMMARY_SCHEMA)).cast(SUMMARY_SCHEMA).sort("account_id")
+
+
+STORED_COLUMNS = (
+    "tier",
+    "latest_followers",
+    "engagement_posts",
+    "engagement_rate",
+    "likes_comments_ratio",
+)
+
+
+def with_stored_engagement(mine: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """``mine`` (from :func:`account_engagement`) with the stored values of the accounts that
+    have them (see :func:`engagement_signal`); the others keep their computed values."""
+    columns = list(mine.columns)
+    found = stored.select("account_id", *STORED_COLUMNS).with_columns(pl.lit(True).alias("_stored"))
+    joined = mine.join(found, on="account_id", how="left", suffix="_stored")
+    has = pl.col("_stored").fill_null(False)
+    return joined.with_columns(
+        pl.when(has).then(pl.col(f"{c}_stored")).otherwise(pl.col(c)).alias(c)
+        for c in STORED_COLUMNS
+    ).select(columns)
 
 
 def account_engagement(

@@ -109,6 +109,7 @@ def _show_evaluation(result: VettingEvaluation) -> None:
     )
     if result.roc_auc is not None:
         console.print(f"ROC AUC of (100 − score): {result.roc_auc:.3f}", highlight=False)
+    console.print(f"engagement cohort: {result.cohort_source}", highlight=False)
     kinds = Table(title="Recall per planted kind")
     kinds.add_column("label")
     kinds.add_column("accounts", justify="right")

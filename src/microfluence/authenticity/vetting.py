@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from microfluence.authenticity import brand_safety, comments, engagement_signals, growth, sponsored
 from microfluence.authenticity.account_data import (
     AccountFrames,
+    StoredEngagement,
     load_account_frames,
     load_cohort_frames,
+    load_stored_engagement,
 )
 from microfluence.authenticity.account_signals import signal_table
 from microfluence.authenticity.fake_share_signal import MIN_SAMPLE, SCHEMA, row_from_estimate
@@ -158,6 +160,27 @@ def _fake_share(session: Session, workspace: str, account: Account) -> tuple[pl.
     return frame, reason + ("; " if reason and extra else "") + "; ".join(extra)
 
 
+def stored_cohort(
+    conn: sa.Connection,
+    workspace_id: int,
+    tier_scheme: Any,
+    platform: str | None = None,
+    account_id: int | None = None,
+) -> StoredEngagement | None:
+    """The engagement cohort as the metrics pipeline stored it (one query), or None when it
+    cannot serve: no finished metrics run, no tier scheme, or ``account_id`` not scored in it
+    (imported since) — the caller then computes the cohort from the posts."""
+    scheme = getattr(tier_scheme, "name", None)
+    if scheme is None:
+        return None
+    stored = load_stored_engagement(conn, workspace_id, scheme, platform=platform)
+    if stored is None:
+        return None
+    if account_id is not None and not stored.frame["account_id"].is_in([account_id]).any():
+        return None
+    return stored
+
+
 def find_account(session: Session, workspace_id: int, platform: str, handle: str) -> Account:
     account = session.scalar(
         sa.select(Account).where(
@@ -210,21 +233,38 @@ def _report(
     tier_scheme = _tier_scheme(session, workspace)
     conn = session.connection()
     frames = load_account_frames(conn, workspace_id, [account.id])
-    population = load_cohort_frames(
-        conn, workspace_id, account.platform, cohort_posts=engagement_signals.WINDOW_POSTS
-    )
-    cohort = engagement_signals.account_engagement(
-        population.accounts, population.posts, population.snapshots, tier_scheme
-    )
+    stored = stored_cohort(conn, workspace_id, tier_scheme, account.platform, account.id)
+    notes = []
+    if stored is not None:
+        cohort = stored.frame
+        notes.append(
+            "Engagement cohort: the stored metrics of the last `microfluence score` run "
+            f"(finished {stored.computed_at:%Y-%m-%d %H:%M} UTC, tier scheme {stored.scheme})."
+        )
+    else:
+        population = load_cohort_frames(
+            conn, workspace_id, account.platform, cohort_posts=engagement_signals.WINDOW_POSTS
+        )
+        cohort = engagement_signals.account_engagement(
+            population.accounts, population.posts, population.snapshots, tier_scheme
+        )
+        notes.append(
+            "Engagement cohort: computed from every account's posts (no stored metrics for this "
+            "account; run `microfluence score` for faster reports)."
+        )
     fake, fake_reason = _fake_share(session, workspace, account)
     table = signal_table(
-        frames, word_lists=lists, cohort=cohort, fake_shares=fake, tier_scheme=tier_scheme
+        frames,
+        word_lists=lists,
+        cohort=cohort,
+        fake_shares=fake,
+        tier_scheme=tier_scheme,
+        stored_engagement=None if stored is None else stored.frame,
     )
     row = score_accounts(table, score_settings).row(0, named=True)
     evidence = _Evidence(frames, row, lists, fake_reason)
     components = [evidence.component(spec, score_settings.weights[spec.key]) for spec in COMPONENTS]
     score = row["quality_score"]
-    notes = []
     missing = [c.label for c in components if not c.available and c.weight > 0]
     if missing:
         notes.append(

@@ -27,7 +27,7 @@ from microfluence.authenticity.account_signals import signal_table
 from microfluence.authenticity.evaluation import roc_auc
 from microfluence.authenticity.fake_share_signal import stored_fake_shares
 from microfluence.authenticity.quality_score import COMPONENTS, ScoreSettings, score_accounts
-from microfluence.authenticity.vetting import _tier_scheme
+from microfluence.authenticity.vetting import _tier_scheme, stored_cohort
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import EvaluationLabel
@@ -64,6 +64,7 @@ class VettingEvaluation:
     component_availability: dict[str, float]
     mean_score: dict[str, float]
     sweep: list[ThresholdResult] = field(default_factory=list)
+    cohort_source: str = "computed"  # or "stored metrics" (see score_workspace)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,14 +106,26 @@ def score_workspace(
         frames = load_account_frames(conn, ws.id)
         say("scoring follower samples")
         fake = stored_fake_shares(conn, ws.id)
+        # The cohort a single report uses: the stored metrics when `microfluence score` has run.
+        stored = stored_cohort(conn, ws.id, tier_scheme)
     say("computing the signals")
-    cohort = engagement_signals.account_engagement(
-        frames.accounts, frames.posts, frames.snapshots, tier_scheme
-    )
+    if stored is not None:
+        cohort = stored.frame
+    else:
+        cohort = engagement_signals.account_engagement(
+            frames.accounts, frames.posts, frames.snapshots, tier_scheme
+        )
     table = signal_table(
-        frames, word_lists=lists, cohort=cohort, fake_shares=fake, tier_scheme=tier_scheme
+        frames,
+        word_lists=lists,
+        cohort=cohort,
+        fake_shares=fake,
+        tier_scheme=tier_scheme,
+        stored_engagement=None if stored is None else stored.frame,
     )
-    return score_accounts(table, settings)
+    return score_accounts(table, settings).with_columns(
+        pl.lit("stored metrics" if stored is not None else "computed").alias("cohort_source")
+    )
 
 
 def evaluate_vetting(
@@ -186,4 +199,5 @@ def evaluate_vetting(
             "authentic": float(score[~y].mean()) if (~y).any() else float("nan"),
         },
         sweep=[_at(y, score < s, s) for s in sweep],
+        cohort_source=str(scores["cohort_source"][0]) if scores.height else "computed",
     )
