@@ -144,7 +144,8 @@ def _upsert_postgresql(
         with cursor.copy(f"COPY \"{stage}\" ({cols}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
             copy.write(buffer.getbuffer())
     conflict = ", ".join(f'"{c}"' for c in key)
+    # In key order, as for SQLite: the unique index is filled page after page.
     conn.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" '
+        f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" ORDER BY {conflict} '
         f"ON CONFLICT ({conflict}) DO {_update_clause(table, updates, 'EXCLUDED')}"
     )
