@@ -167,3 +167,35 @@ def test_fake_share_scale():
     assert fake_share_score(0.10) == 100
     assert fake_share_score(0.25) == pytest.approx(50)
     assert fake_share_score(0.40) == 0 and fake_share_score(0.9) == 0
+
+
+def test_fake_share_caps_by_its_interval_lower_bound():
+    """An estimate of 36 % from a small sample (interval 25-47 %) is scored, but caps the score
+    only as far as its lower bound shows: sampling noise alone is no red flag."""
+    from microfluence.authenticity.fake_share import FakeShareEstimate
+    from microfluence.authenticity.fake_share_signal import row_from_estimate
+
+    estimate = FakeShareEstimate(
+        share=0.36,
+        low=0.25,
+        high=0.47,
+        n=80,
+        method="acc",
+        confidence=0.95,
+        flagged=28,
+        flagged_share=0.35,
+        threshold=0.64,
+    )
+    row = row_from_estimate(1, estimate)
+    assert row["fake_share_score"] == pytest.approx(fake_share_score(0.36))
+    assert row["fake_share_flag_score"] == pytest.approx(50.0)
+    clean = {spec.key: 100.0 for spec in COMPONENTS} | {"fake_share": row["fake_share_score"]}
+    data = frame([clean]).with_columns(
+        pl.lit(row["fake_share_flag_score"]).alias("fake_share_flag_score")
+    )
+    out = score_accounts(data, DEFAULTS).row(0, named=True)
+    assert out["capped_by"] == "fake_share"
+    assert out["quality_score"] == pytest.approx(75.0)  # 50 + 0.5 · 50, not 50 + 0.5 · 13
+    # Without the lower-bound column the cap reads the point estimate's score.
+    plain = score_accounts(frame([clean]), DEFAULTS)
+    assert plain["quality_score"][0] == pytest.approx(50 + 0.5 * fake_share_score(0.36))

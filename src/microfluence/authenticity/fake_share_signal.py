@@ -6,6 +6,11 @@ Here it becomes a 0-100 component: 100 at ``f <= 10 %``, 0 at ``f >= 40 %``, lin
 typical audiences run from a few per cent to a third fake, so 10 % is ordinary and 40 % is beyond
 what an honest account accumulates. The point estimate is scored; the interval is reported.
 No stored follower sample (or fewer than ``MIN_SAMPLE`` followers) → "not available".
+
+As a red flag (the cap of ``quality_score``) the component reads its score at the interval's
+**lower bound**: a follower sample of 80 puts a 95 % interval of about ±10 points around its
+estimate, so an honest audience with 20-25 % fakes (ordinary, if high) often *estimates* at
+35-40 % — which would cap the score below 60 on sampling noise alone (docs/authenticity.md).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ SCHEMA = {
     "fake_share_flagged": pl.Int64,
     "fake_share_available": pl.Boolean,
     "fake_share_score": pl.Float64,
+    "fake_share_flag_score": pl.Float64,
 }
 
 
@@ -53,6 +59,9 @@ def row_from_estimate(account_id: int, estimate: FakeShareEstimate | None) -> di
         "fake_share_flagged": estimate.flagged if estimate else 0,
         "fake_share_available": available,
         "fake_share_score": fake_share_score(estimate.share) if available and estimate else None,
+        # The red flag needs the sample to show the fake share beyond its sampling noise: the
+        # cap reads the score at the interval's lower bound (the point estimate is scored).
+        "fake_share_flag_score": fake_share_score(estimate.low) if available and estimate else None,
     }
 
 

@@ -44,6 +44,13 @@ class ComponentSpec:
     available_column: str
     weight: float
     what: str
+    # The column a red flag reads, when not the score itself (the fake-share component caps the
+    # score by its interval's lower bound: see fake_share_signal).
+    red_flag_column: str | None = None
+
+    @property
+    def flag_column(self) -> str:
+        return self.red_flag_column or self.score_column
 
 
 # The weights: the audience itself first (who follows, how it grew), then how it engages.
@@ -57,6 +64,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "fake_share_available",
         0.25,
         "estimated share of fake followers in the follower sample",
+        "fake_share_flag_score",
     ),
     ComponentSpec(
         "growth",
@@ -177,7 +185,11 @@ def score_accounts(signals: pl.DataFrame, settings: ScoreSettings) -> pl.DataFra
     and ``<key>_contribution``. Vectorised over any number of accounts."""
     frame = signals
     for spec in COMPONENTS:
-        for column, dtype in ((spec.score_column, pl.Float64), (spec.available_column, pl.Boolean)):
+        for column, dtype in (
+            (spec.score_column, pl.Float64),
+            (spec.flag_column, pl.Float64),
+            (spec.available_column, pl.Boolean),
+        ):
             if column not in frame.columns:
                 frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(column))
     used = []
@@ -208,9 +220,11 @@ def score_accounts(signals: pl.DataFrame, settings: ScoreSettings) -> pl.DataFra
     )
     mean = pl.sum_horizontal([pl.col(f"{s.key}_contribution") for s in COMPONENTS])
     red = [s for s in COMPONENTS if s.key in RED_FLAGS and settings.weights.get(s.key, 0) > 0]
-    red_scores = [
-        pl.when(pl.col(f"{s.key}_raw_weight") > 0).then(pl.col(s.score_column)) for s in red
-    ]
+
+    def flag(s: ComponentSpec) -> pl.Expr:
+        return pl.col(s.flag_column).fill_null(pl.col(s.score_column))
+
+    red_scores = [pl.when(pl.col(f"{s.key}_raw_weight") > 0).then(flag(s)) for s in red]
     lowest = pl.min_horizontal(red_scores) if red_scores else pl.lit(None, dtype=pl.Float64)
     cap = CAP_BASE + CAP_SLOPE * lowest
     frame = frame.with_columns(
@@ -222,9 +236,9 @@ def score_accounts(signals: pl.DataFrame, settings: ScoreSettings) -> pl.DataFra
         .then(
             pl.coalesce(
                 [
-                    pl.when(
-                        (pl.col(f"{s.key}_raw_weight") > 0) & (pl.col(s.score_column) == lowest)
-                    ).then(pl.lit(s.key))
+                    pl.when((pl.col(f"{s.key}_raw_weight") > 0) & (flag(s) == lowest)).then(
+                        pl.lit(s.key)
+                    )
                     for s in red
                 ]
             )

@@ -273,9 +273,10 @@ def _report(
     capped_by = row.get("capped_by")
     if capped_by is not None and score is not None:
         label = next(c.label for c in components if c.key == capped_by)
+        where = " at its interval's lower bound" if capped_by == "fake_share" else ""
         notes.append(
-            f"Red flag: {label} scores {row[_score_column(capped_by)]:.0f}, which caps the score "
-            f"at {score:.1f} (the weighted mean is {row['quality_mean']:.1f})."
+            f"Red flag: {label} scores {_flag_score(row, capped_by):.0f}{where}, which caps the "
+            f"score at {score:.1f} (the weighted mean is {row['quality_mean']:.1f})."
         )
     invalid = row.get("growth_invalid_snapshots") or 0
     if invalid:
@@ -302,8 +303,11 @@ def _report(
     )
 
 
-def _score_column(key: str) -> str:
-    return next(spec.score_column for spec in COMPONENTS if spec.key == key)
+def _flag_score(row: Mapping[str, Any], key: str) -> float:
+    """The score a red-flag component caps with (see ComponentSpec.flag_column)."""
+    spec = next(spec for spec in COMPONENTS if spec.key == key)
+    value = row.get(spec.flag_column)
+    return float(row[spec.score_column] if value is None else value)
 
 
 def _r(value: Any, digits: int = 4) -> Any:
