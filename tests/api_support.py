@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from microfluence.access import passwords
 from microfluence.access.api_keys import create_api_key
 from microfluence.access.users import create_user, set_membership
+from microfluence.catalog.latest import refresh_latest
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, Post
 from microfluence.kernel.workspaces import ensure_workspace
@@ -118,6 +119,8 @@ def make_tenant(store: Store, name: str, *, prefix: str | None = None) -> Tenant
                 )
         session.add_all(snapshots + posts)
         session.flush()
+        # Written directly, not through an import or the API: copy the newest onto the accounts.
+        refresh_latest(session.connection(), [a.id for a in accounts])
         return Tenant(
             name=name,
             workspace_id=ws.id,

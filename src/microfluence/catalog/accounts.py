@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.creators import find_creator
-from microfluence.catalog.latest import latest_followers, latest_for_accounts
 from microfluence.catalog.listing import Text, Window, order_by, page_of
 from microfluence.catalog.schemas import AccountCreate, AccountPublic, AccountUpdate, Page
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
@@ -51,9 +50,9 @@ def _where(session: Session, workspace_id: int, filters: AccountFilters) -> list
     if filters.q and filters.q.strip():
         where.append(text.contains(filters.q, Account.handle, Account.display_name, Account.bio))
     if filters.min_followers is not None:
-        where.append(latest_followers(Account.id) >= filters.min_followers)
+        where.append(Account.followers >= filters.min_followers)
     if filters.max_followers is not None:
-        where.append(latest_followers(Account.id) <= filters.max_followers)
+        where.append(Account.followers <= filters.max_followers)
     return where
 
 
@@ -68,11 +67,10 @@ def list_accounts(
     filters = filters or AccountFilters()
     window = window or Window()
     where = _where(session, workspace_id, filters)
-    columns: dict[str, Any] = {k: getattr(Account, k) for k in SORT_KEYS if k != "followers"}
-    if sort.lstrip("-") == "followers":
-        columns["followers"] = latest_followers(Account.id)
+    # The latest numbers are columns of the account row (migration 0006): no snapshot lookups.
+    columns: dict[str, Any] = {k: getattr(Account, k) for k in SORT_KEYS}
     ordering = order_by(sort, columns, Account.id, allowed=SORT_KEYS)
-    costly = len(where) > 1 or sort.lstrip("-") == "followers"
+    costly = len(where) > 1
     ids, count = page_of(session, select(Account.id).where(*where), ordering, window, costly=costly)
     return Page(data=_public_many(session, ids), count=count)
 
@@ -81,12 +79,10 @@ def _public_many(session: Session, ids: list[int]) -> list[AccountPublic]:
     if not ids:
         return []
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))}
-    latest = latest_for_accounts(session, ids)
-    return [_public(accounts[i], latest.get(i)) for i in ids if i in accounts]
+    return [_public(accounts[i]) for i in ids if i in accounts]
 
 
-def _public(account: Account, latest: dict[str, Any] | None) -> AccountPublic:
-    latest = latest or {}
+def _public(account: Account) -> AccountPublic:
     return AccountPublic(
         id=account.id,
         creator_id=account.creator_id,
@@ -103,10 +99,10 @@ def _public(account: Account, latest: dict[str, Any] | None) -> AccountPublic:
         is_verified=account.is_verified,
         is_business=account.is_business,
         is_private=account.is_private,
-        followers=latest.get("followers"),
-        following=latest.get("following"),
-        posts_count=latest.get("posts_count"),
-        captured_at=latest.get("captured_at"),
+        followers=account.followers,
+        following=account.following,
+        posts_count=account.posts_count,
+        captured_at=account.snapshot_at,
         reported_engagement_rate=account.reported_engagement_rate,
         source=account.source,
         imported_at=account.imported_at,
@@ -178,7 +174,7 @@ def create_account(
         session.flush()
     except IntegrityError as exc:  # a concurrent create of the same handle won
         raise ConflictError(f"the {data.platform} account @{data.handle} already exists") from exc
-    return _public(account, None)
+    return _public(account)
 
 
 def update_account(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from microfluence.catalog.latest import creator_followers, latest_for_accounts
+from microfluence.catalog.latest import creator_followers
 from microfluence.catalog.listing import Text, Window, order_by, page_of
 from microfluence.catalog.schemas import (
     AccountSummary,
@@ -111,16 +111,14 @@ def _public_many(session: Session, ids: list[int]) -> list[CreatorPublic]:
         return []
     creators = {c.id: c for c in session.scalars(select(Creator).where(Creator.id.in_(ids)))}
     accounts = session.execute(
-        select(Account.id, Account.creator_id, Account.platform, Account.handle)
+        select(Account.id, Account.creator_id, Account.platform, Account.handle, Account.followers)
         .where(Account.creator_id.in_(ids))
         .order_by(Account.platform, Account.handle)
     ).all()
-    latest = latest_for_accounts(session, (a.id for a in accounts))
     per_creator: dict[int, list[AccountSummary]] = defaultdict(list)
     for a in accounts:
-        followers = latest.get(a.id, {}).get("followers")
         per_creator[a.creator_id].append(
-            AccountSummary(id=a.id, platform=a.platform, handle=a.handle, followers=followers)
+            AccountSummary(id=a.id, platform=a.platform, handle=a.handle, followers=a.followers)
         )
     return [_public(creators[i], per_creator.get(i, [])) for i in ids if i in creators]
 

@@ -1,4 +1,5 @@
-"""Snapshots: an account's numbers over time."""
+"""Snapshots: an account's numbers over time. Writing one refreshes the copy of the newest
+snapshot on its account row (catalog.latest)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account
+from microfluence.catalog.latest import refresh_latest
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import Page, SnapshotCreate, SnapshotPublic
 from microfluence.kernel.errors import ConflictError
@@ -46,7 +48,7 @@ def list_snapshots(
 def create_snapshot(
     session: Session, workspace_id: int, account_id: int, data: SnapshotCreate, *, source="api"
 ) -> SnapshotPublic:
-    find_account(session, workspace_id, account_id)
+    account = find_account(session, workspace_id, account_id)
     clash = session.scalar(
         select(AccountSnapshot.id).where(
             AccountSnapshot.account_id == account_id,
@@ -67,4 +69,6 @@ def create_snapshot(
         session.flush()
     except IntegrityError as exc:
         raise ConflictError("this account already has a snapshot taken at that time") from exc
+    refresh_latest(session.connection(), [account_id])  # the account row's latest numbers
+    session.expire(account)  # written behind the ORM's back: reload it when next read
     return _public(row)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select
 
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
-from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, Post
+from microfluence.kernel.store.tables import Account, Creator, Post
 from microfluence.kernel.workspaces import get_workspace
 from microfluence.metrics.export_columns import metric_columns, tier_columns
 
@@ -33,27 +33,9 @@ CREATOR_EXTENSIONS: dict[str, CreatorColumns] = {
     "metrics": metric_columns,
 }
 
-_ACCOUNT_SKIP = {"workspace_id"}
+# The latest numbers are exported under their own names, after the creator's fields.
+_ACCOUNT_SKIP = {"workspace_id", "followers", "following", "posts_count", "snapshot_at"}
 _POST_SKIP = {"workspace_id"}
-
-
-def _latest_snapshot(workspace_id: int) -> sa.Subquery:
-    snap = AccountSnapshot.__table__
-    ranked = (
-        sa.select(
-            snap.c.account_id,
-            snap.c.captured_at,
-            snap.c.followers,
-            snap.c.following,
-            snap.c.posts_count,
-            sa.func.row_number()
-            .over(partition_by=snap.c.account_id, order_by=snap.c.captured_at.desc())
-            .label("rank"),
-        )
-        .where(snap.c.workspace_id == workspace_id)
-        .subquery("ranked")
-    )
-    return sa.select(ranked).where(ranked.c.rank == 1).subquery("latest")
 
 
 def creators_query(conn: Connection, workspace_id: int) -> Select:
@@ -61,7 +43,6 @@ def creators_query(conn: Connection, workspace_id: int) -> Select:
     the computed tiers and metrics of the last `microfluence score` (empty before it ran)."""
     account = Account.__table__
     creator = Creator.__table__
-    latest = _latest_snapshot(workspace_id)
     columns = [c.label(c.name) for c in account.columns if c.name not in _ACCOUNT_SKIP]
     columns += [
         creator.c.name.label("creator_name"),
@@ -69,16 +50,16 @@ def creators_query(conn: Connection, workspace_id: int) -> Select:
         creator.c.language.label("creator_language"),
         creator.c.category.label("creator_category"),
         creator.c.email.label("creator_email"),
-        latest.c.captured_at.label("snapshot_captured_at"),
-        latest.c.followers.label("followers"),
-        latest.c.following.label("following"),
-        latest.c.posts_count.label("posts_count"),
+        # The newest snapshot's numbers, as kept on the account row (migration 0006).
+        account.c.snapshot_at.label("snapshot_captured_at"),
+        account.c.followers.label("followers"),
+        account.c.following.label("following"),
+        account.c.posts_count.label("posts_count"),
     ]
     query = (
         sa.select(*columns)
         .select_from(account)
         .join(creator, creator.c.id == account.c.creator_id)
-        .outerjoin(latest, latest.c.account_id == account.c.id)
         .where(account.c.workspace_id == workspace_id)
     )
     for name, extension in CREATOR_EXTENSIONS.items():

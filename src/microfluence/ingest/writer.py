@@ -27,6 +27,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from microfluence.catalog.latest import LATEST_COLUMNS, refresh_latest
 from microfluence.ingest import bulk
 from microfluence.ingest.report import ImportReport
 from microfluence.kernel.errors import InputError
@@ -80,6 +81,7 @@ class StoreWriter:
     imported_at: dt.datetime = field(default_factory=utcnow)
     _account_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     _creator_of: dict[int, int] = field(default_factory=dict)
+    _snapshot_accounts: list[pl.Series] = field(default_factory=list)
     written: dict[str, int] = field(default_factory=dict)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -172,7 +174,9 @@ class StoreWriter:
             }
         )
         account_cols = [
-            c for c in unique.columns if c in Account.__table__.columns and c != "creator_id"
+            c
+            for c in unique.columns
+            if c in Account.__table__.columns and c != "creator_id" and c not in LATEST_COLUMNS
         ]
         accounts = unique.select(account_cols).join(
             creators, on=["platform", "handle"], how="left", maintain_order="left"
@@ -233,6 +237,7 @@ class StoreWriter:
     def snapshots(self, frame: pl.DataFrame) -> int:
         frame = self._provenance(self._with_account_id(frame))
         n = bulk.upsert(self.conn, AccountSnapshot.__table__, frame, ["account_id", "captured_at"])
+        self._snapshot_accounts.append(frame["account_id"].unique())
         self._count("snapshots", n)
         return n
 
@@ -327,6 +332,9 @@ def import_run(
                 conn=conn, workspace_id=ws.id, import_id=run.id, source=source[:500]
             )
             yield writer
+            if writer._snapshot_accounts:  # their rows' copy of the newest snapshot (0006)
+                touched = pl.concat(writer._snapshot_accounts).unique().drop_nulls()
+                refresh_latest(conn, touched.to_list())
             after = _table_counts(conn, ws.id)
             report.import_id = run.id
             report.created = {k: after[k] - before[k] for k in after if after[k] != before[k]}

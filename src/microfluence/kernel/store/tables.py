@@ -132,7 +132,15 @@ class Account(Provenance, Base):
     """One creator's presence on one platform."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("workspace_id", "platform", "handle"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "platform", "handle"),
+        # Migration 0006: the lists' common filters and sorts.
+        Index("ix_accounts_workspace_followers", "workspace_id", "followers"),
+        Index("ix_accounts_workspace_country", "workspace_id", "country"),
+        Index("ix_accounts_workspace_category", "workspace_id", "category"),
+        Index("ix_accounts_workspace_platform", "workspace_id", "platform"),
+        Index("ix_accounts_creator_followers", "creator_id", "followers"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = _workspace_fk()
@@ -159,6 +167,12 @@ class Account(Provenance, Base):
     reported_engagement_rate: Mapped[float | None] = mapped_column(Float)  # a fraction
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # A copy of the newest snapshot (NULL while there is none), for lists to filter and sort by;
+    # kept by microfluence.catalog.latest.refresh_latest, never written directly (0006).
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    posts_count: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class AccountSnapshot(Provenance, Base):
