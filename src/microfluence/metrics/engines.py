@@ -111,7 +111,9 @@ class _Run:
         self.views: list[str] = []
         self.cached: list[ibis.Table] = []
         if engine == "duckdb":
-            self.con = ibis.duckdb.connect()
+            # Row order is never relied on (every result is keyed), so DuckDB may stream and
+            # parallelise without keeping insertion order, which also lowers peak memory.
+            self.con = ibis.duckdb.connect(preserve_insertion_order=False)
             self.spark = None
         else:
             self.spark = spark or spark_session()
@@ -133,13 +135,21 @@ class _Run:
         self.views.append(view)
         return self.con.table(view)
 
-    def materialize(self, expr: ibis.Table) -> ibis.Table:
-        """Compute ``expr`` once; later queries read the stored result."""
+    def materialize(self, expr: ibis.Table, output: tuple[str, ...]) -> tuple[ibis.Table, pa.Table]:
+        """Compute ``expr`` once: a table later queries read, and its ``output`` columns as Arrow.
+
+        On DuckDB the result is fetched as Arrow (the per-post output needs it anyway) and
+        registered back, zero-copy: no second copy in a temporary table, no second scan.
+        """
         if self.engine == "duckdb":
-            return self.con.create_table(f"mf_posts_scored_{self.tag}", expr, temp=True)
+            table = self.con.to_pyarrow(expr)
+            view = f"mf_posts_scored_{self.tag}"
+            self.con.con.register(view, table)
+            self.views.append(view)
+            return self.con.table(view), table.select(list(output))
         cached = expr.cache()
         self.cached.append(cached)
-        return cached
+        return cached, cached.select(*output).to_pyarrow()
 
     def close(self) -> None:
         for cached in self.cached:
@@ -170,8 +180,10 @@ def run_pipeline(
         snapshots = run.register("snapshots", conform(inputs.snapshots, "snapshots"))
         posts = run.register("posts", conform(inputs.posts, "posts"))
         step("scoring posts")
-        pf = run.materialize(post_frame(posts, snapshots, now=now, settings=settings))
-        post_table = pf.select(*POST_OUTPUT).to_pyarrow() if keep_posts else pa.table({})
+        native = engine == "duckdb"  # DuckDB's max(x, n); Spark sorts each account's times
+        scored = post_frame(posts, snapshots, now=now, settings=settings, native_top_n=native)
+        pf, post_table = run.materialize(scored, POST_OUTPUT)
+        post_table = post_table if keep_posts else pa.table({})
         step("scoring accounts")
         acc = account_frame(pf, accounts, snapshots, now=now, settings=settings)
         account_table = acc.order_by("account_id").to_pyarrow()

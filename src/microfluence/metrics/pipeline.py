@@ -19,9 +19,6 @@ from microfluence.metrics.settings import REQUIRED_COMPONENTS, MetricsSettings
 from microfluence.metrics.tiers import TierScheme
 
 DAY = 86_400
-# Posts without a time sort after every real time (they cannot be placed, so they never
-# enter a window and never take a snapshot).
-UNDATED = 2**61
 # Views are read as a video's views unless the post is known to be a still image.
 NOT_VIDEO = ("image", "carousel")
 GROWTH_DAYS = (7, 30, 90)
@@ -65,84 +62,92 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     return _when(den > 0, num.cast("float64") / den.cast("float64"))
 
 
+def _index(i: ir.IntegerValue) -> ir.IntegerValue:
+    """An array position as a 32-bit integer (Spark's ``element_at`` takes no other)."""
+    return i.cast("int32")
+
+
 def usable_snapshots(snapshots: ir.Table, now: int) -> ir.Table:
     s = snapshots
     return s.filter(s.followers.notnull(), s.t.notnull(), s.t <= now)
 
 
+@ibis.udf.agg.builtin(name="max")
+def _largest(arg: dt.int64, n: dt.int64) -> dt.Array(dt.int64):
+    """DuckDB's ``max(arg, n)``: the n largest values, largest first (a heap per group)."""
+
+
+def _place_by_lists(
+    posts: ir.Table, snaps: ir.Table, now: int, counts: tuple[int, ...], native_top_n: bool
+) -> ir.Table:
+    """Each post with its neighbouring snapshots and ``last_{n}`` flags, by equi-joins only.
+
+    An account has few snapshots, so each post is hash-joined to its account's whole sorted
+    snapshot history (arrays of times and follower counts) and finds its place by counting the
+    snapshots taken at or before it: k of them means the "before" snapshot is element k-1 and
+    the "after" one element k. "Among the last n posts": the post's time is at least the n-th
+    largest counted time of its account (every post tied at the edge stays in), or the account
+    has fewer than n counted posts. No sort of the posts, no as-of join.
+    """
+    pairs = ibis.struct({"t": snaps.t, "f": snaps.followers}).collect().sort()
+    history = snaps.group_by(h_id=snaps.account_id).aggregate(snaps=pairs)
+    history = history.select(
+        "h_id",
+        snap_t=history.snaps.map(lambda x: x.t),
+        snap_f=history.snaps.map(lambda x: x.f),
+    )
+    counted = posts.filter(posts.t.notnull(), posts.t <= now)
+    if native_top_n:
+        top = _largest(counted.t, max(counts))
+        cutoffs = counted.group_by(c_id=counted.account_id).aggregate(
+            **{f"cut_{n}": top[n - 1] for n in counts}
+        )
+    else:
+        times = counted.group_by(c_id=counted.account_id).aggregate(
+            times=counted.t.collect().sort(), n_counted=counted.count()
+        )
+        cutoffs = times.select(
+            "c_id",
+            **{
+                f"cut_{n}": _when(times.n_counted >= n, times.times[_index(times.n_counted - n)])
+                for n in counts
+            },
+        )
+    p = posts.left_join(history, posts.account_id == history.h_id).drop("h_id")
+    p = p.left_join(cutoffs, p.account_id == cutoffs.c_id).drop("c_id")
+    p = p.mutate(k=_index(p.snap_t.filter(lambda x: x <= p.t).length()))
+    has_before = p.k > 0
+    has_after = p.k < p.snap_t.length()
+    return p.select(
+        *POST_COLUMNS,
+        prev_t=_when(has_before, p.snap_t[_index(p.k - 1)]),
+        prev_f=_when(has_before, p.snap_f[_index(p.k - 1)]),
+        next_t=_when(has_after, p.snap_t[p.k]),
+        next_f=_when(has_after, p.snap_f[p.k]),
+        **{f"last_{n}": p[f"cut_{n}"].isnull() | (p.t >= p[f"cut_{n}"]) for n in counts},
+    )
+
+
 def post_frame(
-    posts: ir.Table, snapshots: ir.Table, *, now: int, settings: MetricsSettings
+    posts: ir.Table,
+    snapshots: ir.Table,
+    *,
+    now: int,
+    settings: MetricsSettings,
+    native_top_n: bool = False,
 ) -> ir.Table:
     """One row per post: interactions, followers at the time of the post, rates, window flags.
 
     Followers at the time of a post come from the snapshot *nearest in time* (ties → the earlier
-    one); a post older than every snapshot therefore takes the first snapshot after it. The
-    search is a merge of posts and snapshots in time order per account (a running count of
-    snapshots gives each post its neighbours' sequence numbers), then two equi-joins: no
-    engine-specific as-of join, no per-row Python.
+    one); a post older than every snapshot therefore takes the first snapshot after it.
+    ``native_top_n``: the engine has an "n largest values" aggregate (DuckDB's ``max(x, n)``),
+    used for the recency cut-offs instead of sorting each account's post times; both give the
+    same numbers.
     """
     snaps = usable_snapshots(snapshots, now)
-    snaps = snaps.mutate(seq=ibis.row_number().over(group_by="account_id", order_by="t"))
-
-    # A narrow merged timeline keeps the sort cheap; the posts' other columns come back by a
-    # join on post_id. One integer sort key, time·2 + kind, puts a snapshot before a post taken
-    # at the same second. Posts at the same second are peers of a RANGE frame: they see the same
-    # snapshot count and get the same recency rank (the number of strictly newer posts), so a
-    # window of "the last N posts" keeps every post tied at its edge, on every engine.
-    p_events = posts.select(
-        "account_id",
-        "post_id",
-        key=posts.t.fill_null(UNDATED) * 2 + 1,
-        is_snap=ibis.literal(0, "int64"),
-        counted=(posts.t.notnull() & (posts.t <= now)).cast("int64"),
-    )
-    s_events = snaps.select(
-        "account_id",
-        post_id=_null("int64"),
-        key=snaps.t * 2,
-        is_snap=ibis.literal(1, "int64"),
-        counted=ibis.literal(0, "int64"),
-    )
-    stream = p_events.union(s_events)
-    running = ibis.window(group_by="account_id", order_by="key", range=(None, 0))
-    whole = ibis.window(group_by="account_id")
-    stream = stream.mutate(
-        n_before=stream.is_snap.sum().over(running).cast("int64"),
-        recency_rank=(stream.counted.sum().over(whole) - stream.counted.sum().over(running)).cast(
-            "int64"
-        ),
-    )
-    placed = stream.filter(stream.is_snap == 0).select(
-        s_post_id=stream.post_id, n_before=stream.n_before, recency_rank=stream.recency_rank
-    )
-    p = posts.inner_join(placed, posts.post_id == placed.s_post_id).drop("s_post_id")
-
-    # Neighbours by sequence number: row k pairs snapshot k-1 (before) with snapshot k (after),
-    # k = 0 … n (the last row has no "after"), so a post needs one equi-join on (account, k).
-    seq = snaps.seq.cast("int64")
-    last = ibis.window(group_by="account_id", order_by="t")
-    pairs = snaps.select(
-        n_id=snaps.account_id,
-        n_k=seq,
-        prev_t=snaps.t.lag().over(last),
-        prev_f=snaps.followers.lag().over(last),
-        next_t=snaps.t,
-        next_f=snaps.followers,
-    )
-    ends = snaps.mutate(last_seq=snaps.seq.max().over(group_by="account_id"))
-    ends = ends.filter(ends.seq == ends.last_seq)
-    tails = ends.select(
-        n_id=ends.account_id,
-        n_k=ends.seq.cast("int64") + 1,
-        prev_t=ends.t,
-        prev_f=ends.followers,
-        next_t=_null("int64"),
-        next_f=_null("int64"),
-    )
-    pairs = pairs.union(tails)
-    p = p.left_join(pairs, [p.account_id == pairs.n_id, p.n_before == pairs.n_k]).drop(
-        "n_id", "n_k"
-    )
+    window_posts = settings.window_posts
+    counts = tuple(sorted({HYPEAUDITOR_POSTS, window_posts or HYPEAUDITOR_POSTS}))
+    p = _place_by_lists(posts, snaps, now, counts, native_top_n)
 
     dated = p.t.notnull()
     use_prev = p.prev_f.notnull() & (p.next_f.isnull() | ((p.t - p.prev_t) <= (p.next_t - p.t)))
@@ -167,7 +172,7 @@ def post_frame(
     viewable = p.post_type.isnull() | ~p.post_type.isin(NOT_VIDEO)
     eligible = dated & (p.t <= now)
     if settings.window_posts is not None:
-        in_window = eligible & (p.recency_rank < settings.window_posts)
+        in_window = eligible & p[f"last_{window_posts}"]
     else:
         in_window = eligible & (p.t > now - settings.window_days * DAY)
 
@@ -190,7 +195,7 @@ def post_frame(
         er_reach=_ratio(interactions, p.reach),
         views_to_followers=_when(viewable, _ratio(p.views, followers_at_post)),
         eligible=eligible,
-        recency_rank=_when(eligible, p.recency_rank),
+        recent12=eligible & p[f"last_{HYPEAUDITOR_POSTS}"],
         in_window=in_window,
     )
 
@@ -296,7 +301,7 @@ def account_frame(
     both = win_ & a.likes.notnull() & a.comments.notnull()
     sponsored = win_ & a.is_sponsored.fill_null(False)
     organic = win_ & a.is_sponsored.notnull() & ~a.is_sponsored.fill_null(True)
-    recent12 = a.recency_rank < HYPEAUDITOR_POSTS
+    recent12 = a.recent12
     modash_span = a.t > now - MODASH_DAYS * DAY
     modash_pair = modash_span & a.likes.notnull() & a.views.notnull()
     upfluence_span = a.t > now - UPFLUENCE_DAYS * DAY
