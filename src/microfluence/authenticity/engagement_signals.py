@@ -12,7 +12,9 @@ for the likes (a low likes-to-comments ratio), bought likes make them unusually 
   comment would make a median of per-post ratios jumpy).
 * Cohort: accounts of the same platform and tier in the workspace (the tier from the latest
   follower count). With fewer than ``MIN_COHORT`` accounts the platform as a whole is the cohort;
-  with fewer still, the component is "not available".
+  with fewer still, the component is "not available". When ``microfluence score`` has run, the
+  cohort's per-account values are the stored metrics (``account_data.load_stored_engagement``,
+  one query) rather than recomputed from every post; see ``engagement_signal``'s ``stored``.
 * The modified z-score of ``ln ER`` (and of ``ln ratio``) within the cohort, with the MAD floored
   at 0.05 (Iglewicz & Hoaglin 1993); logs because engagement rates are right-skewed and roughly
   log-normal.
