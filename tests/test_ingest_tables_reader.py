@@ -135,6 +135,9 @@ def test_bad_utf8_late_in_a_utf8_file(tmp_path, monkeypatch):
         (b'{"a": 1}\n{"a": ', 2, "not valid JSON"),
         (b'{"a": 1}\n\n[1, 2]\n', 3, "expected a JSON object"),
         (b'{"a": 1}{"a": 2}\n', 1, "not valid JSON"),
+        (b'[{"a": 1}, {"a": 2}]\n', 1, "a JSON array"),
+        (b'[\n  {"a": 1}\n]\n', 1, "a JSON array"),
+        (b'{\n  "a": 1\n}\n', 1, "spread over several lines"),
     ],
 )
 def test_bad_json_lines_name_the_line(tmp_path, content, line, message):

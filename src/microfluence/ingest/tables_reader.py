@@ -310,6 +310,19 @@ def _json_fallback(data: bytes, starts, ends, lines, *, file: str) -> pl.DataFra
     rows: list[dict[str, Any]] = []
     for start, end, line in zip(starts.tolist(), ends.tolist(), lines.tolist(), strict=True):
         text = data[start:end]
+        if line == 1 and text.lstrip().startswith(b"["):
+            raise InputError(
+                "a JSON array: tables are read as JSON Lines, one object per line "
+                "(convert with: jq -c '.[]' FILE.json > FILE.jsonl)",
+                file=file,
+                line=line,
+            )
+        if text.strip() == b"{":
+            raise InputError(
+                "a JSON object spread over several lines: JSON Lines needs one object per line",
+                file=file,
+                line=line,
+            )
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
