@@ -70,7 +70,9 @@ def list_accounts(
     # The latest numbers are columns of the account row (migration 0006): no snapshot lookups.
     columns: dict[str, Any] = {k: getattr(Account, k) for k in SORT_KEYS}
     ordering = order_by(sort, columns, Account.id, allowed=SORT_KEYS)
-    costly = len(where) > 1
+    # Every filter but the text search is an index range here, so a separate count is cheap and
+    # lets the page stop after ``limit`` rows; the text search must read every row (see page_of).
+    costly = bool(filters.q and filters.q.strip())
     ids, count = page_of(session, select(Account.id).where(*where), ordering, window, costly=costly)
     return Page(data=_public_many(session, ids), count=count)
 

@@ -90,6 +90,7 @@ def list_creators(
     filters = filters or CreatorFilters()
     window = window or Window()
     where = _where(session, workspace_id, filters)
+    filtered = len(where) > 1
     by_followers = sort.lstrip("-") == "followers"
     columns: dict[str, Any] = {k: getattr(Creator, k) for k in SORT_KEYS if k != "followers"}
     if by_followers or filters.min_followers is not None or filters.max_followers is not None:
@@ -100,7 +101,9 @@ def list_creators(
         if filters.max_followers is not None:
             where.append(followers <= filters.max_followers)
     ordering = order_by(sort, columns, Creator.id, allowed=SORT_KEYS)
-    costly = len(where) > 1 or by_followers
+    # Filters through the accounts run once, with the total on the page's rows; a follower
+    # filter or sort alone is cheaper with a separate count (the page stops after ``limit``).
+    costly = filtered
     query = select(Creator.id).where(*where)
     ids, count = page_of(session, query, ordering, window, costly=costly)
     return Page(data=_public_many(session, ids), count=count)

@@ -134,10 +134,9 @@ class Account(Provenance, Base):
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("workspace_id", "platform", "handle"),
-        # Migration 0006: the lists' common filters and sorts.
+        # Migration 0006: the lists' common filters and sorts (it also indexes country and
+        # category as compared in any case: COLLATE NOCASE on SQLite, lower() on PostgreSQL).
         Index("ix_accounts_workspace_followers", "workspace_id", "followers"),
-        Index("ix_accounts_workspace_country", "workspace_id", "country"),
-        Index("ix_accounts_workspace_category", "workspace_id", "category"),
         Index("ix_accounts_workspace_platform", "workspace_id", "platform"),
         Index("ix_accounts_creator_followers", "creator_id", "followers"),
     )

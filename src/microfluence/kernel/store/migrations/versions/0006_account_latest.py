@@ -22,11 +22,15 @@ depends_on = None
 
 INDEXES = {
     "ix_accounts_workspace_followers": ["workspace_id", "followers"],
-    "ix_accounts_workspace_country": ["workspace_id", "country"],
-    "ix_accounts_workspace_category": ["workspace_id", "category"],
     "ix_accounts_workspace_platform": ["workspace_id", "platform"],
     # A creator's follower total sums its accounts' column: one covering seek per creator.
     "ix_accounts_creator_followers": ["creator_id", "followers"],
+}
+# Country and category are compared in any case (catalog.listing.Text): COLLATE NOCASE on
+# SQLite, lower() on PostgreSQL; an index only serves the comparison written the same way.
+CASELESS = {
+    "ix_accounts_workspace_country": "country",
+    "ix_accounts_workspace_category": "category",
 }
 
 # The newest snapshot of each account, copied in one statement (row values: SQLite >= 3.15,
@@ -52,10 +56,14 @@ def upgrade() -> None:
     op.execute(BACKFILL)
     for name, columns in INDEXES.items():
         op.create_index(name, "accounts", columns)
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for name, column in CASELESS.items():
+        expression = f"{column} COLLATE NOCASE" if sqlite else f"lower({column})"
+        op.create_index(name, "accounts", ["workspace_id", sa.text(expression)])
 
 
 def downgrade() -> None:
-    for name in INDEXES:
+    for name in [*INDEXES, *CASELESS]:
         op.drop_index(name, table_name="accounts")
     # Plain DROP COLUMN (SQLite >= 3.35), not a batch copy of the table: with foreign keys on,
     # dropping the old accounts table would cascade into its snapshots and posts.
