@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.stats import rankdata
+import polars as pl
 
 from microfluence.kernel.errors import InputError
 
@@ -42,7 +42,7 @@ def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
     positives, negatives = int(y.sum()), int((~y).sum())
     if positives == 0 or negatives == 0:
         raise InputError("ROC AUC needs both fake and genuine profiles in the labelled data")
-    ranks = rankdata(scores)
+    ranks = pl.Series(np.asarray(scores, dtype=np.float64)).rank("average").to_numpy()
     return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 

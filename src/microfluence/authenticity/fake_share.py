@@ -21,9 +21,9 @@ estimated in bounded memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from microfluence.authenticity.follower_model import OperatingPoint
 from microfluence.kernel.errors import InputError
@@ -84,7 +84,7 @@ class FakeShareEstimate:
 
 def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
     """Wilson (1927) score interval of a proportion."""
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     c = successes / n
     centre = (c + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * np.sqrt(c * (1 - c) / n + z * z / (4 * n * n))
