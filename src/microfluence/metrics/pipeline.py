@@ -180,16 +180,13 @@ def post_frame(
         "post_id",
         "account_id",
         "t",
-        "post_type",
         "likes",
         "comments",
         "views",
-        "reach",
         "is_sponsored",
         followers_at_post=followers_at_post,
         snapshot_t=snapshot_t,
         interactions=interactions,
-        likes_comments=p.likes + p.comments,
         er_followers=_ratio(interactions, followers_at_post),
         er_views=_when(viewable, _ratio(interactions, p.views)),
         er_reach=_ratio(interactions, p.reach),
@@ -271,71 +268,67 @@ def account_frame(
     schemes = dict(schemes if schemes is not None else settings.schemes)
     w = pf.filter(pf.in_window)
 
-    # Engagement rate by followers: mean, median and the order statistics that bound the
-    # median (Campbell & Gardner 1988: ranks n/2 ∓ 1.96·√n/2, the upper one plus 1, rounded).
-    e = w.filter(w.er_followers.notnull())
-    e = e.mutate(
-        er_rank=ibis.row_number().over(group_by="account_id", order_by=["er_followers", "post_id"])
-        + 1,
-        er_n=e.er_followers.count().over(group_by="account_id"),
+    # One grouped scan of the window's posts: engagement rate by followers (mean, median and the
+    # order statistics that bound the median, Campbell & Gardner 1988: ranks n/2 ∓ 1.96·√n/2,
+    # the upper one plus 1, rounded, read from each account's rates sorted once as an array)
+    # and the other window statistics.
+    er_ = w.er_followers
+    both = w.likes.notnull() & w.comments.notnull()
+    sponsored = w.is_sponsored.fill_null(False)
+    organic = w.is_sponsored.notnull() & ~w.is_sponsored.fill_null(True)
+    win = w.group_by(w.account_id).aggregate(
+        n_posts=w.count(),
+        window_start_t=w.t.min(),
+        window_end_t=w.t.max(),
+        n_er=er_.count(),
+        er_mean=er_.mean(),
+        er_median=er_.median(),
+        er_sd=er_.std(how="sample"),
+        er_sorted=er_.collect().sort(),
+        er_as_of_snapshot=_when(er_.notnull(), w.snapshot_t).max(),
+        er_views_mean=w.er_views.mean(),
+        er_views_median=w.er_views.median(),
+        n_er_views=w.er_views.count(),
+        er_reach_mean=w.er_reach.mean(),
+        er_reach_median=w.er_reach.median(),
+        n_er_reach=w.er_reach.count(),
+        likes_sum=_when(both, w.likes).sum(),
+        comments_sum=_when(both, w.comments).sum(),
+        views_to_followers=w.views_to_followers.mean(),
+        n_sponsored=sponsored.cast("int64").sum(),
+        n_sponsor_known=w.is_sponsored.count(),
+        er_sponsored_median=_when(sponsored, er_).median(),
+        er_organic_median=_when(organic, er_).median(),
+        grin_lc_mean=(w.likes + w.comments).mean(),
     )
-    half_width = Z95 * e.er_n.cast("float64").sqrt() / 2
-    e = e.mutate(
-        lo_rank=(e.er_n / 2 - half_width).round().cast("int64"),
-        hi_rank=(1 + e.er_n / 2 + half_width).round().cast("int64"),
-    )
-    er = e.group_by(e.account_id).aggregate(
-        n_er=e.er_followers.count(),
-        er_mean=e.er_followers.mean(),
-        er_median=e.er_followers.median(),
-        er_sd=e.er_followers.std(how="sample"),
-        er_median_lo=_when((e.er_rank == e.lo_rank) & (e.lo_rank >= 1), e.er_followers).max(),
-        er_median_hi=_when((e.er_rank == e.hi_rank) & (e.hi_rank <= e.er_n), e.er_followers).max(),
-        er_as_of_snapshot=e.snapshot_t.max(),
-    )
+    half_width = Z95 * win.n_er.cast("float64").sqrt() / 2
+    lo_rank = (win.n_er / 2 - half_width).round().cast("int64")
+    hi_rank = (1 + win.n_er / 2 + half_width).round().cast("int64")
+    win = win.mutate(
+        er_median_lo=_when(lo_rank >= 1, win.er_sorted[_index(lo_rank - 1)]),
+        er_median_hi=_when(hi_rank <= win.n_er, win.er_sorted[_index(hi_rank - 1)]),
+    ).drop("er_sorted")
 
-    # One grouped scan over every dated post serves both the window statistics (filtered by
-    # ``in_window``) and the definitions with their own spans (all posts, 12 latest, 60/90 days).
+    # The definitions with their own spans (all posts, 12 latest, 60/90 days) in a second one.
     a = pf.filter(pf.eligible)
-    win_ = a.in_window
-    both = win_ & a.likes.notnull() & a.comments.notnull()
-    sponsored = win_ & a.is_sponsored.fill_null(False)
-    organic = win_ & a.is_sponsored.notnull() & ~a.is_sponsored.fill_null(True)
-    recent12 = a.recent12
+    likes_comments = a.likes + a.comments
     modash_span = a.t > now - MODASH_DAYS * DAY
     modash_pair = modash_span & a.likes.notnull() & a.views.notnull()
     upfluence_span = a.t > now - UPFLUENCE_DAYS * DAY
-    per_account = a.group_by(a.account_id).aggregate(
-        n_posts=win_.cast("int64").sum(),
-        window_start_t=_when(win_, a.t).min(),
-        window_end_t=_when(win_, a.t).max(),
-        er_views_mean=_when(win_, a.er_views).mean(),
-        er_views_median=_when(win_, a.er_views).median(),
-        n_er_views=_when(win_, a.er_views).count(),
-        er_reach_mean=_when(win_, a.er_reach).mean(),
-        er_reach_median=_when(win_, a.er_reach).median(),
-        n_er_reach=_when(win_, a.er_reach).count(),
-        likes_sum=_when(both, a.likes).sum(),
-        comments_sum=_when(both, a.comments).sum(),
-        views_to_followers=_when(win_, a.views_to_followers).mean(),
-        n_sponsored=sponsored.cast("int64").sum(),
-        n_sponsor_known=_when(win_, a.is_sponsored).count(),
-        er_sponsored_median=_when(sponsored, a.er_followers).median(),
-        er_organic_median=_when(organic, a.er_followers).median(),
-        grin_lc_mean=_when(win_, a.likes_comments).mean(),
+    vendor = a.group_by(a.account_id).aggregate(
         last_post_t=a.t.max(),
         n_posts_total=a.count(),
-        hype_lc_median=_when(recent12, a.likes_comments).median(),
+        hype_lc_median=_when(a.recent12, likes_comments).median(),
         modash_likes_median=_when(modash_span, a.likes).median(),
         modash_likes_mean=_when(modash_pair, a.likes).mean(),
         modash_views_mean=_when(modash_pair, a.views).mean(),
-        upfluence_lc_mean=_when(upfluence_span, a.likes_comments).mean(),
+        upfluence_lc_mean=_when(upfluence_span, likes_comments).mean(),
     )
 
     growth = _followers_and_growth(snapshots, now)
 
     out = accounts.select("account_id", "platform")
-    for part in (er, per_account, growth):
+    for part in (win, vendor, growth):
         renamed = part.rename(part_id="account_id")
         out = out.left_join(renamed, out.account_id == renamed.part_id).drop("part_id")
 
