@@ -8,7 +8,8 @@ uvicorn (``create_app`` factory, one process, as ``microfluence serve`` does) on
 sends a bounded load with an httpx async client: ``--requests`` requests per scenario,
 ``--concurrency`` at a time. Scenarios are the creators list with its default sort (a page of 50),
 filters (country + category, text search, a follower floor) and the sort by followers, which
-needs every account's latest snapshot.
+sums each creator's accounts' latest followers (kept on the account rows since migration 0006;
+the bulk-built store gets them from ``refresh_latest``, timed, as every write path does).
 
 Baseline in the same run: the same load after dropping the indexes that migration 0002 adds for
 these queries (covering ``(account_id, captured_at, followers)`` on snapshots,
