@@ -46,3 +46,29 @@ def test_bad_database_url_is_one_clear_line():
     assert result.exit_code == 1
     assert "unsupported database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_command_loads_and_has_help():
+    from microfluence.cli.main import COMMANDS
+
+    runner = CliRunner()
+    for name in COMMANDS:
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage" in result.output
+    unknown = runner.invoke(app, ["no-such-command"])
+    assert unknown.exit_code == 2 and "No such command" in unknown.output
+
+
+def test_sub_commands_load_only_when_used():
+    code = (
+        "import sys\n"
+        "from microfluence.cli.main import app\n"
+        "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('ibis', 'duckdb', 'fastapi', 'sklearn', 'polars')\n"
+        "print('loaded=' + ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "microfluence" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "loaded="

@@ -1,41 +1,83 @@
-"""The root command. Each capability adds its sub-commands here, in one line each."""
+"""The root command. Each capability adds its sub-commands here, in one line each.
+
+Sub-commands are loaded when they are used, not when the program starts: `microfluence vet`
+should not pay for importing the metrics engines, the web app and the importers. Each entry
+names the module and the Typer app or command function that implements it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from microfluence import __version__
-from microfluence.access import cli as access_cli
-from microfluence.authenticity import cli as authenticity_cli
-from microfluence.authenticity import vet_cli
-from microfluence.cli import db
-from microfluence.demo.cli import demo
-from microfluence.export.cli import export
-from microfluence.ingest import cli as ingest_cli
-from microfluence.metrics.cli import score
-from microfluence.web.cli import serve
-from microfluence.web.demo_user import demo_user
+
+# name -> "module:attribute" (a Typer app, or a command function), or a function building one.
+COMMANDS: dict[str, str | Callable[[], Any]] = {
+    "db": "microfluence.cli.db:app",
+    "demo": "microfluence.demo.cli:demo",
+    "workspaces": "microfluence.access.cli:workspaces_app",
+    "users": "microfluence.access.cli:users_app",
+    "api-keys": "microfluence.access.cli:api_keys_app",
+    "serve": "microfluence.web.cli:serve",
+    "demo-user": "microfluence.web.demo_user:demo_user",
+    "import": "microfluence.ingest.cli:app",
+    "export": "microfluence.export.cli:export",
+    "score": "microfluence.metrics.cli:score",
+    "audit": "microfluence.authenticity.cli:audit_app",
+    "eval": "microfluence.cli.evaluation:eval_app",
+    "vet": "microfluence.authenticity.vet_cli:vet",
+}
+
+
+def _resolve(target: str | Callable[[], Any]) -> Any:
+    if callable(target):
+        return target()
+    module, _, attribute = target.partition(":")
+    return getattr(import_module(module), attribute)
+
+
+def load_command(name: str) -> Any:
+    """The click command behind ``microfluence NAME``, importing its module now."""
+    obj = _resolve(COMMANDS[name])
+    # Mount it on a throw-away parent exactly as eager registration would (a Typer app stays
+    # a group even with one command), then take it out again.
+    parent = typer.Typer()
+    if isinstance(obj, typer.Typer):
+        parent.add_typer(obj, name=name)
+    else:
+        parent.command(name)(obj)
+    parent.callback()(lambda: None)
+    group = typer.main.get_command(parent)
+    assert isinstance(group, TyperGroup)
+    return group.commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
 
 app = typer.Typer(
     name="microfluence",
+    cls=LazyGroup,
     help="Find, vet, price, recruit, track and measure micro-influencers.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(db.app, name="db")
-app.command("demo")(demo)
-app.add_typer(access_cli.workspaces_app, name="workspaces")
-app.add_typer(access_cli.users_app, name="users")
-app.add_typer(access_cli.api_keys_app, name="api-keys")
-app.command("serve")(serve)
-app.command("demo-user")(demo_user)
-app.add_typer(authenticity_cli.audit_app, name="audit")
-app.add_typer(authenticity_cli.eval_app, name="eval")
-authenticity_cli.eval_app.command("vetting")(vet_cli.eval_vetting)
-app.command("vet")(vet_cli.vet)
-app.add_typer(ingest_cli.app, name="import")
-app.command("export")(export)
-app.command("score")(score)
 
 
 def _version(value: bool) -> None:
