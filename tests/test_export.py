@@ -146,3 +146,14 @@ def test_creators_export_carries_computed_metrics_and_tiers(store):
     assert ann["er_grin"] is None  # likes without a comment count: interactions unknown
     tiers = {k: v for k, v in ann.items() if k.startswith("tier_")}
     assert len(tiers) >= 6 and all(v for v in tiers.values())
+
+
+def test_export_column_names_are_unique(store):
+    from microfluence.metrics.service import compute_metrics
+
+    _load(store)
+    compute_metrics(store, "w1")
+    _, data = export_creators(store, "w1", "csv")
+    header = data.decode().splitlines()[0].split(",")
+    assert len(header) == len(set(header))
+    assert "metrics_followers" in header and not any(h.endswith("_1") for h in header)

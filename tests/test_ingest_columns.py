@@ -39,6 +39,16 @@ from microfluence.kernel.errors import InputError
         ("Posts", "posts_count"),
         ("Niche", "category"),
         ("Biography", "bio"),
+        # spellings of public influencer data sets
+        ("channel_info", "handle"),
+        ("Tiktoker name", "handle"),
+        ("Youtuber name", "handle"),
+        ("Influencer insta name", "handle"),
+        ("instagram name", "display_name"),
+        ("60_day_eng_rate", "engagement_rate"),
+        ("category_1", "category"),
+        ("Views avg.", "avg_views"),
+        ("Likes avg", "avg_likes"),
         ("Café", None),
     ],
 )

@@ -209,3 +209,12 @@ def test_any_text_is_a_value_or_an_error(text):
     values, errors = _run(parse_count, [text])
     if values[0] is not None:
         assert 0 <= values[0] <= 10**12
+
+
+def test_spreadsheet_values_carry_no_binary_noise():
+    """'8.3m' is exactly 8300000 and '1.62%' exactly 0.0162, as a user would read them."""
+    values, errors = _run(parse_number, ["8.3m", "6.5m", "0.7k", "1.1"])
+    assert values == [8_300_000.0, 6_500_000.0, 700.0, 1.1]
+    assert errors == [None] * 4
+    rates, _ = _run(parse_rate, ["1.62%", "1.39%", "2.3", "0.0139"])
+    assert rates == [0.0162, 0.0139, 0.023, 0.0139]

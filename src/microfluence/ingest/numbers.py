@@ -144,7 +144,8 @@ def _number_frame(series: pl.Series) -> pl.DataFrame:
         },
         {"canonical": canonical},
         {"value": pl.when(well_formed & ~blank_).then(canon.cast(pl.Float64, strict=False))},
-        {"value": pl.when(_value.is_finite()).then(_value * multiplier)},
+        # 15 significant digits drop binary noise: "8.3m" is 8300000, not 8300000.000000001.
+        {"value": pl.when(_value.is_finite()).then((_value * multiplier).round_sig_figs(15))},
     )
     return frame.select("x", "value", "pct", "blank", bad=~blank_ & _value.is_null())
 
@@ -220,7 +221,9 @@ def rate_values(series: pl.Series, *, scale: str = "auto") -> tuple[pl.Series, p
         as_percent = pl.col("pct")
     else:
         as_percent = pl.col("pct") | (_value > 1)
-    frame = frame.with_columns(value=pl.when(as_percent).then(_value / 100).otherwise(_value))
+    frame = frame.with_columns(
+        value=pl.when(as_percent).then((_value / 100).round_sig_figs(15)).otherwise(_value)
+    )
     error = (
         pl.when(pl.col("bad"))
         .then(pl.lit("not a number"))

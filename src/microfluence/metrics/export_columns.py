@@ -20,11 +20,20 @@ def _column_name(scheme: str) -> str:
     return "tier_" + re.sub(r"[^a-z0-9_]", "_", scheme.lower())
 
 
+# Metric names that would clash with an export column of the account itself.
+_RENAMED = {"followers": "metrics_followers"}
+
+
 def metric_columns(conn: Connection, workspace_id: int) -> Select:
-    """(account_id, one column per metric, metrics_as_of) for a workspace."""
+    """(account_id, one column per metric, metrics_as_of) for a workspace.
+
+    ``metrics_followers`` is the follower count the last scoring saw, beside the export's own
+    ``followers`` of the latest snapshot (they differ when snapshots arrived since)."""
     table = AccountMetric.__table__
     pivots = [
-        sa.func.max(sa.case((table.c.metric == m.name, table.c.value))).label(m.name)
+        sa.func.max(sa.case((table.c.metric == m.name, table.c.value))).label(
+            _RENAMED.get(m.name, m.name)
+        )
         for m in METRICS
     ]
     return (
