@@ -46,23 +46,34 @@ def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def classification_metrics(
-    y: np.ndarray, probabilities: np.ndarray, threshold: float
-) -> ClassificationMetrics:
+@dataclass(frozen=True)
+class Confusion:
+    """Precision, recall, F1 and the false-positive rate of one decision threshold."""
+
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    false_positive_rate: float
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+
+
+def confusion(y: np.ndarray, flagged: np.ndarray, threshold: float) -> Confusion:
+    """Counts and rates of ``flagged`` (the decisions) against ``y`` (the truth)."""
     y = np.asarray(y).astype(bool)
-    predicted = np.asarray(probabilities) >= threshold
-    tp = int((predicted & y).sum())
-    fp = int((predicted & ~y).sum())
-    tn = int((~predicted & ~y).sum())
-    fn = int((~predicted & y).sum())
+    flagged = np.asarray(flagged).astype(bool)
+    tp = int((flagged & y).sum())
+    fp = int((flagged & ~y).sum())
+    tn = int((~flagged & ~y).sum())
+    fn = int((~flagged & y).sum())
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return ClassificationMetrics(
-        n=len(y),
-        positives=int(y.sum()),
+    return Confusion(
         threshold=float(threshold),
-        roc_auc=roc_auc(y, probabilities) if 0 < y.sum() < len(y) else None,
         precision=precision,
         recall=recall,
         f1=f1,
@@ -71,4 +82,25 @@ def classification_metrics(
         fp=fp,
         tn=tn,
         fn=fn,
+    )
+
+
+def classification_metrics(
+    y: np.ndarray, probabilities: np.ndarray, threshold: float
+) -> ClassificationMetrics:
+    y = np.asarray(y).astype(bool)
+    c = confusion(y, np.asarray(probabilities) >= threshold, threshold)
+    return ClassificationMetrics(
+        n=len(y),
+        positives=int(y.sum()),
+        threshold=c.threshold,
+        roc_auc=roc_auc(y, probabilities) if 0 < y.sum() < len(y) else None,
+        precision=c.precision,
+        recall=c.recall,
+        f1=c.f1,
+        false_positive_rate=c.false_positive_rate,
+        tp=c.tp,
+        fp=c.fp,
+        tn=c.tn,
+        fn=c.fn,
     )

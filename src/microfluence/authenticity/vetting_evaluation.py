@@ -17,14 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
 from microfluence.authenticity import brand_safety, engagement_signals
 from microfluence.authenticity.account_data import load_account_frames
 from microfluence.authenticity.account_signals import signal_table
-from microfluence.authenticity.evaluation import roc_auc
+from microfluence.authenticity.evaluation import Confusion, confusion, roc_auc
 from microfluence.authenticity.fake_share_signal import stored_fake_shares
 from microfluence.authenticity.quality_score import COMPONENTS, ScoreSettings, score_accounts
 from microfluence.authenticity.vetting import _tier_scheme, stored_cohort
@@ -38,17 +37,8 @@ SWEEP = (40.0, 50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0)
 Progress = Callable[[str], None]
 
 
-@dataclass
-class ThresholdResult:
-    threshold: float
-    precision: float
-    recall: float
-    f1: float
-    false_positive_rate: float
-    tp: int
-    fp: int
-    tn: int
-    fn: int
+# The result at one threshold (the sweep reports several).
+ThresholdResult = Confusion
 
 
 @dataclass
@@ -68,27 +58,6 @@ class VettingEvaluation:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _at(y: np.ndarray, flagged: np.ndarray, threshold: float) -> ThresholdResult:
-    tp = int((flagged & y).sum())
-    fp = int((flagged & ~y).sum())
-    tn = int((~flagged & ~y).sum())
-    fn = int((~flagged & y).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return ThresholdResult(
-        threshold=threshold,
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        false_positive_rate=fp / (fp + tn) if fp + tn else 0.0,
-        tp=tp,
-        fp=fp,
-        tn=tn,
-        fn=fn,
-    )
 
 
 def score_workspace(
@@ -189,7 +158,7 @@ def evaluate_vetting(
         accounts=scored.height,
         inauthentic=int(y.sum()),
         threshold=threshold,
-        at_threshold=_at(y, score < threshold, threshold),
+        at_threshold=confusion(y, score < threshold, threshold),
         roc_auc=auc,
         recall_by_label=dict(zip(by_label["kinds"], by_label["recall"], strict=True)),
         accounts_by_label=dict(zip(by_label["kinds"], by_label["n"], strict=True)),
@@ -198,6 +167,6 @@ def evaluate_vetting(
             "inauthentic": float(score[y].mean()) if y.any() else float("nan"),
             "authentic": float(score[~y].mean()) if (~y).any() else float("nan"),
         },
-        sweep=[_at(y, score < s, s) for s in sweep],
+        sweep=[confusion(y, score < s, s) for s in sweep],
         cohort_source=str(scores["cohort_source"][0]) if scores.height else "computed",
     )
