@@ -349,3 +349,40 @@ def test_error_in_a_later_chunk_rolls_back_earlier_chunks(store, tmp_path):
     header_only.write_text("handle,Bio\n", encoding="utf-8")
     report = import_creators(store, "default", header_only, platform="instagram")
     assert report.rows_read == 0 and report.created == {}
+
+
+def test_scraper_shapes_tag_objects_and_hidden_likes(store, tmp_path):
+    """TikTok scrapers give hashtags as objects; Instagram's -1 means the likes are hidden."""
+    path = tmp_path / "scraped.jsonl"
+    rows = [
+        {
+            "id": "1",
+            "text": "Morning #Fitness",
+            "createTime": 1700000000,
+            "authorMeta": {"name": "FitJane"},
+            "diggCount": 1500,
+            "playCount": 25000,
+            "commentCount": 45,
+            "hashtags": [{"name": "Fitness", "id": "9"}, {"name": "gym", "id": "8"}],
+        },
+        {
+            "id": "2",
+            "text": "hidden",
+            "createTime": 1700100000,
+            "authorMeta": {"name": "fitjane"},
+            "diggCount": -1,
+            "playCount": 100,
+            "commentCount": 2,
+            "hashtags": [],
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    import_posts(store, "w", path, platform="tiktok")
+    with store.session() as session:
+        posts = {p.platform_post_id: p for p in session.scalars(sa.select(Post))}
+    assert posts["1"].hashtags == ["fitness", "gym"] and posts["1"].likes == 1500
+    assert posts["2"].likes is None and posts["2"].views == 100
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**rows[1], "id": "3", "diggCount": -2}) + "\n")
+    with pytest.raises(InputError, match="negative count"):
+        import_posts(store, "w", bad, platform="tiktok")

@@ -200,6 +200,23 @@ def count_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     return _pair(frame, _value.round(0).cast(pl.Int64), error)
 
 
+def interaction_count_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A post's count of likes, views … where ``-1`` means hidden, as scrapers write it.
+
+    Instagram answers -1 for the likes of a post whose owner hid them, and scrapers pass it on;
+    it is stored as NULL (unknown), never as a count. Any other negative value is an error.
+    """
+    value, error = count_values(series)
+    if series.dtype.is_nested():
+        return value, error
+    hidden = (error == "negative count") & (series.cast(pl.String).str.strip_chars() == "-1")
+    hidden = hidden.fill_null(False)
+    return (
+        pl.select(pl.when(~hidden).then(value)).to_series().alias(value.name),
+        pl.select(pl.when(~hidden).then(error)).to_series().alias(error.name),
+    )
+
+
 RATE_SCALES = ("auto", "percent", "fraction")
 
 

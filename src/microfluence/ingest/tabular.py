@@ -82,7 +82,9 @@ SHOWN_REASONS = 5
 class FieldSpec:
     """How to read one canonical field: its kind and, for text, the longest value stored."""
 
-    kind: str  # text, handle, platform, count, number, rate, bool, time, tags, handles, post_type
+    # text, handle, platform, count, interactions (a count where -1 means hidden), number, rate,
+    # bool, time, tags, handles, post_type
+    kind: str
     max_len: int | None = None
     blanks: bool = True  # "N/A", "-" … mean unknown (not for free text such as a bio)
     required: bool = False  # a row without it is an error
@@ -168,11 +170,22 @@ def _post_type(expr: pl.Expr, dtype: pl.DataType) -> numbers.Parsed:
     return numbers.Parsed(value, error)
 
 
+_TOKEN_KEYS = ("name", "title", "hashtag", "tag", "username", "handle", "unique_id", "text")
+
+
 def _tokens(expr: pl.Expr, dtype: pl.DataType, *, handles: bool) -> numbers.Parsed:
     """A list of hashtags or handles from a list column or text such as '#a #b' or 'a, b'."""
     word = r"[\p{L}\p{M}\p{N}_.]+" if handles else r"[\p{L}\p{M}\p{N}_]+"
+    inner: pl.Expr | None = None
     if isinstance(dtype, pl.List | pl.Array) and not dtype.inner.is_nested():
         inner = expr.cast(pl.List(pl.String))
+    elif isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+        # Scrapers give tags as objects: [{"name": "fitness", "id": …}] (TikTok), or users.
+        names = {f.name for f in dtype.inner.fields if not f.dtype.is_nested()}
+        key = next((k for k in _TOKEN_KEYS if k in names), None)
+        if key is not None:
+            inner = expr.list.eval(pl.element().struct.field(key).cast(pl.String))
+    if inner is not None:
         tokens = inner.list.eval(
             pl.element().str.strip_chars().str.strip_chars_start("#@").str.to_lowercase()
         ).list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
@@ -299,6 +312,7 @@ def parse_fields(
 _SERIES_PARSERS = {
     "handle": handle_values,
     "count": numbers.count_values,
+    "interactions": numbers.interaction_count_values,
     "number": numbers.number_values,
     "rate": numbers.rate_values,
     "bool": numbers.bool_values,
