@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +22,22 @@ from microfluence.ingest.report import ImportReport
 app = typer.Typer(
     help="Import creators, posts, Instagram JSON and follower samples.", no_args_is_help=True
 )
+
+
+def run_with_progress(
+    label: str,
+    run: Callable[..., ImportReport],
+    database_url: str | None,
+    *args: Any,
+    **kwargs: Any,
+) -> ImportReport:
+    """Run one importer on the store with a progress bar, and close the store after."""
+    store = store_for(database_url)
+    try:
+        with ProgressBar(label) as bar:
+            return run(store, *args, progress=bar, **kwargs)
+    finally:
+        store.dispose()
 
 
 def show_report(report: ImportReport, rejects: Path | None = None) -> None:
@@ -87,20 +104,16 @@ def instagram_command(
     """Import Instagram posts, owners, comments and sponsorship from instaloader/GraphQL JSON."""
     from microfluence.ingest.instagram import import_instagram
 
-    store = store_for(database_url)
-    try:
-        with ProgressBar("Instagram JSON") as bar:
-            report = import_instagram(
-                store,
-                workspace,
-                [str(p) for p in paths],
-                skip_invalid=skip_invalid,
-                rejects_path=rejects,
-                captured_at=captured_at,
-                progress=bar,
-            )
-    finally:
-        store.dispose()
+    report = run_with_progress(
+        "Instagram JSON",
+        import_instagram,
+        database_url,
+        workspace,
+        [str(p) for p in paths],
+        skip_invalid=skip_invalid,
+        rejects_path=rejects,
+        captured_at=captured_at,
+    )
     show_report(report, rejects)
 
 
@@ -136,21 +149,17 @@ def followers_command(
     """Import a sample of an account's followers with their own profile numbers."""
     from microfluence.ingest.followers import import_followers
 
-    store = store_for(database_url)
-    try:
-        with ProgressBar("Followers") as bar:
-            report = import_followers(
-                store,
-                workspace,
-                path,
-                account=account,
-                skip_invalid=skip_invalid,
-                rejects_path=rejects,
-                sampled_at=sampled_at,
-                progress=bar,
-            )
-    finally:
-        store.dispose()
+    report = run_with_progress(
+        "Followers",
+        import_followers,
+        database_url,
+        workspace,
+        path,
+        account=account,
+        skip_invalid=skip_invalid,
+        rejects_path=rejects,
+        sampled_at=sampled_at,
+    )
     show_report(report, rejects)
 
 
@@ -244,23 +253,19 @@ def creators_command(
     """Import creators: one account (and creator) per row, plus a snapshot of its counts."""
     from microfluence.ingest.creators import import_creators
 
-    store = store_for(database_url)
-    try:
-        with ProgressBar("Creators") as bar:
-            report = import_creators(
-                store,
-                workspace,
-                path,
-                platform=platform,
-                mapping=mapping,
-                skip_invalid=skip_invalid,
-                rejects_path=rejects,
-                captured_at=captured_at,
-                progress=bar,
-                rate_scale=rate_scale,
-            )
-    finally:
-        store.dispose()
+    report = run_with_progress(
+        "Creators",
+        import_creators,
+        database_url,
+        workspace,
+        path,
+        platform=platform,
+        mapping=mapping,
+        skip_invalid=skip_invalid,
+        rejects_path=rejects,
+        captured_at=captured_at,
+        rate_scale=rate_scale,
+    )
     show_table_report(report)
 
 
@@ -285,19 +290,15 @@ def posts_command(
     """Import posts with their counts; accounts are created for handles not seen before."""
     from microfluence.ingest.posts import import_posts
 
-    store = store_for(database_url)
-    try:
-        with ProgressBar("Posts") as bar:
-            report = import_posts(
-                store,
-                workspace,
-                path,
-                platform=platform,
-                mapping=mapping,
-                skip_invalid=skip_invalid,
-                rejects_path=rejects,
-                progress=bar,
-            )
-    finally:
-        store.dispose()
+    report = run_with_progress(
+        "Posts",
+        import_posts,
+        database_url,
+        workspace,
+        path,
+        platform=platform,
+        mapping=mapping,
+        skip_invalid=skip_invalid,
+        rejects_path=rejects,
+    )
     show_table_report(report)
