@@ -157,3 +157,33 @@ def test_export_column_names_are_unique(store):
     header = data.decode().splitlines()[0].split(",")
     assert len(header) == len(set(header))
     assert "metrics_followers" in header and not any(h.endswith("_1") for h in header)
+
+
+def test_every_json_column_exports_as_a_list(store):
+    """Lists stored as JSON (hashtags, mentions, sponsors, tagged users) are lists in JSON."""
+    with import_run(store, "w1", "test", "mem") as writer:
+        writer.accounts(pl.DataFrame({"platform": ["instagram"], "handle": ["ann"]}))
+        writer.posts(
+            pl.DataFrame(
+                {
+                    "platform": ["instagram"],
+                    "handle": ["ann"],
+                    "platform_post_id": ["p1"],
+                    "hashtags": [["a"]],
+                    "mentions": [["bob"]],
+                    "sponsor_handles": [["brand"]],
+                    "tagged_handles": [["cat"]],
+                }
+            )
+        )
+    _, data = export_posts(store, "w1", "jsonl")
+    post = json.loads(data.decode().splitlines()[0])
+    assert (post["hashtags"], post["mentions"]) == (["a"], ["bob"])
+    assert (post["sponsor_handles"], post["tagged_handles"]) == (["brand"], ["cat"])
+
+
+def test_empty_csv_export_still_has_its_header(store):
+    with import_run(store, "empty", "test", "mem"):
+        pass
+    rows, data = export_posts(store, "empty", "csv")
+    assert rows == 0 and data.decode().startswith("platform,handle,id,")

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-import orjson
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Connection, Select
 
+from microfluence.ingest.bulk import encode_json
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, Creator, Post
@@ -24,6 +24,7 @@ from microfluence.metrics.export_columns import metric_columns, tier_columns
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
 BATCH_ROWS = 20_000
+ISO_TIME = "%Y-%m-%dT%H:%M:%S%.6f"
 
 # Computed columns joined to the creators export: name -> function(conn, workspace_id) giving a
 # select of (account_id, columns...).
@@ -88,77 +89,52 @@ def posts_query(conn: Connection, workspace_id: int) -> Select:
 def _batches(
     store: Store, query_for: Callable[[Connection, int], Select], workspace_id: int
 ) -> Iterator[pl.DataFrame]:
+    """The query's rows in frames of BATCH_ROWS; one empty frame when there are none, so a
+    CSV export of an empty workspace still has its header."""
     with store.engine.connect() as conn:
         query = query_for(conn, workspace_id)
         result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
         names = list(result.keys())
+        empty = True
         for rows in result.partitions(BATCH_ROWS):
-            yield pl.DataFrame(
-                [list(r) for r in rows], schema=names, orient="row", infer_schema_length=None
-            )
-        if not names:
-            return
+            empty = False
+            yield pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        if empty:
+            yield pl.DataFrame(schema=names)
 
 
-def _json_ready(frame: pl.DataFrame) -> list[dict]:
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """Times as ISO 8601 text (UTC)."""
     return frame.with_columns(
-        [
-            pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f")
-            for c, t in frame.schema.items()
-            if isinstance(t, pl.Datetime)
-        ]
-    ).to_dicts()
-
-
-def _decode_json_text(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """JSON columns come back as text on some drivers; give lists to JSON exports."""
-    fixes = []
-    for c in columns:
-        if c in frame.columns and frame.schema[c] == pl.String:
-            fixes.append(pl.Series(c, [None if v is None else orjson.loads(v) for v in frame[c]]))
-    return frame.with_columns(fixes) if fixes else frame
-
-
-def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested values (hashtag lists) become JSON text in a CSV cell."""
-    fixes = [
-        pl.Series(c, [None if v is None else orjson.dumps(v).decode() for v in frame[c].to_list()])
+        pl.col(c).dt.strftime(ISO_TIME)
         for c, t in frame.schema.items()
-        if isinstance(t, (pl.List, pl.Struct, pl.Object))
-    ]
-    return frame.with_columns(fixes) if fixes else frame
+        if isinstance(t, pl.Datetime)
+    )
 
 
-def _write(
-    batches: Iterator[pl.DataFrame], fmt: str, out: IO[bytes], json_cols: tuple[str, ...]
-) -> int:
+def _write(batches: Iterator[pl.DataFrame], fmt: str, out: IO[bytes]) -> int:
     if fmt not in EXPORT_FORMATS:
         raise InputError(
             f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}", field="format"
         )
     rows = 0
-    first = True
     if fmt == "json":
         out.write(b"[")
-    for frame in batches:
+    for index, frame in enumerate(batches):
+        frame = _flat(frame)
+        buffer = io.BytesIO()
         if fmt == "csv":
-            frame = _csv_ready(frame)
-            buffer = io.BytesIO()
-            frame.write_csv(buffer, include_header=first, datetime_format="%Y-%m-%dT%H:%M:%S%.6f")
-            out.write(buffer.getvalue())
-        else:
-            frame = _decode_json_text(frame, json_cols)
-            for record in _json_ready(frame):
-                line = orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY)
-                if fmt == "jsonl":
-                    out.write(line + b"\n")
-                else:
-                    out.write((b"" if first and rows == 0 else b",\n") + line)
-                rows += 1
-            first = False
-            continue
+            nested = [c for c, t in frame.schema.items() if t.is_nested()]
+            frame = frame.with_columns(encode_json(frame[c]) for c in nested)
+            frame.write_csv(buffer, include_header=index == 0)
+        elif frame.height:
+            frame.write_ndjson(buffer)
+            if fmt == "json":
+                # Records of a JSON array: one per line, separated by commas.
+                lines = buffer.getvalue().rstrip(b"\n").replace(b"\n", b",\n")
+                buffer = io.BytesIO((b",\n" if rows else b"") + lines)
+        out.write(buffer.getvalue())
         rows += frame.height
-        first = False
     if fmt == "json":
         out.write(b"]\n")
     return rows
@@ -170,33 +146,30 @@ def _export(
     query_for: Callable[[Connection, int], Select],
     fmt: str,
     output: Path | IO[bytes] | None,
-    json_cols: tuple[str, ...],
 ) -> tuple[int, bytes | None]:
     with store.session() as session:
         workspace_id = get_workspace(session, workspace).id
     batches = _batches(store, query_for, workspace_id)
     if output is None:
         buffer = io.BytesIO()
-        rows = _write(batches, fmt, buffer, json_cols)
+        rows = _write(batches, fmt, buffer)
         return rows, buffer.getvalue()
     if isinstance(output, Path):
         output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("wb") as handle:
-            return _write(batches, fmt, handle, json_cols), None
-    return _write(batches, fmt, output, json_cols), None
+            return _write(batches, fmt, handle), None
+    return _write(batches, fmt, output), None
 
 
 def export_creators(
     store: Store, workspace: str, fmt: str = "csv", output: Path | IO[bytes] | None = None
 ) -> tuple[int, bytes | None]:
     """Every account with every stored field and its latest snapshot; (rows, bytes if no output)."""
-    return _export(store, workspace, creators_query, fmt, output, ())
+    return _export(store, workspace, creators_query, fmt, output)
 
 
 def export_posts(
     store: Store, workspace: str, fmt: str = "csv", output: Path | IO[bytes] | None = None
 ) -> tuple[int, bytes | None]:
     """Every post with its account's platform and handle; (rows, bytes if no output)."""
-    return _export(
-        store, workspace, posts_query, fmt, output, ("hashtags", "mentions", "sponsor_handles")
-    )
+    return _export(store, workspace, posts_query, fmt, output)

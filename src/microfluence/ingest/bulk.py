@@ -34,7 +34,7 @@ def _datetime_columns(table: Table) -> set[str]:
     return {c.name for c in table.columns if isinstance(c.type, DateTime)}
 
 
-def _encode_json(series: pl.Series) -> pl.Series:
+def encode_json(series: pl.Series) -> pl.Series:
     """Lists/structs to JSON text (None stays NULL)."""
     if series.dtype == pl.String:
         return series
@@ -63,7 +63,7 @@ def prepare(frame: pl.DataFrame, table: Table, key: Sequence[str]) -> pl.DataFra
     frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
     json_cols = _json_columns(table) & set(frame.columns)
     if json_cols:
-        frame = frame.with_columns([_encode_json(frame[c]) for c in json_cols])
+        frame = frame.with_columns([encode_json(frame[c]) for c in json_cols])
     return frame
 
 
