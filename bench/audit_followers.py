@@ -83,7 +83,7 @@ def _peak_mib() -> float:
 
 
 def run_streaming(source: Path, work: Path) -> dict[str, float]:
-    from microfluence.authenticity.follower_audit import audit_follower_file
+    from microfluence.authenticity.followers.audit import audit_follower_file
 
     started, cpu = time.perf_counter(), time.process_time()
     audit = audit_follower_file(source, work / "scored.csv")
@@ -98,9 +98,9 @@ def run_streaming(source: Path, work: Path) -> dict[str, float]:
 
 
 def run_in_memory(source: Path, work: Path) -> dict[str, float]:
-    from microfluence.authenticity.fake_share import estimate_fake_share
-    from microfluence.authenticity.follower_audit import score_followers
-    from microfluence.authenticity.follower_model import load_shipped_model
+    from microfluence.authenticity.followers.audit import score_followers
+    from microfluence.authenticity.followers.fake_share import estimate_fake_share
+    from microfluence.authenticity.followers.model import load_shipped_model
 
     started, cpu = time.perf_counter(), time.process_time()
     frame = pl.read_csv(source, infer_schema=False)
@@ -120,13 +120,13 @@ def run_in_memory(source: Path, work: Path) -> dict[str, float]:
 
 def run_naive(source: Path, work: Path, limit: int) -> dict[str, float]:
     """The obvious per-row code: what the vectorised path replaces."""
-    from microfluence.authenticity.follower_model import load_shipped_model
+    from microfluence.authenticity.followers.model import load_shipped_model
 
     model = load_shipped_model()
     spec = json.loads(
         (
             Path(__file__).resolve().parents[1]
-            / "src/microfluence/authenticity/models/follower_model.json"
+            / "src/microfluence/authenticity/followers/models/follower_model.json"
         ).read_text()
     )
     trees = spec["gradient_boosting"]["trees"]
@@ -194,7 +194,7 @@ def run_naive(source: Path, work: Path, limit: int) -> dict[str, float]:
 
 def child(kind: str, source: Path, work: Path, naive_rows: int) -> None:
     if kind == "imports":
-        import microfluence.authenticity.follower_audit  # noqa: F401
+        import microfluence.authenticity.followers.audit  # noqa: F401
 
         result = {"rows": 0, "seconds": 0.0, "cpu_seconds": 0.0}
     elif kind == "streaming":

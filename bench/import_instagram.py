@@ -128,7 +128,7 @@ def child(mode: str, folder: str, url: str, limit: int) -> None:
     paths = sorted(Path(folder).rglob("*_UTC.json*"))[:limit]
     started = time.perf_counter()
     if mode == "import":
-        from microfluence.ingest.instagram import import_instagram
+        from microfluence.ingest.instagram.importer import import_instagram
         from microfluence.kernel.store import open_store
 
         store = open_store(url)
@@ -136,7 +136,7 @@ def child(mode: str, folder: str, url: str, limit: int) -> None:
         report = import_instagram(store, "bench", [str(p) for p in paths])
         posts = report.created.get("posts", 0)
     elif mode == "parse":
-        from microfluence.ingest.json_files import read_json
+        from microfluence.ingest.instagram.files import read_json
 
         posts = sum(1 for p in paths if read_json(p))
     else:
@@ -151,7 +151,7 @@ def _naive(paths: list[Path], url: str) -> int:
     """The obvious way: the ORM, one object at a time, a transaction per file."""
     import sqlalchemy as sa
 
-    from microfluence.ingest.json_files import read_json
+    from microfluence.ingest.instagram.files import read_json
     from microfluence.kernel.store import open_store
     from microfluence.kernel.store.tables import Account, Comment, Creator, Post
     from microfluence.kernel.workspaces import ensure_workspace

@@ -85,7 +85,7 @@ def _fresh_store(url: str):  # type: ignore[no-untyped-def]
 
 
 def child_import(path: str, url: str, limit: int) -> dict:
-    from microfluence.ingest.posts import import_posts
+    from microfluence.ingest.tables.posts import import_posts
 
     source = Path(path)
     if limit:
@@ -108,7 +108,7 @@ def child_import(path: str, url: str, limit: int) -> dict:
 
 def _prepared_rows(path: str, url: str) -> tuple[pl.DataFrame, object]:
     """The rows as the importer stores them, built outside the timed part."""
-    from microfluence.ingest.posts import import_posts
+    from microfluence.ingest.tables.posts import import_posts
     from microfluence.kernel.store.tables import Post
 
     store = _fresh_store(url)
@@ -153,7 +153,7 @@ def _prepared_rows(path: str, url: str) -> tuple[pl.DataFrame, object]:
 
 
 def child_bare(path: str, url: str) -> dict:
-    from microfluence.ingest.bulk import SQLITE_CACHE_KIB
+    from microfluence.ingest.write.bulk import SQLITE_CACHE_KIB
 
     rows, store = _prepared_rows(path, url)
     cols = ", ".join(rows.columns)

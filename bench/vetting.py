@@ -41,8 +41,8 @@ def _peak_mib() -> float:
 
 
 def run_mode(mode: str, url: str, vet_accounts: int) -> dict[str, float]:
-    from microfluence.authenticity.vetting import vet_account
-    from microfluence.authenticity.vetting_evaluation import score_workspace
+    from microfluence.authenticity.evaluation.vetting import score_workspace
+    from microfluence.authenticity.vetting.report import vet_account
     from microfluence.kernel.store import open_store
     from microfluence.kernel.store.tables import Account
 

@@ -13,7 +13,7 @@ from microfluence.catalog.creators import CreatorFilters, list_creators
 from microfluence.catalog.latest import refresh_latest
 from microfluence.catalog.schemas import SnapshotCreate
 from microfluence.catalog.snapshots import create_snapshot
-from microfluence.ingest.writer import import_run
+from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.store import migrations
 from microfluence.kernel.store.tables import Account
 from microfluence.kernel.workspaces import ensure_workspace

@@ -14,31 +14,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from microfluence.authenticity.evaluation import classification_metrics, roc_auc
-from microfluence.authenticity.fake_share import (
-    ScoreTally,
-    em_prior,
-    estimate_fake_share,
-    wilson_interval,
-)
-from microfluence.authenticity.follower_audit import (
+from microfluence.authenticity.evaluation.classification import classification_metrics, roc_auc
+from microfluence.authenticity.followers.audit import (
     audit_follower_file,
     audit_stored_sample,
     parse_account_ref,
     score_followers,
 )
-from microfluence.authenticity.follower_features import (
+from microfluence.authenticity.followers.fake_share import (
+    ScoreTally,
+    em_prior,
+    estimate_fake_share,
+    wilson_interval,
+)
+from microfluence.authenticity.followers.features import (
     FEATURES,
     feature_matrix,
     parse_profiles,
     resolve_columns,
 )
-from microfluence.authenticity.follower_model import (
+from microfluence.authenticity.followers.labelled import read_instafake, read_kaggle
+from microfluence.authenticity.followers.model import (
     FollowerModel,
     OperatingPoint,
     load_shipped_model,
 )
-from microfluence.authenticity.labelled_data import read_instafake, read_kaggle
 from microfluence.cli.main import app
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, Follower
@@ -189,7 +189,7 @@ def test_fake_looking_profiles_score_above_genuine_looking_ones() -> None:
 
 def test_model_card_states_the_shipped_models_numbers() -> None:
     spec = json.loads(
-        (ROOT / "src/microfluence/authenticity/models/follower_model.json").read_text()
+        (ROOT / "src/microfluence/authenticity/followers/models/follower_model.json").read_text()
     )
     card = (ROOT / "docs/model-card-follower.md").read_text()
     for block in ("kaggle_cross_validated", "kaggle_test", "instafake"):
@@ -608,7 +608,7 @@ def _walk(trees: list[dict], baseline: float, row: np.ndarray) -> float:
 
 def test_vectorised_scorer_matches_a_row_by_row_walk() -> None:
     spec = json.loads(
-        (ROOT / "src/microfluence/authenticity/models/follower_model.json").read_text()
+        (ROOT / "src/microfluence/authenticity/followers/models/follower_model.json").read_text()
     )
     assert spec["kind"] == "gradient_boosting"
     trees, baseline = spec["gradient_boosting"]["trees"], spec["gradient_boosting"]["baseline"]
@@ -669,7 +669,7 @@ def test_jsonl_batches_keep_the_first_batchs_columns(tmp_path: Path) -> None:
 def test_an_unclosed_quote_stops_instead_of_filling_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from microfluence.authenticity import follower_files
+    from microfluence.authenticity.followers import files as follower_files
 
     monkeypatch.setattr(follower_files, "READ_BYTES", 256)
     monkeypatch.setattr(follower_files, "MAX_ROW_BYTES", 2048)

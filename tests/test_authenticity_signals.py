@@ -9,18 +9,18 @@ import numpy as np
 import polars as pl
 import pytest
 
-from microfluence.authenticity import brand_safety
-from microfluence.authenticity.account_data import (
+from microfluence.authenticity.signals import brand_safety
+from microfluence.authenticity.signals.comments import comment_signal, flag_comments, pod_members
+from microfluence.authenticity.signals.engagement import engagement_signal, post_engagement
+from microfluence.authenticity.signals.following_ratio import following_ratio_signal
+from microfluence.authenticity.signals.frames import (
     ACCOUNT_SCHEMA,
     COMMENT_SCHEMA,
     POST_SCHEMA,
     SNAPSHOT_SCHEMA,
 )
-from microfluence.authenticity.comments import comment_signal, flag_comments, pod_members
-from microfluence.authenticity.engagement_signals import engagement_signal, post_engagement
-from microfluence.authenticity.following_ratio import following_ratio_signal
-from microfluence.authenticity.growth import growth_anomalies, growth_signal
-from microfluence.authenticity.sponsored import classify_posts, sponsored_signal
+from microfluence.authenticity.signals.growth import growth_anomalies, growth_signal
+from microfluence.authenticity.signals.sponsored import classify_posts, sponsored_signal
 from microfluence.kernel.errors import InputError
 
 T0 = dt.datetime(2025, 3, 1)

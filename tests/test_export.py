@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from microfluence.cli.main import app
 from microfluence.export import export_creators, export_posts
-from microfluence.ingest.writer import import_run
+from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.errors import InputError, NotFoundError
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, 0)

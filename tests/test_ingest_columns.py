@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from microfluence.ingest.columns import (
+from microfluence.ingest.values.columns import (
     CREATOR_FIELDS,
     POST_FIELDS,
     column_key,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microfluence.ingest.numbers import (
+from microfluence.ingest.values.numbers import (
     parse_bool,
     parse_count,
     parse_number,

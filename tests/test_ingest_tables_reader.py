@@ -8,8 +8,8 @@ import gzip
 import polars as pl
 import pytest
 
-from microfluence.ingest import tables_reader
-from microfluence.ingest.tables_reader import read_table
+from microfluence.ingest.tables import reader as tables_reader
+from microfluence.ingest.tables.reader import read_table
 from microfluence.kernel.errors import InputError
 
 

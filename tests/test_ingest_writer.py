@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from microfluence.ingest.report import ImportReport
-from microfluence.ingest.writer import import_run
+from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Comment, Creator, ImportRun, Post
 

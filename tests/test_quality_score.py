@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microfluence.authenticity.fake_share_signal import fake_share_score
-from microfluence.authenticity.quality_score import (
+from microfluence.authenticity.signals.fake_share import fake_share_score
+from microfluence.authenticity.vetting.score import (
     COMPONENTS,
     DEFAULT_WEIGHTS,
     ScoreSettings,
@@ -172,8 +172,8 @@ def test_fake_share_scale():
 def test_fake_share_caps_by_its_interval_lower_bound():
     """An estimate of 36 % from a small sample (interval 25-47 %) is scored, but caps the score
     only as far as its lower bound shows: sampling noise alone is no red flag."""
-    from microfluence.authenticity.fake_share import FakeShareEstimate
-    from microfluence.authenticity.fake_share_signal import row_from_estimate
+    from microfluence.authenticity.followers.fake_share import FakeShareEstimate
+    from microfluence.authenticity.signals.fake_share import row_from_estimate
 
     estimate = FakeShareEstimate(
         share=0.36,

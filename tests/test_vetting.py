@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from microfluence.authenticity.vetting import parse_account_reference, vet_account
-from microfluence.authenticity.vetting_evaluation import evaluate_vetting, score_workspace
+from microfluence.authenticity.evaluation.vetting import evaluate_vetting, score_workspace
+from microfluence.authenticity.vetting.report import parse_account_reference, vet_account
 from microfluence.cli.main import app
-from microfluence.ingest.writer import import_run
+from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import EvaluationLabel, Workspace
 
@@ -250,7 +250,7 @@ def test_vet_cli_end_to_end(store, store_url, vetting_world, tmp_path):
 
 
 def test_hostile_comment_and_caption_text_is_escaped_in_html(store, tmp_path):
-    from microfluence.authenticity.report_html import render_report
+    from microfluence.authenticity.vetting.html import render_report
 
     with import_run(store, "xss", "test", "fixture") as writer:
         account_id = writer.accounts(

@@ -9,10 +9,10 @@ import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
-from microfluence.authenticity.account_data import load_stored_engagement
-from microfluence.authenticity.vetting import vet_account
-from microfluence.authenticity.vetting_evaluation import score_workspace
-from microfluence.ingest.writer import import_run
+from microfluence.authenticity.evaluation.vetting import score_workspace
+from microfluence.authenticity.signals.frames import load_stored_engagement
+from microfluence.authenticity.vetting.report import vet_account
+from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.store.tables import Workspace
 from microfluence.metrics.service import compute_metrics
 from microfluence.metrics.tiers import DEFAULT_SCHEME

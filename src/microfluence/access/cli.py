@@ -11,7 +11,7 @@ from rich.table import Column, Table
 from microfluence.access import api_keys
 from microfluence.access.roles import Role, parse_role
 from microfluence.access.users import create_user, find_user, list_members, set_membership
-from microfluence.cli.common import DatabaseUrlOpt, console, friendly_errors, store_for
+from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors, store_for
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.workspaces import create_workspace, get_workspace, list_workspaces
 

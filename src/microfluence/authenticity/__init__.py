@@ -1,19 +1,13 @@
-"""Authenticity: is an audience real? The follower-sample audit lives here.
+"""Authenticity: is an audience real, and is this creator safe to hire?
 
-* ``follower_features``: follower profiles (any subset of the usual columns) to model features;
-* ``follower_model``: the shipped classifier, stored as JSON and scored with NumPy;
-* ``fake_share``: an audience's fake share, corrected for the base rate, with its interval;
-* ``follower_files``: follower files read and written in batches of whole rows;
-* ``follower_audit``: the service functions the CLI, API and pages call;
-* ``labelled_data`` and ``evaluation``: the public labelled sets and the metrics on them;
-* ``train_follower_model``: the script that builds the shipped model (docs/model-card-follower.md).
+* ``followers/``: the follower-sample audit — profile features, the shipped model, follower
+  files, the audience's fake share with its interval, the labelled public sets, training;
+* ``signals/``: signals that need no follower sample — growth, engagement, comments and pods,
+  following ratio, sponsored saturation, brand safety, the fake-share component, and the
+  per-account signal table that joins them;
+* ``vetting/``: the Audience Quality Score, the vetting report with its evidence, its HTML file;
+* ``evaluation/``: how well the model and the score do on labelled data;
+* ``cli.py``: `microfluence audit`, `vet` and `eval` (thin faces).
 
-Signals that need no follower sample, the score and the vetting report (docs/authenticity.md):
-
-* ``account_data``: the frames the signals read (the only store access of the signals);
-* ``growth``, ``engagement_signals``, ``comments``, ``following_ratio``, ``sponsored``,
-  ``brand_safety``, ``fake_share_signal``: one signal each, vectorised over many accounts;
-* ``account_signals``, ``quality_score``: every signal in one frame, the Audience Quality Score;
-* ``vetting``, ``report_html``, ``vet_cli``: the vetting report, its HTML export, its CLI;
-* ``vetting_evaluation``: precision and recall of the score against the demo's planted labels.
+Formulas and sources: docs/authenticity.md.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from microfluence.cli.common import DatabaseUrlOpt, console, friendly_errors
+from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors
 from microfluence.kernel.store import migrations, open_store
 
 app = typer.Typer(help="The store: schema migrations.", no_args_is_help=True)

@@ -24,13 +24,13 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "users": "microfluence.access.cli:users_app",
     "api-keys": "microfluence.access.cli:api_keys_app",
     "serve": "microfluence.web.cli:serve",
-    "demo-user": "microfluence.web.demo_user:demo_user",
+    "demo-user": "microfluence.demo.user:demo_user",
     "import": "microfluence.ingest.cli:app",
     "export": "microfluence.export.cli:export",
     "score": "microfluence.metrics.cli:score",
     "audit": "microfluence.authenticity.cli:audit_app",
-    "eval": "microfluence.cli.evaluation:eval_app",
-    "vet": "microfluence.authenticity.vet_cli:vet",
+    "eval": "microfluence.authenticity.cli:eval_app",
+    "vet": "microfluence.authenticity.cli:vet",
 }
 
 

@@ -16,9 +16,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from microfluence.cli.common import DatabaseUrlOpt, console, err_console, friendly_errors, store_for
 from microfluence.demo.load import DEFAULT_WORKSPACE, TIER_BANDS, DemoSummary, build_demo
 from microfluence.demo.population import DEFAULT_DAYS, PopulationSpec
+from microfluence.kernel.console import (
+    DatabaseUrlOpt,
+    console,
+    err_console,
+    friendly_errors,
+    store_for,
+)
 from microfluence.kernel.errors import InputError
 
 

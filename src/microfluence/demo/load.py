@@ -21,7 +21,7 @@ from microfluence.demo.population import (
     generate_population,
 )
 from microfluence.ingest.report import ImportReport
-from microfluence.ingest.writer import StoreWriter, import_run
+from microfluence.ingest.write.writer import StoreWriter, import_run
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import (
     Account,

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from microfluence.cli.common import (
+from microfluence.export.tables import export_creators, export_posts
+from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
     WorkspaceOpt,
@@ -17,7 +18,6 @@ from microfluence.cli.common import (
     friendly_errors,
     store_for,
 )
-from microfluence.export.tables import export_creators, export_posts
 
 
 class Format(StrEnum):

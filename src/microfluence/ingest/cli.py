@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from microfluence.cli.common import (
+from microfluence.ingest.report import ImportReport
+from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
     ProgressBar,
@@ -17,7 +18,6 @@ from microfluence.cli.common import (
     friendly_errors,
     store_for,
 )
-from microfluence.ingest.report import ImportReport
 
 app = typer.Typer(
     help="Import creators, posts, Instagram JSON and follower samples.", no_args_is_help=True
@@ -42,7 +42,7 @@ def run_with_progress(
 
 def show_report(report: ImportReport, rejects: Path | None = None) -> None:
     """An import's summary: what was created, updated and rejected (the first reasons)."""
-    from microfluence.cli.common import console
+    from microfluence.kernel.console import console
 
     def counts(values: dict[str, int]) -> str:
         return ", ".join(f"{n} {table}" for table, n in values.items()) or "nothing"
@@ -102,7 +102,7 @@ def instagram_command(
     ] = None,
 ) -> None:
     """Import Instagram posts, owners, comments and sponsorship from instaloader/GraphQL JSON."""
-    from microfluence.ingest.instagram import import_instagram
+    from microfluence.ingest.instagram.importer import import_instagram
 
     report = run_with_progress(
         "Instagram JSON",
@@ -191,7 +191,7 @@ def show_table_report(report: ImportReport) -> None:
     """A table of created / updated rows per table, the rejected rows and the first reasons."""
     from rich.table import Table
 
-    from microfluence.cli.common import console
+    from microfluence.kernel.console import console
 
     table = Table(title=f"{report.kind} → workspace {report.workspace}", title_justify="left")
     table.add_column("table")
@@ -251,7 +251,7 @@ def creators_command(
     ] = "auto",
 ) -> None:
     """Import creators: one account (and creator) per row, plus a snapshot of its counts."""
-    from microfluence.ingest.creators import import_creators
+    from microfluence.ingest.tables.creators import import_creators
 
     report = run_with_progress(
         "Creators",
@@ -288,7 +288,7 @@ def posts_command(
     rejects: RejectsOpt = None,
 ) -> None:
     """Import posts with their counts; accounts are created for handles not seen before."""
-    from microfluence.ingest.posts import import_posts
+    from microfluence.ingest.tables.posts import import_posts
 
     report = run_with_progress(
         "Posts",

@@ -1,9 +1,9 @@
 """`import followers`: a sample of one account's followers, with each follower's own numbers.
 
 The raw material of the fake-follower audit. The file (CSV, TSV, JSON Lines or Parquet — read in
-chunks by :mod:`microfluence.ingest.tables_reader`) may have any subset of the columns below, in
-any common spelling (:mod:`microfluence.ingest.columns`); other columns are ignored. Only the
-username is required. Values are parsed column-wise (:mod:`microfluence.ingest.numbers`):
+chunks by :mod:`microfluence.ingest.tables.reader`) may have any subset of the columns below, in
+any common spelling (:mod:`microfluence.ingest.values.columns`); other columns are ignored. Only the
+username is required. Values are parsed column-wise (:mod:`microfluence.ingest.values.numbers`):
 counts in spreadsheet styles (``1,234``, ``3.3k``), yes/no in the usual spellings.
 
 Rows go into the ``followers`` table, one per (account, username): re-importing a sample updates
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import polars as pl
 
-from microfluence.ingest.columns import ColumnMap, resolve_columns
-from microfluence.ingest.numbers import Parsed, blank, parse_bool, parse_count
 from microfluence.ingest.report import ImportReport, Rejection, write_rejections
-from microfluence.ingest.tables_reader import Chunk, read_table
-from microfluence.ingest.writer import ProgressCallback, StoreWriter, import_run
+from microfluence.ingest.tables.reader import Chunk, read_table
+from microfluence.ingest.values.columns import ColumnMap, resolve_columns
+from microfluence.ingest.values.numbers import Parsed, blank, parse_bool, parse_count
+from microfluence.ingest.write.writer import ProgressCallback, StoreWriter, import_run
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import PLATFORMS

@@ -33,7 +33,7 @@ Importer = Callable[..., Any]
 
 
 def _creators(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
-    from microfluence.ingest.creators import import_creators
+    from microfluence.ingest.tables.creators import import_creators
 
     return import_creators(
         store,
@@ -47,7 +47,7 @@ def _creators(store: Store, workspace: str, path: Path, options: dict[str, Any],
 
 
 def _instagram(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
-    from microfluence.ingest.instagram import import_instagram
+    from microfluence.ingest.instagram.importer import import_instagram
 
     return import_instagram(
         store,
@@ -75,7 +75,7 @@ def _followers(store: Store, workspace: str, path: Path, options: dict[str, Any]
 
 
 def _posts(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
-    from microfluence.ingest.posts import import_posts
+    from microfluence.ingest.tables.posts import import_posts
 
     return import_posts(
         store,

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from microfluence.cli.common import (
+from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
     WorkspaceOpt,

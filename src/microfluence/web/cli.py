@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from microfluence.cli.common import DatabaseUrlOpt, console, friendly_errors
+from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors
 
 
 @friendly_errors

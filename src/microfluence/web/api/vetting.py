@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 
-from microfluence.authenticity.report_html import render_report
-from microfluence.authenticity.vetting import vet_account_id
+from microfluence.authenticity.vetting.html import render_report
+from microfluence.authenticity.vetting.report import vet_account_id
 from microfluence.web.api.common import ITEM_ERRORS
 from microfluence.web.deps import ApiReader, DbSession
 

@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from microfluence.authenticity.report_html import (
+from microfluence.authenticity.vetting.html import (
     comments_figure,
     fake_share_figure,
     growth_figure,
     render_report,
 )
-from microfluence.authenticity.vetting import vet_account_id
+from microfluence.authenticity.vetting.report import vet_account_id
 from microfluence.catalog.accounts import get_account
 from microfluence.jobs.runner import safe_filename
 from microfluence.web.deps import DbSession, PageReader

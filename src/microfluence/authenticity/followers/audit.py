@@ -1,0 +1,271 @@
+"""The follower-sample audit: score follower profiles, estimate an audience's fake share.
+
+Service functions (the CLI, the API and the pages call these):
+
+* ``score_followers(frame)``: a frame of follower profiles plus ``fake_probability`` and
+  ``is_fake``;
+* ``audit_follower_file(path, output)``: the same for a CSV / TSV / JSON lines / Parquet file of
+  any length, read and written in batches (bounded memory), with the fake share estimated;
+* ``audit_stored_sample(session, workspace, account)``: the same for the follower sample stored
+  in the ``followers`` table for one account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microfluence.authenticity.followers.fake_share import (
+    FakeShareEstimate,
+    ScoreTally,
+    estimate_fake_share,
+)
+from microfluence.authenticity.followers.features import (
+    MODEL_COLUMNS,
+    PROFILE_COLUMNS,
+    parse_profiles,
+    profile_features,
+    resolve_columns,
+    to_matrix,
+)
+from microfluence.authenticity.followers.files import ScoredFileWriter, file_format, read_batches
+from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.kernel.errors import InputError, NotFoundError
+from microfluence.kernel.store.tables import PLATFORMS, Account, Follower
+from microfluence.kernel.workspaces import get_workspace
+
+BATCH_ROWS = 100_000
+SCORE_COLUMNS = ("fake_probability", "is_fake")
+STORED_COLUMNS = (
+    "username",
+    "full_name",
+    "biography",
+    "posts_count",
+    "followers",
+    "following",
+    "has_profile_pic",
+    "is_private",
+    "is_verified",
+    "external_url",
+)
+_STORED_TYPES = (
+    dict.fromkeys(("username", "full_name", "biography", "external_url"), pl.String)
+    | dict.fromkeys(("posts_count", "followers", "following"), pl.Int64)
+    | dict.fromkeys(("has_profile_pic", "is_private", "is_verified"), pl.Boolean)
+)
+
+Progress = Callable[[int], None]
+
+
+def parsed_batches(
+    path: str | Path, *, data_format: str | None = None, batch_rows: int = BATCH_ROWS
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """(raw rows, parsed profiles) batch by batch; errors name the row in the whole file."""
+    offset = 0
+    columns: dict[str, str] | None = None
+    for raw in read_batches(path, data_format=data_format, batch_rows=batch_rows):
+        if columns is None:
+            columns = resolve_columns(raw.columns)
+            if not any(c in columns for c in MODEL_COLUMNS):
+                raise InputError(
+                    "no follower profile column found; expected some of "
+                    + ", ".join(PROFILE_COLUMNS),
+                    file=str(path),
+                )
+        yield raw, parse_profiles(raw, columns=columns, file=str(path), row_offset=offset)
+        offset += raw.height
+    if offset == 0:
+        raise InputError("the file has a header but no follower rows", file=str(path))
+
+
+def _scores(profiles: pl.DataFrame, model: FollowerModel) -> np.ndarray:
+    return model.predict_proba(to_matrix(profile_features(profiles)))
+
+
+def _with_scores(
+    raw: pl.DataFrame, probabilities: np.ndarray, model: FollowerModel
+) -> pl.DataFrame:
+    # Scores of an earlier audit in the input are replaced, not duplicated.
+    kept = raw.drop([c for c in SCORE_COLUMNS if c in raw.columns])
+    return kept.with_columns(
+        pl.Series("fake_probability", np.round(probabilities, 6)),
+        pl.Series("is_fake", model.is_fake(probabilities)),
+    )
+
+
+def score_followers(frame: pl.DataFrame, *, model: FollowerModel | None = None) -> pl.DataFrame:
+    """``frame`` (follower profiles, any subset of the columns) plus ``fake_probability`` and
+    ``is_fake`` (0/1 at the model's default threshold). Other columns are kept as they are."""
+    model = model or load_shipped_model()
+    columns = resolve_columns(frame.columns)
+    if frame.height and not any(c in columns for c in MODEL_COLUMNS):
+        raise InputError(
+            "no follower profile column found; expected some of " + ", ".join(PROFILE_COLUMNS)
+        )
+    profiles = parse_profiles(frame, columns=columns)
+    return _with_scores(frame, _scores(profiles, model), model)
+
+
+@dataclass
+class FollowerAudit:
+    """The outcome of auditing one follower sample."""
+
+    source: str
+    estimate: FakeShareEstimate
+    columns_used: list[str]
+    columns_missing: list[str]
+    output: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "fake_share": self.estimate.as_dict(),
+            "columns_used": self.columns_used,
+            "columns_missing": self.columns_missing,
+            "output": self.output,
+            **self.extra,
+        }
+
+
+def audit_follower_file(
+    path: str | Path,
+    output: str | Path | None = None,
+    *,
+    model: FollowerModel | None = None,
+    method: str = "acc",
+    confidence: float = 0.95,
+    data_format: str | None = None,
+    output_format: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+    progress: Progress | None = None,
+) -> FollowerAudit:
+    """Score every follower in a file and estimate the fake share of the sample.
+
+    With ``output``, every input row is written there with ``fake_probability`` and ``is_fake``
+    added; the file appears only when the whole input was read without error.
+    """
+    model = model or load_shipped_model()
+    tally = ScoreTally(model.threshold)
+    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
+    present: set[str] = set()
+    try:
+        for raw, profiles in parsed_batches(path, data_format=data_format, batch_rows=batch_rows):
+            present = set(profiles.columns)
+            probabilities = _scores(profiles, model)
+            tally.add(probabilities)
+            if writer is not None:
+                writer.write(_with_scores(raw, probabilities, model))
+            if progress is not None:
+                progress(raw.height)
+        if writer is not None:
+            writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    estimate = estimate_fake_share(
+        tally, model.operating_point, method=method, confidence=confidence
+    )
+    return FollowerAudit(
+        source=str(path),
+        estimate=estimate,
+        columns_used=[c for c in PROFILE_COLUMNS if c in present],
+        columns_missing=[c for c in MODEL_COLUMNS if c not in present],
+        output=str(output) if output else None,
+    )
+
+
+def parse_account_ref(reference: str) -> tuple[str, str]:
+    """``PLATFORM:HANDLE`` to (platform, normalised handle)."""
+    platform, sep, handle = reference.partition(":")
+    platform = platform.strip().lower()
+    handle = handle.strip().lstrip("@").lower()
+    if not sep or not handle or platform not in PLATFORMS:
+        raise InputError(
+            f"expected PLATFORM:HANDLE with PLATFORM one of {', '.join(PLATFORMS)}",
+            field="account",
+            value=reference,
+        )
+    return platform, handle
+
+
+def find_account_by_ref(session: Session, workspace: str, reference: str) -> Account:
+    platform, handle = parse_account_ref(reference)
+    ws = get_workspace(session, workspace)
+    account = session.scalar(
+        select(Account).where(
+            Account.workspace_id == ws.id, Account.platform == platform, Account.handle == handle
+        )
+    )
+    if account is None:
+        raise NotFoundError(f"no account {platform}:{handle} in workspace {workspace!r}")
+    return account
+
+
+def stored_sample_batches(
+    session: Session, account: Account, *, batch_rows: int = BATCH_ROWS
+) -> Iterator[pl.DataFrame]:
+    """The stored follower sample of one account, batch by batch, in the stored column names."""
+    query = (
+        select(*(getattr(Follower, c) for c in STORED_COLUMNS))
+        .where(Follower.workspace_id == account.workspace_id, Follower.account_id == account.id)
+        .order_by(Follower.id)
+        .execution_options(yield_per=batch_rows)
+    )
+    schema = {c: _STORED_TYPES[c] for c in STORED_COLUMNS}
+    for rows in session.execute(query).partitions():
+        yield pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def audit_stored_sample(
+    session: Session,
+    workspace: str,
+    account: str,
+    *,
+    model: FollowerModel | None = None,
+    method: str = "acc",
+    confidence: float = 0.95,
+    output: str | Path | None = None,
+    output_format: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> FollowerAudit:
+    """Score the follower sample stored for ``account`` (``PLATFORM:HANDLE``) in ``workspace``."""
+    model = model or load_shipped_model()
+    found = find_account_by_ref(session, workspace, account)
+    reference = f"{found.platform}:{found.handle}"
+    tally = ScoreTally(model.threshold)
+    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
+    try:
+        for raw in stored_sample_batches(session, found, batch_rows=batch_rows):
+            profiles = parse_profiles(raw, file=f"followers of {reference}", row_offset=tally.n)
+            probabilities = _scores(profiles, model)
+            tally.add(probabilities)
+            if writer is not None:
+                writer.write(_with_scores(raw, probabilities, model))
+        if tally.n == 0:
+            raise NotFoundError(f"no follower sample stored for {reference} in {workspace!r}")
+        if writer is not None:
+            writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    estimate = estimate_fake_share(
+        tally, model.operating_point, method=method, confidence=confidence
+    )
+    return FollowerAudit(
+        source=reference,
+        estimate=estimate,
+        columns_used=[c for c in PROFILE_COLUMNS if c != "is_verified"],
+        columns_missing=[],
+        output=str(output) if output else None,
+        extra={"account_id": found.id},
+    )

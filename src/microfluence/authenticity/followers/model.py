@@ -1,0 +1,229 @@
+"""The shipped follower model: plain JSON (no pickle), scored with NumPy.
+
+Two kinds of model can be stored; the training script picks one by cross-validation:
+
+* ``logistic``: p = σ(b + Σ wⱼ·(xⱼ − cⱼ)/sⱼ + Σ mⱼ·[xⱼ missing]), where a missing xⱼ counts as its
+  centre cⱼ and mⱼ is the learned weight of "this feature is missing";
+* ``gradient_boosting``: the trees of a scikit-learn ``HistGradientBoostingClassifier``
+  (Friedman 2001; Ke et al. 2017), p = σ(baseline + Σ leaf values). A node sends a row left when
+  its value is ≤ the threshold, and a missing value the way the tree learned for missing values.
+
+Both return the probability that a follower is fake *at the training base rate* (50 % fake):
+``fake_share`` corrects for an audience's own base rate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from microfluence.authenticity.followers.features import FEATURES
+from microfluence.kernel.errors import InputError
+
+MODEL_FORMAT = "microfluence-follower-model"
+MODEL_VERSION = 1
+SHIPPED_MODEL = "follower_model.json"
+_ROWS_PER_BLOCK = 65_536  # rows scored at once: bounds the work arrays, stays in cache
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z), without overflow for large |z|
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """The default threshold and the cross-validated rates at it (used by the ACC correction)."""
+
+    threshold: float
+    tpr: float
+    fpr: float
+    tp: int
+    fn: int
+    fp: int
+    tn: int
+
+
+@dataclass
+class _Trees:
+    baseline: float
+    roots: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    is_leaf: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    @classmethod
+    def from_json(cls, spec: dict[str, Any]) -> _Trees:
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "t", "m", "l", "r", "leaf", "v")}
+        roots, offset, depth = [], 0, 0
+        for tree in spec["trees"]:
+            size = len(tree["value"])
+            roots.append(offset)
+            parts["f"].append(np.asarray(tree["feature"], dtype=np.int64))
+            thresholds = [np.inf if t is None else t for t in tree["threshold"]]
+            parts["t"].append(np.asarray(thresholds, dtype=np.float64))
+            parts["m"].append(np.asarray(tree["missing_left"], dtype=bool))
+            parts["l"].append(np.asarray(tree["left"], dtype=np.int64) + offset)
+            parts["r"].append(np.asarray(tree["right"], dtype=np.int64) + offset)
+            parts["leaf"].append(np.asarray(tree["is_leaf"], dtype=bool))
+            parts["v"].append(np.asarray(tree["value"], dtype=np.float64))
+            depth = max(depth, int(tree["depth"]))
+            offset += size
+        return cls(
+            baseline=float(spec["baseline"]),
+            roots=np.asarray(roots, dtype=np.int64),
+            feature=np.concatenate(parts["f"]),
+            threshold=np.concatenate(parts["t"]),
+            missing_left=np.concatenate(parts["m"]),
+            left=np.concatenate(parts["l"]),
+            right=np.concatenate(parts["r"]),
+            is_leaf=np.concatenate(parts["leaf"]),
+            value=np.concatenate(parts["v"]),
+            depth=depth,
+        )
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        # Each tree is evaluated bottom-up with np.where over a block of rows (one pass per
+        # internal node), and a (feature, threshold) comparison shared by several trees is made
+        # once per block.
+        out = np.empty(len(x), dtype=np.float64)
+        for start in range(0, len(x), _ROWS_PER_BLOCK):
+            block = _Block(np.ascontiguousarray(x[start : start + _ROWS_PER_BLOCK].T))
+            total = np.full(block.columns.shape[1], self.baseline)
+            for root in self.roots:
+                total += self._value(int(root), block)
+            out[start : start + len(total)] = total
+        return out
+
+    def _value(self, node: int, block: _Block) -> np.ndarray | float:
+        if self.is_leaf[node]:
+            return float(self.value[node])
+        left = block.goes_left(
+            int(self.feature[node]), float(self.threshold[node]), bool(self.missing_left[node])
+        )
+        return np.where(
+            left,
+            self._value(int(self.left[node]), block),
+            self._value(int(self.right[node]), block),
+        )
+
+
+class _Block:
+    """A block of rows, feature by feature, with the comparisons already made."""
+
+    def __init__(self, columns: np.ndarray) -> None:
+        self.columns = columns
+        self.missing = np.isnan(columns)
+        self.cache: dict[tuple[int, float, bool], np.ndarray] = {}
+
+    def goes_left(self, feature: int, threshold: float, missing_left: bool) -> np.ndarray:
+        key = (feature, threshold, missing_left)
+        if key not in self.cache:
+            left = self.columns[feature] <= threshold  # NaN compares False
+            self.cache[key] = left | self.missing[feature] if missing_left else left
+        return self.cache[key]
+
+
+@dataclass
+class _Logistic:
+    intercept: float
+    coef: np.ndarray
+    center: np.ndarray
+    scale: np.ndarray
+    missing_coef: np.ndarray
+
+    @classmethod
+    def from_json(cls, spec: dict[str, Any]) -> _Logistic:
+        return cls(
+            intercept=float(spec["intercept"]),
+            coef=np.asarray(spec["coef"], dtype=np.float64),
+            center=np.asarray(spec["center"], dtype=np.float64),
+            scale=np.asarray(spec["scale"], dtype=np.float64),
+            missing_coef=np.asarray(spec["missing_coef"], dtype=np.float64),
+        )
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        missing = np.isnan(x)
+        standard = np.where(missing, 0.0, (x - self.center) / self.scale)
+        return self.intercept + standard @ self.coef + missing @ self.missing_coef
+
+
+@dataclass
+class FollowerModel:
+    """A loaded follower model: ``predict_proba`` on a ``FEATURES`` matrix (NaN = missing)."""
+
+    kind: str
+    features: tuple[str, ...]
+    operating_point: OperatingPoint
+    metadata: dict[str, Any] = field(default_factory=dict)
+    _scorer: _Trees | _Logistic | None = field(default=None, repr=False)
+
+    @property
+    def threshold(self) -> float:
+        return self.operating_point.threshold
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any], *, source: str = "model") -> FollowerModel:
+        if spec.get("format") != MODEL_FORMAT or spec.get("version") != MODEL_VERSION:
+            raise InputError(
+                f"not a microfluence follower model (format {MODEL_FORMAT} v{MODEL_VERSION})",
+                file=source,
+            )
+        features = tuple(spec["features"])
+        if features != FEATURES:
+            raise InputError(
+                f"the model expects features {features}, this version computes {FEATURES}",
+                file=source,
+            )
+        kind = spec["kind"]
+        scorer: _Trees | _Logistic
+        if kind == "gradient_boosting":
+            scorer = _Trees.from_json(spec["gradient_boosting"])
+        elif kind == "logistic":
+            scorer = _Logistic.from_json(spec["logistic"])
+        else:
+            raise InputError(f"unknown model kind {kind!r}", file=source)
+        point = OperatingPoint(**spec["operating_point"])
+        metadata = {k: v for k, v in spec.items() if k in ("training", "evaluation", "selection")}
+        return cls(kind, features, point, metadata, scorer)
+
+    @classmethod
+    def load(cls, path: str | Path) -> FollowerModel:
+        path = Path(path)
+        try:
+            spec = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the follower model: {exc}", file=str(path)) from exc
+        return cls.from_dict(spec, source=str(path))
+
+    def predict_raw(self, x: np.ndarray) -> np.ndarray:
+        """The log-odds of fake at the training base rate, one per row of ``x``."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != len(self.features):
+            raise InputError(f"expected a matrix with {len(self.features)} feature columns")
+        assert self._scorer is not None
+        return self._scorer.raw(x)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """The probability that each follower is fake, at the training base rate (50 %)."""
+        return _sigmoid(self.predict_raw(x))
+
+    def is_fake(self, probabilities: np.ndarray) -> np.ndarray:
+        return (np.asarray(probabilities) >= self.threshold).astype(np.int8)
+
+
+@lru_cache(maxsize=1)
+def load_shipped_model() -> FollowerModel:
+    """The model that ships in the package (built by ``followers.training``)."""
+    resource = resources.files("microfluence.authenticity.followers") / "models" / SHIPPED_MODEL
+    return FollowerModel.load(Path(str(resource)))

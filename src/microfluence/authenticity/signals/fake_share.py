@@ -1,0 +1,103 @@
+"""The fake-follower component of the score, from the follower-sample audit.
+
+The follower-sample audit (``followers.audit``, docs/authenticity.md "Follower-sample audit")
+estimates the share ``f`` of fake followers, base-rate corrected, with a confidence interval.
+Here it becomes a 0-100 component: 100 at ``f <= 10 %``, 0 at ``f >= 40 %``, linear between —
+typical audiences run from a few per cent to a third fake, so 10 % is ordinary and 40 % is beyond
+what an honest account accumulates. The point estimate is scored; the interval is reported.
+No stored follower sample (or fewer than ``MIN_SAMPLE`` followers) → "not available".
+
+As a red flag (the cap of ``quality_score``) the component reads its score at the interval's
+**lower bound**: a follower sample of 80 puts a 95 % interval of about ±10 points around its
+estimate, so an honest audience with 20-25 % fakes (ordinary, if high) often *estimates* at
+35-40 % — which would cap the score below 60 on sampling noise alone (docs/authenticity.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from microfluence.authenticity.followers.audit import STORED_COLUMNS, score_followers
+from microfluence.authenticity.followers.fake_share import FakeShareEstimate, estimate_fake_share
+from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.kernel.store.tables import Follower
+
+MIN_SAMPLE = 20
+SCORE_GOOD, SCORE_BAD = 0.10, 0.40
+_CHUNK = 500
+
+SCHEMA = {
+    "account_id": pl.Int64,
+    "fake_share": pl.Float64,
+    "fake_share_low": pl.Float64,
+    "fake_share_high": pl.Float64,
+    "fake_share_sample": pl.Int64,
+    "fake_share_flagged": pl.Int64,
+    "fake_share_available": pl.Boolean,
+    "fake_share_score": pl.Float64,
+    "fake_share_flag_score": pl.Float64,
+}
+
+
+def fake_share_score(share: float) -> float:
+    return float(100.0 * (1.0 - np.clip((share - SCORE_GOOD) / (SCORE_BAD - SCORE_GOOD), 0, 1)))
+
+
+def row_from_estimate(account_id: int, estimate: FakeShareEstimate | None) -> dict[str, object]:
+    available = estimate is not None and estimate.n >= MIN_SAMPLE
+    return {
+        "account_id": account_id,
+        "fake_share": estimate.share if estimate else None,
+        "fake_share_low": estimate.low if estimate else None,
+        "fake_share_high": estimate.high if estimate else None,
+        "fake_share_sample": estimate.n if estimate else 0,
+        "fake_share_flagged": estimate.flagged if estimate else 0,
+        "fake_share_available": available,
+        "fake_share_score": fake_share_score(estimate.share) if available and estimate else None,
+        # The red flag needs the sample to show the fake share beyond its sampling noise: the
+        # cap reads the score at the interval's lower bound (the point estimate is scored).
+        "fake_share_flag_score": fake_share_score(estimate.low) if available and estimate else None,
+    }
+
+
+def stored_fake_shares(
+    conn: Connection,
+    workspace_id: int,
+    account_ids: Sequence[int] | None = None,
+    *,
+    model: FollowerModel | None = None,
+) -> pl.DataFrame:
+    """The component for every account with a stored follower sample (one model pass)."""
+    model = model or load_shipped_model()
+    table = Follower.__table__
+    query = sa.select(table.c.account_id, *(table.c[c] for c in STORED_COLUMNS)).where(
+        table.c.workspace_id == workspace_id
+    )
+    rows: list[Sequence[object]] = []
+    if account_ids is None:
+        rows.extend(conn.execute(query))
+    else:
+        ids = sorted(set(account_ids))
+        for start in range(0, len(ids), _CHUNK):
+            rows.extend(
+                conn.execute(query.where(table.c.account_id.in_(ids[start : start + _CHUNK])))
+            )
+    types = {"posts_count": pl.Int64, "followers": pl.Int64, "following": pl.Int64} | {
+        c: pl.Boolean for c in ("has_profile_pic", "is_private", "is_verified")
+    }
+    schema = {"account_id": pl.Int64} | {c: types.get(c, pl.String) for c in STORED_COLUMNS}
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    if frame.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    scored = score_followers(frame, model=model).select("account_id", "fake_probability")
+    out = []
+    # One estimate per account (a loop over accounts, each a vectorised histogram of its sample).
+    for (account_id,), group in scored.group_by("account_id"):
+        estimate = estimate_fake_share(group["fake_probability"].to_numpy(), model.operating_point)
+        out.append(row_from_estimate(int(account_id), estimate))
+    return pl.DataFrame(out, schema=SCHEMA).sort("account_id")

@@ -1,0 +1,1 @@
+"""Instagram JSON: the files, their shapes as flat records, and the importer."""

@@ -1,0 +1,1 @@
+"""Tables in chunks (CSV, TSV, JSON Lines, Parquet) and the creators and posts importers."""

@@ -1,0 +1,1 @@
+"""What a cell means: numbers as spreadsheets write them, column names, captions."""

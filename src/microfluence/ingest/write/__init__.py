@@ -1,0 +1,1 @@
+"""The store side of every import: one transaction, one import run, bulk upserts."""
