@@ -15,7 +15,10 @@ from rich.table import Table
 
 from microfluence.authenticity.evaluation.classification import (
     ClassificationMetrics,
-    classification_metrics,
+)
+from microfluence.authenticity.evaluation.followers import (
+    evaluate_follower_model,
+    load_follower_model,
 )
 from microfluence.authenticity.evaluation.vetting import VettingEvaluation, evaluate_vetting
 from microfluence.authenticity.followers.audit import (
@@ -24,8 +27,7 @@ from microfluence.authenticity.followers.audit import (
     audit_stored_sample,
 )
 from microfluence.authenticity.followers.fake_share import METHODS
-from microfluence.authenticity.followers.labelled import FORMATS, read_labelled
-from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.authenticity.followers.labelled import FORMATS
 from microfluence.authenticity.signals.brand_safety import read_word_lists_file
 from microfluence.authenticity.vetting.html import write_report
 from microfluence.authenticity.vetting.report import (
@@ -51,10 +53,6 @@ ModelOpt = Annotated[
     Path | None,
     typer.Option("--model", help="A follower model JSON (default: the shipped model)."),
 ]
-
-
-def _model(path: Path | None) -> FollowerModel:
-    return FollowerModel.load(path) if path else load_shipped_model()
 
 
 def _show_audit(audit: FollowerAudit) -> None:
@@ -123,7 +121,7 @@ def followers(
     """
     if (path is None) == (account is None):
         raise InputError("give either a follower file or --account PLATFORM:HANDLE")
-    follower_model = _model(model)
+    follower_model = load_follower_model(model)
     if account is not None:
         store = store_for(database_url)
         try:
@@ -198,16 +196,13 @@ def authenticity(
     model: ModelOpt = None,
 ) -> None:
     """ROC AUC, precision, recall and F1 of the follower model on a labelled file."""
-    follower_model = _model(model)
-    labelled = read_labelled(data, data_format)
-    probabilities = follower_model.predict_proba(labelled.x)
-    metrics = classification_metrics(
-        labelled.y, probabilities, follower_model.threshold if threshold is None else threshold
+    result = evaluate_follower_model(
+        data, data_format, model=load_follower_model(model), threshold=threshold
     )
     if as_json:
-        console.print_json(json.dumps({"data": str(data), **metrics.as_dict()}))
+        console.print_json(json.dumps(result.as_dict()))
     else:
-        console.print(_metrics_table(f"Follower model on {labelled.name}", metrics))
+        console.print(_metrics_table(f"Follower model on {result.name}", result.metrics))
 
 
 _COLOURS = {

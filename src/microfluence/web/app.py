@@ -16,7 +16,7 @@ from microfluence.access.site_secrets import site_secret
 from microfluence.jobs.imports import fail_interrupted
 from microfluence.jobs.runner import JobRunner
 from microfluence.kernel.store import open_store
-from microfluence.web import api, signin
+from microfluence.web import api, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
@@ -29,24 +29,6 @@ The REST API of microfluence. Every request carries an API key of one workspace,
 every answer is about that workspace only. Errors have one shape:
 `{"status", "code", "message", "details"}`.
 """
-
-
-def _page_routers() -> list:  # type: ignore[type-arg]
-    """The pages' routers, when the pages are installed (they are added by their capability)."""
-    try:
-        from microfluence.web import pages  # noqa: PLC0415
-    except ImportError:
-        return []
-    return list(getattr(pages, "ROUTERS", [getattr(pages, "router", None)]))
-
-
-def _html_error_page():  # type: ignore[no-untyped-def]
-    """The pages' HTML rendering of the API's error shape, for browsers (None without pages)."""
-    try:
-        from microfluence.web import pages  # noqa: PLC0415
-    except ImportError:
-        return None
-    return getattr(pages, "render_error", None)
 
 
 def create_app(store_url: str | None = None, settings: WebSettings | None = None) -> FastAPI:
@@ -75,7 +57,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.state.settings = settings
     app.state.jobs = jobs
     app.state.csrf_secret = site_secret(store, "csrf")
-    app.state.html_error_page = _html_error_page()
+    app.state.html_error_page = pages.render_error
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(CsrfCookieMiddleware, signer_secret=app.state.csrf_secret)
@@ -83,7 +65,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.add_middleware(UploadLimitMiddleware, max_bytes=(settings.max_upload_mb << 20) + 65536)
     app.include_router(api.router)
     app.include_router(signin.router)
-    for router in _page_routers():
+    for router in pages.ROUTERS:
         if router is not None:
             app.include_router(router)
     return app

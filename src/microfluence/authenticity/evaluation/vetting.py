@@ -21,12 +21,14 @@ import polars as pl
 import sqlalchemy as sa
 
 from microfluence.authenticity.evaluation.classification import Confusion, confusion, roc_auc
-from microfluence.authenticity.signals import brand_safety, engagement
 from microfluence.authenticity.signals.fake_share import stored_fake_shares
 from microfluence.authenticity.signals.frames import load_account_frames
-from microfluence.authenticity.signals.table import signal_table
-from microfluence.authenticity.vetting.report import _tier_scheme, stored_cohort
-from microfluence.authenticity.vetting.score import COMPONENTS, ScoreSettings, score_accounts
+from microfluence.authenticity.vetting.score import COMPONENTS, ScoreSettings
+from microfluence.authenticity.vetting.scoring import (
+    engagement_cohort,
+    score_frames,
+    scoring_context,
+)
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import EvaluationLabel
@@ -67,33 +69,17 @@ def score_workspace(
     say = progress or (lambda _message: None)
     with store.session() as session:
         ws = get_workspace(session, workspace)
-        settings = ScoreSettings.from_settings(ws.settings)
-        lists = brand_safety.word_lists((ws.settings or {}).get(brand_safety.SETTINGS_KEY))
-        tier_scheme = _tier_scheme(session, workspace)
+        context = scoring_context(session, workspace, ws.settings)
         conn = session.connection()
         say("loading accounts, snapshots, posts and comments")
         frames = load_account_frames(conn, ws.id)
         say("scoring follower samples")
         fake = stored_fake_shares(conn, ws.id)
+        say("computing the signals")
         # The cohort a single report uses: the stored metrics when `microfluence score` has run.
-        stored = stored_cohort(conn, ws.id, tier_scheme)
-    say("computing the signals")
-    if stored is not None:
-        cohort = stored.frame
-    else:
-        cohort = engagement.account_engagement(
-            frames.accounts, frames.posts, frames.snapshots, tier_scheme
-        )
-    table = signal_table(
-        frames,
-        word_lists=lists,
-        cohort=cohort,
-        fake_shares=fake,
-        tier_scheme=tier_scheme,
-        stored_engagement=None if stored is None else stored.frame,
-    )
-    return score_accounts(table, settings).with_columns(
-        pl.lit("stored metrics" if stored is not None else "computed").alias("cohort_source")
+        cohort = engagement_cohort(conn, ws.id, context.tier_scheme, population=frames)
+    return score_frames(frames, cohort, fake, context).with_columns(
+        pl.lit(cohort.source).alias("cohort_source")
     )
 
 

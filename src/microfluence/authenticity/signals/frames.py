@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from microfluence.kernel.store.tables import Account, AccountSnapshot, Comment, Post
+from microfluence.metrics.tables import AccountMetric, AccountTier, MetricRun
 
 ACCOUNT_SCHEMA = {
     "account_id": pl.Int64,
@@ -328,18 +329,13 @@ def load_stored_engagement(
     conn: Connection, workspace_id: int, scheme: str, *, platform: str | None = None
 ) -> StoredEngagement | None:
     """The stored ER median, likes-to-comments ratio and tier of every scored account (of
-    ``platform`` when given), in one aggregate query; None when no metrics run has finished
-    (or the metrics capability is absent).
+    ``platform`` when given), in one aggregate query; None when no metrics run has finished.
 
     The shape is that of :func:`engagement.account_engagement`. ``commented_posts`` is
     not stored by the metrics pipeline: it is set to the number of posts with an ER when the
     account has a likes-to-comments ratio (comments on its window posts), else 0 — so a cohort
     member counts for the ratio's statistics when it has 3 posts and some comments.
     """
-    try:
-        from microfluence.metrics.tables import AccountMetric, AccountTier, MetricRun
-    except ImportError:  # the metrics capability is optional for vetting
-        return None
     r = MetricRun.__table__
     run = conn.execute(
         sa.select(r.c.finished_at)

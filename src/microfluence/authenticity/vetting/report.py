@@ -21,18 +21,18 @@ from microfluence.authenticity.signals import brand_safety, comments, engagement
 from microfluence.authenticity.signals.fake_share import MIN_SAMPLE, SCHEMA, row_from_estimate
 from microfluence.authenticity.signals.frames import (
     AccountFrames,
-    StoredEngagement,
     load_account_frames,
-    load_cohort_frames,
-    load_stored_engagement,
 )
-from microfluence.authenticity.signals.table import signal_table
 from microfluence.authenticity.vetting.score import (
     COMPONENTS,
+    REVIEW_BAND,
     ComponentSpec,
-    ScoreSettings,
-    score_accounts,
     verdict,
+)
+from microfluence.authenticity.vetting.scoring import (
+    engagement_cohort,
+    score_frames,
+    scoring_context,
 )
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store import Store
@@ -81,6 +81,11 @@ class VettingReport:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def review_below(self) -> float:
+        """Scores from the threshold up to here read "review" (see :func:`score.verdict`)."""
+        return self.threshold + REVIEW_BAND
+
+    @property
     def reference(self) -> str:
         return f"{self.platform}:{self.handle}"
 
@@ -125,18 +130,6 @@ def parse_account_reference(reference: str) -> tuple[str, str]:
     return platform, handle
 
 
-def _tier_scheme(session: Session, workspace: str) -> Any:
-    """The workspace's tier scheme from the metrics pipeline, when that pipeline is installed."""
-    try:
-        from microfluence.metrics.settings import get_metrics_settings
-    except ImportError:  # the metrics capability is optional for vetting
-        return None
-    try:
-        return get_metrics_settings(session, workspace).scheme
-    except (AttributeError, KeyError, ValueError):
-        return None
-
-
 def _fake_share(session: Session, workspace: str, account: Account) -> tuple[pl.DataFrame, str]:
     """The fake-share component row of one account, and why it is missing when it is."""
     from microfluence.authenticity.followers.audit import audit_stored_sample
@@ -158,27 +151,6 @@ def _fake_share(session: Session, workspace: str, account: Account) -> tuple[pl.
     frame = pl.DataFrame([row], schema=SCHEMA)
     extra = getattr(audit.estimate, "notes", ())
     return frame, reason + ("; " if reason and extra else "") + "; ".join(extra)
-
-
-def stored_cohort(
-    conn: sa.Connection,
-    workspace_id: int,
-    tier_scheme: Any,
-    platform: str | None = None,
-    account_id: int | None = None,
-) -> StoredEngagement | None:
-    """The engagement cohort as the metrics pipeline stored it (one query), or None when it
-    cannot serve: no finished metrics run, no tier scheme, or ``account_id`` not scored in it
-    (imported since) — the caller then computes the cohort from the posts."""
-    scheme = getattr(tier_scheme, "name", None)
-    if scheme is None:
-        return None
-    stored = load_stored_engagement(conn, workspace_id, scheme, platform=platform)
-    if stored is None:
-        return None
-    if account_id is not None and not stored.frame["account_id"].is_in([account_id]).any():
-        return None
-    return stored
 
 
 def find_account(session: Session, workspace_id: int, platform: str, handle: str) -> Account:
@@ -228,40 +200,27 @@ def _report(
     account: Account,
     overrides: Mapping[str, Any] | None,
 ) -> VettingReport:
-    score_settings = ScoreSettings.from_settings(settings)
-    lists = brand_safety.word_lists(overrides or settings.get(brand_safety.SETTINGS_KEY))
-    tier_scheme = _tier_scheme(session, workspace)
+    context = scoring_context(session, workspace, settings, overrides)
+    score_settings, lists = context.settings, context.word_lists
     conn = session.connection()
     frames = load_account_frames(conn, workspace_id, [account.id])
-    stored = stored_cohort(conn, workspace_id, tier_scheme, account.platform, account.id)
+    cohort = engagement_cohort(
+        conn, workspace_id, context.tier_scheme, platform=account.platform, account_id=account.id
+    )
+    stored = cohort.stored
     notes = []
     if stored is not None:
-        cohort = stored.frame
         notes.append(
             "Engagement cohort: the stored metrics of the last `microfluence score` run "
             f"(finished {stored.computed_at:%Y-%m-%d %H:%M} UTC, tier scheme {stored.scheme})."
         )
     else:
-        population = load_cohort_frames(
-            conn, workspace_id, account.platform, cohort_posts=engagement.WINDOW_POSTS
-        )
-        cohort = engagement.account_engagement(
-            population.accounts, population.posts, population.snapshots, tier_scheme
-        )
         notes.append(
             "Engagement cohort: computed from every account's posts (no stored metrics for this "
             "account; run `microfluence score` for faster reports)."
         )
     fake, fake_reason = _fake_share(session, workspace, account)
-    table = signal_table(
-        frames,
-        word_lists=lists,
-        cohort=cohort,
-        fake_shares=fake,
-        tier_scheme=tier_scheme,
-        stored_engagement=None if stored is None else stored.frame,
-    )
-    row = score_accounts(table, score_settings).row(0, named=True)
+    row = score_frames(frames, cohort, fake, context).row(0, named=True)
     evidence = _Evidence(frames, row, lists, fake_reason)
     components = [evidence.component(spec, score_settings.weights[spec.key]) for spec in COMPONENTS]
     score = row["quality_score"]
