@@ -58,6 +58,8 @@ def test_score_round_trip_through_the_store(store):
         assert table[ids[1]]["followers"] == 1200
         assert ids[3] not in table or table[ids[3]]["er_median"] is None
         assert workspace_tiers(session, "acme")[ids[4]] == "mid"
+        assert workspace_tiers(session, "acme", account_ids=[ids[4]]) == {ids[4]: "mid"}
+        assert workspace_tiers(session, "acme", account_ids=[]) == {}
         other_ws = session.scalar(
             select(func.count())
             .select_from(AccountMetric)

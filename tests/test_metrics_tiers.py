@@ -129,6 +129,7 @@ def test_custom_scheme_from_json_with_platform_bands():
     assert scheme.classify_one(20_000, "instagram") == "big"
     assert scheme.classify_one(20_000, "tiktok") == "small"
     assert scheme.classify_one(20_000, None) == "big"
+    assert scheme.tier_names() == ["small", "big"]  # each once, across platforms
     assert list(scheme.classify([20_000, np.nan, 60_000], ["tiktok", "tiktok", "tiktok"])) == [
         "small",
         None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -401,17 +401,24 @@ def workspace_metrics(
 
 
 def workspace_tiers(
-    session: Session, workspace: str, scheme: str | None = None
+    session: Session,
+    workspace: str,
+    scheme: str | None = None,
+    *,
+    account_ids: Collection[int] | None = None,
 ) -> dict[int, str | None]:
-    """{account_id: tier} under ``scheme`` (default: the workspace's chosen scheme)."""
+    """{account_id: tier} under ``scheme`` (default: the workspace's chosen scheme), as the last
+    metrics run stored them; only the accounts in ``account_ids`` when it is given."""
+    if account_ids is not None and not account_ids:
+        return {}
     ws = get_workspace(session, workspace)
     scheme = scheme or get_metrics_settings(session, workspace).tier_scheme
-    rows = session.execute(
-        select(AccountTier.account_id, AccountTier.tier).where(
-            AccountTier.workspace_id == ws.id, AccountTier.scheme == scheme
-        )
+    query = select(AccountTier.account_id, AccountTier.tier).where(
+        AccountTier.workspace_id == ws.id, AccountTier.scheme == scheme
     )
-    return {account_id: tier for account_id, tier in rows}
+    if account_ids is not None:
+        query = query.where(AccountTier.account_id.in_(list(account_ids)))
+    return {account_id: tier for account_id, tier in session.execute(query)}
 
 
 # --- tier schemes --------------------------------------------------------------------------

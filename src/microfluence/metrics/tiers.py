@@ -67,6 +67,13 @@ class TierScheme:
     bands: tuple[Band, ...]
     platform_bands: Mapping[str, tuple[Band, ...]] = field(default_factory=dict)
 
+    def tier_names(self) -> list[str]:
+        """Every tier the scheme can give, in band order, each once (all platforms)."""
+        names = (
+            band.tier for bands in (self.bands, *self.platform_bands.values()) for band in bands
+        )
+        return list(dict.fromkeys(names))
+
     def bands_for(self, platform: str | None) -> tuple[Band, ...]:
         if platform is not None and platform in self.platform_bands:
             return self.platform_bands[platform]

@@ -8,15 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from microfluence.catalog.creators import SORT_KEYS, CreatorFilters, list_creators
 from microfluence.catalog.listing import Window
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import PLATFORMS
+from microfluence.metrics.service import workspace_tiers
 from microfluence.metrics.settings import get_metrics_settings
-from microfluence.metrics.tables import AccountTier
 from microfluence.web.deps import DbSession, PageReader
 from microfluence.web.pages.profile import creator_profile
 from microfluence.web.pages.rendering import render
@@ -37,29 +35,6 @@ def parse_count(text: str | None, field: str) -> int | None:
         raise InputError(f"{field}: not a number of followers: {text!r}", field=field)
     factor = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
     return int(float(match.group(1)) * factor)
-
-
-def _tiers(session: Session, workspace_id: int, scheme: str, account_ids: list[int]) -> dict:
-    """{account_id: tier} under ``scheme``, as last stored by the metrics run."""
-    if not account_ids:
-        return {}
-    rows = session.execute(
-        select(AccountTier.account_id, AccountTier.tier).where(
-            AccountTier.workspace_id == workspace_id,
-            AccountTier.scheme == scheme,
-            AccountTier.account_id.in_(account_ids),
-        )
-    )
-    return {account_id: tier for account_id, tier in rows}
-
-
-def _tier_names(scheme) -> list[str]:  # type: ignore[no-untyped-def]
-    names: list[str] = []
-    for bands in (scheme.bands, *scheme.platform_bands.values()):
-        for band in bands:
-            if band.tier not in names:
-                names.append(band.tier)
-    return names
 
 
 Text = Annotated[str | None, Query(max_length=200)]
@@ -104,7 +79,9 @@ def creators_page(
         window=Window(limit=per_page, offset=(page - 1) * per_page),
     )
     account_ids = [a.id for c in result.data for a in c.accounts]
-    tiers = _tiers(db, caller.workspace_id, settings.tier_scheme, account_ids)
+    tiers = workspace_tiers(
+        db, caller.workspace_name, settings.tier_scheme, account_ids=account_ids
+    )
     # Each creator's distinct tiers, in the order of their accounts.
     creator_tiers = {
         c.id: list(dict.fromkeys(tiers[a.id] for a in c.accounts if tiers.get(a.id)))
@@ -136,7 +113,7 @@ def creators_page(
         platforms=PLATFORMS,
         tiers=creator_tiers,
         scored=bool(tiers),
-        tier_names=_tier_names(settings.scheme),
+        tier_names=settings.scheme.tier_names(),
         tier_scheme=settings.scheme,
     )
 
