@@ -15,7 +15,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Connection, Select
 
-from microfluence.ingest.write.bulk import encode_json
+from microfluence.kernel.cells import encode_json
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, Creator, Post

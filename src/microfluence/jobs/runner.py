@@ -7,7 +7,6 @@ marked failed when the server starts again (``microfluence serve`` runs one proc
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +15,7 @@ from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
 from microfluence.kernel.errors import InputError
+from microfluence.kernel.files import safe_filename
 from microfluence.kernel.store import Store
 
 CHUNK = 1 << 20
@@ -23,13 +23,6 @@ CHUNK = 1 << 20
 
 class TooLargeError(InputError):
     code = "payload_too_large"
-
-
-def safe_filename(name: str | None) -> str:
-    """The upload's own name without folders or odd characters (importers read its suffix)."""
-    base = Path((name or "upload").replace("\\", "/")).name
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "upload"
-    return cleaned[-120:]
 
 
 class JobRunner:

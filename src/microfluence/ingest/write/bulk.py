@@ -18,9 +18,10 @@ import io
 import zlib
 from collections.abc import Sequence
 
-import orjson
 import polars as pl
 from sqlalchemy import JSON, Connection, DateTime, Table
+
+from microfluence.kernel.cells import encode_json
 
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.6f"  # the text form SQLAlchemy stores in SQLite
 SQLITE_CACHE_KIB = 64 * 1024
@@ -32,26 +33,6 @@ def _json_columns(table: Table) -> set[str]:
 
 def _datetime_columns(table: Table) -> set[str]:
     return {c.name for c in table.columns if isinstance(c.type, DateTime)}
-
-
-def encode_json(series: pl.Series) -> pl.Series:
-    """Lists/structs to JSON text (None stays NULL)."""
-    if series.dtype == pl.String:
-        return series
-    if series.dtype.is_nested():
-        # Vectorised: {"v": […]} from Polars' JSON encoder, with the wrapper cut off.
-        wrapped = pl.DataFrame({"v": series}).select(
-            pl.when(pl.col("v").is_not_null())
-            .then(pl.struct("v").struct.json_encode().str.slice(5).str.strip_suffix("}"))
-            .alias(series.name)
-        )
-        return wrapped.to_series()
-    values = series.to_list()
-    return pl.Series(
-        series.name,
-        [None if v is None else orjson.dumps(v).decode() for v in values],
-        dtype=pl.String,
-    )
 
 
 def prepare(frame: pl.DataFrame, table: Table, key: Sequence[str]) -> pl.DataFrame:

@@ -17,7 +17,7 @@ from microfluence.authenticity.vetting.html import (
 )
 from microfluence.authenticity.vetting.report import vet_account_id
 from microfluence.catalog.accounts import get_account
-from microfluence.jobs.runner import safe_filename
+from microfluence.kernel.files import safe_filename
 from microfluence.web.deps import DbSession, PageReader
 from microfluence.web.pages.charts import to_div
 from microfluence.web.pages.rendering import render
