@@ -255,23 +255,12 @@ def tier_expr(scheme: TierScheme, followers: ir.IntegerValue, platform: ir.Strin
     return _when(followers.notnull(), value)
 
 
-def account_frame(
-    pf: ir.Table,
-    accounts: ir.Table,
-    snapshots: ir.Table,
-    *,
-    now: int,
-    settings: MetricsSettings,
-    schemes: Mapping[str, TierScheme] | None = None,
-) -> ir.Table:
-    """One row per account: window statistics, vendor definitions, growth, tiers, cohort."""
-    schemes = dict(schemes if schemes is not None else settings.schemes)
+def _window_statistics(pf: ir.Table) -> ir.Table:
+    """One grouped scan of the window's posts: engagement rate by followers (mean, median and the
+    order statistics that bound the median, Campbell & Gardner 1988: ranks n/2 ∓ 1.96·√n/2,
+    the upper one plus 1, rounded, read from each account's rates sorted once as an array)
+    and the other window statistics."""
     w = pf.filter(pf.in_window)
-
-    # One grouped scan of the window's posts: engagement rate by followers (mean, median and the
-    # order statistics that bound the median, Campbell & Gardner 1988: ranks n/2 ∓ 1.96·√n/2,
-    # the upper one plus 1, rounded, read from each account's rates sorted once as an array)
-    # and the other window statistics.
     er_ = w.er_followers
     both = w.likes.notnull() & w.comments.notnull()
     sponsored = w.is_sponsored.fill_null(False)
@@ -304,18 +293,21 @@ def account_frame(
     half_width = Z95 * win.n_er.cast("float64").sqrt() / 2
     lo_rank = (win.n_er / 2 - half_width).round().cast("int64")
     hi_rank = (1 + win.n_er / 2 + half_width).round().cast("int64")
-    win = win.mutate(
+    return win.mutate(
         er_median_lo=_when(lo_rank >= 1, win.er_sorted[_index(lo_rank - 1)]),
         er_median_hi=_when(hi_rank <= win.n_er, win.er_sorted[_index(hi_rank - 1)]),
     ).drop("er_sorted")
 
-    # The definitions with their own spans (all posts, 12 latest, 60/90 days) in a second one.
+
+def _vendor_spans(pf: ir.Table, now: int) -> ir.Table:
+    """The vendor definitions with their own spans (all posts, 12 latest, 60/90 days), in a
+    second, narrow scan."""
     a = pf.filter(pf.eligible)
     likes_comments = a.likes + a.comments
     modash_span = a.t > now - MODASH_DAYS * DAY
     modash_pair = modash_span & a.likes.notnull() & a.views.notnull()
     upfluence_span = a.t > now - UPFLUENCE_DAYS * DAY
-    vendor = a.group_by(a.account_id).aggregate(
+    return a.group_by(a.account_id).aggregate(
         last_post_t=a.t.max(),
         n_posts_total=a.count(),
         hype_lc_median=_when(a.recent12, likes_comments).median(),
@@ -325,22 +317,18 @@ def account_frame(
         upfluence_lc_mean=_when(upfluence_span, likes_comments).mean(),
     )
 
-    growth = _followers_and_growth(snapshots, now)
 
-    out = accounts.select("account_id", "platform")
-    for part in (win, vendor, growth):
-        renamed = part.rename(part_id="account_id")
-        out = out.left_join(renamed, out.account_id == renamed.part_id).drop("part_id")
-
+def _account_values(
+    out: ir.Table, *, now: int, settings: MetricsSettings, schemes: Mapping[str, TierScheme]
+) -> ir.Table:
+    """The per-account values from the joined statistics: rates, shares, each vendor's
+    engagement rate, as-of times and the tier under every scheme."""
     f = out.followers
     days_window = (
         ibis.literal(float(settings.window_days))
         if settings.window_days is not None
         else (now - out.window_start_t).cast("float64") / DAY
     )
-    as_of_posts = out.window_end_t
-    as_of_er = ibis.greatest(out.window_end_t, out.er_as_of_snapshot)
-    as_of_vendor = ibis.greatest(out.last_post_t, out.followers_t)
     modash = ibis.cases(
         (
             out.platform.isin(MODASH_VIEW_PLATFORMS),
@@ -349,7 +337,7 @@ def account_frame(
         (out.platform == "instagram", _ratio(out.modash_likes_median, f)),
         else_=_null("float64"),
     )
-    out = out.mutate(
+    return out.mutate(
         n_posts=out.n_posts.fill_null(0),
         n_er=out.n_er.fill_null(0),
         posts_per_week=_when(out.n_posts > 0, _ratio(out.n_posts * 7, days_window)),
@@ -360,13 +348,17 @@ def account_frame(
         er_modash=modash,
         er_upfluence=_ratio(out.upfluence_lc_mean, f),
         er_grin=_ratio(out.grin_lc_mean, f),
-        as_of_posts=as_of_posts,
-        as_of_er=as_of_er,
-        as_of_vendor=as_of_vendor,
+        as_of_posts=out.window_end_t,
+        as_of_er=ibis.greatest(out.window_end_t, out.er_as_of_snapshot),
+        as_of_vendor=ibis.greatest(out.last_post_t, out.followers_t),
         **{f"tier__{name}": tier_expr(s, f, out.platform) for name, s in schemes.items()},
     )
-    cohort_tier = out[f"tier__{settings.tier_scheme}"]
-    out = out.mutate(cohort_tier=cohort_tier)
+
+
+def _with_cohort(out: ir.Table, tier_scheme: str) -> ir.Table:
+    """Each account's cohort (platform × tier under the chosen scheme) and its percentile of
+    the median engagement rate in it."""
+    out = out.mutate(cohort_tier=out[f"tier__{tier_scheme}"])
     ranked = out.filter(out.er_median.notnull() & out.cohort_tier.notnull())
     cohort = ibis.window(group_by=["platform", "cohort_tier"], order_by="er_median")
     ranked = ranked.select(
@@ -377,3 +369,23 @@ def account_frame(
         ),
     )
     return out.left_join(ranked, out.account_id == ranked.c_id).drop("c_id")
+
+
+def account_frame(
+    pf: ir.Table,
+    accounts: ir.Table,
+    snapshots: ir.Table,
+    *,
+    now: int,
+    settings: MetricsSettings,
+    schemes: Mapping[str, TierScheme] | None = None,
+) -> ir.Table:
+    """One row per account: window statistics, vendor definitions, growth, tiers, cohort."""
+    schemes = dict(schemes if schemes is not None else settings.schemes)
+    parts = (_window_statistics(pf), _vendor_spans(pf, now), _followers_and_growth(snapshots, now))
+    out = accounts.select("account_id", "platform")
+    for part in parts:
+        renamed = part.rename(part_id="account_id")
+        out = out.left_join(renamed, out.account_id == renamed.part_id).drop("part_id")
+    out = _account_values(out, now=now, settings=settings, schemes=schemes)
+    return _with_cohort(out, settings.tier_scheme)
