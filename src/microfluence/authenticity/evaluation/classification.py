@@ -17,25 +17,6 @@ import polars as pl
 from microfluence.kernel.errors import InputError
 
 
-@dataclass(frozen=True)
-class ClassificationMetrics:
-    n: int
-    positives: int
-    threshold: float
-    roc_auc: float | None  # None when the data hold only one class
-    precision: float
-    recall: float
-    f1: float
-    false_positive_rate: float
-    tp: int
-    fp: int
-    tn: int
-    fn: int
-
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
-
-
 def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC by the rank-sum (Mann-Whitney U) formula, ties averaged."""
     y = np.asarray(y).astype(bool)
@@ -59,6 +40,20 @@ class Confusion:
     fp: int
     tn: int
     fn: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassificationMetrics(Confusion):
+    """A probabilistic classifier's confusion at a threshold, with its threshold-free ROC AUC."""
+
+    n: int
+    positives: int
+    roc_auc: float | None  # None when the data hold only one class
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        values = asdict(self)
+        first = ("n", "positives", "threshold", "roc_auc")
+        return {k: values[k] for k in first} | {k: v for k, v in values.items() if k not in first}
 
 
 def confusion(y: np.ndarray, flagged: np.ndarray, threshold: float) -> Confusion:
@@ -93,14 +88,6 @@ def classification_metrics(
     return ClassificationMetrics(
         n=len(y),
         positives=int(y.sum()),
-        threshold=c.threshold,
         roc_auc=roc_auc(y, probabilities) if 0 < y.sum() < len(y) else None,
-        precision=c.precision,
-        recall=c.recall,
-        f1=c.f1,
-        false_positive_rate=c.false_positive_rate,
-        tp=c.tp,
-        fp=c.fp,
-        tn=c.tn,
-        fn=c.fn,
+        **asdict(c),
     )

@@ -12,7 +12,7 @@ Service functions (the CLI, the API and the pages call these):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,46 @@ class FollowerAudit:
         }
 
 
+@dataclass
+class _Scored:
+    tally: ScoreTally
+    columns: set[str]  # the profile columns the batches had
+
+
+def _score_batches(
+    batches: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
+    model: FollowerModel,
+    output: str | Path | None,
+    output_format: str | None,
+    *,
+    progress: Progress | None = None,
+    empty: Exception | None = None,
+) -> _Scored:
+    """Score (raw rows, parsed profiles) batches into a tally; with ``output``, write each raw
+    row with its score, the file appearing only when every batch was scored (and, with
+    ``empty``, raising it instead when there was no row)."""
+    scored = _Scored(ScoreTally(model.threshold), set())
+    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
+    try:
+        for raw, profiles in batches:
+            scored.columns = set(profiles.columns)
+            probabilities = _scores(profiles, model)
+            scored.tally.add(probabilities)
+            if writer is not None:
+                writer.write(_with_scores(raw, probabilities, model))
+            if progress is not None:
+                progress(raw.height)
+        if empty is not None and scored.tally.n == 0:
+            raise empty
+        if writer is not None:
+            writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return scored
+
+
 def audit_follower_file(
     path: str | Path,
     output: str | Path | None = None,
@@ -153,26 +193,11 @@ def audit_follower_file(
     added; the file appears only when the whole input was read without error.
     """
     model = model or load_shipped_model()
-    tally = ScoreTally(model.threshold)
-    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
-    present: set[str] = set()
-    try:
-        for raw, profiles in parsed_batches(path, data_format=data_format, batch_rows=batch_rows):
-            present = set(profiles.columns)
-            probabilities = _scores(profiles, model)
-            tally.add(probabilities)
-            if writer is not None:
-                writer.write(_with_scores(raw, probabilities, model))
-            if progress is not None:
-                progress(raw.height)
-        if writer is not None:
-            writer.commit()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+    batches = parsed_batches(path, data_format=data_format, batch_rows=batch_rows)
+    scored = _score_batches(batches, model, output, output_format, progress=progress)
+    present = scored.columns
     estimate = estimate_fake_share(
-        tally, model.operating_point, method=method, confidence=confidence
+        scored.tally, model.operating_point, method=method, confidence=confidence
     )
     return FollowerAudit(
         source=str(path),
@@ -225,6 +250,15 @@ def stored_sample_batches(
         yield pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+def _parsed_stored_batches(
+    session: Session, account: Account, reference: str, batch_rows: int
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    offset = 0
+    for raw in stored_sample_batches(session, account, batch_rows=batch_rows):
+        yield raw, parse_profiles(raw, file=f"followers of {reference}", row_offset=offset)
+        offset += raw.height
+
+
 def audit_stored_sample(
     session: Session,
     workspace: str,
@@ -241,25 +275,11 @@ def audit_stored_sample(
     model = model or load_shipped_model()
     found = find_account_by_ref(session, workspace, account)
     reference = f"{found.platform}:{found.handle}"
-    tally = ScoreTally(model.threshold)
-    writer = ScoredFileWriter(Path(output), file_format(output, output_format)) if output else None
-    try:
-        for raw in stored_sample_batches(session, found, batch_rows=batch_rows):
-            profiles = parse_profiles(raw, file=f"followers of {reference}", row_offset=tally.n)
-            probabilities = _scores(profiles, model)
-            tally.add(probabilities)
-            if writer is not None:
-                writer.write(_with_scores(raw, probabilities, model))
-        if tally.n == 0:
-            raise NotFoundError(f"no follower sample stored for {reference} in {workspace!r}")
-        if writer is not None:
-            writer.commit()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+    batches = _parsed_stored_batches(session, found, reference, batch_rows)
+    empty = NotFoundError(f"no follower sample stored for {reference} in {workspace!r}")
+    scored = _score_batches(batches, model, output, output_format, empty=empty)
     estimate = estimate_fake_share(
-        tally, model.operating_point, method=method, confidence=confidence
+        scored.tally, model.operating_point, method=method, confidence=confidence
     )
     return FollowerAudit(
         source=reference,
