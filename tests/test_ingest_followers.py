@@ -21,6 +21,7 @@ from microfluence.ingest.instagram.importer import import_instagram
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Creator, Follower
+from store_support import flat, table_rows
 
 SAMPLED = dt.datetime(2024, 5, 6, 7, 8, 9)
 
@@ -35,20 +36,6 @@ def write(path: Path, text: str, *, encoding: str = "utf-8", mtime: dt.datetime 
 def followers(store) -> dict[str, Follower]:
     with store.session() as session:
         return {f.username: f for f in session.scalars(sa.select(Follower))}
-
-
-def contents(store) -> list[tuple]:
-    with store.connection() as conn:
-        rows = {}
-        for table in (Creator, Account, Follower):
-            t = table.__table__
-            cols = [c for c in t.columns if c.name not in ("imported_at", "import_id")]
-            rows[t.name] = sorted(tuple(map(str, r)) for r in conn.execute(sa.select(*cols)))
-        return rows
-
-
-def flat(output: str) -> str:
-    return " ".join(output.split())
 
 
 CSV = (
@@ -133,14 +120,14 @@ def test_existing_account_is_reused_and_reimport_updates(store, tmp_path):
     path = write(tmp_path / "f.csv", "username,followers\nann,10\nbob,20\n")
     import_followers(store, "default", path, account="instagram:Lea.Vintage")
     assert len(_accounts(store)) == 1
-    before = contents(store)
+    before = table_rows(store, (Creator, Account, Follower), provenance=False)
 
     write(path, "username,followers,is_verified\nann,11,yes\nbob,,\n")
     report = import_followers(
         store, "default", path, account="instagram:lea.vintage", sampled_at=dt.datetime(2025, 1, 1)
     )
     assert report.created == {} and report.updated == {"followers": 2}
-    after = contents(store)
+    after = table_rows(store, (Creator, Account, Follower), provenance=False)
     assert {k: len(v) for k, v in after.items()} == {k: len(v) for k, v in before.items()}
     rows = followers(store)
     assert (rows["ann"].followers, rows["ann"].is_verified) == (11, True)
@@ -190,7 +177,7 @@ def test_bad_rows_name_line_and_field_and_change_nothing(
     import_followers(
         store, "default", write(tmp_path / "ok.csv", "username\nzoe\n"), account="instagram:brand"
     )
-    before = contents(store)
+    before = table_rows(store, (Creator, Account, Follower), provenance=False)
     path = write(tmp_path / "bad.csv", text)
     with pytest.raises(InputError, match=reason) as info:
         import_followers(store, "default", path, account="instagram:brand")
@@ -199,7 +186,7 @@ def test_bad_rows_name_line_and_field_and_change_nothing(
         assert info.value.line == line
     if field is not None:
         assert info.value.field == field
-    assert contents(store) == before
+    assert table_rows(store, (Creator, Account, Follower), provenance=False) == before
 
 
 @pytest.mark.parametrize(
@@ -254,13 +241,13 @@ def test_any_cells_import_or_fail_cleanly(store, tmp_path, rows):
         out = csv.writer(handle)
         out.writerow(["username", "followers", "is_private", "posts"])
         out.writerows(rows)
-    before = contents(store)
+    before = table_rows(store, (Creator, Account, Follower), provenance=False)
     try:
         report = import_followers(store, "fuzz", path, account="instagram:brand")
     except InputError as exc:
         assert exc.file == str(path)
         assert exc.line is None or exc.line >= 2
-        assert contents(store) == before
+        assert table_rows(store, (Creator, Account, Follower), provenance=False) == before
     else:
         assert report.rows_read == len(rows)
         stored = followers(store)

@@ -34,6 +34,9 @@ from microfluence.kernel.store.tables import (
     ImportRun,
     Post,
 )
+from store_support import flat, table_rows
+
+IMPORTED = (Creator, Account, AccountSnapshot, Post, Comment)
 
 SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "instagram-graphql-sample"
 T_POST = 1_538_300_000  # 2018-09-30 09:33:20 UTC
@@ -236,24 +239,6 @@ def write(path: Path, data: Any, *, mtime: dt.datetime | None = None) -> Path:
         ts = mtime.replace(tzinfo=dt.UTC).timestamp()
         os.utime(path, (ts, ts))
     return path
-
-
-def store_contents(store) -> dict[str, list[tuple]]:
-    """Every stored row that an import writes (import runs left out: failures are logged)."""
-    out = {}
-    with store.connection() as conn:
-        for table in (Creator, Account, AccountSnapshot, Post, Comment):
-            t = table.__table__
-            cols = [c for c in t.columns if c.name not in ("imported_at", "import_id")]
-            out[t.name] = sorted(
-                (tuple(str(v) for v in row) for row in conn.execute(sa.select(*cols))),
-            )
-    return out
-
-
-def flat(output: str) -> str:
-    """CLI output without the console's line wrapping."""
-    return " ".join(output.split())
 
 
 def one(store, model, *where):
@@ -560,11 +545,11 @@ def test_json_lines_of_posts(store, tmp_path, monkeypatch):
     bad = tmp_path / "bad" / "posts.jsonl"
     bad.parent.mkdir()
     bad.write_text("\n".join([lines[0], '{"shortcode": ', json.dumps(make_post(owner=None))]))
-    before = store_contents(store)
+    before = table_rows(store, IMPORTED, provenance=False)
     with pytest.raises(InputError, match="not valid JSON") as info:
         import_instagram(store, "default", [bad])
     assert (info.value.file, info.value.line) == (str(bad), 2)
-    assert store_contents(store) == before
+    assert table_rows(store, IMPORTED, provenance=False) == before
 
     report = import_instagram(store, "default", [bad], skip_invalid=True)
     assert report.rows_read == 1 and report.rejected == 2
@@ -629,12 +614,12 @@ def test_instaloader_comment_files(sqlite_store, tmp_path):
 def test_reimport_updates_without_duplicates(store, tmp_path):
     path = write(tmp_path / "p.json", make_post())
     import_instagram(store, "default", [path])
-    before = store_contents(store)
+    before = table_rows(store, IMPORTED, provenance=False)
     write(path, make_post(likes=20_000))
     report = import_instagram(store, "default", [path])
     assert report.created == {}
     assert report.updated["posts"] == 1 and report.updated["comments"] == 4
-    after = store_contents(store)
+    after = table_rows(store, IMPORTED, provenance=False)
     assert {k: len(v) for k, v in after.items()} == {k: len(v) for k, v in before.items()}
     assert one(store, Post).likes == 20_000
 
@@ -747,7 +732,7 @@ def test_hostile_file_fails_cleanly_and_changes_nothing(store, tmp_path, name, r
     import_instagram(
         store, "default", [write(tmp_path / "good.json", make_post(media_id="1", shortcode=None))]
     )
-    before = store_contents(store)
+    before = table_rows(store, IMPORTED, provenance=False)
     bad = tmp_path / "in" / "bad.json"
     bad.parent.mkdir()
     bad.write_bytes(raw)
@@ -757,7 +742,7 @@ def test_hostile_file_fails_cleanly_and_changes_nothing(store, tmp_path, name, r
     if where:
         assert info.value.field == where
     assert str(bad) in str(info.value)
-    assert store_contents(store) == before
+    assert table_rows(store, IMPORTED, provenance=False) == before
     with store.session() as session:
         failed = session.scalars(sa.select(ImportRun).where(ImportRun.status == "failed")).one()
         assert str(bad) in failed.error
@@ -870,12 +855,12 @@ def test_store_unchanged_whenever_an_import_fails(store, tmp_path, path, value, 
         raw = raw[: len(raw) * cut // 100]  # truncated JSON too
     target = tmp_path / "fuzz.json"
     target.write_bytes(raw)
-    before = store_contents(store)
+    before = table_rows(store, IMPORTED, provenance=False)
     try:
         import_instagram(store, "fuzz", [target])
     except InputError as exc:
         assert exc.file == str(target)
-        assert store_contents(store) == before
+        assert table_rows(store, IMPORTED, provenance=False) == before
 
 
 # -- the command line, on both stores -------------------------------------------------------------

@@ -18,6 +18,7 @@ from microfluence.ingest.tables.posts import import_posts
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, ImportRun, Post
+from store_support import flat, table_rows
 
 runner = CliRunner()
 DATA_TABLES = (Creator, Account, AccountSnapshot, Post)
@@ -31,28 +32,12 @@ CREATORS_CSV = (
 )
 
 
-def snapshot_of(store):
-    """Every data row of every table (ids included), to prove a failed import changed nothing."""
-    out = {}
-    with store.connection() as conn:
-        for table in DATA_TABLES:
-            t = table.__table__
-            rows = conn.execute(sa.select(t).order_by(t.c.id)).all()
-            out[t.name] = [tuple(r) for r in rows]
-    return out
-
-
 def counts(store):
     with store.connection() as conn:
         return {
             t.__tablename__: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
             for t in DATA_TABLES
         }
-
-
-def flat(result):
-    """The output with Rich's line wrapping undone."""
-    return " ".join(result.output.split())
 
 
 def invoke(*args):
@@ -66,7 +51,7 @@ def test_import_creators_then_reimport_updates(store_url, tmp_path):
         "import", "creators", path, "--platform", "instagram", "--database-url", store_url
     )
     assert result.exit_code == 0, result.output
-    assert "Notes" in flat(result)  # the ignored column is reported
+    assert "Notes" in flat(result.output)  # the ignored column is reported
     store = open_store(store_url)
     try:
         assert counts(store) == {"creators": 3, "accounts": 3, "account_snapshots": 3, "posts": 0}
@@ -92,7 +77,7 @@ def test_import_creators_then_reimport_updates(store_url, tmp_path):
         assert ann.reported_avg_likes == 3300
         assert tuple(creator) == ("Ann A", "ann@x.de")
         assert sorted(snaps.values()) == [3300, 12345, 475800]
-        before = snapshot_of(store)
+        before = table_rows(store, DATA_TABLES)
 
         again = invoke(
             "import", "creators", path, "--platform", "instagram", "--database-url", store_url
@@ -104,7 +89,7 @@ def test_import_creators_then_reimport_updates(store_url, tmp_path):
                 sa.select(ImportRun.__table__).order_by(ImportRun.__table__.c.id.desc())
             ).first()
         assert run.status == "succeeded" and run.created == 0 and run.updated == 6
-        after = snapshot_of(store)
+        after = table_rows(store, DATA_TABLES)
         # Same ids, same values: only provenance (import id and time) moved on.
         assert [r[0] for r in after["accounts"]] == [r[0] for r in before["accounts"]]
 
@@ -135,13 +120,13 @@ def test_bad_row_aborts_and_leaves_store_unchanged(store_url, tmp_path):
     )
     store = open_store(store_url)
     try:
-        before = snapshot_of(store)
+        before = table_rows(store, DATA_TABLES)
         bad = tmp_path / "bad.csv"
         bad.write_text("handle,followers\nann,7\nbob,-3\ncarl,9\n", encoding="utf-8")
         result = invoke("import", "creators", bad, "-p", "tiktok", "--database-url", store_url)
         assert result.exit_code == 1
-        assert "bad.csv, line 3, field 'followers': negative count" in flat(result)
-        assert snapshot_of(store) == before
+        assert "bad.csv, line 3, field 'followers': negative count" in flat(result.output)
+        assert table_rows(store, DATA_TABLES) == before
         assert not (tmp_path / "bad.rejects.csv").exists()
         with store.connection() as conn:
             statuses = conn.execute(sa.select(ImportRun.__table__.c.status)).scalars().all()
@@ -163,7 +148,7 @@ def test_skip_invalid_writes_rejects(store_url, tmp_path):
     )
     result = invoke("import", "creators", path, "--skip-invalid", "--database-url", store_url)
     assert result.exit_code == 0, result.output
-    assert "rows rejected" in flat(result) and "line 3" in flat(result)
+    assert "rows rejected" in flat(result.output) and "line 3" in flat(result.output)
     rejects = list(csv.DictReader((tmp_path / "mixed.rejects.csv").open(encoding="utf-8")))
     assert [(r["line"], r["field"]) for r in rejects] == [
         ("3", "followers"),
@@ -297,11 +282,13 @@ def test_import_posts_jsonl_and_reimport(store_url, tmp_path):
         given = c2.hashtags if isinstance(c2.hashtags, list) else json.loads(c2.hashtags)
         assert given == ["given"]
         assert rows["C3"].views == 3500 and rows["C3"].post_type == "reel"
-        before = snapshot_of(store)
+        before = table_rows(store, DATA_TABLES)
         again = invoke("import", "posts", path, "-p", "instagram", "--database-url", store_url)
         assert again.exit_code == 0
         assert counts(store)["posts"] == 3
-        assert [r[0] for r in snapshot_of(store)["posts"]] == [r[0] for r in before["posts"]]
+        assert [r[0] for r in table_rows(store, DATA_TABLES)["posts"]] == [
+            r[0] for r in before["posts"]
+        ]
     finally:
         store.dispose()
 

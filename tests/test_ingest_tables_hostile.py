@@ -20,6 +20,7 @@ from microfluence.ingest.tables.posts import import_posts
 from microfluence.ingest.values.numbers import TEXT_BLANKS
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, Post
+from store_support import table_rows
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("MICROFLUENCE_HOSTILE_EXAMPLES", "50")),
@@ -41,26 +42,18 @@ handles = st.one_of(
 )
 
 
-def contents(store):
-    with store.connection() as conn:
-        return {
-            t.__tablename__: [tuple(r) for r in conn.execute(sa.select(t.__table__)).all()]
-            for t in TABLES
-        }
-
-
 def check_outcome(store, path, run, *, row_error_needs_line=True):
     """Run an import; it succeeds, or fails cleanly with the store unchanged."""
-    before = contents(store)
+    before = table_rows(store, TABLES)
     try:
         report = run()
     except InputError as exc:
         assert exc.file == str(path) or str(path) in str(exc)
         if exc.field and row_error_needs_line and exc.field not in ("handle", "post_id"):
             assert exc.line is not None, str(exc)
-        assert contents(store) == before
+        assert table_rows(store, TABLES) == before
         return None
-    after = contents(store)
+    after = table_rows(store, TABLES)
     with store.connection() as conn:
         snaps = AccountSnapshot.__table__
         bad = conn.execute(

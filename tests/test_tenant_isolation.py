@@ -40,7 +40,7 @@ def world(store, store_url):  # type: ignore[no-untyped-def]
         yield client, a, b
 
 
-def snapshot_of(client: TestClient, tenant: Tenant) -> str:
+def visible_to(client: TestClient, tenant: Tenant) -> str:
     """Everything ``tenant`` can see, as text, to compare before and after an attack."""
     h = tenant.auth("viewer")
     parts = [
@@ -122,7 +122,7 @@ def test_guessed_ids_of_the_other_workspace_are_not_found(world):
 def test_the_other_workspaces_data_cannot_be_changed(world):
     client, a, b = world
     h = a.auth("owner")
-    before = snapshot_of(client, b)
+    before = visible_to(client, b)
     for cid in b.creator_ids:
         not_found(client.patch(f"/api/v1/creators/{cid}", json={"name": "pwned"}, headers=h))
         not_found(client.delete(f"/api/v1/creators/{cid}", headers=h))
@@ -155,7 +155,7 @@ def test_the_other_workspaces_data_cannot_be_changed(world):
     assert same.status_code == 201 and same.json()["id"] not in b.account_ids
     made = client.post("/api/v1/creators", json={"name": "alpha new"}, headers=h)
     assert made.status_code == 201
-    assert snapshot_of(client, b) == before
+    assert visible_to(client, b) == before
 
 
 @covers("get", "/api/v1/exports/creators")
@@ -175,7 +175,7 @@ def test_exports_hold_only_the_callers_data(world):
 @covers("get", "/api/v1/imports/{job_id}")
 def test_imports_write_only_into_the_callers_workspace(world):
     client, a, b = world
-    before = snapshot_of(client, b)
+    before = visible_to(client, b)
     # The file names B's handles: they must become new accounts of A, B's stay as they were.
     content = b"handle,followers,bio\nbravo_bo,999999,taken over\nbravo_cy,1,taken over\n"
     started = client.post(
@@ -190,7 +190,7 @@ def test_imports_write_only_into_the_callers_workspace(world):
     assert client.get(f"/api/v1/imports/{job_id}", headers=a.auth()).json()["status"] == (
         "succeeded"
     )
-    assert snapshot_of(client, b) == before
+    assert visible_to(client, b) == before
     mine = client.get("/api/v1/accounts", params={"q": "taken over"}, headers=a.auth()).json()
     assert mine["count"] == 2
     # B can neither poll nor list A's job.
