@@ -33,9 +33,7 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def markdown_files() -> list[Path]:
-    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    files += [p for p in (ROOT / "CONTRIBUTING.md", ROOT / "DEVELOPERS.md") if p.exists()]
-    return files
+    return [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _where(path: Path, line: int) -> str:
@@ -138,11 +136,14 @@ def invocations() -> list[Invocation]:
         for code in code_in(path):
             if code.language not in SHELL_LANGUAGES | {"inline"}:
                 continue
-            for match in _INVOCATION.finditer(code.text):
-                before = code.text[: match.start()].split()
+            text = code.text
+            if code.language != "inline":  # a shell comment is prose
+                text = re.split(r"(?:^|\s)#", text, maxsplit=1)[0]
+            for match in _INVOCATION.finditer(text):
+                before = text[: match.start()].split()
                 if before and before[-1] in _NOT_A_COMMAND:
                     continue
-                words = _words(code.text[match.end() :])
+                words = _words(text[match.end() :])
                 found.append(Invocation(words, _where(code.file, code.line)))
     return found
 
@@ -333,22 +334,44 @@ _REPO_PATH = re.compile(r"(?<![\w./~-])((?:docs|src|tests|bench|scripts)/[\w./-]
 _DOCS_PAGE = re.compile(r"(?<![\w./-])(docs/[\w./-]*\.md)\b")
 
 
+def broken_links(file: Path, text: str) -> list[str]:
+    """Relative links (markdown or HTML) and repository paths in ``text`` that do not exist."""
+    problems = []
+    for match in _LINK.finditer(text):
+        target = (match.group(1) or match.group(2)).split("#", 1)[0]
+        if not target or re.match(r"^[a-z][a-z+.-]*:", target):
+            continue  # an anchor on the same page, or http:, https:, mailto:
+        if not (file.parent / target).exists():
+            line = text.count("\n", 0, match.start()) + 1
+            problems.append(f"{file.name}:{line}: link to {target}")
+    for match in _REPO_PATH.finditer(text):
+        if not (ROOT / match.group(1)).exists():
+            line = text.count("\n", 0, match.start()) + 1
+            problems.append(f"{file.name}:{line}: {match.group(1)}")
+    return problems
+
+
 def test_relative_links_and_named_files_exist() -> None:
     problems = []
     for file in markdown_files():
-        text = file.read_text(encoding="utf-8")
-        for match in _LINK.finditer(text):
-            target = (match.group(1) or match.group(2)).split("#", 1)[0]
-            if not target or re.match(r"^[a-z][a-z+.-]*:", target):
-                continue  # an anchor on the same page, or http:, https:, mailto:
-            if not (file.parent / target).exists():
-                line = text.count("\n", 0, match.start()) + 1
-                problems.append(f"{_where(file, line)}: link to {target}")
-        for match in _REPO_PATH.finditer(text):
-            if not (ROOT / match.group(1)).exists():
-                line = text.count("\n", 0, match.start()) + 1
-                problems.append(f"{_where(file, line)}: {match.group(1)}")
+        problems += broken_links(file, file.read_text(encoding="utf-8"))
     assert not problems, "links and paths to files that do not exist:\n" + "\n".join(problems)
+
+
+def test_the_link_check_finds_broken_ones() -> None:
+    readme = ROOT / "README.md"
+    text = (
+        "[ok](docs/api.md#errors) [web](https://example.org) [here](#layout)\n"
+        '[gone](docs/ingest.md) <img src="docs/screenshots/none.png">\n'
+        "see `tests/test_nothing.py` and src/microfluence/kernel/config.py\n"
+    )
+    assert broken_links(readme, text) == [
+        "README.md:2: link to docs/ingest.md",
+        "README.md:2: link to docs/screenshots/none.png",
+        "README.md:2: docs/ingest.md",
+        "README.md:2: docs/screenshots/none.png",
+        "README.md:3: tests/test_nothing.py",
+    ]
 
 
 def test_pages_and_source_point_to_docs_that_exist() -> None:
@@ -362,3 +385,24 @@ def test_pages_and_source_point_to_docs_that_exist() -> None:
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(f"{_where(file, line)}: {match.group(1)}")
     assert not problems, "docs pages that do not exist:\n" + "\n".join(problems)
+
+
+def test_the_readme_layout_names_every_package() -> None:
+    """README.md's layout block keeps up with src/: each package, sub-package and top module."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Layout\n+```\n(.*?)```", readme, re.DOTALL)
+    assert block, "README.md has no layout block"
+    layout = block.group(1)
+    package = ROOT / "src" / "microfluence"
+    missing = []
+    for path in sorted(package.iterdir()):
+        if (path / "__init__.py").exists():
+            if not re.search(rf"^\s+{path.name}/", layout, re.MULTILINE):
+                missing.append(f"{path.name}/")
+            for sub in sorted(path.iterdir()):
+                if (sub / "__init__.py").exists() and not re.search(rf"\b{sub.name}\b", layout):
+                    missing.append(f"{path.name}/{sub.name}/")
+        elif path.suffix == ".py" and not path.name.startswith("__main__"):
+            if path.name not in layout:
+                missing.append(path.name)
+    assert not missing, "README.md's layout does not mention: " + ", ".join(missing)
