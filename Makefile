@@ -41,13 +41,16 @@ test-fast: env-test
 bench: env-test system-deps
 	$(PY) -m bench
 
+# Style and readability (ruff), then the layers: which package may import which
+# ([tool.importlinter] in pyproject.toml; CONTRIBUTING.md explains them).
 lint: env-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 format: env-test
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache test-artifacts

@@ -60,22 +60,10 @@ def generate_block(
 def _posts(
     rng: np.random.Generator, pop: Population, idx: np.ndarray, *, text: bool
 ) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    # Every step draws from ``rng`` in a fixed order: the same block always gives the same posts.
     spec, a = pop.spec, pop._arrays
-    days = spec.days
-    weeks = days / 7
-    counts = rng.poisson(a["cadence"][idx] * weeks * spec.posts_scale)
-    acc = np.repeat(idx, counts)
+    counts, acc, t, seq = _post_times(rng, pop, idx)
     n = acc.size
-    day = rng.integers(0, days, n)
-    local_hour = rng.choice(24, size=n, p=POSTING_HOURS / POSTING_HOURS.sum())
-    offset = np.array([UTC_OFFSET[c[0]] for c in V.COUNTRIES])[a["country"][acc]]
-    hour = (local_hour - offset) % 24
-    hour = np.where(hour == 0, 1, hour)  # after the day's snapshot (taken just after midnight)
-    t = day + (hour + rng.random(n)) / 24.0
-    order = np.lexsort((t, acc))
-    acc, t = acc[order], t[order]
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    seq = np.arange(n) - starts  # position of the post in its account's history, oldest first
     platform = a["platform"][acc]
 
     cum = TYPE_MIX.cumsum(axis=1)[platform]
@@ -106,29 +94,10 @@ def _posts(
     )
     likes = likes + pod_comments  # pod members like what they comment on
     comments = organic_comments + pod_comments + bot_comments
-    video = np.isin(ptype, (T_VIDEO, T_REEL, T_SHORT))
-    lpv = LIKES_PER_VIEW[platform] * np.exp(rng.normal(0, 0.3, n))
-    views = np.where(video, np.round(np.maximum(likes, 1) / lpv), np.nan)
-    tiktok = platform == P_TT
-    insights = a["insights"][acc]
-    shares = np.where(
-        tiktok | insights, np.round(likes * np.exp(rng.normal(np.log(0.02), 0.5, n))), np.nan
-    )
-    saves = np.where(
-        tiktok | insights, np.round(likes * np.exp(rng.normal(np.log(0.03), 0.5, n))), np.nan
-    )
     followers_now = organic + bought_followers(a, acc, t)
-    reach = np.where(
-        insights,
-        np.round(
-            np.maximum(
-                followers_now * np.clip(np.exp(rng.normal(np.log(0.25), 0.4, n)), 0, 1.5),
-                expected * 3,
-            )
-        ),
-        np.nan,
+    views, shares, saves, reach, impressions = _reach_counts(
+        rng, pop, acc, ptype, likes, expected, followers_now
     )
-    impressions = np.where(insights, np.round(reach * rng.uniform(1.1, 1.6, n)), np.nan)
     hidden = a["hide_likes"][acc] & (rng.random(n) < 0.7)
     likes = np.where(hidden, np.nan, likes)
 
@@ -183,6 +152,72 @@ def _posts(
         "media_id": media_id,
     }
     return frame, arrays
+
+
+def _post_times(
+    rng: np.random.Generator, pop: Population, idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How many posts each account makes and when: (counts, account, day as float, sequence).
+
+    Posts fall at the local hours people post at, after the day's snapshot, sorted by account
+    and time; ``seq`` is a post's position in its account's history, oldest first.
+    """
+    spec, a = pop.spec, pop._arrays
+    days = spec.days
+    weeks = days / 7
+    counts = rng.poisson(a["cadence"][idx] * weeks * spec.posts_scale)
+    acc = np.repeat(idx, counts)
+    n = acc.size
+    day = rng.integers(0, days, n)
+    local_hour = rng.choice(24, size=n, p=POSTING_HOURS / POSTING_HOURS.sum())
+    offset = np.array([UTC_OFFSET[c[0]] for c in V.COUNTRIES])[a["country"][acc]]
+    hour = (local_hour - offset) % 24
+    hour = np.where(hour == 0, 1, hour)  # after the day's snapshot (taken just after midnight)
+    t = day + (hour + rng.random(n)) / 24.0
+    order = np.lexsort((t, acc))
+    acc, t = acc[order], t[order]
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    seq = np.arange(n) - starts
+    return counts, acc, t, seq
+
+
+def _reach_counts(
+    rng: np.random.Generator,
+    pop: Population,
+    acc: np.ndarray,
+    ptype: np.ndarray,
+    likes: np.ndarray,
+    expected: np.ndarray,
+    followers_now: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Views (videos only), shares and saves (TikTok, or accounts that share insights), reach
+    and impressions (insights only); NaN where the platform does not show the number."""
+    a = pop._arrays
+    n = acc.size
+    platform = a["platform"][acc]
+    video = np.isin(ptype, (T_VIDEO, T_REEL, T_SHORT))
+    lpv = LIKES_PER_VIEW[platform] * np.exp(rng.normal(0, 0.3, n))
+    views = np.where(video, np.round(np.maximum(likes, 1) / lpv), np.nan)
+    tiktok = platform == P_TT
+    insights = a["insights"][acc]
+    shares = np.where(
+        tiktok | insights, np.round(likes * np.exp(rng.normal(np.log(0.02), 0.5, n))), np.nan
+    )
+    saves = np.where(
+        tiktok | insights, np.round(likes * np.exp(rng.normal(np.log(0.03), 0.5, n))), np.nan
+    )
+    reach = np.where(
+        insights,
+        np.round(
+            np.maximum(
+                followers_now * np.clip(np.exp(rng.normal(np.log(0.25), 0.4, n)), 0, 1.5),
+                expected * 3,
+            )
+        ),
+        np.nan,
+    )
+    impressions = np.where(insights, np.round(reach * rng.uniform(1.1, 1.6, n)), np.nan)
+    return views, shares, saves, reach, impressions
 
 
 def _snapshots(

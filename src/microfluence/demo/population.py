@@ -217,8 +217,23 @@ def _creator_followers(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def generate_population(spec: PopulationSpec) -> Population:
-    """The accounts of the population, with the hidden parameters that drive their content."""
+    """The accounts of the population, with the hidden parameters that drive their content.
+
+    Each step draws from the one generator in a fixed order, so the same spec always gives the
+    same population: a step added or reordered changes every demo drawn after it.
+    """
     rng = np.random.default_rng([spec.seed, 0])
+    a = _creators_and_accounts(rng, spec)
+    _engagement_traits(rng, a)
+    _viral_surges(rng, a, spec)
+    _plant(rng, a, spec)
+    a["f0"] = _organic_start(a, spec)
+    accounts = _account_frame(rng, a, spec)
+    return Population(spec=spec, accounts=accounts, _arrays=a)
+
+
+def _creators_and_accounts(rng: np.random.Generator, spec: PopulationSpec) -> dict[str, np.ndarray]:
+    """Creators (niche, country, language) and their accounts: platform, rank, final followers."""
     n = spec.n_creators
     niche_share = np.array([x[2] for x in V.NICHES])
     country_share = np.array([c[2] for c in V.COUNTRIES])
@@ -237,11 +252,9 @@ def generate_population(spec: PopulationSpec) -> Population:
     creator = np.repeat(np.arange(n), n_accounts)
     rank = np.arange(creator.size) - np.repeat(np.cumsum(n_accounts) - n_accounts, n_accounts)
     platform = order[creator, rank]
-    m = creator.size
-    ratio = np.where(rank == 0, 1.0, np.exp(rng.normal(-0.6, 0.8, m)))
+    ratio = np.where(rank == 0, 1.0, np.exp(rng.normal(-0.6, 0.8, creator.size)))
     followers_end = np.maximum(np.round(main_followers[creator] * ratio), 150.0)
-
-    a: dict[str, np.ndarray] = {
+    return {
         "creator": creator,
         "platform": platform,
         "niche": niche[creator],
@@ -250,6 +263,12 @@ def generate_population(spec: PopulationSpec) -> Population:
         "rank": rank,
         "followers_end": followers_end,
     }
+
+
+def _engagement_traits(rng: np.random.Generator, a: dict[str, np.ndarray]) -> None:
+    """Each account's engagement rate, cadence, organic growth, visibility and sponsorship."""
+    platform, followers_end = a["platform"], a["followers_end"]
+    m = platform.size
     log10f = np.log10(followers_end)
     er = np.empty(m)
     for p, (xs, ys) in ER_ANCHORS.items():  # six platforms, not rows
@@ -280,7 +299,10 @@ def generate_population(spec: PopulationSpec) -> Population:
     a["sponsored_share"] = np.minimum(share * np.where(log10f >= 5, 1.3, 1.0), 0.6)
     a["brand_u"] = rng.random(m)
 
-    # Real viral surges: 6% of accounts, followers +15..150% over 2-6 days, with engagement.
+
+def _viral_surges(rng: np.random.Generator, a: dict[str, np.ndarray], spec: PopulationSpec) -> None:
+    """Real viral surges: 6% of accounts, followers +15..150% over 2-6 days, with engagement."""
+    m = a["creator"].size
     viral = rng.random(m) < 0.06
     a["viral"] = viral
     a["viral_day"] = np.where(viral, rng.uniform(0.15, 0.85, m) * spec.days, np.inf)
@@ -290,9 +312,9 @@ def generate_population(spec: PopulationSpec) -> Population:
     )
     a["viral_boost"] = rng.uniform(4, 12, m)
 
-    _plant(rng, a, spec)
 
-    # Organic start so that organic(end) + bought(end) equals the drawn follower count.
+def _organic_start(a: dict[str, np.ndarray], spec: PopulationSpec) -> np.ndarray:
+    """Organic followers on day 0, so that organic(end) + bought(end) equals the drawn count."""
     t_end = spec.days - 1
     h_end = np.exp(a["growth"] * t_end) * (1 + a["viral_size"] * _ramp(t_end, a, "viral"))
     bought_day = np.where(a["bought"], a["bought_day"], 0.0)
@@ -300,10 +322,7 @@ def generate_population(spec: PopulationSpec) -> Population:
         1 + a["viral_size"] * _ramp(bought_day, a, "viral")
     )
     kept = a["bought_frac"] * np.where(a["bought"], h_jump, 0) * (1 - a["purge"])
-    a["f0"] = followers_end / (h_end + kept)
-
-    accounts = _account_frame(rng, a, spec)
-    return Population(spec=spec, accounts=accounts, _arrays=a)
+    return a["followers_end"] / (h_end + kept)
 
 
 def population_for(n_accounts: int, n_posts: int, *, seed: int = 7, **spec: object) -> Population:

@@ -178,23 +178,33 @@ def check_bands(bands: Sequence[Band], where: str) -> list[str]:
     """Errors raise; gaps and overlaps come back as notes that say how they are read."""
     if not bands:
         raise InputError("a tier scheme needs at least one band", field=where)
-    notes: list[str] = []
     for band in bands:
-        if not band.tier or not isinstance(band.tier, str) or len(band.tier) > 40:
-            raise InputError("a band needs a tier name of 1-40 characters", field=where)
-        if band.tier.startswith(("below ", "between ", "above ")):
-            raise InputError(f"tier name {band.tier!r} is reserved for gaps", field=where)
-        if band.min_followers < 0:
-            raise InputError(f"band {band.tier!r} starts below 0 followers", field=where)
-        if band.max_followers is not None and band.max_followers <= band.min_followers:
-            raise InputError(
-                f"band {band.tier!r} ends ({band.max_followers}) at or before it starts "
-                f"({band.min_followers})",
-                field=where,
-            )
+        _check_band(band, where)
     names = [b.tier for b in bands]
     if len(set(names)) != len(names):
         raise InputError(f"tier names repeat: {names}", field=where)
+    return _overlap_notes(bands, where) + _gap_notes(bands, where)
+
+
+def _check_band(band: Band, where: str) -> None:
+    """One band on its own: a usable name and bounds that make a range."""
+    if not band.tier or not isinstance(band.tier, str) or len(band.tier) > 40:
+        raise InputError("a band needs a tier name of 1-40 characters", field=where)
+    if band.tier.startswith(("below ", "between ", "above ")):
+        raise InputError(f"tier name {band.tier!r} is reserved for gaps", field=where)
+    if band.min_followers < 0:
+        raise InputError(f"band {band.tier!r} starts below 0 followers", field=where)
+    if band.max_followers is not None and band.max_followers <= band.min_followers:
+        raise InputError(
+            f"band {band.tier!r} ends ({band.max_followers}) at or before it starts "
+            f"({band.min_followers})",
+            field=where,
+        )
+
+
+def _overlap_notes(bands: Sequence[Band], where: str) -> list[str]:
+    """Each pair of bands that share followers, and which of the two wins there."""
+    notes: list[str] = []
     ordered = sorted(bands, key=lambda b: b.min_followers)
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
@@ -206,6 +216,12 @@ def check_bands(bands: Sequence[Band], where: str) -> list[str]:
                     f"{where}: {a.tier} and {b.tier} overlap on "
                     f"{_fmt(b.min_followers)}–{_fmt(hi)}; the higher band ({b.tier}) wins"
                 )
+    return notes
+
+
+def _gap_notes(bands: Sequence[Band], where: str) -> list[str]:
+    """Each follower range no band covers, and the label it gets."""
+    notes: list[str] = []
     for seg in segments(bands):
         if seg.label.startswith("between "):
             notes.append(

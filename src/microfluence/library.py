@@ -1,0 +1,247 @@
+"""The library face: microfluence from a notebook or a script.
+
+The fourth face beside the CLI, the REST API and the pages, and as thin as they are: every
+method calls the service function the matching command calls, and returns what it returns
+(an ``ImportReport``, a ``ScoreSummary``, a ``VettingReport``…) or a Polars frame. Users reach
+it through the names exported by ``microfluence`` itself (``microfluence.open_workspace``);
+everything else in the package is private by convention and may change between versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Select
+
+from microfluence.authenticity.followers.audit import FollowerAudit, audit_follower_file
+from microfluence.authenticity.vetting.html import write_report
+from microfluence.authenticity.vetting.report import (
+    VettingReport,
+    parse_account_reference,
+    vet_account,
+)
+from microfluence.export.tables import (
+    EXPORT_FORMATS,
+    creators_query,
+    export_creators,
+    export_posts,
+    posts_query,
+)
+from microfluence.ingest.followers import import_followers
+from microfluence.ingest.instagram.importer import import_instagram
+from microfluence.ingest.report import ImportReport
+from microfluence.ingest.tables.creators import import_creators
+from microfluence.ingest.tables.posts import import_posts
+from microfluence.kernel.errors import InputError
+from microfluence.kernel.store import Store, open_store
+from microfluence.kernel.workspaces import ensure_workspace, get_workspace
+from microfluence.metrics.service import ScoreSummary, compute_metrics
+
+PathLike = str | os.PathLike[str]
+ColumnMap = Mapping[str, str] | Sequence[str] | None  # FIELD -> COLUMN, or "FIELD=COLUMN" texts
+
+
+def open_workspace(name: str, database_url: str | None = None, *, create: bool = True) -> Workspace:
+    """Open workspace ``name`` in the store at ``database_url``.
+
+    The default store is the one every command uses (``MICROFLUENCE_DATABASE_URL``, else a
+    SQLite file in your data directory), brought up to the current schema. The workspace is
+    created when missing, as the importers do; ``create=False`` raises ``NotFoundError``
+    instead, so a typo in a notebook does not silently start an empty workspace.
+    """
+    store = open_store(database_url)
+    try:
+        with store.transaction() as session:
+            workspace = ensure_workspace(session, name) if create else get_workspace(session, name)
+            name = workspace.name
+    except BaseException:
+        store.dispose()
+        raise
+    return Workspace(name, store)
+
+
+def audit_followers(
+    path: PathLike,
+    output: PathLike | None = None,
+    *,
+    method: str = "acc",
+    confidence: float = 0.95,
+) -> FollowerAudit:
+    """Score a follower file with the shipped model (no store needed): each follower's fake
+    probability (written to ``output`` when given) and the sample's corrected fake share."""
+    return audit_follower_file(path, output, method=method, confidence=confidence)
+
+
+class Workspace:
+    """One workspace of one store: import into it, score it, vet its accounts, read it back.
+
+    Close it (or use it in a ``with`` block) to release the store's connections.
+    """
+
+    def __init__(self, name: str, store: Store) -> None:
+        self.name = name
+        self._store = store
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.name!r}, store={self._store.dialect})"
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store's connections; the workspace cannot be used after."""
+        self._store.dispose()
+
+    # -- importing: the importers of `microfluence import …` ----------------------------------
+    def import_creators(
+        self,
+        path: PathLike,
+        *,
+        platform: str | None = None,
+        mapping: ColumnMap = None,
+        skip_invalid: bool = False,
+        rejects: PathLike | None = None,
+        captured_at: dt.datetime | None = None,
+        rate_scale: str = "auto",
+    ) -> ImportReport:
+        """Import a creators table (CSV, TSV, JSON Lines, Parquet), as `import creators`."""
+        return import_creators(
+            self._store,
+            self.name,
+            path,
+            platform=platform,
+            mapping=mapping,
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+            captured_at=captured_at,
+            rate_scale=rate_scale,
+        )
+
+    def import_posts(
+        self,
+        path: PathLike,
+        *,
+        platform: str | None = None,
+        mapping: ColumnMap = None,
+        skip_invalid: bool = False,
+        rejects: PathLike | None = None,
+    ) -> ImportReport:
+        """Import a posts table (scraper output), as `microfluence import posts`."""
+        return import_posts(
+            self._store,
+            self.name,
+            path,
+            platform=platform,
+            mapping=mapping,
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+        )
+
+    def import_instagram(
+        self,
+        *paths: PathLike,
+        skip_invalid: bool = False,
+        rejects: PathLike | None = None,
+        captured_at: dt.datetime | None = None,
+    ) -> ImportReport:
+        """Import Instagram JSON files or folders of them, as `microfluence import instagram`."""
+        if not paths:
+            raise InputError("give at least one Instagram JSON file or folder", field="paths")
+        return import_instagram(
+            self._store,
+            self.name,
+            [os.fspath(p) for p in paths],
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+            captured_at=captured_at,
+        )
+
+    def import_followers(
+        self,
+        path: PathLike,
+        *,
+        account: str,
+        skip_invalid: bool = False,
+        rejects: PathLike | None = None,
+        sampled_at: dt.datetime | None = None,
+    ) -> ImportReport:
+        """Import a follower sample of ``account`` (PLATFORM:HANDLE), as `import followers`."""
+        return import_followers(
+            self._store,
+            self.name,
+            path,
+            account=account,
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+            sampled_at=sampled_at,
+        )
+
+    # -- computing ------------------------------------------------------------------------------
+    def score(self, *, engine: str = "duckdb") -> ScoreSummary:
+        """Recompute tiers, engagement, growth and cohorts, as `microfluence score`."""
+        return compute_metrics(self._store, self.name, engine=engine)
+
+    def vet(
+        self,
+        account: str,
+        *,
+        html: PathLike | None = None,
+        brand_safety: Mapping[str, Any] | None = None,
+    ) -> VettingReport:
+        """The Audience Quality Score of ``account`` (PLATFORM:HANDLE) with its evidence, as
+        `microfluence vet`; ``html`` also writes the standalone report there."""
+        platform, handle = parse_account_reference(account)
+        report = vet_account(
+            self._store, self.name, platform, handle, brand_safety_overrides=brand_safety
+        )
+        if html is not None:
+            write_report(report, Path(html))
+        return report
+
+    # -- reading back ---------------------------------------------------------------------------
+    def creators(self) -> pl.DataFrame:
+        """One row per account: every stored field, its creator's, the latest snapshot and the
+        last `score` run's tiers and metrics — the rows `microfluence export creators` writes."""
+        return self._frame(creators_query)
+
+    def posts(self) -> pl.DataFrame:
+        """One row per post with its account's platform and handle, as `export posts` writes."""
+        return self._frame(posts_query)
+
+    def export(self, what: str, path: PathLike, *, format: str = "csv") -> int:
+        """Write ``creators`` or ``posts`` to ``path`` (csv, json or jsonl); the rows written."""
+        run = {"creators": export_creators, "posts": export_posts}.get(what)
+        if run is None:
+            raise InputError(f"export 'creators' or 'posts', not {what!r}", field="what")
+        if format not in EXPORT_FORMATS:
+            raise InputError(
+                f"unknown format {format!r}; use one of {', '.join(EXPORT_FORMATS)}",
+                field="format",
+            )
+        rows, _ = run(self._store, self.name, format, Path(path))
+        return rows
+
+    def _frame(self, query_for: Callable[[Connection, int], Select]) -> pl.DataFrame:
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+        with self._store.engine.connect() as conn:
+            result = conn.execute(query_for(conn, workspace_id))
+            names = list(result.keys())
+            rows = result.all()
+        if not rows:
+            return pl.DataFrame(schema=names)
+        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
