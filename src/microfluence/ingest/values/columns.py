@@ -13,6 +13,7 @@ field, the column matching the earliest variant wins and the others are reported
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -385,19 +386,46 @@ class ColumnMap:
         return name in self.fields
 
 
-def parse_mapping(items: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
-    """``["followers=Fans (total)", …]`` → ``{"followers": "Fans (total)"}``."""
+def parse_mapping(
+    items: str | Sequence[str] | Mapping[str, str] | None, *, field: str = "--map"
+) -> dict[str, str]:
+    """Which column holds which field, as the CLI, the API and the pages give it:
+
+    * ``["followers=Fans (total)", …]`` — the CLI's repeated ``--map FIELD=COLUMN``;
+    * ``'{"followers": "Fans (total)"}'`` — a JSON object (any column name);
+    * ``"handle=User name,followers=Fans"`` — pairs separated by commas;
+    * a mapping, taken as it is.
+
+    → ``{"followers": "Fans (total)"}``; anything else is an error naming ``field``.
+    """
     if not items:
         return {}
     if isinstance(items, Mapping):
         return {str(k).strip(): str(v).strip() for k, v in items.items()}
+    if isinstance(items, str):
+        text = items.strip()
+        if text.startswith("{"):
+            return _json_mapping(text, field)
+        items = [item for item in text.split(",") if item.strip()]
     mapping = {}
     for item in items:
         name, sep, column = item.partition("=")
         if not sep or not name.strip() or not column.strip():
-            raise InputError(f"--map takes FIELD=COLUMN, not {item!r}", field="--map")
+            raise InputError(f"expected FIELD=COLUMN, not {item!r}", field=field)
         mapping[name.strip()] = column.strip()
     return mapping
+
+
+def _json_mapping(text: str, field: str) -> dict[str, str]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not a JSON object: {exc}", field=field) from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InputError("a JSON object of field names to column names", field=field)
+    return {k.strip(): v.strip() for k, v in value.items()}
 
 
 def resolve_columns(
