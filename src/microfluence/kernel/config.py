@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         description="Bytes one import may read after decompression, in MiB (stops gzip bombs).",
     )
     max_import_rows: int = Field(
-        default=1_000_000,
+        default=250_000,
         ge=1,
         description="Records (valid or rejected) one import may read; bounds its write time.",
     )
