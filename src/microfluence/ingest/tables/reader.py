@@ -541,10 +541,16 @@ class TableReader:
             )
 
     def _chunk(self, data, starts, ends, lines, keep, names, delimiter) -> Chunk:  # type: ignore[no-untyped-def]
-        body = data[int(starts[0]) : int(ends[-1])]
         if self.format == "jsonl":
+            body = data[int(starts[0]) : int(ends[-1])]
             frame = self._read_json(data, body, starts, ends, lines)
         else:
+            if keep.all():
+                body = data[int(starts[0]) : int(ends[-1])]
+            else:  # blank lines: left out before parsing (CSV parsers skip some, not all)
+                starts, ends, lines = starts[keep], ends[keep], lines[keep]
+                spans = zip(starts.tolist(), ends.tolist(), strict=True)
+                body = b"\n".join(data[s:e] for s, e in spans)
             try:
                 frame = pl.read_csv(
                     io.BytesIO(body),
@@ -569,9 +575,6 @@ class TableReader:
                     file=self.file,
                     line=int(lines[0]),
                 )
-            if not keep.all():
-                frame = frame.filter(pl.Series(keep))
-                starts, ends, lines = starts[keep], ends[keep], lines[keep]
         self.rows_read += starts.size
         self.guard.count_rows(int(starts.size), self.file)
         self.guard.checkpoint()
