@@ -311,9 +311,8 @@ def jobs_command(
     database_url: DatabaseUrlOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="How many.")] = 20,
 ) -> None:
-    """List the workspace's import jobs (uploads to the API and the pages), newest first."""
-    from rich.table import Table
-
+    """List the workspace's import jobs (uploads to the API and the pages), newest first:
+    id, status, kind, when it was created (UTC) and the file."""
     from microfluence.catalog.listing import Window
     from microfluence.jobs.imports import list_jobs
     from microfluence.kernel.console import console
@@ -324,15 +323,16 @@ def jobs_command(
         with store.transaction() as session:
             ws = get_workspace(session, workspace)
             jobs, count = list_jobs(session, ws.id, window=Window(limit=limit))
-            table = Table(title=f"import jobs of {workspace} ({count})", title_justify="left")
-            for column in ("id", "kind", "file", "status", "created (UTC)"):
-                table.add_column(column)
-            for job in jobs:
-                created = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
-                table.add_row(job.id, job.kind, job.filename, job.status, created)
+            lines = [
+                f"{job.id}  {job.status:<10}  {job.kind:<9}  "
+                f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.filename}"
+                for job in jobs
+            ]
     finally:
         store.dispose()
-    console.print(table)
+    console.print(f"{count} import jobs in {workspace}", highlight=False)
+    for line in lines:  # one per line, whole: ids are copied from here
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("cancel")
