@@ -1,5 +1,6 @@
-"""Cancelling an import job: one service (jobs.imports.cancel_job) behind the API, the job page
-and the CLI; owners only, one workspace only; a running import stops at its next batch."""
+"""Import jobs. Cancelling: one service (jobs.imports.cancel_job) behind the API, the job page and
+the CLI; owners only, one workspace only; a running import stops at its next batch. And the
+column mapping the page takes, parsed as the API and the CLI parse it."""
 
 from __future__ import annotations
 
@@ -153,3 +154,31 @@ def test_every_cancel_face_calls_the_one_service():
     root = Path(__file__).parent.parent / "src" / "microfluence"
     for face in ("web/api/imports.py", "web/pages/imports.py", "ingest/cli.py"):
         assert "cancel_job(" in (root / face).read_text(encoding="utf-8"), face
+
+
+def test_the_import_page_takes_a_column_mapping(store, store_url):
+    acme = make_tenant(store, "acme")
+    make_user(store, "member@acme.io", "acme", "member")
+    with TestClient(create_app(store_url)) as client:
+        csrf = sign_in(client, "member@acme.io")
+        form = {"kind": "creators", "platform": "instagram", "csrf_token": csrf}
+        content = b"Kanal,Fans gesamt\nkanal_eins,1.2K\n"
+        bad = client.post(
+            "/imports",
+            data={**form, "mapping": "handle"},
+            files={"file": ("k.csv", content)},
+            headers=HTML,
+        )
+        assert bad.status_code == 422 and "FIELD=COLUMN" in bad.text
+        started = client.post(
+            "/imports",
+            data={**form, "mapping": "handle=Kanal,followers=Fans gesamt"},
+            files={"file": ("k.csv", content)},
+            follow_redirects=False,
+        )
+        assert started.status_code == 303
+        client.app.state.jobs.wait(timeout=60)
+        found = client.get(
+            "/api/v1/accounts", params={"q": "kanal_eins"}, headers=acme.auth()
+        ).json()
+        assert [(a["handle"], a["followers"]) for a in found["data"]] == [("kanal_eins", 1200)]
