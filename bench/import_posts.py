@@ -186,6 +186,8 @@ def run_child(kind: str, path: Path, url: str, limit: int = 0) -> dict:
         check=True,
         capture_output=True,
         text=True,
+        # A million posts in one import: past the server's default cap (docs/importing.md).
+        env={**os.environ, "MICROFLUENCE_MAX_IMPORT_ROWS": "100000000"},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

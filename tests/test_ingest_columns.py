@@ -116,3 +116,24 @@ def test_docs_list_every_field_and_variant():
         for name, variants in fields.items():
             for spelling in (name, *variants):
                 assert f"`{spelling}`" in docs, spelling
+
+
+def test_one_mapping_parser_for_the_cli_the_api_and_the_pages():
+    expected = {"handle": "User name", "followers": "Fans, total"}
+    assert parse_mapping(["handle=User name", "followers = Fans, total"]) == expected  # --map
+    assert parse_mapping('{"handle": "User name", "followers": "Fans, total"}') == expected
+    assert parse_mapping("handle=User name, followers=Fans") == {
+        "handle": "User name",
+        "followers": "Fans",
+    }
+    assert parse_mapping(expected) == expected and parse_mapping("  ") == {}
+    for bad, reason in [
+        ("{oops", "not a JSON object"),
+        ('["handle"]', "expected FIELD=COLUMN"),
+        ('{"handle": 3}', "a JSON object of field names to column names"),
+        ("handle", "expected FIELD=COLUMN"),
+        ("handle=,x=y", "expected FIELD=COLUMN"),
+    ]:
+        with pytest.raises(InputError, match=reason) as info:
+            parse_mapping(bad, field="mapping")
+        assert info.value.field == "mapping"

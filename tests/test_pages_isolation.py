@@ -151,6 +151,18 @@ def test_import_jobs_of_the_other_workspace_are_not_found(two: Two) -> None:
     assert beta_client.get(alpha_job, headers=HTML).status_code == 404
 
 
+def test_import_jobs_of_the_other_workspace_cannot_be_cancelled(two: Two) -> None:
+    from microfluence.jobs.tables import ImportJob
+
+    client = two.client  # alpha's owner
+    answer = client.post(
+        f"/imports/{two.beta_job}/cancel", data={"csrf_token": two.csrf}, headers=HTML
+    )
+    assert answer.status_code == 404 and "beta-private" not in answer.text
+    with client.app.state.store.transaction() as session:
+        assert session.get(ImportJob, two.beta_job).status == "succeeded"  # untouched
+
+
 def test_settings_cannot_touch_the_other_workspace(two: Two, store_url: str) -> None:
     client, csrf = two.client, two.csrf
     page = client.get("/settings", headers=HTML).text

@@ -198,6 +198,25 @@ def test_imports_write_only_into_the_callers_workspace(world):
     assert client.get("/api/v1/imports", headers=b.auth("owner")).json() == {"data": [], "count": 0}
 
 
+@covers("post", "/api/v1/imports/{job_id}/cancel")
+def test_imports_are_cancelled_only_by_their_own_workspace(world):
+    client, a, b = world
+    from microfluence.jobs.imports import create_job
+    from microfluence.jobs.tables import ImportJob
+
+    store = client.app.state.store
+    with store.transaction() as session:  # waiting for a worker: cancellable
+        job_id = create_job(
+            session, workspace_id=a.workspace_id, kind="creators", filename="a.csv", options={}
+        ).id
+    for guess in (job_id, job_id.upper(), "0" * 32):
+        not_found(client.post(f"/api/v1/imports/{guess}/cancel", headers=b.auth("owner")))
+    with store.transaction() as session:
+        assert session.get(ImportJob, job_id).status == "queued"  # untouched by B
+    mine = client.post(f"/api/v1/imports/{job_id}/cancel", headers=a.auth("owner"))
+    assert mine.status_code == 200 and mine.json()["status"] == "cancelled"
+
+
 @covers("get", "/api/v1/workspace")
 @covers("get", "/api/v1/workspace/api-keys")
 @covers("post", "/api/v1/workspace/api-keys")

@@ -7,9 +7,12 @@
 * ``followers``: a sample of one account's followers;
 * ``values/``: what a cell means — numbers as spreadsheets write them, which column holds
   which field, what a caption says;
-* ``write/``: the store side every importer shares — one transaction, one import run, bulk
-  upserts;
-* ``report``: what an import did, and the rejected rows with their reasons;
+* ``write/``: the store side every importer shares — read and check first, then one
+  transaction (``stage``), one import run, bulk upserts;
+* ``guard``: what keeps one import from exhausting the server — caps on bytes after
+  decompression and on rows, and cancelling between batches;
+* ``report``: what an import did, with a sample of the rejected rows; ``rejects``: the one
+  rejects writer, every rejected row streamed to its CSV file;
 * ``cli.py``: `microfluence import …` (a thin face).
 
 Formats and fields: docs/importing.md.

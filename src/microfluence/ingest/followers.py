@@ -19,11 +19,13 @@ from pathlib import Path
 
 import polars as pl
 
-from microfluence.ingest.report import ImportReport, Rejection, write_rejections
+from microfluence.ingest.guard import CancelCheck, ImportGuard
+from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.tables.reader import Chunk, read_table
 from microfluence.ingest.values.columns import ColumnMap, resolve_columns
 from microfluence.ingest.values.numbers import Parsed, blank, parse_bool, parse_count
-from microfluence.ingest.write.writer import ProgressCallback, StoreWriter, import_run
+from microfluence.ingest.write.stage import StagedImport
+from microfluence.ingest.write.writer import ProgressCallback, StoreWriter
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import PLATFORMS
@@ -131,39 +133,51 @@ def import_followers(
     rejects_path: str | os.PathLike[str] | None = None,
     sampled_at: dt.datetime | None = None,
     progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
 ) -> ImportReport:
     """Import a follower sample of ``account`` (``PLATFORM:HANDLE``, created if unknown).
 
     Bad rows raise :class:`InputError` naming file, line and field, and nothing is written;
-    with ``skip_invalid`` they are left out, counted and — with ``rejects_path`` — written there
-    with their reasons.
+    with ``skip_invalid`` they are left out, counted and — with ``rejects_path`` — streamed
+    there with their reasons. The whole file is read and checked before one transaction
+    writes it (:mod:`microfluence.ingest.write.stage`); ``cancel`` may stop it between batches.
     """
     platform, handle = parse_account(account)
     file = Path(path)
-    reader = read_table(file, progress=progress)
+    guard = ImportGuard.from_settings(cancel)
+    reader = read_table(file, progress=progress, guard=guard)
     if sampled_at is None:
         sampled_at = _file_time(file)
     elif sampled_at.tzinfo is not None:
         sampled_at = sampled_at.astimezone(dt.UTC).replace(tzinfo=None)
     source = f"followers:{file}"
     report = ImportReport(kind="followers", source=source[:500], workspace=workspace)
-    with import_run(store, workspace, "followers", source, report) as writer:
-        account_id = _account_id(writer, platform, handle)
+    with StagedImport(
+        store, workspace, "followers", source, report, guard=guard, rejects_path=rejects_path
+    ) as run:
         for chunk in reader:
             columns = resolve_columns(
                 chunk.frame.columns, FOLLOWER_FIELDS, file=str(file), required=REQUIRED
             )
             good = _parse_chunk(chunk, columns, report, file=str(file), skip=skip_invalid)
             report.rows_read += chunk.frame.height
-            if good.height:
-                writer.followers(
-                    good.with_columns(
-                        pl.lit(account_id, dtype=pl.Int64).alias("account_id"),
-                        pl.lit(sampled_at, dtype=pl.Datetime("us")).alias("sampled_at"),
-                    )
+            run.stage("followers", good)
+        account_ids: list[int] = []
+
+        def account_id(writer: StoreWriter) -> int:
+            if not account_ids:  # the account is made even for a sample without rows
+                account_ids.append(_account_id(writer, platform, handle))
+            return account_ids[0]
+
+        def write(writer: StoreWriter, _tag: str, frame: pl.DataFrame) -> None:
+            writer.followers(
+                frame.with_columns(
+                    pl.lit(account_id(writer), dtype=pl.Int64).alias("account_id"),
+                    pl.lit(sampled_at, dtype=pl.Datetime("us")).alias("sampled_at"),
                 )
-    if rejects_path is not None:
-        write_rejections(report.rejections, Path(rejects_path))
+            )
+
+        run.write(write, finish=account_id)
     return report
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from microfluence.ingest.rejects import RejectsFile
+
+# Rejections kept in memory for summaries (the CLI shows 5, a job keeps 100); every one of them
+# goes to the rejects file (microfluence.ingest.rejects) as it is found.
+REJECTION_SAMPLE = 100
 
 
 @dataclass(frozen=True)
@@ -35,16 +40,20 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)  # canonical field → input column
     ignored_columns: list[str] = field(default_factory=list)  # input columns nobody used
     rejects_path: str | None = None  # where the rejected rows were written
+    # Where rejections are streamed as they happen (attached by the import's run).
+    rejects: RejectsFile | None = field(default=None, repr=False, compare=False)
 
     @property
     def rejected(self) -> int:
         return self.rejected_count
 
-    def reject(self, rejection: Rejection, *, keep: int = 10_000) -> None:
-        """Count a rejected row; keep the first ``keep`` reasons in memory."""
+    def reject(self, rejection: Rejection) -> None:
+        """Count a rejected row, stream it to the rejects file, keep a small sample in memory."""
         self.rejected_count += 1
-        if len(self.rejections) < keep:
+        if len(self.rejections) < REJECTION_SAMPLE:
             self.rejections.append(rejection)
+        if self.rejects is not None:
+            self.rejects.write(rejection)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,12 +73,3 @@ class ImportReport:
                 {"line": r.line, "field": r.field, "reason": r.reason} for r in self.rejections[:5]
             ],
         }
-
-
-def write_rejections(rejections: list[Rejection], path: Path) -> None:
-    """The rejected rows with their reasons, as CSV (file, line, field, reason, value, row)."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "line", "field", "reason", "value", "row"])
-        for r in rejections:
-            writer.writerow([r.file, r.line, r.field, r.reason, r.value, r.row])

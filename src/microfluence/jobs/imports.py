@@ -3,6 +3,10 @@ in the store (``import_jobs``) so any request can poll them.
 
 The importers are the same as the CLI's (``microfluence.ingest``); each kind names one, with the
 options it takes.
+
+A job's status: ``queued`` → ``running`` → ``succeeded`` or ``failed``; or, when an owner
+cancels it (:func:`cancel_job`), ``cancelled`` — at once while queued, else via ``cancelling``
+until the import reaches its next batch and rolls back.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -19,20 +24,26 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.listing import Window
+from microfluence.ingest.guard import ImportCancelled
 from microfluence.jobs.schemas import ImportJobPublic
 from microfluence.jobs.tables import ImportJob
-from microfluence.kernel.errors import InputError, MicrofluenceError, NotFoundError
+from microfluence.kernel.errors import ConflictError, InputError, MicrofluenceError, NotFoundError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import PLATFORMS, Workspace, utcnow
 
 log = logging.getLogger("microfluence.jobs")
 
 KEEP_ERRORS = 100  # rejected rows kept with a job (the import run counts them all)
+ACTIVE = ("queued", "running", "cancelling")
+CANCELLED = "cancelled by an owner: nothing was written"
+# How often a running import looks in the store for a cancel made by another process (the CLI);
+# a cancel made through this process's runner is seen at the very next batch.
+CANCEL_POLL_SECONDS = 1.0
 
 Importer = Callable[..., Any]
 
 
-def _creators(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
+def _creators(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
     from microfluence.ingest.tables.creators import import_creators
 
     return import_creators(
@@ -43,10 +54,11 @@ def _creators(store: Store, workspace: str, path: Path, options: dict[str, Any],
         mapping=options.get("mapping") or None,
         skip_invalid=bool(options.get("skip_invalid")),
         progress=progress,
+        cancel=cancel,
     )
 
 
-def _instagram(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
+def _instagram(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
     from microfluence.ingest.instagram.importer import import_instagram
 
     return import_instagram(
@@ -55,10 +67,11 @@ def _instagram(store: Store, workspace: str, path: Path, options: dict[str, Any]
         [str(path)],
         skip_invalid=bool(options.get("skip_invalid")),
         progress=progress,
+        cancel=cancel,
     )
 
 
-def _followers(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
+def _followers(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
     from microfluence.ingest.followers import import_followers
 
     account = str(options["account"])
@@ -71,10 +84,11 @@ def _followers(store: Store, workspace: str, path: Path, options: dict[str, Any]
         account=account,
         skip_invalid=bool(options.get("skip_invalid")),
         progress=progress,
+        cancel=cancel,
     )
 
 
-def _posts(store: Store, workspace: str, path: Path, options: dict[str, Any], progress):  # type: ignore[no-untyped-def]
+def _posts(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
     from microfluence.ingest.tables.posts import import_posts
 
     return import_posts(
@@ -85,6 +99,7 @@ def _posts(store: Store, workspace: str, path: Path, options: dict[str, Any], pr
         mapping=options.get("mapping") or None,
         skip_invalid=bool(options.get("skip_invalid")),
         progress=progress,
+        cancel=cancel,
     )
 
 
@@ -170,77 +185,155 @@ def _set(store: Store, job_id: str, **values: Any) -> None:
 ProgressSink = Callable[[str, int, int | None], None]
 
 
-def run_job(store: Store, job_id: str, upload: Path, progress_sink: ProgressSink) -> None:
+def cancel_job(
+    session: Session,
+    workspace_id: int,
+    job_id: str,
+    *,
+    signal: Callable[[str], None] | None = None,
+) -> ImportJob:
+    """Cancel a queued or running import job of the workspace (the faces let owners only).
+
+    A queued job ends ``cancelled`` at once. A running one is marked ``cancelling``: the import
+    stops at its next batch, rolls back — nothing it read is written — and the job ends
+    ``cancelled``. ``signal`` reaches an import running in this process at once (the server's
+    :class:`~microfluence.jobs.runner.JobRunner`); an import in another process sees the mark in
+    the store (once ``session`` commits) within :data:`CANCEL_POLL_SECONDS` at its next batch.
+    A job of another workspace is not found; a job that has already ended is a conflict.
+    """
+    job = get_job(session, workspace_id, job_id)
+    if job.status not in ACTIVE:
+        raise ConflictError(f"the import has already ended ({job.status}): nothing to cancel")
+    if signal is not None and job.status != "queued":
+        signal(job_id)  # before the write below: on SQLite, that may wait for the import's lock
+    now = utcnow()
+    mine = (ImportJob.id == job_id, ImportJob.workspace_id == workspace_id)
+    session.execute(
+        update(ImportJob)
+        .where(*mine, ImportJob.status == "queued")
+        .values(status="cancelled", error=CANCELLED, finished_at=now, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(ImportJob)
+        .where(*mine, ImportJob.status == "running")
+        .values(status="cancelling", updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(job)
+    if job.status in ("succeeded", "failed"):  # it ended while the cancel was on its way
+        raise ConflictError(f"the import has already ended ({job.status}): nothing to cancel")
+    return job
+
+
+def _cancel_check(store: Store, job_id: str, stop: Callable[[], bool] | None) -> Callable[[], bool]:
+    """Whether the job was cancelled: asked by the import between batches."""
+    last_poll = [time.monotonic()]
+
+    def cancelled() -> bool:
+        if stop is not None and stop():
+            return True
+        now = time.monotonic()
+        if now - last_poll[0] < CANCEL_POLL_SECONDS:
+            return False
+        last_poll[0] = now
+        with store.transaction() as session:
+            status = session.scalar(select(ImportJob.status).where(ImportJob.id == job_id))
+        return status == "cancelling"
+
+    return cancelled
+
+
+def _start(store: Store, job_id: str) -> tuple[str, dict[str, Any], str] | None:
+    """Mark a queued job running: (kind, options, workspace name), or None when it was
+    cancelled (or removed) before it started."""
+    with store.transaction() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status != "queued":
+            return None
+        workspace = session.get(Workspace, job.workspace_id)
+        if workspace is None:
+            return None
+        started = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == "queued")
+            .values(status="running", started_at=utcnow(), updated_at=utcnow())
+        )
+        if not started.rowcount:
+            return None
+        return job.kind, dict(job.options), workspace.name
+
+
+def _failure(exc: MicrofluenceError, upload: Path) -> dict[str, Any]:
+    details = {"message": getattr(exc, "message", str(exc))}
+    for name in ("file", "line", "field"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            details[name] = Path(value).name if name == "file" else value
+    return {
+        "status": "failed",
+        "error": _hide_path(str(exc), upload),
+        "errors": [details],
+    }
+
+
+def _success(report: Any, upload: Path, seen: tuple[int, int | None]) -> dict[str, Any]:
+    errors = []
+    for rejection in report.rejections[:KEEP_ERRORS]:
+        item = {k: v for k, v in asdict(rejection).items() if v is not None and k != "row"}
+        if "file" in item:
+            item["file"] = Path(item["file"]).name
+        errors.append(item)
+    summary = report.as_dict()
+    summary["source"] = upload.name
+    summary.pop("rejects_path", None)  # a server-side temporary file, deleted below
+    done, total = seen
+    return {
+        "status": "succeeded",
+        "summary": summary,
+        "errors": errors,
+        "import_run_id": report.import_id,
+        "progress_done": total if total is not None else done,
+        "progress_total": total,
+    }
+
+
+def run_job(
+    store: Store,
+    job_id: str,
+    upload: Path,
+    progress_sink: ProgressSink,
+    stop: Callable[[], bool] | None = None,
+) -> None:
     """Run a queued import job to its end and record its outcome; removes ``upload`` (and its
     folder) afterwards. Never raises: the outcome is in the job.
 
-    Progress goes to ``progress_sink`` (memory of the serving process), not to the store: on
-    SQLite the import's own transaction holds the only write lock until it ends."""
+    Progress goes to ``progress_sink`` (memory of the serving process), not to the store: the
+    import's write phase holds SQLite's only write lock. ``stop`` tells of a cancel made in this
+    process; one made elsewhere is read from the store (:func:`cancel_job`)."""
     try:
-        with store.transaction() as session:
-            job = session.get(ImportJob, job_id)
-            if job is None:
-                return
-            kind, options, workspace_id = job.kind, dict(job.options), job.workspace_id
-            workspace = session.get(Workspace, workspace_id)
-            if workspace is None:
-                return
-            workspace_name = workspace.name
-        _set(store, job_id, status="running", started_at=utcnow())
+        started = _start(store, job_id)
+        if started is None:
+            return
+        kind, options, workspace_name = started
         seen: list[tuple[int, int | None]] = [(0, None)]
 
         def progress(done: int, total: int | None) -> None:
             seen[0] = (int(done), total)
             progress_sink(job_id, int(done), total)
 
+        cancel = _cancel_check(store, job_id, stop)
         try:
-            report = IMPORTERS[kind](store, workspace_name, upload, options, progress)
+            report = IMPORTERS[kind](store, workspace_name, upload, options, progress, cancel)
+            outcome = _success(report, upload, seen[0])
+        except ImportCancelled:
+            outcome = {"status": "cancelled", "error": CANCELLED}
         except MicrofluenceError as exc:
-            details = {"message": getattr(exc, "message", str(exc))}
-            for name in ("file", "line", "field"):
-                value = getattr(exc, name, None)
-                if value is not None:
-                    details[name] = Path(value).name if name == "file" else value
-            _set(
-                store,
-                job_id,
-                status="failed",
-                error=_hide_path(str(exc), upload),
-                errors=[details],
-                finished_at=utcnow(),
-            )
-            return
+            outcome = _failure(exc, upload)
         except Exception:
             log.exception("import job %s failed", job_id)
-            _set(
-                store,
-                job_id,
-                status="failed",
-                error="internal error: the error was logged",
-                finished_at=utcnow(),
-            )
-            return
-        errors = []
-        for rejection in report.rejections[:KEEP_ERRORS]:
-            item = {k: v for k, v in asdict(rejection).items() if v is not None and k != "row"}
-            if "file" in item:
-                item["file"] = Path(item["file"]).name
-            errors.append(item)
-        summary = report.as_dict()
-        summary["source"] = upload.name
-        summary.pop("rejects_path", None)  # a server-side temporary file, deleted below
-        done, total = seen[0]
-        _set(
-            store,
-            job_id,
-            status="succeeded",
-            summary=summary,
-            errors=errors,
-            import_run_id=report.import_id,
-            progress_done=total if total is not None else done,
-            progress_total=total,
-            finished_at=utcnow(),
-        )
+            outcome = {"status": "failed", "error": "internal error: the error was logged"}
+        _set(store, job_id, **outcome, finished_at=utcnow())
     finally:
         shutil.rmtree(upload.parent, ignore_errors=True)
         progress_sink(job_id, -1, None)  # forget it: the store has the outcome
@@ -279,16 +372,23 @@ def describe_job(job: ImportJob, live: tuple[int, int | None] | None = None) -> 
 
 
 def fail_interrupted(store: Store) -> int:
-    """Jobs left queued or running by a server that stopped: mark them failed (at start-up)."""
+    """Jobs left queued or running by a server that stopped: mark them failed (at start-up);
+    a job that was being cancelled is cancelled (its import never committed)."""
+    now = utcnow()
     with store.transaction() as session:
+        cancelled = session.execute(
+            update(ImportJob)
+            .where(ImportJob.status == "cancelling")
+            .values(status="cancelled", error=CANCELLED, finished_at=now, updated_at=now)
+        )
         result = session.execute(
             update(ImportJob)
             .where(ImportJob.status.in_(("queued", "running")))
             .values(
                 status="failed",
                 error="interrupted: the server stopped before the import finished; upload again",
-                finished_at=utcnow(),
-                updated_at=utcnow(),
+                finished_at=now,
+                updated_at=now,
             )
         )
-        return result.rowcount or 0
+        return (result.rowcount or 0) + (cancelled.rowcount or 0)

@@ -31,6 +31,7 @@ class JobRunner:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="microfluence-job")
         self.futures: dict[str, Future[None]] = {}
         self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
+        self.cancelled: set[str] = set()  # jobs of this process an owner cancelled
 
     def save_upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
         """Copy an upload to a private temporary folder, refusing more than ``max_bytes``."""
@@ -63,9 +64,21 @@ class JobRunner:
     def progress(self, job_id: str) -> tuple[int, int | None] | None:
         return self.live.get(job_id)
 
+    def cancel(self, job_id: str) -> None:
+        """Tell a running job of this process to stop at its next batch (``cancel_job``'s
+        signal; the job's workspace was checked there)."""
+        if job_id in self.futures:
+            self.cancelled.add(job_id)
+
     def submit(self, job_id: str, upload: Path) -> None:
-        self.futures[job_id] = self.pool.submit(run_job, self.store, job_id, upload, self._progress)
-        self.futures[job_id].add_done_callback(lambda _f: self.futures.pop(job_id, None))
+        self.futures[job_id] = self.pool.submit(
+            run_job, self.store, job_id, upload, self._progress, lambda: job_id in self.cancelled
+        )
+        self.futures[job_id].add_done_callback(lambda _f: self._forget(job_id))
+
+    def _forget(self, job_id: str) -> None:
+        self.futures.pop(job_id, None)
+        self.cancelled.discard(job_id)
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the jobs submitted so far (tests and shutdown)."""

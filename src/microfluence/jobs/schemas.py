@@ -13,7 +13,10 @@ class ImportJobPublic(BaseModel):
     id: str
     kind: str
     filename: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"] = Field(
+        description="queued, running, succeeded or failed; cancelling (asked to stop, it stops "
+        "at its next batch) then cancelled (nothing written) when an owner cancels it."
+    )
     progress: float | None = Field(
         description="Share done, 0 to 1, when the importer knows the total (else null)."
     )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from microfluence.kernel.store.tables import Base, utcnow
 
-JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+JOB_STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
 
 
 class ImportJob(Base):

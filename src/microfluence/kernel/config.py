@@ -30,6 +30,16 @@ class Settings(BaseSettings):
         ge=100,
         description="Rows parsed, validated and written per batch by the importers.",
     )
+    max_import_decompressed_mb: int = Field(
+        default=2048,
+        ge=1,
+        description="Bytes one import may read after decompression, in MiB (stops gzip bombs).",
+    )
+    max_import_rows: int = Field(
+        default=250_000,
+        ge=1,
+        description="Records (valid or rejected) one import may read; bounds its write time.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,9 +1,11 @@
 """`import instagram`: Instagram post and profile JSON (instaloader, web GraphQL) into the store.
 
-Files are read in batches (a folder of 100,000 files never sits in memory at once); each batch
-becomes Polars frames — owners, posts, comments — that go through the one write path
-(:mod:`microfluence.ingest.write.writer`), all inside one transaction: a failure leaves the store as
-it was. Re-importing the same files updates the same rows.
+Files are read in batches (a folder of 100,000 files never sits in memory at once, and a large
+JSON list is read element by element); each batch becomes Polars frames — owners, posts,
+comments — staged until every file is read and checked, then written through the one write path
+(:mod:`microfluence.ingest.write.writer`) in one transaction
+(:mod:`microfluence.ingest.write.stage`): a failure leaves the store as it was. Re-importing the
+same files updates the same rows.
 
 Which time is a follower count from? A post object carries its owner's counts as they were
 when the file was fetched, not when the post was published, so ``taken_at`` would backdate
@@ -17,24 +19,31 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
 
-from microfluence.ingest.instagram.files import discover, is_json_lines, iter_json_lines, read_json
+from microfluence.ingest.guard import CancelCheck, ImportGuard, ImportLimitError
+from microfluence.ingest.instagram.files import (
+    discover,
+    is_json_lines,
+    iter_json_lines,
+    iter_json_values,
+)
 from microfluence.ingest.instagram.records import (
     CommentRecord,
-    Document,
     OwnerRecord,
     PostRecord,
+    ProfileRecord,
     Reader,
 )
-from microfluence.ingest.report import ImportReport, Rejection, write_rejections
+from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.values import captions
-from microfluence.ingest.write.writer import ProgressCallback, StoreWriter, import_run
+from microfluence.ingest.write.stage import StagedImport
+from microfluence.ingest.write.writer import ProgressCallback, StoreWriter
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account
@@ -42,6 +51,7 @@ from microfluence.kernel.store.tables import Account
 PLATFORM = "instagram"
 BATCH_FILES = 500  # files parsed before their rows are written
 BATCH_BYTES = 64 * 1024 * 1024  # …or sooner, when this much JSON has been read
+BATCH_ROWS = 20_000  # comments of a large comment file staged at a time
 COMMENTS_SUFFIX = "_comments.json"  # instaloader's comment files beside each post file
 
 ACCOUNT_SCHEMA = {
@@ -72,6 +82,8 @@ POST_SCHEMA = {
     "sponsor_info": pl.Boolean,
     "tagged_handles": pl.List(pl.String),
 }
+# Where a post came from, for the error when its owner turns out to be unknown.
+_PLACE_SCHEMA = {"owner_id": pl.String, "file": pl.String, "where": pl.String}
 COMMENT_SCHEMA = {
     "handle": pl.String,
     "platform_post_id": pl.String,
@@ -116,7 +128,7 @@ class _Batch:
 
 @dataclass
 class _Run:
-    writer: StoreWriter
+    staged: StagedImport
     report: ImportReport
     skip_invalid: bool
     captured_at: dt.datetime | None
@@ -129,7 +141,15 @@ class _Run:
     # post files whose comment file is part of this import: base name -> (handle, post id)
     comment_targets: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
+    @property
+    def guard(self) -> ImportGuard:
+        return self.staged.guard
+
     def reject(self, exc: InputError, row: str | None = None) -> None:
+        """Set a bad item aside (streamed to the rejects file), or stop without skip_invalid."""
+        if not self.skip_invalid:
+            raise exc
+        self.guard.count_rows(1, exc.file or "")
         self.report.reject(
             Rejection(
                 file=exc.file or "",
@@ -165,12 +185,15 @@ def import_instagram(
     rejects_path: str | os.PathLike[str] | None = None,
     captured_at: dt.datetime | None = None,
     progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
 ) -> ImportReport:
     """Import Instagram JSON files or folders of them into ``workspace``.
 
     Bad input raises :class:`InputError` (file and JSON path) and nothing is written; with
     ``skip_invalid`` the bad files and posts are left out, counted, and — with
-    ``rejects_path`` — written there as CSV with their reasons.
+    ``rejects_path`` — streamed there as CSV with their reasons. Every file is read and
+    checked before one transaction writes them (:mod:`microfluence.ingest.write.stage`);
+    ``cancel`` may stop the import between batches.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]  # one path, not a sequence of its characters
@@ -185,28 +208,31 @@ def import_instagram(
     report = ImportReport(kind="instagram", source=source[:500], workspace=workspace)
     if captured_at is not None and captured_at.tzinfo is not None:
         captured_at = captured_at.astimezone(dt.UTC).replace(tzinfo=None)
-    with import_run(store, workspace, "instagram", source, report) as writer:
-        run = _Run(writer, report, skip_invalid, captured_at)
+    guard = ImportGuard.from_settings(cancel)
+    with StagedImport(
+        store, workspace, "instagram", source, report, guard=guard, rejects_path=rejects_path
+    ) as staged:
+        run = _Run(staged, report, skip_invalid, captured_at)
         for path in comment_files:
             name = str(path)
-            stem = name[: name.lower().rindex(COMMENTS_SUFFIX)]
-            run.comment_targets[stem] = None
+            run.comment_targets[name[: name.lower().rindex(COMMENTS_SUFFIX)]] = None
         batch = _Batch()
         done = 0
         for path, size in zip(files, sizes, strict=True):
+            guard.checkpoint()
             _read_file(run, batch, path)
             batch.files += 1
             batch.size += size
             done += size
             if batch.files >= BATCH_FILES or batch.size >= BATCH_BYTES:
-                _write_batch(run, batch)
-                batch.clear()
+                _stage_batch(run, batch)
             if progress is not None:
                 progress(done, total)
-        _write_batch(run, batch)
-        _write_snapshots(run)
-    if rejects_path is not None:
-        write_rejections(report.rejections, Path(rejects_path))
+        _stage_batch(run, batch)
+        staged.write(
+            lambda writer, tag, frame: _WRITERS[tag](run, writer, frame),
+            finish=lambda writer: _write_snapshots(run, writer),
+        )
     return report
 
 
@@ -219,52 +245,50 @@ def _size(path: Path) -> int:
 
 def _read_file(run: _Run, batch: _Batch, path: Path) -> None:
     reader = Reader(str(path))
-    if is_json_lines(path):
-        try:
-            _read_lines(run, batch, reader, path)
-        except InputError as exc:  # unreadable or broken compression: the rest of the file
-            if not run.skip_invalid:
-                raise
-            run.reject(exc)
-        return
     try:
-        data = read_json(path)
-        if _is_comments_file(path):
-            _read_comments_file(run, batch, reader, path, data)
-            return
-        doc = reader.document(data, keep_going=run.skip_invalid)
-    except InputError as exc:
-        if not run.skip_invalid:
-            raise
+        if is_json_lines(path):
+            _read_lines(run, batch, reader, path)
+        elif _is_comments_file(path):
+            _read_comments_file(run, batch, reader, path)
+        else:
+            _read_values(run, batch, reader, path)
+    except ImportLimitError:
+        raise  # the import's own limits are never skipped
+    except InputError as exc:  # unreadable, broken compression: (the rest of) the file
         run.reject(exc)
-        return
-    for error in doc.errors:
-        run.reject(error)
-    _collect(run, batch, path, doc)
+
+
+def _read_values(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
+    """A JSON file: one document, or a large list read element by element."""
+    file_time = None if run.captured_at else _file_time(path)
+    for where, value in iter_json_values(path, run.guard):
+        if where == "$":
+            scraped = reader.scrape_time(value)
+            _collect(
+                run, batch, path, reader.records(value), run.captured_at or scraped or file_time
+            )
+        else:  # one element of a list too large to parse at once
+            at = run.captured_at or file_time
+            _collect(run, batch, path, reader.records(value, where, element=True), at)
+            _stage_if_full(run, batch)
 
 
 def _read_lines(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
-    """A JSON Lines file: each line a document; the batch is written as it fills up."""
+    """A JSON Lines file: each line a document; the batch is staged as it fills up."""
     file_time = None if run.captured_at else _file_time(path)
-    for number, data, failure in iter_json_lines(path):
+    for number, data, failure in iter_json_lines(path, run.guard):
         if failure is not None:  # this line is not JSON; the next ones may well be
-            if not run.skip_invalid:
-                raise failure
             run.reject(failure)
             continue
         try:
-            doc = reader.document(data, keep_going=run.skip_invalid)
+            scraped = reader.scrape_time(data)
+            records = list(reader.records(data))
         except InputError as exc:
-            if not run.skip_invalid:
-                raise _at_line(exc, number) from exc
             run.reject(_at_line(exc, number))
             continue
-        for error in doc.errors:
-            run.reject(_at_line(error, number))
-        _collect(run, batch, path, doc, file_time=file_time)
-        if len(batch.posts) >= BATCH_FILES:
-            _write_batch(run, batch)
-            batch.clear()
+        records = [_at_line(r, number) if isinstance(r, InputError) else r for r in records]
+        _collect(run, batch, path, iter(records), run.captured_at or scraped or file_time)
+        _stage_if_full(run, batch)
 
 
 def _at_line(exc: InputError, line: int) -> InputError:
@@ -272,29 +296,42 @@ def _at_line(exc: InputError, line: int) -> InputError:
 
 
 def _collect(
-    run: _Run, batch: _Batch, path: Path, doc: Document, *, file_time: dt.datetime | None = None
+    run: _Run,
+    batch: _Batch,
+    path: Path,
+    records: Iterator[PostRecord | ProfileRecord | InputError],
+    at: dt.datetime | None,
 ) -> None:
-    at = run.captured_at or doc.scraped_at or file_time or _file_time(path)
-    for profile in doc.profiles:
-        batch.owners.append(profile.owner)
-        run.note_snapshot(profile.owner, at)
+    """Posts and profiles into the batch as they are read; bad ones set aside."""
+    at = at or _file_time(path)
+    file = str(path)
+    posts = []
+    for record in records:
+        if isinstance(record, InputError):
+            run.reject(record)
+            continue
+        run.guard.count_rows(1, file)
         run.report.rows_read += 1
-    for post in doc.posts:
-        owner = post.owner
+        owner = record.owner
+        if isinstance(record, ProfileRecord):
+            batch.owners.append(owner)
+            run.note_snapshot(owner, at)
+            continue
         if owner.handle and owner.external_id:
             run.handles_by_id[owner.external_id] = owner.handle
         if owner.handle:
             batch.owners.append(owner)
             run.note_snapshot(owner, at)
-        batch.posts.append(post)
-        run.report.rows_read += 1
+        batch.posts.append(record)
+        posts.append(record)
     base = _base_name(path)
-    if base in run.comment_targets and len(doc.posts) == 1:
-        post = doc.posts[0]
+    if base in run.comment_targets and len(posts) == 1:
+        post = posts[0]
         run.comment_targets[base] = (post.owner.handle or "", post.platform_post_id)
 
 
-def _read_comments_file(run: _Run, batch: _Batch, reader: Reader, path: Path, data: object) -> None:
+def _read_comments_file(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
+    """instaloader's ``<post>_comments.json``: attached to its post file, read before it."""
     name = str(path)
     stem = name[: name.lower().rindex(COMMENTS_SUFFIX)]
     target = run.comment_targets.get(stem)
@@ -304,53 +341,25 @@ def _read_comments_file(run: _Run, batch: _Batch, reader: Reader, path: Path, da
             f"({Path(stem).name}.json or .json.xz) together with it",
             file=name,
         )
-    rows = reader.comment_list(data)
-    batch.loose_comments.extend((target[0], target[1], row) for row in rows)
-    run.report.rows_read += len(rows)
+    for index, (where, value) in enumerate(iter_json_values(path, run.guard)):
+        # A whole list, or (a large file) one comment of it at a time.
+        rows = reader.comment_list(value) if where == "$" else reader.comment_list([value], index)
+        run.guard.count_rows(len(rows), name)
+        batch.loose_comments.extend((target[0], target[1], row) for row in rows)
+        run.report.rows_read += len(rows)
+        _stage_if_full(run, batch, comments=True)
 
 
-def _resolve_owners(run: _Run, batch: _Batch) -> None:
-    """Posts whose owner came as an id only: find the handle in this import, then the store."""
-    missing = {
-        p.owner.external_id
-        for p in batch.posts
-        if p.owner.handle is None and p.owner.external_id not in run.handles_by_id
-    }
-    missing.discard(None)
-    if missing:
-        table = Account.__table__
-        ids = sorted(m for m in missing if m is not None)
-        for start in range(0, len(ids), 500):
-            rows = run.writer.conn.execute(
-                sa.select(table.c.external_id, table.c.handle).where(
-                    table.c.workspace_id == run.writer.workspace_id,
-                    table.c.platform == PLATFORM,
-                    table.c.external_id.in_(ids[start : start + 500]),
-                )
-            )
-            run.handles_by_id.update({ext: handle for ext, handle in rows})
-    kept = []
-    for post in batch.posts:
-        if post.owner.handle is None:
-            post.owner.handle = run.handles_by_id.get(post.owner.external_id or "")
-        if post.owner.handle is None:
-            exc = InputError(
-                f"the owner (id {post.owner.external_id}) has no username, and no account "
-                "with that id is known: import the owner's profile first",
-                file=post.file,
-                field=f"{post.where}.owner",
-            )
-            if not run.skip_invalid:
-                raise exc
-            run.reject(exc)
-            continue
-        kept.append(post)
-    batch.posts[:] = kept
+# -- phase 1: batches of records to staged frames -------------------------------------------------
 
 
-def _write_batch(run: _Run, batch: _Batch) -> None:
-    _resolve_owners(run, batch)
-    writer = run.writer
+def _stage_if_full(run: _Run, batch: _Batch, *, comments: bool = False) -> None:
+    if len(batch.posts) >= BATCH_FILES or (comments and len(batch.loose_comments) >= BATCH_ROWS):
+        _stage_batch(run, batch)
+
+
+def _stage_batch(run: _Run, batch: _Batch) -> None:
+    """The batch as frames — owners, posts, comments — kept for the write phase; then emptied."""
     if batch.owners:
         owners = pl.DataFrame(
             [{k: getattr(o, k) for k in ACCOUNT_SCHEMA} for o in batch.owners if o.handle],
@@ -359,40 +368,148 @@ def _write_batch(run: _Run, batch: _Batch) -> None:
         )
         # One row per account: a profile file knows the bio, a post's owner does not, so each
         # field takes the last value any file of the batch gave, not the last file's NULL.
-        merged = owners.group_by("handle", maintain_order=True).agg(pl.all().drop_nulls().last())
-        writer.accounts(merged.with_columns(pl.lit(PLATFORM).alias("platform")))
+        run.staged.stage(
+            "owners",
+            owners.group_by("handle", maintain_order=True).agg(pl.all().drop_nulls().last()),
+        )
+    comments = []
     if batch.posts:
-        rows = [
+        run.staged.stage("posts", _posts_frame(batch.posts))
+        comments = [(p.owner, p.platform_post_id, c) for p in batch.posts for c in p.comment_rows]
+    comments.extend(
+        (OwnerRecord(handle=handle), post_id, c) for handle, post_id, c in batch.loose_comments
+    )
+    if comments:
+        run.staged.stage("comments", _comments_frame(comments))
+    batch.clear()
+    run.guard.checkpoint()
+
+
+def _posts_frame(posts: list[PostRecord]) -> pl.DataFrame:
+    rows = [
+        {
+            "handle": p.owner.handle,
+            "owner_id": p.owner.external_id,
+            "platform_post_id": p.platform_post_id,
+            "shortcode": p.shortcode,
+            "url": p.url,
+            "post_type": p.post_type,
+            "posted_at": p.posted_at,
+            "caption": p.caption,
+            "likes": p.likes,
+            "comments": p.comments,
+            "views": p.views,
+            "location": p.location,
+            "sponsor_handles": p.sponsor_handles,
+            "paid_partnership": p.paid_partnership,
+            "is_ad": p.is_ad,
+            "sponsor_info": p.sponsor_info,
+            "tagged_handles": p.tagged_handles,
+            "file": p.file,
+            "where": p.where,
+        }
+        for p in posts
+    ]
+    return pl.DataFrame(rows, schema=POST_SCHEMA | _PLACE_SCHEMA, orient="row")
+
+
+def _comments_frame(rows: list[tuple[OwnerRecord, str, CommentRecord]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
             {
-                "handle": p.owner.handle,
-                "platform_post_id": p.platform_post_id,
-                "shortcode": p.shortcode,
-                "url": p.url,
-                "post_type": p.post_type,
-                "posted_at": p.posted_at,
-                "caption": p.caption,
-                "likes": p.likes,
-                "comments": p.comments,
-                "views": p.views,
-                "location": p.location,
-                "sponsor_handles": p.sponsor_handles,
-                "paid_partnership": p.paid_partnership,
-                "is_ad": p.is_ad,
-                "sponsor_info": p.sponsor_info,
-                "tagged_handles": p.tagged_handles,
+                "handle": owner.handle,
+                "owner_id": owner.external_id,
+                "platform_post_id": post_id,
+                "comment_key": c.comment_key,
+                "parent_key": c.parent_key,
+                "text": c.text,
+                "author_handle": c.author_handle,
+                "author_is_verified": c.author_is_verified,
+                "posted_at": c.posted_at,
+                "likes": c.likes,
             }
-            for p in batch.posts
-        ]
-        posts = post_frame(pl.DataFrame(rows, schema=POST_SCHEMA, orient="row"))
-        writer.posts(posts.with_columns(pl.lit(PLATFORM).alias("platform")))
-        comment_rows = [
-            (p.owner.handle, p.platform_post_id, c) for p in batch.posts for c in p.comment_rows
-        ]
-    else:
-        comment_rows = []
-    comment_rows.extend(batch.loose_comments)
-    if comment_rows:
-        _write_comments(writer, comment_rows)
+            for owner, post_id, c in rows
+        ],
+        schema=COMMENT_SCHEMA | {"owner_id": pl.String},
+        orient="row",
+    )
+
+
+# -- phase 2: the staged frames into the store ----------------------------------------------------
+
+
+def _write_owners(run: _Run, writer: StoreWriter, owners: pl.DataFrame) -> None:
+    writer.accounts(owners.with_columns(pl.lit(PLATFORM).alias("platform")))
+
+
+def _write_posts(run: _Run, writer: StoreWriter, posts: pl.DataFrame) -> None:
+    posts = _resolve_owners(run, writer, posts)
+    if posts.height:
+        frame = post_frame(posts.drop(*_PLACE_SCHEMA))
+        writer.posts(frame.with_columns(pl.lit(PLATFORM).alias("platform")))
+
+
+def _write_comments(run: _Run, writer: StoreWriter, frame: pl.DataFrame) -> None:
+    frame = _with_known_handles(run, frame).drop("owner_id")
+    account_ids = writer.account_ids(
+        frame.select(pl.lit(PLATFORM).alias("platform"), pl.col("handle"))
+    )
+    keyed = frame.with_columns(account_ids.alias("account_id"))
+    post_ids = writer.post_ids(keyed.select("account_id", "platform_post_id"))
+    # Comments of posts that were not written (their owner unknown) have no post id: left out.
+    keyed = keyed.with_columns(post_ids.alias("post_id")).filter(pl.col("post_id").is_not_null())
+    if keyed.height:
+        writer.comments(keyed.drop("handle", "platform_post_id", "account_id"))
+
+
+_WRITERS = {"owners": _write_owners, "posts": _write_posts, "comments": _write_comments}
+
+
+def _with_known_handles(run: _Run, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose owner came as an id only get the handle of that id, when known."""
+    missing = frame.filter(pl.col("handle").is_null() & pl.col("owner_id").is_not_null())
+    if not missing.height:
+        return frame
+    ids = missing["owner_id"].unique().to_list()
+    known = {i: run.handles_by_id[i] for i in ids if i in run.handles_by_id}
+    return frame.with_columns(
+        pl.coalesce(
+            pl.col("handle"),
+            pl.col("owner_id").replace_strict(known, default=None, return_dtype=pl.String),
+        ).alias("handle")
+    )
+
+
+def _resolve_owners(run: _Run, writer: StoreWriter, posts: pl.DataFrame) -> pl.DataFrame:
+    """Posts whose owner came as an id only: find the handle in this import, then the store;
+    a post whose owner is found nowhere is refused."""
+    wanted = set(
+        posts.filter(pl.col("handle").is_null())["owner_id"].drop_nulls().unique().to_list()
+    )
+    missing = sorted(wanted - run.handles_by_id.keys())
+    table = Account.__table__
+    for start in range(0, len(missing), 500):
+        rows = writer.conn.execute(
+            sa.select(table.c.external_id, table.c.handle).where(
+                table.c.workspace_id == writer.workspace_id,
+                table.c.platform == PLATFORM,
+                table.c.external_id.in_(missing[start : start + 500]),
+            )
+        )
+        run.handles_by_id.update({ext: handle for ext, handle in rows})
+    posts = _with_known_handles(run, posts)
+    for owner_id, file, where in (
+        posts.filter(pl.col("handle").is_null()).select("owner_id", "file", "where").iter_rows()
+    ):
+        run.reject(
+            InputError(
+                f"the owner (id {owner_id}) has no username, and no account "
+                "with that id is known: import the owner's profile first",
+                file=file,
+                field=f"{where}.owner",
+            )
+        )
+    return posts.filter(pl.col("handle").is_not_null())
 
 
 def post_frame(raw: pl.DataFrame) -> pl.DataFrame:
@@ -436,35 +553,7 @@ def post_frame(raw: pl.DataFrame) -> pl.DataFrame:
     return frame.drop("_tags", "paid_partnership", "is_ad", "sponsor_info")
 
 
-def _write_comments(writer: StoreWriter, rows: list[tuple[str | None, str, CommentRecord]]) -> None:
-    frame = pl.DataFrame(
-        [
-            {
-                "handle": handle,
-                "platform_post_id": post_id,
-                "comment_key": c.comment_key,
-                "parent_key": c.parent_key,
-                "text": c.text,
-                "author_handle": c.author_handle,
-                "author_is_verified": c.author_is_verified,
-                "posted_at": c.posted_at,
-                "likes": c.likes,
-            }
-            for handle, post_id, c in rows
-        ],
-        schema=COMMENT_SCHEMA,
-        orient="row",
-    )
-    account_ids = writer.account_ids(
-        frame.select(pl.lit(PLATFORM).alias("platform"), pl.col("handle"))
-    )
-    keyed = frame.with_columns(account_ids.alias("account_id"))
-    post_ids = writer.post_ids(keyed.select("account_id", "platform_post_id"))
-    keyed = keyed.with_columns(post_ids.alias("post_id")).filter(pl.col("post_id").is_not_null())
-    writer.comments(keyed.drop("handle", "platform_post_id", "account_id"))
-
-
-def _write_snapshots(run: _Run) -> None:
+def _write_snapshots(run: _Run, writer: StoreWriter) -> None:
     if not run.snapshots:
         return
     frame = pl.DataFrame(
@@ -487,4 +576,4 @@ def _write_snapshots(run: _Run) -> None:
         },
         orient="row",
     )
-    run.writer.snapshots(frame.with_columns(pl.lit(PLATFORM).alias("platform")))
+    writer.snapshots(frame.with_columns(pl.lit(PLATFORM).alias("platform")))

@@ -311,97 +311,20 @@ class Reader:
         parent_owner: OwnerRecord | None = None,
         story: bool = False,
     ) -> PostRecord:
-        owner_key = "owner" if "owner" in node else "user" if "user" in node else None
-        owner_node = node[owner_key] if owner_key else None
-        if owner_key and owner_node is None and parent_owner is None:
-            raise self.fail(f"{where}.{owner_key}", "the post's owner is null")
-        if owner_node is not None:
-            if not isinstance(owner_node, dict):
-                raise self.fail(
-                    f"{where}.{owner_key}", f"expected an object, got {_kind(owner_node)}"
-                )
-            owner = self.owner(owner_node, f"{where}.{owner_key}")
-            if parent_owner is not None and owner.handle is None:
-                owner.handle = parent_owner.handle
-        elif parent_owner is not None:
-            owner = OwnerRecord(handle=parent_owner.handle, external_id=parent_owner.external_id)
-        else:
-            raise self.fail(f"{where}.owner", "the post has no owner")
-        if owner.handle is None and owner.external_id is None:
-            raise self.fail(f"{where}.owner", "the owner has neither a username nor an id")
-
-        shortcode = self.text(node, "shortcode", where) or self.text(node, "code", where)
-        media_id = self.ident(node, "id", where) or self.ident(node, "pk", where)
-        if media_id and "_" in media_id:
-            media_id = media_id.split("_", 1)[0]  # the mobile API's "<media id>_<owner id>"
-        if shortcode is not None and (len(shortcode) > 100 or any(c.isspace() for c in shortcode)):
-            raise self.fail(f"{where}.shortcode", "not a shortcode", shortcode[:40])
-        if media_id is None and shortcode:
-            media_id = shortcode_to_id(shortcode) or shortcode
-        if media_id is None:
-            raise self.fail(where, "a post needs an 'id' or a 'shortcode'")
-        if shortcode is None:
-            shortcode = id_to_shortcode(media_id)
-
+        owner = self._post_owner(node, where, parent_owner)
+        media_id, shortcode = self._post_ids(node, where)
         caption = self._caption(node, where)
         likes_hidden = self.flag(node, "like_and_view_counts_disabled", where)
-        likes = self.connection_count(node, "edge_media_preview_like", where)
-        if likes is None:
-            likes = self.connection_count(node, "edge_liked_by", where)
-        if likes is None:
-            likes = self.count(node, "like_count", where)
-        comments = None
-        for key in (
-            "edge_media_to_comment",
-            "edge_media_to_parent_comment",
-            "edge_media_preview_comment",
-        ):
-            comments = self.connection_count(node, key, where)
-            if comments is not None:
-                break
-        if comments is None:
-            comments = self.count(node, "comment_count", where)
+        likes = self._likes(node, where)
+        comments = self._comment_count(node, where)
         post_type = "story" if story else self._post_type(node, where)
         views = self._views(node, where, post_type)
         if likes_hidden:
             likes = views = None
-
-        location = None
-        loc = node.get("location")
-        if isinstance(loc, str):
-            location = loc.strip() or None
-        elif loc is not None:
-            loc_node = self.obj(node, "location", where)
-            assert loc_node is not None
-            location = self.text(loc_node, "name", f"{where}.location")
-
-        sponsors = []
-        sponsor_edges = self.edges(node, "edge_media_to_sponsor_user", where)
-        for path, edge in sponsor_edges:
-            sponsor = self.obj(edge, "sponsor", path)
-            if sponsor is not None:
-                handle = self.text(sponsor, "username", f"{path}.sponsor")
-                if handle:
-                    sponsors.append(handle.strip().lstrip("@").lower())
-        for i, partner in enumerate(node.get("sponsor_tags") or []):  # mobile API
-            if isinstance(partner, dict) and isinstance(partner.get("sponsor"), dict):
-                handle = self.text(
-                    partner["sponsor"], "username", f"{where}.sponsor_tags[{i}].sponsor"
-                )
-                if handle:
-                    sponsors.append(handle.strip().lstrip("@").lower())
+        location = self._location(node, where)
+        sponsors = self._sponsors(node, where)
         paid = self.flag(node, "is_paid_partnership", where)
-        tagged = None
-        if "edge_media_to_tagged_user" in node:
-            tagged = []
-            for path, edge in self.edges(node, "edge_media_to_tagged_user", where):
-                user = self.obj(edge, "user", path)
-                if user is not None:
-                    handle = self.text(user, "username", f"{path}.user")
-                    if handle:
-                        tagged.append(handle.strip().lstrip("@").lower())
-            tagged = list(dict.fromkeys(tagged))
-
+        tagged = self._tagged(node, where)
         record = PostRecord(
             where=where,
             owner=owner,
@@ -425,6 +348,106 @@ class Reader:
         )
         record.comment_rows = self._comments(node, where)
         return record
+
+    def _post_owner(
+        self, node: dict[str, Any], where: str, parent_owner: OwnerRecord | None
+    ) -> OwnerRecord:
+        """The post's ``owner`` (or the mobile API's ``user``), else the profile it is in."""
+        owner_key = "owner" if "owner" in node else "user" if "user" in node else None
+        owner_node = node[owner_key] if owner_key else None
+        if owner_key and owner_node is None and parent_owner is None:
+            raise self.fail(f"{where}.{owner_key}", "the post's owner is null")
+        if owner_node is not None:
+            if not isinstance(owner_node, dict):
+                raise self.fail(
+                    f"{where}.{owner_key}", f"expected an object, got {_kind(owner_node)}"
+                )
+            owner = self.owner(owner_node, f"{where}.{owner_key}")
+            if parent_owner is not None and owner.handle is None:
+                owner.handle = parent_owner.handle
+        elif parent_owner is not None:
+            owner = OwnerRecord(handle=parent_owner.handle, external_id=parent_owner.external_id)
+        else:
+            raise self.fail(f"{where}.owner", "the post has no owner")
+        if owner.handle is None and owner.external_id is None:
+            raise self.fail(f"{where}.owner", "the owner has neither a username nor an id")
+        return owner
+
+    def _post_ids(self, node: dict[str, Any], where: str) -> tuple[str, str | None]:
+        """(media id, shortcode): each derived from the other when only one is given."""
+        shortcode = self.text(node, "shortcode", where) or self.text(node, "code", where)
+        media_id = self.ident(node, "id", where) or self.ident(node, "pk", where)
+        if media_id and "_" in media_id:
+            media_id = media_id.split("_", 1)[0]  # the mobile API's "<media id>_<owner id>"
+        if shortcode is not None and (len(shortcode) > 100 or any(c.isspace() for c in shortcode)):
+            raise self.fail(f"{where}.shortcode", "not a shortcode", shortcode[:40])
+        if media_id is None and shortcode:
+            media_id = shortcode_to_id(shortcode) or shortcode
+        if media_id is None:
+            raise self.fail(where, "a post needs an 'id' or a 'shortcode'")
+        if shortcode is None:
+            shortcode = id_to_shortcode(media_id)
+        return media_id, shortcode
+
+    def _likes(self, node: dict[str, Any], where: str) -> int | None:
+        likes = self.connection_count(node, "edge_media_preview_like", where)
+        if likes is None:
+            likes = self.connection_count(node, "edge_liked_by", where)
+        if likes is None:
+            likes = self.count(node, "like_count", where)
+        return likes
+
+    def _comment_count(self, node: dict[str, Any], where: str) -> int | None:
+        for key in (
+            "edge_media_to_comment",
+            "edge_media_to_parent_comment",
+            "edge_media_preview_comment",
+        ):
+            comments = self.connection_count(node, key, where)
+            if comments is not None:
+                return comments
+        return self.count(node, "comment_count", where)
+
+    def _location(self, node: dict[str, Any], where: str) -> str | None:
+        loc = node.get("location")
+        if isinstance(loc, str):
+            return loc.strip() or None
+        if loc is None:
+            return None
+        loc_node = self.obj(node, "location", where)
+        assert loc_node is not None
+        return self.text(loc_node, "name", f"{where}.location")
+
+    def _sponsors(self, node: dict[str, Any], where: str) -> list[str]:
+        """Sponsors of a paid partnership (web and mobile API shapes)."""
+        sponsors = []
+        for path, edge in self.edges(node, "edge_media_to_sponsor_user", where):
+            sponsor = self.obj(edge, "sponsor", path)
+            if sponsor is not None:
+                handle = self.text(sponsor, "username", f"{path}.sponsor")
+                if handle:
+                    sponsors.append(handle.strip().lstrip("@").lower())
+        for i, partner in enumerate(node.get("sponsor_tags") or []):  # mobile API
+            if isinstance(partner, dict) and isinstance(partner.get("sponsor"), dict):
+                handle = self.text(
+                    partner["sponsor"], "username", f"{where}.sponsor_tags[{i}].sponsor"
+                )
+                if handle:
+                    sponsors.append(handle.strip().lstrip("@").lower())
+        return sponsors
+
+    def _tagged(self, node: dict[str, Any], where: str) -> list[str] | None:
+        """Users tagged in the picture (None when the object does not say)."""
+        if "edge_media_to_tagged_user" not in node:
+            return None
+        tagged = []
+        for path, edge in self.edges(node, "edge_media_to_tagged_user", where):
+            user = self.obj(edge, "user", path)
+            if user is not None:
+                handle = self.text(user, "username", f"{path}.user")
+                if handle:
+                    tagged.append(handle.strip().lstrip("@").lower())
+        return list(dict.fromkeys(tagged))
 
     def _caption(self, node: dict[str, Any], where: str) -> str | None:
         if node.get("edge_media_to_caption") is not None:
@@ -520,12 +543,13 @@ class Reader:
             likes=likes,
         )
 
-    def comment_list(self, data: Any) -> list[CommentRecord]:
-        """instaloader's ``<post>_comments.json``: a list of comments with their ``answers``."""
+    def comment_list(self, data: Any, start: int = 0) -> list[CommentRecord]:
+        """instaloader's ``<post>_comments.json``: a list of comments with their ``answers``
+        (or a part of it, its first element at index ``start``)."""
         if not isinstance(data, list):
             raise self.fail("$", f"expected a list of comments, got {_kind(data)}")
         rows: dict[str, CommentRecord] = {}
-        for i, item in enumerate(data):
+        for i, item in enumerate(data, start=start):
             path = f"$[{i}]"
             if not isinstance(item, dict):
                 raise self.fail(path, f"expected an object, got {_kind(item)}")
@@ -547,78 +571,112 @@ class Reader:
         return list(rows.values())
 
     # -- documents -------------------------------------------------------------------------
-    def document(self, data: Any, *, keep_going: bool) -> Document:
-        """Every post and profile in a file; with ``keep_going`` bad items are set aside."""
-        doc = Document()
+    def scrape_time(self, data: Any) -> dt.datetime | None:
+        """When the file says it was fetched (a top-level ``scraped_at`` …), if it does."""
         if isinstance(data, dict):
             for key in SCRAPE_TIME_KEYS:
                 if data.get(key) is not None:
-                    doc.scraped_at = self.when(data, key, "$")
-                    break
-        found_any = False
-        for item in self._items(data, "$", doc):
-            found_any = True
+                    return self.when(data, key, "$")
+        return None
+
+    def records(
+        self, data: Any, where: str = "$", *, element: bool = False
+    ) -> Iterator[PostRecord | ProfileRecord | InputError]:
+        """Every post and profile of a document — or, with ``element``, of one element of a
+        list read element by element — in order, as they are read. An item that cannot be read
+        comes as its :class:`InputError` instead, for the caller to raise or set aside; an error
+        in the document's own structure raises."""
+        items = self.element_items(data, where) if element else self._items(data, where)
+        for kind, path, node, extra in items:
             try:
-                kind, where, node, extra = item
                 if kind == "invalid":
                     raise node
                 if kind == "post":
-                    doc.posts.append(self.post(node, where, **extra))
+                    yield self.post(node, path, **extra)
                 else:
-                    owner = self.owner(node, where)
-                    if owner.handle is None:
-                        raise self.fail(f"{where}.username", "a profile needs a username")
-                    doc.profiles.append(ProfileRecord(where=where, owner=owner))
-                    for path, post in self.edges(node, "edge_owner_to_timeline_media", where):
-                        doc.posts.append(self.post(post, path, parent_owner=owner))
+                    yield from self._profile(node, path)
             except InputError as exc:
+                yield exc
+
+    def _profile(self, node: dict[str, Any], where: str) -> Iterator[PostRecord | ProfileRecord]:
+        owner = self.owner(node, where)
+        if owner.handle is None:
+            raise self.fail(f"{where}.username", "a profile needs a username")
+        yield ProfileRecord(where=where, owner=owner)
+        for path, post in self.edges(node, "edge_owner_to_timeline_media", where):
+            yield self.post(post, path, parent_owner=owner)
+
+    def document(self, data: Any, *, keep_going: bool) -> Document:
+        """Every post and profile in a file; with ``keep_going`` bad items are set aside.
+
+        Holds them all: for files of a known small size (the importer streams
+        :meth:`records` instead)."""
+        doc = Document(scraped_at=self.scrape_time(data))
+        for item in self.records(data):
+            if isinstance(item, InputError):
                 if not keep_going:
-                    raise
-                doc.errors.append(exc)
-        if not found_any and not isinstance(data, dict | list):
-            raise self.fail("$", f"expected an object or a list, got {_kind(data)}")
+                    raise item
+                doc.errors.append(item)
+            elif isinstance(item, PostRecord):
+                doc.posts.append(item)
+            else:
+                doc.profiles.append(item)
         return doc
 
-    def _items(self, data: Any, where: str, doc: Document) -> Iterator[tuple[str, str, Any, dict]]:
+    def element_items(self, element: Any, path: str) -> Iterator[tuple[str, str, Any, dict]]:
+        """The items of one list element; a bad element spoils only itself."""
+        try:
+            if not isinstance(element, dict):
+                raise self.fail(path, f"expected a post object, got {_kind(element)}")
+            found = list(self._items(element, path))
+        except InputError as exc:
+            # The caller decides whether to go on.
+            yield ("invalid", path, exc, {})
+            return
+        yield from found
+
+    def _items(self, data: Any, where: str) -> Iterator[tuple[str, str, Any, dict]]:
+        """(kind, JSON path, node, options) of each post or profile in ``data``."""
         if isinstance(data, list):
             for i, element in enumerate(data):
-                path = f"{where}[{i}]"
-                try:
-                    if not isinstance(element, dict):
-                        raise self.fail(path, f"expected a post object, got {_kind(element)}")
-                    found = list(self._items(element, path, doc))
-                except InputError as exc:
-                    # One bad element spoils only itself: the caller decides whether to go on.
-                    yield ("invalid", path, exc, {})
-                    continue
-                yield from found
+                yield from self.element_items(element, f"{where}[{i}]")
             return
         if not isinstance(data, dict):
             raise self.fail(where, f"expected an object, got {_kind(data)}")
         wrapper = data.get("instaloader")
         if isinstance(wrapper, dict) and "node" in data:
-            node_type = wrapper.get("node_type")
-            node = data["node"]
-            path = f"{where}.node"
-            if node_type in ("Hashtag", "FrozenNodeIterator"):
-                return  # instaloader's hashtag metadata and resume files hold no posts
-            if not isinstance(node, dict):
-                raise self.fail(path, f"expected an object, got {_kind(node)}")
-            if node_type == "Profile":
-                yield ("profile", path, node, {})
-            elif node_type in ("Post", "StoryItem"):
-                yield ("post", path, node, {"story": node_type == "StoryItem"})
-            elif node_type is None:
-                yield from self._items(node, path, doc)
-            else:
-                raise self.fail(
-                    f"{where}.instaloader.node_type", f"unknown node type {node_type!r}"
-                )
-            return
+            yield from self._instaloader_items(data, wrapper, where)
+        else:
+            yield from self._object_items(data, where)
+
+    def _instaloader_items(
+        self, data: dict[str, Any], wrapper: dict[str, Any], where: str
+    ) -> Iterator[tuple[str, str, Any, dict]]:
+        """instaloader's ``{"node": …, "instaloader": {"node_type": …}}``."""
+        node_type = wrapper.get("node_type")
+        node = data["node"]
+        path = f"{where}.node"
+        if node_type in ("Hashtag", "FrozenNodeIterator"):
+            return  # instaloader's hashtag metadata and resume files hold no posts
+        if not isinstance(node, dict):
+            raise self.fail(path, f"expected an object, got {_kind(node)}")
+        if node_type == "Profile":
+            yield ("profile", path, node, {})
+        elif node_type in ("Post", "StoryItem"):
+            yield ("post", path, node, {"story": node_type == "StoryItem"})
+        elif node_type is None:
+            yield from self._items(node, path)
+        else:
+            raise self.fail(f"{where}.instaloader.node_type", f"unknown node type {node_type!r}")
+
+    def _object_items(
+        self, data: dict[str, Any], where: str
+    ) -> Iterator[tuple[str, str, Any, dict]]:
+        """An object: a GraphQL envelope, a post, a profile, or a connection of posts."""
         for envelope in ("data", "graphql"):
             inner = data.get(envelope)
             if isinstance(inner, dict) and not ({"shortcode", "code", "username"} & data.keys()):
-                yield from self._items(inner, f"{where}.{envelope}", doc)
+                yield from self._items(inner, f"{where}.{envelope}")
                 return
         for key in ("shortcode_media", "xdt_shortcode_media", "media"):
             inner = data.get(key)
@@ -628,23 +686,29 @@ class Reader:
         if "shortcode" in data or "code" in data or "taken_at_timestamp" in data:
             yield ("post", where, data, {})
         elif isinstance(data.get("user"), dict) and "username" not in data:
-            yield from self._items(data["user"], f"{where}.user", doc)
+            yield from self._items(data["user"], f"{where}.user")
         elif "username" in data:
             yield ("profile", where, data, {})
-        elif connection := next(
-            (k for k in POST_CONNECTIONS if isinstance(data.get(k), dict)), None
-        ):
+        else:
+            yield from self._container_items(data, where)
+
+    def _container_items(
+        self, data: dict[str, Any], where: str
+    ) -> Iterator[tuple[str, str, Any, dict]]:
+        """An object that only holds posts: a connection, ``edges``, ``items`` or a ``node``."""
+        connection = next((k for k in POST_CONNECTIONS if isinstance(data.get(k), dict)), None)
+        if connection:
             # A posts query's response: {"user": {"edge_owner_to_timeline_media": {"edges": …}}}
-            yield from self._items(data[connection], f"{where}.{connection}", doc)
+            yield from self._items(data[connection], f"{where}.{connection}")
         elif "edges" in data:
             edges = data["edges"]
             if not isinstance(edges, list):
                 raise self.fail(f"{where}.edges", f"expected a list, got {_kind(edges)}")
-            yield from self._items(edges, f"{where}.edges", doc)
+            yield from self._items(edges, f"{where}.edges")
         elif "items" in data and isinstance(data["items"], list):
-            yield from self._items(data["items"], f"{where}.items", doc)
+            yield from self._items(data["items"], f"{where}.items")
         elif isinstance(data.get("node"), dict):
-            yield from self._items(data["node"], f"{where}.node", doc)
+            yield from self._items(data["node"], f"{where}.node")
         elif "node" in data:
             raise self.fail(f"{where}.node", f"expected an object, got {_kind(data['node'])}")
         else:

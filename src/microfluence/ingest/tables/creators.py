@@ -14,9 +14,16 @@ from pathlib import Path
 
 import polars as pl
 
+from microfluence.ingest.guard import CancelCheck
 from microfluence.ingest.report import ImportReport
 from microfluence.ingest.tables.reader import ProgressCallback
-from microfluence.ingest.tables.run import FieldSpec, file_time, run_table_import
+from microfluence.ingest.tables.run import (
+    FieldSpec,
+    TableKind,
+    TableOptions,
+    file_time,
+    run_table_import,
+)
 from microfluence.ingest.values.columns import CREATOR_FIELDS, parse_mapping
 from microfluence.ingest.write.writer import StoreWriter
 from microfluence.kernel.errors import InputError
@@ -107,6 +114,7 @@ def import_creators(
     progress: ProgressCallback | None = None,
     rate_scale: str = "auto",
     chunk_rows: int | None = None,
+    cancel: CancelCheck | None = None,
 ) -> ImportReport:
     """Import a creators table (CSV, TSV, JSON Lines or Parquet) into ``workspace``.
 
@@ -117,25 +125,22 @@ def import_creators(
     (above 1 is a percentage), ``percent`` or ``fraction``. Bad rows stop the import with an
     :class:`InputError` naming file, line and field — nothing written — unless
     ``skip_invalid``, which writes them with reasons to ``rejects_path``
-    (default ``<name>.rejects.csv`` beside the file).
+    (default ``<name>.rejects.csv`` beside the file). ``cancel`` is asked between batches
+    whether to stop (:mod:`microfluence.ingest.guard`).
     """
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", file=str(path))
     default_time = _naive_utc(captured_at) if captured_at is not None else file_time(path)
-    return run_table_import(
-        store,
-        workspace,
-        path,
-        kind="creators",
-        variants=CREATOR_FIELDS,
-        specs=CREATOR_SPECS,
-        write=_writer(default_time),
+    table = TableKind("creators", CREATOR_FIELDS, CREATOR_SPECS, _writer(default_time))
+    options = TableOptions(
         platform=platform,
-        mapping=parse_mapping(mapping),  # type: ignore[arg-type]
+        mapping=parse_mapping(mapping),
         skip_invalid=skip_invalid,
         rejects_path=rejects_path,
         progress=progress,
         rate_scale=rate_scale,
         chunk_rows=chunk_rows,
+        cancel=cancel,
     )
+    return run_table_import(store, workspace, path, table, options)

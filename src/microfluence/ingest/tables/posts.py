@@ -12,10 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
+from microfluence.ingest.guard import CancelCheck
 from microfluence.ingest.report import ImportReport
 from microfluence.ingest.tables.reader import ProgressCallback
 from microfluence.ingest.tables.run import (
     FieldSpec,
+    TableKind,
+    TableOptions,
     caption_hashtags,
     caption_mentions,
     run_table_import,
@@ -104,6 +107,7 @@ def import_posts(
     rejects_path: str | Path | None = None,
     progress: ProgressCallback | None = None,
     chunk_rows: int | None = None,
+    cancel: CancelCheck | None = None,
 ) -> ImportReport:
     """Import a posts table (CSV, TSV, JSON Lines or Parquet) into ``workspace``.
 
@@ -111,19 +115,14 @@ def import_posts(
     ``platform``. Errors and ``skip_invalid`` work as in
     :func:`microfluence.ingest.tables.creators.import_creators`.
     """
-    return run_table_import(
-        store,
-        workspace,
-        path,
-        kind="posts",
-        variants=POST_FIELDS,
-        specs=POST_SPECS,
-        write=_write,
+    table = TableKind("posts", POST_FIELDS, POST_SPECS, _write, required=("handle", "post_id"))
+    options = TableOptions(
         platform=platform,
-        mapping=parse_mapping(mapping),  # type: ignore[arg-type]
+        mapping=parse_mapping(mapping),
         skip_invalid=skip_invalid,
         rejects_path=rejects_path,
         progress=progress,
         chunk_rows=chunk_rows,
-        required=("handle", "post_id"),
+        cancel=cancel,
     )
+    return run_table_import(store, workspace, path, table, options)

@@ -29,6 +29,7 @@ import csv
 import gzip
 import io
 import lzma
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ import numpy as np
 import orjson
 import polars as pl
 
+from microfluence.ingest.guard import ImportGuard
 from microfluence.kernel.config import get_settings
 from microfluence.kernel.errors import InputError
 
@@ -58,6 +60,7 @@ _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BLOCK = 4 << 20
 _SNIFF = 64 << 10
 _MAX_RECORD = 64 << 20  # bounds memory when a stray quote swallows the rest of the file
+_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 
 @dataclass
@@ -87,13 +90,13 @@ def detect_format(path: Path, head: bytes) -> str:
     return "csv"
 
 
-def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
-    """(stream of the file's bytes, the raw file whose position measures progress)."""
+def _open_binary(path: Path, guard: ImportGuard) -> tuple[IO[bytes], IO[bytes]]:
+    """(stream of the file's bytes — decompressed, counted by ``guard`` — and the raw file whose
+    position measures progress)."""
     raw = path.open("rb")
     opener = _COMPRESSED.get(path.suffix.lower())
-    if opener is None:
-        return raw, raw
-    return opener(raw, "rb"), raw  # type: ignore[operator]
+    stream = raw if opener is None else opener(raw, "rb")  # type: ignore[operator]
+    return guard.wrap(stream, str(path)), raw  # type: ignore[return-value]
 
 
 def _line_of(data: bytes, position: int, first_line: int) -> int:
@@ -137,13 +140,15 @@ def detect_encoding(head: bytes, *, file: str) -> str:
 class _Utf8Blocks:
     """The file as blocks of UTF-8 bytes, transcoding other encodings on the fly."""
 
-    def __init__(self, path: Path, *, file: str, block: int | None = None) -> None:
+    def __init__(
+        self, path: Path, *, file: str, guard: ImportGuard, block: int | None = None
+    ) -> None:
         self.file = file
-        self.stream, self._raw = _open_binary(path)
+        self.stream, self._raw = _open_binary(path, guard)
         self.block = block or _BLOCK
         try:
             head = self.stream.read(_SNIFF)
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except _READ_ERRORS as exc:
             raise InputError(f"cannot read the file: {exc}", file=file) from exc
         self.head = head
         self.encoding = detect_encoding(head, file=file)
@@ -173,7 +178,7 @@ class _Utf8Blocks:
             else:
                 try:
                     data = self.stream.read(self.block)
-                except (OSError, EOFError, lzma.LZMAError) as exc:
+                except _READ_ERRORS as exc:
                     raise InputError(f"cannot read the file: {exc}", file=self.file) from exc
             final = not data
             if self._decoder is not None:
@@ -351,9 +356,12 @@ class TableReader:
         chunk_rows: int | None = None,
         progress: ProgressCallback | None = None,
         file_format: str | None = None,
+        guard: ImportGuard | None = None,
     ) -> None:
         self.path = Path(path)
         self.file = str(path)
+        # Bytes after decompression and rows are counted against the import's limits.
+        self.guard = guard or ImportGuard.from_settings()
         if not self.path.exists():
             raise InputError("no such file", file=self.file)
         if self.path.is_dir():
@@ -391,9 +399,14 @@ class TableReader:
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"not a readable Parquet file ({exc})", file=self.file) from exc
         total_rows = parquet.metadata.num_rows or 1
+        if self.guard.rows + total_rows > self.guard.max_rows:  # known before reading a row
+            self.guard.count_rows(total_rows, self.file)
         done = 0
         try:
             for batch in parquet.iter_batches(batch_size=self.chunk_rows):
+                self.guard.read(batch.nbytes, self.file)  # the decoded columns
+                self.guard.count_rows(batch.num_rows, self.file)
+                self.guard.checkpoint()
                 frame = _flatten(pl.from_arrow(batch))  # type: ignore[arg-type]
                 lines = pl.Series("line", np.arange(done + 1, done + frame.height + 1))
                 done += frame.height
@@ -409,7 +422,7 @@ class TableReader:
 
     # -- delimited text and JSON Lines -------------------------------------------------------------
     def _text(self) -> Iterator[Chunk]:
-        blocks = _Utf8Blocks(self.path, file=self.file)
+        blocks = _Utf8Blocks(self.path, file=self.file, guard=self.guard)
         try:
             yield from self._records(blocks)
         finally:
@@ -417,11 +430,46 @@ class TableReader:
 
     def _records(self, blocks: _Utf8Blocks) -> Iterator[Chunk]:
         is_json = self.format == "jsonl"
+        names: list[str] | None = None
+        delimiter = ","
+        for data, starts, ends, lines in self._complete_records(blocks):
+            arr = np.frombuffer(data, dtype=np.uint8)
+            keep = ~_blank_records(arr, starts, ends)
+            if is_json:
+                starts, ends, lines, keep = starts[keep], ends[keep], lines[keep], keep[keep]
+            else:
+                if names is None:
+                    header = self._header(data, starts, ends, keep)
+                    if header is None:
+                        continue
+                    names, delimiter, cut = header
+                    starts, ends, lines, keep = starts[cut:], ends[cut:], lines[cut:], keep[cut:]
+                self._check_ragged(
+                    arr, starts[keep], ends[keep], lines[keep], delimiter, len(names)
+                )
+            for lo in range(0, starts.size, self.chunk_rows):
+                hi = min(lo + self.chunk_rows, starts.size)
+                if keep[lo:hi].any():
+                    yield self._chunk(
+                        data,
+                        starts[lo:hi],
+                        ends[lo:hi],
+                        lines[lo:hi],
+                        keep[lo:hi],
+                        names,
+                        delimiter,
+                    )
+            self._report(blocks.position())
+        self._report(self.total_bytes)
+
+    def _complete_records(
+        self, blocks: _Utf8Blocks
+    ) -> Iterator[tuple[bytes, np.ndarray, np.ndarray, np.ndarray]]:
+        """Blocks of whole records, checked as text: (bytes, record starts, ends, first lines)."""
+        quoted = self.format != "jsonl"
         transcoded = blocks.encoding not in ("utf-8", "utf-8-sig")
         buf = b""
         line = 1
-        names: list[str] | None = None
-        delimiter = ","
         iterator = iter(blocks)
         final = False
         while not final:
@@ -429,7 +477,7 @@ class TableReader:
             final = block is None
             if block:
                 buf = buf + block if buf else block
-            records = _split_records(buf, quoted=not is_json, final=final, first_line=line)
+            records = _split_records(buf, quoted=quoted, final=final, first_line=line)
             if not records.starts.size:
                 if len(buf) > _MAX_RECORD:
                     raise InputError(
@@ -442,43 +490,30 @@ class TableReader:
             if not transcoded:
                 _check_utf8(data, file=self.file, first_line=line)
             _check_control(data, file=self.file, first_line=line)
-            starts, ends, lines = records.starts, records.ends, records.lines
-            if final and not is_json and data.count(b'"', int(starts[-1])) % 2:
+            if final and quoted and data.count(b'"', int(records.starts[-1])) % 2:
                 raise InputError(
                     "unterminated quoted field (a quote opened here is never closed)",
                     file=self.file,
-                    line=int(lines[-1]),
+                    line=int(records.lines[-1]),
                 )
             buf = buf[records.consumed :]
             line += records.newlines
-            arr = np.frombuffer(data, dtype=np.uint8)
-            keep = ~_blank_records(arr, starts, ends)
-            if is_json:
-                starts, ends, lines, keep = starts[keep], ends[keep], lines[keep], keep[keep]
-            if not is_json and names is None:
-                filled = np.flatnonzero(keep)
-                if not filled.size:
-                    continue
-                first = int(filled[0])
-                header = data[starts[first] : ends[first]]
-                delimiter = _sniff_delimiter(header, self.format)
-                names = _header_names(header, delimiter, file=self.file)
-                self.columns = names
-                cut = first + 1
-                starts, ends, lines, keep = starts[cut:], ends[cut:], lines[cut:], keep[cut:]
-            if not is_json:
-                self._check_ragged(
-                    arr, starts[keep], ends[keep], lines[keep], delimiter, len(names or [])
-                )
-            for lo in range(0, starts.size, self.chunk_rows):
-                hi = min(lo + self.chunk_rows, starts.size)
-                if not keep[lo:hi].any():
-                    continue
-                yield self._chunk(
-                    data, starts[lo:hi], ends[lo:hi], lines[lo:hi], keep[lo:hi], names, delimiter
-                )
-            self._report(blocks.position())
-        self._report(self.total_bytes)
+            yield data, records.starts, records.ends, records.lines
+
+    def _header(
+        self, data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray
+    ) -> tuple[list[str], str, int] | None:
+        """A delimited file's header: (column names, delimiter, records it used up), or None
+        while only blank lines were seen."""
+        filled = np.flatnonzero(keep)
+        if not filled.size:
+            return None
+        first = int(filled[0])
+        header = data[starts[first] : ends[first]]
+        delimiter = _sniff_delimiter(header, self.format)
+        names = _header_names(header, delimiter, file=self.file)
+        self.columns = names
+        return names, delimiter, first + 1
 
     def _check_ragged(self, arr, starts, ends, lines, delimiter: str, width: int) -> None:  # type: ignore[no-untyped-def]
         if not starts.size:
@@ -506,10 +541,16 @@ class TableReader:
             )
 
     def _chunk(self, data, starts, ends, lines, keep, names, delimiter) -> Chunk:  # type: ignore[no-untyped-def]
-        body = data[int(starts[0]) : int(ends[-1])]
         if self.format == "jsonl":
+            body = data[int(starts[0]) : int(ends[-1])]
             frame = self._read_json(data, body, starts, ends, lines)
         else:
+            if keep.all():
+                body = data[int(starts[0]) : int(ends[-1])]
+            else:  # blank lines: left out before parsing (CSV parsers skip some, not all)
+                starts, ends, lines = starts[keep], ends[keep], lines[keep]
+                spans = zip(starts.tolist(), ends.tolist(), strict=True)
+                body = b"\n".join(data[s:e] for s, e in spans)
             try:
                 frame = pl.read_csv(
                     io.BytesIO(body),
@@ -534,10 +575,9 @@ class TableReader:
                     file=self.file,
                     line=int(lines[0]),
                 )
-            if not keep.all():
-                frame = frame.filter(pl.Series(keep))
-                starts, ends, lines = starts[keep], ends[keep], lines[keep]
         self.rows_read += starts.size
+        self.guard.count_rows(int(starts.size), self.file)
+        self.guard.checkpoint()
 
         def raw(index: int) -> str:
             return data[int(starts[index]) : int(ends[index])].decode("utf-8").rstrip("\r")
@@ -559,6 +599,7 @@ def read_table(
     *,
     chunk_rows: int | None = None,
     progress: ProgressCallback | None = None,
+    guard: ImportGuard | None = None,
 ) -> TableReader:
     """A :class:`TableReader` over ``path`` (iterate it for chunks)."""
-    return TableReader(path, chunk_rows=chunk_rows, progress=progress)
+    return TableReader(path, chunk_rows=chunk_rows, progress=progress, guard=guard)

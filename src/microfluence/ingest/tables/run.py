@@ -1,28 +1,32 @@
 """The shared run of the table importers (creators, posts): read, match, parse, check, write.
 
-One import is one transaction (:func:`microfluence.ingest.write.writer.import_run`): each chunk of
-the file is parsed column-wise, every invalid cell becomes a per-row error (line, field, value,
-reason), and then either the whole import stops at the first bad row — nothing written — or,
-with ``skip_invalid``, the bad rows go to the rejects file and the good ones are written.
+Each chunk of the file is parsed column-wise, every invalid cell becomes a per-row error (line,
+field, value, reason), and then either the whole import stops at the first bad row — nothing
+written — or, with ``skip_invalid``, the bad rows are streamed to the rejects file
+(:mod:`microfluence.ingest.rejects`) and the good ones staged. Once the whole file is read and
+checked, the staged rows are written in one transaction
+(:class:`microfluence.ingest.write.stage.StagedImport`): all or nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from microfluence.ingest.guard import CancelCheck, ImportGuard
+from microfluence.ingest.rejects import default_rejects_path
 from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.tables.reader import Chunk, ProgressCallback, TableReader
 from microfluence.ingest.values import numbers
 from microfluence.ingest.values.columns import ColumnMap, percent_hint, resolve_columns
-from microfluence.ingest.write.writer import StoreWriter, import_run
+from microfluence.ingest.write.stage import StagedImport
+from microfluence.ingest.write.writer import StoreWriter
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import PLATFORMS, POST_TYPES
@@ -321,50 +325,6 @@ _SERIES_PARSERS = {
 _NO_ERRORS = pl.DataFrame(schema={"row": pl.UInt32, "field": pl.String, "reason": pl.String})
 
 
-class RejectsFile:
-    """Rejected rows with their reasons, as CSV: file, line, field, reason, value, row.
-
-    Written to ``<path>.part`` and moved into place when the import succeeds, so a failed
-    import leaves no half-written rejects file behind.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._part = path.with_name(path.name + ".part")
-        self._handle = self._part.open("w", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._handle)
-        self._csv.writerow(["file", "line", "field", "reason", "value", "row"])
-
-    def write(self, rejection: Rejection) -> None:
-        self._csv.writerow(
-            [
-                rejection.file,
-                rejection.line,
-                rejection.field,
-                rejection.reason,
-                rejection.value,
-                rejection.row,
-            ]
-        )
-
-    def commit(self) -> None:
-        self._handle.close()
-        os.replace(self._part, self.path)
-
-    def discard(self) -> None:
-        self._handle.close()
-        self._part.unlink(missing_ok=True)
-
-
-def default_rejects_path(path: Path) -> Path:
-    """``creators.csv`` → ``creators.rejects.csv`` beside it (``x.csv.gz`` → ``x.rejects.csv``)."""
-    name = path.name
-    for suffix in (".gz", ".bz2", ".xz"):
-        name = name.removesuffix(suffix)
-    stem = Path(name).stem
-    return path.with_name(f"{stem}.rejects.csv")
-
-
 def _cell(chunk: Chunk, row: int, column: str | None) -> str | None:
     if column is None or column not in chunk.frame.columns:
         return None
@@ -431,80 +391,132 @@ def file_time(path: Path) -> dt.datetime:
 Write = Callable[[StoreWriter, pl.DataFrame, ImportReport], None]
 
 
+@dataclass(frozen=True)
+class TableKind:
+    """One table importer: its name, the fields it reads, how they are checked and written."""
+
+    name: str  # creators, posts: the import run's kind
+    variants: Mapping[str, Sequence[str]]  # field → the column names that mean it
+    specs: Mapping[str, FieldSpec]
+    write: Write  # checked rows → the store (in the write phase)
+    required: Sequence[str] = ("handle",)
+
+
+@dataclass
+class TableOptions:
+    """How the caller asked for a table to be imported (the importers' keyword arguments)."""
+
+    platform: str | None = None
+    mapping: Mapping[str, str] | None = None
+    skip_invalid: bool = False
+    rejects_path: str | Path | None = None
+    progress: ProgressCallback | None = None
+    rate_scale: str = "auto"
+    chunk_rows: int | None = None
+    cancel: CancelCheck | None = None
+
+
+def _check_options(options: TableOptions) -> str | None:
+    """The options' rate scale checked and platform normalised (None: from the file)."""
+    if options.rate_scale not in numbers.RATE_SCALES:
+        raise InputError(
+            f"rate scale must be one of {', '.join(numbers.RATE_SCALES)}", field="rate_scale"
+        )
+    if options.platform is None:
+        return None
+    key = options.platform.strip().lower()
+    platform = PLATFORM_ALIASES.get(key, key)
+    if platform not in PLATFORMS:
+        raise InputError(
+            f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}",
+            field="platform",
+        )
+    return platform
+
+
+@dataclass
+class _Columns:
+    """Which column holds which field, resolved once per distinct header (JSON Lines records
+    may differ), with the columns nobody used."""
+
+    table: TableKind
+    mapping: Mapping[str, str] | None
+    file: str
+    resolved: dict[tuple[str, ...], ColumnMap] = dataclass_field(default_factory=dict)
+    ignored: dict[str, None] = dataclass_field(default_factory=dict)
+
+    def of(self, names: Sequence[str], report: ImportReport) -> ColumnMap:
+        key = tuple(names)
+        if key not in self.resolved:
+            columns = self._resolve(names)
+            self.resolved[key] = columns
+            if not report.columns:
+                report.columns = dict(columns.fields)
+            self.ignored.update(dict.fromkeys(columns.ignored))
+        return self.resolved[key]
+
+    def _resolve(self, names: Sequence[str]) -> ColumnMap:
+        return resolve_columns(
+            names, self.table.variants, self.mapping, file=self.file, required=self.table.required
+        )
+
+    def finish(self, reader: TableReader, report: ImportReport) -> None:
+        if not self.resolved and reader.columns is not None:
+            self._resolve(reader.columns)  # a header without rows: does it lack a column?
+        report.ignored_columns = list(self.ignored)
+
+
+def _checked_rows(
+    chunk: Chunk,
+    columns: ColumnMap,
+    table: TableKind,
+    platform: str | None,
+    options: TableOptions,
+    report: ImportReport,
+) -> pl.DataFrame:
+    """The chunk's valid rows, parsed; a bad row raises, or with ``skip_invalid`` is rejected."""
+    file = report.source
+    values, errors = parse_fields(
+        chunk.frame, columns, table.specs, platform=platform, rate_scale=options.rate_scale
+    )
+    report.rows_read += chunk.frame.height
+    if not errors.height:
+        return values
+    if not options.skip_invalid:
+        raise first_error(chunk, errors, columns, file)
+    mask, rejected = _rejections(chunk, errors, columns, file)
+    for rejection in rejected:
+        report.reject(rejection)  # streamed to the rejects file
+    return values.filter(~mask)
+
+
 def run_table_import(
     store: Store,
     workspace: str,
     path: str | Path,
-    *,
-    kind: str,
-    variants: Mapping[str, Sequence[str]],
-    specs: Mapping[str, FieldSpec],
-    write: Write,
-    platform: str | None,
-    mapping: Mapping[str, str] | None,
-    skip_invalid: bool,
-    rejects_path: str | Path | None,
-    progress: ProgressCallback | None,
-    rate_scale: str = "auto",
-    chunk_rows: int | None = None,
-    required: Sequence[str] = ("handle",),
+    table: TableKind,
+    options: TableOptions,
 ) -> ImportReport:
+    """Read, check and stage every chunk of ``path``, then write them in one transaction
+    (:mod:`microfluence.ingest.write.stage`); bad rows stop it or go to the rejects file."""
     path = Path(path)
     file = str(path)
-    if rate_scale not in numbers.RATE_SCALES:
-        raise InputError(
-            f"rate scale must be one of {', '.join(numbers.RATE_SCALES)}", field="rate_scale"
-        )
-    if platform is not None:
-        key = platform.strip().lower()
-        platform = PLATFORM_ALIASES.get(key, key)
-        if platform not in PLATFORMS:
-            raise InputError(
-                f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}",
-                field="platform",
-            )
-    reader = TableReader(path, chunk_rows=chunk_rows, progress=progress)
-    report = ImportReport(kind=kind, source=file, workspace=workspace)
+    platform = _check_options(options)
+    guard = ImportGuard.from_settings(options.cancel)
+    reader = TableReader(
+        path, chunk_rows=options.chunk_rows, progress=options.progress, guard=guard
+    )
+    report = ImportReport(kind=table.name, source=file, workspace=workspace)
     rejects = None
-    if skip_invalid:
-        rejects = RejectsFile(Path(rejects_path) if rejects_path else default_rejects_path(path))
-        report.rejects_path = str(rejects.path)
-    resolved: dict[tuple[str, ...], ColumnMap] = {}
-    ignored: dict[str, None] = {}
-    try:
-        with import_run(store, workspace, kind, file, report) as writer:
-            for chunk in reader:
-                names = tuple(chunk.frame.columns)
-                if names not in resolved:
-                    resolved[names] = resolve_columns(
-                        names, variants, mapping, file=file, required=required
-                    )
-                    if not report.columns:
-                        report.columns = dict(resolved[names].fields)
-                    ignored.update(dict.fromkeys(resolved[names].ignored))
-                columns = resolved[names]
-                values, errors = parse_fields(
-                    chunk.frame, columns, specs, platform=platform, rate_scale=rate_scale
-                )
-                report.rows_read += chunk.frame.height
-                if errors.height:
-                    if rejects is None:
-                        raise first_error(chunk, errors, columns, file)
-                    mask, rejected = _rejections(chunk, errors, columns, file)
-                    for rejection in rejected:
-                        report.reject(rejection)
-                        rejects.write(rejection)
-                    values = values.filter(~mask)
-                if values.height:
-                    write(writer, values, report)
-            if not resolved and reader.columns is not None:
-                # A header without rows: still say so if it lacks a required column.
-                resolve_columns(reader.columns, variants, mapping, file=file, required=required)
-            report.ignored_columns = list(ignored)
-    except BaseException:
-        if rejects is not None:
-            rejects.discard()
-        raise
-    if rejects is not None:
-        rejects.commit()
+    if options.skip_invalid:
+        rejects = Path(options.rejects_path) if options.rejects_path else default_rejects_path(path)
+    columns = _Columns(table, options.mapping, file)
+    with StagedImport(
+        store, workspace, table.name, file, report, guard=guard, rejects_path=rejects
+    ) as run:
+        for chunk in reader:
+            found = columns.of(chunk.frame.columns, report)
+            run.stage("rows", _checked_rows(chunk, found, table, platform, options, report))
+        columns.finish(reader, report)
+        run.write(lambda writer, _tag, frame: table.write(writer, frame, report))
     return report

@@ -13,6 +13,7 @@ field, the column matching the earliest variant wins and the others are reported
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -385,19 +386,46 @@ class ColumnMap:
         return name in self.fields
 
 
-def parse_mapping(items: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
-    """``["followers=Fans (total)", …]`` → ``{"followers": "Fans (total)"}``."""
+def parse_mapping(
+    items: str | Sequence[str] | Mapping[str, str] | None, *, field: str = "--map"
+) -> dict[str, str]:
+    """Which column holds which field, as the CLI, the API and the pages give it:
+
+    * ``["followers=Fans (total)", …]`` — the CLI's repeated ``--map FIELD=COLUMN``;
+    * ``'{"followers": "Fans (total)"}'`` — a JSON object (any column name);
+    * ``"handle=User name,followers=Fans"`` — pairs separated by commas;
+    * a mapping, taken as it is.
+
+    → ``{"followers": "Fans (total)"}``; anything else is an error naming ``field``.
+    """
     if not items:
         return {}
     if isinstance(items, Mapping):
         return {str(k).strip(): str(v).strip() for k, v in items.items()}
+    if isinstance(items, str):
+        text = items.strip()
+        if text.startswith("{"):
+            return _json_mapping(text, field)
+        items = [item for item in text.split(",") if item.strip()]
     mapping = {}
     for item in items:
         name, sep, column = item.partition("=")
         if not sep or not name.strip() or not column.strip():
-            raise InputError(f"--map takes FIELD=COLUMN, not {item!r}", field="--map")
+            raise InputError(f"expected FIELD=COLUMN, not {item!r}", field=field)
         mapping[name.strip()] = column.strip()
     return mapping
+
+
+def _json_mapping(text: str, field: str) -> dict[str, str]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not a JSON object: {exc}", field=field) from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InputError("a JSON object of field names to column names", field=field)
+    return {k.strip(): v.strip() for k, v in value.items()}
 
 
 def resolve_columns(
@@ -410,12 +438,36 @@ def resolve_columns(
 ) -> ColumnMap:
     """Match a file's columns to canonical fields; raise a clear error when a required one lacks."""
     mapping = dict(mapping or {})
-    chosen: dict[str, str] = {}
-    claimed: set[str] = set()
     by_key: dict[str, list[str]] = {}
     for column in header:
         by_key.setdefault(column_key(column), []).append(column)
+    chosen = _mapped_columns(header, fields, mapping, by_key, file=file)
+    _guess_columns(fields, chosen, by_key)
+    for name in required:
+        if name not in chosen:
+            variants = ", ".join(fields[name][:6])
+            raise InputError(
+                f"no {name} column: name one {variants} … or pass --map {name}=COLUMN "
+                f"(columns are {', '.join(repr(c) for c in header) or 'none'})",
+                file=file,
+                field=name,
+            )
+    alternatives = _alternative_columns(fields, chosen, mapping, by_key)
+    used = set(chosen.values()) | {c for cols in alternatives.values() for c in cols}
+    ignored = [c for c in header if c not in used]
+    return ColumnMap(fields=chosen, ignored=ignored, alternatives=alternatives)
 
+
+def _mapped_columns(
+    header: Sequence[str],
+    fields: Mapping[str, Sequence[str]],
+    mapping: Mapping[str, str],
+    by_key: Mapping[str, list[str]],
+    *,
+    file: str | None,
+) -> dict[str, str]:
+    """The columns ``--map FIELD=COLUMN`` names (by exact name, else by key)."""
+    chosen: dict[str, str] = {}
     for name, column in mapping.items():
         if name not in fields:
             raise InputError(
@@ -424,20 +476,25 @@ def resolve_columns(
                 field=name,
             )
         if column in header:
-            found = column
-        else:
-            candidates = by_key.get(column_key(column), [])
-            if not candidates:
-                raise InputError(
-                    f"--map {name}={column}: no column {column!r}; columns are "
-                    f"{', '.join(repr(c) for c in header)}",
-                    file=file,
-                    field=name,
-                )
-            found = candidates[0]
-        chosen[name] = found
-        claimed.add(found)
+            chosen[name] = column
+            continue
+        candidates = by_key.get(column_key(column), [])
+        if not candidates:
+            raise InputError(
+                f"--map {name}={column}: no column {column!r}; columns are "
+                f"{', '.join(repr(c) for c in header)}",
+                file=file,
+                field=name,
+            )
+        chosen[name] = candidates[0]
+    return chosen
 
+
+def _guess_columns(
+    fields: Mapping[str, Sequence[str]], chosen: dict[str, str], by_key: Mapping[str, list[str]]
+) -> None:
+    """Each field not mapped: the first unclaimed column matching its earliest variant."""
+    claimed = set(chosen.values())
     for name, variants in fields.items():
         if name in chosen:
             continue
@@ -448,30 +505,27 @@ def resolve_columns(
                 claimed.add(candidates[0])
                 break
 
-    for name in required:
-        if name not in chosen:
-            variants = ", ".join(fields[name][:6])
-            raise InputError(
-                f"no {name} column: name one {variants} … or pass --map {name}=COLUMN "
-                f"(columns are {', '.join(repr(c) for c in header) or 'none'})",
-                file=file,
-                field=name,
-            )
+
+def _alternative_columns(
+    fields: Mapping[str, Sequence[str]],
+    chosen: Mapping[str, str],
+    mapping: Mapping[str, str],
+    by_key: Mapping[str, list[str]],
+) -> dict[str, list[str]]:
+    """Further columns matching a guessed field, best first (they fill its empty cells)."""
     alternatives: dict[str, list[str]] = {}
     overridden = {chosen[name] for name in mapping}
     for name, variants in fields.items():
         if name not in chosen or name in mapping:
             continue
-        extra = []
+        extra: list[str] = []
         for variant in (name, *variants):
             for column in by_key.get(column_key(variant), []):
                 if column != chosen[name] and column not in overridden and column not in extra:
                     extra.append(column)
         if extra:
             alternatives[name] = extra
-    used = claimed | {c for cols in alternatives.values() for c in cols}
-    ignored = [c for c in header if c not in used]
-    return ColumnMap(fields=chosen, ignored=ignored, alternatives=alternatives)
+    return alternatives
 
 
 def percent_hint(column: str) -> bool:

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from microfluence.catalog.latest import LATEST_COLUMNS, refresh_latest
+from microfluence.ingest.guard import ImportCancelled
 from microfluence.ingest.report import ImportReport
 from microfluence.ingest.write import bulk
 from microfluence.kernel.errors import InputError
@@ -45,7 +46,7 @@ from microfluence.kernel.store.tables import (
     Workspace,
     utcnow,
 )
-from microfluence.kernel.workspaces import ensure_workspace
+from microfluence.kernel.workspaces import ensure_workspace, find_workspace
 
 CREATOR_FIELDS = {
     "creator_name": "name",
@@ -369,13 +370,26 @@ def _record_failure(
                     workspace_id=workspace_id,
                     kind=kind,
                     source=source[:500],
-                    status="failed",
+                    status="cancelled" if isinstance(exc, ImportCancelled) else "failed",
                     finished_at=utcnow(),
                     error=str(exc)[:2000] or type(exc).__name__,
                 )
             )
     except Exception:  # noqa: BLE001 - the log entry must never hide the real error
         pass
+
+
+def record_failure(
+    store: Store, workspace: str, kind: str, source: str, exc: BaseException
+) -> None:
+    """Log an import that failed before it wrote anything (when its workspace exists)."""
+    try:
+        with store.transaction() as session:
+            found = find_workspace(session, workspace)
+            workspace_id = found.id if found is not None else None
+    except Exception:  # noqa: BLE001 - the log entry must never hide the real error
+        return
+    _record_failure(store, workspace_id, kind, source, exc)
 
 
 ProgressCallback = Callable[[int, int | None], None]

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import Page
+from microfluence.ingest.values.columns import parse_mapping
 from microfluence.jobs import imports
 from microfluence.jobs.schemas import ImportJobPublic
 from microfluence.jobs.tables import ImportJob
-from microfluence.kernel.errors import InputError
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, _window, responses
-from microfluence.web.deps import ApiReader, ApiWriter, DbSession, SettingsDep, StoreDep
+from microfluence.web.deps import (
+    ApiOwner,
+    ApiReader,
+    ApiWriter,
+    DbSession,
+    SettingsDep,
+    StoreDep,
+)
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -23,30 +29,6 @@ Kind = Literal["creators", "posts", "instagram", "followers"]
 
 def _public(request: Request, job: ImportJob) -> ImportJobPublic:
     return imports.describe_job(job, request.app.state.jobs.progress(job.id))
-
-
-def _mapping(text: str | None) -> dict[str, str]:
-    """Column mapping as a JSON object or as "field=Column,field=Column"."""
-    if not text or not text.strip():
-        return {}
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not a JSON object: {exc}", field="mapping") from exc
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            raise InputError("a JSON object of field names to column names", field="mapping")
-        return value
-    pairs = {}
-    for item in text.split(","):
-        field, sep, column = item.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            raise InputError(f"expected field=Column, got {item!r}", field="mapping")
-        pairs[field.strip()] = column.strip()
-    return pairs
 
 
 @router.post("", status_code=202, responses=responses(400, 401, 403, 413, 422))
@@ -82,7 +64,7 @@ def start_import(
     options = {
         "platform": platform,
         "account": account,
-        "mapping": _mapping(mapping),
+        "mapping": parse_mapping(mapping, field="mapping"),
         "skip_invalid": skip_invalid,
     }
     imports.check_options(kind, options)
@@ -118,3 +100,18 @@ def get_import(
 ) -> ImportJobPublic:
     """An import job: status, progress, and at the end its summary or errors."""
     return _public(request, imports.get_job(db, caller.workspace_id, job_id))
+
+
+@router.post("/{job_id}/cancel", responses=responses(401, 403, 404, 409, 422))
+def cancel_import(
+    request: Request,
+    db: DbSession,
+    caller: ApiOwner,
+    job_id: Annotated[str, Path(min_length=1, max_length=64)],
+) -> ImportJobPublic:
+    """Cancel a queued or running import (owners): a queued one ends ``cancelled`` at once, a
+    running one is ``cancelling`` until it stops at its next batch and rolls back. 409 when it
+    has already ended."""
+    runner = request.app.state.jobs
+    job = imports.cancel_job(db, caller.workspace_id, job_id, signal=runner.cancel)
+    return _public(request, job)

@@ -1,6 +1,6 @@
 """The import page: upload a file, choose its kind and platform; the import runs as a
 background job (the same jobs and importers as the API and the CLI) whose progress the page
-polls from ``/imports/{id}/status``."""
+polls from ``/imports/{id}/status``, and which an owner may cancel."""
 
 from __future__ import annotations
 
@@ -10,9 +10,17 @@ from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from microfluence.catalog.listing import Window
+from microfluence.ingest.values.columns import parse_mapping
 from microfluence.jobs import imports
 from microfluence.kernel.store.tables import PLATFORMS
-from microfluence.web.deps import CsrfChecked, DbSession, PageReader, PageWriter, SettingsDep
+from microfluence.web.deps import (
+    CsrfChecked,
+    DbSession,
+    PageOwner,
+    PageReader,
+    PageWriter,
+    SettingsDep,
+)
 from microfluence.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,11 +61,13 @@ def start_import(
     kind: Annotated[Literal["creators", "posts", "instagram", "followers"], Form()],
     platform: Annotated[str, Form(max_length=20)] = "",
     account: Annotated[str, Form(max_length=200)] = "",
+    mapping: Annotated[str, Form(max_length=5000)] = "",
     skip_invalid: Annotated[bool, Form()] = False,
 ) -> RedirectResponse:
     options = {
         "platform": platform or None,
         "account": account.strip() or None,
+        "mapping": parse_mapping(mapping, field="mapping"),
         "skip_invalid": skip_invalid,
     }
     imports.check_options(kind, options)
@@ -88,3 +98,13 @@ def import_job_status(
     job = imports.get_job(db, caller.workspace_id, job_id)
     described = imports.describe_job(job, request.app.state.jobs.progress(job.id))
     return JSONResponse(described.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/imports/{job_id}/cancel", dependencies=[CsrfChecked], response_model=None)
+def cancel_import(
+    request: Request, db: DbSession, caller: PageOwner, job_id: JobId
+) -> RedirectResponse:
+    """The job page's Cancel button (owners): the same service as the API's and the CLI's."""
+    # 404 for another workspace's job, 409 when it has ended.
+    imports.cancel_job(db, caller.workspace_id, job_id, signal=request.app.state.jobs.cancel)
+    return RedirectResponse(f"/imports/{job_id}", status_code=303)

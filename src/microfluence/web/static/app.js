@@ -31,7 +31,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const kind = document.getElementById("import-kind");
   if (kind) {
     const account = document.querySelector("[data-kind='followers']");
-    const sync = () => { account.hidden = kind.value !== "followers"; };
+    const mapping = document.querySelector("[data-kind='table']");
+    const sync = () => {
+      account.hidden = kind.value !== "followers";
+      if (mapping) mapping.hidden = !["creators", "posts"].includes(kind.value);
+    };
     kind.addEventListener("change", sync);
     sync();
   }
@@ -48,7 +52,7 @@ window.addEventListener("load", () => {
 // The import job page: poll its status until it ends, then reload to show the outcome.
 function pollImport() {
   const job = document.getElementById("job");
-  if (!job || !["queued", "running"].includes(job.dataset.status)) return;
+  if (!job || !["queued", "running", "cancelling"].includes(job.dataset.status)) return;
   const bar = document.getElementById("job-bar");
   const status = document.getElementById("job-status");
   const text = document.getElementById("job-progress-text");
@@ -72,7 +76,7 @@ function pollImport() {
     } else {
       text.textContent = data.progress_done.toLocaleString() + " read";
     }
-    if (data.status === "succeeded" || data.status === "failed") {
+    if (["succeeded", "failed", "cancelled"].includes(data.status)) {
       window.location.reload();
     } else {
       window.setTimeout(tick, 700);
