@@ -23,6 +23,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "workspaces": "microfluence.access.cli:workspaces_app",
     "users": "microfluence.access.cli:users_app",
     "api-keys": "microfluence.access.cli:api_keys_app",
+    "invitations": "microfluence.access.cli:invitations_app",
     "serve": "microfluence.web.cli:serve",
     "demo-user": "microfluence.demo.user:demo_user",
     "import": "microfluence.ingest.cli:app",
