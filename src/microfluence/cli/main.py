@@ -28,6 +28,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "demo-user": "microfluence.demo.user:demo_user",
     "import": "microfluence.ingest.cli:app",
     "export": "microfluence.export.cli:export",
+    "privacy": "microfluence.export.cli:privacy_app",
     "score": "microfluence.metrics.cli:score",
     "audit": "microfluence.authenticity.cli:audit_app",
     "eval": "microfluence.authenticity.cli:eval_app",
