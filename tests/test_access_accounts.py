@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api_support import (
     PASSWORD,
@@ -446,3 +448,27 @@ def test_a_keys_role_is_capped_by_its_makers_current_role(store):
         for secret in (operator.secret, kid.secret, grandkid.secret):
             with pytest.raises(AuthenticationError, match="revoked"):
                 api_keys.check_api_key(session, secret)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    email=st.text(max_size=60) | st.emails(),
+    token=st.text(max_size=120),
+    password=st.text(max_size=40),
+)
+def test_hostile_invitation_input_gets_clear_errors(sqlite_store, email, token, password):
+    """Whatever is typed as an address, a token or a password: a clear error or a result,
+    never another exception, and nothing half-written."""
+    with sqlite_store.transaction() as session:
+        ws = ensure_workspace(session, "acme")
+        owner = Principal(workspace_id=ws.id, workspace_name="acme", role=Role.owner)
+        try:
+            made = invitations.invite(session, actor=owner, workspace=ws, email=email)
+            assert made.invitation.email == email.strip().lower()
+        except InputError as exc:
+            assert exc.field == "email"
+    try:
+        invitations.accept_with_password(sqlite_store, token, password=password)
+        raise AssertionError("a made-up token was accepted")
+    except (NotFoundError, InputError):
+        pass

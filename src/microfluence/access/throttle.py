@@ -135,8 +135,18 @@ def record_success(session: Session, email: str, ip: str | None) -> None:
 
 
 def forget_expired(session: Session) -> int:
-    """Delete the counts whose window and lockout are over, in one statement; how many."""
-    result = session.execute(sa.delete(_table).where(_over(utcnow())))
+    """Delete the counts whose window and lockout are over, in one statement; how many.
+
+    On PostgreSQL, rows that a concurrent attempt holds are skipped (``SKIP LOCKED``) rather than
+    waited for: a prune never waits on, or deadlocks with, a sign-in (the attempt restarts an
+    expired count itself)."""
+    over = _over(utcnow())
+    if session.get_bind().dialect.name == "postgresql":
+        free = sa.select(_table.c.key).where(over).with_for_update(skip_locked=True)
+        statement = sa.delete(_table).where(_table.c.key.in_(free.scalar_subquery()))
+    else:
+        statement = sa.delete(_table).where(over)
+    result = session.execute(statement)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

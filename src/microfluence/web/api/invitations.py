@@ -72,7 +72,7 @@ def get_invitation(db: DbSession, token: Token) -> InvitationOffer:
     )
 
 
-@router.post("/invitations/{token}/accept", responses=responses(401, 404, 409, 422, 429))
+@router.post("/invitations/{token}/accept", responses=responses(400, 401, 404, 409, 422, 429))
 def accept_invitation(
     request: Request, store: StoreDep, token: Token, body: InvitationAccept
 ) -> InvitationAccepted:
@@ -91,7 +91,7 @@ def accept_invitation(
     )
 
 
-@router.post("/account/password", status_code=204, responses=responses(401, 422, 429))
+@router.post("/account/password", status_code=204, responses=responses(400, 401, 422, 429))
 def change_password(request: Request, store: StoreDep, body: PasswordChange) -> Response:
     """Change one's password, proving the current one (rate-limited as sign-in); every
     session of the account ends."""
