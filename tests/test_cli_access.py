@@ -18,12 +18,20 @@ from microfluence.access import sessions
 from microfluence.cli.main import app
 from microfluence.kernel.store import open_store
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing", "wide_console")
+
+
+@pytest.fixture
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables wide enough that Rich does not wrap their cells (the console's width is fixed
+    when it is made, whatever COLUMNS says later)."""
+    from microfluence.kernel import console
+
+    monkeypatch.setattr(console.console, "_width", 240)
 
 
 def run(store_url: str, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    # Wide enough that Rich does not wrap the tables' cells.
-    env = {"MICROFLUENCE_DATABASE_URL": store_url, "COLUMNS": "240"}
+    env = {"MICROFLUENCE_DATABASE_URL": store_url}
     return CliRunner().invoke(app, list(args), input=input, env=env)
 
 

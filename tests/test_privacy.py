@@ -116,15 +116,17 @@ def test_everything_held_about_one_creator(store):
     assert [s["of_account"] for s in appears["follower_samples"]] == ["acme_bo"]
 
 
-def test_privacy_commands(store_url, tmp_path):
+def test_privacy_commands(store_url, tmp_path, monkeypatch):
+    from microfluence.kernel import console
     from microfluence.kernel.store import open_store
 
+    monkeypatch.setattr(console.console, "_width", 240)  # Rich wraps nothing in the tables
     store = open_store(store_url)
     acme, _beta = _data(store)
     store.dispose()
 
     def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        env = {"MICROFLUENCE_DATABASE_URL": store_url, "COLUMNS": "240"}
+        env = {"MICROFLUENCE_DATABASE_URL": store_url}
         return CliRunner().invoke(app, ["privacy", *args, "-w", "acme"], input=input, env=env)
 
     listed = run("samples")
