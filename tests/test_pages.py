@@ -226,7 +226,7 @@ def test_viewer_sees_no_write_controls_and_cannot_post(site: tuple[TestClient, T
     assert client.get("/settings", headers=HTML).status_code == 403
     for path, data in (
         ("/settings/api-keys", {"name": "x"}),
-        ("/settings/members", {"email": "new@a.io", "role": "owner", "password": "x" * 12}),
+        ("/settings/invitations", {"email": "new@a.io", "role": "owner"}),
     ):
         assert client.post(path, data={**data, "csrf_token": csrf}).status_code == 403
     assert "Paged" not in client.get("/creators?q=paged", headers=HTML).text
@@ -275,24 +275,40 @@ def test_settings_members_and_api_keys(site: tuple[TestClient, Tenant]) -> None:
         == 401
     )
 
-    # Members: add a new user with a first password, change their role, remove them.
-    short = client.post(
-        "/settings/members",
-        data={"email": "new@a.io", "role": "viewer", "password": "short", "csrf_token": csrf},
+    # Members: invite a new user (the link is shown once), they accept with a first password;
+    # change their role, remove them.
+    invited = client.post(
+        "/settings/invitations",
+        data={"email": "new@a.io", "role": "viewer", "csrf_token": csrf},
         headers=HTML,
     )
-    assert short.status_code == 422 and "first password" in short.text
-    added = client.post(
-        "/settings/members",
+    assert invited.status_code == 200
+    link = re.search(
+        r'id="new-invitation">(http://testserver/invitations/mfi_[^<]+)<', invited.text
+    )
+    assert link, invited.text
+    path = link.group(1).removeprefix("http://testserver")
+    assert path not in client.get("/settings", headers=HTML).text  # shown once
+    newcomer = TestClient(client.app)  # another browser (the lifespan is the outer client's)
+    offer = newcomer.get(path, headers=HTML)
+    assert offer.status_code == 200 and "new@a.io" in offer.text and "viewer" in offer.text
+    short = newcomer.post(
+        path + "/accept",
+        data={"password": "short", "password_confirm": "short", "csrf_token": csrf_of(offer.text)},
+        headers=HTML,
+    )
+    assert short.status_code == 422 and "at least 8" in short.text
+    joined = newcomer.post(
+        path + "/accept",
         data={
-            "email": "new@a.io",
-            "role": "viewer",
             "password": "a long first password",
-            "csrf_token": csrf,
+            "password_confirm": "a long first password",
+            "csrf_token": csrf_of(offer.text),
         },
         follow_redirects=False,
     )
-    assert added.status_code == 303
+    assert joined.status_code == 303 and joined.headers["location"] == "/creators"
+    assert "new@a.io" in newcomer.get("/creators", headers=HTML).text  # signed in
     page = client.get("/settings", headers=HTML).text
     user_id = re.search(
         r'action="/settings/members/(\d+)/role"[^>]*>\s*<input[^>]*>\s*'

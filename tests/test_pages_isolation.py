@@ -180,13 +180,29 @@ def test_settings_cannot_touch_the_other_workspace(two: Two, store_url: str) -> 
     ):
         answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
         assert answer.status_code == 404, path
-    # Adding the other workspace's owner to alpha gives them alpha only, nothing of beta to a.
-    added = client.post(
-        "/settings/members",
+    # Inviting the other workspace's owner to alpha gives alpha nothing of beta, and them
+    # nothing until they accept.
+    invited = client.post(
+        "/settings/invitations",
         data={"email": "b@b.io", "role": "viewer", "csrf_token": csrf},
-        follow_redirects=False,
+        headers=HTML,
     )
-    assert added.status_code == 303
+    assert invited.status_code == 200 and "/invitations/mfi_" in invited.text
+    for action in ("disable", "enable", "delete"):
+        answer = client.post(
+            f"/settings/members/{uid}/{action}", data={"csrf_token": csrf}, headers=HTML
+        )
+        assert answer.status_code == 404, action
+    # Beta's follower samples and creator records are not found either.
+    for account in two.beta.account_ids:
+        export = client.get(f"/settings/follower-samples/{account}/export?format=csv")
+        assert export.status_code == 404
+        delete = client.post(
+            f"/settings/follower-samples/{account}/delete", data={"csrf_token": csrf}
+        )
+        assert delete.status_code == 404
+    for creator in two.beta.creator_ids:
+        assert client.get(f"/creators/{creator}/record.json").status_code == 404
     store = open_store(store_url)
     with store.session() as session:
         revoked = session.query(ApiKey).filter(ApiKey.id.in_(two.beta_key_ids)).all()
@@ -197,6 +213,12 @@ def test_settings_cannot_touch_the_other_workspace(two: Two, store_url: str) -> 
             .scalar()
         )
         assert role == "owner"
+        alpha_role = (
+            session.query(Membership.role)
+            .filter(Membership.user_id == uid, Membership.workspace_id == two.alpha.workspace_id)
+            .scalar()
+        )
+        assert alpha_role is None  # not a member before accepting
     store.dispose()
     assert client.get("/api/v1/creators", headers=two.beta.auth("viewer")).status_code == 200
 

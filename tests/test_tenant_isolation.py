@@ -280,3 +280,165 @@ def test_signed_in_users_only_switch_to_their_own_workspaces(store, world):
         again = sessions.resolve_session(session, token)
         assert again is not None and again.principal.workspace_id == a.workspace_id
         assert again.principal.workspace_id != b.workspace_id
+
+
+def _followers(store, tenant: Tenant, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    from microfluence.kernel.store.tables import Follower
+
+    with store.transaction() as session:
+        for aid in tenant.account_ids[:2]:
+            session.add_all(
+                Follower(
+                    workspace_id=tenant.workspace_id,
+                    account_id=aid,
+                    username=f"{prefix}_fan{n}",
+                    biography=f"{prefix} private bio",
+                )
+                for n in range(3)
+            )
+
+
+@covers("get", "/api/v1/workspace/members")
+@covers("patch", "/api/v1/workspace/members/{user_id}")
+@covers("delete", "/api/v1/workspace/members/{user_id}")
+@covers("post", "/api/v1/workspace/members/{user_id}/disable")
+@covers("post", "/api/v1/workspace/members/{user_id}/enable")
+@covers("delete", "/api/v1/workspace/members/{user_id}/account")
+def test_members_of_the_other_workspace_cannot_be_seen_or_touched(store, world):
+    client, a, b = world
+    make_user(store, "ann@alpha.test", "brand-a", "owner")
+    make_user(store, "bob@bravo.test", "brand-b", "owner")
+    make_user(store, "bea@bravo.test", "brand-b", "member")
+    h = a.auth("owner")
+    mine = client.get("/api/v1/workspace/members", headers=h).json()
+    assert [m["email"] for m in mine["data"]] == ["ann@alpha.test"]
+    theirs = client.get("/api/v1/workspace/members", headers=b.auth("owner")).json()
+    before = sorted((m["email"], m["role"], m["active"]) for m in theirs["data"])
+    for member in theirs["data"]:
+        uid = member["id"]
+        not_found(
+            client.patch(f"/api/v1/workspace/members/{uid}", json={"role": "viewer"}, headers=h)
+        )
+        not_found(client.delete(f"/api/v1/workspace/members/{uid}", headers=h))
+        not_found(client.post(f"/api/v1/workspace/members/{uid}/disable", headers=h))
+        not_found(client.post(f"/api/v1/workspace/members/{uid}/enable", headers=h))
+        not_found(client.delete(f"/api/v1/workspace/members/{uid}/account", headers=h))
+    after = client.get("/api/v1/workspace/members", headers=b.auth("owner")).json()
+    assert sorted((m["email"], m["role"], m["active"]) for m in after["data"]) == before
+    # A member of both workspaces is managed by each owner for their own workspace only, and
+    # their account (every workspace) by neither key alone.
+    from microfluence.access.users import get_user, set_membership
+    from microfluence.kernel.workspaces import get_workspace
+
+    with store.transaction() as session:
+        bea = get_user(session, "bea@bravo.test")
+        set_membership(
+            session, user=bea, workspace=get_workspace(session, "brand-a"), role="viewer"
+        )
+        bea_id = bea.id
+    refused = client.post(f"/api/v1/workspace/members/{bea_id}/disable", headers=h)
+    assert refused.status_code == 403 and "workspaces you do not own" in refused.json()["message"]
+    assert client.delete(f"/api/v1/workspace/members/{bea_id}", headers=h).status_code == 204
+    still = client.get("/api/v1/workspace/members", headers=b.auth("owner")).json()
+    assert ("bea@bravo.test", "member", True) in {
+        (m["email"], m["role"], m["active"]) for m in still["data"]
+    }
+
+
+@covers("get", "/api/v1/workspace/invitations")
+@covers("post", "/api/v1/workspace/invitations")
+@covers("delete", "/api/v1/workspace/invitations/{invitation_id}")
+@covers("get", "/api/v1/invitations/{token}")
+@covers("post", "/api/v1/invitations/{token}/accept")
+def test_invitations_belong_to_one_workspace(store, world):
+    client, a, b = world
+    made = client.post(
+        "/api/v1/workspace/invitations",
+        json={"email": "new@people.test", "role": "member"},
+        headers=b.auth("owner"),
+    )
+    assert made.status_code == 202
+    b_id, b_link = made.json()["id"], made.json()["link"]
+    assert client.get("/api/v1/workspace/invitations", headers=a.auth("owner")).json() == {
+        "data": [],
+        "count": 0,
+    }
+    not_found(client.delete(f"/api/v1/workspace/invitations/{b_id}", headers=a.auth("owner")))
+    listed = client.get("/api/v1/workspace/invitations", headers=b.auth("owner")).json()
+    assert [i["status"] for i in listed["data"]] == ["pending"]
+    # A's invitation, accepted, gives a membership of A only.
+    mine = client.post(
+        "/api/v1/workspace/invitations",
+        json={"email": "new@people.test", "role": "owner"},
+        headers=a.auth("owner"),
+    ).json()
+    token = mine["link"].rsplit("/", 1)[1]
+    offer = client.get(f"/api/v1/invitations/{token}").json()
+    assert (offer["workspace"], offer["role"]) == ("brand-a", "owner")
+    joined = client.post(
+        f"/api/v1/invitations/{token}/accept", json={"password": "a long new password"}
+    )
+    assert joined.json() == {"email": "new@people.test", "workspace": "brand-a", "role": "owner"}
+    _token, signed_in = sessions.sign_in(
+        store, email="new@people.test", password="a long new password"
+    )
+    from microfluence.access.users import get_user, workspaces_of
+
+    with store.transaction() as session:
+        held = workspaces_of(session, get_user(session, "new@people.test").id)
+    assert [w.name for w, _ in held] == ["brand-a"]
+    # Guessed tokens find nothing; B's invitation is still pending and usable.
+    not_found(client.get("/api/v1/invitations/mfi_guessed"))
+    not_found(client.post("/api/v1/invitations/mfi_guessed/accept", json={"password": "x" * 10}))
+    assert client.get(f"/api/v1/invitations/{b_link.rsplit('/', 1)[1]}").json()["status"] == (
+        "pending"
+    )
+
+
+@covers("post", "/api/v1/account/password")
+def test_a_password_change_needs_the_current_password(store, world):
+    client, a, _b = world
+    make_user(store, "ann@alpha.test", "brand-a", "owner")
+    wrong = client.post(
+        "/api/v1/account/password",
+        json={
+            "email": "ann@alpha.test",
+            "current_password": "not the password",
+            "new_password": "a brand new password",
+        },
+        headers=a.auth("owner"),  # a key of her workspace is no proof of who she is
+    )
+    assert wrong.status_code == 401
+    from api_support import PASSWORD
+
+    sessions.sign_in(store, email="ann@alpha.test", password=PASSWORD)
+
+
+@covers("get", "/api/v1/follower-samples")
+@covers("get", "/api/v1/accounts/{account_id}/followers")
+@covers("delete", "/api/v1/accounts/{account_id}/followers")
+@covers("get", "/api/v1/creators/{creator_id}/record")
+def test_follower_samples_and_creator_records_of_the_other_workspace(store, world):
+    client, a, b = world
+    _followers(store, a, "alpha")
+    _followers(store, b, "bravo")
+    h = a.auth("owner")
+    listed = client.get("/api/v1/follower-samples", headers=h).json()
+    assert sorted(s["account_id"] for s in listed["data"]) == sorted(a.account_ids[:2])
+    assert "bravo" not in json.dumps(listed)
+    for aid in b.account_ids:
+        not_found(client.get(f"/api/v1/accounts/{aid}/followers", headers=h))
+        not_found(client.delete(f"/api/v1/accounts/{aid}/followers", headers=h))
+    for cid in b.creator_ids:
+        not_found(client.get(f"/api/v1/creators/{cid}/record", headers=h))
+    exported = client.get(
+        f"/api/v1/accounts/{a.account_ids[0]}/followers", params={"format": "json"}, headers=h
+    )
+    assert "alpha_fan0" in exported.text and "bravo" not in exported.text
+    record = client.get(f"/api/v1/creators/{a.creator_ids[0]}/record", headers=h).text
+    assert "alpha_ana" in record and "bravo" not in record
+    theirs = client.get("/api/v1/follower-samples", headers=b.auth("owner")).json()
+    assert sum(s["followers"] for s in theirs["data"]) == 6  # untouched
+    # Owners only: a member's key of the same workspace may not.
+    for path in ("/api/v1/follower-samples", f"/api/v1/creators/{a.creator_ids[0]}/record"):
+        assert client.get(path, headers=a.auth("member")).status_code == 403

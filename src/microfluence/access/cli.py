@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from microfluence.access import api_keys
-from microfluence.access.roles import Role, parse_role
-from microfluence.access.users import create_user, find_user, list_members, set_membership
+from microfluence.access import api_keys, invitations, members
+from microfluence.access.account import reset_password
+from microfluence.access.roles import Role
+from microfluence.access.users import get_user, list_members
+from microfluence.kernel.config import get_settings
 from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors, store_for
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.workspaces import create_workspace, get_workspace, list_workspaces
@@ -24,11 +26,16 @@ users_app = typer.Typer(
 api_keys_app = typer.Typer(
     help="API keys for the REST API, one workspace each.", no_args_is_help=True
 )
+invitations_app = typer.Typer(
+    help="Invitations to a workspace, accepted by the invited person.", no_args_is_help=True
+)
 
 WorkspaceName = Annotated[str, typer.Option("--workspace", "-w", help="The workspace's name.")]
 RoleOpt = Annotated[
     str, typer.Option("--role", help="viewer (reads), member (also writes), owner (also manages).")
 ]
+EmailArg = Annotated[str, typer.Argument(help="The user's e-mail address.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
 def _when(value: object) -> str:
@@ -86,34 +93,207 @@ def users_create(
 ) -> None:
     """Create a user with a role in a workspace (or give an existing user that role there).
 
-    The password is asked for at a prompt, or read from the first line of standard input when
-    that is not a terminal (`echo "$PASSWORD" | microfluence users create …`)."""
-    parsed = parse_role(role)
+    For the operator of the server, who is trusted: owners invite people instead
+    (`microfluence invitations create`), and the invited person accepts. The password is asked
+    for at a prompt, or read from the first line of standard input when that is not a terminal
+    (`echo "$PASSWORD" | microfluence users create …`); an existing user keeps theirs."""
     store = store_for(database_url)
     with store.transaction() as session:
         ws = get_workspace(session, workspace)
-        user = find_user(session, email)
-        created = user is None
-        if user is None:
-            user = create_user(
-                session, email=email, password=_read_password(), display_name=display_name
-            )
-        set_membership(session, user=user, workspace=ws, role=parsed)
-    what = "created user" if created else "updated user"
-    console.print(f"{what} [bold]{user.email}[/]: {parsed.value} of {ws.name}")
+        added = members.add_member(
+            session,
+            workspace=ws,
+            email=email,
+            role=role,
+            password=_read_password,
+            display_name=display_name,
+        )
+    what = "created user" if added.created_user else "updated user"
+    console.print(f"{what} [bold]{added.user.email}[/]: {added.membership.role} of {ws.name}")
 
 
 @users_app.command("list")
 @friendly_errors
 def users_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None) -> None:
-    """List the members of a workspace and their roles."""
+    """List the members of a workspace, their roles and whether their accounts are enabled."""
     store = store_for(database_url)
-    table = Table("e-mail", "role", "last sign-in (UTC)")
+    table = Table("id", "e-mail", "name", "role", "account", "last sign-in (UTC)")
     with store.transaction() as session:
         ws = get_workspace(session, workspace)
         for user, membership in list_members(session, ws.id):
-            table.add_row(user.email, membership.role, _when(user.last_sign_in_at))
+            table.add_row(
+                str(user.id),
+                user.email,
+                user.display_name or "",
+                membership.role,
+                "enabled" if user.is_active else "disabled",
+                _when(user.last_sign_in_at),
+            )
     console.print(table)
+
+
+@users_app.command("set-role")
+@friendly_errors
+def users_set_role(
+    email: EmailArg, workspace: WorkspaceName, role: RoleOpt, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Change a member's role in a workspace (a workspace keeps at least one owner)."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        ws = get_workspace(session, workspace)
+        user = get_user(session, email)
+        membership = members.change_role(session, workspace_id=ws.id, user_id=user.id, role=role)
+    console.print(f"{user.email} is now {membership.role} of {ws.name}")
+
+
+@users_app.command("remove")
+@friendly_errors
+def users_remove(
+    email: EmailArg, workspace: WorkspaceName, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Take a user out of a workspace; the API keys they made there are revoked."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        ws = get_workspace(session, workspace)
+        user = get_user(session, email)
+        members.remove_member(session, workspace_id=ws.id, user_id=user.id)
+    console.print(f"removed {user.email} from {ws.name}")
+
+
+@users_app.command("set-password")
+@friendly_errors
+def users_set_password(email: EmailArg, database_url: DatabaseUrlOpt = None) -> None:
+    """Set a user's password (the operator's reset); every session of theirs ends.
+
+    Users change their own password on their account page (or over the API), proving the
+    current one. The new password is read as by `users create`."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        user = get_user(session, email)
+        ended = reset_password(session, user, _read_password())
+    console.print(f"new password set for {user.email}; {ended} session(s) ended")
+
+
+def _closed(what: str, closed: members.AccountClosed) -> None:
+    console.print(
+        f"{what} {closed.email}: {closed.sessions_ended} session(s) ended, "
+        f"{closed.keys_revoked} API key(s) and {closed.invitations_revoked} invitation(s) revoked",
+        highlight=False,
+    )
+
+
+@users_app.command("disable")
+@friendly_errors
+def users_disable(email: EmailArg, database_url: DatabaseUrlOpt = None) -> None:
+    """Disable an account: sign-in refused, sessions ended, the keys and invitations it made
+    revoked. The last active owner of a workspace cannot be disabled."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        closed = members.disable_user(session, actor=None, user=get_user(session, email))
+    _closed("disabled", closed)
+
+
+@users_app.command("enable")
+@friendly_errors
+def users_enable(email: EmailArg, database_url: DatabaseUrlOpt = None) -> None:
+    """Enable a disabled account again (its revoked keys stay revoked)."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        user = members.enable_user(session, actor=None, user=get_user(session, email))
+    console.print(f"enabled {user.email}")
+
+
+@users_app.command("delete")
+@friendly_errors
+def users_delete(email: EmailArg, yes: YesOpt = False, database_url: DatabaseUrlOpt = None) -> None:
+    """Delete an account with its memberships and sessions; the keys and invitations it made
+    are revoked. The last active owner of a workspace cannot be deleted."""
+    if not yes and not typer.confirm(f"Delete the account {email} for good?"):
+        raise typer.Exit(1)
+    store = store_for(database_url)
+    with store.transaction() as session:
+        closed = members.delete_user(session, actor=None, user=get_user(session, email))
+    _closed("deleted", closed)
+
+
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar="MICROFLUENCE_PUBLIC_URL",
+        help="Where people reach the app, for the link (default: http://127.0.0.1:8000).",
+        show_envvar=True,
+    ),
+]
+
+
+@invitations_app.command("create")
+@friendly_errors
+def invitations_create(
+    email: Annotated[str, typer.Argument(help="The e-mail address to invite.")],
+    workspace: WorkspaceName,
+    role: RoleOpt = Role.member.value,
+    base_url: BaseUrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Invite someone to a workspace. The link to send them is printed once, as the last line;
+    they accept it by signing in as that address, or by choosing a password if they are new."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        ws = get_workspace(session, workspace)
+        made = invitations.invite(session, actor=None, workspace=ws, email=email, role=role)
+    base = base_url or get_settings().public_url or "http://127.0.0.1:8000"
+    console.print(
+        f"invited {made.invitation.email} as {made.invitation.role} of {ws.name} (id "
+        f"{made.invitation.id}, until {_when(made.invitation.expires_at)} UTC); send them this "
+        "link, shown only now:",
+        highlight=False,
+    )
+    typer.echo(made.link(base))
+
+
+@invitations_app.command("list")
+@friendly_errors
+def invitations_list(
+    workspace: WorkspaceName,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also accepted, revoked and expired ones.")
+    ] = False,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """List a workspace's pending invitations (the links themselves are not kept)."""
+    store = store_for(database_url)
+    table = Table("id", "e-mail", "role", "invited by", "created (UTC)", "expires (UTC)", "status")
+    with store.transaction() as session:
+        ws = get_workspace(session, workspace)
+        for view in invitations.list_invitations(session, ws.id, pending_only=not show_all):
+            table.add_row(
+                str(view.id),
+                view.email,
+                view.role.value,
+                view.invited_by or "operator",
+                _when(view.created_at),
+                _when(view.expires_at),
+                view.status,
+            )
+    console.print(table)
+
+
+@invitations_app.command("revoke")
+@friendly_errors
+def invitations_revoke(
+    invitation_id: Annotated[int, typer.Argument(help="The invitation's id (see list).")],
+    workspace: WorkspaceName,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Revoke a pending invitation: its link stops working at once."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        ws = get_workspace(session, workspace)
+        revoked = invitations.revoke_invitation(
+            session, workspace_id=ws.id, invitation_id=invitation_id
+        )
+    console.print(f"revoked the invitation of {revoked.email}", highlight=False)
 
 
 @api_keys_app.command("create")
@@ -124,7 +304,10 @@ def api_keys_create(
     role: RoleOpt = Role.member.value,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
-    """Create an API key. The key is printed once, as the last line: keep it safe."""
+    """Create an API key. The key is printed once, as the last line: keep it safe.
+
+    A key made here is the operator's: it keeps its role whoever comes and goes. Keys owners
+    make on the settings page act for them (docs/api.md)."""
     store = store_for(database_url)
     with store.transaction() as session:
         ws = get_workspace(session, workspace)
@@ -140,18 +323,24 @@ def api_keys_create(
 @api_keys_app.command("list")
 @friendly_errors
 def api_keys_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None) -> None:
-    """List a workspace's API keys (their prefixes; the keys themselves are not kept)."""
+    """List a workspace's API keys (their prefixes; the keys themselves are not kept), who made
+    each and what it may do now."""
     store = store_for(database_url)
     prefix = Column("prefix", no_wrap=True, min_width=12)
-    table = Table("id", prefix, "name", "role", "created", "last used", "revoked")
+    table = Table(
+        "id", prefix, "name", "role", "may now", "made by", "created", "last used", "revoked"
+    )
     with store.transaction() as session:
         ws = get_workspace(session, workspace)
-        for key in api_keys.list_api_keys(session, ws.id):
+        for view in api_keys.describe_api_keys(session, ws.id):
+            key = view.key
             table.add_row(
                 str(key.id),
                 key.prefix,
                 key.name,
                 key.role,
+                view.effective_role.value if view.effective_role else "nothing",
+                view.maker,
                 _when(key.created_at),
                 _when(key.last_used_at),
                 _when(key.revoked_at),
@@ -166,7 +355,7 @@ def api_keys_revoke(
     workspace: WorkspaceName,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
-    """Revoke an API key: it stops working at once."""
+    """Revoke an API key, and the keys made with it: they stop working at once."""
     store = store_for(database_url)
     with store.transaction() as session:
         ws = get_workspace(session, workspace)

@@ -42,6 +42,75 @@ class SignedIn:
     needs_touch: bool = False
 
 
+def _clean_email(email: str | None) -> str:
+    return (email or "").strip().lower()[:320]
+
+
+def verify_credentials(store: Store, *, email: str, password: str, ip: str | None = None) -> int:
+    """The id of the active user with this e-mail address and password.
+
+    Every call is one rate-limited password check (``throttle.reserve``, committed before the
+    password is looked at); RateLimitedError beyond the limit, AuthenticationError for a wrong
+    address, a wrong password or a disabled account alike. Takes the store, not a session: the
+    attempt must be counted even though the check fails. The caller gives the reservation back
+    with ``note_good_password`` in the transaction that acts on the success."""
+    email = _clean_email(email)
+    with store.transaction() as session:
+        reservation = throttle.reserve(session, email, ip)
+        row = None
+        if reservation.allowed:
+            row = session.execute(
+                select(User.id, User.password_hash, User.is_active).where(User.email == email)
+            ).first()
+    reservation.raise_if_refused()
+    # Outside any transaction: the slow hash holds no lock. An unknown address costs the same.
+    ok = verify_password(row.password_hash if row else None, password)
+    if row is None or not ok or not row.is_active:
+        raise AuthenticationError("wrong e-mail address or password")
+    return row.id
+
+
+def note_good_password(session: Session, user: User, password: str, ip: str | None = None) -> None:
+    """After ``verify_credentials`` succeeded: clear the failures, upgrade an old hash."""
+    throttle.record_success(session, user.email, ip)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+
+
+def start_session(
+    session: Session,
+    user: User,
+    *,
+    workspace_id: int | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[str, SignedIn]:
+    """Open a session for ``user`` (in ``workspace_id``, else their first workspace); returns
+    the cookie token (shown once) and the session."""
+    if not user.is_active:
+        raise AuthenticationError("wrong e-mail address or password")
+    now = utcnow()
+    user.last_sign_in_at = now
+    if workspace_id is None:
+        memberships = workspaces_of(session, user.id)
+        workspace_id = memberships[0][0].id if memberships else None
+    token = new_token(32)
+    row = WebSession(
+        token_hash=digest(token),
+        user_id=user.id,
+        workspace_id=workspace_id,
+        csrf_token=new_token(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + SESSION_LIFETIME,
+        ip=(ip or None),
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(row)
+    session.flush()
+    return token, _describe(session, row, user)
+
+
 def sign_in(
     store: Store,
     *,
@@ -50,45 +119,15 @@ def sign_in(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> tuple[str, SignedIn]:
-    """Check the password and open a session; returns the cookie token (shown once) and it.
-
-    Takes the store, not a session: a failed attempt must be recorded even though the sign-in
-    itself fails.
-    """
-    email = (email or "").strip().lower()[:320]
+    """Check the password (rate-limited) and open a session; returns the cookie token (shown
+    once) and the session."""
+    user_id = verify_credentials(store, email=email, password=password, ip=ip)
     with store.transaction() as session:
-        throttle.check_allowed(session, email, ip)
-        user = session.scalar(select(User).where(User.email == email))
-        ok = verify_password(user.password_hash if user else None, password)
-        if user is None or not ok or not user.is_active:
-            throttle.record_failure(session, email, ip)
-            failed = True
-        else:
-            failed = False
-            throttle.record_success(session, email, ip)
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            now = utcnow()
-            user.last_sign_in_at = now
-            memberships = workspaces_of(session, user.id)
-            token = new_token(32)
-            row = WebSession(
-                token_hash=digest(token),
-                user_id=user.id,
-                workspace_id=memberships[0][0].id if memberships else None,
-                csrf_token=new_token(32),
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + SESSION_LIFETIME,
-                ip=(ip or None),
-                user_agent=(user_agent or "")[:300] or None,
-            )
-            session.add(row)
-            session.flush()
-            signed_in = _describe(session, row, user)
-    if failed:
-        raise AuthenticationError("wrong e-mail address or password")
-    return token, signed_in
+        user = session.get(User, user_id)
+        if user is None:  # deleted in between
+            raise AuthenticationError("wrong e-mail address or password")
+        note_good_password(session, user, password, ip)
+        return start_session(session, user, ip=ip, user_agent=user_agent)
 
 
 def resolve_session(session: Session, token: str | None, *, touch: bool = True) -> SignedIn | None:
@@ -176,5 +215,20 @@ def sign_out(session: Session, token: str | None) -> None:
         session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
 
 
-def sign_out_everywhere(session: Session, user_id: int) -> None:
-    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+def sign_out_everywhere(
+    session: Session, user_id: int, *, except_session_id: int | None = None
+) -> int:
+    """End every session of a user (but ``except_session_id``); how many ended."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if except_session_id is not None:
+        query = query.where(WebSession.id != except_session_id)
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_expired(session: Session) -> int:
+    """Delete sessions that have expired or been idle too long, in one statement."""
+    now = utcnow()
+    query = delete(WebSession).where(
+        (WebSession.expires_at <= now) | (WebSession.last_seen_at < now - IDLE_TIMEOUT)
+    )
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]

@@ -58,10 +58,41 @@ class ApiKey(Base):
     # The visible part of the key ("mfk_" + 8 characters): it finds the row and names the key.
     prefix: Mapped[str] = mapped_column(String(20), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
+    # The most the key may do, fixed when it is made; what it may do now is the lesser of this
+    # and its maker's current role (api_keys.effective_role).
     role: Mapped[str] = mapped_column(String(20))
+    # The user on whose authority the key was made: directly on the settings page, or through
+    # the key (created_by_key_id) that made it over the API. NULL with by_operator: the machine's
+    # operator made it with the CLI; NULL without: its maker's account was deleted (it is dead).
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_key_id: Mapped[int | None] = mapped_column(Integer)  # 0007
+    by_operator: Mapped[bool] = mapped_column(Boolean, default=False)  # 0007
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Invitation(Base):
+    """An owner's invitation of an e-mail address to a workspace with a role (0007).
+
+    Membership needs the invited person's consent: the invitation is a random token, kept only
+    as its digest, that they accept by opening its link, signed in as that address or choosing
+    the password of a new account. It ends when accepted, revoked or expired."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 

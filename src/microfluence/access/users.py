@@ -1,4 +1,8 @@
-"""Users and their memberships of workspaces."""
+"""Users and their memberships of workspaces: the primitives ``members`` builds on.
+
+Adding someone to a workspace goes through ``members.add_member`` (the CLI's operator path, an
+accepted invitation, the demo), never through ``set_membership`` directly from a face.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +78,7 @@ def set_membership(
         session.add(membership)
     else:
         if membership.role == Role.owner and role != Role.owner:
-            _keep_an_owner(session, workspace.id)
+            keep_an_owner(session, workspace.id, user.id)
         membership.role = role.value
     session.flush()
     return membership
@@ -85,18 +89,32 @@ def remove_membership(session: Session, *, user: User, workspace: Workspace) -> 
     if membership is None:
         raise NotFoundError(f"{user.email} is not a member of {workspace.name!r}")
     if membership.role == Role.owner:
-        _keep_an_owner(session, workspace.id)
+        keep_an_owner(session, workspace.id, user.id)
     session.delete(membership)
     session.flush()
 
 
-def _keep_an_owner(session: Session, workspace_id: int) -> None:
-    owners = session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.workspace_id == workspace_id, Membership.role == Role.owner.value)
+def other_active_owners(session: Session, workspace_id: int, user_id: int) -> int:
+    """Owners of the workspace, other than ``user_id``, whose accounts are not disabled."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.workspace_id == workspace_id,
+                Membership.role == Role.owner.value,
+                Membership.user_id != user_id,
+                User.is_active.is_(True),
+            )
+        )
+        or 0
     )
-    if (owners or 0) <= 1:
+
+
+def keep_an_owner(session: Session, workspace_id: int, user_id: int) -> None:
+    """Refuse to take ``user_id``'s ownership away when no other active owner would be left."""
+    if other_active_owners(session, workspace_id, user_id) == 0:
         raise ConflictError("a workspace keeps at least one owner")
 
 

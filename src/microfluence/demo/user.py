@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
+from microfluence.access.account import reset_password
+from microfluence.access.members import add_member, enable_user
 from microfluence.access.roles import Role
-from microfluence.access.sessions import sign_out_everywhere
-from microfluence.access.users import create_user, find_user, set_membership, set_password
 from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors, store_for
 from microfluence.kernel.store import Store
 from microfluence.kernel.workspaces import get_workspace
@@ -34,13 +34,18 @@ def ensure_demo_user(store: Store, workspace: str, email: str = DEMO_EMAIL) -> D
     password = secrets.token_urlsafe(12)
     with store.transaction() as session:
         ws = get_workspace(session, workspace)
-        user = find_user(session, email)
-        if user is None:
-            user = create_user(session, email=email, password=password, display_name="Demo")
-        else:
-            set_password(session, user, password)
-            sign_out_everywhere(session, user.id)  # the old password's sessions end too
-        set_membership(session, user=user, workspace=ws, role=Role.owner)
+        added = add_member(
+            session,
+            workspace=ws,
+            email=email,
+            role=Role.owner,
+            password=password,
+            display_name="Demo",
+        )
+        if not added.created_user:
+            reset_password(session, added.user, password)  # the old password's sessions end
+        if not added.user.is_active:  # a disabled demo owner is enabled again
+            enable_user(session, actor=None, user=added.user)
     return DemoSignIn(email=email, password=password, workspace=workspace)
 
 

@@ -1,4 +1,5 @@
-"""`microfluence export creators|posts`: users can always get their data out."""
+"""`microfluence export creators|posts`: users can always get their data out; `microfluence
+privacy …`: follower samples (third parties' data) and everything held about one creator."""
 
 from __future__ import annotations
 
@@ -8,16 +9,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from microfluence.authenticity.followers.audit import find_account_by_ref
+from microfluence.authenticity.followers.samples import delete_sample, list_samples
+from microfluence.export.privacy import (
+    creator_record,
+    export_follower_sample,
+    write_creator_record,
+)
 from microfluence.export.tables import export_creators, export_posts
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
     WorkspaceOpt,
+    console,
     err_console,
     friendly_errors,
     store_for,
 )
+from microfluence.kernel.workspaces import get_workspace
 
 
 class Format(StrEnum):
@@ -48,3 +59,101 @@ def export(
     rows, _ = run(store, workspace, fmt.value, target)
     if output is not None:
         err_console.print(f"exported {rows} {what.value} rows to {output}")
+
+
+privacy_app = typer.Typer(
+    help="Third parties' data and people's records: follower samples, a creator's data.",
+    no_args_is_help=True,
+)
+AccountArg = Annotated[str, typer.Argument(help="The account, as PLATFORM:HANDLE.")]
+
+
+@privacy_app.command("samples")
+@friendly_errors
+def privacy_samples(
+    workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
+) -> None:
+    """List the accounts with a stored follower sample (other people's profiles)."""
+    store = store_for(database_url)
+    table = Table("account", "followers held", "sampled (UTC)", "imported (UTC)")
+    with store.transaction() as session:
+        for s in list_samples(session, get_workspace(session, workspace).id):
+            sampled = " – ".join(
+                dict.fromkeys(f"{t:%Y-%m-%d}" for t in (s.first_sampled_at, s.last_sampled_at) if t)
+            )
+            imported = f"{s.last_imported_at:%Y-%m-%d %H:%M}" if s.last_imported_at else ""
+            table.add_row(f"{s.platform}:{s.handle}", f"{s.followers:,}", sampled, imported)
+    console.print(table)
+
+
+@privacy_app.command("export-sample")
+@friendly_errors
+def privacy_export_sample(
+    account: AccountArg,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.csv,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Export every stored field of one account's follower sample."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        found = find_account_by_ref(session, workspace, account)
+        workspace_id, account_id = found.workspace_id, found.id
+    target = output if output is not None else sys.stdout.buffer
+    rows = export_follower_sample(store, workspace_id, account_id, fmt.value, target)
+    if output is not None:
+        err_console.print(f"exported {rows} followers of {account} to {output}")
+
+
+@privacy_app.command("delete-sample")
+@friendly_errors
+def privacy_delete_sample(
+    account: AccountArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Delete one account's stored follower sample (the account itself stays)."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        found = find_account_by_ref(session, workspace, account)
+        if not yes and not typer.confirm(
+            f"Delete the follower sample of {account} in {workspace}?"
+        ):
+            raise typer.Exit(1)
+        deleted = delete_sample(session, found.workspace_id, found.id)
+    console.print(f"deleted {deleted} followers of {account}", highlight=False)
+
+
+@privacy_app.command("creator")
+@friendly_errors
+def privacy_creator(
+    creator: Annotated[
+        str,
+        typer.Argument(help="The creator's id, or PLATFORM:HANDLE of one of their accounts."),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Everything held about one creator, as one JSON document (a subject access request)."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        if creator.strip().isdigit():
+            workspace_id, creator_id = get_workspace(session, workspace).id, int(creator)
+        else:
+            found = find_account_by_ref(session, workspace, creator)
+            workspace_id, creator_id = found.workspace_id, found.creator_id
+        record = creator_record(session, workspace_id, creator_id)
+    if output is None:
+        write_creator_record(record, sys.stdout.buffer)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as handle:
+        write_creator_record(record, handle)
+    err_console.print(f"wrote everything held about creator {creator_id} to {output}")

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
         default_factory=default_database_url,
         description="SQLAlchemy URL of the store; a SQLite file by default, PostgreSQL for teams.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "Where people reach the app (https://microfluence.example.com), for the links of "
+            "invitations; unset: the address a request came to (the CLI: 127.0.0.1:8000)."
+        ),
+    )
     import_chunk_rows: int = Field(
         default=20_000,
         ge=100,

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from microfluence import __version__
+from microfluence.access.housekeeping import prune as prune_expired
 from microfluence.access.site_secrets import site_secret
 from microfluence.jobs.imports import fail_interrupted
 from microfluence.jobs.runner import JobRunner
@@ -40,6 +41,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         fail_interrupted(store)
+        prune_expired(store)  # sign-in counts, sessions and invitations that ran out
         yield
         jobs.shutdown()
         store.dispose()

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microfluence.web.api import accounts, creators, exports, imports, posts, vetting, workspace
+from microfluence.web.api import (
+    accounts,
+    creators,
+    exports,
+    imports,
+    invitations,
+    posts,
+    privacy,
+    vetting,
+    workspace,
+)
 
 router = APIRouter(prefix="/api/v1")
-for module in (workspace, creators, accounts, posts, imports, exports, vetting):
+for module in (
+    workspace,
+    invitations,
+    creators,
+    accounts,
+    posts,
+    imports,
+    exports,
+    vetting,
+    privacy,
+):
     router.include_router(module.router)

@@ -27,6 +27,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Clashes with a stored record.",
         413: "The upload is too large.",
         422: "The request is not valid.",
+        429: "Too many failed password checks: wait for Retry-After seconds.",
     }
     # The content is spelled out so that routes answering HTML or files still document their
     # errors as JSON.

@@ -5,6 +5,7 @@ and the API. ``create_app`` includes ``ROUTERS`` and renders browser errors with
 from __future__ import annotations
 
 from microfluence.web.pages import (
+    account_pages,
     assets,
     creators,
     imports,
@@ -21,6 +22,7 @@ ROUTERS = [
     vetting.router,
     imports.router,
     settings_pages.router,
+    account_pages.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
