@@ -137,14 +137,14 @@ def test_the_cli_lists_and_cancels_jobs(store, store_url):
     theirs = queued_job(store, beta.workspace_id)
     runner = CliRunner()
     base = ["--workspace", "acme", "--database-url", store_url]
-    listed = runner.invoke(cli, ["import", "jobs", *base])
+    listed = runner.invoke(cli, ["jobs", "list", *base])
     assert listed.exit_code == 0, listed.output
     assert job_id in listed.output and "queued" in listed.output and theirs not in listed.output
-    other = runner.invoke(cli, ["import", "cancel", theirs, *base])
+    other = runner.invoke(cli, ["jobs", "cancel", theirs, *base])
     assert other.exit_code == 1 and "no import job" in other.output
-    done = runner.invoke(cli, ["import", "cancel", job_id, *base])
+    done = runner.invoke(cli, ["jobs", "cancel", job_id, *base])
     assert done.exit_code == 0 and f"import {job_id} cancelled" in done.output
-    again = runner.invoke(cli, ["import", "cancel", job_id, *base])
+    again = runner.invoke(cli, ["jobs", "cancel", job_id, *base])
     assert again.exit_code == 1 and "already ended (cancelled)" in again.output
     assert status_of(store, theirs) == "queued"
 

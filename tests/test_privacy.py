@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api_support import make_tenant
-from microfluence.authenticity.followers.samples import delete_sample, list_samples, sample_size
+from microfluence.catalog.followers import delete_sample, list_samples, sample_size
 from microfluence.cli.main import app
 from microfluence.export.privacy import creator_record, export_follower_sample
 from microfluence.kernel.errors import InputError, NotFoundError

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "serve": "microfluence.web.cli:serve",
     "demo-user": "microfluence.demo.user:demo_user",
     "import": "microfluence.ingest.cli:app",
+    "jobs": "microfluence.jobs.cli:app",
     "export": "microfluence.export.cli:export",
     "privacy": "microfluence.export.cli:privacy_app",
     "score": "microfluence.metrics.cli:score",

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from microfluence.authenticity.followers.audit import find_account_by_ref
-from microfluence.authenticity.followers.samples import delete_sample, list_samples
+from microfluence.catalog.followers import delete_sample, list_samples
 from microfluence.export.privacy import (
     creator_record,
     export_follower_sample,

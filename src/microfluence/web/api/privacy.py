@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from microfluence.access.principal import Principal
-from microfluence.authenticity.followers import samples
+from microfluence.catalog import followers as samples
 from microfluence.catalog.schemas import Page, UtcDateTime
 from microfluence.export.privacy import creator_record, export_follower_sample
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS

@@ -14,7 +14,7 @@ from microfluence.access import api_keys, invitations, members
 from microfluence.access.principal import Principal
 from microfluence.access.roles import Role
 from microfluence.access.users import list_members
-from microfluence.authenticity.followers import samples
+from microfluence.catalog import followers as samples
 from microfluence.kernel.store.tables import Workspace
 from microfluence.web.api.exports import ExportFormat
 from microfluence.web.api.privacy import follower_file
