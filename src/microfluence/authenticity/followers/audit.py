@@ -37,8 +37,9 @@ from microfluence.authenticity.followers.features import (
 )
 from microfluence.authenticity.followers.files import ScoredFileWriter, file_format, read_batches
 from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.errors import InputError, NotFoundError
-from microfluence.kernel.store.tables import PLATFORMS, Account, Follower
+from microfluence.kernel.store.tables import Account, Follower
 from microfluence.kernel.workspaces import get_workspace
 
 BATCH_ROWS = 100_000
@@ -183,22 +184,8 @@ def audit_follower_file(
     )
 
 
-def parse_account_ref(reference: str) -> tuple[str, str]:
-    """``PLATFORM:HANDLE`` to (platform, normalised handle)."""
-    platform, sep, handle = reference.partition(":")
-    platform = platform.strip().lower()
-    handle = handle.strip().lstrip("@").lower()
-    if not sep or not handle or platform not in PLATFORMS:
-        raise InputError(
-            f"expected PLATFORM:HANDLE with PLATFORM one of {', '.join(PLATFORMS)}",
-            field="account",
-            value=reference,
-        )
-    return platform, handle
-
-
 def find_account_by_ref(session: Session, workspace: str, reference: str) -> Account:
-    platform, handle = parse_account_ref(reference)
+    platform, handle = parse_account_reference(reference)
     ws = get_workspace(session, workspace)
     account = session.scalar(
         select(Account).where(

@@ -34,9 +34,10 @@ from microfluence.authenticity.vetting.score import (
     score_accounts,
     verdict,
 )
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store import Store
-from microfluence.kernel.store.tables import PLATFORMS, Account, Workspace, utcnow
+from microfluence.kernel.store.tables import Account, Workspace, utcnow
 from microfluence.kernel.workspaces import get_workspace
 
 MAX_EVIDENCE = 12
@@ -107,22 +108,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
     return value
-
-
-def parse_account_reference(reference: str) -> tuple[str, str]:
-    """``PLATFORM:HANDLE`` → (platform, normalised handle)."""
-    platform, sep, handle = (reference or "").partition(":")
-    platform, handle = platform.strip().lower(), handle.strip().lstrip("@").lower()
-    if not sep or not platform or not handle:
-        raise InputError(
-            f"expected PLATFORM:HANDLE (e.g. instagram:anna), got {reference!r}", field="account"
-        )
-    if platform not in PLATFORMS:
-        raise InputError(
-            f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}",
-            field="account",
-        )
-    return platform, handle
 
 
 def _tier_scheme(session: Session, workspace: str) -> Any:
