@@ -38,6 +38,14 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="CSV: write cells as stored. By default a text cell starting with = + - @ "
+            "(a spreadsheet formula), a tab or a carriage return gets a ' in front.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
@@ -45,6 +53,6 @@ def export(
     store = store_for(database_url)
     run = export_creators if what is What.creators else export_posts
     target = output if output is not None else sys.stdout.buffer
-    rows, _ = run(store, workspace, fmt.value, target)
+    rows, _ = run(store, workspace, fmt.value, target, raw=raw)
     if output is not None:
         err_console.print(f"exported {rows} {what.value} rows to {output}")

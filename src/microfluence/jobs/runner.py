@@ -1,6 +1,8 @@
 """Where background jobs run: a small thread pool inside the server process.
 
-Uploads are saved under a fresh temporary folder per job and removed when the job ends. Jobs are
+Uploads are saved under a fresh folder per job (in this process's upload area, jobs.uploads) and
+removed when the job ends, or at once when the job could not be queued; the area itself goes
+with the runner, and a server that starts removes those of servers that crashed. Jobs are
 recorded in the store, so their status survives the process; a job cut short by a stop is
 marked failed when the server starts again (``microfluence serve`` runs one process).
 """
@@ -9,12 +11,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.uploads import UploadArea
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 
@@ -33,15 +37,16 @@ def safe_filename(name: str | None) -> str:
 
 
 class JobRunner:
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, workers: int = 1, upload_dir: Path | None = None) -> None:
         self.store = store
+        self.uploads = UploadArea(upload_dir)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="microfluence-job")
         self.futures: dict[str, Future[None]] = {}
         self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
 
     def save_upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
         """Copy an upload to a private temporary folder, refusing more than ``max_bytes``."""
-        folder = Path(tempfile.mkdtemp(prefix="microfluence-upload-"))
+        folder = self.uploads.new_folder()
         target = folder / safe_filename(filename)
         written = 0
         try:
@@ -60,6 +65,17 @@ class JobRunner:
             shutil.rmtree(folder, ignore_errors=True)
             raise InputError("the uploaded file is empty", field="file")
         return target
+
+    @contextmanager
+    def upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Iterator[Path]:
+        """Save an upload for the job the block queues; if the block fails (the store is busy,
+        the server is stopping), the upload is removed at once rather than left behind."""
+        path = self.save_upload(source, filename, max_bytes)
+        try:
+            yield path
+        except BaseException:
+            shutil.rmtree(path.parent, ignore_errors=True)
+            raise
 
     def _progress(self, job_id: str, done: int, total: int | None) -> None:
         if done < 0:
@@ -81,3 +97,4 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.uploads.close()

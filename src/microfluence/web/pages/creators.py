@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from microfluence.catalog.creators import SORT_KEYS, CreatorFilters, list_creators
 from microfluence.catalog.listing import Window
+from microfluence.catalog.schemas import ID_MAX
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import PLATFORMS
 from microfluence.metrics.settings import get_metrics_settings
@@ -146,7 +147,7 @@ def profile_page(
     request: Request,
     db: DbSession,
     caller: PageReader,
-    creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    creator_id: Annotated[int, Path(ge=1, le=ID_MAX)],
 ) -> HTMLResponse:
     profile = creator_profile(db, caller, creator_id)
     return render(
