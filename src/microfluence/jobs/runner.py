@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
 from microfluence.jobs.uploads import UploadArea
-from microfluence.kernel.errors import InputError
+from microfluence.kernel.errors import InputError, StoreError
 from microfluence.kernel.store import Store
 
 CHUNK = 1 << 20
@@ -27,6 +27,10 @@ CHUNK = 1 << 20
 
 class TooLargeError(InputError):
     code = "payload_too_large"
+
+
+class StoppingError(StoreError):
+    code = "busy"
 
 
 def safe_filename(name: str | None) -> str:
@@ -87,7 +91,11 @@ class JobRunner:
         return self.live.get(job_id)
 
     def submit(self, job_id: str, upload: Path) -> None:
-        self.futures[job_id] = self.pool.submit(run_job, self.store, job_id, upload, self._progress)
+        try:
+            future = self.pool.submit(run_job, self.store, job_id, upload, self._progress)
+        except RuntimeError as exc:  # the pool is shut down: the server is stopping
+            raise StoppingError("the server is stopping: upload again in a moment") from exc
+        self.futures[job_id] = future
         self.futures[job_id].add_done_callback(lambda _f: self.futures.pop(job_id, None))
 
     def wait(self, timeout: float | None = None) -> None:
