@@ -25,6 +25,7 @@ from microfluence.web.pages.rendering import render
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZES = (25, 50, 100)
+MAX_COUNT = 10**15
 SORTABLE = ("name", "country", "category", "followers")
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
 
@@ -37,7 +38,10 @@ def parse_count(text: str | None, field: str) -> int | None:
     if match is None:
         raise InputError(f"{field}: not a number of followers: {text!r}", field=field)
     factor = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
-    return int(float(match.group(1)) * factor)
+    count = int(float(match.group(1)) * factor)
+    if count > MAX_COUNT:  # the API's bound: a larger number fits no store's integer
+        raise InputError(f"{field}: at most {MAX_COUNT:,} followers", field=field)
+    return count
 
 
 def _tiers(session: Session, workspace_id: int, scheme: str, account_ids: list[int]) -> dict:
