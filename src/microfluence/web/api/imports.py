@@ -49,7 +49,7 @@ def _mapping(text: str | None) -> dict[str, str]:
     return pairs
 
 
-@router.post("", status_code=202, responses=responses(400, 401, 403, 413, 422))
+@router.post("", status_code=202, responses=responses(400, 401, 403, 413, 422, 503))
 def start_import(
     request: Request,
     db: DbSession,
