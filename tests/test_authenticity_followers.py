@@ -18,7 +18,6 @@ from microfluence.authenticity.evaluation.classification import classification_m
 from microfluence.authenticity.followers.audit import (
     audit_follower_file,
     audit_stored_sample,
-    parse_account_ref,
     score_followers,
 )
 from microfluence.authenticity.followers.fake_share import (
@@ -39,6 +38,7 @@ from microfluence.authenticity.followers.model import (
     OperatingPoint,
     load_shipped_model,
 )
+from microfluence.catalog.validation import parse_account_reference as parse_account_ref
 from microfluence.cli.main import app
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, Follower

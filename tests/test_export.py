@@ -187,3 +187,82 @@ def test_empty_csv_export_still_has_its_header(store):
         pass
     rows, data = export_posts(store, "empty", "csv")
     assert rows == 0 and data.decode().startswith("platform,handle,id,")
+
+
+# Issue 9: creators named like these were exported unchanged and ran in spreadsheets.
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+cmd", "-1+1", "@SUM(1)", "\tx", "\rx"]
+
+
+def _load_formulas(store) -> None:
+    with import_run(store, "w1", "test", "mem") as writer:
+        writer.accounts(
+            pl.DataFrame(
+                {
+                    "platform": ["instagram"] * len(FORMULAS),
+                    "handle": [f"f{i}" for i in range(len(FORMULAS))],
+                    "display_name": FORMULAS,
+                    "bio": ["fine =not at the start"] * len(FORMULAS),
+                    "reported_engagement_rate": [-1.5] * len(FORMULAS),
+                    "creator_name": FORMULAS,
+                }
+            )
+        )
+        writer.posts(
+            pl.DataFrame(
+                {
+                    "platform": ["instagram"],
+                    "handle": ["f0"],
+                    "platform_post_id": ["-42"],
+                    "caption": ["=1+1"],
+                    "likes": [3],
+                }
+            )
+        )
+
+
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode(), newline="")))
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(store):
+    _load_formulas(store)
+    _, data = export_creators(store, "w1", "csv")
+    rows = sorted(_csv_rows(data), key=lambda r: r["handle"])
+    assert [r["display_name"] for r in rows] == ["'" + f for f in FORMULAS]
+    assert [r["creator_name"] for r in rows] == ["'" + f for f in FORMULAS]
+    assert {r["bio"] for r in rows} == {"fine =not at the start"}  # only a cell's start counts
+    assert {r["reported_engagement_rate"] for r in rows} == {"-1.5"}  # numbers stay numbers
+    _, posts = export_posts(store, "w1", "csv")
+    post = _csv_rows(posts)[0]
+    assert post["caption"] == "'=1+1" and post["platform_post_id"] == "'-42"  # text, not a number
+    assert post["likes"] == "3"
+    # raw: as stored, for programs; JSON is never changed.
+    _, raw = export_creators(store, "w1", "csv", raw=True)
+    assert sorted(r["display_name"] for r in _csv_rows(raw)) == sorted(FORMULAS)
+    _, as_json = export_creators(store, "w1", "json")
+    assert sorted(r["display_name"] for r in json.loads(as_json)) == sorted(FORMULAS)
+
+
+def test_csv_neutralising_in_the_cli_and_the_api(store, store_url):
+    from fastapi.testclient import TestClient
+
+    from api_support import make_tenant
+    from microfluence.web.app import create_app
+
+    _load_formulas(store)
+    tenant = make_tenant(store, "w2")
+    with import_run(store, "w2", "test", "mem") as writer:
+        writer.accounts(
+            pl.DataFrame({"platform": ["x"], "handle": ["evil"], "display_name": ["@SUM(1)"]})
+        )
+    base = ["export", "creators", "-w", "w1", "--database-url", store_url]
+    names = sorted(r["display_name"] for r in _csv_rows(CliRunner().invoke(app, base).stdout_bytes))
+    assert names == sorted("'" + f for f in FORMULAS)
+    raw = CliRunner().invoke(app, [*base, "--raw"]).stdout_bytes
+    assert sorted(r["display_name"] for r in _csv_rows(raw)) == sorted(FORMULAS)
+    with TestClient(create_app(store_url)) as client:
+        h = tenant.auth("viewer")
+        safe = client.get("/api/v1/exports/creators", headers=h)
+        assert "'@SUM(1)" in {r["display_name"] for r in _csv_rows(safe.content)}
+        raw = client.get("/api/v1/exports/creators?raw=true", headers=h)
+        assert "@SUM(1)" in {r["display_name"] for r in _csv_rows(raw.content)}

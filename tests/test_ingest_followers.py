@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from microfluence.catalog.validation import parse_account_reference as parse_account
 from microfluence.cli.main import app
-from microfluence.ingest.followers import import_followers, parse_account
+from microfluence.ingest.followers import import_followers
 from microfluence.ingest.instagram.importer import import_instagram
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import open_store

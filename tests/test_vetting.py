@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from microfluence.authenticity.evaluation.vetting import evaluate_vetting, score_workspace
-from microfluence.authenticity.vetting.report import parse_account_reference, vet_account
+from microfluence.authenticity.vetting.report import vet_account
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.cli.main import app
 from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.errors import InputError, NotFoundError

@@ -30,11 +30,8 @@ from microfluence.authenticity.followers.fake_share import METHODS
 from microfluence.authenticity.followers.labelled import FORMATS
 from microfluence.authenticity.signals.brand_safety import read_word_lists_file
 from microfluence.authenticity.vetting.html import write_report
-from microfluence.authenticity.vetting.report import (
-    VettingReport,
-    parse_account_reference,
-    vet_account,
-)
+from microfluence.authenticity.vetting.report import VettingReport, vet_account
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from microfluence.catalog.creators import find_creator
 from microfluence.catalog.listing import Text, Window, order_by, page_of
 from microfluence.catalog.schemas import AccountCreate, AccountPublic, AccountUpdate, Page
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, utcnow
 
@@ -122,6 +123,28 @@ def find_account(session: Session, workspace_id: int, account_id: int) -> Accoun
     if account is None:
         raise NotFoundError(f"no account with id {account_id}")
     return account
+
+
+def find_account_by_handle(
+    session: Session, workspace_id: int, platform: str, handle: str
+) -> Account:
+    """The account ``platform:handle`` in this workspace; NotFoundError otherwise."""
+    account = session.scalar(
+        select(Account).where(
+            Account.workspace_id == workspace_id,
+            Account.platform == platform,
+            Account.handle == handle,
+        )
+    )
+    if account is None:
+        raise NotFoundError(f"no account {platform}:{handle} in this workspace")
+    return account
+
+
+def find_account_by_reference(session: Session, workspace_id: int, reference: str) -> Account:
+    """The account a ``PLATFORM:HANDLE`` reference names, parsed by the one rule of every face
+    (:func:`catalog.validation.parse_account_reference`)."""
+    return find_account_by_handle(session, workspace_id, *parse_account_reference(reference))
 
 
 def get_account(session: Session, workspace_id: int, account_id: int) -> AccountPublic:

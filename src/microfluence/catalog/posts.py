@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from microfluence.catalog.listing import Text, Window, order_by
 from microfluence.catalog.schemas import Page, PostPublic
+from microfluence.catalog.validation import naive_utc
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Post
 
@@ -31,12 +32,6 @@ class PostFilters:
     def __post_init__(self) -> None:
         if self.posted_after and self.posted_before and self.posted_after >= self.posted_before:
             raise InputError("posted_after must come before posted_before", field="posted_after")
-
-
-def _naive_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
 
 
 def list_posts(
@@ -64,9 +59,9 @@ def list_posts(
     if filters.is_sponsored is not None:
         where.append(Post.is_sponsored.is_(filters.is_sponsored))
     if filters.posted_after is not None:
-        where.append(Post.posted_at >= _naive_utc(filters.posted_after))
+        where.append(Post.posted_at >= naive_utc(filters.posted_after, field="posted_after"))
     if filters.posted_before is not None:
-        where.append(Post.posted_at < _naive_utc(filters.posted_before))
+        where.append(Post.posted_at < naive_utc(filters.posted_before, field="posted_before"))
     if filters.q and filters.q.strip():
         where.append(Text(session).contains(filters.q, Post.caption))
     columns = {key: getattr(Post, key) for key in SORT_KEYS}

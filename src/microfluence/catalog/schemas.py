@@ -4,7 +4,8 @@ list (``{data, count}``)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Generic, Literal, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -14,18 +15,39 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from microfluence.catalog import validation
+from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import PLATFORMS, POST_TYPES
 
 T = TypeVar("T")
 
 
+def _rule(kind: str, parse: Callable[[Any], Any]) -> AfterValidator:
+    """A rule of catalog.validation as a field check: its message, a 422 naming the field."""
+
+    def check(value: Any) -> Any:
+        try:
+            return parse(value)
+        except InputError as exc:
+            raise PydanticCustomError(kind, exc.message) from None
+
+    return AfterValidator(check)
+
+
 def _as_utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return validation.naive_utc(value).replace(tzinfo=dt.UTC)
 
 
-# Times are stored as naive UTC; answers say so ("2026-05-01T10:00:00Z", RFC 3339).
-UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
+# Times are stored as naive UTC; answers say so ("2026-05-01T10:00:00Z", RFC 3339). A time sent
+# whose UTC a datetime cannot hold (0001-01-01T00:00:00+14:00) is a validation error, not a 500.
+UtcDateTime = Annotated[dt.datetime, _rule("datetime_range", _as_utc)]
+# A time as the store keeps it: naive UTC (sent with an offset: converted; without: taken as UTC).
+StoredDateTime = Annotated[dt.datetime, _rule("datetime_range", validation.naive_utc)]
+# Ids are the store's 32-bit integers: a larger one is a validation error, never a 500.
+ID_MAX = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 Platform = Literal[
     "instagram", "tiktok", "youtube", "facebook", "x", "snapchat", "twitch", "pinterest", "blog"
@@ -35,6 +57,7 @@ PostType = Literal["image", "carousel", "video", "reel", "story", "short"]
 assert set(PostType.__args__) == set(POST_TYPES)  # type: ignore[attr-defined]
 
 Text300 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text120 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 Text80 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
 Text40 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
@@ -73,7 +96,17 @@ class CreatorCreate(CreatorBase):
 
 
 class CreatorUpdate(CreatorBase):
-    """Only the fields sent are changed; send null to clear one."""
+    """Only the fields sent are changed; send null to clear one (not the name: a creator always
+    has one)."""
+
+    name: Name | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _keep_a_name(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("a creator always has a name: it cannot be cleared")
+        return value
 
 
 class AccountSummary(BaseModel):
@@ -103,14 +136,17 @@ class CreatorPublic(BaseModel):
 
 # --- accounts ------------------------------------------------------------------------------
 
+# The rule of every way in (catalog.validation): '@Ana' → 'ana', letters, digits, '_', '.', '-'.
 Handle = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^\S+$")
+    str, StringConstraints(max_length=200), _rule("invalid_handle", validation.parse_handle)
 ]
+# http or https only (a bare host gets https://); javascript:, data: … are refused.
+Url = Annotated[str, StringConstraints(max_length=1000), _rule("invalid_url", validation.parse_url)]
 
 
 class AccountBase(Strict):
     external_id: Annotated[str, StringConstraints(max_length=100)] | None = None
-    url: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    url: Url | None = None
     display_name: Text300 | None = None
     bio: Annotated[str, StringConstraints(max_length=20_000)] | None = None
     country: Text80 | None = None
@@ -125,24 +161,16 @@ class AccountBase(Strict):
 class AccountCreate(AccountBase):
     platform: Platform
     handle: Handle
-    creator_id: int | None = Field(
+    creator_id: Id | None = Field(
         default=None,
         description="The creator who runs the account; a new creator is made when omitted.",
     )
-
-    @field_validator("handle")
-    @classmethod
-    def _normalise(cls, value: str) -> str:
-        value = value.lstrip("@").lower()
-        if not value:
-            raise ValueError("a handle needs at least one character besides '@'")
-        return value
 
 
 class AccountUpdate(AccountBase):
     """Only the fields sent are changed; send null to clear one."""
 
-    creator_id: int | None = None
+    creator_id: Id | None = None
 
 
 class AccountPublic(BaseModel):
@@ -182,13 +210,11 @@ class SnapshotBase(Strict):
 
 
 class SnapshotCreate(SnapshotBase):
-    captured_at: dt.datetime = Field(description="When the numbers were read; stored in UTC.")
+    captured_at: StoredDateTime = Field(description="When the numbers were read; stored in UTC.")
 
     @field_validator("captured_at")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         if not dt.datetime(1990, 1, 1) <= value <= dt.datetime(2200, 1, 1):
             raise ValueError("captured_at must lie between 1990 and 2200")
         return value

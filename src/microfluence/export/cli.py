@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from microfluence.authenticity.followers.audit import find_account_by_ref
+from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.catalog.followers import delete_sample, list_samples
 from microfluence.export.privacy import (
     creator_record,
@@ -49,6 +49,14 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="CSV: write cells as stored. By default a text cell starting with = + - @ "
+            "(a spreadsheet formula), a tab or a carriage return gets a ' in front.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
@@ -56,7 +64,7 @@ def export(
     store = store_for(database_url)
     run = export_creators if what is What.creators else export_posts
     target = output if output is not None else sys.stdout.buffer
-    rows, _ = run(store, workspace, fmt.value, target)
+    rows, _ = run(store, workspace, fmt.value, target, raw=raw)
     if output is not None:
         err_console.print(f"exported {rows} {what.value} rows to {output}")
 
@@ -100,7 +108,7 @@ def privacy_export_sample(
     """Export every stored field of one account's follower sample."""
     store = store_for(database_url)
     with store.transaction() as session:
-        found = find_account_by_ref(session, workspace, account)
+        found = find_account_by_reference(session, get_workspace(session, workspace).id, account)
         workspace_id, account_id = found.workspace_id, found.id
     target = output if output is not None else sys.stdout.buffer
     rows = export_follower_sample(store, workspace_id, account_id, fmt.value, target)
@@ -119,7 +127,7 @@ def privacy_delete_sample(
     """Delete one account's stored follower sample (the account itself stays)."""
     store = store_for(database_url)
     with store.transaction() as session:
-        found = find_account_by_ref(session, workspace, account)
+        found = find_account_by_reference(session, get_workspace(session, workspace).id, account)
         if not yes and not typer.confirm(
             f"Delete the follower sample of {account} in {workspace}?"
         ):
@@ -147,7 +155,9 @@ def privacy_creator(
         if creator.strip().isdigit():
             workspace_id, creator_id = get_workspace(session, workspace).id, int(creator)
         else:
-            found = find_account_by_ref(session, workspace, creator)
+            found = find_account_by_reference(
+                session, get_workspace(session, workspace).id, creator
+            )
             workspace_id, creator_id = found.workspace_id, found.creator_id
         record = creator_record(session, workspace_id, creator_id)
     if output is None:

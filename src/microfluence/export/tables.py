@@ -2,6 +2,12 @@
 
 Rows stream from the database in batches and are written as they come, so an export's memory
 does not grow with the workspace. Times are written in ISO 8601 (UTC).
+
+CSV files are opened in spreadsheets, which run a cell that starts with ``=``, ``+``, ``-`` or
+``@`` as a formula (``=HYPERLINK(...)`` in a creator's name would become a live link). Following
+OWASP's advice on CSV injection, a text cell starting with one of those, a tab or a carriage
+return is written with a ``'`` in front, which spreadsheets show as text; numbers stay numbers.
+``raw=True`` writes the cells as stored, for programs rather than spreadsheets.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from microfluence.metrics.export_columns import metric_columns, tier_columns
 EXPORT_FORMATS = ("csv", "json", "jsonl")
 BATCH_ROWS = 20_000
 ISO_TIME = "%Y-%m-%dT%H:%M:%S%.6f"
+# https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_START = r"^[=+\-@\t\r]"
 
 # Computed columns joined to the creators export: name -> function(conn, workspace_id) giving a
 # select of (account_id, columns...).
@@ -112,7 +120,19 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _write(batches: Iterator[pl.DataFrame], fmt: str, out: IO[bytes]) -> int:
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'`` (OWASP)."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c, t in frame.schema.items()
+        if t == pl.String
+    )
+
+
+def _write(batches: Iterator[pl.DataFrame], fmt: str, out: IO[bytes], *, raw: bool = False) -> int:
     if fmt not in EXPORT_FORMATS:
         raise InputError(
             f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}", field="format"
@@ -126,6 +146,8 @@ def _write(batches: Iterator[pl.DataFrame], fmt: str, out: IO[bytes]) -> int:
         if fmt == "csv":
             nested = [c for c, t in frame.schema.items() if t.is_nested()]
             frame = frame.with_columns(encode_json(frame[c]) for c in nested)
+            if not raw:
+                frame = neutralise_formulas(frame)
             frame.write_csv(buffer, include_header=index == 0)
         elif frame.height:
             frame.write_ndjson(buffer)
@@ -146,30 +168,43 @@ def _export(
     query_for: Callable[[Connection, int], Select],
     fmt: str,
     output: Path | IO[bytes] | None,
+    raw: bool,
 ) -> tuple[int, bytes | None]:
     with store.session() as session:
         workspace_id = get_workspace(session, workspace).id
     batches = _batches(store, query_for, workspace_id)
     if output is None:
         buffer = io.BytesIO()
-        rows = _write(batches, fmt, buffer)
+        rows = _write(batches, fmt, buffer, raw=raw)
         return rows, buffer.getvalue()
     if isinstance(output, Path):
         output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("wb") as handle:
-            return _write(batches, fmt, handle), None
-    return _write(batches, fmt, output), None
+            return _write(batches, fmt, handle, raw=raw), None
+    return _write(batches, fmt, output, raw=raw), None
 
 
 def export_creators(
-    store: Store, workspace: str, fmt: str = "csv", output: Path | IO[bytes] | None = None
+    store: Store,
+    workspace: str,
+    fmt: str = "csv",
+    output: Path | IO[bytes] | None = None,
+    *,
+    raw: bool = False,
 ) -> tuple[int, bytes | None]:
-    """Every account with every stored field and its latest snapshot; (rows, bytes if no output)."""
-    return _export(store, workspace, creators_query, fmt, output)
+    """Every account with every stored field and its latest snapshot; (rows, bytes if no output).
+    CSV cells that a spreadsheet would run as formulas are neutralised unless ``raw``."""
+    return _export(store, workspace, creators_query, fmt, output, raw)
 
 
 def export_posts(
-    store: Store, workspace: str, fmt: str = "csv", output: Path | IO[bytes] | None = None
+    store: Store,
+    workspace: str,
+    fmt: str = "csv",
+    output: Path | IO[bytes] | None = None,
+    *,
+    raw: bool = False,
 ) -> tuple[int, bytes | None]:
-    """Every post with its account's platform and handle; (rows, bytes if no output)."""
-    return _export(store, workspace, posts_query, fmt, output)
+    """Every post with its account's platform and handle; (rows, bytes if no output). CSV cells
+    that a spreadsheet would run as formulas are neutralised unless ``raw``."""
+    return _export(store, workspace, posts_query, fmt, output, raw)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.ingest.guard import CancelCheck, ImportGuard
 from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.tables.reader import Chunk, read_table
@@ -28,7 +29,6 @@ from microfluence.ingest.write.stage import StagedImport
 from microfluence.ingest.write.writer import ProgressCallback, StoreWriter
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
-from microfluence.kernel.store.tables import PLATFORMS
 
 FOLLOWER_FIELDS: dict[str, tuple[str, ...]] = {
     "username": (
@@ -100,23 +100,6 @@ TEXTS = {"full_name": 300, "biography": None}
 DEFAULT_AVATAR_ID = "44884218_345707102882519_2446069589734326272_n"
 
 
-def parse_account(value: str) -> tuple[str, str]:
-    """``instagram:handle`` → ("instagram", "handle"), normalised as the store keeps them."""
-    platform, sep, handle = value.partition(":")
-    platform = platform.strip().lower()
-    handle = handle.strip().lstrip("@").lower()
-    if not sep or not platform or not handle or any(c.isspace() for c in handle):
-        raise InputError(
-            f"expected PLATFORM:HANDLE, e.g. instagram:someone, not {value!r}", field="--account"
-        )
-    if platform not in PLATFORMS:
-        raise InputError(
-            f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}",
-            field="--account",
-        )
-    return platform, handle
-
-
 def _file_time(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(
         tzinfo=None, microsecond=0
@@ -142,7 +125,7 @@ def import_followers(
     there with their reasons. The whole file is read and checked before one transaction
     writes it (:mod:`microfluence.ingest.write.stage`); ``cancel`` may stop it between batches.
     """
-    platform, handle = parse_account(account)
+    platform, handle = parse_account_reference(account, field="--account")
     file = Path(path)
     guard = ImportGuard.from_settings(cancel)
     reader = read_table(file, progress=progress, guard=guard)

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.listing import Window
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.ingest.guard import ImportCancelled
 from microfluence.jobs.schemas import ImportJobPublic
 from microfluence.jobs.tables import ImportJob
@@ -74,18 +75,23 @@ def _instagram(store: Store, workspace: str, path: Path, options: dict[str, Any]
 def _followers(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
     from microfluence.ingest.followers import import_followers
 
-    account = str(options["account"])
-    if ":" not in account:  # a bare handle: on the platform given, Instagram by default
-        account = f"{options.get('platform') or 'instagram'}:{account}"
+    platform, handle = account_of(options)
     return import_followers(
         store,
         workspace,
         path,
-        account=account,
+        account=f"{platform}:{handle}",
         skip_invalid=bool(options.get("skip_invalid")),
         progress=progress,
         cancel=cancel,
     )
+
+
+def account_of(options: dict[str, Any]) -> tuple[str, str]:
+    """The account of a follower sample: ``platform:handle``, or a bare handle on the platform
+    given (Instagram by default); the one reference parser of every face."""
+    default = options.get("platform") or "instagram"
+    return parse_account_reference(str(options.get("account") or ""), default_platform=default)
 
 
 def _posts(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
@@ -121,8 +127,10 @@ def check_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         raise InputError(
             f"unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}", field="platform"
         )
-    if kind == "followers" and not options.get("account"):
-        raise InputError("a follower sample needs the account it belongs to", field="account")
+    if kind == "followers":
+        if not options.get("account"):
+            raise InputError("a follower sample needs the account it belongs to", field="account")
+        account_of(options)  # refused when the job is made, not when it runs
     return {k: v for k, v in options.items() if v not in (None, "", {})}
 
 

@@ -1,6 +1,8 @@
 """Where background jobs run: a small thread pool inside the server process.
 
-Uploads are saved under a fresh temporary folder per job and removed when the job ends. Jobs are
+Uploads are saved under a fresh folder per job (in this process's upload area, jobs.uploads) and
+removed when the job ends, or at once when the job could not be queued; the area itself goes
+with the runner, and a server that starts removes those of servers that crashed. Jobs are
 recorded in the store, so their status survives the process; a job cut short by a stop is
 marked failed when the server starts again (``microfluence serve`` runs one process).
 """
@@ -8,13 +10,15 @@ marked failed when the server starts again (``microfluence serve`` runs one proc
 from __future__ import annotations
 
 import shutil
-import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
-from microfluence.kernel.errors import InputError
+from microfluence.jobs.uploads import UploadArea
+from microfluence.kernel.errors import InputError, StoreError
 from microfluence.kernel.files import safe_filename
 from microfluence.kernel.store import Store
 
@@ -25,9 +29,14 @@ class TooLargeError(InputError):
     code = "payload_too_large"
 
 
+class StoppingError(StoreError):
+    code = "busy"
+
+
 class JobRunner:
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, workers: int = 1, upload_dir: Path | None = None) -> None:
         self.store = store
+        self.uploads = UploadArea(upload_dir)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="microfluence-job")
         self.futures: dict[str, Future[None]] = {}
         self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
@@ -35,7 +44,7 @@ class JobRunner:
 
     def save_upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
         """Copy an upload to a private temporary folder, refusing more than ``max_bytes``."""
-        folder = Path(tempfile.mkdtemp(prefix="microfluence-upload-"))
+        folder = self.uploads.new_folder()
         target = folder / safe_filename(filename)
         written = 0
         try:
@@ -55,6 +64,17 @@ class JobRunner:
             raise InputError("the uploaded file is empty", field="file")
         return target
 
+    @contextmanager
+    def upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Iterator[Path]:
+        """Save an upload for the job the block queues; if the block fails (the store is busy,
+        the server is stopping), the upload is removed at once rather than left behind."""
+        path = self.save_upload(source, filename, max_bytes)
+        try:
+            yield path
+        except BaseException:
+            shutil.rmtree(path.parent, ignore_errors=True)
+            raise
+
     def _progress(self, job_id: str, done: int, total: int | None) -> None:
         if done < 0:
             self.live.pop(job_id, None)
@@ -71,10 +91,19 @@ class JobRunner:
             self.cancelled.add(job_id)
 
     def submit(self, job_id: str, upload: Path) -> None:
-        self.futures[job_id] = self.pool.submit(
-            run_job, self.store, job_id, upload, self._progress, lambda: job_id in self.cancelled
-        )
-        self.futures[job_id].add_done_callback(lambda _f: self._forget(job_id))
+        try:
+            future = self.pool.submit(
+                run_job,
+                self.store,
+                job_id,
+                upload,
+                self._progress,
+                lambda: job_id in self.cancelled,
+            )
+        except RuntimeError as exc:  # the pool is shut down: the server is stopping
+            raise StoppingError("the server is stopping: upload again in a moment") from exc
+        self.futures[job_id] = future
+        future.add_done_callback(lambda _f: self._forget(job_id))
 
     def _forget(self, job_id: str) -> None:
         self.futures.pop(job_id, None)
@@ -87,3 +116,4 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.uploads.close()

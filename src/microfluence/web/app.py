@@ -21,7 +21,8 @@ from microfluence.web import api, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
-from microfluence.web.limits import UploadLimitMiddleware
+from microfluence.web.headers import SecurityHeadersMiddleware
+from microfluence.web.limits import MULTIPART_ENVELOPE, RequestLimitMiddleware
 from microfluence.web.settings import WebSettings
 
 DESCRIPTION = """\
@@ -36,7 +37,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     """The web app over the store at ``store_url`` (default: the configured store)."""
     store = open_store(store_url)
     settings = settings or WebSettings()
-    jobs = JobRunner(store, workers=settings.import_workers)
+    jobs = JobRunner(store, workers=settings.import_workers, upload_dir=settings.upload_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,8 +64,15 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(CsrfCookieMiddleware, signer_secret=app.state.csrf_secret)
-    # An upload may carry a little more than the file (the multipart envelope and fields).
-    app.add_middleware(UploadLimitMiddleware, max_bytes=(settings.max_upload_mb << 20) + 65536)
+    # Added last, run first: bodies are refused before anything reads them, and every answer
+    # (refusals included) gets its security headers.
+    app.add_middleware(
+        RequestLimitMiddleware,
+        max_body_bytes=settings.max_body_kb << 10,
+        # An upload carries a little more than the file (the multipart envelope and fields).
+        max_upload_bytes=(settings.max_upload_mb << 20) + MULTIPART_ENVELOPE,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(api.router)
     app.include_router(signin.router)
     for router in pages.ROUTERS:

@@ -101,9 +101,16 @@ def _status_of(exc: MicrofluenceError) -> int:
 
 async def _our_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MicrofluenceError)
+    return response_for(request, exc)
+
+
+def response_for(
+    request: Request, exc: MicrofluenceError, extra_headers: dict[str, str] | None = None
+) -> Response:
+    """The answer to one of our errors: its status, code, message and where it lies."""
     status = _status_of(exc)
     details: list[dict[str, Any]] = []
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(extra_headers or {})
     message = str(exc)
     if isinstance(exc, InputError):
         message = exc.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +20,21 @@ class WebSettings(BaseSettings):
     )
     max_upload_mb: int = Field(
         default=512, ge=1, description="Largest file the import endpoint accepts, in MiB."
+    )
+    max_body_kb: int = Field(
+        default=1024,
+        ge=1,
+        le=1 << 20,
+        description=(
+            "Largest request body other than an upload (JSON to the API, page forms), in KiB."
+        ),
+    )
+    upload_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Where uploads wait for their import job. Unset: a folder of this user's in the "
+            "system's temporary folder (microfluence-uploads-UID)."
+        ),
     )
     import_workers: int = Field(
         default=1, ge=1, le=8, description="Imports that run at the same time in one process."

@@ -37,8 +37,9 @@ from microfluence.authenticity.followers.features import (
 )
 from microfluence.authenticity.followers.files import ScoredFileWriter, file_format, read_batches
 from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.kernel.errors import InputError, NotFoundError
-from microfluence.kernel.store.tables import PLATFORMS, Account, Follower
+from microfluence.kernel.store.tables import Account, Follower
 from microfluence.kernel.workspaces import get_workspace
 
 BATCH_ROWS = 100_000
@@ -208,33 +209,6 @@ def audit_follower_file(
     )
 
 
-def parse_account_ref(reference: str) -> tuple[str, str]:
-    """``PLATFORM:HANDLE`` to (platform, normalised handle)."""
-    platform, sep, handle = reference.partition(":")
-    platform = platform.strip().lower()
-    handle = handle.strip().lstrip("@").lower()
-    if not sep or not handle or platform not in PLATFORMS:
-        raise InputError(
-            f"expected PLATFORM:HANDLE with PLATFORM one of {', '.join(PLATFORMS)}",
-            field="account",
-            value=reference,
-        )
-    return platform, handle
-
-
-def find_account_by_ref(session: Session, workspace: str, reference: str) -> Account:
-    platform, handle = parse_account_ref(reference)
-    ws = get_workspace(session, workspace)
-    account = session.scalar(
-        select(Account).where(
-            Account.workspace_id == ws.id, Account.platform == platform, Account.handle == handle
-        )
-    )
-    if account is None:
-        raise NotFoundError(f"no account {platform}:{handle} in workspace {workspace!r}")
-    return account
-
-
 def stored_sample_batches(
     session: Session, account: Account, *, batch_rows: int = BATCH_ROWS
 ) -> Iterator[pl.DataFrame]:
@@ -273,7 +247,7 @@ def audit_stored_sample(
 ) -> FollowerAudit:
     """Score the follower sample stored for ``account`` (``PLATFORM:HANDLE``) in ``workspace``."""
     model = model or load_shipped_model()
-    found = find_account_by_ref(session, workspace, account)
+    found = find_account_by_reference(session, get_workspace(session, workspace).id, account)
     reference = f"{found.platform}:{found.handle}"
     batches = _parsed_stored_batches(session, found, reference, batch_rows)
     empty = NotFoundError(f"no follower sample stored for {reference} in {workspace!r}")

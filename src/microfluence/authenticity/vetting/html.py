@@ -3,10 +3,17 @@
 Charts are Plotly figures rendered to HTML divs; plotly.js is embedded inline once (about
 3.5 MB), so the file needs no network. The page itself is a Jinja2 template
 (``templates/vetting_report.html``) with autoescaping: captions and comments are untrusted text.
+
+The file carries its own Content-Security-Policy (a ``<meta>`` tag, so it holds when the file is
+opened from a disk or a mail): no network at all, and no script but the report's own inline ones,
+allowed by their SHA-256 hashes. Links are drawn only for http(s) URLs.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -15,6 +22,7 @@ from markupsafe import Markup
 
 from microfluence.authenticity.signals.comments import FLAGS
 from microfluence.authenticity.vetting.report import VettingReport
+from microfluence.catalog.validation import safe_link
 
 _env = Environment(
     loader=PackageLoader("microfluence.authenticity.vetting", "templates"),
@@ -22,6 +30,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["safe_link"] = safe_link
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 _LAYOUT = {
     "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
     "height": 320,
@@ -105,8 +115,39 @@ def fake_share_figure(report: VettingReport) -> go.Figure | None:
     return fig
 
 
+def script_hashes(*html: str) -> list[str]:
+    """CSP sources (``'sha256-…'``) allowing exactly the inline scripts of ``html``."""
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for part in html
+        for body in _SCRIPT.findall(part)
+    ]
+    return list(dict.fromkeys(hashes))
+
+
+def content_security_policy(*html: str) -> str:
+    """The report's policy: nothing from anywhere, scripts only the inline ones in ``html``."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src " + (" ".join(script_hashes(*html)) or "'none'"),
+            "style-src 'unsafe-inline'",  # the report's own <style>; Plotly styles inline
+            "img-src data:",
+            "font-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
+
+
 def render_report(report: VettingReport) -> str:
     """The whole report as one HTML document (plotly.js inline: works offline)."""
+    return render_report_with_policy(report)[0]
+
+
+def render_report_with_policy(report: VettingReport) -> tuple[str, str]:
+    """The report as one HTML document, and its Content-Security-Policy (also in the document,
+    for when it is opened from a file; routes send it as a header too)."""
     charts = []
     inline_done = False
     for figure in (growth_figure(report), comments_figure(report), fake_share_figure(report)):
@@ -122,7 +163,9 @@ def render_report(report: VettingReport) -> str:
             )
         )
         inline_done = True
-    return _env.get_template("vetting_report.html").render(report=report, charts=charts)
+    policy = content_security_policy(*charts)
+    html = _env.get_template("vetting_report.html").render(report=report, charts=charts, csp=policy)
+    return html, policy
 
 
 def write_report(report: VettingReport, path: str | Path) -> Path:

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from microfluence.authenticity.signals import brand_safety, comments, engagement, growth, sponsored
@@ -34,9 +33,11 @@ from microfluence.authenticity.vetting.scoring import (
     score_frames,
     scoring_context,
 )
+from microfluence.catalog.accounts import find_account_by_handle
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store import Store
-from microfluence.kernel.store.tables import PLATFORMS, Account, Workspace, utcnow
+from microfluence.kernel.store.tables import Account, Workspace, utcnow
 from microfluence.kernel.workspaces import get_workspace
 
 MAX_EVIDENCE = 12
@@ -114,22 +115,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def parse_account_reference(reference: str) -> tuple[str, str]:
-    """``PLATFORM:HANDLE`` → (platform, normalised handle)."""
-    platform, sep, handle = (reference or "").partition(":")
-    platform, handle = platform.strip().lower(), handle.strip().lstrip("@").lower()
-    if not sep or not platform or not handle:
-        raise InputError(
-            f"expected PLATFORM:HANDLE (e.g. instagram:anna), got {reference!r}", field="account"
-        )
-    if platform not in PLATFORMS:
-        raise InputError(
-            f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}",
-            field="account",
-        )
-    return platform, handle
-
-
 def _fake_share(session: Session, workspace: str, account: Account) -> tuple[pl.DataFrame, str]:
     """The fake-share component row of one account, and why it is missing when it is."""
     from microfluence.authenticity.followers.audit import audit_stored_sample
@@ -153,19 +138,6 @@ def _fake_share(session: Session, workspace: str, account: Account) -> tuple[pl.
     return frame, reason + ("; " if reason and extra else "") + "; ".join(extra)
 
 
-def find_account(session: Session, workspace_id: int, platform: str, handle: str) -> Account:
-    account = session.scalar(
-        sa.select(Account).where(
-            Account.workspace_id == workspace_id,
-            Account.platform == platform,
-            Account.handle == handle,
-        )
-    )
-    if account is None:
-        raise NotFoundError(f"no account {platform}:{handle} in this workspace")
-    return account
-
-
 def vet_account(
     store: Store,
     workspace: str,
@@ -178,7 +150,7 @@ def vet_account(
     platform, handle = parse_account_reference(f"{platform}:{handle}")
     with store.session() as session:
         ws = get_workspace(session, workspace)
-        account = find_account(session, ws.id, platform, handle)
+        account = find_account_by_handle(session, ws.id, platform, handle)
         return _report(session, ws.name, ws.id, ws.settings or {}, account, brand_safety_overrides)
 
 

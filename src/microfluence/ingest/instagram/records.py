@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from microfluence.catalog.validation import check_handle
 from microfluence.kernel.errors import InputError
 
 MAX_COUNT = 2**63 - 1  # BIGINT
@@ -273,11 +274,10 @@ class Reader:
     # -- owners and profiles ----------------------------------------------------------------
     def owner(self, node: dict[str, Any], where: str) -> OwnerRecord:
         handle = self.text(node, "username", where)
-        handle = handle.strip().lstrip("@").lower() if handle else None
-        if handle is not None and (
-            not handle or len(handle) > 200 or any(c.isspace() for c in handle)
-        ):
-            raise self.fail(f"{where}.username", "not a username", handle[:60])
+        if handle is not None:  # the one handle rule of every way in (catalog.validation)
+            raw, (handle, reason) = handle, check_handle(handle)
+            if reason is not None:
+                raise self.fail(f"{where}.username", f"not a username: {reason}", raw[:60])
         email = self.text(node, "business_email", where) or self.text(node, "public_email", where)
         followers = self.connection_count(node, "edge_followed_by", where)
         following = self.connection_count(node, "edge_follow", where)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from microfluence.catalog.validation import handle_rule, url_rule
 from microfluence.ingest.guard import CancelCheck, ImportGuard
 from microfluence.ingest.rejects import default_rejects_path
 from microfluence.ingest.report import ImportReport, Rejection
@@ -76,8 +77,6 @@ POST_TYPE_ALIASES = {
     "shorts": "short",
 }
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_HANDLE = r"^[\p{L}\p{N}_.\-]+$"  # at most 100 characters, checked apart (a bounded
-# repeat of Unicode classes would build a huge regex automaton)
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 SHOWN_REASONS = 5
 
@@ -114,35 +113,28 @@ def _text(expr: pl.Expr, dtype: pl.DataType, spec: FieldSpec) -> numbers.Parsed:
         )
     if spec.kind == "email":
         error = error.when(~value.str.contains(_EMAIL)).then(pl.lit("not an e-mail address"))
-    if spec.kind == "url":
-        error = error.when(value.str.contains(r"\s")).then(pl.lit("not a URL (has spaces)"))
+    if spec.kind == "url":  # http(s) only: the one rule of every way in (catalog.validation)
+        value, url_error = url_rule(value)
+        error = error.otherwise(url_error)
     return numbers.Parsed(value, error)
 
 
 def handle_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Handles: '@Ann' → 'Ann' (lower-cased by the writer); a profile URL gives its first path
-    segment ('https://instagram.com/ann/' → 'ann'); letters, digits, '_', '.', '-' only."""
+    """Handles: '@Ann' → 'ann'; a profile URL gives its first path segment
+    ('https://instagram.com/ann/' → 'ann'); letters, digits, '_', '.', '-' only. The rule is
+    catalog.validation's, shared with the API, the pages and the commands."""
     frame = pl.DataFrame({"x": series})
     base = _text(pl.col("x"), series.dtype, FieldSpec("text", 200))
-    value, handle = pl.col("value"), pl.col("handle")
+    handle, handle_error = handle_rule(pl.col("value"))
     staged = (
         frame.with_columns(value=base.value, base_error=base.error)
         .with_columns(
-            handle=pl.when(value.str.contains("/", literal=True))
-            # A profile URL where a handle belongs: keep its first path segment.
-            .then(value.str.extract(r"^(?:https?://)?(?:www\.|m\.)?[^/\s]+\.[a-z]+/@?([^/?#\s]+)"))
-            .otherwise(value)
-            .str.strip_chars_start("@")
-        )
-        .with_columns(
+            handle=handle,
             error=pl.when(pl.col("base_error").is_not_null())
             .then(pl.col("base_error"))
-            .when(value.is_null())
-            .then(pl.lit("missing handle"))
-            .when(~handle.str.contains(_HANDLE).fill_null(False) | (handle.str.len_chars() > 100))
-            .then(pl.lit("not a valid handle (letters, digits, '_', '.', '-')"))
+            .otherwise(handle_error),
         )
-        .select(pl.when(pl.col("error").is_null()).then(handle).alias("value"), "error")
+        .select(pl.when(pl.col("error").is_null()).then(pl.col("handle")).alias("value"), "error")
     )
     return staged["value"], staged["error"].cast(pl.String)
 

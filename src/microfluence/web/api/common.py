@@ -25,9 +25,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "The key's role does not allow this.",
         404: "No such record in this workspace.",
         409: "Clashes with a stored record.",
-        413: "The upload is too large.",
+        413: "The body is larger than its limit (MICROFLUENCE_MAX_BODY_KB, or for an upload "
+        "MICROFLUENCE_MAX_UPLOAD_MB).",
         422: "The request is not valid.",
         429: "Too many failed password checks: wait for Retry-After seconds.",
+        503: "The store is busy with another write, or the server is stopping: retry.",
     }
     # The content is spelled out so that routes answering HTML or files still document their
     # errors as JSON.
@@ -39,7 +41,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 READ_ERRORS = responses(401, 403, 422)
 ITEM_ERRORS = responses(401, 403, 404, 422)
-WRITE_ERRORS = responses(400, 401, 403, 404, 409, 422)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422)
 
 Q = Annotated[
     str | None,

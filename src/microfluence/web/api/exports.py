@@ -36,15 +36,22 @@ FILE_RESPONSE = {
     }
 }
 FormatQ = Annotated[ExportFormat, Query(alias="format", description="csv, json or jsonl.")]
+RawQ = Annotated[
+    bool,
+    Query(
+        description="CSV: cells as stored. By default a text cell starting with = + - @, a tab "
+        "or a carriage return gets a ' in front, so that spreadsheets do not run it as a formula."
+    ),
+]
 
 
-def _send(store: StoreDep, caller: ApiReader, export, fmt: ExportFormat, what: str):  # type: ignore[no-untyped-def]
+def _send(store: StoreDep, caller: ApiReader, export, fmt: ExportFormat, what: str, raw: bool):  # type: ignore[no-untyped-def]
     # Written to a temporary file first (the export streams from the database in batches), then
     # sent and deleted: memory stays flat however large the workspace.
     handle, path = tempfile.mkstemp(prefix=f"microfluence-{what}-", suffix=f".{fmt.value}")
     try:
         with os.fdopen(handle, "wb") as out:
-            export(store, caller.workspace_name, fmt.value, out)
+            export(store, caller.workspace_name, fmt.value, out, raw=raw)
     except BaseException:
         os.unlink(path)
         raise
@@ -58,15 +65,15 @@ def _send(store: StoreDep, caller: ApiReader, export, fmt: ExportFormat, what: s
 
 @router.get("/creators", response_class=FileResponse, responses={**READ_ERRORS, **FILE_RESPONSE})
 def export_creators_file(
-    store: StoreDep, caller: ApiReader, fmt: FormatQ = ExportFormat.csv
+    store: StoreDep, caller: ApiReader, fmt: FormatQ = ExportFormat.csv, raw: RawQ = False
 ) -> FileResponse:
     """One row per account: every stored field, its creator, its latest snapshot."""
-    return _send(store, caller, export_creators, fmt, "creators")
+    return _send(store, caller, export_creators, fmt, "creators", raw)
 
 
 @router.get("/posts", response_class=FileResponse, responses={**READ_ERRORS, **FILE_RESPONSE})
 def export_posts_file(
-    store: StoreDep, caller: ApiReader, fmt: FormatQ = ExportFormat.csv
+    store: StoreDep, caller: ApiReader, fmt: FormatQ = ExportFormat.csv, raw: RawQ = False
 ) -> FileResponse:
     """One row per post, with its account's platform and handle."""
-    return _send(store, caller, export_posts, fmt, "posts")
+    return _send(store, caller, export_posts, fmt, "posts", raw)

@@ -31,7 +31,7 @@ def _public(request: Request, job: ImportJob) -> ImportJobPublic:
     return imports.describe_job(job, request.app.state.jobs.progress(job.id))
 
 
-@router.post("", status_code=202, responses=responses(400, 401, 403, 413, 422))
+@router.post("", status_code=202, responses=responses(400, 401, 403, 413, 422, 503))
 def start_import(
     request: Request,
     db: DbSession,
@@ -69,16 +69,16 @@ def start_import(
     }
     imports.check_options(kind, options)
     runner = request.app.state.jobs
-    upload = runner.save_upload(file.file, file.filename, settings.max_upload_mb << 20)
-    job = imports.create_job(
-        db,
-        workspace_id=caller.workspace_id,
-        kind=kind,
-        filename=upload.name,
-        options=options,
-    )
-    db.commit()  # the worker reads the job from its own connection
-    runner.submit(job.id, upload)
+    with runner.upload(file.file, file.filename, settings.max_upload_mb << 20) as upload:
+        job = imports.create_job(
+            db,
+            workspace_id=caller.workspace_id,
+            kind=kind,
+            filename=upload.name,
+            options=options,
+        )
+        db.commit()  # the worker reads the job from its own connection
+        runner.submit(job.id, upload)
     return _public(request, job)
 
 

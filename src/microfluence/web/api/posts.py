@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from microfluence.catalog import posts
 from microfluence.catalog.listing import Window
-from microfluence.catalog.schemas import Page, PostPublic
+from microfluence.catalog.schemas import Page, PostPublic, StoredDateTime
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, PlatformQ, _window
 from microfluence.web.deps import ApiReader, DbSession
 
@@ -27,8 +26,8 @@ def list_posts(
     platform: PlatformQ = None,
     post_type: Annotated[str | None, Query(max_length=20)] = None,
     is_sponsored: bool | None = None,
-    posted_after: Annotated[dt.datetime | None, Query(description="Inclusive, UTC.")] = None,
-    posted_before: Annotated[dt.datetime | None, Query(description="Exclusive, UTC.")] = None,
+    posted_after: Annotated[StoredDateTime | None, Query(description="Inclusive, UTC.")] = None,
+    posted_before: Annotated[StoredDateTime | None, Query(description="Exclusive, UTC.")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the caption.")] = None,
     sort: Annotated[
         str,

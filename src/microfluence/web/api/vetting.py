@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 
-from microfluence.authenticity.vetting.html import render_report
+from microfluence.authenticity.vetting.html import render_report_with_policy
 from microfluence.authenticity.vetting.report import vet_account_id
 from microfluence.web.api.common import ITEM_ERRORS
 from microfluence.web.deps import ApiReader, DbSession
+from microfluence.web.headers import report_headers
 
 router = APIRouter(prefix="/accounts", tags=["vetting"])
 AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -27,4 +28,5 @@ def get_vetting(db: DbSession, caller: ApiReader, account_id: AccountId) -> dict
 def get_vetting_html(db: DbSession, caller: ApiReader, account_id: AccountId) -> HTMLResponse:
     """The same report as one standalone HTML page (charts included; works offline)."""
     report = vet_account_id(db, caller.workspace_id, account_id)
-    return HTMLResponse(render_report(report))
+    html, policy = render_report_with_policy(report)
+    return HTMLResponse(html, headers=report_headers(policy))

@@ -2,14 +2,18 @@
 
 plotly.js itself is not embedded in each div: the layout loads it once from this server
 (``/static/plotly.min.js``, the file the installed plotly package ships), so pages work offline.
+A chart is a ``<div>`` carrying its figure as JSON in a data attribute, drawn by ``app.js``: the
+pages' Content-Security-Policy allows no inline script (web.headers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from markupsafe import Markup
 
 from microfluence.metrics.service import AccountMetrics, PostEngagement
@@ -26,13 +30,14 @@ ACCENT = "#3553d1"
 
 
 def to_div(figure: go.Figure | None, div_id: str) -> Markup | None:
-    """The figure as a <div> (Plotly's own HTML and JSON, no user text as markup)."""
+    """The figure as a <div> that app.js draws: its JSON in an attribute, HTML-escaped (user
+    text in titles and labels is data, never markup)."""
     if figure is None:
         return None
-    html = figure.to_html(
-        full_html=False, include_plotlyjs=False, config=CONFIG, div_id=div_id, default_height=300
-    )
-    return Markup(html)  # noqa: S704 - produced by plotly from data, titles are escaped by it
+    return Markup(
+        '<div class="chart-plot" id="{id}" data-plotly-figure="{figure}" '
+        'data-plotly-config="{config}"></div>'
+    ).format(id=div_id, figure=pio.to_json(figure, validate=False), config=json.dumps(CONFIG))
 
 
 def follower_history_figure(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from microfluence.catalog.creators import SORT_KEYS, CreatorFilters, list_creators
 from microfluence.catalog.listing import Window
+from microfluence.catalog.schemas import ID_MAX
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import PLATFORMS
 from microfluence.metrics.service import workspace_tiers
@@ -22,6 +23,7 @@ from microfluence.web.pages.rendering import render
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZES = (25, 50, 100)
+MAX_COUNT = 10**15
 SORTABLE = ("name", "country", "category", "followers")
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
 
@@ -34,7 +36,10 @@ def parse_count(text: str | None, field: str) -> int | None:
     if match is None:
         raise InputError(f"{field}: not a number of followers: {text!r}", field=field)
     factor = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
-    return int(float(match.group(1)) * factor)
+    count = int(float(match.group(1)) * factor)
+    if count > MAX_COUNT:  # the API's bound: a larger number fits no store's integer
+        raise InputError(f"{field}: at most {MAX_COUNT:,} followers", field=field)
+    return count
 
 
 Text = Annotated[str | None, Query(max_length=200)]
@@ -123,7 +128,7 @@ def profile_page(
     request: Request,
     db: DbSession,
     caller: PageReader,
-    creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    creator_id: Annotated[int, Path(ge=1, le=ID_MAX)],
 ) -> HTMLResponse:
     profile = creator_profile(db, caller, creator_id)
     return render(

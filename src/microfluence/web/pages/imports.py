@@ -72,12 +72,12 @@ def start_import(
     }
     imports.check_options(kind, options)
     runner = request.app.state.jobs
-    upload = runner.save_upload(file.file, file.filename, settings.max_upload_mb << 20)
-    job = imports.create_job(
-        db, workspace_id=caller.workspace_id, kind=kind, filename=upload.name, options=options
-    )
-    db.commit()  # the worker reads the job from its own connection
-    runner.submit(job.id, upload)
+    with runner.upload(file.file, file.filename, settings.max_upload_mb << 20) as upload:
+        job = imports.create_job(
+            db, workspace_id=caller.workspace_id, kind=kind, filename=upload.name, options=options
+        )
+        db.commit()  # the worker reads the job from its own connection
+        runner.submit(job.id, upload)
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from microfluence.access.roles import MANAGE, WRITE
 from microfluence.access.users import workspaces_of
+from microfluence.catalog.validation import safe_link
 from microfluence.web import auth
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -75,7 +76,14 @@ def _day(value: Any) -> str:
     return str(value)[:10]
 
 
-env.filters.update(number=_number, compact=_compact, percent=_percent, when=_when, day=_day)
+env.filters.update(
+    number=_number,
+    compact=_compact,
+    percent=_percent,
+    when=_when,
+    day=_day,
+    safe_link=safe_link,  # links only for http(s): never a stored javascript: URL
+)
 
 
 def query_with(request: Request, **changes: Any) -> str:

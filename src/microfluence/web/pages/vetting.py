@@ -13,17 +13,19 @@ from microfluence.authenticity.vetting.html import (
     comments_figure,
     fake_share_figure,
     growth_figure,
-    render_report,
+    render_report_with_policy,
 )
 from microfluence.authenticity.vetting.report import vet_account_id
 from microfluence.catalog.accounts import get_account
+from microfluence.catalog.schemas import ID_MAX
 from microfluence.kernel.files import safe_filename
 from microfluence.web.deps import DbSession, PageReader
+from microfluence.web.headers import report_headers
 from microfluence.web.pages.charts import to_div
 from microfluence.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
-AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+AccountId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 @router.get("/accounts/{account_id}/vetting")
@@ -51,11 +53,9 @@ def vetting_report_file(db: DbSession, caller: PageReader, account_id: AccountId
     """The standalone report (plotly.js inline), as a download."""
     report = vet_account_id(db, caller.workspace_id, account_id)
     name = safe_filename(f"vetting-{report.platform}-{report.handle}.html")
+    html, policy = render_report_with_policy(report)
     return Response(
-        render_report(report),
+        html,
         media_type="text/html; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **report_headers(policy)},
     )

@@ -39,8 +39,20 @@ document.addEventListener("DOMContentLoaded", () => {
     kind.addEventListener("change", sync);
     sync();
   }
+  drawCharts();
   pollImport();
 });
+
+// Charts come as <div data-plotly-figure="{json}">: the pages' Content-Security-Policy runs no
+// inline script, so this file draws them.
+function drawCharts() {
+  if (!window.Plotly) return;
+  for (const element of document.querySelectorAll("[data-plotly-figure]")) {
+    const figure = JSON.parse(element.dataset.plotlyFigure);
+    const config = JSON.parse(element.dataset.plotlyConfig || "{}");
+    window.Plotly.newPlot(element, figure.data, figure.layout, config);
+  }
+}
 
 // Charts are drawn as the page streams in, before the grid has its final width: fit them once
 // the page is laid out (plotly's own "responsive" handles later window resizes).
