@@ -158,3 +158,20 @@ def test_small_forms_need_no_account_but_have_a_cap(live):
             client.post("/auth/sign-in", data={"email": "a@b.c", "password": "x"}).status_code
             == 403
         )
+
+
+def test_api_routes_whose_body_is_its_own_proof_are_open_but_capped(live):
+    """A password change and accepting an invitation carry their own proof (the password, the
+    token): no key is asked for, the small cap still holds, and the handler decides."""
+    server, _tenant, _uploads = live
+    as_json = {"Content-Type": "application/json"}
+    for path in ("/api/v1/account/password", "/api/v1/invitations/mfi_x/accept"):
+        big = push(server.port, path, repeat(b'{"a": "' + b"a" * MiB, BOMB), headers=as_json)
+        assert big.status == 413 and big.sent < SENT_BOUND
+    with httpx.Client(base_url=server.base + "/api/v1", timeout=30) as client:
+        body = {"email": "nobody@x.test", "current_password": "wrong pass", "new_password": "x" * 9}
+        assert client.post("/account/password", json=body).status_code == 401  # the handler's
+        accept = client.post("/invitations/mfi_x/accept", json={"password": "x" * 9})
+        assert accept.status_code in (400, 404, 422)  # reached the handler, no key asked for
+    # Any other API body still needs a key first.
+    assert push(server.port, "/api/v1/creators", repeat(b"{", 4), headers=as_json).status == 401

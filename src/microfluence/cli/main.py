@@ -25,7 +25,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "api-keys": "microfluence.access.cli:api_keys_app",
     "invitations": "microfluence.access.cli:invitations_app",
     "serve": "microfluence.web.cli:serve",
-    "demo-user": "microfluence.demo.user:demo_user",
+    "demo-user": "microfluence.demo.cli:demo_user",
     "import": "microfluence.ingest.cli:app",
     "jobs": "microfluence.jobs.cli:app",
     "export": "microfluence.export.cli:export",

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from microfluence.demo.load import DEFAULT_WORKSPACE, TIER_BANDS, DemoSummary, build_demo
 from microfluence.demo.population import DEFAULT_DAYS, PopulationSpec
+from microfluence.demo.user import DEMO_EMAIL, ensure_demo_user
 from microfluence.kernel.console import (
     DatabaseUrlOpt,
     console,
@@ -130,3 +131,25 @@ def show_summary(summary: DemoSummary) -> None:
     for label, n in sorted(summary.labels.items()):
         planted.add_row(label, f"{n:,}")
     console.print(planted)
+
+
+@friendly_errors
+def demo_user(
+    workspace: Annotated[
+        str, typer.Option("--workspace", "-w", help="The demo workspace.")
+    ] = "demo",
+    email: Annotated[str, typer.Option(help="E-mail address to sign in with.")] = DEMO_EMAIL,
+    host: Annotated[str, typer.Option(help="Where the app will be served.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Its port.", min=1, max=65535)] = 8000,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Give the demo workspace an owner with a new random password, and print how to sign in
+    (demo only: run it again for a new password; the previous one stops working)."""
+    store = store_for(database_url)
+    try:
+        made = ensure_demo_user(store, workspace, email)
+    finally:
+        store.dispose()
+    console.print(f"\n[bold]Sign in at[/] http://{host}:{port}/sign-in")
+    console.print(f"  e-mail:    {made.email}")
+    console.print(f"  password:  {made.password}   [dim](demo only; new on every run)[/]\n")

@@ -1,21 +1,18 @@
 """The demo's sign-in: an owner of the demo workspace with a freshly generated password.
 
-For the demo only. The password is random, made anew each time the command runs (the old one
-stops working), and printed once; nothing secret is a constant in the code or the repository.
+For the demo only (`microfluence demo-user`, in ``demo/cli.py``). The password is random, made
+anew each time the command runs (the old one stops working), and printed once; nothing secret is
+a constant in the code or the repository.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Annotated
-
-import typer
 
 from microfluence.access.account import reset_password
 from microfluence.access.members import add_member, enable_user
 from microfluence.access.roles import Role
-from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors, store_for
 from microfluence.kernel.store import Store
 from microfluence.kernel.workspaces import get_workspace
 
@@ -47,25 +44,3 @@ def ensure_demo_user(store: Store, workspace: str, email: str = DEMO_EMAIL) -> D
         if not added.user.is_active:  # a disabled demo owner is enabled again
             enable_user(session, actor=None, user=added.user)
     return DemoSignIn(email=email, password=password, workspace=workspace)
-
-
-@friendly_errors
-def demo_user(
-    workspace: Annotated[
-        str, typer.Option("--workspace", "-w", help="The demo workspace.")
-    ] = "demo",
-    email: Annotated[str, typer.Option(help="E-mail address to sign in with.")] = DEMO_EMAIL,
-    host: Annotated[str, typer.Option(help="Where the app will be served.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Its port.", min=1, max=65535)] = 8000,
-    database_url: DatabaseUrlOpt = None,
-) -> None:
-    """Give the demo workspace an owner with a new random password, and print how to sign in
-    (demo only: run it again for a new password; the previous one stops working)."""
-    store = store_for(database_url)
-    try:
-        made = ensure_demo_user(store, workspace, email)
-    finally:
-        store.dispose()
-    console.print(f"\n[bold]Sign in at[/] http://{host}:{port}/sign-in")
-    console.print(f"  e-mail:    {made.email}")
-    console.print(f"  password:  {made.password}   [dim](demo only; new on every run)[/]\n")

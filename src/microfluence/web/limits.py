@@ -4,8 +4,9 @@ declares, then its bytes as they stream in, chunked bodies (no Content-Length) i
 * **Who.** An API request with a body needs a live API key with a role that may write (401,
   403); an upload to the pages (``/imports``) needs a signed-in member (401, 403). Until the
   answer, the server reads nothing: uvicorn stops reading the socket after 64 KiB, so a body
-  sent without a key costs no memory and no disk. Small page forms (sign-in) are open to
-  everyone, under the small cap.
+  sent without a key costs no memory and no disk. Small page forms (sign-in) and the API routes
+  whose body is its own proof (``OPEN_API_PATHS``: a password change, accepting an invitation)
+  are open to everyone, under the small cap.
 * **How much.** Uploads (``UPLOAD_PATHS``) may carry ``MICROFLUENCE_MAX_UPLOAD_MB`` (plus 64 KiB
   of multipart envelope); every other body — JSON, forms — ``MICROFLUENCE_MAX_BODY_KB``. A
   Content-Length over the cap is refused (413) unread; the bytes are counted as they arrive and
@@ -16,6 +17,8 @@ Refusals close the connection (``Connection: close``): the client may still be s
 """
 
 from __future__ import annotations
+
+import re
 
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.exc import OperationalError
@@ -34,6 +37,9 @@ from microfluence.web.errors import error_response, response_for
 # Routes whose body is a file upload (multipart), with the upload cap; every other body has the
 # small one.
 UPLOAD_PATHS = frozenset({"/api/v1/imports", "/imports"})
+# API routes whose body is itself the proof of who sends it (a password, an invitation's token):
+# like the sign-in form, open to callers without a key, under the small cap.
+OPEN_API_PATHS = re.compile(r"^/api/v1/(account/password|invitations/[^/]+/accept)$")
 MULTIPART_ENVELOPE = 64 << 10
 CLOSE = {"Connection": "close"}
 
@@ -111,7 +117,8 @@ class RequestLimitMiddleware:
             return
         upload = scope["path"] in self.upload_paths
         limit = self.max_upload_bytes if upload else self.max_body_bytes
-        if upload or scope["path"].startswith("/api/"):
+        keyed_api = scope["path"].startswith("/api/") and not OPEN_API_PATHS.match(scope["path"])
+        if upload or keyed_api:
             refusal = await self._refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)
