@@ -447,6 +447,13 @@ def test_capture_time_from_file_or_option(sqlite_store, tmp_path):
     ]
 
 
+def test_a_scrape_time_out_of_range_in_utc_is_an_error_not_a_crash(sqlite_store, tmp_path):
+    path = write(tmp_path / "a.json", dict(make_profile(), scraped_at="0001-01-01T00:00:00+14:00"))
+    with pytest.raises(InputError, match="out of range in UTC") as info:
+        import_instagram(sqlite_store, "default", [path])
+    assert info.value.file == str(path)
+
+
 def test_one_snapshot_per_account_and_day(sqlite_store, tmp_path):
     for i in range(3):
         owner = dict(make_post()["owner"], edge_followed_by={"count": 100 + i})

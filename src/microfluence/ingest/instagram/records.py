@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from microfluence.catalog.validation import check_handle
+from microfluence.catalog.validation import check_handle, naive_utc
 from microfluence.kernel.errors import InputError
 
 MAX_COUNT = 2**63 - 1  # BIGINT
@@ -266,9 +266,10 @@ class Reader:
                 parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
             except ValueError as exc:
                 raise self.fail(f"{where}.{key}", "expected an ISO 8601 time", value) from exc
-            if parsed.tzinfo is not None:
-                parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-            return parsed
+            try:
+                return naive_utc(parsed)
+            except InputError as exc:
+                raise self.fail(f"{where}.{key}", "time out of range in UTC", value) from exc
         return self.epoch(node, key, where)
 
     # -- owners and profiles ----------------------------------------------------------------
