@@ -152,7 +152,7 @@ def test_the_cli_lists_and_cancels_jobs(store, store_url):
 def test_every_cancel_face_calls_the_one_service():
     """No face repeats the logic: each calls jobs.imports.cancel_job."""
     root = Path(__file__).parent.parent / "src" / "microfluence"
-    for face in ("web/api/imports.py", "web/pages/imports.py", "ingest/cli.py"):
+    for face in ("web/api/imports.py", "web/pages/imports.py", "jobs/cli.py"):
         assert "cancel_job(" in (root / face).read_text(encoding="utf-8"), face
 
 
