@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from microfluence.catalog.listing import Window
 from microfluence.catalog.validation import parse_account_reference
 from microfluence.ingest.guard import ImportCancelled
+from microfluence.ingest.values.columns import parse_mapping
 from microfluence.jobs.schemas import ImportJobPublic
 from microfluence.jobs.tables import ImportJob
 from microfluence.kernel.errors import ConflictError, InputError, MicrofluenceError, NotFoundError
@@ -132,6 +133,27 @@ def check_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
             raise InputError("a follower sample needs the account it belongs to", field="account")
         account_of(options)  # refused when the job is made, not when it runs
     return {k: v for k, v in options.items() if v not in (None, "", {})}
+
+
+def job_options(
+    kind: str,
+    *,
+    platform: str | None = None,
+    account: str | None = None,
+    mapping: str | None = None,
+    skip_invalid: bool = False,
+) -> dict[str, Any]:
+    """The options of an import job from the fields a request or a form sends (``mapping`` as
+    text: JSON or ``FIELD=COLUMN`` pairs), checked now so that a bad one is refused before the
+    upload is read: the one reading of these fields behind the API and the import page."""
+    options = {
+        "platform": platform,
+        "account": account,
+        "mapping": parse_mapping(mapping, field="mapping"),
+        "skip_invalid": skip_invalid,
+    }
+    check_options(kind, options)
+    return options
 
 
 def create_job(

@@ -21,12 +21,7 @@ from microfluence.web.api.common import (
     ITEM_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
-    CategoryQ,
-    CountryQ,
-    MaxFollowersQ,
-    MinFollowersQ,
-    PlatformQ,
-    Q,
+    AudienceFilters,
     _window,
 )
 from microfluence.web.deps import ApiReader, ApiWriter, DbSession
@@ -47,25 +42,12 @@ def list_accounts(
     db: DbSession,
     caller: ApiReader,
     window: Annotated[Window, Depends(_window)],
-    platform: PlatformQ = None,
-    country: CountryQ = None,
-    category: CategoryQ = None,
-    q: Q = None,
+    audience: AudienceFilters,
     creator_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    min_followers: MinFollowersQ = None,
-    max_followers: MaxFollowersQ = None,
     sort: Sort = "handle",
 ) -> Page[AccountPublic]:
     """Accounts of the workspace with their latest numbers, filtered, sorted and paginated."""
-    filters = accounts.AccountFilters(
-        platform=platform,
-        country=country,
-        category=category,
-        q=q,
-        creator_id=creator_id,
-        min_followers=min_followers,
-        max_followers=max_followers,
-    )
+    filters = accounts.AccountFilters(**audience, creator_id=creator_id)
     return accounts.list_accounts(db, caller.workspace_id, filters, sort=sort, window=window)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from microfluence.catalog.listing import MAX_LIMIT, Window
 from microfluence.web.errors import ErrorBody
@@ -56,3 +56,27 @@ MinFollowersQ = Annotated[
 MaxFollowersQ = Annotated[
     int | None, Query(ge=0, le=10**15, description="At most this many followers.")
 ]
+
+
+def _audience(
+    platform: PlatformQ = None,
+    country: CountryQ = None,
+    category: CategoryQ = None,
+    q: Q = None,
+    min_followers: MinFollowersQ = None,
+    max_followers: MaxFollowersQ = None,
+) -> dict[str, Any]:
+    """The query parameters the creators and the accounts lists both filter by, declared once so
+    that both lists take them with the same names, bounds and docs; keyword arguments of
+    ``CreatorFilters`` and ``AccountFilters`` alike."""
+    return {
+        "platform": platform,
+        "country": country,
+        "category": category,
+        "q": q,
+        "min_followers": min_followers,
+        "max_followers": max_followers,
+    }
+
+
+AudienceFilters = Annotated[dict[str, Any], Depends(_audience)]

@@ -13,12 +13,7 @@ from microfluence.web.api.common import (
     ITEM_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
-    CategoryQ,
-    CountryQ,
-    MaxFollowersQ,
-    MinFollowersQ,
-    PlatformQ,
-    Q,
+    AudienceFilters,
     _window,
 )
 from microfluence.web.deps import ApiReader, ApiWriter, DbSession
@@ -39,25 +34,13 @@ def list_creators(
     db: DbSession,
     caller: ApiReader,
     window: Annotated[Window, Depends(_window)],
-    platform: PlatformQ = None,
-    country: CountryQ = None,
-    category: CategoryQ = None,
-    q: Q = None,
-    min_followers: MinFollowersQ = None,
-    max_followers: MaxFollowersQ = None,
+    audience: AudienceFilters,
     sort: Sort = "name",
 ) -> Page[CreatorPublic]:
     """Creators of the workspace, filtered, sorted and paginated; `count` counts all matches.
 
     `followers` is the sum of the latest follower counts of a creator's accounts."""
-    filters = creators.CreatorFilters(
-        platform=platform,
-        country=country,
-        category=category,
-        q=q,
-        min_followers=min_followers,
-        max_followers=max_followers,
-    )
+    filters = creators.CreatorFilters(**audience)
     return creators.list_creators(db, caller.workspace_id, filters, sort=sort, window=window)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
@@ -45,21 +46,33 @@ RawQ = Annotated[
 ]
 
 
-def _send(store: StoreDep, caller: ApiReader, export, fmt: ExportFormat, what: str, raw: bool):  # type: ignore[no-untyped-def]
-    # Written to a temporary file first (the export streams from the database in batches), then
-    # sent and deleted: memory stays flat however large the workspace.
+def file_response(
+    write: Callable[[BinaryIO], object], fmt: ExportFormat, *, what: str, filename: str
+) -> FileResponse:
+    """``write`` fills a temporary file (an export streams from the database in batches), which
+    is then sent as ``filename`` and deleted: memory stays flat however large the workspace.
+    Every file download of the API and the pages goes through here."""
     handle, path = tempfile.mkstemp(prefix=f"microfluence-{what}-", suffix=f".{fmt.value}")
     try:
         with os.fdopen(handle, "wb") as out:
-            export(store, caller.workspace_name, fmt.value, out, raw=raw)
+            write(out)
     except BaseException:
         os.unlink(path)
         raise
     return FileResponse(
         path,
         media_type=MEDIA_TYPES[fmt],
-        filename=f"{caller.workspace_name}-{what}.{fmt.value}",
+        filename=filename,
         background=BackgroundTask(os.unlink, path),
+    )
+
+
+def _send(store: StoreDep, caller: ApiReader, export, fmt: ExportFormat, what: str, raw: bool):  # type: ignore[no-untyped-def]
+    return file_response(
+        lambda out: export(store, caller.workspace_name, fmt.value, out, raw=raw),
+        fmt,
+        what=what,
+        filename=f"{caller.workspace_name}-{what}.{fmt.value}",
     )
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import Page
-from microfluence.ingest.values.columns import parse_mapping
 from microfluence.jobs import imports
 from microfluence.jobs.schemas import ImportJobPublic
 from microfluence.jobs.tables import ImportJob
@@ -61,25 +60,32 @@ def start_import(
     ] = False,
 ) -> ImportJobPublic:
     """Start importing an uploaded file; answers 202 with the job to poll."""
-    options = {
-        "platform": platform,
-        "account": account,
-        "mapping": parse_mapping(mapping, field="mapping"),
-        "skip_invalid": skip_invalid,
-    }
-    imports.check_options(kind, options)
+    options = imports.job_options(
+        kind, platform=platform, account=account, mapping=mapping, skip_invalid=skip_invalid
+    )
+    job = submit_upload(request, db, settings, caller.workspace_id, file, kind, options)
+    return _public(request, job)
+
+
+def submit_upload(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    workspace_id: int,
+    file: UploadFile,
+    kind: str,
+    options: dict[str, Any],
+) -> ImportJob:
+    """Keep the upload (refused past MICROFLUENCE_MAX_UPLOAD_MB), record its job and hand it to
+    the app's runner: the one way the API and the import page start an import."""
     runner = request.app.state.jobs
     with runner.upload(file.file, file.filename, settings.max_upload_mb << 20) as upload:
         job = imports.create_job(
-            db,
-            workspace_id=caller.workspace_id,
-            kind=kind,
-            filename=upload.name,
-            options=options,
+            db, workspace_id=workspace_id, kind=kind, filename=upload.name, options=options
         )
         db.commit()  # the worker reads the job from its own connection
         runner.submit(job.id, upload)
-    return _public(request, job)
+    return job
 
 
 @router.get("", responses=READ_ERRORS)

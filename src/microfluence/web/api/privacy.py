@@ -3,21 +3,18 @@ third parties' data and a creator's whole record, for owners."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 
 from microfluence.access.principal import Principal
 from microfluence.catalog import followers as samples
 from microfluence.catalog.schemas import Page, UtcDateTime
 from microfluence.export.privacy import creator_record, export_follower_sample
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS
-from microfluence.web.api.exports import MEDIA_TYPES, ExportFormat, FormatQ
+from microfluence.web.api.exports import MEDIA_TYPES, ExportFormat, FormatQ, file_response
 from microfluence.web.deps import ApiOwner, DbSession, StoreDep
 
 router = APIRouter(tags=["privacy"])
@@ -73,18 +70,11 @@ def follower_file(
 ) -> FileResponse:
     """The sample written to a temporary file (streamed from the database in batches), sent
     and deleted: the API's and the settings page's download."""
-    handle, path = tempfile.mkstemp(prefix="microfluence-followers-", suffix=f".{fmt.value}")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            export_follower_sample(store, caller.workspace_id, account_id, fmt.value, out)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return FileResponse(
-        path,
-        media_type=MEDIA_TYPES[fmt],
+    return file_response(
+        lambda out: export_follower_sample(store, caller.workspace_id, account_id, fmt.value, out),
+        fmt,
+        what="followers",
         filename=f"{caller.workspace_name}-account-{account_id}-followers.{fmt.value}",
-        background=BackgroundTask(os.unlink, path),
     )
 
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from microfluence.catalog.listing import Window
-from microfluence.ingest.values.columns import parse_mapping
 from microfluence.jobs import imports
 from microfluence.kernel.store.tables import PLATFORMS
+from microfluence.web.api.imports import submit_upload
 from microfluence.web.deps import (
     CsrfChecked,
     DbSession,
@@ -64,20 +64,15 @@ def start_import(
     mapping: Annotated[str, Form(max_length=5000)] = "",
     skip_invalid: Annotated[bool, Form()] = False,
 ) -> RedirectResponse:
-    options = {
-        "platform": platform or None,
-        "account": account.strip() or None,
-        "mapping": parse_mapping(mapping, field="mapping"),
-        "skip_invalid": skip_invalid,
-    }
-    imports.check_options(kind, options)
-    runner = request.app.state.jobs
-    with runner.upload(file.file, file.filename, settings.max_upload_mb << 20) as upload:
-        job = imports.create_job(
-            db, workspace_id=caller.workspace_id, kind=kind, filename=upload.name, options=options
-        )
-        db.commit()  # the worker reads the job from its own connection
-        runner.submit(job.id, upload)
+    # A form sends its empty fields as "": they mean "not given".
+    options = imports.job_options(
+        kind,
+        platform=platform or None,
+        account=account.strip() or None,
+        mapping=mapping,
+        skip_invalid=skip_invalid,
+    )
+    job = submit_upload(request, db, settings, caller.workspace_id, file, kind, options)
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 
