@@ -18,8 +18,9 @@ import datetime as dt
 import secrets
 import string
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from microfluence.access.errors import AuthenticationError, PermissionDeniedError
@@ -137,19 +138,23 @@ class ApiKeyView:
         return f"{who}, with key {self.made_with}" if self.made_with else who
 
 
+def _with_maker(query: Select[Any]) -> Select[Any]:
+    """``query`` joined with each key's maker and the maker's membership of the key's workspace:
+    what :func:`effective_role` reads, the same way for the lists and for every request."""
+    return query.outerjoin(User, User.id == ApiKey.created_by).outerjoin(
+        Membership,
+        and_(
+            Membership.user_id == ApiKey.created_by,
+            Membership.workspace_id == ApiKey.workspace_id,
+        ),
+    )
+
+
 def describe_api_keys(session: Session, workspace_id: int) -> list[ApiKeyView]:
     """The workspace's keys, oldest first, with their makers and effective roles."""
     parent = aliased(ApiKey)
     rows = session.execute(
-        select(ApiKey, User.email, User.is_active, Membership.role, parent.prefix)
-        .outerjoin(User, User.id == ApiKey.created_by)
-        .outerjoin(
-            Membership,
-            and_(
-                Membership.user_id == ApiKey.created_by,
-                Membership.workspace_id == ApiKey.workspace_id,
-            ),
-        )
+        _with_maker(select(ApiKey, User.email, User.is_active, Membership.role, parent.prefix))
         .outerjoin(parent, parent.id == ApiKey.created_by_key_id)
         .where(ApiKey.workspace_id == workspace_id)
         .order_by(ApiKey.created_at, ApiKey.id)
@@ -205,14 +210,13 @@ def revoke_api_key(session: Session, *, workspace_id: int, key: str | int) -> Ap
     return found
 
 
-def revoke_keys_made_by(session: Session, user_id: int) -> int:
-    """Revoke every live key a user made, in every workspace (directly or with a key of
-    theirs); how many."""
-    result = session.execute(
-        update(ApiKey)
-        .where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+def revoke_keys_made_by(session: Session, user_id: int, *, workspace_id: int | None = None) -> int:
+    """Revoke every live key a user made (directly or with a key of theirs), in every workspace
+    or only in ``workspace_id``; how many."""
+    where = [ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None)]
+    if workspace_id is not None:
+        where.append(ApiKey.workspace_id == workspace_id)
+    result = session.execute(update(ApiKey).where(*where).values(revoked_at=utcnow()))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -224,17 +228,11 @@ def check_api_key(session: Session, secret: str) -> tuple[Principal, bool]:
     if len(parts) != 3 or parts[0] + "_" != KEY_PREFIX or len(parts[1]) != 8:
         raise AuthenticationError("not a microfluence API key")
     row = session.execute(
-        select(ApiKey, Workspace.name, User.is_active, Membership.role)
-        .join(Workspace, Workspace.id == ApiKey.workspace_id)
-        .outerjoin(User, User.id == ApiKey.created_by)
-        .outerjoin(
-            Membership,
-            and_(
-                Membership.user_id == ApiKey.created_by,
-                Membership.workspace_id == ApiKey.workspace_id,
-            ),
-        )
-        .where(ApiKey.prefix == f"{parts[0]}_{parts[1]}")
+        _with_maker(
+            select(ApiKey, Workspace.name, User.is_active, Membership.role).join(
+                Workspace, Workspace.id == ApiKey.workspace_id
+            )
+        ).where(ApiKey.prefix == f"{parts[0]}_{parts[1]}")
     ).first()
     if row is None or not same(row[0].key_hash, digest(secret)):
         raise AuthenticationError("unknown API key")

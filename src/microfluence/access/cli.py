@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
 from microfluence.access import api_keys, invitations, members
 from microfluence.access.account import reset_password
@@ -15,6 +18,7 @@ from microfluence.access.users import get_user, list_members
 from microfluence.kernel.config import get_settings
 from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors, store_for
 from microfluence.kernel.errors import InputError
+from microfluence.kernel.store.tables import Workspace
 from microfluence.kernel.workspaces import create_workspace, get_workspace, list_workspaces
 
 workspaces_app = typer.Typer(
@@ -36,6 +40,17 @@ RoleOpt = Annotated[
 ]
 EmailArg = Annotated[str, typer.Argument(help="The user's e-mail address.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+@contextmanager
+def _workspace_transaction(
+    database_url: str | None, workspace: str
+) -> Iterator[tuple[Session, Workspace]]:
+    """One transaction on the store with the named workspace in it: what every command about
+    a workspace's people and keys starts with (an unknown name is the NotFoundError shown)."""
+    store = store_for(database_url)
+    with store.transaction() as session:
+        yield session, get_workspace(session, workspace)
 
 
 def _when(value: object) -> str:
@@ -97,9 +112,7 @@ def users_create(
     (`microfluence invitations create`), and the invited person accepts. The password is asked
     for at a prompt, or read from the first line of standard input when that is not a terminal
     (`echo "$PASSWORD" | microfluence users create …`); an existing user keeps theirs."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         added = members.add_member(
             session,
             workspace=ws,
@@ -116,10 +129,8 @@ def users_create(
 @friendly_errors
 def users_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None) -> None:
     """List the members of a workspace, their roles and whether their accounts are enabled."""
-    store = store_for(database_url)
     table = Table("id", "e-mail", "name", "role", "account", "last sign-in (UTC)")
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         for user, membership in list_members(session, ws.id):
             table.add_row(
                 str(user.id),
@@ -138,9 +149,7 @@ def users_set_role(
     email: EmailArg, workspace: WorkspaceName, role: RoleOpt, database_url: DatabaseUrlOpt = None
 ) -> None:
     """Change a member's role in a workspace (a workspace keeps at least one owner)."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         user = get_user(session, email)
         membership = members.change_role(session, workspace_id=ws.id, user_id=user.id, role=role)
     console.print(f"{user.email} is now {membership.role} of {ws.name}")
@@ -152,9 +161,7 @@ def users_remove(
     email: EmailArg, workspace: WorkspaceName, database_url: DatabaseUrlOpt = None
 ) -> None:
     """Take a user out of a workspace; the API keys they made there are revoked."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         user = get_user(session, email)
         members.remove_member(session, workspace_id=ws.id, user_id=user.id)
     console.print(f"removed {user.email} from {ws.name}")
@@ -238,9 +245,7 @@ def invitations_create(
 ) -> None:
     """Invite someone to a workspace. The link to send them is printed once, as the last line;
     they accept it by signing in as that address, or by choosing a password if they are new."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         made = invitations.invite(session, actor=None, workspace=ws, email=email, role=role)
     base = base_url or get_settings().public_url or "http://127.0.0.1:8000"
     console.print(
@@ -262,10 +267,8 @@ def invitations_list(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List a workspace's pending invitations (the links themselves are not kept)."""
-    store = store_for(database_url)
     table = Table("id", "e-mail", "role", "invited by", "created (UTC)", "expires (UTC)", "status")
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         for view in invitations.list_invitations(session, ws.id, pending_only=not show_all):
             table.add_row(
                 str(view.id),
@@ -287,9 +290,7 @@ def invitations_revoke(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Revoke a pending invitation: its link stops working at once."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         revoked = invitations.revoke_invitation(
             session, workspace_id=ws.id, invitation_id=invitation_id
         )
@@ -308,9 +309,7 @@ def api_keys_create(
 
     A key made here is the operator's: it keeps its role whoever comes and goes. Keys owners
     make on the settings page act for them (docs/api.md)."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         made = api_keys.create_api_key(session, workspace=ws, name=name, role=role)
     console.print(
         f"created API key {made.key.prefix} ({made.key.name!r}, {made.key.role}) for {ws.name}; "
@@ -325,13 +324,11 @@ def api_keys_create(
 def api_keys_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None) -> None:
     """List a workspace's API keys (their prefixes; the keys themselves are not kept), who made
     each and what it may do now."""
-    store = store_for(database_url)
     prefix = Column("prefix", no_wrap=True, min_width=12)
     table = Table(
         "id", prefix, "name", "role", "may now", "made by", "created", "last used", "revoked"
     )
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         for view in api_keys.describe_api_keys(session, ws.id):
             key = view.key
             table.add_row(
@@ -356,8 +353,6 @@ def api_keys_revoke(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Revoke an API key, and the keys made with it: they stop working at once."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        ws = get_workspace(session, workspace)
+    with _workspace_transaction(database_url, workspace) as (session, ws):
         revoked = api_keys.revoke_api_key(session, workspace_id=ws.id, key=key)
     console.print(f"revoked API key {revoked.prefix} ({revoked.name!r})", highlight=False)

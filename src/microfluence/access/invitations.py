@@ -29,7 +29,7 @@ from microfluence.access.passwords import check_password_strength
 from microfluence.access.principal import Principal
 from microfluence.access.roles import MANAGE, Role, parse_role
 from microfluence.access.sessions import note_good_password, verify_credentials
-from microfluence.access.tables import Invitation, Membership, User
+from microfluence.access.tables import Invitation, Membership, User, open_invitations
 from microfluence.access.tokens import digest, new_token
 from microfluence.access.users import find_user, normalise_email
 from microfluence.kernel.errors import ConflictError, NotFoundError
@@ -127,8 +127,7 @@ def invite(
         .where(
             Invitation.workspace_id == workspace.id,
             Invitation.email == email,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
+            *open_invitations(),
         )
         .values(revoked_at=now)
     )
@@ -179,11 +178,7 @@ def list_invitations(
     """The workspace's invitations, newest first: the pending ones, or all kept."""
     where = [Invitation.workspace_id == workspace_id]
     if pending_only:
-        where += [
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > utcnow(),
-        ]
+        where += open_invitations(utcnow())
     return _views(session, *where)
 
 
@@ -246,12 +241,7 @@ def _accept(
     # Claim it in one statement: of two simultaneous acceptances, one wins.
     claimed = session.execute(
         update(Invitation)
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
-        )
+        .where(Invitation.id == invitation.id, *open_invitations(now))
         .values(accepted_at=now)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ from microfluence.access.errors import PermissionDeniedError
 from microfluence.access.principal import Principal
 from microfluence.access.roles import MANAGE, Role, parse_role
 from microfluence.access.sessions import sign_out_everywhere
-from microfluence.access.tables import ApiKey, Invitation, Membership, User
+from microfluence.access.tables import Invitation, Membership, User, open_invitations
 from microfluence.access.users import (
     create_user,
     find_membership,
@@ -145,15 +145,7 @@ def remove_member(
     _check_actor(actor, workspace_id)
     user, _ = get_member(session, workspace_id, user_id)
     remove_membership(session, user=user, workspace=_workspace(session, workspace_id))
-    session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.created_by == user.id,
-            ApiKey.workspace_id == workspace_id,
-            ApiKey.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+    revoke_keys_made_by(session, user.id, workspace_id=workspace_id)
     return user
 
 
@@ -217,11 +209,7 @@ def _revoke_everything(session: Session, user: User) -> AccountClosed:
     keys = revoke_keys_made_by(session, user.id)
     invitations = session.execute(
         update(Invitation)
-        .where(
-            Invitation.invited_by == user.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
+        .where(Invitation.invited_by == user.id, *open_invitations())
         .values(revoked_at=utcnow())
     )
     return AccountClosed(

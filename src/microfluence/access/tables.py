@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microfluence.kernel.store.tables import Base, utcnow
@@ -94,6 +102,15 @@ class Invitation(Base):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+def open_invitations(now: dt.datetime | None = None) -> list[ColumnElement[bool]]:
+    """Where-clauses of the invitations neither accepted nor revoked, and with ``now`` not
+    expired either: the one rule of what a link may still be used for (and what to revoke)."""
+    where = [Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)]
+    if now is not None:
+        where.append(Invitation.expires_at > now)
+    return where
 
 
 class WebSession(Base):

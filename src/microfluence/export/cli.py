@@ -37,6 +37,12 @@ class Format(StrEnum):
     jsonl = "jsonl"
 
 
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+]
+
+
 class What(StrEnum):
     creators = "creators"
     posts = "posts"
@@ -45,10 +51,8 @@ class What(StrEnum):
 @friendly_errors
 def export(
     what: Annotated[What, typer.Argument(help="creators (one row per account) or posts")],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.csv,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
-    ] = None,
+    fmt: FormatOpt = Format.csv,
+    output: OutputOpt = None,
     raw: Annotated[
         bool,
         typer.Option(
@@ -98,10 +102,8 @@ def privacy_samples(
 @friendly_errors
 def privacy_export_sample(
     account: AccountArg,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.csv,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
-    ] = None,
+    fmt: FormatOpt = Format.csv,
+    output: OutputOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
@@ -143,9 +145,7 @@ def privacy_creator(
         str,
         typer.Argument(help="The creator's id, or PLATFORM:HANDLE of one of their accounts."),
     ],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
-    ] = None,
+    output: OutputOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:

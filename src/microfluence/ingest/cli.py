@@ -163,6 +163,12 @@ def followers_command(
     show_report(report, rejects)
 
 
+PlatformOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", "-p", help="Platform of every row (a 'platform' column overrides it)."
+    ),
+]
 MapOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -223,12 +229,7 @@ def show_table_report(report: ImportReport) -> None:
 @friendly_errors
 def creators_command(
     path: Annotated[Path, typer.Argument(help="Creators table: CSV, TSV, JSON Lines or Parquet.")],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform", "-p", help="Platform of every row (a 'platform' column overrides it)."
-        ),
-    ] = None,
+    platform: PlatformOpt = None,
     mapping: MapOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
@@ -275,12 +276,7 @@ def posts_command(
     path: Annotated[
         Path, typer.Argument(help="Posts table (scraper output): CSV, TSV, JSON Lines, Parquet.")
     ],
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            "--platform", "-p", help="Platform of every row (a 'platform' column overrides it)."
-        ),
-    ] = None,
+    platform: PlatformOpt = None,
     mapping: MapOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,

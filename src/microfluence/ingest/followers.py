@@ -25,6 +25,7 @@ from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.tables.reader import Chunk, read_table
 from microfluence.ingest.values.columns import ColumnMap, resolve_columns
 from microfluence.ingest.values.numbers import Parsed, blank, parse_bool, parse_count
+from microfluence.ingest.values.times import file_time, naive_utc
 from microfluence.ingest.write.stage import StagedImport
 from microfluence.ingest.write.writer import ProgressCallback, StoreWriter
 from microfluence.kernel.errors import InputError
@@ -100,12 +101,6 @@ TEXTS = {"full_name": 300, "biography": None}
 DEFAULT_AVATAR_ID = "44884218_345707102882519_2446069589734326272_n"
 
 
-def _file_time(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(
-        tzinfo=None, microsecond=0
-    )
-
-
 def import_followers(
     store: Store,
     workspace: str,
@@ -129,10 +124,7 @@ def import_followers(
     file = Path(path)
     guard = ImportGuard.from_settings(cancel)
     reader = read_table(file, progress=progress, guard=guard)
-    if sampled_at is None:
-        sampled_at = _file_time(file)
-    elif sampled_at.tzinfo is not None:
-        sampled_at = sampled_at.astimezone(dt.UTC).replace(tzinfo=None)
+    sampled_at = file_time(file) if sampled_at is None else naive_utc(sampled_at)
     source = f"followers:{file}"
     report = ImportReport(kind="followers", source=source[:500], workspace=workspace)
     with StagedImport(

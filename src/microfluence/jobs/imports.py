@@ -45,18 +45,21 @@ CANCEL_POLL_SECONDS = 1.0
 Importer = Callable[..., Any]
 
 
+def _table_options(options: dict[str, Any]) -> dict[str, Any]:
+    """What a job's stored options say to a table importer (creators, posts): both take the
+    same ones, read the same way."""
+    return {
+        "platform": options.get("platform"),
+        "mapping": options.get("mapping") or None,
+        "skip_invalid": bool(options.get("skip_invalid")),
+    }
+
+
 def _creators(store: Store, workspace: str, path: Path, options: dict[str, Any], progress, cancel):  # type: ignore[no-untyped-def]
     from microfluence.ingest.tables.creators import import_creators
 
     return import_creators(
-        store,
-        workspace,
-        path,
-        platform=options.get("platform"),
-        mapping=options.get("mapping") or None,
-        skip_invalid=bool(options.get("skip_invalid")),
-        progress=progress,
-        cancel=cancel,
+        store, workspace, path, **_table_options(options), progress=progress, cancel=cancel
     )
 
 
@@ -99,14 +102,7 @@ def _posts(store: Store, workspace: str, path: Path, options: dict[str, Any], pr
     from microfluence.ingest.tables.posts import import_posts
 
     return import_posts(
-        store,
-        workspace,
-        path,
-        platform=options.get("platform"),
-        mapping=options.get("mapping") or None,
-        skip_invalid=bool(options.get("skip_invalid")),
-        progress=progress,
-        cancel=cancel,
+        store, workspace, path, **_table_options(options), progress=progress, cancel=cancel
     )
 
 

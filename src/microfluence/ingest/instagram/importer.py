@@ -42,6 +42,7 @@ from microfluence.ingest.instagram.records import (
 )
 from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.values import captions
+from microfluence.ingest.values.times import file_time, naive_utc
 from microfluence.ingest.write.stage import StagedImport
 from microfluence.ingest.write.writer import ProgressCallback, StoreWriter
 from microfluence.kernel.errors import InputError
@@ -170,12 +171,6 @@ class _Run:
             self.snapshots[key] = (at, owner.followers, owner.following, owner.posts_count)
 
 
-def _file_time(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(
-        tzinfo=None, microsecond=0
-    )
-
-
 def import_instagram(
     store: Store,
     workspace: str,
@@ -206,8 +201,8 @@ def import_instagram(
     total = sum(sizes)
     source = "instagram-json:" + ", ".join(str(p) for p in paths)
     report = ImportReport(kind="instagram", source=source[:500], workspace=workspace)
-    if captured_at is not None and captured_at.tzinfo is not None:
-        captured_at = captured_at.astimezone(dt.UTC).replace(tzinfo=None)
+    if captured_at is not None:
+        captured_at = naive_utc(captured_at)
     guard = ImportGuard.from_settings(cancel)
     with StagedImport(
         store, workspace, "instagram", source, report, guard=guard, rejects_path=rejects_path
@@ -260,22 +255,22 @@ def _read_file(run: _Run, batch: _Batch, path: Path) -> None:
 
 def _read_values(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
     """A JSON file: one document, or a large list read element by element."""
-    file_time = None if run.captured_at else _file_time(path)
+    modified = None if run.captured_at else file_time(path)
     for where, value in iter_json_values(path, run.guard):
         if where == "$":
             scraped = reader.scrape_time(value)
             _collect(
-                run, batch, path, reader.records(value), run.captured_at or scraped or file_time
+                run, batch, path, reader.records(value), run.captured_at or scraped or modified
             )
         else:  # one element of a list too large to parse at once
-            at = run.captured_at or file_time
+            at = run.captured_at or modified
             _collect(run, batch, path, reader.records(value, where, element=True), at)
             _stage_if_full(run, batch)
 
 
 def _read_lines(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
     """A JSON Lines file: each line a document; the batch is staged as it fills up."""
-    file_time = None if run.captured_at else _file_time(path)
+    modified = None if run.captured_at else file_time(path)
     for number, data, failure in iter_json_lines(path, run.guard):
         if failure is not None:  # this line is not JSON; the next ones may well be
             run.reject(failure)
@@ -287,7 +282,7 @@ def _read_lines(run: _Run, batch: _Batch, reader: Reader, path: Path) -> None:
             run.reject(_at_line(exc, number))
             continue
         records = [_at_line(r, number) if isinstance(r, InputError) else r for r in records]
-        _collect(run, batch, path, iter(records), run.captured_at or scraped or file_time)
+        _collect(run, batch, path, iter(records), run.captured_at or scraped or modified)
         _stage_if_full(run, batch)
 
 
@@ -303,7 +298,7 @@ def _collect(
     at: dt.datetime | None,
 ) -> None:
     """Posts and profiles into the batch as they are read; bad ones set aside."""
-    at = at or _file_time(path)
+    at = at or file_time(path)
     file = str(path)
     posts = []
     for record in records:

@@ -21,10 +21,10 @@ from microfluence.ingest.tables.run import (
     FieldSpec,
     TableKind,
     TableOptions,
-    file_time,
     run_table_import,
 )
 from microfluence.ingest.values.columns import CREATOR_FIELDS, parse_mapping
+from microfluence.ingest.values.times import file_time, naive_utc
 from microfluence.ingest.write.writer import StoreWriter
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
@@ -73,12 +73,6 @@ ACCOUNT_COLUMNS = {
     "external_id": "external_id",
 }
 SNAPSHOT_COUNTS = ("followers", "following", "posts_count")
-
-
-def _naive_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
 
 
 def _writer(default_time: dt.datetime):  # type: ignore[no-untyped-def]
@@ -131,7 +125,7 @@ def import_creators(
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", file=str(path))
-    default_time = _naive_utc(captured_at) if captured_at is not None else file_time(path)
+    default_time = naive_utc(captured_at) if captured_at is not None else file_time(path)
     table = TableKind("creators", CREATOR_FIELDS, CREATOR_SPECS, _writer(default_time))
     options = TableOptions(
         platform=platform,

@@ -10,7 +10,6 @@ checked, the staged rows are written in one transaction
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -372,12 +371,6 @@ def first_error(chunk: Chunk, errors: pl.DataFrame, columns: ColumnMap, file: st
         field=field,
         value=_cell(chunk, row, columns.get(field)),
     )
-
-
-def file_time(path: Path) -> dt.datetime:
-    """The file's modification time as naive UTC, to the second: the default snapshot time."""
-    stamp = dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.UTC)
-    return stamp.replace(tzinfo=None)
 
 
 Write = Callable[[StoreWriter, pl.DataFrame, ImportReport], None]
