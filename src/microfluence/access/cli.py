@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Column, Table
-from sqlalchemy.orm import Session
 
 from microfluence.access import api_keys, invitations, members
 from microfluence.access.account import reset_password
 from microfluence.access.roles import Role
 from microfluence.access.users import get_user, list_members
 from microfluence.kernel.config import get_settings
-from microfluence.kernel.console import DatabaseUrlOpt, console, friendly_errors, store_for
+from microfluence.kernel.console import (
+    DatabaseUrlOpt,
+    console,
+    friendly_errors,
+    store_for,
+    workspace_transaction,
+)
 from microfluence.kernel.errors import InputError
-from microfluence.kernel.store.tables import Workspace
-from microfluence.kernel.workspaces import create_workspace, get_workspace, list_workspaces
+from microfluence.kernel.workspaces import create_workspace, list_workspaces
 
 workspaces_app = typer.Typer(
     help="Workspaces: a brand, or one client of an agency.", no_args_is_help=True
@@ -40,17 +42,6 @@ RoleOpt = Annotated[
 ]
 EmailArg = Annotated[str, typer.Argument(help="The user's e-mail address.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-
-
-@contextmanager
-def _workspace_transaction(
-    database_url: str | None, workspace: str
-) -> Iterator[tuple[Session, Workspace]]:
-    """One transaction on the store with the named workspace in it: what every command about
-    a workspace's people and keys starts with (an unknown name is the NotFoundError shown)."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        yield session, get_workspace(session, workspace)
 
 
 def _when(value: object) -> str:
@@ -112,7 +103,7 @@ def users_create(
     (`microfluence invitations create`), and the invited person accepts. The password is asked
     for at a prompt, or read from the first line of standard input when that is not a terminal
     (`echo "$PASSWORD" | microfluence users create …`); an existing user keeps theirs."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         added = members.add_member(
             session,
             workspace=ws,
@@ -130,7 +121,7 @@ def users_create(
 def users_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None) -> None:
     """List the members of a workspace, their roles and whether their accounts are enabled."""
     table = Table("id", "e-mail", "name", "role", "account", "last sign-in (UTC)")
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         for user, membership in list_members(session, ws.id):
             table.add_row(
                 str(user.id),
@@ -149,7 +140,7 @@ def users_set_role(
     email: EmailArg, workspace: WorkspaceName, role: RoleOpt, database_url: DatabaseUrlOpt = None
 ) -> None:
     """Change a member's role in a workspace (a workspace keeps at least one owner)."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         user = get_user(session, email)
         membership = members.change_role(session, workspace_id=ws.id, user_id=user.id, role=role)
     console.print(f"{user.email} is now {membership.role} of {ws.name}")
@@ -161,7 +152,7 @@ def users_remove(
     email: EmailArg, workspace: WorkspaceName, database_url: DatabaseUrlOpt = None
 ) -> None:
     """Take a user out of a workspace; the API keys they made there are revoked."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         user = get_user(session, email)
         members.remove_member(session, workspace_id=ws.id, user_id=user.id)
     console.print(f"removed {user.email} from {ws.name}")
@@ -245,7 +236,7 @@ def invitations_create(
 ) -> None:
     """Invite someone to a workspace. The link to send them is printed once, as the last line;
     they accept it by signing in as that address, or by choosing a password if they are new."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         made = invitations.invite(session, actor=None, workspace=ws, email=email, role=role)
     base = base_url or get_settings().public_url or "http://127.0.0.1:8000"
     console.print(
@@ -268,7 +259,7 @@ def invitations_list(
 ) -> None:
     """List a workspace's pending invitations (the links themselves are not kept)."""
     table = Table("id", "e-mail", "role", "invited by", "created (UTC)", "expires (UTC)", "status")
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         for view in invitations.list_invitations(session, ws.id, pending_only=not show_all):
             table.add_row(
                 str(view.id),
@@ -290,7 +281,7 @@ def invitations_revoke(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Revoke a pending invitation: its link stops working at once."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         revoked = invitations.revoke_invitation(
             session, workspace_id=ws.id, invitation_id=invitation_id
         )
@@ -309,7 +300,7 @@ def api_keys_create(
 
     A key made here is the operator's: it keeps its role whoever comes and goes. Keys owners
     make on the settings page act for them (docs/api.md)."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         made = api_keys.create_api_key(session, workspace=ws, name=name, role=role)
     console.print(
         f"created API key {made.key.prefix} ({made.key.name!r}, {made.key.role}) for {ws.name}; "
@@ -328,7 +319,7 @@ def api_keys_list(workspace: WorkspaceName, database_url: DatabaseUrlOpt = None)
     table = Table(
         "id", prefix, "name", "role", "may now", "made by", "created", "last used", "revoked"
     )
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         for view in api_keys.describe_api_keys(session, ws.id):
             key = view.key
             table.add_row(
@@ -353,6 +344,6 @@ def api_keys_revoke(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Revoke an API key, and the keys made with it: they stop working at once."""
-    with _workspace_transaction(database_url, workspace) as (session, ws):
+    with workspace_transaction(database_url, workspace) as (session, ws):
         revoked = api_keys.revoke_api_key(session, workspace_id=ws.id, key=key)
     console.print(f"revoked API key {revoked.prefix} ({revoked.name!r})", highlight=False)

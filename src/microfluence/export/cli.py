@@ -27,6 +27,7 @@ from microfluence.kernel.console import (
     err_console,
     friendly_errors,
     store_for,
+    workspace_transaction,
 )
 from microfluence.kernel.workspaces import get_workspace
 
@@ -86,10 +87,9 @@ def privacy_samples(
     workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
 ) -> None:
     """List the accounts with a stored follower sample (other people's profiles)."""
-    store = store_for(database_url)
     table = Table("account", "followers held", "sampled (UTC)", "imported (UTC)")
-    with store.transaction() as session:
-        for s in list_samples(session, get_workspace(session, workspace).id):
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        for s in list_samples(session, ws.id):
             sampled = " – ".join(
                 dict.fromkeys(f"{t:%Y-%m-%d}" for t in (s.first_sampled_at, s.last_sampled_at) if t)
             )
@@ -127,9 +127,8 @@ def privacy_delete_sample(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Delete one account's stored follower sample (the account itself stays)."""
-    store = store_for(database_url)
-    with store.transaction() as session:
-        found = find_account_by_reference(session, get_workspace(session, workspace).id, account)
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        found = find_account_by_reference(session, ws.id, account)
         if not yes and not typer.confirm(
             f"Delete the follower sample of {account} in {workspace}?"
         ):
@@ -150,14 +149,11 @@ def privacy_creator(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Everything held about one creator, as one JSON document (a subject access request)."""
-    store = store_for(database_url)
-    with store.transaction() as session:
+    with workspace_transaction(database_url, workspace) as (session, ws):
         if creator.strip().isdigit():
-            workspace_id, creator_id = get_workspace(session, workspace).id, int(creator)
+            workspace_id, creator_id = ws.id, int(creator)
         else:
-            found = find_account_by_reference(
-                session, get_workspace(session, workspace).id, creator
-            )
+            found = find_account_by_reference(session, ws.id, creator)
             workspace_id, creator_id = found.workspace_id, found.creator_id
         record = creator_record(session, workspace_id, creator_id)
     if output is None:

@@ -18,9 +18,8 @@ from microfluence.kernel.console import (
     WorkspaceOpt,
     console,
     friendly_errors,
-    store_for,
+    workspace_transaction,
 )
-from microfluence.kernel.workspaces import get_workspace
 
 app = typer.Typer(
     help="Background jobs: imports uploaded to the API or the pages.", no_args_is_help=True
@@ -36,19 +35,13 @@ def list_command(
 ) -> None:
     """List the workspace's import jobs (uploads to the API and the pages), newest first:
     id, status, kind, when it was created (UTC) and the file."""
-
-    store = store_for(database_url)
-    try:
-        with store.transaction() as session:
-            ws = get_workspace(session, workspace)
-            jobs, count = list_jobs(session, ws.id, window=Window(limit=limit))
-            lines = [
-                f"{job.id}  {job.status:<10}  {job.kind:<9}  "
-                f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.filename}"
-                for job in jobs
-            ]
-    finally:
-        store.dispose()
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        jobs, count = list_jobs(session, ws.id, window=Window(limit=limit))
+        lines = [
+            f"{job.id}  {job.status:<10}  {job.kind:<9}  "
+            f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.filename}"
+            for job in jobs
+        ]
     console.print(f"{count} import jobs in {workspace}", highlight=False)
     for line in lines:  # one per line, whole: ids are copied from here
         console.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -63,14 +56,8 @@ def cancel_command(
 ) -> None:
     """Cancel a queued or running import job; a running one stops at its next batch and
     writes nothing."""
-
-    store = store_for(database_url)
-    try:
-        with store.transaction() as session:
-            job = cancel_job(session, get_workspace(session, workspace).id, job_id)
-            status = job.status
-    finally:
-        store.dispose()
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        status = cancel_job(session, ws.id, job_id).status
     if status == "cancelled":
         console.print(f"import {job_id} cancelled", highlight=False)
     else:

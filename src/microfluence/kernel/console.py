@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from sqlalchemy.orm import Session
 
 from microfluence.kernel.config import DEFAULT_WORKSPACE
 from microfluence.kernel.errors import MicrofluenceError
 from microfluence.kernel.store import Store, open_store
+from microfluence.kernel.store.tables import Workspace
+from microfluence.kernel.workspaces import get_workspace
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,6 +41,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def store_for(database_url: str | None) -> Store:
     return open_store(database_url)
+
+
+@contextmanager
+def workspace_transaction(
+    database_url: str | None, workspace: str
+) -> Iterator[tuple[Session, Workspace]]:
+    """One transaction on the store with the named workspace in it, the store closed after: what
+    every command about one workspace starts with (an unknown name is the NotFoundError shown)."""
+    store = store_for(database_url)
+    try:
+        with store.transaction() as session:
+            yield session, get_workspace(session, workspace)
+    finally:
+        store.dispose()
 
 
 def friendly_errors(func: F) -> F:
