@@ -225,6 +225,11 @@ def _split_records(buf: bytes, *, quoted: bool, final: bool, first_line: int) ->
     if ends.size:
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
+    # Empty lines hold no record: dropped here, a block of nothing but newlines (a decompression
+    # bomb's favourite) costs no per-record arrays further on.
+    filled = ends > starts
+    if not filled.all():
+        starts, ends = starts[filled], ends[filled]
     lines = first_line + np.searchsorted(newlines, starts)
     n_newlines = int(np.searchsorted(newlines, consumed))
     return _Records(starts, ends, lines, consumed, n_newlines)
@@ -478,7 +483,7 @@ class TableReader:
             if block:
                 buf = buf + block if buf else block
             records = _split_records(buf, quoted=quoted, final=final, first_line=line)
-            if not records.starts.size:
+            if not records.consumed:
                 if len(buf) > _MAX_RECORD:
                     raise InputError(
                         f"a record longer than {_MAX_RECORD >> 20} MiB: an unclosed quote?",
