@@ -7,8 +7,8 @@ cluster a temporary folder). The executors read the snapshot in parallel and wri
 results there as Parquet; the driver streams those files back into the store batch by batch.
 
 Settings (environment, prefix ``MICROFLUENCE_SPARK_``): ``MASTER``, ``CONF`` (JSON object),
-``STAGING``; the `score` command's ``--spark-master``, ``--spark-conf key=value`` and
-``--spark-staging`` override them.
+``STAGING``, ``BATCH_ROWS``; the `score` command's ``--spark-master``, ``--spark-conf
+key=value`` and ``--spark-staging`` override them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from microfluence.metrics.engines import LOCAL_MASTER, is_local_master
 from microfluence.metrics.loading import input_schema, iter_input_batches
 from microfluence.metrics.pipeline import INPUT_SCHEMAS
 
-# Rows per batch streamed from the store and back: bounds the driver's memory.
+# Rows per batch streamed from the store and back (default): bounds the driver's memory.
 STAGE_BATCH_ROWS = 50_000
 # Rows per staged Parquet file: more files, more executors reading at once.
 STAGE_FILE_ROWS = 1_000_000
@@ -50,6 +50,13 @@ class SparkSettings(BaseSettings):
         default_factory=dict,
         description='Extra Spark configuration, a JSON object: {"spark.executor.memory": "4g"}.',
     )
+    batch_rows: int = Field(
+        default=STAGE_BATCH_ROWS,
+        ge=1_000,
+        le=10_000_000,
+        description="Rows the driver streams at a time into the snapshot and back into the "
+        "store: its memory is bounded by one batch.",
+    )
     staging: str | None = Field(
         default=None,
         description="Folder for the Parquet snapshot and results; every executor must read and "
@@ -64,6 +71,7 @@ class SparkOptions:
     master: str = LOCAL_MASTER
     conf: Mapping[str, str] = field(default_factory=dict)
     staging: str | None = None
+    batch_rows: int = STAGE_BATCH_ROWS
 
     @property
     def local(self) -> bool:
@@ -95,9 +103,7 @@ def spark_options(
     try:
         settings = SparkSettings()
     except ValueError as exc:
-        raise InputError(
-            f"MICROFLUENCE_SPARK_* settings are invalid: {exc}", field="spark_conf"
-        ) from None
+        raise InputError(f"MICROFLUENCE_SPARK_* settings are invalid: {exc}") from None
     chosen = (master or settings.master).strip()
     if not chosen:
         raise InputError("the Spark master is empty", field="spark_master")
@@ -105,6 +111,7 @@ def spark_options(
         master=chosen,
         conf={**settings.conf, **parse_conf(conf)},
         staging=staging or settings.staging,
+        batch_rows=settings.batch_rows,
     )
 
 

@@ -75,6 +75,8 @@ def conform(table: pa.Table, name: str) -> pa.Table:
 
 
 _spark_lock = threading.Lock()
+# Parquet row-group size of the per-post results a cluster writes (bounds the driver's reads).
+RESULT_ROW_GROUP_BYTES = 4 << 20
 LOCAL_MASTER = "local[2]"
 
 
@@ -259,8 +261,12 @@ def run_staged(
             tables["posts"], tables["snapshots"], now=now, settings=settings, native_top_n=False
         )
         cached = scored.cache()
+        # Small row groups: the driver reads the results back one row group at a time.
         con.to_parquet(
-            cached.select(*POST_OUTPUT), (folder / "out_posts").resolve().as_uri(), mode="overwrite"
+            cached.select(*POST_OUTPUT),
+            (folder / "out_posts").resolve().as_uri(),
+            mode="overwrite",
+            **{"parquet.block.size": str(RESULT_ROW_GROUP_BYTES)},
         )
         step("scoring accounts")
         acc = account_frame(

@@ -12,8 +12,7 @@ reads, so the process never holds a whole table.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -70,45 +69,32 @@ def _read_copy(conn: Connection, query: str, name: str) -> pa.Table:
     return pacsv.read_csv(buffer, convert_options=_convert_options(name))
 
 
-class _ChunkReader(io.RawIOBase):
-    """A readable file over an iterable of byte chunks (the rows ``COPY … TO STDOUT`` yields),
-    so Arrow's streaming CSV reader can pull from the server as it parses."""
-
-    def __init__(self, chunks: Iterable[Any]) -> None:
-        self._chunks = iter(chunks)
-        self._chunk: memoryview = memoryview(b"")
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        filled = 0
-        while filled < len(view):
-            if self._pos >= len(self._chunk):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._chunk, self._pos = memoryview(chunk).cast("B"), 0
-            n = min(len(view) - filled, len(self._chunk) - self._pos)
-            view[filled : filled + n] = self._chunk[self._pos : self._pos + n]
-            filled += n
-            self._pos += n
-        return filled
-
-
-def _stream_copy(conn: Connection, query: str, name: str, block: int) -> Iterator[pa.RecordBatch]:
+def _stream_copy(
+    conn: Connection, query: str, name: str, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Parse ``COPY … TO STDOUT`` ``batch_rows`` rows at a time (the driver yields exactly one
+    row per chunk, so a newline inside a quoted value cannot split a batch wrongly)."""
+    names = list(INPUT_SCHEMAS[name])
+    read_options = pacsv.ReadOptions(column_names=names, use_threads=False)
+    convert = _convert_options(name)
     raw = conn.connection.driver_connection
+
+    def parse(rows: list[bytes]) -> Iterator[pa.RecordBatch]:
+        table = pacsv.read_csv(
+            io.BytesIO(b"".join(rows)), read_options=read_options, convert_options=convert
+        )
+        yield from table.to_batches()
+
     with raw.cursor() as cursor:
-        with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
-            source = io.BufferedReader(_ChunkReader(copy), buffer_size=block)
-            reader = pacsv.open_csv(
-                source,
-                read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
-                convert_options=_convert_options(name),
-            )
-            yield from reader
+        with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+            rows: list[bytes] = []
+            for chunk in copy:
+                rows.append(bytes(chunk))
+                if len(rows) >= batch_rows:
+                    yield from parse(rows)
+                    rows = []
+            if rows:
+                yield from parse(rows)
 
 
 def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array:
@@ -147,14 +133,14 @@ def iter_input_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Input table ``name`` of the workspace in batches of about ``batch_rows`` rows, conformed.
 
-    PostgreSQL: Arrow's streaming CSV reader over ``COPY … TO STDOUT``, one block (about
-    ``batch_rows`` × 64 bytes of CSV) at a time; SQLite: ``fetchmany``. Memory stays bounded by
+    PostgreSQL: ``COPY … TO STDOUT`` parsed by Arrow's CSV reader one batch of rows at a time;
+    SQLite: ``fetchmany``. Memory stays bounded by
     the batch whatever the workspace's size.
     """
     dialect = conn.dialect.name
     query = _queries(workspace_id, dialect)[name]
     if dialect == "postgresql":
-        batches = _stream_copy(conn, query, name, block=max(batch_rows * 64, 1 << 16))
+        batches = _stream_copy(conn, query, name, batch_rows)
     else:
         batches = _stream_fetch(conn, query, name, batch_rows)
     schema = input_schema(name)

@@ -126,7 +126,7 @@ def _compute_on_spark(
     own_session = spark is None
     with cluster.staging_folder(options.staging) as folder:
         step("reading the store")
-        counts = cluster.stage_inputs(store, ws_id, folder)
+        counts = cluster.stage_inputs(store, ws_id, folder, batch_rows=options.batch_rows)
         session = spark or spark_session(master=options.master, conf=options.conf)
         try:
             accounts = run_staged(session, folder, settings, now=_epoch(now), progress=step)
@@ -138,7 +138,9 @@ def _compute_on_spark(
         with store.connection() as conn:
             run_id = _start_run(conn, ws_id, "spark", settings, now, counts)
             _write_accounts(conn, ws_id, run_id, accounts, settings)
-            for batch in cluster.iter_result_batches(folder / "out_posts"):
+            for batch in cluster.iter_result_batches(
+                folder / "out_posts", batch_rows=options.batch_rows
+            ):
                 _write_posts(conn, ws_id, run_id, batch)
             _finish_run(conn, run_id)
     return counts, run_id
