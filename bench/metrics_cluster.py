@@ -94,7 +94,13 @@ def child_cluster(folder: Path, master: str, executor_memory: str) -> dict:
     watch.done.set()
     watch.join()
     pq.write_table(accounts, folder.parent / "accounts-cluster.parquet")
+    sizes = {
+        name: sum(f.stat().st_size for f in (folder / name).glob("*.parquet"))
+        for name in ("posts", "out_posts")
+    }
     return {
+        "snapshot_bytes": sizes["posts"],
+        "results_bytes": sizes["out_posts"],
         "seconds": seconds,
         "posts": posts,
         "driver_mb": peak_rss_mb(),
@@ -176,7 +182,11 @@ def main() -> None:
             extra = ""
             if name == "cluster":
                 executors = ", ".join(f"{mb:.0f}" for mb in r["executors_mb"])
-                extra = f", driver JVM {r['driver_jvm_mb']:.0f} MiB, executors {executors} MiB"
+                extra = (
+                    f", driver JVM {r['driver_jvm_mb']:.0f} MiB, executors {executors} MiB; "
+                    f"staging: posts {r['snapshot_bytes'] / r['posts']:.0f} B/post, "
+                    f"results {r['results_bytes'] / r['posts']:.0f} B/post"
+                )
             print(
                 f"{name:>8}: {r['seconds']:.1f} s, {r['posts'] / r['seconds']:,.0f} posts/s, "
                 f"driver {r['driver_mb']:.0f} MiB{extra}"

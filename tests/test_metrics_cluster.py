@@ -280,3 +280,13 @@ def test_score_on_a_standalone_cluster_matches_duckdb_with_flat_driver_memory(
     # stays within a few MiB (holding the posts would add well over 50 MiB at 200k posts).
     assert large["python"] - small["python"] < 30, peaks
     assert large["jvm"] < small["jvm"] * 1.5 + 50, peaks
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_a_second_master_in_a_process_running_spark_is_refused():
+    running = spark_session(shuffle_partitions=2)
+    assert spark_session(shuffle_partitions=2, master=running.sparkContext.master) is running
+    with pytest.raises(InputError) as err:
+        spark_session(master="spark://127.0.0.1:1")
+    assert err.value.field == "spark_master" and "spark://127.0.0.1:1" in str(err.value)

@@ -123,13 +123,24 @@ def spark_session(
         builder = builder.config(key, value)
     with _spark_lock:
         try:
-            return builder.getOrCreate()
+            session = builder.getOrCreate()
         except ImportError as exc:  # Spark Connect's client needs grpcio and friends
             raise InputError(
                 f"Spark Connect needs pyspark's connect extra: pip install 'pyspark[connect]' "
                 f"({exc})",
                 field="spark_master",
             ) from exc
+    if not master.startswith("sc://"):
+        # getOrCreate hands back a running session as it is: never score on another master
+        # than the one asked for without saying so.
+        running = session.sparkContext.master
+        if running != master:
+            raise InputError(
+                f"this process already runs Spark on {running!r}; Spark allows one session per "
+                f"process, so {master!r} needs a new process (or stop the running session)",
+                field="spark_master",
+            )
+    return session
 
 
 class _Run:
