@@ -19,6 +19,7 @@ from microfluence.kernel.console import (
     store_for,
 )
 from microfluence.kernel.errors import InputError
+from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import (
     choose_tier_scheme,
     compute_metrics,
@@ -41,8 +42,33 @@ STEPS = (
 def score(
     workspace: WorkspaceOpt = DEFAULT_WS,
     engine: Annotated[
-        str, typer.Option("--engine", help="duckdb (embedded, default) or spark (local mode).")
+        str,
+        typer.Option("--engine", help="duckdb (embedded, default) or spark (local or a cluster)."),
     ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master: local[N], spark://host:7077, sc://host:15002, yarn… "
+            "(default: MICROFLUENCE_SPARK_MASTER, else local[2]).",
+        ),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--spark-conf",
+            help="Extra Spark configuration key=value (repeatable), e.g. "
+            "spark.executor.memory=4g; added to MICROFLUENCE_SPARK_CONF.",
+        ),
+    ] = None,
+    spark_staging: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-staging",
+            help="Folder the driver and every executor share for the Parquet snapshot and "
+            "results (default: MICROFLUENCE_SPARK_STAGING, else a temporary folder).",
+        ),
+    ] = None,
     scheme: Annotated[
         str | None,
         typer.Option("--scheme", help="Tier scheme for cohorts (a preset or your own); saved."),
@@ -63,6 +89,12 @@ def score(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Recompute tiers, engagement, growth, vendor definitions and cohorts for a workspace."""
+    uses_spark = spark_master or spark_conf or spark_staging
+    if uses_spark and engine != "spark":
+        raise InputError("--spark-master, --spark-conf and --spark-staging need --engine spark")
+    options = (
+        spark_options(spark_master, spark_conf or (), spark_staging) if engine == "spark" else None
+    )
     store = store_for(database_url)
     with store.transaction() as session:
         if scheme_file is not None:
@@ -100,7 +132,9 @@ def score(
             done = next((i for i, s in enumerate(STEPS) if message.startswith(s)), 0)
             progress.update(task, description=message, completed=done)
 
-        summary = compute_metrics(store, workspace, engine=engine, progress=step)
+        summary = compute_metrics(
+            store, workspace, engine=engine, progress=step, spark_options=options
+        )
         progress.update(task, completed=len(STEPS))
     console.print(
         f"scored [bold]{summary.accounts}[/] accounts and [bold]{summary.posts}[/] posts of "

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import ibis
@@ -74,30 +75,72 @@ def conform(table: pa.Table, name: str) -> pa.Table:
 
 
 _spark_lock = threading.Lock()
+# Parquet row-group size of the per-post results a cluster writes (bounds the driver's reads).
+RESULT_ROW_GROUP_BYTES = 4 << 20
+LOCAL_MASTER = "local[2]"
 
 
-def spark_session(shuffle_partitions: int = 4) -> Any:
-    """The process's local SparkSession (created once; Spark allows one per JVM)."""
+def is_local_master(master: str) -> bool:
+    """True for Spark's in-process masters (``local``, ``local[N]``, ``local[*]``…)."""
+    return master == "local" or master.startswith("local[")
+
+
+def spark_session(
+    shuffle_partitions: int = 4,
+    *,
+    master: str = LOCAL_MASTER,
+    conf: Mapping[str, str] | None = None,
+) -> Any:
+    """The process's SparkSession (Spark allows one per JVM), on ``master``.
+
+    ``master`` is what ``spark-submit --master`` takes (``local[N]``, ``spark://host:7077``,
+    ``yarn``, ``k8s://…``) or a Spark Connect endpoint (``sc://host:15002``). ``conf`` is passed
+    through last, so it overrides every default here. On a cluster the shuffle partitions are
+    left to Spark (adaptive execution coalesces them); locally a few suffice.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is in the [spark] extra
         raise InputError(
             "the Spark engine needs pyspark: pip install 'microfluence[spark]'", field="engine"
         ) from exc
+    builder = SparkSession.builder.appName("microfluence-metrics")
+    if master.startswith("sc://"):
+        builder = builder.remote(master)
+    else:
+        builder = builder.master(master).config("spark.driver.memory", "2g")
+    defaults = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.adaptive.enabled": "true",
+    }
+    if is_local_master(master):
+        defaults["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
+        defaults["spark.default.parallelism"] = str(shuffle_partitions)
+    for key, value in {**defaults, **dict(conf or {})}.items():
+        builder = builder.config(key, value)
     with _spark_lock:
-        return (
-            SparkSession.builder.master("local[2]")
-            .appName("microfluence-metrics")
-            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-            .config("spark.default.parallelism", str(shuffle_partitions))
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.adaptive.enabled", "true")
-            .config("spark.driver.memory", "2g")
-            .getOrCreate()
-        )
+        try:
+            session = builder.getOrCreate()
+        except ImportError as exc:  # Spark Connect's client needs grpcio and friends
+            raise InputError(
+                f"Spark Connect needs pyspark's connect extra: pip install 'pyspark[connect]' "
+                f"({exc})",
+                field="spark_master",
+            ) from exc
+    if not master.startswith("sc://"):
+        # getOrCreate hands back a running session as it is: never score on another master
+        # than the one asked for without saying so.
+        running = session.sparkContext.master
+        if running != master:
+            raise InputError(
+                f"this process already runs Spark on {running!r}; Spark allows one session per "
+                f"process, so {master!r} needs a new process (or stop the running session)",
+                field="spark_master",
+            )
+    return session
 
 
 class _Run:
@@ -191,6 +234,63 @@ def run_pipeline(
         run.close()
     step("finishing")
     return PipelineResult(posts=post_table, accounts=finish(account_table), engine=engine)
+
+
+def run_staged(
+    spark: Any,
+    folder: Path,
+    settings: MetricsSettings,
+    *,
+    now: int,
+    progress: Progress | None = None,
+) -> pa.Table:
+    """Run the pipeline on Spark over a Parquet snapshot; the per-post results stay on disk.
+
+    ``folder`` holds ``accounts/``, ``snapshots/`` and ``posts/`` (Parquet, the input schemas),
+    on a path every executor reads. The executors read them in parallel, and write the per-post
+    results as Parquet to ``folder/out_posts`` themselves; only the per-account table (one row
+    per account, whatever the number of posts) comes back to the driver, as Arrow.
+    """
+    step = progress or (lambda _msg: None)
+    con = ibis.pyspark.connect(spark)
+    tag = uuid.uuid4().hex[:10]
+    kinds = {"int64": "bigint", "string": "string", "boolean": "boolean"}
+    views: list[str] = []
+    tables: dict[str, ibis.Table] = {}
+    cached: ibis.Table | None = None
+    try:
+        step("loading into spark")
+        for name, schema in INPUT_SCHEMAS.items():
+            ddl = ", ".join(f"{c} {kinds[k]}" for c, k in schema.items())
+            frame = spark.read.schema(ddl).parquet((folder / name).resolve().as_uri())
+            view = f"mf_{name}_{tag}"
+            frame.createOrReplaceTempView(view)
+            views.append(view)
+            tables[name] = con.table(view)
+        step("scoring posts")
+        scored = post_frame(
+            tables["posts"], tables["snapshots"], now=now, settings=settings, native_top_n=False
+        )
+        cached = scored.cache()
+        # Small row groups: the driver reads the results back one row group at a time.
+        con.to_parquet(
+            cached.select(*POST_OUTPUT),
+            (folder / "out_posts").resolve().as_uri(),
+            mode="overwrite",
+            **{"parquet.block.size": str(RESULT_ROW_GROUP_BYTES)},
+        )
+        step("scoring accounts")
+        acc = account_frame(
+            cached, tables["accounts"], tables["snapshots"], now=now, settings=settings
+        )
+        account_table = acc.order_by("account_id").to_pyarrow()
+    finally:
+        if cached is not None:
+            cached.release()
+        for view in views:
+            spark.catalog.dropTempView(view)
+    step("finishing")
+    return finish(account_table)
 
 
 def finish(accounts: pa.Table) -> pa.Table:

@@ -3,11 +3,16 @@
 PostgreSQL streams ``COPY … TO STDOUT`` (CSV) straight into Arrow's C++ CSV reader; SQLite is
 read in large ``fetchmany`` batches turned column-wise into Arrow arrays. Both convert times to
 integer seconds since the epoch inside the database (naive times are UTC by convention).
+
+``load_inputs`` gathers whole tables (the embedded engines need them in memory);
+``iter_input_batches`` yields bounded batches instead, for the Parquet snapshot a Spark cluster
+reads, so the process never holds a whole table.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -43,8 +48,17 @@ def _queries(workspace_id: int, dialect: str) -> dict[str, str]:
     }
 
 
-def _read_copy(conn: Connection, query: str, name: str) -> pa.Table:
+def _convert_options(name: str) -> pacsv.ConvertOptions:
     schema = INPUT_SCHEMAS[name]
+    return pacsv.ConvertOptions(
+        column_types={c: ARROW_TYPES[k] for c, k in schema.items()},
+        true_values=["t"],
+        false_values=["f"],
+        strings_can_be_null=True,
+    )
+
+
+def _read_copy(conn: Connection, query: str, name: str) -> pa.Table:
     buffer = io.BytesIO()
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:
@@ -52,15 +66,35 @@ def _read_copy(conn: Connection, query: str, name: str) -> pa.Table:
             for chunk in copy:
                 buffer.write(chunk)
     buffer.seek(0)
-    return pacsv.read_csv(
-        buffer,
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: ARROW_TYPES[k] for c, k in schema.items()},
-            true_values=["t"],
-            false_values=["f"],
-            strings_can_be_null=True,
-        ),
-    )
+    return pacsv.read_csv(buffer, convert_options=_convert_options(name))
+
+
+def _stream_copy(
+    conn: Connection, query: str, name: str, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Parse ``COPY … TO STDOUT`` ``batch_rows`` rows at a time (the driver yields exactly one
+    row per chunk, so a newline inside a quoted value cannot split a batch wrongly)."""
+    names = list(INPUT_SCHEMAS[name])
+    read_options = pacsv.ReadOptions(column_names=names, use_threads=False)
+    convert = _convert_options(name)
+    raw = conn.connection.driver_connection
+
+    def parse(rows: list[bytes]) -> Iterator[pa.RecordBatch]:
+        table = pacsv.read_csv(
+            io.BytesIO(b"".join(rows)), read_options=read_options, convert_options=convert
+        )
+        yield from table.to_batches()
+
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+            rows: list[bytes] = []
+            for chunk in copy:
+                rows.append(bytes(chunk))
+                if len(rows) >= batch_rows:
+                    yield from parse(rows)
+                    rows = []
+            if rows:
+                yield from parse(rows)
 
 
 def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array:
@@ -69,22 +103,50 @@ def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array:
     return pa.array(values, arrow_type)
 
 
-def _read_batches(conn: Connection, query: str, name: str) -> pa.Table:
-    schema = INPUT_SCHEMAS[name]
-    names = list(schema)
-    types = [ARROW_TYPES[k] for k in schema.values()]
+def input_schema(name: str) -> pa.Schema:
+    """The Arrow schema of input table ``name`` (as ``conform`` makes it)."""
+    return pa.schema([pa.field(c, ARROW_TYPES[k]) for c, k in INPUT_SCHEMAS[name].items()])
+
+
+def _stream_fetch(
+    conn: Connection, query: str, name: str, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    schema = input_schema(name)
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(query)
-        batches = []
-        while rows := cursor.fetchmany(BATCH_ROWS):
+        while rows := cursor.fetchmany(batch_rows):
             columns = list(zip(*rows, strict=True))
-            arrays = [_column(col, typ) for col, typ in zip(columns, types, strict=True)]
-            batches.append(pa.record_batch(arrays, names=names))
+            arrays = [_column(col, f.type) for col, f in zip(columns, schema, strict=True)]
+            yield pa.record_batch(arrays, schema=schema)
     finally:
         cursor.close()
-    arrow_schema = pa.schema([pa.field(n, t) for n, t in zip(names, types, strict=True)])
-    return pa.Table.from_batches(batches, schema=arrow_schema)
+
+
+def _read_batches(conn: Connection, query: str, name: str) -> pa.Table:
+    batches = list(_stream_fetch(conn, query, name, BATCH_ROWS))
+    return pa.Table.from_batches(batches, schema=input_schema(name))
+
+
+def iter_input_batches(
+    conn: Connection, workspace_id: int, name: str, *, batch_rows: int = 50_000
+) -> Iterator[pa.RecordBatch]:
+    """Input table ``name`` of the workspace in batches of about ``batch_rows`` rows, conformed.
+
+    PostgreSQL: ``COPY … TO STDOUT`` parsed by Arrow's CSV reader one batch of rows at a time;
+    SQLite: ``fetchmany``. Memory stays bounded by
+    the batch whatever the workspace's size.
+    """
+    dialect = conn.dialect.name
+    query = _queries(workspace_id, dialect)[name]
+    if dialect == "postgresql":
+        batches = _stream_copy(conn, query, name, batch_rows)
+    else:
+        batches = _stream_fetch(conn, query, name, batch_rows)
+    schema = input_schema(name)
+    for batch in batches:
+        table = conform(pa.Table.from_batches([batch]), name)
+        yield from table.cast(schema).to_batches()
 
 
 def load_inputs(store: Store, workspace_id: int) -> PipelineInputs:

@@ -24,8 +24,10 @@ from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, AccountSnapshot, Post, utcnow
 from microfluence.kernel.workspaces import get_workspace
+from microfluence.metrics import cluster
 from microfluence.metrics.catalogue import BY_NAME, METRICS
-from microfluence.metrics.engines import ENGINES, PipelineResult, run_pipeline
+from microfluence.metrics.cluster import SparkOptions
+from microfluence.metrics.engines import ENGINES, run_pipeline, run_staged, spark_session
 from microfluence.metrics.loading import load_inputs
 from microfluence.metrics.settings import (
     MetricsSettings,
@@ -65,11 +67,17 @@ def compute_metrics(
     settings: MetricsSettings | None = None,
     progress: Progress | None = None,
     spark: Any = None,
+    spark_options: SparkOptions | None = None,
 ) -> ScoreSummary:
     """Recompute every metric of ``workspace`` on ``engine`` and replace the stored ones.
 
     ``now`` (naive UTC; default: the current time) anchors day windows and "days since".
     The old results stay until the new ones are written, in one transaction.
+
+    On Spark the workspace goes to the cluster as a Parquet snapshot and the per-post results
+    come back as Parquet (``metrics.cluster``), so this process never holds every post;
+    ``spark_options`` say where the cluster is (default: the ``MICROFLUENCE_SPARK_*``
+    settings), or ``spark`` is a SparkSession to use as it is.
     """
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -80,42 +88,94 @@ def compute_metrics(
         ws = get_workspace(session, workspace)
         ws_id = ws.id
         settings = settings or MetricsSettings.from_dict((ws.settings or {}).get("metrics"))
-    step("reading the store")
-    inputs = load_inputs(store, ws_id)
-    result = run_pipeline(
-        inputs, settings, now=_epoch(now), engine=engine, spark=spark, progress=step
-    )
-    step("writing results")
-    with store.connection() as conn:
-        run_id = conn.execute(
-            insert(MetricRun).returning(MetricRun.id),
-            {
-                "workspace_id": ws_id,
-                "engine": engine,
-                "settings": settings.to_dict(),
-                "now": now.replace(tzinfo=None),
-                "accounts": inputs.accounts.num_rows,
-                "posts": inputs.posts.num_rows,
-                "started_at": utcnow(),
-            },
-        ).scalar_one()
-        for table in (PostMetric, AccountMetric, AccountTier):
-            conn.execute(delete(table).where(table.workspace_id == ws_id))
-        conn.execute(
-            delete(MetricRun).where(MetricRun.workspace_id == ws_id, MetricRun.id != run_id)
-        )
-        _write(conn, ws_id, run_id, result, settings)
-        conn.execute(
-            MetricRun.__table__.update().where(MetricRun.id == run_id).values(finished_at=utcnow())
-        )
+    if engine == "spark":
+        options = spark_options or cluster.spark_options()
+        counts, run_id = _compute_on_spark(store, ws_id, settings, now, step, spark, options)
+    else:
+        step("reading the store")
+        inputs = load_inputs(store, ws_id)
+        result = run_pipeline(inputs, settings, now=_epoch(now), engine=engine, progress=step)
+        counts = {"accounts": inputs.accounts.num_rows, "posts": inputs.posts.num_rows}
+        step("writing results")
+        with store.connection() as conn:
+            run_id = _start_run(conn, ws_id, engine, settings, now, counts)
+            _write_accounts(conn, ws_id, run_id, result.accounts, settings)
+            _write_posts(conn, ws_id, run_id, result.posts)
+            _finish_run(conn, run_id)
     return ScoreSummary(
         run_id=run_id,
         workspace=workspace,
         engine=engine,
-        accounts=inputs.accounts.num_rows,
-        posts=inputs.posts.num_rows,
+        accounts=counts["accounts"],
+        posts=counts["posts"],
         window=settings.window_label,
         seconds=time.perf_counter() - started,
+    )
+
+
+def _compute_on_spark(
+    store: Store,
+    ws_id: int,
+    settings: MetricsSettings,
+    now: dt.datetime,
+    step: Progress,
+    spark: Any,
+    options: SparkOptions,
+) -> tuple[dict[str, int], int]:
+    """Snapshot to Parquet, score on the cluster, stream the results back; (counts, run id)."""
+    own_session = spark is None
+    with cluster.staging_folder(options.staging) as folder:
+        step("reading the store")
+        counts = cluster.stage_inputs(store, ws_id, folder, batch_rows=options.batch_rows)
+        session = spark or spark_session(master=options.master, conf=options.conf)
+        try:
+            accounts = run_staged(session, folder, settings, now=_epoch(now), progress=step)
+        finally:
+            if own_session and not options.local:
+                # A cluster's cores are held while the application lives: give them back.
+                session.stop()
+        step("writing results")
+        with store.connection() as conn:
+            run_id = _start_run(conn, ws_id, "spark", settings, now, counts)
+            _write_accounts(conn, ws_id, run_id, accounts, settings)
+            for batch in cluster.iter_result_batches(
+                folder / "out_posts", batch_rows=options.batch_rows
+            ):
+                _write_posts(conn, ws_id, run_id, batch)
+            _finish_run(conn, run_id)
+    return counts, run_id
+
+
+def _start_run(
+    conn: Connection,
+    ws_id: int,
+    engine: str,
+    settings: MetricsSettings,
+    now: dt.datetime,
+    counts: dict[str, int],
+) -> int:
+    """Record the run and clear the workspace's previous results (same transaction)."""
+    run_id = conn.execute(
+        insert(MetricRun).returning(MetricRun.id),
+        {
+            "workspace_id": ws_id,
+            "engine": engine,
+            "settings": settings.to_dict(),
+            "now": now.replace(tzinfo=None),
+            "accounts": counts["accounts"],
+            "posts": counts["posts"],
+            "started_at": utcnow(),
+        },
+    ).scalar_one()
+    for table in (PostMetric, AccountMetric, AccountTier):
+        conn.execute(delete(table).where(table.workspace_id == ws_id))
+    conn.execute(delete(MetricRun).where(MetricRun.workspace_id == ws_id, MetricRun.id != run_id))
+    return run_id
+
+
+def _finish_run(conn: Connection, run_id: int) -> None:
+    conn.execute(
+        MetricRun.__table__.update().where(MetricRun.id == run_id).values(finished_at=utcnow())
     )
 
 
@@ -166,11 +226,10 @@ def _insert(conn: Connection, table: Any, rows: pa.Table, extra: dict[str, Any])
         cursor.close()
 
 
-def _write(
-    conn: Connection, ws_id: int, run_id: int, result: PipelineResult, settings: MetricsSettings
+def _write_accounts(
+    conn: Connection, ws_id: int, run_id: int, accounts: pa.Table, settings: MetricsSettings
 ) -> None:
     extra = {"workspace_id": ws_id, "run_id": run_id}
-    accounts = result.accounts
     ids = accounts["account_id"]
     parts = []
     for metric in METRICS:
@@ -202,22 +261,25 @@ def _write(
     if tiers:
         _insert(conn, AccountTier, pa.concat_tables(tiers), extra)
 
-    posts = result.posts
-    if posts.num_rows:
-        rows = pa.table(
-            {
-                "post_id": posts["post_id"],
-                "account_id": posts["account_id"],
-                "interactions": pc.cast(posts["interactions"], pa.int64()),
-                "followers_at_post": pc.cast(posts["followers_at_post"], pa.int64()),
-                "snapshot_at": _times(posts["snapshot_t"]),
-                "er_followers": posts["er_followers"],
-                "er_views": posts["er_views"],
-                "er_reach": posts["er_reach"],
-                "in_window": posts["in_window"],
-            }
-        )
-        _insert(conn, PostMetric, rows, extra)
+
+def _write_posts(conn: Connection, ws_id: int, run_id: int, posts: pa.Table) -> None:
+    """Insert per-post results (all of them, or one batch of them)."""
+    if not posts.num_rows:
+        return
+    rows = pa.table(
+        {
+            "post_id": pc.cast(posts["post_id"], pa.int64()),
+            "account_id": pc.cast(posts["account_id"], pa.int64()),
+            "interactions": pc.cast(posts["interactions"], pa.int64()),
+            "followers_at_post": pc.cast(posts["followers_at_post"], pa.int64()),
+            "snapshot_at": _times(posts["snapshot_t"]),
+            "er_followers": pc.cast(posts["er_followers"], pa.float64()),
+            "er_views": pc.cast(posts["er_views"], pa.float64()),
+            "er_reach": pc.cast(posts["er_reach"], pa.float64()),
+            "in_window": pc.cast(posts["in_window"], pa.bool_()),
+        }
+    )
+    _insert(conn, PostMetric, rows, {"workspace_id": ws_id, "run_id": run_id})
 
 
 # --- reading -------------------------------------------------------------------------------
