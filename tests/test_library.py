@@ -158,6 +158,11 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
             ws.vet("ana.cooks")
         with pytest.raises(InputError, match="at least one"):
             ws.import_instagram()
+        with pytest.raises(InputError, match="go with engine='spark'") as caught:
+            ws.score(spark_master="spark://127.0.0.1:7077")
+        assert caught.value.field == "engine"
+        with pytest.raises(InputError, match="the Spark master is empty"):
+            ws.score(engine="spark", spark_master=" ")
 
 
 def test_close_releases_the_store(sqlite_store, files: Path) -> None:

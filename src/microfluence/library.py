@@ -41,6 +41,7 @@ from microfluence.ingest.tables.posts import import_posts
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store, open_store
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
+from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
 
 PathLike = str | os.PathLike[str]
@@ -191,9 +192,24 @@ class Workspace:
         )
 
     # -- computing ------------------------------------------------------------------------------
-    def score(self, *, engine: str = "duckdb") -> ScoreSummary:
-        """Recompute tiers, engagement, growth and cohorts, as `microfluence score`."""
-        return compute_metrics(self._store, self.name, engine=engine)
+    def score(
+        self,
+        *,
+        engine: str = "duckdb",
+        spark_master: str | None = None,
+        spark_conf: Mapping[str, str] | None = None,
+        spark_staging: str | None = None,
+    ) -> ScoreSummary:
+        """Recompute tiers, engagement, growth and cohorts, as `microfluence score`; on
+        ``engine="spark"``, optionally on a cluster (``spark_master``, extra ``spark_conf``,
+        ``spark_staging``: as `--spark-master`, `--spark-conf`, `--spark-staging`)."""
+        options = None
+        if engine == "spark":
+            pairs = [f"{k}={v}" for k, v in (spark_conf or {}).items()]
+            options = spark_options(spark_master, pairs, spark_staging)
+        elif spark_master or spark_conf or spark_staging:
+            raise InputError("the Spark options go with engine='spark'", field="engine")
+        return compute_metrics(self._store, self.name, engine=engine, spark_options=options)
 
     def vet(
         self,
