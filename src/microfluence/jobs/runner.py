@@ -33,6 +33,29 @@ class StoppingError(StoreError):
     code = "busy"
 
 
+def save_upload(folder: Path, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
+    """Copy an upload into ``folder`` (fresh, its own), refusing more than ``max_bytes``; the
+    folder is removed if the upload is refused."""
+    target = folder / safe_filename(filename)
+    written = 0
+    try:
+        with target.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise TooLargeError(
+                        f"the file is larger than {max_bytes // (1 << 20)} MiB", field="file"
+                    )
+                out.write(chunk)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if written == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InputError("the uploaded file is empty", field="file")
+    return target
+
+
 class JobRunner:
     def __init__(self, store: Store, workers: int = 1, upload_dir: Path | None = None) -> None:
         self.store = store
@@ -42,27 +65,18 @@ class JobRunner:
         self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
         self.cancelled: set[str] = set()  # jobs of this process an owner cancelled
 
+    @property
+    def owner(self) -> str:
+        """This process's name as the owner of the jobs it runs (jobs.recovery)."""
+        return self.uploads.name
+
+    @property
+    def upload_root(self) -> Path:
+        return self.uploads.root
+
     def save_upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
         """Copy an upload to a private temporary folder, refusing more than ``max_bytes``."""
-        folder = self.uploads.new_folder()
-        target = folder / safe_filename(filename)
-        written = 0
-        try:
-            with target.open("wb") as out:
-                while chunk := source.read(CHUNK):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise TooLargeError(
-                            f"the file is larger than {max_bytes // (1 << 20)} MiB", field="file"
-                        )
-                    out.write(chunk)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        if written == 0:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise InputError("the uploaded file is empty", field="file")
-        return target
+        return save_upload(self.uploads.new_folder(), source, filename, max_bytes)
 
     @contextmanager
     def upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Iterator[Path]:
@@ -99,6 +113,7 @@ class JobRunner:
                 upload,
                 self._progress,
                 lambda: job_id in self.cancelled,
+                self.owner,
             )
         except RuntimeError as exc:  # the pool is shut down: the server is stopping
             raise StoppingError("the server is stopping: upload again in a moment") from exc
