@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from api_support import (
     PASSWORD,
     cheap_password_hashing,  # noqa: F401
+    free_port,
     make_tenant,
     make_user,
 )
@@ -230,3 +231,42 @@ def test_two_app_processes_share_sessions_and_the_throttle(store, store_url):  #
             assert wrong == ["invalid"] * throttle.MAX_FAILURES
             assert _sign_in(c, "target@acme.test", PASSWORD) == "rate_limited"
             assert _sign_in(d, "target@acme.test", PASSWORD) == "rate_limited"
+
+
+def test_serve_workers_runs_several_app_processes(tmp_path):  # type: ignore[no-untyped-def]
+    """`microfluence serve --workers 2`: uvicorn's supervisor with two app processes on one
+    port, each over the same store."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MICROFLUENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+        "MICROFLUENCE_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "-c", "from microfluence.cli.main import run; run()", "serve"]
+    command += ["--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).is_success
+            except httpx.TransportError:
+                assert process.poll() is None, "serve --workers 2 exited"
+                return False
+
+        wait_for("the app", answers)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        # uvicorn spawns its app processes (multiprocessing's spawn_main); a resource tracker
+        # runs beside them.
+        app_processes = [
+            pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(app_processes) == 2, children
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
