@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from api_support import make_tenant
 from microfluence.cli.main import app as cli
 from microfluence.jobs import imports
+from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.recovery import INTERRUPTED, MAX_ATTEMPTS, backoff, recover_orphans
 from microfluence.jobs.schedules import (
     add_schedule,
@@ -178,3 +180,28 @@ def test_schedules_from_the_command_line(store, store_url) -> None:  # type: ign
         cli, ["worker", "--database-url", store_url], env={"MICROFLUENCE_JOB_QUEUE": ""}
     )
     assert no_queue.exit_code == 1 and "MICROFLUENCE_JOB_QUEUE" in no_queue.output
+
+
+def test_progress_is_written_to_the_running_jobs_row(store) -> None:  # type: ignore[no-untyped-def]
+    """Any process answers a poll: the runner's thread writes what the import noted."""
+    acme = make_tenant(store, "acme")
+    with store.transaction() as session:
+        job_id = imports.create_job(
+            session, workspace_id=acme.workspace_id, kind="creators", filename="a.csv", options={}
+        ).id
+        session.get(ImportJob, job_id).status = "running"
+    writer = ProgressWriter(store)
+    writer.sink(job_id, 512, 2048)
+    writer.start()
+    try:
+        for _ in range(200):  # bounded: 200 polls of 50 ms
+            with store.session() as session:
+                done = session.get(ImportJob, job_id)
+                if (done.progress_done, done.progress_total) == (512, 2048):
+                    break
+            time.sleep(0.05)
+        assert (done.progress_done, done.progress_total) == (512, 2048)
+        writer.sink(job_id, -1, None)  # the job ended: nothing more is written
+        assert writer.latest == {}
+    finally:
+        writer.stop()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from huey import SqliteHuey, crontab
 from sqlalchemy import select, update
 
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import StoppingError, save_upload
 from microfluence.jobs.schedules import fire_due
@@ -37,7 +37,6 @@ from microfluence.kernel.store.tables import utcnow
 log = logging.getLogger("microfluence.jobs")
 
 UNAVAILABLE = "the job queue is unavailable"
-PROGRESS_SECONDS = 1.0  # how often a worker writes the progress of its running imports
 
 
 def queue_path(url: str) -> Path:
@@ -49,37 +48,6 @@ def queue_path(url: str) -> Path:
             field="job_queue",
         )
     return Path(url[len(prefix) :])
-
-
-class ProgressWriter:
-    """Progress of the imports a worker runs, written to their rows every
-    :data:`PROGRESS_SECONDS` by a thread of its own: an import's callback only notes it, so
-    the import never waits on a write (on SQLite, its own write phase holds the lock)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.latest: dict[str, tuple[int, int | None]] = {}
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="microfluence-progress", daemon=True)
-
-    def sink(self, job_id: str, done: int, total: int | None) -> None:
-        if done < 0:
-            self.latest.pop(job_id, None)
-        else:
-            self.latest[job_id] = (done, total)
-
-    def _loop(self) -> None:
-        while not self.stopping.wait(PROGRESS_SECONDS):
-            for job_id, (done, total) in list(self.latest.items()):
-                try:
-                    with self.store.transaction() as session:
-                        session.execute(
-                            update(ImportJob)
-                            .where(ImportJob.id == job_id, ImportJob.status == "running")
-                            .values(progress_done=done, progress_total=total, updated_at=utcnow())
-                        )
-                except Exception as exc:  # a busy store: the next tick tries again
-                    log.debug("progress of %s not written: %s", job_id, exc)
 
 
 class Queue:
@@ -190,7 +158,7 @@ def run_worker(store: Store, url: str, upload_root: Path | None, threads: int) -
     queue = Queue(url, store, area.root)
     queue.owner = area.name
     queue.progress = ProgressWriter(store)
-    queue.progress.thread.start()
+    queue.progress.start()
     try:
         recovered = recover_orphans(store, area.root, queue.enqueue)
         if any(recovered.values()):
@@ -198,5 +166,5 @@ def run_worker(store: Store, url: str, upload_root: Path | None, threads: int) -
         consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
         consumer.run()
     finally:
-        queue.progress.stopping.set()
+        queue.progress.stop()
         area.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.uploads import UploadArea
 from microfluence.kernel.errors import InputError, StoreError
 from microfluence.kernel.files import safe_filename
@@ -64,6 +65,9 @@ class JobRunner:
         self.futures: dict[str, Future[None]] = {}
         self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
         self.cancelled: set[str] = set()  # jobs of this process an owner cancelled
+        # Also in the store, for the other app processes (serve --workers N) to answer polls.
+        self.writer = ProgressWriter(store)
+        self.writer.start()
 
     @property
     def owner(self) -> str:
@@ -90,6 +94,7 @@ class JobRunner:
             raise
 
     def _progress(self, job_id: str, done: int, total: int | None) -> None:
+        self.writer.sink(job_id, done, total)
         if done < 0:
             self.live.pop(job_id, None)
         else:
@@ -131,4 +136,5 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.writer.stop()
         self.uploads.close()
