@@ -37,6 +37,7 @@ from microfluence.kernel.store.tables import utcnow
 log = logging.getLogger("microfluence.jobs")
 
 UNAVAILABLE = "the job queue is unavailable"
+POLL_SECONDS = 1.0
 
 
 def queue_path(url: str) -> Path:
@@ -163,7 +164,14 @@ def run_worker(store: Store, url: str, upload_root: Path | None, threads: int) -
         recovered = recover_orphans(store, area.root, queue.enqueue)
         if any(recovered.values()):
             log.warning("jobs of stopped workers: %s", recovered)
-        consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+        consumer = queue.huey.create_consumer(
+            workers=threads,
+            worker_type="thread",
+            periodic=True,
+            # An idle worker looks at the queue at least every POLL_SECONDS (huey's default
+            # backs off to 10 s): an upload waits no longer than that for its worker.
+            max_delay=POLL_SECONDS,
+        )
         consumer.run()
     finally:
         queue.progress.stop()
