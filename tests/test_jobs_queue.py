@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ from microfluence.jobs.recovery import MAX_ATTEMPTS
 from microfluence.jobs.schedules import add_schedule, fire_due
 from microfluence.jobs.tables import ImportJob
 from microfluence.jobs.uploads import queued_folder
-from microfluence.kernel.store.tables import Creator
+from microfluence.kernel.store.tables import Creator, utcnow
 from microfluence.metrics.tables import MetricRun
 from pages_support import HTML, csrf_of
 from server_process import SRC, server_process
@@ -41,12 +42,16 @@ from server_process import SRC, server_process
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("cheap_password_hashing")]
 
 WAIT_SECONDS = 20  # the longest any step here may take, on a loaded 2-core machine
+ROWS = 5_000  # creators in the import a worker is killed in
+# … but starting two app processes (each imports the whole app), or a retry: a backoff, then
+# thousands of rows imported on a loaded machine
+START_SECONDS = 60
 
 
-def wait_for(what: str, check: Callable[[], object]) -> object:
+def wait_for(what: str, check: Callable[[], object], seconds: float = WAIT_SECONDS) -> object:
     """Poll ``check`` until it answers something true: bounded in polls and in time."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    for _ in range(WAIT_SECONDS * 20):
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds * 20)):
         value = check()
         if value:
             return value
@@ -112,11 +117,14 @@ def test_the_api_enqueues_a_worker_process_runs_and_a_schedule_fires(store, stor
                 client.get(f"/api/v1/imports/{job_id}", headers=acme.auth()).json()["status"]
                 == "queued"
             )
-            with store.transaction() as session:  # a schedule that matches every minute
-                add_schedule(session, acme.workspace_id, "score", "* * * * *")
-            fired = fire_due(store, Queue(queue_url, store, uploads).enqueue)
+            # A schedule due this minute of the day only: the worker's own minutely look at the
+            # schedules, a minute later, must not fire it again.
+            now = utcnow()
+            with store.transaction() as session:
+                add_schedule(session, acme.workspace_id, "score", f"{now.minute} {now.hour} * * *")
+            fired = fire_due(store, Queue(queue_url, store, uploads).enqueue, now)
             assert len(fired) == 1
-            assert fire_due(store, lambda _job: None) == []  # once per minute, however asked
+            assert fire_due(store, lambda _job: None, now) == []  # once per minute, however asked
             with worker_process(store_url, queue_url, uploads) as worker:
 
                 def ended() -> dict | None:
@@ -151,15 +159,39 @@ def test_the_api_enqueues_a_worker_process_runs_and_a_schedule_fires(store, stor
     assert len(runs) == 1 and runs[0].id == score.summary["run_id"]
 
 
+@contextmanager
+def writes_held(store, store_url: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Hold the store's writes to creators from another connection: an import running now
+    cannot commit until the block ends (SQLite: the database's write lock; PostgreSQL: the
+    creators table in EXCLUSIVE mode, reads still allowed)."""
+    if store.dialect == "sqlite":
+        conn = sqlite3.connect(store_url.removeprefix("sqlite:///"), timeout=20)
+        conn.isolation_level = None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+    else:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("LOCK TABLE creators IN EXCLUSIVE MODE")
+            try:
+                yield
+            finally:
+                conn.rollback()
+
+
 def test_a_worker_killed_mid_import_leaves_it_retried_and_written_once(store, store_url, tmp_path):  # type: ignore[no-untyped-def]
-    """The upload is a named pipe with no writer yet: the import starts (running) and waits
-    inside its read, where the worker is SIGKILLed. The file then arrives; the next worker
-    finds the job's owner dead, requeues it after a backoff, and imports it once — and a
-    second delivery of the same job runs nothing."""
+    """As soon as the import runs, the test holds the store's writes, so the import cannot
+    commit; the worker is SIGKILLed mid-import. The next worker finds the job's owner dead,
+    requeues it after a backoff and imports the file once — and a second delivery of the same
+    job runs nothing."""
     acme = make_tenant(store, "acme")
     queue_url, uploads = f"sqlite:///{tmp_path / 'queue.db'}", tmp_path / "uploads"
     upload = queued_folder(uploads) / "creators.csv"
-    os.mkfifo(upload)
+    rows = [f"kill_{n:05d}" for n in range(ROWS)]  # reading them outlasts a poll many times
+    upload.write_text("handle\n" + "\n".join(rows) + "\n", encoding="utf-8")
     with store.transaction() as session:
         job_id = imports.create_job(
             session,
@@ -173,17 +205,16 @@ def test_a_worker_killed_mid_import_leaves_it_retried_and_written_once(store, st
     queue.enqueue(job_id)
     before = creators(store, acme.workspace_id)
     with worker_process(store_url, queue_url, uploads) as first:
-        wait_for("the import to start", lambda: job_row(store, job_id).status == "running")
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=20)
+        wait_for("the import to start", lambda: job_row(store, job_id).status != "queued")
+        with writes_held(store, store_url):
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=20)
     orphan = job_row(store, job_id)
-    assert (orphan.status, orphan.attempts) == ("running", 1)
+    assert (orphan.status, orphan.attempts) == ("running", 1), orphan.error  # cut short
     assert orphan.owner.startswith(f"run-{first.pid}-")
-    upload.unlink()
-    rows = [f"kill_{n:03d}" for n in range(40)]
-    upload.write_text("handle\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert creators(store, acme.workspace_id) == before  # nothing of it was written
     with worker_process(store_url, queue_url, uploads) as second:
-        wait_for("the retry", lambda: job_row(store, job_id).status == "succeeded")
+        wait_for("the retry", lambda: job_row(store, job_id).status == "succeeded", START_SECONDS)
         assert creators(store, acme.workspace_id) == before + len(rows)
         queue.enqueue(job_id)  # delivered again (a duplicate, a stale retry): no effect
         wait_for("the duplicate", lambda: queue.huey.pending_count() == 0)
@@ -255,7 +286,7 @@ def test_serve_workers_runs_several_app_processes(tmp_path):  # type: ignore[no-
                 assert process.poll() is None, "serve --workers 2 exited"
                 return False
 
-        wait_for("the app", answers)
+        wait_for("the app", answers, START_SECONDS)
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         # uvicorn spawns its app processes (multiprocessing's spawn_main); a resource tracker
         # runs beside them.
