@@ -28,6 +28,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "demo-user": "microfluence.demo.cli:demo_user",
     "import": "microfluence.ingest.cli:app",
     "jobs": "microfluence.jobs.cli:app",
+    "worker": "microfluence.jobs.cli:worker",
     "export": "microfluence.export.cli:export",
     "privacy": "microfluence.export.cli:privacy_app",
     "score": "microfluence.metrics.cli:score",

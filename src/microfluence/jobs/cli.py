@@ -1,7 +1,8 @@
-"""`microfluence jobs …`: the background jobs that uploads to the API and the pages start.
+"""`microfluence jobs …` and `microfluence worker`: background jobs.
 
-Thin faces over ``jobs.imports``: list a workspace's jobs, cancel one (owners do the same from
-the API and the job's page).
+Thin faces over ``jobs``: list a workspace's jobs, cancel one (owners do the same from the API
+and the job's page), schedule jobs per workspace; and the worker process that runs the durable
+queue (jobs.queue).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import typer
 
 from microfluence.catalog.listing import Window
 from microfluence.jobs.imports import cancel_job, list_jobs
+from microfluence.jobs.schedules import add_schedule, list_schedules, remove_schedule
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
@@ -22,7 +24,8 @@ from microfluence.kernel.console import (
 )
 
 app = typer.Typer(
-    help="Background jobs: imports uploaded to the API or the pages.", no_args_is_help=True
+    help="Background jobs: imports uploaded to the API or the pages, scheduled scoring.",
+    no_args_is_help=True,
 )
 
 
@@ -65,3 +68,96 @@ def cancel_command(
             f"import {job_id} is {status}: it stops at its next batch and writes nothing",
             highlight=False,
         )
+
+
+@app.command("schedule")
+@friendly_errors
+def schedule_command(
+    kind: Annotated[str, typer.Argument(help="The job to run: score (re-score the workspace).")],
+    cron: Annotated[
+        str,
+        typer.Option(
+            "--cron", help='Minute hour day month day-of-week, in UTC: "0 3 * * *" is 03:00 daily.'
+        ),
+    ],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Run a job for the workspace on a cron schedule; `microfluence worker` processes fire it
+    (once per matching minute, however many run)."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        schedule = add_schedule(session, ws.id, kind, cron)
+        line = f"schedule {schedule.id}: {schedule.kind} on {schedule.cron!r} in {workspace}"
+    console.print(line, highlight=False, markup=False)
+
+
+@app.command("schedules")
+@friendly_errors
+def schedules_command(
+    workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
+) -> None:
+    """List the workspace's schedules: id, job, cron, when it last fired (UTC)."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        lines = [
+            f"{s.id}  {s.kind:<6}  {s.cron:<20}  "
+            + (f"{s.last_fired_at:%Y-%m-%d %H:%M}" if s.last_fired_at else "never")
+            for s in list_schedules(session, ws.id)
+        ]
+    console.print(f"{len(lines)} schedules in {workspace}", highlight=False)
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command("unschedule")
+@friendly_errors
+def unschedule_command(
+    schedule_id: Annotated[int, typer.Argument(help="The schedule's id (jobs schedules).")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Remove a schedule of the workspace (jobs it started already keep running)."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        remove_schedule(session, ws.id, schedule_id)
+    console.print(f"schedule {schedule_id} removed", highlight=False)
+
+
+@friendly_errors
+def worker(
+    database_url: DatabaseUrlOpt = None,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue", help="The job queue, sqlite:///PATH (default: MICROFLUENCE_JOB_QUEUE)."
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, max=32, help="Jobs run at once (MICROFLUENCE_WORKER_THREADS)."
+        ),
+    ] = None,
+) -> None:
+    """Run background jobs from the durable queue (imports, scoring, schedules) until stopped
+    (Ctrl-C or SIGTERM); start as many as the machine can take."""
+    import logging
+
+    from microfluence.jobs.queue import run_worker
+    from microfluence.jobs.settings import JobSettings
+    from microfluence.kernel.errors import InputError
+    from microfluence.kernel.store import open_store
+
+    settings = JobSettings()
+    url = queue or settings.job_queue
+    if not url:
+        raise InputError(
+            "no job queue: set MICROFLUENCE_JOB_QUEUE (or --queue) to sqlite:///PATH, the same "
+            "for the app processes and the workers",
+            field="job_queue",
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    store = open_store(database_url)
+    console.print(f"microfluence worker on {url}", highlight=False, markup=False)
+    try:
+        run_worker(store, url, settings.upload_dir, threads or settings.worker_threads)
+    finally:
+        store.dispose()

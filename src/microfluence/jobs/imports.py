@@ -159,7 +159,11 @@ def create_job(
     kind: str,
     filename: str,
     options: dict[str, Any],
+    owner: str | None = None,
+    upload_path: str | None = None,
 ) -> ImportJob:
+    """Record a queued import. ``owner``: the process that will run it (in-process runner),
+    None when a worker of the queue will; ``upload_path``: where its upload waits."""
     job = ImportJob(
         id=secrets.token_hex(16),
         workspace_id=workspace_id,
@@ -170,6 +174,9 @@ def create_job(
         progress_done=0,
         summary={},
         errors=[],
+        owner=owner,
+        attempts=0,
+        upload_path=upload_path,
     )
     session.add(job)
     session.flush()
@@ -230,6 +237,8 @@ def cancel_job(
     job = get_job(session, workspace_id, job_id)
     if job.status not in ACTIVE:
         raise ConflictError(f"the import has already ended ({job.status}): nothing to cancel")
+    if job.kind not in IMPORTERS and job.status != "queued":
+        raise ConflictError(f"a {job.kind} job cannot be stopped once it runs: it writes at once")
     if signal is not None and job.status != "queued":
         signal(job_id)  # before the write below: on SQLite, that may wait for the import's lock
     now = utcnow()
@@ -270,9 +279,12 @@ def _cancel_check(store: Store, job_id: str, stop: Callable[[], bool] | None) ->
     return cancelled
 
 
-def _start(store: Store, job_id: str) -> tuple[str, dict[str, Any], str] | None:
-    """Mark a queued job running: (kind, options, workspace name), or None when it was
-    cancelled (or removed) before it started."""
+def _start(
+    store: Store, job_id: str, owner: str | None = None
+) -> tuple[str, dict[str, Any], str] | None:
+    """Mark a queued job running under ``owner`` (the process running it): (kind, options,
+    workspace name), or None when it was cancelled, removed, or has already run — the
+    conditional update lets one run start, however often the queue delivers it."""
     with store.transaction() as session:
         job = session.get(ImportJob, job_id)
         if job is None or job.status != "queued":
@@ -283,7 +295,13 @@ def _start(store: Store, job_id: str) -> tuple[str, dict[str, Any], str] | None:
         started = session.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id, ImportJob.status == "queued")
-            .values(status="running", started_at=utcnow(), updated_at=utcnow())
+            .values(
+                status="running",
+                owner=owner if owner is not None else job.owner,
+                attempts=ImportJob.attempts + 1,
+                started_at=utcnow(),
+                updated_at=utcnow(),
+            )
         )
         if not started.rowcount:
             return None
@@ -330,6 +348,7 @@ def run_job(
     upload: Path,
     progress_sink: ProgressSink,
     stop: Callable[[], bool] | None = None,
+    owner: str | None = None,
 ) -> None:
     """Run a queued import job to its end and record its outcome; removes ``upload`` (and its
     folder) afterwards. Never raises: the outcome is in the job.
@@ -338,7 +357,7 @@ def run_job(
     import's write phase holds SQLite's only write lock. ``stop`` tells of a cancel made in this
     process; one made elsewhere is read from the store (:func:`cancel_job`)."""
     try:
-        started = _start(store, job_id)
+        started = _start(store, job_id, owner)
         if started is None:
             return
         kind, options, workspace_name = started
@@ -398,18 +417,20 @@ def describe_job(job: ImportJob, live: tuple[int, int | None] | None = None) -> 
 
 
 def fail_interrupted(store: Store) -> int:
-    """Jobs left queued or running by a server that stopped: mark them failed (at start-up);
-    a job that was being cancelled is cancelled (its import never committed)."""
+    """Jobs without an owner left queued or running by a server that stopped (made before jobs
+    named their owner, jobs.recovery handles the others): mark them failed (at start-up of an
+    app without a queue — with one, a queued job without an owner waits for a worker); a job
+    that was being cancelled is cancelled (its import never committed)."""
     now = utcnow()
     with store.transaction() as session:
         cancelled = session.execute(
             update(ImportJob)
-            .where(ImportJob.status == "cancelling")
+            .where(ImportJob.status == "cancelling", ImportJob.owner.is_(None))
             .values(status="cancelled", error=CANCELLED, finished_at=now, updated_at=now)
         )
         result = session.execute(
             update(ImportJob)
-            .where(ImportJob.status.in_(("queued", "running")))
+            .where(ImportJob.status.in_(("queued", "running")), ImportJob.owner.is_(None))
             .values(
                 status="failed",
                 error="interrupted: the server stopped before the import finished; upload again",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.uploads import UploadArea
 from microfluence.kernel.errors import InputError, StoreError
 from microfluence.kernel.files import safe_filename
@@ -33,6 +34,29 @@ class StoppingError(StoreError):
     code = "busy"
 
 
+def save_upload(folder: Path, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
+    """Copy an upload into ``folder`` (fresh, its own), refusing more than ``max_bytes``; the
+    folder is removed if the upload is refused."""
+    target = folder / safe_filename(filename)
+    written = 0
+    try:
+        with target.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise TooLargeError(
+                        f"the file is larger than {max_bytes // (1 << 20)} MiB", field="file"
+                    )
+                out.write(chunk)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if written == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InputError("the uploaded file is empty", field="file")
+    return target
+
+
 class JobRunner:
     def __init__(self, store: Store, workers: int = 1, upload_dir: Path | None = None) -> None:
         self.store = store
@@ -41,28 +65,22 @@ class JobRunner:
         self.futures: dict[str, Future[None]] = {}
         self.live: dict[str, tuple[int, int | None]] = {}  # job id -> (done, total)
         self.cancelled: set[str] = set()  # jobs of this process an owner cancelled
+        # Also in the store, for the other app processes (serve --workers N) to answer polls.
+        self.writer = ProgressWriter(store)
+        self.writer.start()
+
+    @property
+    def owner(self) -> str:
+        """This process's name as the owner of the jobs it runs (jobs.recovery)."""
+        return self.uploads.name
+
+    @property
+    def upload_root(self) -> Path:
+        return self.uploads.root
 
     def save_upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Path:
         """Copy an upload to a private temporary folder, refusing more than ``max_bytes``."""
-        folder = self.uploads.new_folder()
-        target = folder / safe_filename(filename)
-        written = 0
-        try:
-            with target.open("wb") as out:
-                while chunk := source.read(CHUNK):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise TooLargeError(
-                            f"the file is larger than {max_bytes // (1 << 20)} MiB", field="file"
-                        )
-                    out.write(chunk)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        if written == 0:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise InputError("the uploaded file is empty", field="file")
-        return target
+        return save_upload(self.uploads.new_folder(), source, filename, max_bytes)
 
     @contextmanager
     def upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Iterator[Path]:
@@ -76,6 +94,7 @@ class JobRunner:
             raise
 
     def _progress(self, job_id: str, done: int, total: int | None) -> None:
+        self.writer.sink(job_id, done, total)
         if done < 0:
             self.live.pop(job_id, None)
         else:
@@ -99,6 +118,7 @@ class JobRunner:
                 upload,
                 self._progress,
                 lambda: job_id in self.cancelled,
+                self.owner,
             )
         except RuntimeError as exc:  # the pool is shut down: the server is stopping
             raise StoppingError("the server is stopping: upload again in a moment") from exc
@@ -116,4 +136,5 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.writer.stop()
         self.uploads.close()

@@ -1,11 +1,22 @@
-"""Background jobs started from the API or the pages: an import of an uploaded file, for now."""
+"""Background jobs started from the API, the pages or a schedule: imports of uploaded files and
+re-scoring a workspace; and the schedules that start jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microfluence.kernel.store.tables import Base, utcnow
@@ -26,7 +37,7 @@ class ImportJob(Base):
     kind: Mapped[str] = mapped_column(String(40))
     filename: Mapped[str] = mapped_column(String(500))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     # In the importer's own unit (bytes or records read), out of progress_total when known.
     progress_done: Mapped[int] = mapped_column(BigInteger, default=0)
     progress_total: Mapped[int | None] = mapped_column(BigInteger)
@@ -40,3 +51,26 @@ class ImportJob(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The process running it (jobs.liveness: the lock it holds while it lives): a job whose
+    # owner died is retried (a queue) or failed (in-process).
+    owner: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # A queued import's upload in the shared upload directory (a retry after a crash reads it).
+    upload_path: Mapped[str | None] = mapped_column(Text)
+
+
+class JobSchedule(Base):
+    """A job a workspace wants run on a cron schedule (``score`` nightly, say); the workers'
+    scheduler fires it at most once per matching minute, however many workers run."""
+
+    __tablename__ = "job_schedules"
+    __table_args__ = (UniqueConstraint("workspace_id", "kind", "cron"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    cron: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

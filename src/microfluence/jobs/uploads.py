@@ -77,6 +77,38 @@ def remove_stale(root: Path) -> int:
     return removed
 
 
+def owner_alive(root: Path, name: str) -> bool:
+    """Whether the process that made the upload folder ``name`` under ``root`` still lives: it
+    holds the lock of ``name.lock`` for as long as it lives (the kernel drops it however the
+    process ends). A job records its runner's name as its owner (``import_jobs.owner``), so a
+    job whose owner is gone is known at once, with no lease to wait out and no heartbeat to
+    write. Meaningful for processes sharing ``root`` on one machine."""
+    if not name or "/" in name or name.startswith("."):
+        return False
+    lock_path = root / f"{name}{LOCK_SUFFIX}"
+    if fcntl is None:  # pragma: no cover - not POSIX: a lock file means alive
+        return lock_path.exists()
+    try:
+        handle = lock_path.open("r")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        return False  # closing the handle releases the shared lock just taken
+
+
+def queued_folder(root: Path | None) -> Path:
+    """A fresh folder for an upload a worker process will import (a durable queue): under
+    ``ROOT/queued``, which no process owns, so it outlives the app process that saved it and is
+    removed by the job when it ends."""
+    base = _private_directory(Path(root) if root else default_upload_root())
+    queued = _private_directory(base / "queued")
+    return Path(tempfile.mkdtemp(prefix="upload-", dir=queued))
+
+
 class UploadArea:
     """This process's folder of uploads; ``close`` removes it."""
 
@@ -93,6 +125,7 @@ class UploadArea:
         self._lock.write(f"{os.getpid()}\n")
         self._lock.flush()
         self.lock_path = lock_path
+        self.name = name  # this process's name as a job owner (owner_alive)
         self.folder = self.root / name
         self.folder.mkdir(mode=0o700)
         # Also when the runner is dropped without a shutdown, or the interpreter exits.

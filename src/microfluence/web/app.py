@@ -15,7 +15,10 @@ from microfluence import __version__
 from microfluence.access.housekeeping import prune as prune_expired
 from microfluence.access.site_secrets import site_secret
 from microfluence.jobs.imports import fail_interrupted
+from microfluence.jobs.queue import Queue, QueueRunner
+from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import JobRunner
+from microfluence.jobs.settings import JobSettings
 from microfluence.kernel.store import open_store
 from microfluence.web import api, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
@@ -37,11 +40,21 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     """The web app over the store at ``store_url`` (default: the configured store)."""
     store = open_store(store_url)
     settings = settings or WebSettings()
-    jobs = JobRunner(store, workers=settings.import_workers, upload_dir=settings.upload_dir)
+    queue_url = JobSettings().job_queue
+    queue = Queue(queue_url, store, settings.upload_dir) if queue_url else None
+    jobs: JobRunner | QueueRunner
+    if queue is not None:  # workers run the jobs (microfluence worker)
+        jobs = QueueRunner(queue)
+    else:  # one machine: a thread pool in this process
+        jobs = JobRunner(store, workers=settings.import_workers, upload_dir=settings.upload_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        fail_interrupted(store)
+        # Jobs of app processes or workers that died: retried on a queue, else failed. Jobs of
+        # live processes (serve --workers N) are left alone.
+        recover_orphans(store, jobs.upload_root, queue.enqueue if queue else None)
+        if queue is None:
+            fail_interrupted(store)
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
         yield
         jobs.shutdown()

@@ -77,11 +77,18 @@ def submit_upload(
     options: dict[str, Any],
 ) -> ImportJob:
     """Keep the upload (refused past MICROFLUENCE_MAX_UPLOAD_MB), record its job and hand it to
-    the app's runner: the one way the API and the import page start an import."""
+    the app's runner — a thread of this process, or the durable queue when one is configured
+    (``MICROFLUENCE_JOB_QUEUE``): the one way the API and the import page start an import."""
     runner = request.app.state.jobs
     with runner.upload(file.file, file.filename, settings.max_upload_mb << 20) as upload:
         job = imports.create_job(
-            db, workspace_id=workspace_id, kind=kind, filename=upload.name, options=options
+            db,
+            workspace_id=workspace_id,
+            kind=kind,
+            filename=upload.name,
+            options=options,
+            owner=runner.owner,
+            upload_path=str(upload),
         )
         db.commit()  # the worker reads the job from its own connection
         runner.submit(job.id, upload)

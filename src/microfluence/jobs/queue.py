@@ -1,0 +1,178 @@
+"""The durable job queue: huey (https://huey.readthedocs.io), a maintained task queue whose
+SqliteHuey keeps the queue in one SQLite file — no server to run, and the queue survives
+restarts of every process. App processes enqueue; ``microfluence worker`` processes (huey
+consumers) run the jobs, retry the ones whose worker died (jobs.recovery) with backoff, and
+fire the per-workspace schedules every minute (jobs.schedules).
+
+The queue carries only job ids; the store's ``import_jobs`` row stays the record users see
+(status, progress, outcome, cancel) and decides whether a delivery runs at all: a job starts
+only by the conditional update from ``queued`` to ``running``, so one that was cancelled, or
+already ran, is not run again however often it is delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from huey import SqliteHuey, crontab
+from sqlalchemy import select, update
+
+from microfluence.jobs.imports import run_job
+from microfluence.jobs.progress import ProgressWriter
+from microfluence.jobs.recovery import recover_orphans
+from microfluence.jobs.runner import StoppingError, save_upload
+from microfluence.jobs.schedules import fire_due
+from microfluence.jobs.scoring import run_score_job
+from microfluence.jobs.tables import ImportJob
+from microfluence.jobs.uploads import default_upload_root, queued_folder
+from microfluence.kernel.errors import InputError
+from microfluence.kernel.store import Store
+from microfluence.kernel.store.tables import utcnow
+
+log = logging.getLogger("microfluence.jobs")
+
+UNAVAILABLE = "the job queue is unavailable"
+POLL_SECONDS = 1.0
+
+
+def queue_path(url: str) -> Path:
+    """The queue file of ``sqlite:///PATH``; InputError for anything else."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise InputError(
+            f"MICROFLUENCE_JOB_QUEUE {url!r} is not supported: use sqlite:///PATH",
+            field="job_queue",
+        )
+    return Path(url[len(prefix) :])
+
+
+class Queue:
+    """The huey queue over the store: enqueue (any process) and the tasks (run by workers).
+
+    ``owner`` is the name of the worker process running the tasks (its upload-area lock), None
+    in an app process that only enqueues."""
+
+    def __init__(self, url: str, store: Store, upload_root: Path | None = None) -> None:
+        path = queue_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = store
+        self.upload_root = Path(upload_root) if upload_root else default_upload_root()
+        self.owner: str | None = None
+        self.progress: ProgressWriter | None = None
+        self.huey = SqliteHuey(name="microfluence", filename=str(path), results=False, utc=True)
+        self._import = self.huey.task(name="microfluence.import")(self._run_import)
+        self._score = self.huey.task(name="microfluence.score")(self._run_score)
+        self.huey.periodic_task(crontab(), name="microfluence.minutely")(self.tick)
+
+    # -- enqueue (app processes, schedules, recovery) --------------------------------------
+
+    def enqueue(self, job_id: str, delay: float = 0.0) -> None:
+        """Put a recorded job on the queue (to run after ``delay`` seconds)."""
+        with self.store.session() as session:
+            kind = session.scalar(select(ImportJob.kind).where(ImportJob.id == job_id))
+        task = self._score if kind == "score" else self._import
+        if delay > 0:
+            task.schedule(args=(job_id,), delay=delay)
+        else:
+            task(job_id)
+
+    # -- the tasks (worker processes) -------------------------------------------------------
+
+    def _run_import(self, job_id: str) -> None:
+        with self.store.session() as session:
+            upload = session.scalar(select(ImportJob.upload_path).where(ImportJob.id == job_id))
+        if not upload:
+            log.warning("import job %s has no upload: skipped", job_id)
+            return
+        sink = self.progress.sink if self.progress else (lambda *_a: None)
+        run_job(self.store, job_id, Path(upload), sink, owner=self.owner)
+
+    def _run_score(self, job_id: str) -> None:
+        run_score_job(self.store, job_id, owner=self.owner)
+
+    def tick(self) -> dict[str, Any]:
+        """Every minute, in each worker: fire the schedules due, retry orphaned jobs."""
+        fired = fire_due(self.store, self.enqueue)
+        recovered = recover_orphans(self.store, self.upload_root, self.enqueue)
+        return {"fired": fired, **recovered}
+
+
+class QueueRunner:
+    """The app's job runner when a queue is configured: uploads go to the shared upload
+    directory and jobs onto the queue; the same interface as jobs.runner.JobRunner."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+        self.store = queue.store
+        self.owner: str | None = None  # a worker will own the job
+        self.upload_root = queue.upload_root
+
+    @contextmanager
+    def upload(self, source: BinaryIO, filename: str | None, max_bytes: int) -> Iterator[Path]:
+        path = save_upload(queued_folder(self.upload_root), source, filename, max_bytes)
+        try:
+            yield path
+        except BaseException:
+            shutil.rmtree(path.parent, ignore_errors=True)
+            raise
+
+    def submit(self, job_id: str, upload: Path) -> None:
+        try:
+            self.queue.enqueue(job_id)
+        except Exception as exc:
+            log.exception("job %s could not be queued", job_id)
+            with self.store.transaction() as session:
+                session.execute(
+                    update(ImportJob)
+                    .where(ImportJob.id == job_id)
+                    .values(
+                        status="failed", error="the job queue is unavailable", finished_at=utcnow()
+                    )
+                )
+            shutil.rmtree(upload.parent, ignore_errors=True)
+            raise StoppingError("the job queue is unavailable: upload again in a moment") from exc
+
+    def progress(self, job_id: str) -> tuple[int, int | None] | None:
+        return None  # a worker writes it to the job's row
+
+    def cancel(self, job_id: str) -> None:
+        """Nothing to signal here: the worker reads the cancel from the store."""
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Jobs run elsewhere: nothing to wait for in this process."""
+
+    def shutdown(self) -> None:
+        """Nothing to stop: the queue outlives this process."""
+
+
+def run_worker(store: Store, url: str, upload_root: Path | None, threads: int) -> None:
+    """Run a worker until SIGINT/SIGTERM: first retry or fail the jobs of workers that died,
+    then consume the queue with ``threads`` threads and the minutely scheduler."""
+    from microfluence.jobs.uploads import UploadArea
+
+    area = UploadArea(upload_root)  # holds this worker's lock: its jobs' owner while it lives
+    queue = Queue(url, store, area.root)
+    queue.owner = area.name
+    queue.progress = ProgressWriter(store)
+    queue.progress.start()
+    try:
+        recovered = recover_orphans(store, area.root, queue.enqueue)
+        if any(recovered.values()):
+            log.warning("jobs of stopped workers: %s", recovered)
+        consumer = queue.huey.create_consumer(
+            workers=threads,
+            worker_type="thread",
+            periodic=True,
+            # An idle worker looks at the queue at least every POLL_SECONDS (huey's default
+            # backs off to 10 s): an upload waits no longer than that for its worker.
+            max_delay=POLL_SECONDS,
+        )
+        consumer.run()
+    finally:
+        queue.progress.stop()
+        area.close()

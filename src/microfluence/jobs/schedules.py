@@ -1,0 +1,120 @@
+"""Per-workspace schedules: a job kind (``score``) run whenever a cron expression matches.
+
+The expression is the usual five fields, minute hour day month day-of-week (``0 3 * * *``:
+every day at 03:00 UTC), read by huey's ``crontab`` — the queue's own cron parser, so what is
+accepted here is exactly what the worker runs. The workers' scheduler calls :func:`fire_due`
+every minute; a schedule fires at most once per matching minute however many workers call it
+(a conditional update of ``last_fired_at`` decides which one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from huey import crontab
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from microfluence.jobs.scoring import SCORE, create_score_job
+from microfluence.jobs.tables import JobSchedule
+from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
+from microfluence.kernel.store import Store
+from microfluence.kernel.store.tables import utcnow
+
+KINDS = (SCORE,)
+FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
+Matcher = Callable[[dt.datetime], bool]
+
+
+def parse_cron(text: str) -> Matcher:
+    """The matcher of a five-field cron expression; InputError (field ``cron``) naming the
+    part that is wrong."""
+    parts = text.split()
+    if len(parts) != len(FIELDS):
+        raise InputError(
+            f"cron {text!r} needs 5 fields (minute hour day month day-of-week), not {len(parts)}",
+            field="cron",
+        )
+    try:
+        return crontab(**dict(zip(FIELDS, parts, strict=True)), strict=True)  # type: ignore[no-any-return]
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"cron {text!r}: {exc}", field="cron") from exc
+
+
+def add_schedule(session: Session, workspace_id: int, kind: str, cron: str) -> JobSchedule:
+    """Schedule ``kind`` for the workspace on ``cron``; the same one twice is a conflict."""
+    if kind not in KINDS:
+        raise InputError(f"unknown job kind {kind!r}: use one of {', '.join(KINDS)}", field="kind")
+    cron = " ".join(cron.split())
+    parse_cron(cron)
+    schedule = JobSchedule(workspace_id=workspace_id, kind=kind, cron=cron)
+    try:
+        with session.begin_nested():
+            session.add(schedule)
+            session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"{kind} is already scheduled on {cron!r}") from exc
+    return schedule
+
+
+def list_schedules(session: Session, workspace_id: int) -> list[JobSchedule]:
+    return list(
+        session.scalars(
+            select(JobSchedule)
+            .where(JobSchedule.workspace_id == workspace_id)
+            .order_by(JobSchedule.id)
+        )
+    )
+
+
+def remove_schedule(session: Session, workspace_id: int, schedule_id: int) -> None:
+    """Remove a schedule of the workspace; another workspace's is not found."""
+    schedule = session.scalar(
+        select(JobSchedule).where(
+            JobSchedule.id == schedule_id, JobSchedule.workspace_id == workspace_id
+        )
+    )
+    if schedule is None:
+        raise NotFoundError(f"no schedule {schedule_id}")
+    session.delete(schedule)
+
+
+def fire_due(
+    store: Store, enqueue: Callable[[str], None], now: dt.datetime | None = None
+) -> list[str]:
+    """Start the jobs of every schedule whose cron matches the minute of ``now`` (naive UTC;
+    default: the current time) and that has not fired in that minute: the ids of the jobs
+    made, each handed to ``enqueue`` once its row is committed."""
+    minute = (now or utcnow()).replace(second=0, microsecond=0, tzinfo=None)
+    with store.session() as session:
+        schedules = [
+            (s.id, s.workspace_id, s.kind, s.cron) for s in session.scalars(select(JobSchedule))
+        ]
+    made = []
+    for schedule_id, workspace_id, kind, cron in schedules:
+        try:
+            due = parse_cron(cron)(minute)
+        except InputError:
+            continue  # stored before a stricter parser: never fires, listed as it is
+        if not due:
+            continue
+        with store.transaction() as session:
+            claimed = session.execute(
+                update(JobSchedule)
+                .where(
+                    JobSchedule.id == schedule_id,
+                    or_(JobSchedule.last_fired_at.is_(None), JobSchedule.last_fired_at < minute),
+                )
+                .values(last_fired_at=minute)
+            ).rowcount
+            if not claimed:
+                continue  # fired this minute already (another worker)
+            if kind == SCORE:
+                job = create_score_job(session, workspace_id, source=f"schedule {schedule_id}")
+            job_id = job.id
+        enqueue(job_id)
+        made.append(job_id)
+    return made
