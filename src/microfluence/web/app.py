@@ -89,6 +89,5 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.include_router(api.router)
     app.include_router(signin.router)
     for router in pages.ROUTERS:
-        if router is not None:
-            app.include_router(router)
+        app.include_router(router)
     return app
