@@ -6,7 +6,7 @@ columns instead of finding each account's newest snapshot on every request.
 
 * ``refresh_latest(conn, ids)``: recompute that copy for some accounts, set-based — one UPDATE
   per chunk of ids, each account one seek in the ``(account_id, captured_at)`` unique index.
-  Every write of snapshots calls it: the end of each import run (``ingest.writer.import_run``,
+  Every write of snapshots calls it: the end of each import run (``ingest.write.writer.import_run``,
   over the accounts the run wrote snapshots of) and the API's snapshot creation. Recomputing
   from the table (not copying the written row) keeps it right whatever was written: a snapshot
   older than the newest one changes nothing, and an account left without snapshots gets NULLs.
