@@ -85,6 +85,14 @@ def worker_process(store_url: str, queue_url: str, uploads: Path) -> Iterator[su
                 process.wait(timeout=20)
 
 
+def queue_url_for(store, store_url: str, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    """The queue beside the store: a SQLite file beside a SQLite store (one box); on a
+    PostgreSQL store, the store's own database (a team: workers on any machine)."""
+    if store.dialect == "postgresql":
+        return store_url  # its tables go to the schema microfluence_queue
+    return f"sqlite:///{tmp_path / 'queue.db'}"
+
+
 def job_row(store, job_id: str) -> ImportJob:  # type: ignore[no-untyped-def]
     with store.session() as session:
         job = session.get(ImportJob, job_id)
@@ -100,7 +108,7 @@ def creators(store, workspace_id: int) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_api_enqueues_a_worker_process_runs_and_a_schedule_fires(store, store_url, tmp_path):  # type: ignore[no-untyped-def]
     acme = make_tenant(store, "acme")
-    queue_url, uploads = f"sqlite:///{tmp_path / 'queue.db'}", tmp_path / "uploads"
+    queue_url, uploads = queue_url_for(store, store_url, tmp_path), tmp_path / "uploads"
     before = creators(store, acme.workspace_id)
     with server_process(store_url, job_queue=queue_url, upload_dir=str(uploads)) as server:
         with httpx.Client(base_url=server.base, timeout=60) as client:
@@ -188,7 +196,7 @@ def test_a_worker_killed_mid_import_leaves_it_retried_and_written_once(store, st
     requeues it after a backoff and imports the file once — and a second delivery of the same
     job runs nothing."""
     acme = make_tenant(store, "acme")
-    queue_url, uploads = f"sqlite:///{tmp_path / 'queue.db'}", tmp_path / "uploads"
+    queue_url, uploads = queue_url_for(store, store_url, tmp_path), tmp_path / "uploads"
     upload = queued_folder(uploads) / "creators.csv"
     rows = [f"kill_{n:05d}" for n in range(ROWS)]  # reading them outlasts a poll many times
     upload.write_text("handle\n" + "\n".join(rows) + "\n", encoding="utf-8")

@@ -149,7 +149,7 @@ def test_jobs_of_dead_processes_are_retried_or_failed_and_live_ones_left(store, 
             )
     requeued: list[tuple[str, float]] = []
     counts = recover_orphans(store, uploads, lambda job, delay: requeued.append((job, delay)))
-    assert counts == {"retried": 2, "failed": 1, "cancelled": 1}
+    assert counts == {"retried": 2, "failed": 1, "cancelled": 1, "succeeded": 0}
     assert sorted(requeued) == [("retry", backoff(1)), ("score", backoff(1))]
     assert recover_orphans(store, uploads, requeued.append) == dict.fromkeys(counts, 0)
     with store.session() as session:

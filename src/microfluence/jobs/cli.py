@@ -127,7 +127,9 @@ def worker(
     queue: Annotated[
         str | None,
         typer.Option(
-            "--queue", help="The job queue, sqlite:///PATH (default: MICROFLUENCE_JOB_QUEUE)."
+            "--queue",
+            help="The job queue, sqlite:///PATH or postgresql://… "
+            "(default: MICROFLUENCE_JOB_QUEUE).",
         ),
     ] = None,
     threads: Annotated[
@@ -141,6 +143,7 @@ def worker(
     (Ctrl-C or SIGTERM); start as many as the machine can take."""
     import logging
 
+    from microfluence.jobs.backends import shown_url
     from microfluence.jobs.queue import run_worker
     from microfluence.jobs.settings import JobSettings
     from microfluence.kernel.errors import InputError
@@ -150,14 +153,20 @@ def worker(
     url = queue or settings.job_queue
     if not url:
         raise InputError(
-            "no job queue: set MICROFLUENCE_JOB_QUEUE (or --queue) to sqlite:///PATH, the same "
-            "for the app processes and the workers",
+            "no job queue: set MICROFLUENCE_JOB_QUEUE (or --queue) to sqlite:///PATH or "
+            "postgresql://…, the same for the app processes and the workers",
             field="job_queue",
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     store = open_store(database_url)
-    console.print(f"microfluence worker on {url}", highlight=False, markup=False)
+    console.print(f"microfluence worker on {shown_url(url)}", highlight=False, markup=False)
     try:
-        run_worker(store, url, settings.upload_dir, threads or settings.worker_threads)
+        run_worker(
+            store,
+            url,
+            settings.upload_dir,
+            threads or settings.worker_threads,
+            settings.worker_lease_seconds,
+        )
     finally:
         store.dispose()

@@ -27,11 +27,12 @@ from microfluence.catalog.listing import Window
 from microfluence.catalog.validation import parse_account_reference
 from microfluence.ingest.guard import ImportCancelled
 from microfluence.ingest.values.columns import parse_mapping
+from microfluence.ingest.write.writer import for_job
 from microfluence.jobs.schemas import ImportJobPublic
 from microfluence.jobs.tables import ImportJob
 from microfluence.kernel.errors import ConflictError, InputError, MicrofluenceError, NotFoundError
 from microfluence.kernel.store import Store
-from microfluence.kernel.store.tables import PLATFORMS, Workspace, utcnow
+from microfluence.kernel.store.tables import PLATFORMS, ImportRun, Workspace, utcnow
 
 log = logging.getLogger("microfluence.jobs")
 
@@ -342,6 +343,30 @@ def _success(report: Any, upload: Path, seen: tuple[int, int | None]) -> dict[st
     }
 
 
+def committed_outcome(session: Session, job: ImportJob) -> dict[str, Any] | None:
+    """The outcome of a job whose import committed (its run is marked with the job's id) when
+    its process died before recording it in the job's row; None when nothing committed."""
+    run = session.scalar(
+        select(ImportRun).where(
+            ImportRun.job_id == job.id,
+            ImportRun.workspace_id == job.workspace_id,
+            ImportRun.status == "succeeded",
+        )
+    )
+    if run is None:
+        return None
+    summary = dict(run.summary or {})
+    summary["source"] = job.filename
+    summary.pop("rejects_path", None)
+    return {
+        "status": "succeeded",
+        "summary": summary,
+        "errors": list(summary.get("reasons") or [])[:KEEP_ERRORS],
+        "import_run_id": run.id,
+        "error": None,
+    }
+
+
 def run_job(
     store: Store,
     job_id: str,
@@ -369,7 +394,8 @@ def run_job(
 
         cancel = _cancel_check(store, job_id, stop)
         try:
-            report = IMPORTERS[kind](store, workspace_name, upload, options, progress, cancel)
+            with for_job(job_id):  # marks its import run, committed with the data
+                report = IMPORTERS[kind](store, workspace_name, upload, options, progress, cancel)
             outcome = _success(report, upload, seen[0])
         except ImportCancelled:
             outcome = {"status": "cancelled", "error": CANCELLED}

@@ -1,8 +1,9 @@
-"""The durable job queue: huey (https://huey.readthedocs.io), a maintained task queue whose
-SqliteHuey keeps the queue in one SQLite file — no server to run, and the queue survives
-restarts of every process. App processes enqueue; ``microfluence worker`` processes (huey
-consumers) run the jobs, retry the ones whose worker died (jobs.recovery) with backoff, and
-fire the per-workspace schedules every minute (jobs.schedules).
+"""The durable job queue: huey (https://huey.readthedocs.io), a maintained task queue, keeping
+its messages in a SQLite file (no server to run) or in PostgreSQL (workers on any machine;
+jobs.backends) — either way the queue survives restarts of every process. App processes
+enqueue; ``microfluence worker`` processes (huey consumers) run the jobs, retry the ones whose
+worker died (jobs.recovery) with backoff, and fire the per-workspace schedules every minute
+(jobs.schedules).
 
 The queue carries only job ids; the store's ``import_jobs`` row stays the record users see
 (status, progress, outcome, cancel) and decides whether a delivery runs at all: a job starts
@@ -19,10 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from huey import SqliteHuey, crontab
+from huey import crontab
 from sqlalchemy import select, update
 
+from microfluence.jobs.backends import open_huey
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.liveness import DEFAULT_LEASE_SECONDS, Heartbeat
 from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import StoppingError, save_upload
@@ -30,7 +33,6 @@ from microfluence.jobs.schedules import fire_due
 from microfluence.jobs.scoring import run_score_job
 from microfluence.jobs.tables import ImportJob
 from microfluence.jobs.uploads import default_upload_root, queued_folder
-from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import utcnow
 
@@ -40,31 +42,25 @@ UNAVAILABLE = "the job queue is unavailable"
 POLL_SECONDS = 1.0
 
 
-def queue_path(url: str) -> Path:
-    """The queue file of ``sqlite:///PATH``; InputError for anything else."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise InputError(
-            f"MICROFLUENCE_JOB_QUEUE {url!r} is not supported: use sqlite:///PATH",
-            field="job_queue",
-        )
-    return Path(url[len(prefix) :])
-
-
 class Queue:
     """The huey queue over the store: enqueue (any process) and the tasks (run by workers).
 
     ``owner`` is the name of the worker process running the tasks (its upload-area lock), None
     in an app process that only enqueues."""
 
-    def __init__(self, url: str, store: Store, upload_root: Path | None = None) -> None:
-        path = queue_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(
+        self,
+        url: str,
+        store: Store,
+        upload_root: Path | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self.store = store
+        self.lease_seconds = lease_seconds
         self.upload_root = Path(upload_root) if upload_root else default_upload_root()
         self.owner: str | None = None
         self.progress: ProgressWriter | None = None
-        self.huey = SqliteHuey(name="microfluence", filename=str(path), results=False, utc=True)
+        self.huey = open_huey(url)
         self._import = self.huey.task(name="microfluence.import")(self._run_import)
         self._score = self.huey.task(name="microfluence.score")(self._run_score)
         self.huey.periodic_task(crontab(), name="microfluence.minutely")(self.tick)
@@ -98,7 +94,7 @@ class Queue:
     def tick(self) -> dict[str, Any]:
         """Every minute, in each worker: fire the schedules due, retry orphaned jobs."""
         fired = fire_due(self.store, self.enqueue)
-        recovered = recover_orphans(self.store, self.upload_root, self.enqueue)
+        recovered = recover_orphans(self.store, self.upload_root, self.enqueue, self.lease_seconds)
         return {"fired": fired, **recovered}
 
 
@@ -150,18 +146,28 @@ class QueueRunner:
         """Nothing to stop: the queue outlives this process."""
 
 
-def run_worker(store: Store, url: str, upload_root: Path | None, threads: int) -> None:
+def run_worker(
+    store: Store,
+    url: str,
+    upload_root: Path | None,
+    threads: int,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> None:
     """Run a worker until SIGINT/SIGTERM: first retry or fail the jobs of workers that died,
     then consume the queue with ``threads`` threads and the minutely scheduler."""
     from microfluence.jobs.uploads import UploadArea
 
     area = UploadArea(upload_root)  # holds this worker's lock: its jobs' owner while it lives
-    queue = Queue(url, store, area.root)
+    queue = Queue(url, store, area.root, lease_seconds)
     queue.owner = area.name
+    heartbeat = Heartbeat(
+        store, area.name, area.lock_path
+    )  # … and its heartbeat, seen from other machines
+    heartbeat.start()
     queue.progress = ProgressWriter(store)
     queue.progress.start()
     try:
-        recovered = recover_orphans(store, area.root, queue.enqueue)
+        recovered = recover_orphans(store, area.root, queue.enqueue, lease_seconds)
         if any(recovered.values()):
             log.warning("jobs of stopped workers: %s", recovered)
         consumer = queue.huey.create_consumer(
@@ -175,4 +181,5 @@ def run_worker(store: Store, url: str, upload_root: Path | None, threads: int) -
         consumer.run()
     finally:
         queue.progress.stop()
+        heartbeat.stop()
         area.close()

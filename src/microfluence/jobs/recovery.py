@@ -1,11 +1,15 @@
 """Jobs whose process died: retried with backoff when a queue holds the work, else failed.
 
-Every running job names its owner — the process running it, by the lock that process holds
-while it lives (jobs.uploads.owner_alive). A worker killed mid-job (SIGKILL, OOM, a reboot)
-leaves a job ``running`` whose owner's lock is free: it was cut short inside its one
-transaction, so nothing it did is stored, and running it again is safe. A retry is only made
-by the conditional update from (``running``, that owner) back to ``queued``, so however many
-workers and app processes look at once, one of them requeues it, once.
+Every running job names its owner — the process running it (jobs.liveness: its lock on this
+machine, its heartbeat from another). A worker killed mid-job (SIGKILL, OOM, a reboot) leaves
+a job ``running`` whose owner is gone. Either it was cut short inside its one transaction, so
+nothing it did is stored and running it again is safe; or its import had committed — the
+import's run carries the job's id, committed with the data — and only the job's own row was
+not updated yet: the job is then marked succeeded from that run, not imported twice. (A score
+job recomputes every metric from the posts, so running it again has the same effect as once.)
+A retry is only made by the conditional update from (``running``, that owner) back to
+``queued``, so however many workers and app processes look at once, one of them requeues it,
+once.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 
-from microfluence.jobs.imports import CANCELLED, IMPORTERS
+from microfluence.jobs.imports import CANCELLED, IMPORTERS, committed_outcome
+from microfluence.jobs.liveness import DEFAULT_LEASE_SECONDS, Liveness, forget_workers
 from microfluence.jobs.tables import ImportJob
-from microfluence.jobs.uploads import owner_alive
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import utcnow
 
@@ -45,10 +50,30 @@ def _retryable(job: ImportJob, requeue: Requeue | None) -> bool:
     return True
 
 
-def recover_orphans(store: Store, root: Path, requeue: Requeue | None = None) -> dict[str, int]:
-    """Requeue (with backoff) or fail the jobs whose owner under upload root ``root`` died;
-    a job that was being cancelled ends cancelled. Counts of each outcome."""
-    counts = {"retried": 0, "failed": 0, "cancelled": 0}
+def _outcome(store: Store, job: ImportJob, requeue: Requeue | None) -> tuple[str, dict[str, Any]]:
+    """What becomes of a job whose owner died: (outcome, the values its row gets)."""
+    if job.kind in IMPORTERS:
+        with store.session() as session:
+            committed = committed_outcome(session, job)
+        if committed is not None:
+            return "succeeded", committed
+    if job.status == "cancelling":
+        return "cancelled", {"status": "cancelled", "error": CANCELLED}
+    if _retryable(job, requeue):
+        return "retried", {"status": "queued", "owner": None}
+    return "failed", {"status": "failed", "error": INTERRUPTED}
+
+
+def recover_orphans(
+    store: Store,
+    root: Path,
+    requeue: Requeue | None = None,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> dict[str, int]:
+    """Requeue (with backoff) or fail the jobs whose owner died (jobs.liveness; processes of
+    this machine by their locks under upload root ``root``); a job that was being cancelled
+    ends cancelled, one whose import had committed ends succeeded. Counts of each outcome."""
+    counts = {"retried": 0, "failed": 0, "cancelled": 0, "succeeded": 0}
     with store.transaction() as session:
         jobs = list(
             session.scalars(
@@ -59,16 +84,12 @@ def recover_orphans(store: Store, root: Path, requeue: Requeue | None = None) ->
             )
         )
         session.expunge_all()
+    liveness = Liveness(store, root, lease_seconds)
     for job in jobs:
-        if owner_alive(root, job.owner or ""):
+        if liveness.alive(job.owner or ""):
             continue
+        outcome, values = _outcome(store, job, requeue)
         now = utcnow()
-        if job.status == "cancelling":
-            outcome, values = "cancelled", {"status": "cancelled", "error": CANCELLED}
-        elif _retryable(job, requeue):
-            outcome, values = "retried", {"status": "queued", "owner": None}
-        else:
-            outcome, values = "failed", {"status": "failed", "error": INTERRUPTED}
         if outcome != "retried":
             values["finished_at"] = now
         with store.transaction() as session:
@@ -89,4 +110,5 @@ def recover_orphans(store: Store, root: Path, requeue: Requeue | None = None) ->
             delay = backoff(job.attempts)
             log.warning("job %s lost its worker: retry %d in %.0f s", job.id, job.attempts, delay)
             requeue(job.id, delay)
+    forget_workers(store, liveness.dead_workers())
     return counts

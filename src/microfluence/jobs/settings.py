@@ -15,7 +15,10 @@ class JobSettings(BaseSettings):
     job_queue: str | None = Field(
         default=None,
         description=(
-            "The durable job queue, sqlite:///PATH (huey's SqliteHuey: a file, no server). "
+            "The durable job queue: sqlite:///PATH (huey's SqliteHuey: a file, no server; "
+            "processes of one machine) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+            "(huey's SqlHuey, tables in the schema microfluence_queue or ?schema=NAME; workers "
+            "on any machine). "
             "Unset: jobs run in a thread pool inside `microfluence serve` (one machine, one "
             "process). Set: the app processes enqueue, `microfluence worker` processes run."
         ),
@@ -30,4 +33,14 @@ class JobSettings(BaseSettings):
     )
     worker_threads: int = Field(
         default=2, ge=1, le=32, description="Jobs one `microfluence worker` runs at once."
+    )
+    worker_lease_seconds: float = Field(
+        default=60.0,
+        ge=15.0,
+        le=3600.0,
+        description=(
+            "How long a worker on another machine counts as alive after its last heartbeat "
+            "(every 10 s); its running jobs are retried when it runs out. Workers on the same "
+            "machine are checked at once by their lock."
+        ),
     )

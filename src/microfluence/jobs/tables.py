@@ -74,3 +74,19 @@ class JobSchedule(Base):
     cron: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class JobWorker(Base):
+    """A running ``microfluence worker``: where it runs and when it last said it was alive. A
+    job owned by a worker that stopped saying so (it died, or its machine did) is retried;
+    workers on this machine are also checked at once by their lock (jobs.liveness)."""
+
+    __tablename__ = "job_workers"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    # The lock file it holds while it lives (jobs.uploads): on its own host, checked at once.
+    lock_path: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -85,7 +85,12 @@ def owner_alive(root: Path, name: str) -> bool:
     write. Meaningful for processes sharing ``root`` on one machine."""
     if not name or "/" in name or name.startswith("."):
         return False
-    lock_path = root / f"{name}{LOCK_SUFFIX}"
+    return lock_alive(root / f"{name}{LOCK_SUFFIX}")
+
+
+def lock_alive(lock_path: Path) -> bool:
+    """Whether a process of this machine holds the lock file ``lock_path`` (a missing file: no
+    process does — it is removed only when its process ended or was found dead)."""
     if fcntl is None:  # pragma: no cover - not POSIX: a lock file means alive
         return lock_path.exists()
     try:

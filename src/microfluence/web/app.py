@@ -40,8 +40,13 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     """The web app over the store at ``store_url`` (default: the configured store)."""
     store = open_store(store_url)
     settings = settings or WebSettings()
-    queue_url = JobSettings().job_queue
-    queue = Queue(queue_url, store, settings.upload_dir) if queue_url else None
+    job_settings = JobSettings()
+    queue_url = job_settings.job_queue
+    queue = (
+        Queue(queue_url, store, settings.upload_dir, job_settings.worker_lease_seconds)
+        if queue_url
+        else None
+    )
     jobs: JobRunner | QueueRunner
     if queue is not None:  # workers run the jobs (microfluence worker)
         jobs = QueueRunner(queue)
@@ -52,7 +57,12 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Jobs of app processes or workers that died: retried on a queue, else failed. Jobs of
         # live processes (serve --workers N) are left alone.
-        recover_orphans(store, jobs.upload_root, queue.enqueue if queue else None)
+        recover_orphans(
+            store,
+            jobs.upload_root,
+            queue.enqueue if queue else None,
+            job_settings.worker_lease_seconds,
+        )
         if queue is None:
             fail_interrupted(store)
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out

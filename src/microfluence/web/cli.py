@@ -32,21 +32,22 @@ def serve(
         str | None,
         typer.Option(
             "--queue",
-            help="The durable job queue, sqlite:///PATH (MICROFLUENCE_JOB_QUEUE): jobs are run "
-            "by `microfluence worker` processes instead of this one.",
+            help="The durable job queue, sqlite:///PATH or postgresql://… "
+            "(MICROFLUENCE_JOB_QUEUE): jobs are run by `microfluence worker` processes instead "
+            "of this one.",
         ),
     ] = None,
 ) -> None:
     """Serve the web app and the REST API (API docs at /docs)."""
     import uvicorn
 
-    from microfluence.jobs.queue import queue_path
+    from microfluence.jobs.backends import open_huey
     from microfluence.kernel.store import open_store
 
     if database_url:
         os.environ["MICROFLUENCE_DATABASE_URL"] = database_url
     if queue:
-        queue_path(queue)  # refused now, with a clear message
+        open_huey(queue)  # refused now, with a clear message, if unusable
         os.environ["MICROFLUENCE_JOB_QUEUE"] = queue
     open_store(database_url).dispose()  # migrate, and fail early with a clear message
     console.print(f"microfluence on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")

@@ -21,6 +21,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -325,6 +326,22 @@ def _table_counts(conn: Connection, workspace_id: int) -> dict[str, int]:
     return counts
 
 
+# The background job the imports of this context run for (jobs.imports sets it): recorded in
+# the import's run, in the import's own transaction, so a job whose process died after the
+# commit is known to have succeeded (jobs.recovery) instead of being imported again.
+_IMPORT_JOB: ContextVar[str | None] = ContextVar("microfluence_import_job", default=None)
+
+
+@contextmanager
+def for_job(job_id: str) -> Iterator[None]:
+    """Record ``job_id`` in the import runs made inside this block (this thread or task)."""
+    token = _IMPORT_JOB.set(job_id)
+    try:
+        yield
+    finally:
+        _IMPORT_JOB.reset(token)
+
+
 @contextmanager
 def import_run(
     store: Store, workspace: str, kind: str, source: str, report: ImportReport | None = None
@@ -342,7 +359,13 @@ def import_run(
         with store.transaction() as session:
             ws = ensure_workspace(session, workspace)
             workspace_id = ws.id
-            run = ImportRun(workspace_id=ws.id, kind=kind, source=source[:500], status="running")
+            run = ImportRun(
+                workspace_id=ws.id,
+                kind=kind,
+                source=source[:500],
+                status="running",
+                job_id=_IMPORT_JOB.get(),
+            )
             session.add(run)
             session.flush()
             conn = session.connection()

@@ -109,6 +109,9 @@ class ImportRun(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # The background job it ran for (jobs.imports), committed with the import's data: a job
+    # whose worker died right after the commit is known to have succeeded (migration 0009).
+    job_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class Creator(Provenance, Base):
