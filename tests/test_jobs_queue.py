@@ -234,6 +234,54 @@ def test_a_worker_killed_mid_import_leaves_it_retried_and_written_once(store, st
     assert creators(store, acme.workspace_id) == before + len(rows)
 
 
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_worker_killed_after_the_import_committed_leaves_it_succeeded_once(  # type: ignore[no-untyped-def]
+    store, store_url, tmp_path
+):
+    """The narrowest window: the import has committed, the job's own row is not updated yet.
+    The test holds the job's row (FOR UPDATE), so the worker commits the import and then
+    waits to record it; it is SIGKILLed there. The next worker finds the job's owner dead and
+    the import committed under the job's id: the job ends succeeded, after one attempt, and
+    nothing is imported twice. (PostgreSQL only: SQLite has no row locks to hold one row.)"""
+    acme = make_tenant(store, "acme")
+    queue_url, uploads = queue_url_for(store, store_url, tmp_path), tmp_path / "uploads"
+    upload = queued_folder(uploads) / "creators.csv"
+    rows = [f"late_{n:05d}" for n in range(ROWS)]
+    upload.write_text("handle\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with store.transaction() as session:
+        job_id = imports.create_job(
+            session,
+            workspace_id=acme.workspace_id,
+            kind="creators",
+            filename=upload.name,
+            options={"platform": "instagram"},
+            upload_path=str(upload),
+        ).id
+    Queue(queue_url, store, uploads).enqueue(job_id)
+    before = creators(store, acme.workspace_id)
+    with worker_process(store_url, queue_url, uploads) as first:
+        wait_for("the import to start", lambda: job_row(store, job_id).status != "queued")
+        with store.engine.connect() as held:
+            held.execute(sa.select(ImportJob.id).where(ImportJob.id == job_id).with_for_update())
+            wait_for(
+                "the import to commit",
+                lambda: creators(store, acme.workspace_id) == before + len(rows),
+                START_SECONDS,
+            )
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=20)
+            held.rollback()
+    orphan = job_row(store, job_id)
+    assert (orphan.status, orphan.attempts) == ("running", 1)  # its outcome was never recorded
+    with worker_process(store_url, queue_url, uploads) as second:
+        wait_for("the recovery", lambda: job_row(store, job_id).status == "succeeded")
+        assert second.poll() is None
+    done = job_row(store, job_id)
+    assert done.attempts == 1  # finished from its committed run, not run again
+    assert done.summary["rows_read"] == len(rows) and done.import_run_id is not None
+    assert creators(store, acme.workspace_id) == before + len(rows)
+
+
 def _sign_in(client: httpx.Client, email: str, password: str) -> str:
     """Post the sign-in form; the error code it redirects with, or "" when signed in."""
     form = client.get("/sign-in")
