@@ -141,3 +141,67 @@ class SparkCluster:
                 proc.kill()
                 proc.wait(timeout=15)
         self.procs.clear()
+
+
+class SparkConnectServer:
+    """A Spark Connect server (``sc://127.0.0.1:PORT``) whose Spark runs on ``master``: the
+    server class of pyspark's own distribution, started by its ``spark-submit`` as the driver.
+    Clients need pyspark's connect extra (grpcio and friends)."""
+
+    def __init__(self, master: str = "local[2]") -> None:
+        import pyspark
+
+        self.home = Path(pyspark.__file__).parent
+        self.root = Path(tempfile.mkdtemp(prefix="microfluence-spark-connect-"))
+        self.master = master
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120) -> None:
+        log = open(self.root / "server.log", "wb")  # noqa: SIM115  closed with the process
+        self.proc = subprocess.Popen(
+            [
+                str(self.home / "bin" / "spark-submit"),
+                "--class",
+                "org.apache.spark.sql.connect.service.SparkConnectServer",
+                "--master",
+                self.master,
+                "--conf",
+                f"spark.connect.grpc.binding.port={self.port}",
+                "--conf",
+                "spark.connect.grpc.binding.address=127.0.0.1",
+                "--conf",
+                "spark.ui.enabled=false",
+                "--conf",
+                "spark.driver.memory=1g",
+                "spark-internal",
+            ],  # fmt: skip
+            env={**os.environ, "SPARK_HOME": str(self.home), "SPARK_LOCAL_IP": "127.0.0.1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.5)
+        tail = (self.root / "server.log").read_text(errors="replace")[-3000:]
+        self.stop()
+        raise RuntimeError(f"the Spark Connect server did not start:\n{tail}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+        self.proc = None

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from bench.spark_cluster import SparkCluster
+from bench.spark_cluster import SparkCluster, SparkConnectServer
 
 from cluster_support import generate_workspace
 from metrics_data import NOW, load_into
@@ -243,34 +243,37 @@ def _score_on_cluster(url: str, workspace: str, master: str, staging: Path) -> d
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.xdist_group("spark")
+def _new_pg_store(pg_server, prefix: str) -> tuple[str, Store]:  # type: ignore[no-untyped-def]
+    name = f"{prefix}_{os.getpid()}"
+    with sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template_microfluence'))
+    return pg_server.url(name), open_store(pg_server.url(name))
+
+
+def _same_as_duckdb(store: Store, workspace: str) -> None:
+    """The stored Spark results equal DuckDB's, computed now at the Spark run's "now"."""
+    on_spark = _stored(store, workspace)
+    ws_id = _ws_id(store, workspace)
+    with store.connection() as conn:
+        query = f"SELECT engine, now FROM metric_runs WHERE workspace_id = {ws_id}"
+        engine, now = conn.execute(sa.text(query)).one()
+    assert engine == "spark"
+    compute_metrics(store, workspace, engine="duckdb", now=now)
+    assert_same_results(_stored(store, workspace), on_spark)
+
+
 def test_score_on_a_standalone_cluster_matches_duckdb_with_flat_driver_memory(
     spark_cluster, pg_server, tmp_path
 ):
-    url = pg_server.url()
-    name = f"cluster_{os.getpid()}"
-    with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template_microfluence'))
-    store = open_store(pg_server.url(name))
+    url, store = _new_pg_store(pg_server, "cluster")
     try:
         sizes = {"small": 20_000, "large": 200_000}
         for workspace, posts in sizes.items():
             generate_workspace(store, workspace, accounts=200, posts=posts)
         peaks = {}
         for workspace in sizes:
-            peaks[workspace] = _score_on_cluster(
-                pg_server.url(name), workspace, spark_cluster.url, tmp_path
-            )
-            on_spark = _stored(store, workspace)
-            with store.connection() as conn:  # DuckDB at the cluster run's "now"
-                engine, now = conn.execute(
-                    sa.text(
-                        "SELECT engine, now FROM metric_runs WHERE workspace_id = "
-                        f"{_ws_id(store, workspace)}"
-                    )
-                ).one()
-            assert engine == "spark"
-            compute_metrics(store, workspace, engine="duckdb", now=now)
-            assert_same_results(_stored(store, workspace), on_spark)
+            peaks[workspace] = _score_on_cluster(url, workspace, spark_cluster.url, tmp_path)
+            _same_as_duckdb(store, workspace)
         assert list(tmp_path.iterdir()) == []  # the snapshot and results are cleaned up
     finally:
         store.dispose()
@@ -280,6 +283,32 @@ def test_score_on_a_standalone_cluster_matches_duckdb_with_flat_driver_memory(
     # stays within a few MiB (holding the posts would add well over 50 MiB at 200k posts).
     assert large["python"] - small["python"] < 30, peaks
     assert large["jvm"] < small["jvm"] * 1.5 + 50, peaks
+
+
+@pytest.fixture(scope="module")
+def spark_connect():
+    server = SparkConnectServer(master="local[2]")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.xdist_group("spark")
+def test_score_through_spark_connect_matches_duckdb(spark_connect, pg_server, tmp_path):
+    """``--spark-master sc://…``: the CLI is a Spark Connect client; the server reads the
+    snapshot and writes the results itself; the numbers are DuckDB's."""
+    url, store = _new_pg_store(pg_server, "connect")
+    try:
+        generate_workspace(store, "connected", accounts=60, posts=6_000)
+        _score_on_cluster(url, "connected", spark_connect.url, tmp_path)
+        _same_as_duckdb(store, "connected")
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        store.dispose()
 
 
 @pytest.mark.spark

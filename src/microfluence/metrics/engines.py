@@ -111,11 +111,11 @@ def spark_session(
         builder = builder.master(master).config("spark.driver.memory", "2g")
     defaults = {
         "spark.sql.session.timeZone": "UTC",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.adaptive.enabled": "true",
     }
+    if not master.startswith("sc://"):  # a Connect server's UI is its own (static settings)
+        defaults |= {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
     if is_local_master(master):
         defaults["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
         defaults["spark.default.parallelism"] = str(shuffle_partitions)
