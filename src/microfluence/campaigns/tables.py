@@ -1,0 +1,112 @@
+"""Campaigns and deals: the tables every later capability builds on (relationships, tracking,
+orders and attribution, the planner). Revision "0012" creates them.
+
+* ``campaigns``: a workspace's campaign — goal, dates, budget and currency, target KPIs, and the
+  hashtags and mentions its posts carry;
+* ``deals``: one creator in one campaign, with what the creator is paid — a flat fee, gifted
+  product (value and shipping), a commission on attributed net revenue;
+* ``deliverables``: what a deal asks for, one row per piece (two feed posts are two rows), each
+  linked to the real post once it appears (matched from imported posts, or by hand).
+
+Money is ``Numeric(14, 2)`` in the campaign's currency; rates are fractions (0.10 = 10 %).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from microfluence.kernel.store.tables import Base, utcnow
+
+GOALS = ("awareness", "engagement", "traffic", "sales", "content")
+CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
+DELIVERABLE_FORMATS = ("feed_post", "reel", "video", "story", "short")
+DELIVERABLE_STATUSES = ("pending", "matched", "confirmed")
+Money = Numeric(14, 2)
+
+
+def workspace_column() -> Mapped[int]:
+    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    name: Mapped[str] = mapped_column(String(200))
+    goal: Mapped[str] = mapped_column(String(20), default="sales")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    budget: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # KPI name -> target value, e.g. {"clicks": 10000, "revenue": 25000, "roi": 1.5}
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Lower case, without the leading # or @: what the campaign's posts carry.
+    hashtags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Clicks older than this many days before an order do not earn it (attribution).
+    attribution_days: Mapped[int] = mapped_column(Integer, default=30)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Deal(Base):
+    __tablename__ = "deals"
+    __table_args__ = (UniqueConstraint("campaign_id", "creator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    creator_id: Mapped[int] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
+    # The creator's account the deal is about (its posts are matched first); NULL: any.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    flat_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    product_value: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    shipping_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal("0"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Deliverable(Base):
+    __tablename__ = "deliverables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    matched_by: Mapped[str | None] = mapped_column(String(10))  # "auto" or "user"
+    matched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    match_reason: Mapped[str | None] = mapped_column(String(300))
+    # Posts a user said are not this deliverable: never matched to it again automatically.
+    rejected_post_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Tracking: UTM-tagged destinations, short links served at /r/{slug}, and their clicks."""
