@@ -2,15 +2,29 @@
 
 * ``tracking_links``: a creator's short link (``/r/{slug}``) to a tagged destination;
 * ``link_clicks``: every answered redirect of a short link, with what is known of the visitor
-  (never the raw IP address).
+  (never the raw IP address);
+* ``discount_codes``: a creator's personal codes (``SARAH15-K7Q``), unique within the workspace
+  (so within each of its shops), alone or in single-use batches.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microfluence.campaigns.tables import workspace_column
@@ -58,3 +72,26 @@ class LinkClick(Base):
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     # The first click of its visitor on its link in its de-duplication window (one hour).
     is_unique: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DiscountCode(Base):
+    __tablename__ = "discount_codes"
+    __table_args__ = (UniqueConstraint("workspace_id", "code_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    code: Mapped[str] = mapped_column(String(64))  # as the creator shares it
+    code_key: Mapped[str] = mapped_column(String(64))  # upper case: shops match codes so
+    creator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20), default="percent")  # percent, amount, shipping
+    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 15 = 15 % or 15.00 off
+    single_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch: Mapped[str | None] = mapped_column(String(64))  # codes made together (single-use)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

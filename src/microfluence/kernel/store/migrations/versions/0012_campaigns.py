@@ -1,5 +1,5 @@
-"""Campaigns, deals and deliverables; tracking links and their clicks (campaigns.tables,
-tracking.tables).
+"""Campaigns, deals and deliverables; tracking links, their clicks and discount codes
+(campaigns.tables, tracking.tables).
 
 Revision ID: 0012
 Revises: 0009
@@ -149,7 +149,32 @@ def upgrade() -> None:
     op.create_index("ix_link_clicks_workspace_id", "link_clicks", ["workspace_id"])
     op.create_index("ix_link_clicks_link_clicked", "link_clicks", ["link_id", "clicked_at"])
 
+    op.create_table(
+        "discount_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        *_workspace("discount_codes"),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("code_key", sa.String(length=64), nullable=False),
+        sa.Column("creator_id", sa.Integer(), nullable=True),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("deal_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("value", MONEY, nullable=True),
+        sa.Column("single_use", sa.Boolean(), nullable=False),
+        sa.Column("batch", sa.String(length=64), nullable=True),
+        *_times("created_at"),
+        sa.Column("disabled_at", sa.DateTime(), nullable=True),
+        _fk("discount_codes", "creator_id", "creators", "CASCADE"),
+        _fk("discount_codes", "campaign_id", "campaigns", "SET NULL"),
+        _fk("discount_codes", "deal_id", "deals", "SET NULL"),
+        sa.PrimaryKeyConstraint("id", name="pk_discount_codes"),
+        sa.UniqueConstraint("workspace_id", "code_key", name="uq_discount_codes_workspace_id"),
+    )
+    for column in ("workspace_id", "creator_id", "campaign_id"):
+        op.create_index(f"ix_discount_codes_{column}", "discount_codes", [column])
+
 
 def downgrade() -> None:
-    for table in ("link_clicks", "tracking_links", "deliverables", "deals", "campaigns"):
+    tables = ("discount_codes", "link_clicks", "tracking_links", "deliverables", "deals")
+    for table in (*tables, "campaigns"):
         op.drop_table(table)
