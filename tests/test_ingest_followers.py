@@ -329,3 +329,13 @@ def test_unknown_markers_with_units_are_unknown(store, tmp_path):
         12,
     )
     assert (rows["cara"].followers, rows["cara"].following) == (1200, None)
+
+
+def test_a_refused_sample_says_how_to_import_the_valid_rows(sqlite_store, tmp_path):
+    path = write(tmp_path / "sample.csv", "username,followers\nann,12abc\nbob,5\ncara,-1\n")
+    with pytest.raises(InputError) as caught:
+        import_followers(sqlite_store, "brand", path, account="instagram:lea")
+    message = str(caught.value)
+    assert (caught.value.line, caught.value.field) == (2, "followers")
+    assert "not a number ('12abc'); 1 more invalid row seen so far" in message
+    assert "--skip-invalid (command line), skip_invalid=true (API, library)" in message

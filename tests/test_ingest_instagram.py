@@ -997,3 +997,11 @@ def test_a_count_of_other_text_is_still_an_error(sqlite_store, tmp_path):
         import_instagram(sqlite_store, "default", [write(tmp_path / "x.json", post)])
     assert caught.value.field == "$.like_count"
     assert "expected a count, got text" in str(caught.value)
+
+
+def test_a_refused_item_says_how_to_import_the_valid_ones(sqlite_store, tmp_path):
+    post = {"shortcode": "BcmiW", "owner": {"username": "someone"}, "like_count": "12abc"}
+    with pytest.raises(InputError) as caught:
+        import_instagram(sqlite_store, "default", [write(tmp_path / "x.json", post)])
+    assert caught.value.field == "$.like_count"
+    assert "--skip-invalid (command line), skip_invalid=true (API, library)" in str(caught.value)

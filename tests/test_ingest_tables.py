@@ -425,3 +425,22 @@ def test_top_influencers_garbage_still_names_line_and_field(sqlite_store, tmp_pa
         import_creators(sqlite_store, "w", bad, platform="instagram")
     assert (caught.value.line, caught.value.field) == (5, "avg_likes")
     assert "not a number ('12abc')" in str(caught.value)
+
+
+def test_a_refusal_says_how_to_import_the_valid_rows(store_url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("handle,followers\nann,7\nbob,-3\ncarl,x\ndan,1.2.3\n", encoding="utf-8")
+    result = invoke("import", "creators", bad, "-p", "tiktok", "--database-url", store_url)
+    assert result.exit_code == 1
+    output = flat(result.output)
+    assert "line 3, field 'followers': negative count ('-3'); 2 more invalid rows" in output
+    assert "--skip-invalid (command line)" in output
+    assert "skip_invalid=true (API, library)" in output
+    assert '"Import the valid rows and list the others" ticked (import page)' in output
+    # and the advice works: the valid row is imported, the others listed
+    result = invoke(
+        "import", "creators", bad, "-p", "tiktok", "--skip-invalid", "--database-url", store_url
+    )
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "bad.rejects.csv", encoding="utf-8") as handle:
+        assert [r["line"] for r in csv.DictReader(handle)] == ["3", "4", "5"]
