@@ -158,6 +158,29 @@ def test_old_and_new_handle_in_one_import(store):
         assert owner == {accounts["new.name"].id}
 
 
+def test_rows_without_id_follow_a_rename_of_the_same_import(store):
+    _write(store, "w", _frame(["old"], ["5"]))
+    # the renamed account's id row, and an id-less row still under the old handle
+    _write(store, "w", _frame(["new", "old"], ["5", None], display_name=[None, "Old Name"]))
+    accounts = _accounts(store)
+    assert list(accounts) == ["new"] and accounts["new"].display_name == "Old Name"
+
+
+def test_a_handle_left_and_taken_in_one_import(store):
+    """Id 1 leaves @x for @y, id 2 takes @x: each row stays with its own id."""
+    report = ImportReport(kind="test", source="mem", workspace="w")
+    with import_run(store, "w", "test", "mem", report) as writer:
+        ids = writer.accounts(_frame(["x", "y", "x"], ["1", "1", "2"])).to_list()
+        writer.posts(_posts("x", "px"))
+    accounts = _accounts(store)
+    assert {h: a.external_id for h, a in accounts.items()} == {"y": "1", "x": "2"}
+    assert ids == [accounts["y"].id, accounts["y"].id, accounts["x"].id]
+    with store.session() as session:  # a post under @x is id 2's
+        assert session.scalar(sa.select(Post.account_id)) == accounts["x"].id
+    assert _accounts(store)["y"].previous_handles == ["x"]
+    assert _accounts(store)["x"].previous_handles is None
+
+
 def test_an_account_without_id_takes_the_id_and_matches_later(store):
     _write(store, "w", _frame(["ann"], [None]))
     _write(store, "w", _frame(["ann"], ["900"]))

@@ -246,25 +246,40 @@ def plan_renames(conn: Connection, workspace_id: int, frame: pl.DataFrame) -> Re
     )
     holders = stored_by_handle(conn, workspace_id, current.select(KEY))
     _check_collisions(matched.join(holders, on=KEY, how="left"), renames["account_id"])
-    # Every row of an id under its current handle; the import's other handles become aliases.
-    if aliases.height:
-        frame = (
-            frame.join(aliases, on=KEY, how="left", maintain_order="left")
-            .with_columns(pl.coalesce("current", "handle").alias("handle"))
-            .drop("current")
-        )
     stored_aliases = renames.select(
         "platform", pl.col("stored_handle").alias("handle"), pl.col("handle").alias("current")
     )
+    every_alias = pl.concat([aliases, stored_aliases]).unique(
+        subset=KEY, keep="last", maintain_order=True
+    )
+    frame = _under_current_handles(frame, current, every_alias)
     previous = _previous(matched, aliases)
     if previous.height:
         frame = frame.drop("previous_handles", strict=False).join(
             previous, on=KEY, how="left", maintain_order="left"
         )
     return RenamePlan(
-        frame,
-        renames.select("account_id", "platform", "stored_handle", "handle"),
-        pl.concat([aliases, stored_aliases]).unique(subset=KEY, keep="last", maintain_order=True),
+        frame, renames.select("account_id", "platform", "stored_handle", "handle"), every_alias
+    )
+
+
+def _under_current_handles(
+    frame: pl.DataFrame, current: pl.DataFrame, aliases: pl.DataFrame
+) -> pl.DataFrame:
+    """Each row under its account's handle now: a row with an id under the id's current
+    handle; a row without one under the new handle of an account renamed from its handle."""
+    by_id = current.rename({"handle": "_by_id"})
+    by_alias = aliases.rename({"current": "_by_alias"})
+    return (
+        frame.join(by_id, on=ID_KEY, how="left", maintain_order="left")
+        .join(by_alias, on=KEY, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("external_id").is_not_null())
+            .then(pl.coalesce("_by_id", "handle"))
+            .otherwise(pl.coalesce("_by_alias", "handle"))
+            .alias("handle")
+        )
+        .drop("_by_id", "_by_alias")
     )
 
 

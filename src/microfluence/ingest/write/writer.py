@@ -237,9 +237,10 @@ class StoreWriter:
         self.renamed.extend(plan.renames.select("platform", "stored_handle", "handle").rows())
         # A handle in use again (by this frame's accounts) no longer stands for another one.
         current = plan.frame.select("platform", "handle").unique()
-        kept = self._aliases.join(current, on=["platform", "handle"], how="anti")
-        self._aliases = pl.concat([kept, plan.aliases]).unique(
-            subset=["platform", "handle"], keep="last", maintain_order=True
+        self._aliases = (
+            pl.concat([self._aliases, plan.aliases])
+            .unique(subset=["platform", "handle"], keep="last", maintain_order=True)
+            .join(current, on=["platform", "handle"], how="anti")
         )
         return plan.frame
 
