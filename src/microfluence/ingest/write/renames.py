@@ -49,6 +49,7 @@ ID_KEY = ["platform", "external_id"]
 _ALIAS_SCHEMA = {"platform": pl.String, "handle": pl.String, "current": pl.String}
 _STORED_SCHEMA = {
     "account_id": pl.Int64,
+    "creator_id": pl.Int64,
     "platform": pl.String,
     "external_id": pl.String,
     "stored_handle": pl.String,
@@ -62,6 +63,9 @@ class RenamePlan:
 
     frame: pl.DataFrame  # the frame, each id's rows under its current handle (+ previous_handles)
     renames: pl.DataFrame  # account_id, platform, stored_handle, handle (the new one)
+    # platform, handle, account_id, creator_id: the accounts found by id, under their handle
+    # once the renames are applied (the writer need not look them up again by handle)
+    known: pl.DataFrame = field(default_factory=pl.DataFrame)
     aliases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_ALIAS_SCHEMA))
 
 
@@ -122,6 +126,7 @@ def stored_by_id(conn: Connection, workspace_id: int, keys: pl.DataFrame) -> pl.
             conn.execute(
                 sa.select(
                     table.c.id,
+                    table.c.creator_id,
                     table.c.platform,
                     table.c.external_id,
                     table.c.handle,
@@ -133,7 +138,7 @@ def stored_by_id(conn: Connection, workspace_id: int, keys: pl.DataFrame) -> pl.
                 )
             )
         )
-    rows = [(*r[:4], list(r[4] or [])) for r in rows]
+    rows = [(*r[:5], list(r[5] or [])) for r in rows]
     return pl.DataFrame(rows, schema=_STORED_SCHEMA, orient="row")
 
 
@@ -244,8 +249,13 @@ def plan_renames(conn: Connection, workspace_id: int, frame: pl.DataFrame) -> Re
     renames = matched.filter(
         pl.col("account_id").is_not_null() & (pl.col("stored_handle") != pl.col("handle"))
     )
-    holders = stored_by_handle(conn, workspace_id, current.select(KEY))
-    _check_collisions(matched.join(holders, on=KEY, how="left"), renames["account_id"])
+    # Only a handle its id's account does not hold already can collide: an import of unchanged
+    # accounts looks up no handle here.
+    moved = matched.filter(
+        pl.col("account_id").is_null() | (pl.col("stored_handle") != pl.col("handle"))
+    )
+    holders = stored_by_handle(conn, workspace_id, moved.select(KEY))
+    _check_collisions(moved.join(holders, on=KEY, how="left"), renames["account_id"])
     stored_aliases = renames.select(
         "platform", pl.col("stored_handle").alias("handle"), pl.col("handle").alias("current")
     )
@@ -258,9 +268,11 @@ def plan_renames(conn: Connection, workspace_id: int, frame: pl.DataFrame) -> Re
         frame = frame.drop("previous_handles", strict=False).join(
             previous, on=KEY, how="left", maintain_order="left"
         )
-    return RenamePlan(
-        frame, renames.select("account_id", "platform", "stored_handle", "handle"), every_alias
+    known = matched.filter(pl.col("account_id").is_not_null()).select(
+        *KEY, "account_id", "creator_id"
     )
+    renamed = renames.select("account_id", "platform", "stored_handle", "handle")
+    return RenamePlan(frame, renamed, known=known, aliases=every_alias)
 
 
 def _under_current_handles(

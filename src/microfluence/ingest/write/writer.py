@@ -229,10 +229,12 @@ class StoreWriter:
         (:mod:`microfluence.ingest.write.renames`); returns the frame under current handles."""
         plan = renames.plan_renames(self.conn, self.workspace_id, frame)
         renames.apply_renames(self.conn, self.workspace_id, plan.renames)
-        for _account_id, platform, old, new in plan.renames.iter_rows():
-            # Forgotten, looked up again (with their creators) under the handles they have now.
+        for _account_id, platform, old, _new in plan.renames.iter_rows():
             self._account_ids.pop((platform, old), None)
-            self._account_ids.pop((platform, new), None)
+        # The accounts found by id, under the handles they have now: no second lookup by handle.
+        for platform, handle, account_id, creator_id in plan.known.iter_rows():
+            self._account_ids[(platform, handle)] = account_id
+            self._creator_of[account_id] = creator_id
         self.__dict__.pop("_lookup_frame", None)
         self.renamed.extend(plan.renames.select("platform", "stored_handle", "handle").rows())
         # A handle in use again (by this frame's accounts) no longer stands for another one.
