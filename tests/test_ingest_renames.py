@@ -14,6 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from microfluence.catalog.accounts import find_account_by_reference, get_account
 from microfluence.ingest.instagram.importer import import_instagram
@@ -345,3 +347,40 @@ def test_tables_user_id_and_channel_id_follow_a_rename(store, tmp_path):
     assert list(accounts) == ["lea.new"]
     assert accounts["lea.new"].previous_handles == ["lea.vintage", "lea.paris"]
     assert accounts["lea.new"].followers == 1200
+
+
+# -- any sequence of imports keeps one account per id -------------------------------------------
+
+_IMPORT = st.dictionaries(
+    st.sampled_from(["1", "2", "3"]), st.sampled_from(["a", "b", "c", "d"]), min_size=1
+).filter(lambda d: len(set(d.values())) == len(d))  # one import: distinct ids and handles
+_COUNTER = iter(range(10**9))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_IMPORT, min_size=1, max_size=5))
+def test_any_sequence_of_renames_keeps_one_account_per_id(sqlite_store, imports):
+    workspace = f"h{next(_COUNTER)}"
+    had: dict[str, set[str]] = {}  # every handle each id was successfully imported under
+    for pairs in imports:
+        before = table_rows(sqlite_store, [Account])
+        try:
+            _write(sqlite_store, workspace, _frame(list(pairs.values()), list(pairs)))
+        except InputError as exc:
+            # refused only for a handle some other stored account holds; nothing written
+            assert exc.field == "external_id"
+            assert table_rows(sqlite_store, [Account]) == before
+            continue
+        for ext, handle in pairs.items():
+            had.setdefault(ext, set()).add(handle)
+        accounts = _accounts(sqlite_store, workspace)
+        by_id = {a.external_id: a for a in accounts.values()}
+        assert len(by_id) == len(accounts) == len(had)  # one account per id, no other
+        for ext, handle in pairs.items():
+            assert by_id[ext].handle == handle
+        for ext, handles in had.items():
+            known = {by_id[ext].handle, *(by_id[ext].previous_handles or [])}
+            assert handles <= known
+            assert by_id[ext].handle not in (by_id[ext].previous_handles or [])
