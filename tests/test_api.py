@@ -426,6 +426,8 @@ def test_a_failed_import_names_the_line_and_writes_nothing(client, tenant):
     assert job["status"] == "failed"
     assert job["errors"][0]["line"] == 4 and job["errors"][0]["field"] == "handle"
     assert "line 4" in job["error"]
+    # … and how to import the valid rows, in the API's words among the others
+    assert "skip_invalid=true (API, library)" in job["error"]
     assert client.get("/api/v1/accounts", params={"q": "new_"}, headers=h).json()["count"] == 0
 
 

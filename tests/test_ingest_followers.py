@@ -307,3 +307,35 @@ def test_cli_end_to_end(store_url, tmp_path):
         ["import", "followers", str(bad), "--account", "brand", "--database-url", store_url],
     )
     assert result.exit_code == 1 and "PLATFORM:HANDLE" in flat(result.output)
+
+
+def test_unknown_markers_with_units_are_unknown(store, tmp_path):
+    """A follower sample exported from a spreadsheet: #N/A, NaN%, '-' … are unknown, not errors."""
+    text = (
+        "username,posts,followers,following,private\n"
+        "ann,#N/A,N/A K,- ,#VALUE!\n"
+        "bob,NaN%,#DIV/0!,12,n/a\n"
+        "cara,3,1.2k,—,no\n"
+    )
+    path = write(tmp_path / "sample.csv", text)
+    report = import_followers(store, "brand", path, account="instagram:lea")
+    assert report.rows_read == 3 and report.rejected == 0
+    rows = followers(store)
+    assert (rows["ann"].posts_count, rows["ann"].followers, rows["ann"].following) == (None,) * 3
+    assert rows["ann"].is_private is None
+    assert (rows["bob"].posts_count, rows["bob"].followers, rows["bob"].following) == (
+        None,
+        None,
+        12,
+    )
+    assert (rows["cara"].followers, rows["cara"].following) == (1200, None)
+
+
+def test_a_refused_sample_says_how_to_import_the_valid_rows(sqlite_store, tmp_path):
+    path = write(tmp_path / "sample.csv", "username,followers\nann,12abc\nbob,5\ncara,-1\n")
+    with pytest.raises(InputError) as caught:
+        import_followers(sqlite_store, "brand", path, account="instagram:lea")
+    message = str(caught.value)
+    assert (caught.value.line, caught.value.field) == (2, "followers")
+    assert "not a number ('12abc'); 1 more invalid row seen so far" in message
+    assert "--skip-invalid (command line), skip_invalid=true (API, library)" in message

@@ -971,3 +971,37 @@ def test_every_shared_sample_file_imports(sqlite_store):
         )
         assert sponsored == with_sponsor_users
         assert conn.execute(sa.select(sa.func.count()).select_from(Comment)).scalar() > 0
+
+
+# -- unknown markers as text (issue 11, part 4) -----------------------------------------------
+
+
+@pytest.mark.parametrize("marker", ["N/A", "#N/A", "NaN", "-", "—", "null", "#DIV/0!", "N/A K"])
+def test_counts_given_as_unknown_markers_are_unknown(store, tmp_path, marker):
+    profile = make_profile(edge_followed_by={"count": marker}, edge_follow={"count": "n/a"})
+    post = {"shortcode": "BcmiW", "owner": {"username": "someone"}, "like_count": marker}
+    paths = [
+        write(tmp_path / "p.json", instaloader(profile, "Profile")),
+        write(tmp_path / "x.json", post),
+    ]
+    report = import_instagram(store, "default", paths)
+    assert report.rejected_count == 0
+    snapshot = one(store, AccountSnapshot)
+    assert (snapshot.followers, snapshot.following, snapshot.posts_count) == (None, None, 655)
+    assert one(store, Post).likes is None
+
+
+def test_a_count_of_other_text_is_still_an_error(sqlite_store, tmp_path):
+    post = {"shortcode": "BcmiW", "owner": {"username": "someone"}, "like_count": "12abc"}
+    with pytest.raises(InputError) as caught:
+        import_instagram(sqlite_store, "default", [write(tmp_path / "x.json", post)])
+    assert caught.value.field == "$.like_count"
+    assert "expected a count, got text" in str(caught.value)
+
+
+def test_a_refused_item_says_how_to_import_the_valid_ones(sqlite_store, tmp_path):
+    post = {"shortcode": "BcmiW", "owner": {"username": "someone"}, "like_count": "12abc"}
+    with pytest.raises(InputError) as caught:
+        import_instagram(sqlite_store, "default", [write(tmp_path / "x.json", post)])
+    assert caught.value.field == "$.like_count"
+    assert "--skip-invalid (command line), skip_invalid=true (API, library)" in str(caught.value)

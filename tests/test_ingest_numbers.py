@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microfluence.ingest.values.numbers import (
+    is_unknown_text,
     parse_bool,
     parse_count,
     parse_number,
@@ -218,3 +219,64 @@ def test_spreadsheet_values_carry_no_binary_noise():
     assert errors == [None] * 4
     rates, _ = _run(parse_rate, ["1.62%", "1.39%", "2.3", "0.0139"])
     assert rates == [0.0162, 0.0139, 0.023, 0.0139]
+
+
+# -- unknown markers with units, currencies and spreadsheet errors (issue 11, part 4) ----------
+MARKERS = ["NaN", "N/A", "n/a", "NA", "null", "None", "nan", "-", "--", "—", "–", "n.a.", "?"]
+SHEET_ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!"]
+DRESSED = ["NaN%", "N/A%", "N/A %", "- %", "$-", "$ -", "€ —", "N/A K", "n/a bn", "#DIV/0! %"]
+DRESSED += ["-%", "— %", "NaN\u00a0%", " #N/A ", "US$ -", "- €"]
+GARBAGE = ["12abc", "1.2.3", "1,2,3", "abc", "nak", "nan1", "%", "$", "12 %%", "#DIV/0!5"]
+ALL_PARSERS = (parse_count, parse_number, parse_rate, parse_bool, parse_timestamp)
+
+
+@pytest.mark.parametrize("text", MARKERS + SHEET_ERRORS + DRESSED)
+def test_unknown_markers_are_null_in_every_parser(text):
+    for parser in ALL_PARSERS:
+        values, errors = _run(parser, [text, text.lower(), text.upper()])
+        assert values == [None] * 3, (parser.__name__, text)
+        assert errors == [None] * 3, (parser.__name__, text)
+    assert is_unknown_text(text)
+
+
+@pytest.mark.parametrize("text", GARBAGE)
+def test_garbage_stays_an_error(text):
+    for parser in (parse_count, parse_number, parse_rate):
+        values, errors = _run(parser, [text])
+        assert values == [None] and errors == ["not a number"], (parser.__name__, text)
+    assert not is_unknown_text(text)
+
+
+def test_dressed_markers_beside_real_values():
+    """The row of a 'top influencers' sheet: a NaN% beside real values keeps those values."""
+    rates, errors = _run(parse_rate, ["4.5%", "NaN%", "#DIV/0!", "- %", "0.8%"])
+    assert rates == [0.045, None, None, None, 0.008] and errors == [None] * 5
+    counts, errors = _run(parse_count, ["1.2M", "N/A K", "$-", "#REF!", "980k"])
+    assert counts == [1_200_000, None, None, None, 980_000] and errors == [None] * 5
+
+
+_marker = st.sampled_from([m.lower() for m in MARKERS + SHEET_ERRORS] + MARKERS + SHEET_ERRORS)
+_space = st.sampled_from(["", " ", "  ", "\u00a0", "\u202f", "\t"])
+_currency = st.sampled_from(["", "$", "€", "£", "US$"])
+_unit = st.sampled_from(["", "%"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_currency, _space, _marker, _space, _unit, _space)
+def test_any_dressed_marker_is_unknown(currency, s1, marker, s2, unit, s3):
+    text = f"{s3}{currency}{s1}{marker}{s2}{unit}{s3}"
+    for parser in (parse_count, parse_number, parse_rate):
+        values, errors = _run(parser, [text])
+        assert (values[0], errors[0]) == (None, None), (parser.__name__, text)
+    assert is_unknown_text(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.from_regex(r"\A[0-9]{1,4}[a-jl-z]{1,3}\Z"))
+def test_digits_with_letters_are_errors(text):
+    """'12abc' is garbage, never unknown (the letters exclude the k suffix)."""
+    if text[-1] in "mb" or text.endswith(("mn", "bn", "mm")):
+        return  # 12m, 5bn … are numbers
+    values, errors = _run(parse_count, [text])
+    assert values == [None] and errors == ["not a number"]
+    assert not is_unknown_text(text)

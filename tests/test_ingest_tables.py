@@ -373,3 +373,74 @@ def test_scraper_shapes_tag_objects_and_hidden_likes(store, tmp_path):
     bad.write_text(json.dumps({**rows[1], "id": "3", "diggCount": -2}) + "\n")
     with pytest.raises(InputError, match="negative count"):
         import_posts(store, "w", bad, platform="tiktok")
+
+
+# -- a real-world "top influencers" sheet: unknown markers are unknown (issue 11, part 4) ------
+TOP_INFLUENCERS = os.path.join(os.path.dirname(__file__), "data", "top_influencers.csv")
+
+
+def test_top_influencers_sheet_imports_every_row(store):
+    report = import_creators(store, "w", TOP_INFLUENCERS, platform="instagram")
+    assert report.rows_read == 40 and report.rejected_count == 0
+    table = Account.__table__
+    with store.connection() as conn:
+        rows = {
+            r.handle: r
+            for r in conn.execute(
+                sa.select(
+                    table.c.handle,
+                    table.c.reported_engagement_rate,
+                    table.c.reported_avg_likes,
+                    table.c.followers,
+                    table.c.posts_count,
+                    table.c.country,
+                )
+            )
+        }
+    assert len(rows) == 40
+    assert rows["cristiano"].reported_engagement_rate == pytest.approx(0.0139)
+    assert rows["cristiano"].followers == 475_800_000
+    assert rows["davidbeckham"].followers == 1_200_000
+    assert rows["davidbeckham"].posts_count == 1234
+    assert rows["davidbeckham"].reported_engagement_rate == pytest.approx(0.045)
+    # NaN%, #DIV/0!, - %, N/A%, #NUM!, NaN %, –, #NULL!, nan: unknown, the rest of the row kept
+    blank_rates = ("leomessi", "therock", "kimkardashian", "natgeo", "mileycyrus", "ddlovato")
+    blank_rates += ("realmadrid", "billieeilish", "dualipa")
+    for handle in blank_rates:
+        assert rows[handle].reported_engagement_rate is None, handle
+    assert rows["leomessi"].followers == 310_100_000
+    assert rows["therock"].reported_avg_likes is None and rows["therock"].followers is not None
+    assert rows["kimkardashian"].followers is None  # "-"
+    assert rows["khloekardashian"].posts_count is None  # "N/A"
+    assert rows["jlo"].country is None  # "#N/A" is no country
+    assert {h for h, r in rows.items() if r.reported_engagement_rate is None} == set(blank_rates)
+
+
+def test_top_influencers_garbage_still_names_line_and_field(sqlite_store, tmp_path):
+    lines = open(TOP_INFLUENCERS, encoding="utf-8").read().splitlines()
+    lines[4] = lines[4].replace("2.3m", "12abc", 1)  # selenagomez's avg_likes, line 5
+    bad = tmp_path / "top.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        import_creators(sqlite_store, "w", bad, platform="instagram")
+    assert (caught.value.line, caught.value.field) == (5, "avg_likes")
+    assert "not a number ('12abc')" in str(caught.value)
+
+
+def test_a_refusal_says_how_to_import_the_valid_rows(store_url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("handle,followers\nann,7\nbob,-3\ncarl,x\ndan,1.2.3\n", encoding="utf-8")
+    result = invoke("import", "creators", bad, "-p", "tiktok", "--database-url", store_url)
+    assert result.exit_code == 1
+    output = flat(result.output)
+    assert "line 3, field 'followers': negative count ('-3'); 2 more invalid rows" in output
+    assert "--skip-invalid (command line)" in output
+    assert "skip_invalid=true (API, library)" in output
+    assert '"Import the valid rows and list the others" ticked (import page)' in output
+    # and the advice works: the valid row is imported, the others listed
+    result = invoke(
+        "import", "creators", bad, "-p", "tiktok", "--skip-invalid", "--database-url", store_url
+    )
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "bad.rejects.csv", encoding="utf-8") as handle:
+        assert [r["line"] for r in csv.DictReader(handle)] == ["3", "4", "5"]

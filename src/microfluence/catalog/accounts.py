@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, cast, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -92,6 +93,7 @@ def _public(account: Account) -> AccountPublic:
         platform=account.platform,
         handle=account.handle,
         external_id=account.external_id,
+        previous_handles=account.previous_handles or [],
         url=account.url,
         display_name=account.display_name,
         bio=account.bio,
@@ -128,17 +130,44 @@ def find_account(session: Session, workspace_id: int, account_id: int) -> Accoun
 def find_account_by_handle(
     session: Session, workspace_id: int, platform: str, handle: str
 ) -> Account:
-    """The account ``platform:handle`` in this workspace; NotFoundError otherwise."""
+    """The account ``platform:handle`` in this workspace — or, when no account has that handle
+    now, the one that had it before it renamed itself (``previous_handles``; the most recently
+    updated when several did); NotFoundError otherwise."""
     account = session.scalar(
         select(Account).where(
             Account.workspace_id == workspace_id,
             Account.platform == platform,
             Account.handle == handle,
         )
-    )
+    ) or _renamed_from(session, workspace_id, platform, handle)
     if account is None:
         raise NotFoundError(f"no account {platform}:{handle} in this workspace")
     return account
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _renamed_from(
+    session: Session, workspace_id: int, platform: str, handle: str
+) -> Account | None:
+    """The account that had ``handle`` before a rename. The JSON list is matched as text — the
+    same on SQLite and PostgreSQL, with non-ASCII letters written as they are or escaped — then
+    checked exactly; only when no account has the handle now, so no hot path pays for it."""
+    as_json = {json.dumps(handle, ensure_ascii=False), json.dumps(handle)}
+    text = cast(Account.previous_handles, String)
+    candidates = session.scalars(
+        select(Account)
+        .where(
+            Account.workspace_id == workspace_id,
+            Account.platform == platform,
+            Account.previous_handles.is_not(None),
+            or_(*(text.like(_like(j), escape="\\") for j in sorted(as_json))),
+        )
+        .order_by(Account.updated_at.desc(), Account.id.desc())
+    )
+    return next((a for a in candidates if handle in (a.previous_handles or [])), None)
 
 
 def find_account_by_reference(session: Session, workspace_id: int, reference: str) -> Account:

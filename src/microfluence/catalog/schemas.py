@@ -179,6 +179,11 @@ class AccountPublic(BaseModel):
     platform: str
     handle: str
     external_id: str | None
+    previous_handles: list[str] = Field(
+        default_factory=list,
+        description="Handles the account had before it renamed itself (recognised by its "
+        "external_id), oldest first; a search by one of them finds the account.",
+    )
     url: str | None
     display_name: str | None
     bio: str | None

@@ -69,6 +69,22 @@ def show_report(report: ImportReport, rejects: Path | None = None) -> None:
         console.print(f"  … and {report.rejected - 5} more", highlight=False)
     if rejects is not None and report.rejected:
         console.print(f"  rejected items and reasons written to {rejects}", highlight=False)
+    show_renames(report)
+
+
+def show_renames(report: ImportReport) -> None:
+    """The accounts recognised by their platform id under a new handle (the first five)."""
+    from microfluence.kernel.console import console
+
+    for r in report.renamed[:5]:
+        console.print(
+            f"  renamed: {r['platform']} @{r['from']} is now @{r['to']} (same platform id; "
+            "its history kept)",
+            highlight=False,
+            markup=False,
+        )
+    if len(report.renamed) > 5:
+        console.print(f"  … and {len(report.renamed) - 5} more renamed", highlight=False)
 
 
 @app.command("instagram")
@@ -223,6 +239,7 @@ def show_table_report(report: ImportReport) -> None:
         console.print(f"  … and {report.rejected - 5} more", highlight=False)
     if report.rejects_path:
         console.print(f"rejected rows and reasons: {report.rejects_path}", highlight=False)
+    show_renames(report)
 
 
 @app.command("creators")

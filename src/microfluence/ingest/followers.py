@@ -21,6 +21,7 @@ import polars as pl
 
 from microfluence.catalog.validation import parse_account_reference
 from microfluence.ingest.guard import CancelCheck, ImportGuard
+from microfluence.ingest.rejects import refused
 from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.tables.reader import Chunk, read_table
 from microfluence.ingest.values.columns import ColumnMap, resolve_columns
@@ -28,7 +29,6 @@ from microfluence.ingest.values.numbers import Parsed, blank, parse_bool, parse_
 from microfluence.ingest.values.times import file_time, naive_utc
 from microfluence.ingest.write.stage import StagedImport
 from microfluence.ingest.write.writer import ProgressCallback, StoreWriter
-from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 
 FOLLOWER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -263,12 +263,13 @@ def _reject(
         value = None if raw_value is None else str(raw_value)[:200]
         line = int(lines[row]) if lines is not None else None
         if not skip:
-            raise InputError(
+            raise refused(
                 f"{reason}" + (f" ({value!r})" if value and name != "username" else ""),
                 file=file,
                 line=line,
                 field=column,
                 value=value,
+                others=reasons.height - 1,
             )
         report.reject(
             Rejection(

@@ -17,8 +17,41 @@ import os
 from pathlib import Path
 
 from microfluence.ingest.report import Rejection
+from microfluence.kernel.errors import InputError
 
 HEADER = ("file", "line", "field", "reason", "value", "row")
+
+# How to import the valid rows of a file a strict import refused, in the words of every face
+# (one message: the error travels through the job queue to the API and the pages unchanged).
+SKIP_INVALID_HINT = (
+    "to import the valid rows and list the others, import again with --skip-invalid "
+    '(command line), skip_invalid=true (API, library) or "Import the valid rows and list the '
+    'others" ticked (import page)'
+)
+
+
+def refused(
+    message: str,
+    *,
+    file: str | None,
+    line: int | None = None,
+    field: str | None = None,
+    value: object = None,
+    others: int = 0,
+) -> InputError:
+    """The error of a strict import that stops at a bad row: the row's reason, how many more
+    bad rows were seen with it (``others``), and how to import the valid rows instead."""
+    more = (
+        f"; {others:,} more invalid row{'s' if others != 1 else ''} seen so far" if others else ""
+    )
+    return InputError(
+        f"{message}{more} — {SKIP_INVALID_HINT}", file=file, line=line, field=field, value=value
+    )
+
+
+def with_hint(exc: InputError) -> InputError:
+    """``exc`` (a bad item of a strict import) with :data:`SKIP_INVALID_HINT`."""
+    return refused(exc.message, file=exc.file, line=exc.line, field=exc.field, value=exc.value)
 
 
 class RejectsFile:

@@ -40,6 +40,8 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)  # canonical field → input column
     ignored_columns: list[str] = field(default_factory=list)  # input columns nobody used
     rejects_path: str | None = None  # where the rejected rows were written
+    # Accounts recognised by their platform id under a new handle: platform, from, to.
+    renamed: list[dict[str, str]] = field(default_factory=list)
     # Where rejections are streamed as they happen (attached by the import's run).
     rejects: RejectsFile | None = field(default=None, repr=False, compare=False)
 
@@ -69,6 +71,7 @@ class ImportReport:
             "columns": self.columns,
             "ignored_columns": self.ignored_columns,
             "rejects_path": self.rejects_path,
+            "renamed": self.renamed[:REJECTION_SAMPLE],
             "reasons": [
                 {"line": r.line, "field": r.field, "reason": r.reason} for r in self.rejections[:5]
             ],

@@ -40,6 +40,7 @@ from microfluence.ingest.instagram.records import (
     ProfileRecord,
     Reader,
 )
+from microfluence.ingest.rejects import with_hint
 from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.values import captions
 from microfluence.ingest.values.times import file_time, naive_utc
@@ -149,7 +150,7 @@ class _Run:
     def reject(self, exc: InputError, row: str | None = None) -> None:
         """Set a bad item aside (streamed to the rejects file), or stop without skip_invalid."""
         if not self.skip_invalid:
-            raise exc
+            raise with_hint(exc)
         self.guard.count_rows(1, exc.file or "")
         self.report.reject(
             Rejection(

@@ -12,9 +12,10 @@ The shapes (see docs/importing.md, "Instagram JSON"):
 * the mobile API's ``items`` (``code``, ``pk``, ``taken_at``, ``like_count`` …) where they share
   the meaning.
 
-Values that are merely absent or null become NULL. A value of the wrong type (a count given as
-text, an object where a list belongs) is an error naming the file and the JSON path, because it
-means the file is not what it claims to be.
+Values that are merely absent or null become NULL, as do counts given as an unknown marker
+(``"N/A"``, ``"#N/A"``, ``"NaN"`` …, the rule of every importer). A value of the wrong type (a
+count given as other text, an object where a list belongs) is an error naming the file and the
+JSON path, because it means the file is not what it claims to be.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from microfluence.catalog.validation import check_handle, naive_utc
+from microfluence.ingest.values.numbers import is_unknown_text
 from microfluence.kernel.errors import InputError
 
 MAX_COUNT = 2**63 - 1  # BIGINT
@@ -227,15 +229,19 @@ class Reader:
         raise self.fail(f"{where}.{key}", f"expected true or false, got {_kind(value)}", value)
 
     def count(self, node: dict[str, Any], key: str, where: str) -> int | None:
-        """A count: absent, null or -1 (Instagram's "hidden") is unknown; text is an error."""
+        """A count: absent, null, -1 (Instagram's "hidden"), NaN or an unknown marker as text
+        (``"N/A"``, ``"#N/A"``, ``"-"`` … — :func:`values.numbers.is_unknown_text`, the rule of
+        every importer) is unknown; any other text is an error."""
         value = node.get(key)
         path = f"{where}.{key}"
-        if value is None:
+        if value is None or (isinstance(value, str) and is_unknown_text(value)):
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(path, f"expected a count, got {_kind(value)}", value)
         if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
+            if value != value:
+                return None
+            if value in (float("inf"), float("-inf")):
                 raise self.fail(path, "expected a count, got a non-finite number", value)
             if not value.is_integer():
                 raise self.fail(path, f"expected a whole number, got {value}", value)

@@ -49,6 +49,7 @@ POST_SPECS: dict[str, FieldSpec] = {
     "hashtags": FieldSpec("tags"),
     "mentions": FieldSpec("handles"),
     "location": FieldSpec("text", 300),
+    "external_id": FieldSpec("text", 100),
 }
 POST_COLUMNS = (
     "shortcode",
@@ -71,12 +72,17 @@ POST_COLUMNS = (
 
 def _write(writer: StoreWriter, values: pl.DataFrame, report: ImportReport) -> None:
     keys = ["platform", "handle"]
-    people = values.select(*keys, *(["display_name"] if "display_name" in values else []))
-    people = people.unique(subset=keys, keep="last", maintain_order=True)
-    known = writer.account_ids(people.select(keys))
-    new = people.filter(known.is_null())
-    if new.height:
-        writer.accounts(new)
+    extra = [c for c in ("display_name", "external_id") if c in values.columns]
+    people = values.select(*keys, *extra)
+    if "external_id" in values.columns:
+        # Every author with an id goes through the accounts: a renamed one is recognised by it.
+        writer.accounts(people)
+    else:
+        people = people.unique(subset=keys, keep="last", maintain_order=True)
+        known = writer.account_ids(people.select(keys))
+        new = people.filter(known.is_null())
+        if new.height:
+            writer.accounts(new)
     columns = [pl.col(c) for c in POST_COLUMNS if c in values.columns]
     if "caption" in values.columns:
         for name, extract in (("hashtags", caption_hashtags), ("mentions", caption_mentions)):

@@ -20,7 +20,7 @@ import polars as pl
 
 from microfluence.catalog.validation import handle_rule, url_rule
 from microfluence.ingest.guard import CancelCheck, ImportGuard
-from microfluence.ingest.rejects import default_rejects_path
+from microfluence.ingest.rejects import default_rejects_path, refused
 from microfluence.ingest.report import ImportReport, Rejection
 from microfluence.ingest.tables.reader import Chunk, ProgressCallback, TableReader
 from microfluence.ingest.values import numbers
@@ -361,15 +361,17 @@ def _rejections(
 
 
 def first_error(chunk: Chunk, errors: pl.DataFrame, columns: ColumnMap, file: str) -> InputError:
+    """The first bad row's error, with how many other rows of its batch are bad and how to
+    import the valid rows (:func:`microfluence.ingest.rejects.refused`)."""
     row, field, reason = errors.row(0)
-    return InputError(
-        f"{reason} ({_cell(chunk, row, columns.get(field))!r})"
-        if _cell(chunk, row, columns.get(field)) is not None
-        else reason,
+    value = _cell(chunk, row, columns.get(field))
+    return refused(
+        f"{reason} ({value!r})" if value is not None else reason,
         file=file,
         line=int(chunk.lines[row]),
         field=field,
-        value=_cell(chunk, row, columns.get(field)),
+        value=value,
+        others=errors["row"].n_unique() - 1,
     )
 
 

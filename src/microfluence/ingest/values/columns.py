@@ -359,6 +359,18 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "hashtags": ("hashtags", "hash_tags", "tags"),
     "mentions": ("mentions", "mentioned_users", "user_mentions"),
     "location": ("location", "location_name", "place"),
+    # The author's stable platform id: a renamed account is recognised by it (ingest.write).
+    "external_id": (
+        "external_id",
+        "user_id",
+        "owner_id",
+        "owner.id",
+        "author_id",
+        "author.id",
+        "authorMeta.id",
+        "channel_id",
+        "author_channel_id",
+    ),
 }
 
 REQUIRED = ("handle",)

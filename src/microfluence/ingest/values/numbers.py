@@ -24,10 +24,15 @@ narrow no-break U+202F) and apostrophes used as digit group marks (``1'234``):
 * a decimal comma when a single comma is *not* followed by exactly three digits: ``1,5k`` is
   1500, ``3,75`` is 3.75, but ``1,234`` is always one thousand two hundred and thirty-four;
 * a trailing ``%``: the value is divided by 100 (only rates may be percentages);
-* blanks: empty, ``NaN``, ``N/A``, ``NA``, ``-``, ``--``, ``—``, ``null``, ``none``, ``#N/A``,
-  ``n.a.``, ``?`` → NULL (unknown), never 0.
+* unknown markers → NULL (unknown), never 0 and never an error: empty, ``NaN``, ``N/A``,
+  ``NA``, ``n.a.``, ``null``, ``none``, ``nil``, ``-``, ``--``, ``—``, ``–``, ``?`` and the
+  spreadsheet error values ``#N/A``, ``#DIV/0!``, ``#VALUE!``, ``#REF!``, ``#NAME?``,
+  ``#NUM!``, ``#NULL!``, ``#ERROR!``, ``#CALC!``, ``#SPILL!``, ``#GETTING_DATA`` — also with
+  the unit, currency or suffix a column's format puts around them: ``NaN%``, ``N/A %``,
+  ``- %``, ``$-``, ``€ —``, ``N/A K``, ``#DIV/0! %`` (:func:`unknown`). Anything else that is
+  not a number (``12abc``, ``1.2.3``) stays an error.
 
-Booleans: true/false, yes/no, y/n, t/f, 1/0, on/off (any case); blanks as above.
+Booleans: true/false, yes/no, y/n, t/f, 1/0, on/off (any case); unknown markers as above.
 
 Timestamps (``parse_timestamp``): ISO 8601 ``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM[:SS[.ffffff]]``
 (``T`` or a space; ``/`` also accepted between date parts), with ``Z``, ``UTC`` or an offset
@@ -38,6 +43,7 @@ large would be past the year 5000). Results are naive UTC datetimes, as the stor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -45,9 +51,42 @@ import polars as pl
 MAX_COUNT = 10**12  # no account or post has a trillion of anything: a unit or column mix-up
 MAX_RATE = 10.0  # an engagement rate above 1000 % is a unit mix-up, not a viral post
 
-BLANKS = ("", "nan", "n/a", "na", "n.a.", "-", "--", "—", "–", "null", "none", "#n/a", "?")
+# The error values a spreadsheet writes into a cell whose formula failed: never a value.
+SPREADSHEET_ERRORS = (
+    "#n/a",
+    "#div/0!",
+    "#value!",
+    "#ref!",
+    "#name?",
+    "#num!",
+    "#null!",
+    "#error!",
+    "#calc!",
+    "#spill!",
+    "#getting_data",
+    "#n/a!",
+)
+BLANKS = ("", "nan", "n/a", "na", "n.a.", "-", "--", "—", "–", "null", "none", "?")
+BLANKS += SPREADSHEET_ERRORS
 # Text keeps "NA" (Namibia's country code, a name) and "?"; it only drops unmistakable blanks.
-TEXT_BLANKS = ("", "nan", "n/a", "#n/a", "-", "--", "—", "–", "null", "none")
+TEXT_BLANKS = ("", "nan", "n/a", "-", "--", "—", "–", "null", "none", *SPREADSHEET_ERRORS)
+
+# An unknown marker in a number column, with the unit, currency or suffix the column's format
+# put around it: "NaN%", "N/A %", "- %", "$-", "€ —", "N/A K", "#DIV/0!", "n/a bn". Markers made
+# of letters need a space before a letter suffix ("N/A K", not "nak": that is garbage). Matched
+# on the cell in lower case with its spaces (any kind) made plain and trimmed.
+_CURRENCY = r"(?:[$€£¥₹₩₽¢]|us\$|r\$|a\$|c\$)"
+_MARK_WORD = r"(?:nan|n/a|na|n\.a\.?|null|none|nil)"
+_MARK_SIGN = (
+    r"(?:-+|—+|–+|\?|"
+    + "|".join(re.escape(e) for e in SPREADSHEET_ERRORS if e != "#n/a")
+    + r"|#n/a)"
+)
+_MARK_SUFFIX = r"(?:k|m|mm|mn|b|bn)"
+_MARK = rf"(?:{_MARK_WORD}(?:\s+{_MARK_SUFFIX})?|{_MARK_SIGN}(?:\s*{_MARK_SUFFIX})?)"
+UNKNOWN_PATTERN = rf"^(?:(?:{_CURRENCY}\s*)?{_MARK}(?:\s*%)?(?:\s*{_CURRENCY})?)?$"
+_UNKNOWN_RE = re.compile(UNKNOWN_PATTERN)
+_ANY_SPACE = r"[\s\u00a0\u2007\u2009\u202f]+"
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "on")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "off")
 
@@ -74,6 +113,24 @@ def _is_text(dtype: pl.DataType) -> bool:
 def blank(text: pl.Expr, words: tuple[str, ...] = BLANKS) -> pl.Expr:
     """True where a text cell means "unknown": NULL, empty, NaN, N/A, '-' …"""
     return text.is_null() | text.str.strip_chars().str.to_lowercase().is_in(words)
+
+
+def _plain(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_all(_ANY_SPACE, " ").str.strip_chars().str.to_lowercase()
+
+
+def unknown(text: pl.Expr) -> pl.Expr:
+    """True where a number cell means "unknown": NULL, empty, a blank word (``NaN``, ``N/A``,
+    ``-`` …) or a spreadsheet error (``#DIV/0!`` …), with or without a unit, currency or suffix
+    around it (``NaN%``, ``$-``, ``N/A K``). One rule for every importer (:data:`UNKNOWN_PATTERN`);
+    the same as :func:`is_unknown_text` for one value."""
+    return text.is_null() | _plain(text).str.contains(UNKNOWN_PATTERN)
+
+
+def is_unknown_text(text: str) -> bool:
+    """:func:`unknown` for one Python string (the JSON importers read values one by one)."""
+    plain = re.sub(_ANY_SPACE, " ", text).strip().lower()
+    return _UNKNOWN_RE.match(plain) is not None
 
 
 def _staged(frame: pl.DataFrame, *stages: dict[str, pl.Expr]) -> pl.DataFrame:
@@ -134,7 +191,7 @@ def _number_frame(series: pl.Series) -> pl.DataFrame:
         frame.with_columns(_x.cast(pl.String)),
         {"compact": _x.str.replace_all(_SPACES, "").str.to_lowercase()},
         {
-            "blank": _x.is_null() | pl.col("compact").is_in(BLANKS),
+            "blank": unknown(_x),
             "parts": pl.col("compact").str.extract_groups(_NUMBER),
         },
         {
@@ -273,7 +330,7 @@ def bool_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     word = pl.col("word")
     frame = frame.with_columns(
         value=pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False),
-        blank=_x.is_null() | word.is_in(BLANKS),
+        blank=unknown(_x.cast(pl.String)),
     )
     error = pl.when(~pl.col("blank") & _value.is_null()).then(pl.lit("not a yes/no value"))
     return _pair(frame, _value, error)
@@ -338,7 +395,7 @@ def timestamp_values(series: pl.Series) -> tuple[pl.Series, pl.Series]:
         frame.with_columns(_x.cast(pl.String)),
         {"low": _x.str.strip_chars().str.to_lowercase()},
         {
-            "blank": _x.is_null() | pl.col("low").is_in(BLANKS),
+            "blank": unknown(_x),
             "epoch": low.str.contains(r"^[+-]?[0-9]+(?:\.[0-9]+)?$"),
             "g": low.str.extract_groups(_ISO),
         },

@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 from microfluence.catalog.latest import LATEST_COLUMNS, refresh_latest
 from microfluence.ingest.guard import ImportCancelled
 from microfluence.ingest.report import ImportReport
-from microfluence.ingest.write import bulk
+from microfluence.ingest.write import bulk, renames
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import (
@@ -84,7 +84,14 @@ class StoreWriter:
     _account_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     _creator_of: dict[int, int] = field(default_factory=dict)
     _snapshot_accounts: list[pl.Series] = field(default_factory=list)
+    # (platform, handle an account had earlier in this import or in the store) → its handle now
+    _aliases: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"platform": pl.String, "handle": pl.String, "current": pl.String}
+        )
+    )
     written: dict[str, int] = field(default_factory=dict)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)  # platform, old, new
 
     # -- helpers -----------------------------------------------------------------------------
     def _provenance(self, frame: pl.DataFrame, *, with_workspace: bool = True) -> pl.DataFrame:
@@ -117,9 +124,21 @@ class StoreWriter:
         self.__dict__["_lookup_frame"] = frame
         return frame
 
+    def _current(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """Handles an account renamed from in this import read as its handle now."""
+        if not self._aliases.height:
+            return keys
+        return (
+            keys.join(self._aliases, on=["platform", "handle"], how="left", maintain_order="left")
+            .with_columns(pl.coalesce("current", "handle").alias("handle"))
+            .drop("current")
+        )
+
     def account_ids(self, frame: pl.DataFrame) -> pl.Series:
-        """The stored account id of each (platform, handle) row (NULL when not stored)."""
+        """The stored account id of each (platform, handle) row (NULL when not stored); a handle
+        an account renamed from during this import gives that account."""
         keys = frame.select(pl.col("platform").cast(pl.String), normalise_handle(pl.col("handle")))
+        keys = self._current(keys)
         unseen = keys.unique().join(self._lookup(), on=["platform", "handle"], how="anti")
         if unseen.height:
             self._load_account_ids(unseen.rows())
@@ -161,6 +180,11 @@ class StoreWriter:
             )
         if frame.filter(pl.col("handle").is_null() | (pl.col("handle") == "")).height:
             raise InputError("an account needs a handle", field="handle")
+        if "external_id" in frame.columns:
+            ext = pl.col("external_id").cast(pl.String).str.strip_chars()
+            frame = self._follow_renames(
+                frame.with_columns(pl.when(ext != "").then(ext).alias("external_id"))
+            )
         unique = frame.unique(subset=["platform", "handle"], keep="last", maintain_order=True)
         known = self.account_ids(unique.select("platform", "handle"))
         new = unique.filter(known.is_null())
@@ -200,6 +224,28 @@ class StoreWriter:
         if new.height:
             self._load_account_ids(new.select("platform", "handle").rows())
         return self.account_ids(frame.select("platform", "handle"))
+
+    def _follow_renames(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Accounts matched by the platform's id first: renamed ones get their new handle
+        (:mod:`microfluence.ingest.write.renames`); returns the frame under current handles."""
+        plan = renames.plan_renames(self.conn, self.workspace_id, frame)
+        renames.apply_renames(self.conn, self.workspace_id, plan.renames)
+        for _account_id, platform, old, _new in plan.renames.iter_rows():
+            self._account_ids.pop((platform, old), None)
+        # The accounts found by id, under the handles they have now: no second lookup by handle.
+        for platform, handle, account_id, creator_id in plan.known.iter_rows():
+            self._account_ids[(platform, handle)] = account_id
+            self._creator_of[account_id] = creator_id
+        self.__dict__.pop("_lookup_frame", None)
+        self.renamed.extend(plan.renames.select("platform", "stored_handle", "handle").rows())
+        # A handle in use again (by this frame's accounts) no longer stands for another one.
+        current = plan.frame.select("platform", "handle").unique()
+        self._aliases = (
+            pl.concat([self._aliases, plan.aliases])
+            .unique(subset=["platform", "handle"], keep="last", maintain_order=True)
+            .join(current, on=["platform", "handle"], how="anti")
+        )
+        return plan.frame
 
     def _create_creators(self, new: pl.DataFrame) -> list[int]:
         values = {"name": new["display_name"] if "display_name" in new.columns else None}
@@ -385,6 +431,9 @@ def import_run(
                 for k, n in writer.written.items()
                 if n - report.created.get(k, 0) > 0
             }
+            report.renamed = [
+                {"platform": p, "from": old, "to": new} for p, old, new in writer.renamed
+            ]
             report.seconds = time.perf_counter() - started
             run.status = "succeeded"
             run.finished_at = utcnow()

@@ -142,6 +142,8 @@ class Account(Provenance, Base):
         Index("ix_accounts_workspace_followers", "workspace_id", "followers"),
         Index("ix_accounts_workspace_platform", "workspace_id", "platform"),
         Index("ix_accounts_creator_followers", "creator_id", "followers"),
+        # Migration 0010: imports match accounts by the platform's stable user id first.
+        Index("ix_accounts_workspace_external", "workspace_id", "platform", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -152,6 +154,8 @@ class Account(Provenance, Base):
     platform: Mapped[str] = mapped_column(String(20))
     handle: Mapped[str] = mapped_column(String(200))
     external_id: Mapped[str | None] = mapped_column(String(100))
+    # Handles the account had before it renamed itself, oldest first (0010; ingest.write.renames).
+    previous_handles: Mapped[list[str] | None] = mapped_column(JSON)
     url: Mapped[str | None] = mapped_column(String(1000))
     display_name: Mapped[str | None] = mapped_column(String(300))
     bio: Mapped[str | None] = mapped_column(Text)
