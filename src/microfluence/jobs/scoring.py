@@ -104,9 +104,10 @@ def start_score_job(
 
 
 def _step_writer(store: Store, job_id: str) -> Callable[[str], None]:
-    """compute_metrics' progress, written to the job's row as each step begins (a few short
-    writes per run, made between the pipeline's own reads and its one write transaction); a
-    store too busy to take one is skipped — the next step writes again."""
+    """compute_metrics' progress, written to the job's row as each step begins: six short
+    writes per run, made before the pipeline's one write transaction begins, so they never wait
+    on the job's own lock. A write that fails (on SQLite, another job's write transaction held
+    past the busy timeout) is skipped: the next step writes again, and the outcome in the end."""
 
     def step(message: str) -> None:
         try:
