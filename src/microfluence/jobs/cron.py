@@ -166,7 +166,7 @@ def describe_cron(text: str) -> str | None:
     UTC", "Monday to Friday every 15 minutes"); None for anything else (or an invalid one)."""
     try:
         values = cron_values(text)
-    except Exception:  # noqa: BLE001 - any expression at all: words or nothing
+    except InputError:
         return None
     time_words, date_words = _time_words(values), _date_words(values)
     if time_words is None or date_words is None:
