@@ -217,3 +217,14 @@ def test_with_a_queue_the_app_enqueues_and_a_worker_task_runs_it(
         done = client.get(f"/api/v1/jobs/{job_id}", headers=tenant.auth()).json()
         assert done["status"] == "succeeded", done["error"]
         assert done["summary"]["accounts"] == 4
+
+
+def test_a_job_that_cannot_be_handed_over_is_failed_and_answered_503(client, tenant, store):  # type: ignore[no-untyped-def]
+    client.app.state.jobs.shutdown()  # as when the server is stopping: its pool takes no job
+    refused = client.post("/api/v1/jobs", json={"kind": "score"}, headers=tenant.auth())
+    error_of(refused, 503, "busy")
+    with store.session() as session:
+        (job,) = session.query(ImportJob).all()
+        assert job.status == "failed" and "try again" in job.error
+    listed = client.get("/api/v1/jobs", headers=tenant.auth()).json()
+    assert listed["data"][0]["status"] == "failed"  # recorded, not left queued forever

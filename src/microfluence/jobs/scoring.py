@@ -84,20 +84,28 @@ def start_score_job(
 ) -> ImportJob:
     """Record a re-scoring of the workspace, commit it (whoever runs it reads it from its own
     connection) and hand its id to ``submit`` — the app's in-process runner or the durable
-    queue. If that fails, the job is recorded failed and :class:`JobNotQueuedError` raised."""
+    queue. If that fails, the job is recorded failed and the runner's own error (the server is
+    stopping) or :class:`JobNotQueuedError` raised: both answer 503."""
     job = create_score_job(session, workspace_id, source=source, owner=owner)
     session.commit()
     try:
         submit(job.id)
     except Exception as exc:
         log.exception("score job %s could not be queued", job.id)
-        session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job.id, ImportJob.status == "queued")
-            .values(status="failed", error=UNAVAILABLE, finished_at=utcnow(), updated_at=utcnow())
-        )
-        session.commit()
-        if isinstance(exc, MicrofluenceError):
+        ours = isinstance(exc, MicrofluenceError)  # the server is stopping, say
+        # A transaction of its own: the session's ended with the commit above.
+        with session.get_bind().connect() as conn, conn.begin():
+            conn.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job.id, ImportJob.status == "queued")
+                .values(
+                    status="failed",
+                    error=str(exc) if ours else UNAVAILABLE,
+                    finished_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+        if ours:
             raise
         raise JobNotQueuedError(UNAVAILABLE) from exc
     return job
