@@ -136,6 +136,27 @@ def test_sign_in_import_find_profile_vetting(site: Site, browser) -> None:  # ty
     assert page.inner_text("h1") == "Zed Browserton"
     _wait_for_charts(page, 1)  # the follower history of its one snapshot
     assert "not computed yet" in page.inner_text("main")
+    profile = page.url
+
+    # Re-score from the jobs page; the job page polls it to its end.
+    page.click("nav a[href='/jobs']")
+    assert "new-creators.csv" in page.inner_text("table.jobs-table")  # the import, listed
+    page.click("#rescore-form button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    page.wait_for_selector("#job-status.status-succeeded", timeout=60_000)
+    assert page.inner_text("#job-progress-text").strip() == "100 %"
+    assert "accounts\t80" in page.inner_text("#job-outcome").lower()  # the demo's 80
+    # A schedule: the hint says what the cron means as it is typed.
+    page.click("a[href='/jobs']:has-text('All jobs')")
+    page.fill("#schedule-cron", "0 3 * * *")
+    page.wait_for_selector("#cron-hint:has-text('every day at 03:00 UTC')")
+    page.click("#schedule-form button[type=submit]")
+    page.wait_for_url("**/jobs#schedules")
+    assert "every day at 03:00 UTC" in page.inner_text("table.schedules-table")
+    assert "status-succeeded" in page.inner_html("table.jobs-table")
+    _shot(page, "jobs")
+    page.goto(profile)  # the imported creator is scored now
+    assert "not computed yet" not in page.inner_text("main")
 
     # A scored creator of the demo: a micro-tier one, found with the tier filter.
     page.goto(site.base + "/creators?tier=micro&sort=-followers")

@@ -163,6 +163,57 @@ def test_import_jobs_of_the_other_workspace_cannot_be_cancelled(two: Two) -> Non
         assert session.get(ImportJob, two.beta_job).status == "succeeded"  # untouched
 
 
+def test_jobs_and_schedules_of_the_other_workspace(two: Two) -> None:
+    from microfluence.jobs.scoring import create_score_job
+    from microfluence.jobs.tables import ImportJob, JobSchedule
+    from microfluence.metrics.tables import MetricRun
+
+    client, csrf = two.client, two.csrf  # alpha's owner
+    store = client.app.state.store
+    with store.transaction() as session:
+        beta_score = create_score_job(session, two.beta.workspace_id, source="beta-nightly").id
+        beta_schedule = JobSchedule(
+            workspace_id=two.beta.workspace_id, kind="score", cron="7 7 * * *"
+        )
+        session.add(beta_schedule)
+        session.flush()
+        schedule_id = beta_schedule.id
+    listing = client.get("/jobs", headers=HTML).text
+    for secret in ("beta-private", "beta-nightly", two.beta_job, beta_score, "7 7 * * *"):
+        assert secret not in listing, secret
+    for job in (two.beta_job, beta_score):
+        for path in (f"/jobs/{job}", f"/jobs/{job}/status"):
+            answer = client.get(path, headers=HTML)
+            assert answer.status_code == 404 and "beta" not in answer.text, path
+        cancel = client.post(f"/jobs/{job}/cancel", data={"csrf_token": csrf}, headers=HTML)
+        assert cancel.status_code == 404
+    removed = client.post(
+        f"/jobs/schedules/{schedule_id}/delete", data={"csrf_token": csrf}, headers=HTML
+    )
+    assert removed.status_code == 404
+    # Alpha's own re-score and schedule stay alpha's.
+    started = client.post("/jobs/score", data={"csrf_token": csrf}, follow_redirects=False)
+    assert started.status_code == 303
+    client.app.state.jobs.wait(timeout=60)
+    added = client.post(
+        "/jobs/schedules",
+        data={"kind": "score", "cron": "7 7 * * *", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303  # the same cron as beta's: no clash across workspaces
+    with store.session() as session:
+        assert session.get(ImportJob, beta_score).status == "queued"  # untouched
+        assert session.get(JobSchedule, schedule_id) is not None
+        runs = session.query(MetricRun.workspace_id).all()
+        assert runs == [(two.alpha.workspace_id,)]
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    beta_page = beta_client.get("/jobs", headers=HTML).text
+    assert started.headers["location"] not in beta_page
+    assert beta_page.count("7 7 * * *") == 1  # beta's own only
+    assert beta_client.get(started.headers["location"], headers=HTML).status_code == 404
+
+
 def test_settings_cannot_touch_the_other_workspace(two: Two, store_url: str) -> None:
     client, csrf = two.client, two.csrf
     page = client.get("/settings", headers=HTML).text

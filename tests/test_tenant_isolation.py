@@ -217,6 +217,64 @@ def test_imports_are_cancelled_only_by_their_own_workspace(world):
     assert mine.status_code == 200 and mine.json()["status"] == "cancelled"
 
 
+@covers("post", "/api/v1/jobs")
+@covers("get", "/api/v1/jobs")
+@covers("get", "/api/v1/jobs/{job_id}")
+@covers("post", "/api/v1/jobs/{job_id}/cancel")
+def test_jobs_run_list_and_cancel_only_in_the_callers_workspace(world):
+    client, a, b = world
+    from microfluence.jobs.scoring import create_score_job
+    from microfluence.jobs.tables import ImportJob
+    from microfluence.metrics.tables import MetricRun
+
+    started = client.post("/api/v1/jobs", json={"kind": "score"}, headers=a.auth("member"))
+    assert started.status_code == 202, started.text
+    client.app.state.jobs.wait(timeout=60)
+    job_id = started.json()["id"]
+    done = client.get(f"/api/v1/jobs/{job_id}", headers=a.auth()).json()
+    assert done["status"] == "succeeded" and done["summary"]["workspace"] == "brand-a"
+    store = client.app.state.store
+    with store.session() as session:  # A's re-score computed A's metrics only
+        runs = session.query(MetricRun.workspace_id).all()
+    assert runs == [(a.workspace_id,)]
+    not_found(client.get(f"/api/v1/jobs/{job_id}", headers=b.auth("owner")))
+    assert client.get("/api/v1/jobs", headers=b.auth("owner")).json() == {"data": [], "count": 0}
+    listed = client.get("/api/v1/jobs", params={"kind": "score"}, headers=b.auth()).json()
+    assert listed["count"] == 0
+    with store.transaction() as session:  # queued: cancellable, but only by A
+        queued = create_score_job(session, a.workspace_id).id
+    for guess in (queued, queued.upper(), "0" * 32):
+        not_found(client.post(f"/api/v1/jobs/{guess}/cancel", headers=b.auth("owner")))
+    with store.session() as session:
+        assert session.get(ImportJob, queued).status == "queued"
+    mine = client.post(f"/api/v1/jobs/{queued}/cancel", headers=a.auth("owner"))
+    assert mine.status_code == 200 and mine.json()["status"] == "cancelled"
+
+
+@covers("get", "/api/v1/schedules")
+@covers("post", "/api/v1/schedules")
+@covers("delete", "/api/v1/schedules/{schedule_id}")
+def test_schedules_belong_to_one_workspace(world):
+    client, a, b = world
+    from microfluence.jobs.tables import JobSchedule
+
+    body = {"kind": "score", "cron": "0 3 * * *"}
+    theirs = client.post("/api/v1/schedules", json=body, headers=b.auth("member"))
+    assert theirs.status_code == 201, theirs.text
+    # The same job on the same cron in another workspace is no conflict, and stays apart.
+    mine = client.post("/api/v1/schedules", json=body, headers=a.auth("member"))
+    assert mine.status_code == 201, mine.text
+    listed = client.get("/api/v1/schedules", headers=a.auth("viewer")).json()
+    assert [s["id"] for s in listed["data"]] == [mine.json()["id"]] and listed["count"] == 1
+    for guess in (theirs.json()["id"], theirs.json()["id"] + 100):
+        not_found(client.delete(f"/api/v1/schedules/{guess}", headers=a.auth("owner")))
+    with client.app.state.store.session() as session:
+        assert session.get(JobSchedule, theirs.json()["id"]) is not None  # untouched by A
+    gone = client.delete(f"/api/v1/schedules/{mine.json()['id']}", headers=a.auth("member"))
+    assert gone.status_code == 204
+    assert client.get("/api/v1/schedules", headers=b.auth()).json()["count"] == 1
+
+
 @covers("get", "/api/v1/workspace")
 @covers("get", "/api/v1/workspace/api-keys")
 @covers("post", "/api/v1/workspace/api-keys")

@@ -13,7 +13,12 @@ import typer
 
 from microfluence.catalog.listing import Window
 from microfluence.jobs.imports import cancel_job, list_jobs
-from microfluence.jobs.schedules import add_schedule, list_schedules, remove_schedule
+from microfluence.jobs.schedules import (
+    add_schedule,
+    describe_schedule,
+    list_schedules,
+    remove_schedule,
+)
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
@@ -36,8 +41,9 @@ def list_command(
     database_url: DatabaseUrlOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="How many.")] = 20,
 ) -> None:
-    """List the workspace's import jobs (uploads to the API and the pages), newest first:
-    id, status, kind, when it was created (UTC) and the file."""
+    """List the workspace's jobs of every kind (imports uploaded to the API and the pages,
+    re-scores), newest first: id, status, kind, when it was created (UTC) and the file (or who
+    started it: requested, schedule ID)."""
     with workspace_transaction(database_url, workspace) as (session, ws):
         jobs, count = list_jobs(session, ws.id, window=Window(limit=limit))
         lines = [
@@ -45,7 +51,7 @@ def list_command(
             f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.filename}"
             for job in jobs
         ]
-    console.print(f"{count} import jobs in {workspace}", highlight=False)
+    console.print(f"{count} jobs in {workspace}", highlight=False)
     for line in lines:  # one per line, whole: ids are copied from here
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
@@ -96,13 +102,17 @@ def schedule_command(
 def schedules_command(
     workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
 ) -> None:
-    """List the workspace's schedules: id, job, cron, when it last fired (UTC)."""
+    """List the workspace's schedules: id, job, cron, when it last fired and fires next (UTC),
+    and what the cron means when it is simple."""
     with workspace_transaction(database_url, workspace) as (session, ws):
-        lines = [
-            f"{s.id}  {s.kind:<6}  {s.cron:<20}  "
-            + (f"{s.last_fired_at:%Y-%m-%d %H:%M}" if s.last_fired_at else "never")
-            for s in list_schedules(session, ws.id)
-        ]
+        described = [describe_schedule(s) for s in list_schedules(session, ws.id)]
+    lines = [
+        f"{s.id}  {s.kind:<6}  {s.cron:<20}  "
+        + (f"last {s.last_fired_at:%Y-%m-%d %H:%M}" if s.last_fired_at else "never fired")
+        + (f", next {s.next_run_at:%Y-%m-%d %H:%M}" if s.next_run_at else "")
+        + (f"  ({s.description})" if s.description else "")
+        for s in described
+    ]
     console.print(f"{len(lines)} schedules in {workspace}", highlight=False)
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -15,7 +15,7 @@ import logging
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -194,14 +194,22 @@ def get_job(session: Session, workspace_id: int, job_id: str) -> ImportJob:
 
 
 def list_jobs(
-    session: Session, workspace_id: int, *, window: Window | None = None
+    session: Session,
+    workspace_id: int,
+    *,
+    window: Window | None = None,
+    kinds: Collection[str] | None = None,
 ) -> tuple[list[ImportJob], int]:
+    """The workspace's jobs (of ``kinds``, default all: imports and scoring), newest first,
+    and how many there are."""
     window = window or Window()
-    where = ImportJob.workspace_id == workspace_id
-    count = session.scalar(select(func.count()).select_from(ImportJob).where(where)) or 0
+    where = [ImportJob.workspace_id == workspace_id]
+    if kinds is not None:
+        where.append(ImportJob.kind.in_(list(kinds)))
+    count = session.scalar(select(func.count()).select_from(ImportJob).where(*where)) or 0
     jobs = session.scalars(
         select(ImportJob)
-        .where(where)
+        .where(*where)
         .order_by(ImportJob.created_at.desc(), ImportJob.id)
         .limit(window.limit)
         .offset(window.offset)
@@ -217,6 +225,10 @@ def _set(store: Store, job_id: str, **values: Any) -> None:
 
 
 ProgressSink = Callable[[str, int, int | None], None]
+
+
+def _noun(job: ImportJob) -> str:
+    return "import" if job.kind in IMPORTERS else f"{job.kind} job"
 
 
 def cancel_job(
@@ -237,7 +249,7 @@ def cancel_job(
     """
     job = get_job(session, workspace_id, job_id)
     if job.status not in ACTIVE:
-        raise ConflictError(f"the import has already ended ({job.status}): nothing to cancel")
+        raise ConflictError(f"the {_noun(job)} has already ended ({job.status}): nothing to cancel")
     if job.kind not in IMPORTERS and job.status != "queued":
         raise ConflictError(f"a {job.kind} job cannot be stopped once it runs: it writes at once")
     if signal is not None and job.status != "queued":
@@ -258,7 +270,7 @@ def cancel_job(
     )
     session.refresh(job)
     if job.status in ("succeeded", "failed"):  # it ended while the cancel was on its way
-        raise ConflictError(f"the import has already ended ({job.status}): nothing to cancel")
+        raise ConflictError(f"the {_noun(job)} has already ended ({job.status}): nothing to cancel")
     return job
 
 

@@ -1,4 +1,5 @@
-"""Where background jobs run: a small thread pool inside the server process.
+"""Where background jobs run: a small thread pool inside the server process (imports, and
+re-scoring a workspace).
 
 Uploads are saved under a fresh folder per job (in this process's upload area, jobs.uploads) and
 removed when the job ends, or at once when the job could not be queued; the area itself goes
@@ -18,6 +19,7 @@ from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
 from microfluence.jobs.progress import ProgressWriter
+from microfluence.jobs.scoring import run_score_job
 from microfluence.jobs.uploads import UploadArea
 from microfluence.kernel.errors import InputError, StoreError
 from microfluence.kernel.files import safe_filename
@@ -122,6 +124,16 @@ class JobRunner:
             )
         except RuntimeError as exc:  # the pool is shut down: the server is stopping
             raise StoppingError("the server is stopping: upload again in a moment") from exc
+        self.futures[job_id] = future
+        future.add_done_callback(lambda _f: self._forget(job_id))
+
+    def submit_score(self, job_id: str) -> None:
+        """Run a recorded score job (jobs.scoring) in this process's pool; its progress is
+        written to its row by the job itself."""
+        try:
+            future = self.pool.submit(run_score_job, self.store, job_id, self.owner)
+        except RuntimeError as exc:  # the pool is shut down: the server is stopping
+            raise StoppingError("the server is stopping: try again in a moment") from exc
         self.futures[job_id] = future
         future.add_done_callback(lambda _f: self._forget(job_id))
 

@@ -1,10 +1,9 @@
 """Per-workspace schedules: a job kind (``score``) run whenever a cron expression matches.
 
 The expression is the usual five fields, minute hour day month day-of-week (``0 3 * * *``:
-every day at 03:00 UTC), read by huey's ``crontab`` — the queue's own cron parser, so what is
-accepted here is exactly what the worker runs. The workers' scheduler calls :func:`fire_due`
-every minute; a schedule fires at most once per matching minute however many workers call it
-(a conditional update of ``last_fired_at`` decides which one).
+every day at 03:00 UTC), read by huey's own parser (jobs.cron). The workers' scheduler calls
+:func:`fire_due` every minute; a schedule fires at most once per matching minute however many
+workers call it (a conditional update of ``last_fired_at`` decides which one).
 """
 
 from __future__ import annotations
@@ -12,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from huey import crontab
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from microfluence.jobs.cron import check_cron, describe_cron, next_run, parse_cron
+from microfluence.jobs.schemas import SchedulePublic
 from microfluence.jobs.scoring import SCORE, create_score_job
 from microfluence.jobs.tables import JobSchedule
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
@@ -24,32 +24,13 @@ from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import utcnow
 
 KINDS = (SCORE,)
-FIELDS = ("minute", "hour", "day", "month", "day_of_week")
-
-Matcher = Callable[[dt.datetime], bool]
-
-
-def parse_cron(text: str) -> Matcher:
-    """The matcher of a five-field cron expression; InputError (field ``cron``) naming the
-    part that is wrong."""
-    parts = text.split()
-    if len(parts) != len(FIELDS):
-        raise InputError(
-            f"cron {text!r} needs 5 fields (minute hour day month day-of-week), not {len(parts)}",
-            field="cron",
-        )
-    try:
-        return crontab(**dict(zip(FIELDS, parts, strict=True)), strict=True)  # type: ignore[no-any-return]
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"cron {text!r}: {exc}", field="cron") from exc
 
 
 def add_schedule(session: Session, workspace_id: int, kind: str, cron: str) -> JobSchedule:
     """Schedule ``kind`` for the workspace on ``cron``; the same one twice is a conflict."""
     if kind not in KINDS:
         raise InputError(f"unknown job kind {kind!r}: use one of {', '.join(KINDS)}", field="kind")
-    cron = " ".join(cron.split())
-    parse_cron(cron)
+    cron = check_cron(cron)
     schedule = JobSchedule(workspace_id=workspace_id, kind=kind, cron=cron)
     try:
         with session.begin_nested():
@@ -67,6 +48,24 @@ def list_schedules(session: Session, workspace_id: int) -> list[JobSchedule]:
             .where(JobSchedule.workspace_id == workspace_id)
             .order_by(JobSchedule.id)
         )
+    )
+
+
+def describe_schedule(schedule: JobSchedule, now: dt.datetime | None = None) -> SchedulePublic:
+    """A schedule as callers see it: its cron in words when simple, and its next run after
+    ``now`` (naive UTC; default: the current time)."""
+    try:
+        upcoming = next_run(schedule.cron, now or utcnow())
+    except InputError:
+        upcoming = None  # stored before a stricter parser: never fires (fire_due)
+    return SchedulePublic(
+        id=schedule.id,
+        kind=schedule.kind,
+        cron=schedule.cron,
+        description=describe_cron(schedule.cron),
+        next_run_at=upcoming,
+        last_fired_at=schedule.last_fired_at,
+        created_at=schedule.created_at,
     )
 
 

@@ -21,20 +21,13 @@ from microfluence.kernel.console import (
 from microfluence.kernel.errors import InputError
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import (
+    STEPS,
     choose_tier_scheme,
     compute_metrics,
     configure_metrics,
     save_custom_scheme,
+    step_number,
     tier_schemes,
-)
-
-STEPS = (
-    "reading the store",
-    "loading into",
-    "scoring posts",
-    "scoring accounts",
-    "finishing",
-    "writing results",
 )
 
 
@@ -129,8 +122,7 @@ def score(
         task = progress.add_task("starting", total=len(STEPS))
 
         def step(message: str) -> None:
-            done = next((i for i, s in enumerate(STEPS) if message.startswith(s)), 0)
-            progress.update(task, description=message, completed=done)
+            progress.update(task, description=message, completed=step_number(message))
 
         summary = compute_metrics(
             store, workspace, engine=engine, progress=step, spark_options=options

@@ -39,6 +39,21 @@ from microfluence.metrics.tiers import PRESETS, TierScheme, check_scheme, scheme
 
 WRITE_CHUNK = 20_000
 Progress = Callable[[str], None]
+# The steps compute_metrics reports to ``progress``, in order: the progress of `microfluence
+# score` and of score jobs is the number of steps begun before the current one.
+STEPS = (
+    "reading the store",
+    "loading into",
+    "scoring posts",
+    "scoring accounts",
+    "finishing",
+    "writing results",
+)
+
+
+def step_number(message: str) -> int:
+    """How many steps of :data:`STEPS` come before the one ``message`` begins (0 if unknown)."""
+    return next((i for i, step in enumerate(STEPS) if message.startswith(step)), 0)
 
 
 @dataclass(frozen=True)

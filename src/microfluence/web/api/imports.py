@@ -100,7 +100,7 @@ def list_imports(
     request: Request, db: DbSession, caller: ApiReader, window: Annotated[Window, Depends(_window)]
 ) -> Page[ImportJobPublic]:
     """The workspace's import jobs, newest first."""
-    jobs, count = imports.list_jobs(db, caller.workspace_id, window=window)
+    jobs, count = imports.list_jobs(db, caller.workspace_id, window=window, kinds=imports.IMPORTERS)
     return Page(data=[_public(request, j) for j in jobs], count=count)
 
 

@@ -37,7 +37,9 @@ JobId = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/imports")
 def imports_page(request: Request, db: DbSession, caller: PageReader) -> HTMLResponse:
-    jobs, count = imports.list_jobs(db, caller.workspace_id, window=Window(limit=RECENT_JOBS))
+    jobs, count = imports.list_jobs(
+        db, caller.workspace_id, window=Window(limit=RECENT_JOBS), kinds=imports.IMPORTERS
+    )
     runner = request.app.state.jobs
     return render(
         request,

@@ -41,6 +41,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   drawCharts();
   pollImport();
+  pollJobRows();
+  cronHint();
 });
 
 // Charts come as <div data-plotly-figure="{json}">: the pages' Content-Security-Policy runs no
@@ -95,4 +97,83 @@ function pollImport() {
     }
   };
   window.setTimeout(tick, 300);
+}
+
+const ACTIVE = ["queued", "running", "cancelling"];
+
+// The jobs page: each job still under way polls its status and moves its own bar.
+function pollJobRows() {
+  for (const row of document.querySelectorAll("tr[data-job-row]")) {
+    if (!ACTIVE.includes(row.dataset.status)) continue;
+    const status = row.querySelector("[data-job-status]");
+    const bar = row.querySelector("[data-job-bar]");
+    const percent = row.querySelector("[data-job-percent]");
+    const tick = async () => {
+      let data;
+      try {
+        const response = await fetch(row.dataset.jobStatusUrl, { headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error(String(response.status));
+        data = await response.json();
+      } catch (_error) {
+        window.setTimeout(tick, 3000);
+        return;
+      }
+      row.dataset.status = data.status;
+      status.textContent = data.status;
+      status.className = "status-" + data.status;
+      if (data.progress !== null) {
+        const value = Math.round(100 * data.progress);
+        bar.style.width = value + "%";
+        bar.parentElement.setAttribute("aria-valuenow", String(value));
+        percent.textContent = value + " %";
+      } else {
+        percent.textContent = data.progress_done.toLocaleString() + " read";
+      }
+      if (ACTIVE.includes(data.status)) {
+        window.setTimeout(tick, 1000);
+      } else if (data.finished_at) {
+        row.querySelector("[data-job-ended]").textContent = data.finished_at.replace("T", " ").slice(0, 16);
+      }
+    };
+    window.setTimeout(tick, 500);
+  }
+}
+
+// The add-schedule form: what the cron typed means (or why it is refused), asked of the server
+// (the same reading as the workers') a moment after typing stops.
+function cronHint() {
+  const input = document.getElementById("schedule-cron");
+  const hint = document.getElementById("cron-hint");
+  if (!input || !hint) return;
+  let timer;
+  let asked = 0;
+  const ask = async () => {
+    const text = input.value.trim();
+    if (!text) {
+      hint.textContent = "";
+      return;
+    }
+    const mine = ++asked;
+    try {
+      const url = input.dataset.cronHintUrl + "?" + new URLSearchParams({ cron: text });
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok || mine !== asked) return;
+      const data = await response.json();
+      if (data.error) {
+        hint.textContent = data.error;
+        hint.className = "small status-failed";
+      } else {
+        const words = data.description ? data.description + "; " : "";
+        hint.textContent = words + (data.next_run_at ? "next run " + data.next_run_at + " UTC" : "");
+        hint.className = "small muted";
+      }
+    } catch (_error) {
+      // no hint: the form still says why when it is sent
+    }
+  };
+  input.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(ask, 300);
+  });
+  ask();
 }
