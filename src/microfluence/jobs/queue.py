@@ -133,6 +133,10 @@ class QueueRunner:
             shutil.rmtree(upload.parent, ignore_errors=True)
             raise StoppingError("the job queue is unavailable: upload again in a moment") from exc
 
+    def submit_score(self, job_id: str) -> None:
+        """Put a recorded score job on the queue (a worker runs it)."""
+        self.queue.enqueue(job_id)
+
     def progress(self, job_id: str) -> tuple[int, int | None] | None:
         return None  # a worker writes it to the job's row
 

@@ -82,7 +82,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.state.store = store
     app.state.settings = settings
     app.state.jobs = jobs
-    app.state.queue = queue  # None: no worker fires schedules (web.api.jobs.submit_score)
+    app.state.queue = queue  # None: no worker fires schedules (the jobs page says so)
     app.state.csrf_secret = site_secret(store, "csrf")
     app.state.html_error_page = pages.render_error
     install_error_handlers(app)

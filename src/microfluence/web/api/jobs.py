@@ -30,9 +30,8 @@ def submit_score(request: Request, db: DbSession, workspace_id: int) -> ImportJo
     """Start a re-score of the workspace where this app runs jobs: on the durable queue when
     one is configured (``MICROFLUENCE_JOB_QUEUE``: a worker runs it), else in this process's
     runner — the one way the API and the jobs page start one."""
-    runner, queue = request.app.state.jobs, request.app.state.queue
-    submit = queue.enqueue if queue is not None else runner.submit_score
-    return scoring.start_score_job(db, workspace_id, submit, owner=runner.owner)
+    runner = request.app.state.jobs  # the queue's runner, or the in-process one
+    return scoring.start_score_job(db, workspace_id, runner.submit_score, owner=runner.owner)
 
 
 @router.get("", responses=READ_ERRORS)
