@@ -10,6 +10,7 @@ from microfluence.web.api import (
     exports,
     imports,
     invitations,
+    labels,
     posts,
     privacy,
     vetting,
@@ -26,6 +27,7 @@ for module in (
     imports,
     exports,
     vetting,
+    labels,
     privacy,
 ):
     router.include_router(module.router)
