@@ -405,7 +405,7 @@ def labels_list(
     for r in rows:
         table.add_row(
             f"@{r.username}",
-            f"{r.platform}:{r.account}",
+            r.account,
             r.label,
             r.labelled_by,
             r.labelled_at.strftime("%Y-%m-%d %H:%M"),

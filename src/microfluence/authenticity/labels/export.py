@@ -1,8 +1,8 @@
 """The workspace's labels as a file: CSV (spreadsheet-safe unless ``raw``), JSON or JSON Lines.
 
-One row per label, newest first: follower_id, account_id, platform, account, username, label,
-labelled_by, labelled_at (ISO 8601, UTC). A file written here is read back by
-``microfluence labels import`` (username, label and account columns).
+One row per label, newest first: follower_id, account_id, account (``PLATFORM:HANDLE``),
+username, label, labelled_by, labelled_at (ISO 8601, UTC). A file written here is read back as
+it is by ``microfluence labels import`` (its username, label and account columns).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ FORMATS = ("csv", "json", "jsonl")
 SCHEMA = {
     "follower_id": pl.Int64,
     "account_id": pl.Int64,
-    "platform": pl.String,
     "account": pl.String,
     "username": pl.String,
     "label": pl.String,

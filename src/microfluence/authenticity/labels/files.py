@@ -149,8 +149,9 @@ def _resolve(session: Session, workspace_id: int, rows: pl.DataFrame, file: str)
             try:
                 account_id = find_account_by_reference(session, workspace_id, account_ref).id
             except (InputError, NotFoundError) as exc:
+                message = exc.message if isinstance(exc, InputError) else str(exc)
                 line = group["line"][0]
-                raise InputError(str(exc), file=file, line=line, field="account") from exc
+                raise InputError(message, file=file, line=line, field="account") from exc
         named = followers_named(session, workspace_id, group["username"].to_list(), account_id)
         matched = group.join(named, on="username", how="left")
         missing = matched.filter(pl.col("follower_id").is_null())

@@ -40,8 +40,7 @@ class LabelRecord:
 
     follower_id: int
     account_id: int
-    platform: str
-    account: str  # the handle of the account whose sample holds the follower
+    account: str  # PLATFORM:HANDLE of the account whose sample holds the follower
     username: str
     label: str
     labelled_by: str
@@ -148,8 +147,7 @@ def labels_query(workspace_id: int) -> Select:
         sa.select(
             label.c.follower_id,
             follower.c.account_id,
-            account.c.platform,
-            account.c.handle.label("account"),
+            (account.c.platform + ":" + account.c.handle).label("account"),
             follower.c.username,
             label.c.label,
             label.c.labelled_by,

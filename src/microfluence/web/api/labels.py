@@ -69,8 +69,7 @@ class BulkLabels(BaseModel):
 class LabelPublic(BaseModel):
     follower_id: int
     account_id: int
-    platform: str
-    account: str
+    account: str = Field(description="PLATFORM:HANDLE of the account whose sample holds it.")
     username: str
     label: str
     labelled_by: str
