@@ -325,8 +325,20 @@ def test_status_per_account_with_labelled_share(store):
     assert status.accounts[0].account_id == ids["bo"]  # the most labelled first
     ana = next(a for a in status.accounts if a.account_id == ids["ana"])
     assert ana.labelled_share is None and ana.labelled_low is None
-    assert status.followers == 60 and status.labelled == 4
+    assert status.followers == 60 and status.labelled == 4 and status.samples == 2
     json.dumps(status.as_dict(), default=str)
+    with store.session() as session:
+        top = label_status(session, ws, accounts=1)
+    assert [a.account_id for a in top.accounts] == [ids["bo"]] and top.samples == 2
+    # The scores are kept while the samples stay as they are, and redone when they change.
+    from labels_support import bot
+
+    with store.transaction() as session:
+        session.add_all(bot(ids["bo"], ws, 500 + n) for n in range(5))
+    with store.session() as session:
+        grown = label_status(session, ws)
+    assert grown.followers == 65
+    assert grown.workspace.before.flagged == status.workspace.before.flagged + 5
 
 
 def test_the_cli_imports_lists_exports_and_shows_status(store_url, tmp_path):

@@ -10,6 +10,8 @@ the workspace's followers pooled (every stored sample as one).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +35,7 @@ from microfluence.authenticity.labels.calibration import (
 )
 from microfluence.authenticity.labels.tables import FAKE, REAL, UNSURE
 from microfluence.authenticity.signals.fake_share import stored_probabilities
-from microfluence.kernel.store.tables import Account
+from microfluence.kernel.store.tables import Account, Follower
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,13 @@ class LabelStatus:
     accounts: list[AccountLabels] = field(default_factory=list)
     followers: int = 0  # in every stored sample
     labelled: int = 0  # with any label, unsure included
+    samples: int = 0  # accounts with a stored sample (``accounts`` may hold fewer)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "followers": self.followers,
             "labelled": self.labelled,
+            "samples": self.samples,
             "calibration": self.calibration.as_dict(),
             "workspace": self.workspace.as_dict() if self.workspace else None,
             "accounts": [a.as_dict() for a in self.accounts],
@@ -98,10 +102,77 @@ def _shift(probabilities: np.ndarray, model: OperatingPoint, calibrated: Operati
     )
 
 
-def _label_counts(scored: pl.DataFrame) -> pl.DataFrame:
-    return scored.group_by("account_id").agg(
+def _per_account(
+    session: Session, workspace_id: int, probabilities: pl.DataFrame, scored: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per sample: account_id, platform, handle, sample size, labels of each kind; the
+    most labelled first (then by platform and handle)."""
+    counts = scored.group_by("account_id").agg(
         (pl.col("label") == kind).sum().cast(pl.Int64).alias(kind) for kind in (FAKE, REAL, UNSURE)
     )
+    names = pl.DataFrame(
+        [
+            tuple(r)
+            for r in session.execute(
+                sa.select(Account.id, Account.platform, Account.handle).where(
+                    Account.workspace_id == workspace_id
+                )
+            )
+        ],
+        schema={"account_id": pl.Int64, "platform": pl.String, "handle": pl.String},
+        orient="row",
+    )
+    return (
+        probabilities.group_by("account_id")
+        .agg(pl.len().cast(pl.Int64).alias("sample"))
+        .join(names, on="account_id")
+        .join(counts, on="account_id", how="left")
+        .with_columns(pl.col(FAKE, REAL, UNSURE).fill_null(0))
+        .sort(
+            pl.sum_horizontal(FAKE, REAL, UNSURE),
+            "platform",
+            "handle",
+            descending=[True, False, False],
+        )
+    )
+
+
+# Scored samples by (store, workspace, model, what the samples hold): a page view re-scores
+# nothing while no follower was imported, changed or deleted. Small: a few workspaces.
+_CACHE: OrderedDict[tuple[object, ...], pl.DataFrame] = OrderedDict()
+_CACHE_SIZE = 4
+_lock = threading.Lock()
+
+
+def _fingerprint(session: Session, workspace_id: int) -> tuple[object, ...]:
+    table = Follower.__table__
+    return tuple(
+        session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.max(table.c.id),
+                sa.func.max(table.c.imported_at),
+                sa.func.max(table.c.sampled_at),
+            ).where(table.c.workspace_id == workspace_id)
+        ).one()
+    )
+
+
+def sample_probabilities(session: Session, workspace_id: int, model: FollowerModel) -> pl.DataFrame:
+    """(account_id, fake_probability) of every stored follower of the workspace, scored once
+    for as long as the samples stay as they are."""
+    bind = session.get_bind()
+    key = (str(bind.url), workspace_id, id(model), _fingerprint(session, workspace_id))
+    with _lock:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    frame = stored_probabilities(session.connection(), workspace_id, model=model)
+    with _lock:
+        _CACHE[key] = frame
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return frame
 
 
 def label_status(
@@ -110,67 +181,49 @@ def label_status(
     *,
     model: FollowerModel | None = None,
     confidence: float = 0.95,
+    accounts: int | None = None,
 ) -> LabelStatus:
-    """The workspace's labels, calibration and fake shares before and after it."""
+    """The workspace's labels, calibration and fake shares before and after it; the samples'
+    rows for the ``accounts`` most labelled (every one by default)."""
     model = model or load_shipped_model()
     scored = scored_labels(session, workspace_id, model)
     calibration = calibrate(confusion_of(scored), model.operating_point, confidence=confidence)
-    probabilities = stored_probabilities(session.connection(), workspace_id, model=model)
+    probabilities = sample_probabilities(session, workspace_id, model)
     status_args = {"calibration": calibration, "labelled": scored.height}
     if probabilities.height == 0:
         return LabelStatus(workspace=None, **status_args)
     point = calibration.operating_point
     pooled = _shift(probabilities["fake_probability"].to_numpy(), model.operating_point, point)
-    counts = _label_counts(scored)
-    names = dict(
-        (int(i), (p, h))
-        for i, p, h in session.execute(
-            sa.select(Account.id, Account.platform, Account.handle).where(
-                Account.workspace_id == workspace_id
-            )
-        )
-    )
-    accounts = []
-    for (account_id,), group in probabilities.group_by("account_id"):
-        shift = _shift(group["fake_probability"].to_numpy(), model.operating_point, point)
-        accounts.append((int(account_id), group.height, shift))
-    per_account = (
-        pl.DataFrame(
-            {"account_id": [a[0] for a in accounts], "sample": [a[1] for a in accounts]},
-            schema={"account_id": pl.Int64, "sample": pl.Int64},
-        )
-        .join(counts, on="account_id", how="left", maintain_order="left")
-        .fill_null(0)
-    )
+    per_account = _per_account(session, workspace_id, probabilities, scored)
+    if accounts is not None:
+        per_account = per_account.head(accounts)
     known = (per_account[FAKE] + per_account[REAL]).to_numpy()
     low, high = wilson(per_account[FAKE].to_numpy(), known, confidence)
-    shares = np.divide(
-        per_account[FAKE].to_numpy(), known, out=np.full(len(known), np.nan), where=known > 0
-    )
+    shown = probabilities.filter(pl.col("account_id").is_in(per_account["account_id"].implode()))
+    by_account = shown.partition_by("account_id", as_dict=True)
     rows = []
-    for index, (account_id, sample, shift) in enumerate(accounts):
-        platform, handle = names[account_id]
-        row = per_account.row(index, named=True)
+    for index, row in enumerate(per_account.iter_rows(named=True)):
+        sample = by_account[(row["account_id"],)]["fake_probability"].to_numpy()
         has = known[index] > 0
         rows.append(
             AccountLabels(
-                account_id=account_id,
-                platform=platform,
-                handle=handle,
-                sample=sample,
-                fake=int(row[FAKE]),
-                real=int(row[REAL]),
-                unsure=int(row[UNSURE]),
-                labelled_share=float(shares[index]) if has else None,
+                account_id=row["account_id"],
+                platform=row["platform"],
+                handle=row["handle"],
+                sample=row["sample"],
+                fake=row[FAKE],
+                real=row[REAL],
+                unsure=row[UNSURE],
+                labelled_share=row[FAKE] / known[index] if has else None,
                 labelled_low=float(low[index]) if has else None,
                 labelled_high=float(high[index]) if has else None,
-                estimate=shift,
+                estimate=_shift(sample, model.operating_point, point),
             )
         )
-    rows.sort(key=lambda a: (-(a.fake + a.real + a.unsure), a.platform, a.handle))
     return LabelStatus(
         workspace=pooled,
         accounts=rows,
         followers=probabilities.height,
+        samples=int(probabilities["account_id"].n_unique()),
         **status_args,
     )

@@ -92,7 +92,7 @@ def labels_page(
         previous=previous,
         back=_query(follower=back, account=account) if back else None,
         progress=sampling.progress(db, caller.workspace_id, account),
-        status=label_status(db, caller.workspace_id),
+        status=label_status(db, caller.workspace_id, accounts=SAMPLES_SHOWN),
         can_label=can_label,
         keys=KEYS,
         enough=ENOUGH_LABELS,
