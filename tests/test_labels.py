@@ -371,3 +371,20 @@ def test_the_cli_imports_lists_exports_and_shows_status(store_url, tmp_path):
     refused = runner.invoke(app, ["labels", "import", str(bad), *common])
     assert refused.exit_code == 1
     assert f"{bad}, line 2, field 'username': no follower @nobody" in flat(refused.output)
+
+
+def test_the_library_labels_from_a_file_and_reads_the_status(store_url, tmp_path):
+    import microfluence
+    from microfluence.kernel.store import open_store
+
+    store = open_store(store_url)
+    sampled_workspace(store)
+    store.dispose()
+    path = tmp_path / "labels.csv"
+    path.write_text("username,label\nann.smith.0,real\nuser83920x0,fake\n", encoding="utf-8")
+    with microfluence.open_workspace("acme", database_url=store_url, create=False) as ws:
+        done = ws.import_labels(path, by="notebook")
+        assert done.by_label == {"real": 1, "fake": 1}
+        status = ws.label_status()
+    assert status.calibration.confusion == Confusion(tp=1, tn=1)
+    assert status.followers == 60
