@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from labels_support import sampled_workspace
@@ -152,6 +155,42 @@ def test_one_label_does_not_swing_the_rates_and_many_outweigh_the_prior():
     assert many.operating_point.fp == round(PRIOR_LABELS * point.fpr + 36)
     assert many.operating_point.tn == round(PRIOR_LABELS * (1 - point.fpr) + 144)
     assert many.operating_point.threshold == point.threshold
+
+
+def test_rates_of_exactly_0_or_1_stay_finite():
+    edge = calibrate(Confusion(), OperatingPoint(0.5, 1.0, 0.0, 10, 0, 0, 10))
+    assert (edge.tpr.low, edge.tpr.high) == pytest.approx((1.0, 1.0))
+    assert (edge.fpr.low, edge.fpr.high) == pytest.approx((0.0, 0.0))
+    moved = calibrate(Confusion(fp=2, tn=8), OperatingPoint(0.5, 1.0, 0.0, 10, 0, 0, 10))
+    assert 0 < moved.fpr.low < moved.fpr.value < moved.fpr.high < 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "username": st.one_of(st.none(), st.text(max_size=30)),
+                "label": st.one_of(
+                    st.none(), st.text(max_size=12), st.sampled_from(["f", "Real", " U "])
+                ),
+            }
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_label_list_is_read_or_refused_naming_the_item(items):
+    try:
+        rows = rows_from_records(items, source="labels")
+    except InputError as exc:
+        assert re.fullmatch(r"labels\[\d+\]\.(username|label)", exc.field or ""), exc.field
+        index = int(exc.field.split("[")[1].split("]")[0])
+        assert 0 <= index < len(items)
+        return
+    assert rows["label"].is_in(["fake", "real", "unsure"]).all()
+    assert rows["username"].str.contains(r"\s").not_().all()
+    assert rows.height == len(items)
 
 
 def test_measured_accuracy_is_the_confusion_with_wilson_intervals():

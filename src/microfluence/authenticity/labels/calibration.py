@@ -176,7 +176,8 @@ def confusion_of(scored: pl.DataFrame) -> Confusion:
 def _posterior(prior: float, hits: int, misses: int, m: int, confidence: float) -> Rate:
     a, b = m * prior + hits, m * (1 - prior) + misses
     tail = (1 - confidence) / 2
-    low, high = beta.ppf([tail, 1 - tail], a, b)
+    # A model whose rate is exactly 0 or 1, with no label against it, is a point mass there.
+    low, high = beta.ppf([tail, 1 - tail], max(a, 1e-12), max(b, 1e-12))
     return Rate(value=float(a / (a + b)), low=float(low), high=float(high), prior=prior)
 
 
