@@ -483,6 +483,7 @@ def test_labels_of_the_other_workspace_cannot_be_seen_made_or_taken_back(store, 
         "/api/v1/labels", json={"labels": [{"username": "bravo_fan0", "label": "real"}]}, headers=h
     )
     assert refused.status_code == 422 and "no follower @bravo_fan0" in refused.json()["message"]
+    assert refused.json()["details"] == [{"field": "labels[0].username"}]
     not_found(client.get("/api/v1/labels/next", params={"account_id": b.account_ids[0]}, headers=h))
     for _ in range(8):  # random draws: only ever A's followers
         card = client.get("/api/v1/labels/next", headers=h).json()["follower"]

@@ -131,15 +131,22 @@ def checked_rows(frame: pl.DataFrame, *, file: str, item_numbers: bool = False) 
         field, message = problem.split(":", 1)
         if field == "label" and given:
             message = f"{given[:40]!r} is {message}"
-        if item_numbers:
-            raise InputError(message, field=f"{file}[{line}].{field}")
-        raise InputError(message, file=file, line=line, field=field)
+        raise InputError(message, **_where(file, line, field, item_numbers))
     return out.drop("_given").with_columns(
         pl.when(pl.col("account") == "").then(None).otherwise(pl.col("account")).alias("account")
     )
 
 
-def _resolve(session: Session, workspace_id: int, rows: pl.DataFrame, file: str) -> pl.DataFrame:
+def _where(file: str, line: int, field: str, item_numbers: bool) -> dict[str, object]:
+    """Where a bad row is: file, line and field; or ``source[INDEX].field`` for a list."""
+    if item_numbers:
+        return {"field": f"{file}[{line}].{field}"}
+    return {"file": file, "line": line, "field": field}
+
+
+def _resolve(
+    session: Session, workspace_id: int, rows: pl.DataFrame, file: str, item_numbers: bool
+) -> pl.DataFrame:
     """(line, follower_id, label) of each row; InputError naming a row that names no follower."""
     found = []
     for account, group in rows.group_by("account", maintain_order=True):
@@ -150,8 +157,8 @@ def _resolve(session: Session, workspace_id: int, rows: pl.DataFrame, file: str)
                 account_id = find_account_by_reference(session, workspace_id, account_ref).id
             except (InputError, NotFoundError) as exc:
                 message = exc.message if isinstance(exc, InputError) else str(exc)
-                line = group["line"][0]
-                raise InputError(message, file=file, line=line, field="account") from exc
+                where = _where(file, group["line"][0], "account", item_numbers)
+                raise InputError(message, **where) from exc
         named = followers_named(session, workspace_id, group["username"].to_list(), account_id)
         matched = group.join(named, on="username", how="left")
         missing = matched.filter(pl.col("follower_id").is_null())
@@ -159,18 +166,26 @@ def _resolve(session: Session, workspace_id: int, rows: pl.DataFrame, file: str)
             line, username = missing.select("line", "username").row(0)
             where = f"{account_ref}'s sample" if account_ref else "this workspace's samples"
             raise InputError(
-                f"no follower @{username} in {where}", file=file, line=line, field="username"
+                f"no follower @{username} in {where}",
+                **_where(file, line, "username", item_numbers),
             )
         found.append(matched.select("line", "follower_id", "label"))
     return pl.concat(found).sort("line")
 
 
 def store_label_rows(
-    session: Session, workspace_id: int, rows: pl.DataFrame, *, by: str, file: str
+    session: Session,
+    workspace_id: int,
+    rows: pl.DataFrame,
+    *,
+    by: str,
+    file: str,
+    item_numbers: bool = False,
 ) -> LabelImport:
     """Label the followers the checked rows name, all or nothing (one transaction: the
-    caller's). A follower named twice keeps the label of the later row."""
-    resolved = _resolve(session, workspace_id, rows, file)
+    caller's). A follower named twice keeps the label of the later row. Errors name the file
+    and line, or with ``item_numbers`` the list item (``file[INDEX].field``)."""
+    resolved = _resolve(session, workspace_id, rows, file, item_numbers)
     latest = resolved.unique("follower_id", keep="last", maintain_order=True)
     upsert_labels(session.connection(), workspace_id, latest, by=by)
     counts = latest.group_by("label").len()

@@ -115,7 +115,9 @@ def label_by_username(db: DbSession, caller: ApiWriter, body: BulkLabels) -> Bul
     """Label followers by username (every follower of that username in the workspace's
     samples, or the named account's): all or nothing, a bad item named `labels[INDEX]`."""
     rows = rows_from_records((i.model_dump() for i in body.labels), source="labels")
-    done = store_label_rows(db, caller.workspace_id, rows, by=labeller(db, caller), file="labels")
+    done = store_label_rows(
+        db, caller.workspace_id, rows, by=labeller(db, caller), file="labels", item_numbers=True
+    )
     return BulkResult(**done.as_dict())
 
 
