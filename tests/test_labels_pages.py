@@ -53,6 +53,11 @@ def test_members_label_with_the_verdict_hidden_until_then(store_url: str) -> Non
         assert 'id="label-back"' not in page.text  # nothing labelled yet
         assert "/static/labels.js" in page.text
         assert "0 of 60 followers labelled" in page.text
+        # "Followers of": every sample (the form sends an empty value), or one.
+        assert client.get("/labels?account=", headers=HTML).status_code == 200
+        assert client.get("/labels?account=x1", headers=HTML).status_code == 422
+        one = client.get("/labels?account=2", headers=HTML).text
+        assert "0 of 20 followers labelled" in one and 'value="2" selected' in one
         done = client.post(
             f"/labels/{first}", data={"label": "unsure", "csrf_token": csrf}, follow_redirects=False
         )

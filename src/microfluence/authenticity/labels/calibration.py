@@ -44,7 +44,8 @@ from microfluence.kernel.store.tables import Follower
 PRIOR_LABELS = 50  # the model's rates count as this many labels each
 ENOUGH_LABELS = 50  # below this many fake-or-real labels the page says the prior still leads
 
-_TYPES = dict.fromkeys(("posts_count", "followers", "following"), pl.Int64) | dict.fromkeys(
+# The stored profile columns' types (text unless named here).
+STORED_TYPES = dict.fromkeys(("posts_count", "followers", "following"), pl.Int64) | dict.fromkeys(
     ("has_profile_pic", "is_private", "is_verified"), pl.Boolean
 )
 
@@ -133,7 +134,7 @@ def labelled_followers(conn: Connection | Session, workspace_id: int) -> pl.Data
         .order_by(follower.c.id)
     )
     schema = {"follower_id": pl.Int64, "account_id": pl.Int64, "label": pl.String} | {
-        c: _TYPES.get(c, pl.String) for c in STORED_COLUMNS
+        c: STORED_TYPES.get(c, pl.String) for c in STORED_COLUMNS
     }
     rows = [tuple(r) for r in conn.execute(query)]
     return pl.DataFrame(rows, schema=schema, orient="row")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from microfluence.authenticity.followers.audit import STORED_COLUMNS, score_followers
 from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.authenticity.labels.calibration import STORED_TYPES
 from microfluence.authenticity.labels.tables import FollowerLabel
 from microfluence.kernel.errors import NotFoundError
 from microfluence.kernel.store.tables import Account, Follower
@@ -214,12 +215,9 @@ def follower_card(
 
 
 def _profile_frame(card: FollowerCard) -> pl.DataFrame:
-    types = dict.fromkeys(("posts_count", "followers", "following"), pl.Int64) | dict.fromkeys(
-        ("has_profile_pic", "is_private", "is_verified"), pl.Boolean
-    )
     return pl.DataFrame(
         {c: [getattr(card, c)] for c in STORED_COLUMNS},
-        schema={c: types.get(c, pl.String) for c in STORED_COLUMNS},
+        schema={c: STORED_TYPES.get(c, pl.String) for c in STORED_COLUMNS},
     )
 
 

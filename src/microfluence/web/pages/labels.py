@@ -22,7 +22,7 @@ from microfluence.authenticity.labels.calibration import ENOUGH_LABELS
 from microfluence.authenticity.labels.status import label_status
 from microfluence.catalog.followers import list_samples
 from microfluence.catalog.validation import safe_link
-from microfluence.kernel.errors import NotFoundError
+from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.web.api.labels import labeller
 from microfluence.web.deps import CsrfChecked, DbSession, PageReader, PageWriter, SettingsDep
 from microfluence.web.headers import page_csp
@@ -45,6 +45,15 @@ def picture_allowed(url: str | None, sources: tuple[str, ...]) -> str | None:
     return link if any(fnmatch(origin, source.lower()) for source in sources) else None
 
 
+def _account_id(choice: str) -> int | None:
+    """The "Followers of" choice: "" (every sample, as the form sends it) or an account id."""
+    if not choice.strip():
+        return None
+    if not choice.strip().isdigit():
+        raise InputError("not an account id", field="account", value=choice)
+    return int(choice)
+
+
 def _query(**params: object) -> str:
     kept = {k: v for k, v in params.items() if v is not None}
     return "/labels" + ("?" + urlencode(kept) if kept else "")
@@ -56,10 +65,11 @@ def labels_page(
     db: DbSession,
     caller: PageReader,
     settings: SettingsDep,
-    account: OptionalId = None,
+    account_choice: Annotated[str, Query(alias="account", max_length=20)] = "",
     follower: OptionalId = None,
     last: OptionalId = None,
 ) -> HTMLResponse:
+    account = _account_id(account_choice)
     samples = list_samples(db, caller.workspace_id)
     if account is not None and account not in {s.account_id for s in samples}:
         raise NotFoundError(f"no follower sample of account {account} in this workspace")
