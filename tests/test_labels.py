@@ -400,6 +400,8 @@ def test_the_cli_imports_lists_exports_and_shows_status(store_url, tmp_path):
     assert json.loads(listed.output)["count"] == 5
     exported = runner.invoke(app, ["labels", "export", "--format", "jsonl", *common])
     assert exported.output.count("\n") == 5 and '"labelled_by":"tester"' in exported.output
+    audited = runner.invoke(app, ["audit", "followers", "--account", "instagram:ana", *common])
+    assert "this workspace's, from its labels" in flat(audited.output)
     status = runner.invoke(app, ["labels", "status", *common])
     assert status.exit_code == 0 and "sensitivity" in status.output
     as_json = json.loads(runner.invoke(app, ["labels", "status", "--json", *common]).output)

@@ -81,6 +81,8 @@ def _show_audit(audit: FollowerAudit) -> None:
             "cc": "classify-and-count, uncorrected",
         }[e.method],
     )
+    if audit.extra.get("calibrated_by_labels"):
+        table.add_row("error rates", "this workspace's, from its labels (`labels status`)")
     for note in e.notes:
         table.add_row("[yellow]note[/]", note)
     if audit.columns_missing:
