@@ -112,6 +112,25 @@ def test_profile_pic_url_tells_whether_there_is_a_picture(sqlite_store, tmp_path
     import_followers(sqlite_store, "default", tmp_path / "f.csv", account="instagram:brand")
     rows = followers(sqlite_store)
     assert [rows[u].has_profile_pic for u in ("ann", "bob", "cara")] == [True, False, None]
+    # The address is kept for the labelling page; only http(s) addresses are.
+    assert [rows[u].profile_pic_url for u in ("ann", "bob", "cara")] == [
+        "https://x/real.jpg",
+        default,
+        None,
+    ]
+    write(
+        tmp_path / "g.csv",
+        "username,has_profile_pic,avatar\ndan,yes,javascript:alert(1)\neve,no,1\n"
+        "fay,yes, https://x/fay.jpg \n",
+    )
+    import_followers(sqlite_store, "default", tmp_path / "g.csv", account="instagram:brand")
+    rows = followers(sqlite_store)
+    assert [rows[u].profile_pic_url for u in ("dan", "eve", "fay")] == [
+        None,
+        None,
+        "https://x/fay.jpg",
+    ]
+    assert [rows[u].has_profile_pic for u in ("dan", "eve", "fay")] == [True, False, True]
 
 
 def test_existing_account_is_reused_and_reimport_updates(store, tmp_path):

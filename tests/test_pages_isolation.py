@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api_support import Tenant, make_tenant, make_user
@@ -283,3 +284,41 @@ def test_switching_to_a_workspace_one_does_not_belong_to(two: Two) -> None:
     assert "no workspace named" in answer.text
     assert "beta Ana" not in client.get("/creators", headers=HTML).text
     assert client.get("/workspaces", headers=HTML).text.count("/auth/workspace") == 0
+
+
+def test_the_labelling_page_shows_and_labels_only_the_own_workspaces_followers(
+    two: Two, store_url: str
+) -> None:
+    from labels_support import bot, person
+    from microfluence.authenticity.labels.tables import FollowerLabel
+    from microfluence.kernel.store.tables import Follower
+
+    client, csrf = two.client, two.csrf
+    store = open_store(store_url)
+    with store.transaction() as session:
+        for tenant, prefix in ((two.alpha, "alpha_"), (two.beta, "beta_")):
+            account = tenant.account_ids[0]
+            session.add_all(bot(account, tenant.workspace_id, n, prefix) for n in range(3))
+            session.add_all(person(account, tenant.workspace_id, n, prefix) for n in range(3))
+    with store.session() as session:
+        theirs = session.scalars(
+            sa.select(Follower.id).where(Follower.workspace_id == two.beta.workspace_id)
+        ).all()
+    for _ in range(6):
+        page = client.get("/labels", headers=HTML)
+        assert page.status_code == 200 and "beta_" not in page.text
+        assert re.search(r'data-follower-id="(\d+)"', page.text).group(1) not in map(str, theirs)
+    for follower in theirs:
+        assert client.get(f"/labels?follower={follower}", headers=HTML).status_code == 404
+        answer = client.post(
+            f"/labels/{follower}", data={"label": "fake", "csrf_token": csrf}, headers=HTML
+        )
+        assert answer.status_code == 404 and "beta_" not in answer.text
+    assert client.get(f"/labels?account={two.beta.account_ids[0]}", headers=HTML).status_code == 404
+    with store.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(FollowerLabel)) == 0
+    store.dispose()
+    # Beta's owner sees none of alpha's followers either.
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    assert "alpha_" not in beta_client.get("/labels", headers=HTML).text

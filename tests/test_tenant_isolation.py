@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api_support import (
@@ -500,3 +501,72 @@ def test_follower_samples_and_creator_records_of_the_other_workspace(store, worl
     # Owners only: a member's key of the same workspace may not.
     for path in ("/api/v1/follower-samples", f"/api/v1/creators/{a.creator_ids[0]}/record"):
         assert client.get(path, headers=a.auth("member")).status_code == 403
+
+
+@covers("get", "/api/v1/labels")
+@covers("post", "/api/v1/labels")
+@covers("get", "/api/v1/labels/status")
+@covers("get", "/api/v1/labels/next")
+@covers("get", "/api/v1/labels/export")
+@covers("put", "/api/v1/labels/{follower_id}")
+@covers("delete", "/api/v1/labels/{follower_id}")
+def test_labels_of_the_other_workspace_cannot_be_seen_made_or_taken_back(store, world):
+    from microfluence.kernel.store.tables import Follower
+
+    client, a, b = world
+    _followers(store, a, "alpha")
+    _followers(store, b, "bravo")
+    with store.session() as session:
+        theirs = session.scalars(
+            sa.select(Follower.id).where(Follower.workspace_id == b.workspace_id)
+        ).all()
+        mine = session.scalars(
+            sa.select(Follower.id).where(Follower.workspace_id == a.workspace_id)
+        ).all()
+    hb = b.auth("member")
+    for follower_id in theirs[:2]:
+        assert (
+            client.put(
+                f"/api/v1/labels/{follower_id}", json={"label": "fake"}, headers=hb
+            ).status_code
+            == 200
+        )
+    before = client.get("/api/v1/labels", headers=hb).json()
+    h = a.auth("owner")
+    for follower_id in theirs:
+        not_found(client.put(f"/api/v1/labels/{follower_id}", json={"label": "real"}, headers=h))
+        not_found(client.delete(f"/api/v1/labels/{follower_id}", headers=h))
+    # By username: B's followers are no followers of A.
+    refused = client.post(
+        "/api/v1/labels", json={"labels": [{"username": "bravo_fan0", "label": "real"}]}, headers=h
+    )
+    assert refused.status_code == 422 and "no follower @bravo_fan0" in refused.json()["message"]
+    assert refused.json()["details"] == [{"field": "labels[0].username"}]
+    not_found(client.get("/api/v1/labels/next", params={"account_id": b.account_ids[0]}, headers=h))
+    for _ in range(8):  # random draws: only ever A's followers
+        card = client.get("/api/v1/labels/next", headers=h).json()["follower"]
+        assert card["follower_id"] in mine and "bravo" not in json.dumps(card)
+    made = client.post(
+        "/api/v1/labels", json={"labels": [{"username": "alpha_fan1", "label": "f"}]}, headers=h
+    )
+    assert made.json() == {"rows": 1, "followers": 2, "by_label": {"fake": 2}}
+    for path in ("/api/v1/labels", "/api/v1/labels/status", "/api/v1/labels/export"):
+        text = client.get(path, headers=h).text
+        assert "alpha_fan1" in text or path.endswith("status"), path
+        assert "bravo" not in text, path
+    status = client.get("/api/v1/labels/status", headers=a.auth("viewer")).json()
+    assert status["calibration"]["labels"] + status["calibration"]["unsure"] == 2
+    assert client.get("/api/v1/labels", headers=hb).json() == before  # B's labels untouched
+    # Roles: a viewer reads the status only; labelling and the labels themselves need a member.
+    hv = a.auth("viewer")
+    for method, path, body in (
+        ("get", "/api/v1/labels", None),
+        ("get", "/api/v1/labels/next", None),
+        ("get", "/api/v1/labels/export", None),
+        ("put", f"/api/v1/labels/{mine[0]}", {"label": "fake"}),
+        ("delete", f"/api/v1/labels/{mine[0]}", None),
+        ("post", "/api/v1/labels", {"labels": [{"username": "alpha_fan0", "label": "f"}]}),
+    ):
+        answer = client.request(method, path, json=body, headers=hv)
+        assert answer.status_code == 403, (method, path)
+    assert client.get("/api/v1/labels/status").status_code == 401

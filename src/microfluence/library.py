@@ -20,6 +20,8 @@ import polars as pl
 from sqlalchemy import Connection, Select
 
 from microfluence.authenticity.followers.audit import FollowerAudit, audit_follower_file
+from microfluence.authenticity.labels.files import LabelImport, import_labels_file
+from microfluence.authenticity.labels.status import LabelStatus, label_status
 from microfluence.authenticity.vetting.html import write_report
 from microfluence.authenticity.vetting.report import (
     VettingReport,
@@ -227,6 +229,19 @@ class Workspace:
         if html is not None:
             write_report(report, Path(html))
         return report
+
+    def import_labels(self, path: PathLike, *, by: str = "library") -> LabelImport:
+        """Label followers of the stored samples from a ``username,label[,account]`` file, as
+        `microfluence labels import`; all or nothing, a bad row named by its line."""
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return import_labels_file(session, workspace_id, path, by=by)
+
+    def label_status(self) -> LabelStatus:
+        """What the workspace's labels say, as `microfluence labels status`: the model's
+        measured accuracy, the re-estimated error rates, every fake share before and after."""
+        with self._store.session() as session:
+            return label_status(session, get_workspace(session, self.name).id)
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

@@ -7,7 +7,9 @@
   per-account signal table that joins them;
 * ``vetting/``: the Audience Quality Score, the vetting report with its evidence, its HTML file;
 * ``evaluation/``: how well the model and the score do on labelled data;
-* ``cli.py``: `microfluence audit`, `vet` and `eval` (thin faces).
+* ``labels/``: the workspace's own labels on its followers, which re-estimate the model's error
+  rates (and so every fake share) for that workspace;
+* ``cli.py``: `microfluence audit`, `vet`, `eval` and `labels` (thin faces).
 
 Formulas and sources: docs/authenticity.md.
 """

@@ -1,11 +1,14 @@
-"""`microfluence audit followers`, `vet PLATFORM:HANDLE`, `eval authenticity|vetting`: thin faces.
+"""`microfluence audit followers`, `vet PLATFORM:HANDLE`, `eval authenticity|vetting`, `labels
+import|list|export|status`: thin faces.
 
 Each command parses its options, calls one service function and prints what it returns.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -28,9 +31,14 @@ from microfluence.authenticity.followers.audit import (
 )
 from microfluence.authenticity.followers.fake_share import METHODS
 from microfluence.authenticity.followers.labelled import FORMATS
+from microfluence.authenticity.labels.export import write_labels
+from microfluence.authenticity.labels.files import import_labels_file
+from microfluence.authenticity.labels.records import list_labels
+from microfluence.authenticity.labels.status import LabelStatus, label_status
 from microfluence.authenticity.signals.brand_safety import read_word_lists_file
 from microfluence.authenticity.vetting.html import write_report
 from microfluence.authenticity.vetting.report import VettingReport, vet_account
+from microfluence.catalog.listing import Window
 from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.console import (
     DEFAULT_WS,
@@ -40,6 +48,7 @@ from microfluence.kernel.console import (
     err_console,
     friendly_errors,
     store_for,
+    workspace_transaction,
 )
 from microfluence.kernel.errors import InputError
 
@@ -72,6 +81,8 @@ def _show_audit(audit: FollowerAudit) -> None:
             "cc": "classify-and-count, uncorrected",
         }[e.method],
     )
+    if audit.extra.get("calibrated_by_labels"):
+        table.add_row("error rates", "this workspace's, from its labels (`labels status`)")
     for note in e.notes:
         table.add_row("[yellow]note[/]", note)
     if audit.columns_missing:
@@ -338,3 +349,168 @@ def eval_vetting(
 
 
 eval_app.command("vetting")(eval_vetting)
+
+
+# --- labels: calibration by the workspace's own labels ---------------------------------------
+
+labels_app = typer.Typer(
+    help="Label followers of the stored samples (fake, real, unsure): the model's error rates "
+    "re-estimated for this workspace.",
+    no_args_is_help=True,
+)
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="Who gives the labels (default: cli:YOUR-LOGIN)."),
+]
+
+
+def _by(by: str | None) -> str:
+    return by or f"cli:{getpass.getuser()}"
+
+
+@labels_app.command("import")
+@friendly_errors
+def labels_import(
+    path: Annotated[Path, typer.Argument(help="A file of username,label rows (account optional).")],
+    by: ByOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Label followers from a file: username, label (fake/real/unsure, or f/r/u) and optionally
+    account (PLATFORM:HANDLE). All or nothing; a later label replaces an earlier one."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        done = import_labels_file(session, ws.id, path, by=_by(by))
+    counts = ", ".join(f"{n} {label}" for label, n in sorted(done.by_label.items()))
+    console.print(
+        f"labelled {done.followers} followers from {done.rows} rows ({counts})", highlight=False
+    )
+
+
+@labels_app.command("list")
+@friendly_errors
+def labels_list(
+    label: Annotated[str | None, typer.Option("--label", help="Only fake, real or unsure.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="Rows to show.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the labels as JSON.")] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """The workspace's labels, newest first."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        rows, count = list_labels(session, ws.id, label=label, window=Window(limit=limit))
+    if as_json:
+        typer.echo(json.dumps({"data": [r.__dict__ for r in rows], "count": count}, default=str))
+        return
+    table = Table(title=f"{count:,} labels in {workspace!r}")
+    for column in ("follower", "of account", "label", "by", "at (UTC)"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            f"@{r.username}",
+            r.account,
+            r.label,
+            r.labelled_by,
+            r.labelled_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    console.print(table)
+
+
+@labels_app.command("export")
+@friendly_errors
+def labels_export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or jsonl.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="CSV: cells as stored (no formula neutralising).")
+    ] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Every label with its follower, account, who gave it and when."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        if output is None:
+            rows = write_labels(session, ws.id, fmt, sys.stdout.buffer, raw=raw)
+        else:
+            with output.open("wb") as out:
+                rows = write_labels(session, ws.id, fmt, out, raw=raw)
+    if output is not None:
+        err_console.print(f"exported {rows} labels to {output}", highlight=False)
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "" if low is None or high is None else f" ({low:.1%} – {high:.1%})"
+
+
+def _show_label_status(status: LabelStatus) -> None:
+    cal = status.calibration
+    c = cal.confusion
+    console.print(
+        f"[bold]{status.labelled:,}[/] labelled of {status.followers:,} followers: "
+        f"{c.n} fake or real (tp {c.tp}, fn {c.fn}, fp {c.fp}, tn {c.tn}), {c.unsure} unsure",
+        highlight=False,
+    )
+    accuracy = Table(
+        title=f"The model on your labels (threshold {cal.operating_point.threshold:g})"
+    )
+    for column in ("measure", "value", f"{cal.confidence:.0%} Wilson interval", "k / n"):
+        accuracy.add_column(column)
+    for name, p in cal.accuracy.items():
+        value = "–" if p.value is None else f"{p.value:.1%}"
+        accuracy.add_row(name, value, _interval(p.low, p.high).strip(" ()"), f"{p.k} / {p.n}")
+    console.print(accuracy)
+    rates = Table(title=f"Error rates (the model's worth {cal.prior_labels} labels each)")
+    for column in ("rate", "model", "this workspace", "credible interval"):
+        rates.add_column(column)
+    for name, rate in (("true-positive", cal.tpr), ("false-positive", cal.fpr)):
+        rates.add_row(
+            name, f"{rate.prior:.1%}", f"{rate.value:.1%}", _interval(rate.low, rate.high)
+        )
+    console.print(rates)
+    if status.workspace is not None:
+        w = status.workspace
+        console.print(
+            f"workspace fake share: {w.before.share:.1%} → [bold]{w.after.share:.1%}[/]"
+            f"{_interval(w.after.low, w.after.high)}",
+            highlight=False,
+        )
+    shares = Table(title="Fake share per sample, before → after; among labelled followers")
+    for column in ("account", "sample", "before", "after", "labelled fake"):
+        shares.add_column(column)
+    for a in status.accounts:
+        labelled = (
+            "–"
+            if a.labelled_share is None
+            else f"{a.fake}/{a.fake + a.real} = {a.labelled_share:.0%}"
+            + _interval(a.labelled_low, a.labelled_high)
+        )
+        shares.add_row(
+            f"{a.platform}:{a.handle}",
+            f"{a.sample:,}",
+            f"{a.estimate.before.share:.1%}",
+            f"{a.estimate.after.share:.1%}",
+            labelled,
+        )
+    console.print(shares)
+    for note in cal.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
+
+
+@labels_app.command("status")
+@friendly_errors
+def labels_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+    model: ModelOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """The model's measured accuracy on your labels, the re-estimated error rates, and every
+    sample's fake share before and after calibration."""
+    follower_model = load_follower_model(model)
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        status = label_status(session, ws.id, model=follower_model)
+    if as_json:
+        typer.echo(json.dumps(status.as_dict(), indent=2, default=str))
+    else:
+        _show_label_status(status)

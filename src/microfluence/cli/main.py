@@ -35,6 +35,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "audit": "microfluence.authenticity.cli:audit_app",
     "eval": "microfluence.authenticity.cli:eval_app",
     "vet": "microfluence.authenticity.cli:vet",
+    "labels": "microfluence.authenticity.cli:labels_app",
 }
 
 

@@ -21,7 +21,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Connection, Select
 
-from microfluence.kernel.cells import encode_json
+from microfluence.kernel.cells import encode_json, neutralise_formulas
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, Creator, Post
@@ -31,8 +31,6 @@ from microfluence.metrics.export_columns import metric_columns, tier_columns
 EXPORT_FORMATS = ("csv", "json", "jsonl")
 BATCH_ROWS = 20_000
 ISO_TIME = "%Y-%m-%dT%H:%M:%S%.6f"
-# https://owasp.org/www-community/attacks/CSV_Injection
-FORMULA_START = r"^[=+\-@\t\r]"
 
 # Computed columns joined to the creators export: name -> function(conn, workspace_id) giving a
 # select of (account_id, columns...).
@@ -117,18 +115,6 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col(c).dt.strftime(ISO_TIME)
         for c, t in frame.schema.items()
         if isinstance(t, pl.Datetime)
-    )
-
-
-def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells that a spreadsheet would run as a formula, prefixed with ``'`` (OWASP)."""
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c, t in frame.schema.items()
-        if t == pl.String
     )
 
 

@@ -207,13 +207,21 @@ def _parse_chunk(
         parsed: Parsed = parser(pl.col(column), schema[column])
         values.append(parsed.value.alias(name))
         errors.append((name, column, parsed.error))
-    if "has_profile_pic" not in columns and columns.get("profile_pic_url"):
+    if columns.get("profile_pic_url"):
         url = pl.col(columns.fields["profile_pic_url"]).cast(pl.String)
+        if "has_profile_pic" not in columns:
+            values.append(
+                pl.when(blank(url))
+                .then(None)
+                .otherwise(~url.str.contains(DEFAULT_AVATAR_ID, literal=True))
+                .alias("has_profile_pic")
+            )
+        # Kept for the labelling page when it is a web address (a yes/no column is not).
+        address = url.str.strip_chars()
         values.append(
-            pl.when(blank(url))
-            .then(None)
-            .otherwise(~url.str.contains(DEFAULT_AVATAR_ID, literal=True))
-            .alias("has_profile_pic")
+            pl.when(address.str.contains(r"^https?://[^\s]+$") & (address.str.len_chars() <= 1000))
+            .then(address)
+            .alias("profile_pic_url")
         )
     if columns.get("external_url"):
         column = columns.fields["external_url"]

@@ -1,7 +1,8 @@
 """Polars cells as the store and the exports write them: lists and structs as JSON text.
 
 Every layer writes list cells (hashtags, mentions, notes): the importers into JSON columns, the
-exports into CSV cells. One encoder, so they agree on the text.
+exports into CSV cells. One encoder, so they agree on the text. And every CSV file written for
+people (the exports, the labels) neutralises cells a spreadsheet would run as formulas.
 """
 
 from __future__ import annotations
@@ -27,4 +28,20 @@ def encode_json(series: pl.Series) -> pl.Series:
         series.name,
         [None if v is None else orjson.dumps(v).decode() for v in values],
         dtype=pl.String,
+    )
+
+
+# https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'`` (OWASP)."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c, t in frame.schema.items()
+        if t == pl.String
     )

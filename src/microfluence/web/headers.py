@@ -6,30 +6,40 @@
 * HTML: a strict Content-Security-Policy (scripts only from this server, none inline, no
   plugins, no framing, forms post only here), ``X-Frame-Options: DENY`` and
   ``Referrer-Policy: same-origin``. A route that needs another policy sets its own (the API docs
-  pages; the downloadable vetting report, whose policy allows its own inline scripts by hash).
+  pages; the downloadable vetting report, whose policy allows its own inline scripts by hash;
+  the labelling page, whose images may come from the follower-picture hosts an operator allows).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Plotly draws with inline styles (style attributes and a <style> sheet it adds), so styles
-# may be inline; scripts may not.
-PAGE_CSP = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+def page_csp(img_sources: Sequence[str] = ()) -> str:
+    """The pages' policy; ``img_sources``: other origins images may come from (the labelling
+    page's follower pictures, only from the hosts MICROFLUENCE_FOLLOWER_PICTURE_HOSTS names)."""
+    # Plotly draws with inline styles (style attributes and a <style> sheet it adds), so styles
+    # may be inline; scripts may not.
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            " ".join(("img-src 'self' data:", *img_sources)),
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+PAGE_CSP = page_csp()
 
 
 class SecurityHeadersMiddleware:

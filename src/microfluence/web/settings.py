@@ -39,3 +39,17 @@ class WebSettings(BaseSettings):
     import_workers: int = Field(
         default=1, ge=1, le=8, description="Imports that run at the same time in one process."
     )
+    follower_picture_hosts: str = Field(
+        default="",
+        pattern=r"^(https://(\*\.)?[A-Za-z0-9.-]+(:\d+)?( +|$))*$",
+        description=(
+            "Where the labelling page may load followers' pictures from: space-separated "
+            "https origins, a leading *. for subdomains (https://*.cdninstagram.com "
+            "https://*.fbcdn.net). Unset: no picture is loaded from another site (the browser "
+            "would tell it who is looking); an initial is shown instead."
+        ),
+    )
+
+    @property
+    def picture_sources(self) -> tuple[str, ...]:
+        return tuple(self.follower_picture_hosts.split())

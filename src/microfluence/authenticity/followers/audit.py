@@ -36,7 +36,11 @@ from microfluence.authenticity.followers.features import (
     to_matrix,
 )
 from microfluence.authenticity.followers.files import ScoredFileWriter, file_format, read_batches
-from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.authenticity.followers.model import (
+    FollowerModel,
+    OperatingPoint,
+    load_shipped_model,
+)
 from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Follower
@@ -244,16 +248,27 @@ def audit_stored_sample(
     output: str | Path | None = None,
     output_format: str | None = None,
     batch_rows: int = BATCH_ROWS,
+    operating_point: OperatingPoint | None = None,
 ) -> FollowerAudit:
-    """Score the follower sample stored for ``account`` (``PLATFORM:HANDLE``) in ``workspace``."""
+    """Score the follower sample stored for ``account`` (``PLATFORM:HANDLE``) in ``workspace``.
+
+    The fake share is estimated at ``operating_point``: by default the workspace's own, the
+    model's rates re-estimated from the workspace's labels when it has any
+    (:mod:`microfluence.authenticity.labels.calibration`)."""
+    # Imported here: the labels' calibration scores labelled followers with this module.
+    from microfluence.authenticity.labels.calibration import workspace_operating_point
+
     model = model or load_shipped_model()
-    found = find_account_by_reference(session, get_workspace(session, workspace).id, account)
+    workspace_id = get_workspace(session, workspace).id
+    if operating_point is None:
+        operating_point = workspace_operating_point(session, workspace_id, model)
+    found = find_account_by_reference(session, workspace_id, account)
     reference = f"{found.platform}:{found.handle}"
     batches = _parsed_stored_batches(session, found, reference, batch_rows)
     empty = NotFoundError(f"no follower sample stored for {reference} in {workspace!r}")
     scored = _score_batches(batches, model, output, output_format, empty=empty)
     estimate = estimate_fake_share(
-        scored.tally, model.operating_point, method=method, confidence=confidence
+        scored.tally, operating_point, method=method, confidence=confidence
     )
     return FollowerAudit(
         source=reference,
@@ -261,5 +276,8 @@ def audit_stored_sample(
         columns_used=[c for c in PROFILE_COLUMNS if c != "is_verified"],
         columns_missing=[],
         output=str(output) if output else None,
-        extra={"account_id": found.id},
+        extra={
+            "account_id": found.id,
+            "calibrated_by_labels": operating_point != model.operating_point,
+        },
     )

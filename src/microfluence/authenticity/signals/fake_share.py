@@ -5,7 +5,8 @@ estimates the share ``f`` of fake followers, base-rate corrected, with a confide
 Here it becomes a 0-100 component: 100 at ``f <= 10 %``, 0 at ``f >= 40 %``, linear between —
 typical audiences run from a few per cent to a third fake, so 10 % is ordinary and 40 % is beyond
 what an honest account accumulates. The point estimate is scored; the interval is reported.
-No stored follower sample (or fewer than ``MIN_SAMPLE`` followers) → "not available".
+No stored follower sample (or fewer than ``MIN_SAMPLE`` followers) → "not available". The
+estimate uses the workspace's own error rates once it has labelled followers (``labels``).
 
 As a red flag (the cap of ``quality_score``) the component reads its score at the interval's
 **lower bound**: a follower sample of 80 puts a 95 % interval of about ±10 points around its
@@ -24,7 +25,12 @@ from sqlalchemy import Connection
 
 from microfluence.authenticity.followers.audit import STORED_COLUMNS, score_followers
 from microfluence.authenticity.followers.fake_share import FakeShareEstimate, estimate_fake_share
-from microfluence.authenticity.followers.model import FollowerModel, load_shipped_model
+from microfluence.authenticity.followers.model import (
+    FollowerModel,
+    OperatingPoint,
+    load_shipped_model,
+)
+from microfluence.authenticity.labels.calibration import workspace_operating_point
 from microfluence.kernel.store.tables import Follower
 
 MIN_SAMPLE = 20
@@ -65,14 +71,15 @@ def row_from_estimate(account_id: int, estimate: FakeShareEstimate | None) -> di
     }
 
 
-def stored_fake_shares(
+def stored_probabilities(
     conn: Connection,
     workspace_id: int,
     account_ids: Sequence[int] | None = None,
     *,
     model: FollowerModel | None = None,
 ) -> pl.DataFrame:
-    """The component for every account with a stored follower sample (one model pass)."""
+    """(account_id, fake_probability) of every stored follower (of ``account_ids``): one model
+    pass over the workspace's samples."""
     model = model or load_shipped_model()
     table = Follower.__table__
     query = sa.select(table.c.account_id, *(table.c[c] for c in STORED_COLUMNS)).where(
@@ -93,11 +100,31 @@ def stored_fake_shares(
     schema = {"account_id": pl.Int64} | {c: types.get(c, pl.String) for c in STORED_COLUMNS}
     frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
     if frame.height == 0:
+        return pl.DataFrame(schema={"account_id": pl.Int64, "fake_probability": pl.Float64})
+    return score_followers(frame, model=model).select("account_id", "fake_probability")
+
+
+def stored_fake_shares(
+    conn: Connection,
+    workspace_id: int,
+    account_ids: Sequence[int] | None = None,
+    *,
+    model: FollowerModel | None = None,
+    operating_point: OperatingPoint | None = None,
+) -> pl.DataFrame:
+    """The component for every account with a stored follower sample (one model pass).
+
+    The estimates use ``operating_point``; by default the workspace's own, re-estimated from
+    its labels (:mod:`microfluence.authenticity.labels.calibration`) when it has any."""
+    model = model or load_shipped_model()
+    if operating_point is None:
+        operating_point = workspace_operating_point(conn, workspace_id, model)
+    scored = stored_probabilities(conn, workspace_id, account_ids, model=model)
+    if scored.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    scored = score_followers(frame, model=model).select("account_id", "fake_probability")
     out = []
     # One estimate per account (a loop over accounts, each a vectorised histogram of its sample).
     for (account_id,), group in scored.group_by("account_id"):
-        estimate = estimate_fake_share(group["fake_probability"].to_numpy(), model.operating_point)
+        estimate = estimate_fake_share(group["fake_probability"].to_numpy(), operating_point)
         out.append(row_from_estimate(int(account_id), estimate))
     return pl.DataFrame(out, schema=SCHEMA).sort("account_id")

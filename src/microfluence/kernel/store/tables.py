@@ -271,6 +271,8 @@ class Follower(Provenance, Base):
     is_verified: Mapped[bool | None] = mapped_column(Boolean)
     external_url: Mapped[str | None] = mapped_column(String(1000))
     sampled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The picture's address when the sample gave one (0011): the labelling page's picture.
+    profile_pic_url: Mapped[str | None] = mapped_column(String(1000))
 
 
 class EvaluationLabel(Base):

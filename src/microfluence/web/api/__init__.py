@@ -11,6 +11,7 @@ from microfluence.web.api import (
     imports,
     invitations,
     jobs,
+    labels,
     posts,
     privacy,
     schedules,
@@ -30,6 +31,7 @@ for module in (
     schedules,
     exports,
     vetting,
+    labels,
     privacy,
 ):
     router.include_router(module.router)

@@ -10,6 +10,7 @@ from microfluence.web.pages import (
     creators,
     imports,
     jobs,
+    labels,
     session_pages,
     settings_pages,
     vetting,
@@ -23,6 +24,7 @@ ROUTERS = [
     vetting.router,
     imports.router,
     jobs.router,
+    labels.router,
     settings_pages.router,
     account_pages.router,
 ]
