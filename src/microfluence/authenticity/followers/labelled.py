@@ -5,6 +5,9 @@
 * ``instafake``: InstaFake (Akyon & Kalfaoglu 2019) JSON: a file holding a list of objects with
   ``isFake``, or a folder holding ``fakeAccountData.json`` and ``realAccountData.json``. It has no
   full name and no external url: those features stay missing;
+* ``twitter``: the fake-follower data of Cresci et al. (2015), "Fame for sale": a folder holding
+  ``humans.csv`` and ``fake_followers.csv`` (or one such CSV with an ``is_fake`` column), Twitter's
+  user-object columns mapped onto the follower columns (``read_twitter``);
 * ``followers``: a follower file in our own columns plus a 0/1 label column (``fake``,
   ``is_fake`` or ``label``), read with the audit's reader.
 """
@@ -18,10 +21,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from microfluence.authenticity.followers.features import FEATURES, profile_features, to_matrix
+from microfluence.authenticity.followers.features import (
+    FEATURES,
+    parse_profiles,
+    profile_features,
+    to_matrix,
+)
 from microfluence.kernel.errors import InputError
 
-FORMATS = ("kaggle", "instafake", "followers")
+FORMATS = ("kaggle", "instafake", "twitter", "followers")
 KAGGLE_COLUMNS = {
     "profile pic": "has_profile_pic",
     "nums/length username": "username_digit_share",
@@ -45,6 +53,19 @@ INSTAFAKE_KEYS = (
     "isFake",
 )
 LABEL_COLUMNS = ("fake", "is_fake", "label")
+TWITTER_FILES = ("humans.csv", "fake_followers.csv")
+# Twitter's user object -> the follower columns. The data set writes a true flag as "1" and a
+# false one as a blank cell, so blank flags are read as false, not as missing.
+TWITTER_COLUMNS = {
+    "screen_name": "username",
+    "name": "full_name",
+    "description": "biography",
+    "statuses_count": "posts",
+    "followers_count": "followers",
+    "friends_count": "following",
+    "protected": "is_private",
+    "url": "external_url",
+}
 
 
 @dataclass(frozen=True)
@@ -173,6 +194,48 @@ def read_instafake(path: str | Path) -> LabelledSet:
     return LabelledSet(path.name, x, y)
 
 
+def _twitter_frame(path: Path) -> pl.DataFrame:
+    files = [path / name for name in TWITTER_FILES] if path.is_dir() else [path]
+    frames = []
+    for file in files:
+        try:
+            frame = pl.read_csv(file, infer_schema_length=0)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise InputError(f"cannot read a Twitter user CSV: {exc}", file=str(file)) from exc
+        needed = [*TWITTER_COLUMNS, "default_profile_image", "is_fake"]
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise InputError(f"not the Twitter user format: no column(s) {absent}", file=str(file))
+        frames.append(frame.select(needed))
+    return pl.concat(frames)
+
+
+def read_twitter(path: str | Path, *, posts_shift: float = 0.0) -> LabelledSet:
+    """Cresci et al. (2015) Twitter accounts as follower profiles (statuses as posts, friends as
+    following, a default profile image as no picture, protected as private).
+
+    ``posts_shift`` is added to ``log_posts``: tweets are far more frequent than Instagram posts,
+    and the training script aligns the two scales by the genuine accounts' medians
+    (docs/model-card-follower.md, "Features")."""
+    path = Path(path)
+    frame = _twitter_frame(path)
+    no_picture = pl.col("default_profile_image").fill_null("0").str.strip_chars()
+    profiles_in = (
+        frame.rename(TWITTER_COLUMNS)
+        .with_columns(
+            pl.col("is_private").fill_null("0").str.strip_chars(),
+            no_picture.replace({"1": "0", "0": "1", "true": "0", "false": "1", "": "1"}).alias(
+                "has_profile_pic"
+            ),
+        )
+        .drop("default_profile_image", "is_fake")
+    )
+    profiles = parse_profiles(profiles_in, file=str(path))
+    features = profile_features(profiles).with_columns(pl.col("log_posts") + posts_shift)
+    y = _labels(frame["is_fake"].str.strip_chars(), file=str(path), field="is_fake")
+    return LabelledSet(path.name, to_matrix(features), y)
+
+
 def read_follower_labels(path: str | Path) -> LabelledSet:
     """A follower file in our columns with a 0/1 label column, e.g. an audit checked by hand."""
     from microfluence.authenticity.followers.audit import parsed_batches
@@ -189,22 +252,35 @@ def read_follower_labels(path: str | Path) -> LabelledSet:
     return LabelledSet(Path(path).name, np.vstack(xs), np.concatenate(ys))
 
 
-def read_labelled(path: str | Path, data_format: str | None = None) -> LabelledSet:
-    """Read a labelled set; the format is guessed from the file when not given."""
+def _guess_format(path: Path) -> str:
+    if path.is_dir():
+        return "twitter" if (path / TWITTER_FILES[0]).exists() else "instafake"
+    if path.suffix.lower() == ".json":
+        return "instafake"
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        header = handle.readline()
+    if "nums/length username" in header:
+        return "kaggle"
+    return "twitter" if "statuses_count" in header and "screen_name" in header else "followers"
+
+
+def read_labelled(
+    path: str | Path, data_format: str | None = None, *, posts_shift: float = 0.0
+) -> LabelledSet:
+    """Read a labelled set; the format is guessed from the file when not given.
+
+    ``posts_shift`` applies to the ``twitter`` format only (see ``read_twitter``)."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or folder", file=str(path))
     if data_format is None:
-        if path.is_dir() or path.suffix.lower() == ".json":
-            data_format = "instafake"
-        else:
-            with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-                header = handle.readline()
-            data_format = "kaggle" if "nums/length username" in header else "followers"
+        data_format = _guess_format(path)
     if data_format == "kaggle":
         return read_kaggle(path)
     if data_format == "instafake":
         return read_instafake(path)
+    if data_format == "twitter":
+        return read_twitter(path, posts_shift=posts_shift)
     if data_format == "followers":
         return read_follower_labels(path)
     raise InputError(f"unknown format {data_format!r}: use one of {', '.join(FORMATS)}")
