@@ -19,10 +19,16 @@ from rich.table import Table
 from microfluence.authenticity.evaluation.classification import (
     ClassificationMetrics,
 )
+from microfluence.authenticity.evaluation.coverage import (
+    SHARES,
+    coverage_markdown,
+    simulate_coverage,
+)
 from microfluence.authenticity.evaluation.followers import (
     evaluate_follower_model,
     load_follower_model,
 )
+from microfluence.authenticity.evaluation.sources import evaluate_model_sources
 from microfluence.authenticity.evaluation.vetting import VettingEvaluation, evaluate_vetting
 from microfluence.authenticity.followers.audit import (
     FollowerAudit,
@@ -30,7 +36,8 @@ from microfluence.authenticity.followers.audit import (
     audit_stored_sample,
 )
 from microfluence.authenticity.followers.fake_share import METHODS
-from microfluence.authenticity.followers.labelled import FORMATS
+from microfluence.authenticity.followers.labelled import FORMATS, read_labelled
+from microfluence.authenticity.followers.loso import markdown_table
 from microfluence.authenticity.labels.export import write_labels
 from microfluence.authenticity.labels.files import import_labels_file
 from microfluence.authenticity.labels.records import list_labels
@@ -83,6 +90,13 @@ def _show_audit(audit: FollowerAudit) -> None:
     )
     if audit.extra.get("calibrated_by_labels"):
         table.add_row("error rates", "this workspace's, from its labels (`labels status`)")
+    if e.in_domain is not None:
+        table.add_row(
+            "domain check",
+            "like the training data"
+            if e.in_domain
+            else "[yellow]unlike every training source: interval widened[/]",
+        )
     for note in e.notes:
         table.add_row("[yellow]note[/]", note)
     if audit.columns_missing:
@@ -211,6 +225,76 @@ def authenticity(
         console.print_json(json.dumps(result.as_dict()))
     else:
         console.print(_metrics_table(f"Follower model on {result.name}", result.metrics))
+
+
+@eval_app.command("sources")
+@friendly_errors
+def sources(
+    kaggle: Annotated[
+        Path, typer.Option("--kaggle", help="Folder with insta_train.csv and insta_test.csv.")
+    ],
+    twitter: Annotated[
+        Path, typer.Option("--twitter", help="Folder with humans.csv and fake_followers.csv.")
+    ],
+    instafake: Annotated[
+        Path | None,
+        typer.Option("--instafake", help="InstaFake folder (evaluation only, never shipped)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """In-domain and leave-one-source-out accuracy and fake-share error, source by source.
+
+    Re-trains the model's recipe for every left-out source (a few minutes on two cores) and
+    prints the model card's table.
+    """
+    with err_console.status("training and testing") as status:
+        rows = evaluate_model_sources(
+            kaggle,
+            twitter,
+            instafake,
+            model=load_follower_model(model),
+            log=lambda m: status.update(m.strip()),
+        )
+    dicts = [r.as_dict() for r in rows]
+    if as_json:
+        typer.echo(json.dumps(dicts, indent=2))
+    else:
+        typer.echo(markdown_table(dicts))
+
+
+@eval_app.command("coverage")
+@friendly_errors
+def coverage(
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Labelled file or folder to draw audiences from."),
+    ],
+    data_format: Annotated[
+        str | None,
+        typer.Option("--format", help=f"{' | '.join(FORMATS)} (default: guessed from the file)."),
+    ] = None,
+    size: Annotated[int, typer.Option("--size", min=1, help="Followers per audience.")] = 500,
+    audiences: Annotated[
+        int, typer.Option("--audiences", min=1, help="Audiences per planted share.")
+    ] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """How often the fake-share interval covers the truth on simulated audiences.
+
+    Planted shares 0, 5, 10, 20, 30 and 50 %; each audience is estimated as the audit does.
+    """
+    follower_model = load_follower_model(model)
+    shift = follower_model.metadata.get("sources", {}).get("twitter", {}).get("log_posts_shift")
+    labelled = read_labelled(data, data_format, posts_shift=float(shift or 0.0))
+    rows = simulate_coverage(
+        labelled, follower_model, shares=SHARES, size=size, audiences=audiences
+    )
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        typer.echo(coverage_markdown(labelled.name, rows))
 
 
 _COLOURS = {

@@ -22,6 +22,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from microfluence.authenticity.followers.domain import DomainCheck, FeatureTally
 from microfluence.authenticity.followers.fake_share import (
     FakeShareEstimate,
     ScoreTally,
@@ -90,8 +91,46 @@ def parsed_batches(
         raise InputError("the file has a header but no follower rows", file=str(path))
 
 
-def _scores(profiles: pl.DataFrame, model: FollowerModel) -> np.ndarray:
-    return model.predict_proba(to_matrix(profile_features(profiles)))
+def _scores(
+    profiles: pl.DataFrame, model: FollowerModel, features: FeatureTally | None = None
+) -> np.ndarray:
+    x = to_matrix(profile_features(profiles))
+    if features is not None:
+        features.add(x)
+    return model.predict_proba(x)
+
+
+def estimate_for_model(
+    tally: ScoreTally,
+    features: FeatureTally,
+    model: FollowerModel,
+    *,
+    method: str = "acc",
+    confidence: float = 0.95,
+    operating_point: OperatingPoint | None = None,
+) -> FakeShareEstimate:
+    """The fake share of a scored sample, with the model's rate shift and its domain check.
+
+    A sample in domain is corrected with the rates of the training source it is closest to; any
+    other with the rates of all the training sources (each weighing the same). An
+    ``operating_point`` other than the model's (a workspace's rates re-estimated from its own
+    labels, ``labels.calibration``) is used as it is: those rates were measured on the
+    workspace's own followers, so neither the between-source shift nor the domain check applies,
+    and the uncertainty of its counts is in the interval."""
+    if operating_point is not None and operating_point != model.operating_point:
+        return estimate_fake_share(tally, operating_point, method=method, confidence=confidence)
+    domain: DomainCheck | None = model.domain.check(features) if model.domain else None
+    point = model.operating_point
+    if domain is not None and domain.in_domain and domain.closest_source in model.source_points:
+        point = model.source_points[domain.closest_source]
+    return estimate_fake_share(
+        tally,
+        point,
+        method=method,
+        confidence=confidence,
+        rate_shift=model.rate_shift,
+        domain=domain,
+    )
 
 
 def _with_scores(
@@ -144,6 +183,7 @@ class FollowerAudit:
 class _Scored:
     tally: ScoreTally
     columns: set[str]  # the profile columns the batches had
+    features: FeatureTally = field(default_factory=FeatureTally)  # for the domain check
 
 
 def _score_batches(
@@ -163,7 +203,7 @@ def _score_batches(
     try:
         for raw, profiles in batches:
             scored.columns = set(profiles.columns)
-            probabilities = _scores(profiles, model)
+            probabilities = _scores(profiles, model, scored.features)
             scored.tally.add(probabilities)
             if writer is not None:
                 writer.write(_with_scores(raw, probabilities, model))
@@ -201,8 +241,8 @@ def audit_follower_file(
     batches = parsed_batches(path, data_format=data_format, batch_rows=batch_rows)
     scored = _score_batches(batches, model, output, output_format, progress=progress)
     present = scored.columns
-    estimate = estimate_fake_share(
-        scored.tally, model.operating_point, method=method, confidence=confidence
+    estimate = estimate_for_model(
+        scored.tally, scored.features, model, method=method, confidence=confidence
     )
     return FollowerAudit(
         source=str(path),
@@ -267,8 +307,13 @@ def audit_stored_sample(
     batches = _parsed_stored_batches(session, found, reference, batch_rows)
     empty = NotFoundError(f"no follower sample stored for {reference} in {workspace!r}")
     scored = _score_batches(batches, model, output, output_format, empty=empty)
-    estimate = estimate_fake_share(
-        scored.tally, operating_point, method=method, confidence=confidence
+    estimate = estimate_for_model(
+        scored.tally,
+        scored.features,
+        model,
+        method=method,
+        confidence=confidence,
+        operating_point=operating_point,
     )
     return FollowerAudit(
         source=reference,

@@ -5,10 +5,15 @@ typical), so neither the share of followers over the threshold nor the mean prob
 fake share. Methods (docs/authenticity.md, "Follower-sample audit", gives the formulas):
 
 * ``acc`` (default): adjusted classify-and-count, Forman (2008) "Quantifying counts and costs
-  via classification", DMKD 17(2): share = (c − FPR) / (TPR − FPR), clipped to [0, 1], with c the
-  share flagged at the default threshold and TPR, FPR the model's cross-validated rates there.
-  The interval is the Wilson (1927) score interval of c, mapped through the same formula (it is
-  increasing in c), so it reflects the sample size.
+  via classification", DMKD 17(2) — the Rogan & Gladen (1978) estimator of epidemiology:
+  share = (c − FPR) / (TPR − FPR), clipped to [0, 1], with c the share flagged at the default
+  threshold and TPR, FPR the model's cross-validated rates there. The interval is simulated
+  (``acc_draws``): c, TPR and FPR are drawn from their Beta posteriors (c from the sample's
+  count, TPR and FPR from the operating point's confusion counts), plus, when a ``RateShift`` is
+  given, a normal shift of TPR and FPR between sources; the percentiles of the corrected shares
+  are the interval (Lang & Reiczigel 2014; Flor et al. 2020). A sample outside the training
+  domain (``followers.domain``) gets a shift growing towards the largest seen between sources,
+  and a warning note.
 * ``em``: the prior adjustment of Saerens, Latinne & Decaestecker (2002) "Adjusting the outputs
   of a classifier to new a priori probabilities", Neural Computation 14(1): EM on the
   probabilities; interval: percentile bootstrap (1,000 resamples of the sample).
@@ -25,7 +30,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from microfluence.authenticity.followers.model import OperatingPoint
+from microfluence.authenticity.followers.domain import DomainCheck
+from microfluence.authenticity.followers.model import OperatingPoint, RateShift
 from microfluence.kernel.errors import InputError
 
 METHODS = ("acc", "em", "cc")
@@ -34,6 +40,8 @@ BINS = 10_000
 BOOTSTRAP_RESAMPLES = 1_000
 EM_TOLERANCE = 1e-8
 EM_MAX_ITERATIONS = 1_000
+DRAWS = 20_000  # simulated (c, TPR, FPR) triples behind the ACC interval
+JEFFREYS = 0.5  # Beta(k + ½, n − k + ½): the Jeffreys posterior of a proportion
 
 
 @dataclass
@@ -77,6 +85,8 @@ class FakeShareEstimate:
     flagged_share: float  # flagged / n: the uncorrected classify-and-count share
     threshold: float
     notes: tuple[str, ...] = ()  # warnings a reader of the estimate should see
+    in_domain: bool | None = None  # the domain check's verdict, when it was made
+    domain_distance: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {**self.__dict__, "notes": list(self.notes)}
@@ -94,6 +104,62 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
 def adjusted_count(c: float, tpr: float, fpr: float) -> float:
     """Forman's adjusted classify-and-count, clipped to [0, 1]."""
     return float(np.clip((c - fpr) / (tpr - fpr), 0.0, 1.0))
+
+
+def _beta_or_fixed(
+    successes: int, failures: int, point: float, draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    if successes + failures == 0:  # an operating point without its counts: the rate as given
+        return np.full(draws, point)
+    return rng.beta(successes + JEFFREYS, failures + JEFFREYS, draws)
+
+
+def acc_draws(
+    flagged: int,
+    n: int,
+    point: OperatingPoint,
+    rng: np.random.Generator,
+    *,
+    shift: tuple[float, float] = (0.0, 0.0),
+    draws: int = DRAWS,
+) -> np.ndarray:
+    """Simulated corrected shares: c, TPR and FPR drawn from their Beta posteriors, TPR and
+    FPR moved by normal shifts of standard deviation ``shift`` (TPR's, FPR's), then corrected.
+
+    Where a draw has TPR ≤ FPR the flags carry no information and the share is drawn uniform."""
+    c = rng.beta(flagged + JEFFREYS, n - flagged + JEFFREYS, draws)
+    tpr = _beta_or_fixed(point.tp, point.fn, point.tpr, draws, rng)
+    fpr = _beta_or_fixed(point.fp, point.tn, point.fpr, draws, rng)
+    if shift[0] > 0:
+        tpr = np.clip(tpr + rng.normal(0.0, shift[0], draws), 0.0, 1.0)
+    if shift[1] > 0:
+        fpr = np.clip(fpr + rng.normal(0.0, shift[1], draws), 0.0, 1.0)
+    gap = tpr - fpr
+    informative = gap > 0
+    share = np.clip((c - fpr) / np.where(informative, gap, 1.0), 0.0, 1.0)
+    return np.where(informative, share, rng.random(draws))
+
+
+def _shift_for(rate_shift: RateShift | None, domain: DomainCheck | None) -> tuple[float, float]:
+    """The standard deviations of the TPR and FPR shifts: the typical shift between sources,
+    growing to the largest one with the domain check's severity."""
+    if rate_shift is None:
+        return (0.0, 0.0)
+    weight = 0.0 if domain is None else domain.severity
+    return (
+        rate_shift.tpr_typical + weight * (rate_shift.tpr_worst - rate_shift.tpr_typical),
+        rate_shift.fpr_typical + weight * (rate_shift.fpr_worst - rate_shift.fpr_typical),
+    )
+
+
+def _domain_note(domain: DomainCheck) -> str:
+    return (
+        "this sample's profiles look unlike every source the model was trained on (distance "
+        f"{domain.distance:.2f} to the closest, {domain.closest_source}; at most "
+        f"{domain.limit:.2f} is in domain): the error rates the correction relies on may not "
+        "hold here, so the interval is widened towards the largest shift of those rates seen "
+        "between sources. Read the share as a rough range, and check a few followers by hand"
+    )
 
 
 def em_prior(counts: np.ndarray, means: np.ndarray, prior: float = TRAINING_PRIOR) -> np.ndarray:
@@ -117,15 +183,21 @@ def em_prior(counts: np.ndarray, means: np.ndarray, prior: float = TRAINING_PRIO
     return share
 
 
-def estimate_fake_share(
+def estimate_fake_share(  # noqa: PLR0913  keyword options of one estimate
     probabilities: np.ndarray | ScoreTally,
     operating_point: OperatingPoint,
     *,
     method: str = "acc",
     confidence: float = 0.95,
     seed: int = 0,
+    rate_shift: RateShift | None = None,
+    domain: DomainCheck | None = None,
 ) -> FakeShareEstimate:
-    """The fake share of the sample whose fake probabilities are given (or tallied)."""
+    """The fake share of the sample whose fake probabilities are given (or tallied).
+
+    ``rate_shift`` (the model's ``RateShift``) widens the interval by how much the error rates
+    moved between sources; ``domain`` (a ``DomainCheck`` of the sample) adds a warning and the
+    largest such shift when the sample is out of domain."""
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     if not 0.5 <= confidence < 1:
@@ -138,37 +210,27 @@ def estimate_fake_share(
     if tally.n == 0:
         raise InputError("no followers in the sample: a fake share needs at least one")
     tpr, fpr = operating_point.tpr, operating_point.fpr
+    if method != "cc" and tpr <= fpr:
+        raise InputError("the model's TPR is not above its FPR: the share cannot be corrected")
     c = tally.flagged / tally.n
-    c_low, c_high = wilson_interval(tally.flagged, tally.n, confidence)
-    notes: list[str] = []
-    if method == "acc" and c_high < fpr:
-        notes.append(
-            "fewer followers were flagged than the model's false-positive rate "
-            f"({fpr:.1%}) predicts for an all-genuine audience: the sample is unlike the "
-            "training data, so treat the estimate of 0 with care"
-        )
-    elif method == "acc" and c_low > tpr:
-        notes.append(
-            f"more followers were flagged than the model's true-positive rate ({tpr:.1%}) "
-            "predicts for an all-fake audience: the sample is unlike the training data"
-        )
+    notes = _rate_notes(tally, operating_point, method, confidence)
+    rng = np.random.default_rng(seed)
+    tail = (1 - confidence) / 2 * 100
+    shift = _shift_for(rate_shift, domain)
     if method == "cc":
-        share, low, high = c, c_low, c_high
-    elif method == "acc":
-        if tpr <= fpr:
-            raise InputError("the model's TPR is not above its FPR: ACC cannot correct")
-        share = adjusted_count(c, tpr, fpr)
-        low, high = adjusted_count(c_low, tpr, fpr), adjusted_count(c_high, tpr, fpr)
+        share = c
+        low, high = wilson_interval(tally.flagged, tally.n, confidence)
     else:
-        occupied = tally.counts > 0
-        counts = tally.counts[occupied]
-        means = tally.sums[occupied] / counts
-        share = float(em_prior(counts, means)[0])
-        rng = np.random.default_rng(seed)
-        resampled = rng.multinomial(tally.n, counts / tally.n, size=BOOTSTRAP_RESAMPLES)
-        shares = em_prior(resampled, means)
-        tail = (1 - confidence) / 2 * 100
-        low, high = (float(v) for v in np.percentile(shares, [tail, 100 - tail]))
+        simulated = acc_draws(tally.flagged, tally.n, operating_point, rng, shift=shift)
+        low, high = (float(v) for v in np.percentile(simulated, [tail, 100 - tail]))
+        share = adjusted_count(c, tpr, fpr)
+    if method == "em":
+        share, em_low, em_high = _em_estimate(tally, rng, tail)
+        out = domain is not None and not domain.in_domain
+        # Out of domain, the EM interval is widened to cover the shifted ACC range as well.
+        low, high = (min(low, em_low), max(high, em_high)) if out else (em_low, em_high)
+    if domain is not None and not domain.in_domain:
+        notes.append(_domain_note(domain))
     return FakeShareEstimate(
         share=float(share),
         low=float(min(low, share)),
@@ -180,4 +242,39 @@ def estimate_fake_share(
         flagged_share=c,
         threshold=operating_point.threshold,
         notes=tuple(notes),
+        in_domain=None if domain is None else domain.in_domain,
+        domain_distance=None if domain is None else round(domain.distance, 4),
     )
+
+
+def _rate_notes(
+    tally: ScoreTally, point: OperatingPoint, method: str, confidence: float
+) -> list[str]:
+    if method != "acc":
+        return []
+    c_low, c_high = wilson_interval(tally.flagged, tally.n, confidence)
+    if c_high < point.fpr:
+        return [
+            "fewer followers were flagged than the model's false-positive rate "
+            f"({point.fpr:.1%}) predicts for an all-genuine audience: the sample is unlike the "
+            "training data, so treat the estimate of 0 with care"
+        ]
+    if c_low > point.tpr:
+        return [
+            f"more followers were flagged than the model's true-positive rate ({point.tpr:.1%}) "
+            "predicts for an all-fake audience: the sample is unlike the training data"
+        ]
+    return []
+
+
+def _em_estimate(
+    tally: ScoreTally, rng: np.random.Generator, tail: float
+) -> tuple[float, float, float]:
+    occupied = tally.counts > 0
+    counts = tally.counts[occupied]
+    means = tally.sums[occupied] / counts
+    share = float(em_prior(counts, means)[0])
+    resampled = rng.multinomial(tally.n, counts / tally.n, size=BOOTSTRAP_RESAMPLES)
+    shares = em_prior(resampled, means)
+    low, high = (float(v) for v in np.percentile(shares, [tail, 100 - tail]))
+    return share, low, high

@@ -8,8 +8,14 @@ Two kinds of model can be stored; the training script picks one by cross-validat
   (Friedman 2001; Ke et al. 2017), p = σ(baseline + Σ leaf values). A node sends a row left when
   its value is ≤ the threshold, and a missing value the way the tree learned for missing values.
 
-Both return the probability that a follower is fake *at the training base rate* (50 % fake):
-``fake_share`` corrects for an audience's own base rate.
+Both return the probability that a follower is fake *at the training base rate* of the
+training data: ``fake_share`` corrects for an audience's own base rate.
+
+A model file may name its ``inputs``, a subset of ``FEATURES``: the others are set to missing
+before scoring, so a model that does not use a column scores a file the same with or without it.
+It may also carry what the fake-share estimate needs to know when it may be wrong: the shift of
+the error rates between sources (``RateShift``) and the domain check's reference
+(``followers.domain``).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from microfluence.authenticity.followers.domain import DomainReference
 from microfluence.authenticity.followers.features import FEATURES
 from microfluence.kernel.errors import InputError
 
@@ -47,6 +54,30 @@ class OperatingPoint:
     fn: int
     fp: int
     tn: int
+
+
+@dataclass(frozen=True)
+class RateShift:
+    """How far the TPR and FPR moved on a source the model was not trained on.
+
+    From the leave-one-source-out evaluation: for each left-out source, |rate there − rate
+    cross-validated on the training sources|. ``typical`` is the median over the left-out
+    sources, ``worst`` the largest (docs/authenticity.md, "The interval")."""
+
+    tpr_typical: float
+    fpr_typical: float
+    tpr_worst: float
+    fpr_worst: float
+
+    @classmethod
+    def of(cls, tpr_shifts: list[float], fpr_shifts: list[float]) -> RateShift:
+        tpr, fpr = np.abs(tpr_shifts), np.abs(fpr_shifts)
+        return cls(
+            tpr_typical=round(float(np.median(tpr)), 4),
+            fpr_typical=round(float(np.median(fpr)), 4),
+            tpr_worst=round(float(tpr.max()), 4),
+            fpr_worst=round(float(fpr.max()), 4),
+        )
 
 
 @dataclass
@@ -167,6 +198,11 @@ class FollowerModel:
     operating_point: OperatingPoint
     metadata: dict[str, Any] = field(default_factory=dict)
     _scorer: _Trees | _Logistic | None = field(default=None, repr=False)
+    inputs: tuple[str, ...] = FEATURES
+    rate_shift: RateShift | None = None
+    domain: DomainReference | None = None
+    # each training source's own rates at the threshold (for a sample like that source)
+    source_points: dict[str, OperatingPoint] = field(default_factory=dict)
 
     @property
     def threshold(self) -> float:
@@ -194,8 +230,19 @@ class FollowerModel:
         else:
             raise InputError(f"unknown model kind {kind!r}", file=source)
         point = OperatingPoint(**spec["operating_point"])
-        metadata = {k: v for k, v in spec.items() if k in ("training", "evaluation", "selection")}
-        return cls(kind, features, point, metadata, scorer)
+        inputs = tuple(spec.get("inputs", FEATURES))
+        unknown = [f for f in inputs if f not in FEATURES]
+        if unknown:
+            raise InputError(f"the model's inputs {unknown} are not features", file=source)
+        metadata = {
+            k: v
+            for k, v in spec.items()
+            if k in ("training", "evaluation", "selection", "sources", "accuracy")
+        }
+        shift = RateShift(**spec["rate_shift"]) if "rate_shift" in spec else None
+        domain = DomainReference.from_json(spec["domain"]) if "domain" in spec else None
+        points = {k: OperatingPoint(**v) for k, v in spec.get("source_points", {}).items()}
+        return cls(kind, features, point, metadata, scorer, inputs, shift, domain, points)
 
     @classmethod
     def load(cls, path: str | Path) -> FollowerModel:
@@ -212,11 +259,33 @@ class FollowerModel:
         if x.ndim != 2 or x.shape[1] != len(self.features):
             raise InputError(f"expected a matrix with {len(self.features)} feature columns")
         assert self._scorer is not None
+        if self.inputs != self.features:
+            keep = np.array([f in self.inputs for f in self.features])
+            x = np.where(keep[None, :], x, np.nan)
         return self._scorer.raw(x)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """The probability that each follower is fake, at the training base rate (50 %)."""
+        """The probability that each follower is fake, at the training base rate."""
         return _sigmoid(self.predict_raw(x))
+
+    def measured_accuracy(self) -> str | None:
+        """One sentence of the model's measured accuracy (stored by the training script), for
+        reports: cross-validated ROC AUC, and ROC AUC and fake-share error on the sources it was
+        not trained on (docs/model-card-follower.md)."""
+        accuracy = self.metadata.get("accuracy")
+        if not accuracy:
+            return None
+        aucs = accuracy["left_out_roc_auc"]
+        errors = accuracy["left_out_share_error"]
+        left_out = ", ".join(
+            f"{name} {aucs[name]:.2f} (share off by {100 * errors[name]:.1f} points)"
+            for name in aucs
+        )
+        return (
+            f"Model measured on public labelled data: ROC AUC "
+            f"{accuracy['cross_validated_roc_auc']:.2f} cross-validated; on a source left out of "
+            f"training, ROC AUC {left_out}, at 10 % fake."
+        )
 
     def is_fake(self, probabilities: np.ndarray) -> np.ndarray:
         return (np.asarray(probabilities) >= self.threshold).astype(np.int8)

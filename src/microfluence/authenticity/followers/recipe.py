@@ -1,53 +1,39 @@
-"""Build the shipped follower model, and measure it for the model card.
+"""The training recipe of the follower model: fitting, cross-validation, the operating point.
 
-    python -m microfluence.authenticity.followers.training \\
-        --kaggle ../shared/data/fake-accounts/kaggle-instagram \\
-        --instafake ../shared/data/fake-accounts/instafake \\
-        --output src/microfluence/authenticity/followers/models/follower_model.json
+``followers.training`` (the script that builds the shipped model) and ``followers.loso`` (the
+leave-one-source-out evaluation) both train with these functions, so what is evaluated is what
+ships:
 
-What it does (docs/model-card-follower.md reports the results):
-
-1. Trains only on the Kaggle set's ``insta_train.csv`` (576 profiles, 50 % fake). Its
-   ``insta_test.csv`` stays a held-out test; InstaFake (CC BY-NC 4.0) is used for evaluation only.
-2. Augments each training fold with three copies in which every profile column (username, full
-   name, biography, posts …) is masked at random with probability 0.3, so the model learns what to
-   do when a follower file lacks a column, as InstaFake does (no full name, no external url).
-3. Picks the model among logistic regressions and small gradient-boosted tree ensembles by 5-fold
-   cross-validated ROC AUC, repeated twice, with the one-standard-error rule (Breiman et al.
-   1984, Hastie et al. 2009 §7.10): the simplest candidate within one standard error of the best.
-4. Sets the default threshold where the cross-validated TPR − FPR is largest (Youden's J; Forman
-   2008's "MAX" threshold, which makes the adjusted classify-and-count estimate of a fake share
-   most stable) and stores the cross-validated TPR and FPR there for that correction.
-5. Fits the chosen candidate on all of ``insta_train.csv``, exports it as JSON, checks the JSON
-   scorer against scikit-learn, and evaluates it on ``insta_test.csv`` and on InstaFake; then, for
-   evaluation only, trains the same recipe on InstaFake and tests it on the whole Kaggle set.
+* only the model's ``inputs`` (``followers.sources.INPUTS``) are used: the other features are set
+  to missing before fitting, so the trees never split on them;
+* every fold is augmented with three copies in which each profile column is masked at random with
+  probability 0.3, so the model learns what to do when a follower file lacks a column;
+* rows are weighted so that every (source, class) pair weighs the same: each source counts as
+  much as the others whatever its size, and the probabilities are at a 50 % base rate;
+* the default threshold is where the pooled out-of-fold TPR − FPR is largest (Youden's J;
+  Forman 2008's "MAX" threshold, which makes the adjusted count most stable).
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import sys
+import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from microfluence.authenticity.evaluation.classification import classification_metrics, roc_auc
+from microfluence.authenticity.evaluation.classification import roc_auc
 from microfluence.authenticity.followers.features import FEATURE_SOURCES, FEATURES, MODEL_COLUMNS
-from microfluence.authenticity.followers.labelled import LabelledSet, read_instafake, read_kaggle
 from microfluence.authenticity.followers.model import (
     MODEL_FORMAT,
     MODEL_VERSION,
     FollowerModel,
     OperatingPoint,
 )
+from microfluence.authenticity.followers.sources import INPUTS, inputs_only
 
 SEED = 20191107
 MASK_COPIES = 3
@@ -55,8 +41,6 @@ MASK_PROBABILITY = 0.3
 FOLDS = 5
 REPEATS = 2
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
-# Features from the columns InstaFake lacks: masked together to mimic a file without them.
-INSTAFAKE_ABSENT = ("full_name", "external_url")
 
 
 @dataclass(frozen=True)
@@ -91,30 +75,37 @@ def mask_columns(x: np.ndarray, columns: tuple[str, ...]) -> np.ndarray:
     return masked
 
 
-def augment(
-    x: np.ndarray, y: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The rows, plus ``MASK_COPIES`` copies with each profile column masked at random."""
-    xs, ys = [x], [y]
+    xs = [x]
     for _ in range(MASK_COPIES):
         copy = x.copy()
         for indices in COLUMN_FEATURES.values():
             drop = rng.random(len(x)) < MASK_PROBABILITY
             copy[np.ix_(drop, indices)] = np.nan
         xs.append(copy)
-        ys.append(y)
-    return np.vstack(xs), np.concatenate(ys)
+    return np.vstack(xs)
 
 
-def _fit_logistic(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> dict[str, Any]:
+def balanced_weights(y: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """Weights under which every (source, class) stratum has the same total weight, mean 1."""
+    _, index, counts = np.unique(strata * 2 + y, return_inverse=True, return_counts=True)
+    weights = 1.0 / counts[index]
+    return weights * len(y) / weights.sum()
+
+
+def _fit_logistic(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, params: dict[str, Any]
+) -> dict[str, Any]:
     missing = np.isnan(x)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of an all-missing column
         center = np.where(missing.all(axis=0), 0.0, np.nanmean(x, axis=0))
         scale = np.where(missing.all(axis=0), 1.0, np.nanstd(x, axis=0))
     scale = np.where(scale > 0, scale, 1.0)
     standard = np.where(missing, 0.0, (x - center) / scale)
     model = LogisticRegression(C=params["C"], max_iter=5000)
-    model.fit(np.hstack([standard, missing.astype(float)]), y)
+    model.fit(np.hstack([standard, missing.astype(float)]), y, sample_weight=w)
     coef = model.coef_[0]
     return {
         "intercept": float(model.intercept_[0]),
@@ -125,7 +116,9 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> dict[
     }
 
 
-def _fit_boosting(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> dict[str, Any]:
+def _fit_boosting(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, params: dict[str, Any]
+) -> dict[str, Any]:
     model = HistGradientBoostingClassifier(
         max_iter=params["max_iter"],
         max_leaf_nodes=params["leaves"],
@@ -135,9 +128,9 @@ def _fit_boosting(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> dict[
         early_stopping=False,
         random_state=SEED,
     )
-    # A feature never seen (InstaFake has no full name) is constant to the trees: never split on.
+    # A feature never seen (not an input) is constant to the trees: never split on.
     x = np.where(np.isnan(x).all(axis=0), 0.0, x)
-    model.fit(x, y)
+    model.fit(x, y, sample_weight=w)
     trees = []
     for (predictor,) in model._predictors:
         nodes = predictor.nodes
@@ -158,7 +151,7 @@ def _fit_boosting(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> dict[
         )
     spec = {"baseline": float(model._baseline_prediction.ravel()[0]), "trees": trees}
     # The exported trees must score exactly as scikit-learn does, missing values included.
-    exported = FollowerModel.from_dict(_wrap("gradient_boosting", spec, _NO_POINT))
+    exported = FollowerModel.from_dict(wrap("gradient_boosting", spec, _NO_POINT))
     probe = np.vstack([x[:200], mask_columns(x[:200], MODEL_COLUMNS[:4])])
     gap = np.abs(exported.predict_raw(probe) - model.decision_function(probe)).max()
     if gap > 1e-9:
@@ -169,28 +162,38 @@ def _fit_boosting(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> dict[
 _NO_POINT = OperatingPoint(0.5, 0.0, 0.0, 0, 0, 0, 0)
 
 
-def _wrap(kind: str, spec: dict[str, Any], point: OperatingPoint) -> dict[str, Any]:
+def wrap(
+    kind: str, spec: dict[str, Any], point: OperatingPoint, inputs: tuple[str, ...] = FEATURES
+) -> dict[str, Any]:
+    """A model file's JSON around a fitted candidate's export."""
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "kind": kind,
         "features": list(FEATURES),
+        "inputs": list(inputs),
         "operating_point": point.__dict__,
         kind: spec,
     }
 
 
-def fit_spec(candidate: Candidate, x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
-    """Fit one candidate on masked-column-augmented data; its JSON export."""
-    xa, ya = augment(x, y, np.random.default_rng(seed))
+def fit_spec(
+    candidate: Candidate, x: np.ndarray, y: np.ndarray, strata: np.ndarray, seed: int
+) -> dict[str, Any]:
+    """Fit one candidate on the inputs of masked-column-augmented data; its JSON export."""
+    xa = augment(inputs_only(x), np.random.default_rng(seed))
+    ya = np.tile(y, MASK_COPIES + 1)
+    wa = np.tile(balanced_weights(y, strata), MASK_COPIES + 1)
     fitter = _fit_logistic if candidate.kind == "logistic" else _fit_boosting
-    return fitter(xa, ya, candidate.params)
+    return fitter(xa, ya, wa, candidate.params)
 
 
-def fit(candidate: Candidate, x: np.ndarray, y: np.ndarray, seed: int) -> FollowerModel:
+def fit(
+    candidate: Candidate, x: np.ndarray, y: np.ndarray, strata: np.ndarray, seed: int
+) -> FollowerModel:
     """Fit one candidate; the result scores exactly as the shipped model would."""
-    spec = fit_spec(candidate, x, y, seed)
-    return FollowerModel.from_dict(_wrap(candidate.kind, spec, _NO_POINT))
+    spec = fit_spec(candidate, x, y, strata, seed)
+    return FollowerModel.from_dict(wrap(candidate.kind, spec, _NO_POINT, INPUTS))
 
 
 @dataclass
@@ -209,176 +212,92 @@ class CrossValidation:
         return float(self.fold_auc.std(ddof=1) / np.sqrt(len(self.fold_auc)))
 
 
-def cross_validate(
-    candidate: Candidate, data: LabelledSet, *, repeats: int = REPEATS, robustness: bool = False
+def cross_validate(  # noqa: PLR0913  the data, its strata and three options
+    candidate: Candidate,
+    x: np.ndarray,
+    y: np.ndarray,
+    strata: np.ndarray,
+    *,
+    repeats: int = REPEATS,
+    robustness: bool = False,
 ) -> CrossValidation:
+    """K-fold cross-validation stratified by source and class, repeated; out-of-fold scores."""
     splitter = RepeatedStratifiedKFold(n_splits=FOLDS, n_repeats=repeats, random_state=SEED)
-    oof = np.full((repeats, len(data)), np.nan)
+    oof = np.full((repeats, len(y)), np.nan)
     aucs: list[float] = []
     masked: dict[str, list[float]] = {}
-    for fold, (train, test) in enumerate(splitter.split(data.x, data.y)):
-        model = fit(candidate, data.x[train], data.y[train], SEED + fold)
-        p = model.predict_proba(data.x[test])
+    for fold, (train, test) in enumerate(splitter.split(x, strata * 2 + y)):
+        model = fit(candidate, x[train], y[train], strata[train], SEED + fold)
+        p = model.predict_proba(x[test])
         oof[fold // FOLDS, test] = p
-        aucs.append(roc_auc(data.y[test], p))
+        aucs.append(roc_auc(y[test], p))
         if robustness:
-            settings = {f"without {c}": (c,) for c in MODEL_COLUMNS}
-            settings["with InstaFake's columns only"] = INSTAFAKE_ABSENT
-            for label, columns in settings.items():
-                pm = model.predict_proba(mask_columns(data.x[test], columns))
-                masked.setdefault(label, []).append(roc_auc(data.y[test], pm))
+            for column in ("posts", "followers", "following", "has_profile_pic"):
+                pm = model.predict_proba(mask_columns(x[test], (column,)))
+                masked.setdefault(f"without {column}", []).append(roc_auc(y[test], pm))
+            only = mask_columns(x[test], ("username", "full_name", "biography", "external_url"))
+            masked.setdefault("without the text columns", []).append(
+                roc_auc(y[test], model.predict_proba(only))
+            )
     return CrossValidation(candidate, np.asarray(aucs), oof, masked)
 
 
-def operating_point(y: np.ndarray, oof: np.ndarray) -> OperatingPoint:
-    """Forman's MAX threshold on pooled out-of-fold probabilities, with the rates there."""
-    probabilities = oof.ravel()
+def operating_point(
+    y: np.ndarray, oof: np.ndarray, strata: np.ndarray | None = None
+) -> OperatingPoint:
+    """Forman's MAX threshold on out-of-fold probabilities, with the rates there.
+
+    With ``strata`` (the source of each row), TPR and FPR are the means over the sources of each
+    source's rates, so every source weighs the same, as in training. The counts are per profile
+    (the repeats of the cross-validation averaged): those rates times the number of fake and of
+    genuine profiles, which is what the Beta posteriors of the fake-share interval use."""
+    strata = np.zeros(len(y), dtype=np.int64) if strata is None else strata
     labels = np.tile(y, oof.shape[0]).astype(bool)
-    best: OperatingPoint | None = None
-    for threshold in THRESHOLD_GRID:
-        predicted = probabilities >= threshold
-        tp = int((predicted & labels).sum())
-        fp = int((predicted & ~labels).sum())
-        fn = int((~predicted & labels).sum())
-        tn = int((~predicted & ~labels).sum())
-        point = OperatingPoint(float(threshold), tp / (tp + fn), fp / (fp + tn), tp, fn, fp, tn)
-        if best is None or point.tpr - point.fpr > best.tpr - best.fpr + 1e-12:
-            best = point
-    assert best is not None
-    return best
+    groups = np.tile(strata, oof.shape[0])
+    # flagged[threshold, row]: one comparison per grid point, rates per source by grouping
+    flagged = oof.ravel()[None, :] >= THRESHOLD_GRID[:, None]
+    tprs, fprs = [], []
+    for group in np.unique(groups):
+        rows = groups == group
+        tprs.append(flagged[:, rows & labels].mean(axis=1))
+        fprs.append(flagged[:, rows & ~labels].mean(axis=1))
+    tpr, fpr = np.mean(tprs, axis=0), np.mean(fprs, axis=0)
+    best = int(np.argmax(np.round(tpr - fpr, 12)))  # the first (lowest) threshold of the best J
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    tp, fp = int(round(tpr[best] * positives)), int(round(fpr[best] * negatives))
+    return OperatingPoint(
+        float(THRESHOLD_GRID[best]),
+        tp / positives,
+        fp / negatives,
+        tp,
+        positives - tp,
+        fp,
+        negatives - fp,
+    )
 
 
-def _one_se_choice(results: list[CrossValidation]) -> CrossValidation:
+def source_points(
+    y: np.ndarray, oof: np.ndarray, strata: np.ndarray, threshold: float
+) -> list[OperatingPoint]:
+    """Each source's own out-of-fold rates at ``threshold``, counts per profile (repeats
+    averaged): the rates the fake share is corrected with for a sample like that source."""
+    repeats = oof.shape[0]
+    flagged = oof >= threshold
+    points = []
+    for group in np.unique(strata):
+        fake, genuine = (strata == group) & (y == 1), (strata == group) & (y == 0)
+        tp = int(round(flagged[:, fake].sum() / repeats))
+        fp = int(round(flagged[:, genuine].sum() / repeats))
+        positives, negatives = int(fake.sum()), int(genuine.sum())
+        points.append(
+            OperatingPoint(
+                threshold, tp / positives, fp / negatives, tp, positives - tp, fp, negatives - fp
+            )
+        )
+    return points
+
+
+def one_se_choice(results: list[CrossValidation]) -> CrossValidation:
+    """The simplest candidate within one standard error of the best (Breiman et al. 1984)."""
     best = max(results, key=lambda r: r.mean_auc)
     return next(r for r in results if r.mean_auc >= best.mean_auc - best.se_auc)
-
-
-def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _log(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def train(kaggle_dir: Path, instafake_dir: Path | None) -> dict[str, Any]:
-    train_set = read_kaggle(kaggle_dir / "insta_train.csv")
-    test_set = read_kaggle(kaggle_dir / "insta_test.csv")
-    _log(f"training on {len(train_set)} profiles, {len(CANDIDATES)} candidates")
-    results = []
-    for candidate in CANDIDATES:
-        result = cross_validate(candidate, train_set)
-        _log(f"  {candidate.name:32s} ROC AUC {result.mean_auc:.4f} ± {result.se_auc:.4f} (SE)")
-        results.append(result)
-    chosen = _one_se_choice(results)
-    _log(f"chosen: {chosen.candidate.name}")
-    point = operating_point(train_set.y, chosen.oof)
-    robust = cross_validate(chosen.candidate, train_set, robustness=True)
-
-    spec = _wrap(
-        chosen.candidate.kind, fit_spec(chosen.candidate, train_set.x, train_set.y, SEED), point
-    )
-    shipped = FollowerModel.from_dict(spec)
-
-    cv_pooled = classification_metrics(
-        np.tile(train_set.y, REPEATS), chosen.oof.ravel(), point.threshold
-    ).as_dict()
-    cv_pooled["roc_auc"] = chosen.mean_auc
-    cv_pooled["roc_auc_se"] = chosen.se_auc
-    evaluation: dict[str, Any] = {
-        "kaggle_cross_validated": _rounded(cv_pooled),
-        "kaggle_test": _rounded(
-            classification_metrics(
-                test_set.y, shipped.predict_proba(test_set.x), point.threshold
-            ).as_dict()
-        ),
-        "kaggle_cross_validated_missing_columns": {
-            label: round(float(np.mean(v)), 4) for label, v in robust.masked_auc.items()
-        },
-    }
-    files = {
-        "insta_train.csv": _sha256(kaggle_dir / "insta_train.csv"),
-        "insta_test.csv": _sha256(kaggle_dir / "insta_test.csv"),
-    }
-    if instafake_dir is not None:
-        instafake = read_instafake(instafake_dir)
-        evaluation["instafake"] = _rounded(
-            classification_metrics(
-                instafake.y, shipped.predict_proba(instafake.x), point.threshold
-            ).as_dict()
-        )
-        # Evaluation only (CC BY-NC): the same recipe trained on InstaFake.
-        reverse_cv = cross_validate(chosen.candidate, instafake, repeats=1)
-        reverse_point = operating_point(instafake.y, reverse_cv.oof)
-        reverse_model = fit(chosen.candidate, instafake.x, instafake.y, SEED)
-        everything = LabelledSet(
-            "kaggle",
-            np.vstack([train_set.x, test_set.x]),
-            np.concatenate([train_set.y, test_set.y]),
-        )
-        reverse = classification_metrics(
-            everything.y,
-            reverse_model.predict_proba(mask_columns(everything.x, INSTAFAKE_ABSENT)),
-            reverse_point.threshold,
-        ).as_dict()
-        evaluation["trained_on_instafake_tested_on_kaggle"] = _rounded(reverse)
-        in_set = classification_metrics(
-            instafake.y, reverse_cv.oof.ravel(), reverse_point.threshold
-        ).as_dict()
-        in_set["roc_auc"] = reverse_cv.mean_auc
-        evaluation["instafake_cross_validated"] = _rounded(in_set)
-        for name in ("fakeAccountData.json", "realAccountData.json"):
-            files[name] = _sha256(instafake_dir / name)
-
-    spec["training"] = {
-        "data": "Kaggle 'Instagram fake spammer genuine accounts', insta_train.csv only",
-        "rows": len(train_set),
-        "fake_share": float(train_set.y.mean()),
-        "files_sha256": files,
-        "mask_copies": MASK_COPIES,
-        "mask_probability": MASK_PROBABILITY,
-        "seed": SEED,
-        "scikit_learn": sklearn.__version__,
-    }
-    spec["selection"] = {
-        "rule": "one standard error of the best 5-fold x 2 cross-validated ROC AUC",
-        "chosen": chosen.candidate.name,
-        "candidates": [
-            {"name": r.candidate.name, "roc_auc": round(r.mean_auc, 4), "se": round(r.se_auc, 4)}
-            for r in results
-        ],
-    }
-    spec["evaluation"] = evaluation
-    return spec
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kaggle", type=Path, required=True, help="folder with insta_train.csv")
-    parser.add_argument("--instafake", type=Path, help="folder with InstaFake's two JSON files")
-    parser.add_argument("--output", type=Path, required=True, help="where to write the model JSON")
-    args = parser.parse_args(argv)
-    spec = train(args.kaggle, args.instafake)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
-    sys.stdout.write(
-        json.dumps(
-            {
-                "selection": spec["selection"],
-                "evaluation": spec["evaluation"],
-                "operating_point": spec["operating_point"],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -23,8 +23,14 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from microfluence.authenticity.followers.audit import STORED_COLUMNS, score_followers
-from microfluence.authenticity.followers.fake_share import FakeShareEstimate, estimate_fake_share
+from microfluence.authenticity.followers.audit import (
+    STORED_COLUMNS,
+    estimate_for_model,
+    score_followers,
+)
+from microfluence.authenticity.followers.domain import FeatureTally
+from microfluence.authenticity.followers.fake_share import FakeShareEstimate, ScoreTally
+from microfluence.authenticity.followers.features import feature_matrix
 from microfluence.authenticity.followers.model import (
     FollowerModel,
     OperatingPoint,
@@ -71,16 +77,10 @@ def row_from_estimate(account_id: int, estimate: FakeShareEstimate | None) -> di
     }
 
 
-def stored_probabilities(
-    conn: Connection,
-    workspace_id: int,
-    account_ids: Sequence[int] | None = None,
-    *,
-    model: FollowerModel | None = None,
+def _stored_profiles(
+    conn: Connection, workspace_id: int, account_ids: Sequence[int] | None
 ) -> pl.DataFrame:
-    """(account_id, fake_probability) of every stored follower (of ``account_ids``): one model
-    pass over the workspace's samples."""
-    model = model or load_shipped_model()
+    """(account_id, the stored profile columns) of every stored follower (of ``account_ids``)."""
     table = Follower.__table__
     query = sa.select(table.c.account_id, *(table.c[c] for c in STORED_COLUMNS)).where(
         table.c.workspace_id == workspace_id
@@ -98,7 +98,20 @@ def stored_probabilities(
         c: pl.Boolean for c in ("has_profile_pic", "is_private", "is_verified")
     }
     schema = {"account_id": pl.Int64} | {c: types.get(c, pl.String) for c in STORED_COLUMNS}
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def stored_probabilities(
+    conn: Connection,
+    workspace_id: int,
+    account_ids: Sequence[int] | None = None,
+    *,
+    model: FollowerModel | None = None,
+) -> pl.DataFrame:
+    """(account_id, fake_probability) of every stored follower (of ``account_ids``): one model
+    pass over the workspace's samples."""
+    model = model or load_shipped_model()
+    frame = _stored_profiles(conn, workspace_id, account_ids)
     if frame.height == 0:
         return pl.DataFrame(schema={"account_id": pl.Int64, "fake_probability": pl.Float64})
     return score_followers(frame, model=model).select("account_id", "fake_probability")
@@ -119,12 +132,22 @@ def stored_fake_shares(
     model = model or load_shipped_model()
     if operating_point is None:
         operating_point = workspace_operating_point(conn, workspace_id, model)
-    scored = stored_probabilities(conn, workspace_id, account_ids, model=model)
-    if scored.height == 0:
+    frame = _stored_profiles(conn, workspace_id, account_ids)
+    if frame.height == 0:
         return pl.DataFrame(schema=SCHEMA)
+    x = feature_matrix(frame.drop("account_id"))
+    probabilities = model.predict_proba(x)
+    accounts = frame["account_id"].to_numpy()
     out = []
-    # One estimate per account (a loop over accounts, each a vectorised histogram of its sample).
-    for (account_id,), group in scored.group_by("account_id"):
-        estimate = estimate_fake_share(group["fake_probability"].to_numpy(), operating_point)
+    # One estimate per account (a loop over accounts, each a vectorised histogram of its sample,
+    # with the domain check on its features as the audit makes it).
+    for account_id in np.unique(accounts):
+        rows = accounts == account_id
+        estimate = estimate_for_model(
+            ScoreTally.of(probabilities[rows], model.threshold),
+            FeatureTally.of(x[rows]),
+            model,
+            operating_point=operating_point,
+        )
         out.append(row_from_estimate(int(account_id), estimate))
     return pl.DataFrame(out, schema=SCHEMA).sort("account_id")

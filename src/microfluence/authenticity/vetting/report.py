@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
+from microfluence.authenticity.followers.model import load_shipped_model
 from microfluence.authenticity.signals import brand_safety, comments, engagement, growth, sponsored
 from microfluence.authenticity.signals.fake_share import MIN_SAMPLE, SCHEMA, row_from_estimate
 from microfluence.authenticity.signals.frames import (
@@ -312,6 +313,10 @@ class _Evidence:
             f"About {_pct(r['fake_share'])} fake (95 % interval {_pct(r['fake_share_low'])} to "
             f"{_pct(r['fake_share_high'])}) in a sample of {value['sample']} followers."
         )
+        accuracy = load_shipped_model().measured_accuracy()
+        if accuracy:
+            value["model_accuracy"] = accuracy
+            summary += " " + accuracy
         notes = [{"note": self.fake_reason}] if self.fake_reason else []
         return value, summary, notes, self.fake_reason
 
