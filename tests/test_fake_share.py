@@ -313,3 +313,12 @@ def test_eval_coverage_cli_on_a_small_labelled_file(tmp_path: Path) -> None:
     table = json.loads(result.output)
     assert [r["share"] for r in table] == [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
     assert all(0 <= r["coverage"] <= 1 for r in table)
+
+
+def test_measured_accuracy_sentence_comes_from_the_stored_figures() -> None:
+    spec = json.loads(MODEL_FILE.read_text())
+    sentence = load_shipped_model().measured_accuracy()
+    assert sentence is not None
+    aucs = spec["accuracy"]["left_out_roc_auc"].values()
+    assert f"{spec['accuracy']['cross_validated_roc_auc']:.2f} cross-validated" in sentence
+    assert f"ROC AUC {min(aucs):.2f}–{max(aucs):.2f}" in sentence

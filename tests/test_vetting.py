@@ -146,6 +146,9 @@ def test_reports_tell_an_honest_account_from_a_shady_one(store, vetting_world):
         and fake.value["fake_share"] > honest.component("fake_share").value["fake_share"]
     )
     assert fake.value["low"] <= fake.value["fake_share"] <= fake.value["high"]
+    # The share is shown with its interval and the follower model's measured accuracy.
+    assert "interval" in fake.summary and "ROC AUC" in fake.summary
+    assert fake.value["model_accuracy"] in fake.summary
     sponsored = honest.component("sponsored")
     assert sponsored.value["ads"] == 3 and "SUMMER15" in sponsored.evidence[0]["evidence"]
     assert shady.component("brand_safety").value["bio_matches"] == ["gambling:casino"]

@@ -27,6 +27,7 @@ from microfluence.authenticity.evaluation.coverage import (
 from microfluence.authenticity.evaluation.followers import (
     evaluate_follower_model,
     load_follower_model,
+    twitter_posts_shift,
 )
 from microfluence.authenticity.evaluation.sources import evaluate_model_sources
 from microfluence.authenticity.evaluation.vetting import VettingEvaluation, evaluate_vetting
@@ -286,8 +287,7 @@ def coverage(
     Planted shares 0, 5, 10, 20, 30 and 50 %; each audience is estimated as the audit does.
     """
     follower_model = load_follower_model(model)
-    shift = follower_model.metadata.get("sources", {}).get("twitter", {}).get("log_posts_shift")
-    labelled = read_labelled(data, data_format, posts_shift=float(shift or 0.0))
+    labelled = read_labelled(data, data_format, posts_shift=twitter_posts_shift(follower_model))
     rows = simulate_coverage(
         labelled, follower_model, shares=SHARES, size=size, audiences=audiences
     )

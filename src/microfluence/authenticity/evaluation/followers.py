@@ -34,6 +34,12 @@ def load_follower_model(path: Path | None = None) -> FollowerModel:
     return FollowerModel.load(path) if path else load_shipped_model()
 
 
+def twitter_posts_shift(model: FollowerModel) -> float:
+    """The shift the model was trained with on Twitter's log statuses (0 when none)."""
+    shift = model.metadata.get("sources", {}).get("twitter", {}).get("log_posts_shift")
+    return float(shift or 0.0)
+
+
 def evaluate_follower_model(
     data: Path,
     data_format: str | None = None,
@@ -43,7 +49,7 @@ def evaluate_follower_model(
 ) -> FollowerModelEvaluation:
     """ROC AUC, precision, recall and F1 of ``model`` (default: the shipped one) on ``data``."""
     model = model or load_shipped_model()
-    labelled = read_labelled(data, data_format)
+    labelled = read_labelled(data, data_format, posts_shift=twitter_posts_shift(model))
     probabilities = model.predict_proba(labelled.x)
     cut = model.threshold if threshold is None else threshold
     metrics = classification_metrics(labelled.y, probabilities, cut)

@@ -275,16 +275,14 @@ class FollowerModel:
         accuracy = self.metadata.get("accuracy")
         if not accuracy:
             return None
-        aucs = accuracy["left_out_roc_auc"]
-        errors = accuracy["left_out_share_error"]
-        left_out = ", ".join(
-            f"{name} {aucs[name]:.2f} (share off by {100 * errors[name]:.1f} points)"
-            for name in aucs
-        )
+        aucs = list(accuracy["left_out_roc_auc"].values())
+        errors = [100 * e for e in accuracy["left_out_share_error"].values()]
         return (
-            f"Model measured on public labelled data: ROC AUC "
-            f"{accuracy['cross_validated_roc_auc']:.2f} cross-validated; on a source left out of "
-            f"training, ROC AUC {left_out}, at 10 % fake."
+            "Follower model measured on public labelled data: ROC AUC "
+            f"{accuracy['cross_validated_roc_auc']:.2f} cross-validated; on data sets left out "
+            f"of its training, ROC AUC {min(aucs):.2f}–{max(aucs):.2f} and the fake share off by "
+            f"{min(errors):.1f}–{max(errors):.1f} points at 10 % fake "
+            "(docs/model-card-follower.md)."
         )
 
     def is_fake(self, probabilities: np.ndarray) -> np.ndarray:
