@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 
 from api_support import PASSWORD, Tenant, make_tenant, make_user
+from microfluence.ingest.write.writer import import_run
 from microfluence.kernel.store import open_store
 from microfluence.metrics.service import compute_metrics
 from microfluence.web.app import create_app
@@ -407,3 +409,32 @@ def test_untrusted_text_is_escaped(site: tuple[TestClient, Tenant]) -> None:
         page = client.get(path, headers=HTML).text
         assert "<script>alert(1)</script>" not in page and "<img src=x>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_vetting_page_shows_the_fake_share_interval_and_model_accuracy(
+    site: tuple[TestClient, Tenant], store_url: str
+) -> None:
+    client, tenant = site
+    account = tenant.account_ids[0]
+    n, fakes = 60, 12
+    store = open_store(store_url)
+    with import_run(store, "alpha", "test", "fixture") as writer:
+        writer.followers(
+            pl.DataFrame(
+                {
+                    "account_id": [account] * n,
+                    "username": [f"follower.{i}" for i in range(n)],
+                    "posts_count": [120] * (n - fakes) + [0] * fakes,
+                    "followers": [340] * (n - fakes) + [3] * fakes,
+                    "following": [290] * (n - fakes) + [4_500] * fakes,
+                    "has_profile_pic": [True] * (n - fakes) + [False] * fakes,
+                    "is_private": [False] * n,
+                }
+            )
+        )
+    store.dispose()
+    sign_in(client, "viewer@a.io")
+    page = client.get(f"/accounts/{account}/vetting", headers=HTML).text
+    assert "95 % interval" in page and "sample of 60 followers" in page
+    assert "Follower model measured on public labelled data: ROC AUC" in page
+    assert 'id="vet-fake-share"' in page
