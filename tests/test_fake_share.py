@@ -13,7 +13,11 @@ from typer.testing import CliRunner
 
 from microfluence.authenticity.evaluation.classification import confusion
 from microfluence.authenticity.evaluation.coverage import simulate_coverage
-from microfluence.authenticity.followers.audit import audit_follower_file, score_followers
+from microfluence.authenticity.followers.audit import (
+    audit_follower_file,
+    estimate_for_model,
+    score_followers,
+)
 from microfluence.authenticity.followers.domain import CHECKED, FeatureTally
 from microfluence.authenticity.followers.fake_share import (
     ScoreTally,
@@ -322,3 +326,19 @@ def test_measured_accuracy_sentence_comes_from_the_stored_figures() -> None:
     aucs = spec["accuracy"]["left_out_roc_auc"].values()
     assert f"{spec['accuracy']['cross_validated_roc_auc']:.2f} cross-validated" in sentence
     assert f"ROC AUC {min(aucs):.2f}–{max(aucs):.2f}" in sentence
+
+
+def test_a_workspaces_own_rates_are_used_as_they_are() -> None:
+    model = load_shipped_model()
+    x = _synthetic_profiles("kaggle", 0.2, 500, 31)
+    tally, features = ScoreTally.of(model.predict_proba(x), model.threshold), FeatureTally.of(x)
+    own = estimate_for_model(tally, features, model)
+    assert own.in_domain is True
+    p = model.operating_point
+    calibrated = OperatingPoint(p.threshold, 0.8, 0.1, 120, 30, 60, 540)
+    labelled = estimate_for_model(tally, features, model, operating_point=calibrated)
+    assert labelled.in_domain is None  # measured on the workspace's followers: no domain check
+    assert labelled.share == pytest.approx(
+        max(0.0, (tally.flagged / tally.n - 0.1) / (0.8 - 0.1)), abs=1e-9
+    )
+    assert labelled == estimate_fake_share(tally, calibrated)
