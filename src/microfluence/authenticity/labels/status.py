@@ -15,12 +15,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from microfluence.authenticity.followers.fake_share import FakeShareEstimate, estimate_fake_share
+from microfluence.authenticity.followers.fake_share import FakeShareEstimate
 from microfluence.authenticity.followers.model import (
     FollowerModel,
     OperatingPoint,
@@ -34,7 +33,7 @@ from microfluence.authenticity.labels.calibration import (
     scored_labels,
 )
 from microfluence.authenticity.labels.tables import FAKE, REAL, UNSURE
-from microfluence.authenticity.signals.fake_share import stored_probabilities
+from microfluence.authenticity.signals.fake_share import sample_estimate, stored_probabilities
 from microfluence.kernel.store.tables import Account, Follower
 
 
@@ -95,10 +94,12 @@ class LabelStatus:
         }
 
 
-def _shift(probabilities: np.ndarray, model: OperatingPoint, calibrated: OperatingPoint) -> Shift:
+def _shift(sample: pl.DataFrame, model: FollowerModel, calibrated: OperatingPoint) -> Shift:
+    """The estimate as the workspace showed it before its labels (the model's rates with their
+    shift and the domain check, as every audit makes it), and with its own rates."""
     return Shift(
-        before=estimate_fake_share(probabilities, model),
-        after=estimate_fake_share(probabilities, calibrated),
+        before=sample_estimate(sample, model),
+        after=sample_estimate(sample, model, calibrated),
     )
 
 
@@ -193,7 +194,7 @@ def label_status(
     if probabilities.height == 0:
         return LabelStatus(workspace=None, **status_args)
     point = calibration.operating_point
-    pooled = _shift(probabilities["fake_probability"].to_numpy(), model.operating_point, point)
+    pooled = _shift(probabilities, model, point)
     per_account = _per_account(session, workspace_id, probabilities, scored)
     if accounts is not None:
         per_account = per_account.head(accounts)
@@ -203,7 +204,7 @@ def label_status(
     by_account = shown.partition_by("account_id", as_dict=True)
     rows = []
     for index, row in enumerate(per_account.iter_rows(named=True)):
-        sample = by_account[(row["account_id"],)]["fake_probability"].to_numpy()
+        sample = by_account[(row["account_id"],)]
         has = known[index] > 0
         rows.append(
             AccountLabels(
@@ -217,7 +218,7 @@ def label_status(
                 labelled_share=row[FAKE] / known[index] if has else None,
                 labelled_low=float(low[index]) if has else None,
                 labelled_high=float(high[index]) if has else None,
-                estimate=_shift(sample, model.operating_point, point),
+                estimate=_shift(sample, model, point),
             )
         )
     return LabelStatus(

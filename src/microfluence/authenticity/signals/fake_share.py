@@ -26,11 +26,10 @@ from sqlalchemy import Connection
 from microfluence.authenticity.followers.audit import (
     STORED_COLUMNS,
     estimate_for_model,
-    score_followers,
 )
 from microfluence.authenticity.followers.domain import FeatureTally
 from microfluence.authenticity.followers.fake_share import FakeShareEstimate, ScoreTally
-from microfluence.authenticity.followers.features import feature_matrix
+from microfluence.authenticity.followers.features import FEATURES, feature_matrix
 from microfluence.authenticity.followers.model import (
     FollowerModel,
     OperatingPoint,
@@ -108,13 +107,38 @@ def stored_probabilities(
     *,
     model: FollowerModel | None = None,
 ) -> pl.DataFrame:
-    """(account_id, fake_probability) of every stored follower (of ``account_ids``): one model
-    pass over the workspace's samples."""
+    """(account_id, fake_probability, then the model's feature columns) of every stored
+    follower (of ``account_ids``): one model pass over the workspace's samples. The features
+    let an estimate run the model's domain check on any subset (:func:`sample_estimate`)."""
     model = model or load_shipped_model()
     frame = _stored_profiles(conn, workspace_id, account_ids)
+    features = dict.fromkeys(FEATURES, pl.Float64)
     if frame.height == 0:
-        return pl.DataFrame(schema={"account_id": pl.Int64, "fake_probability": pl.Float64})
-    return score_followers(frame, model=model).select("account_id", "fake_probability")
+        return pl.DataFrame(
+            schema={"account_id": pl.Int64, "fake_probability": pl.Float64, **features}
+        )
+    x = feature_matrix(frame.drop("account_id"))
+    scored = pl.DataFrame(
+        {"account_id": frame["account_id"], "fake_probability": model.predict_proba(x)}
+    )
+    return scored.hstack(pl.DataFrame(x, schema=features))
+
+
+def sample_estimate(
+    sample: pl.DataFrame,
+    model: FollowerModel,
+    operating_point: OperatingPoint | None = None,
+) -> FakeShareEstimate:
+    """The fake share of rows of :func:`stored_probabilities` (one sample, or several pooled),
+    as the audit makes it: the model's rates with their shift and its domain check, or the
+    ``operating_point`` given (a workspace's own rates)."""
+    x = sample.select(FEATURES).to_numpy()
+    return estimate_for_model(
+        ScoreTally.of(sample["fake_probability"].to_numpy(), model.threshold),
+        FeatureTally.of(x),
+        model,
+        operating_point=operating_point,
+    )
 
 
 def stored_fake_shares(
@@ -132,22 +156,13 @@ def stored_fake_shares(
     model = model or load_shipped_model()
     if operating_point is None:
         operating_point = workspace_operating_point(conn, workspace_id, model)
-    frame = _stored_profiles(conn, workspace_id, account_ids)
-    if frame.height == 0:
+    scored = stored_probabilities(conn, workspace_id, account_ids, model=model)
+    if scored.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    x = feature_matrix(frame.drop("account_id"))
-    probabilities = model.predict_proba(x)
-    accounts = frame["account_id"].to_numpy()
-    out = []
     # One estimate per account (a loop over accounts, each a vectorised histogram of its sample,
     # with the domain check on its features as the audit makes it).
-    for account_id in np.unique(accounts):
-        rows = accounts == account_id
-        estimate = estimate_for_model(
-            ScoreTally.of(probabilities[rows], model.threshold),
-            FeatureTally.of(x[rows]),
-            model,
-            operating_point=operating_point,
-        )
-        out.append(row_from_estimate(int(account_id), estimate))
+    out = [
+        row_from_estimate(int(account_id), sample_estimate(sample, model, operating_point))
+        for (account_id,), sample in scored.partition_by("account_id", as_dict=True).items()
+    ]
     return pl.DataFrame(out, schema=SCHEMA).sort("account_id")
