@@ -724,3 +724,30 @@ def test_an_unclosed_quote_stops_instead_of_filling_memory(
     source.write_text('username,biography\nann,"never closed\n' + "bob,fine\n" * 500)
     with pytest.raises(InputError, match="never closed"):
         audit_follower_file(source)
+
+
+def test_unknown_markers_in_a_follower_file_are_unknown_not_errors(tmp_path: Path) -> None:
+    """A follower export from a spreadsheet: `NaN%`, `#N/A`, `-`, `N/A` mean "unknown" here as
+    in every importer (one rule: ingest.values.numbers.unknown); garbage is still named."""
+    parsed = parse_profiles(
+        pl.DataFrame(
+            {
+                "followers": ["NaN%", "1.2k", "#DIV/0!", "-", "nan", "12"],
+                "following": ["5", "N/A", "", None, "3", "4"],
+                "is_private": ["N/A", "yes", "-", "no", "#N/A", "1"],
+            }
+        )
+    )
+    assert parsed["followers"].to_list() == [None, 1200.0, None, None, None, 12.0]
+    assert parsed["following"].to_list() == [5.0, None, None, None, 3.0, 4.0]
+    assert parsed["is_private"].to_list() == [None, 1.0, None, 0.0, None, 1.0]
+    path = tmp_path / "followers.csv"
+    rows = ["username,posts,followers,following,has_profile_pic,is_private"]
+    rows += [
+        f"user{n},{n % 40},{'NaN%' if n % 7 == 0 else n * 3},{n * 2},yes,#N/A" for n in range(60)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    audit = audit_follower_file(path)
+    assert audit.estimate.n == 60
+    with pytest.raises(InputError, match=r"row 1: not a count: '12abc'"):
+        parse_profiles(pl.DataFrame({"followers": ["12abc"]}))

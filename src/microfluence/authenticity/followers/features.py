@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import polars as pl
 
+from microfluence.ingest.values.numbers import unknown
 from microfluence.kernel.errors import InputError
 
 # Canonical profile columns and the names they are also found under (compared case-insensitively,
@@ -126,6 +127,12 @@ def _fail(
     )
 
 
+def _unknown(text: pl.Series) -> pl.Series:
+    """Cells that mean "unknown" (empty, ``NaN%``, ``#N/A``, ``-`` …): the importers' one rule
+    (ingest.values.numbers.unknown), so a follower file reads like any other import."""
+    return pl.select(unknown(pl.lit(text))).to_series()
+
+
 def _parse_count_text(text: pl.Series, blank: pl.Series) -> pl.Series:
     """Counts written with thousands separators or a k / M / B suffix; null when not a count."""
     text = pl.select(
@@ -155,10 +162,11 @@ def _parse_count(
         values = values.fill_nan(None)
     else:
         text = raw.cast(pl.String).str.strip_chars()
-        blank = text.is_null() | (text == "")
+        blank = _unknown(text)
         values = text.cast(pl.Float64, strict=False)
         if (values.is_null() & ~blank).any():  # only then the slower forms: 1,234 / 1.2k / 3M
             values = _parse_count_text(text, blank)
+        values = pl.select(pl.when(blank).then(None).otherwise(values)).to_series()  # "nan"
         _fail(
             frame,
             ~blank & (values.is_null() | values.is_nan() | values.is_infinite()),
@@ -202,7 +210,7 @@ def _parse_flag(
     text = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
     mapping = {word: 1.0 for word in TRUE_WORDS} | {word: 0.0 for word in FALSE_WORDS}
     values = text.replace_strict(mapping, default=None, return_dtype=pl.Float64)
-    blank = text.is_null() | (text == "")
+    blank = _unknown(text)
     _fail(
         frame,
         values.is_null() & ~blank,
