@@ -158,7 +158,9 @@ def _domain_note(domain: DomainCheck) -> str:
         f"{domain.distance:.2f} to the closest, {domain.closest_source}; at most "
         f"{domain.limit:.2f} is in domain): the error rates the correction relies on may not "
         "hold here, so the interval is widened towards the largest shift of those rates seen "
-        "between sources. Read the share as a rough range, and check a few followers by hand"
+        "between sources. Read the share as a rough range; label 50 to 200 of this workspace's "
+        "followers (the Labels page, or `microfluence labels import`) to measure the model's "
+        "error rates on your own audiences and narrow it"
     )
 
 
