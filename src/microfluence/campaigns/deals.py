@@ -15,7 +15,8 @@ from microfluence.campaigns import values
 from microfluence.campaigns.campaigns import find_campaign, piece_counts
 from microfluence.campaigns.schemas import DealCreate, DealPublic, DealUpdate, PieceCounts
 from microfluence.campaigns.tables import DELIVERABLE_FORMATS, Deal, Deliverable
-from microfluence.catalog.accounts import find_account_by_reference
+from microfluence.catalog.accounts import find_account_by_handle, find_account_by_reference
+from microfluence.catalog.validation import parse_account_reference
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, utcnow
 
@@ -134,8 +135,9 @@ def add_deal(session: Session, workspace_id: int, campaign_id: int, data: DealCr
     """Add the creator of account ``data.creator`` (PLATFORM:HANDLE) to the campaign, with the
     deal's money and its package of deliverables; a creator is in a campaign at most once."""
     campaign = find_campaign(session, workspace_id, campaign_id)
+    platform, handle = parse_account_reference(data.creator, field="creator")
     try:
-        account = find_account_by_reference(session, workspace_id, data.creator)
+        account = find_account_by_handle(session, workspace_id, platform, handle)
     except NotFoundError as exc:
         raise InputError(str(exc), field="creator", value=data.creator) from None
     clash = session.scalar(

@@ -97,7 +97,7 @@ Targets = Annotated[
     _after(values.parse_targets),
 ]
 Package = Annotated[
-    dict[Format, Annotated[int, Field(ge=0, le=values.PIECES_MAX)]], _after(values.parse_package)
+    dict[Format, Annotated[int, Field(ge=0, le=values.PIECES_MAX)]], _rule(values.parse_package)
 ]
 Day = dt.date
 Notes = Annotated[str, Field(max_length=20_000)]
