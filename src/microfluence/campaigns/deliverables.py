@@ -98,6 +98,23 @@ def _public(
     )
 
 
+# A piece as a row of text, for the commands' tables (campaigns show, deliverables …).
+ROW_COLUMNS = ("id", "creator", "format", "due", "status", "post", "reason")
+
+
+def as_row(piece: DeliverablePublic) -> tuple[str, ...]:
+    post = piece.post_url or (str(piece.post_id) if piece.post_id else "")
+    return (
+        str(piece.id),
+        piece.creator_name or "",
+        piece.format,
+        str(piece.due_on or "–"),
+        piece.status + (f" ({piece.matched_by})" if piece.matched_by else ""),
+        post,
+        piece.match_reason or "",
+    )
+
+
 def _one(session: Session, workspace_id: int, campaign_id: int, piece_id: int) -> DeliverablePublic:
     return list_deliverables(session, workspace_id, campaign_id, ids=[piece_id])[0]
 

@@ -35,6 +35,9 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "audit": "microfluence.authenticity.cli:audit_app",
     "eval": "microfluence.authenticity.cli:eval_app",
     "vet": "microfluence.authenticity.cli:vet",
+    "campaigns": "microfluence.campaigns.cli:campaigns_app",
+    "deals": "microfluence.campaigns.cli:deals_app",
+    "deliverables": "microfluence.tracking.cli:deliverables_app",
 }
 
 
