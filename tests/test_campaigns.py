@@ -258,3 +258,27 @@ def test_currency_and_tags_from_any_text(text):
         assert exc.field == "mentions"
     else:
         assert len(tags) == len(set(tags))
+
+
+def test_library_methods(store_url):
+    import microfluence
+    from microfluence.kernel.store import open_store
+
+    store = open_store(store_url)
+    world = make_world(store)
+    add_post(store, world, "p", "instagram:sarah", dt.datetime(2026, 6, 2), "hi @GlowBrand")
+    store.dispose()
+    with microfluence.open_workspace("brand", store_url, create=False) as ws:
+        made = ws.create_campaign("Glow", starts_on="2026-06-01", mentions=["@glowbrand"])
+        assert made.status == "draft" and [c.name for c in ws.campaigns()] == ["Glow"]
+        deal_made = ws.add_deal("Glow", "instagram:sarah", package={"feed_post": 1, "story": 1})
+        assert deal_made.pieces.pending == 2
+        assert ws.match_deliverables("Glow").matched == 1
+        frame = ws.deliverables("Glow").sort("format")
+        assert frame.select("format", "status", "match_reason").rows() == [
+            ("feed_post", "matched", "@glowbrand in caption"),
+            ("story", "pending", None),
+        ]
+        with pytest.raises(InputError) as caught:
+            ws.add_deal("Glow", "instagram:tom", commission_rate="1.5")
+        assert caught.value.field == "commission_rate"

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from microfluence.web.api import (
     accounts,
+    campaigns,
     creators,
     exports,
     imports,
@@ -27,5 +28,6 @@ for module in (
     exports,
     vetting,
     privacy,
+    campaigns,
 ):
     router.include_router(module.router)
