@@ -7,6 +7,7 @@ from __future__ import annotations
 from microfluence.web.pages import (
     account_pages,
     assets,
+    campaigns,
     creators,
     imports,
     session_pages,
@@ -23,6 +24,7 @@ ROUTERS = [
     imports.router,
     settings_pages.router,
     account_pages.router,
+    campaigns.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
