@@ -69,6 +69,8 @@ def test_round_trip(api):
     assert client.post(f"{path}/confirm", headers=h).json()["status"] == "confirmed"
     rejected = client.post(f"{path}/reject", headers=h).json()
     assert rejected["status"] == "pending" and rejected["rejected_post_ids"] == [piece["post_id"]]
+    nul = client.post(f"{path}/assign", json={"post": "https://x.io/\x00"}, headers=h)
+    assert nul.status_code == 422 and "post" in nul.text
     assigned = client.post(f"{path}/assign", json={"post": str(piece["post_id"])}, headers=h)
     assert assigned.json()["matched_by"] == "user" and assigned.json()["rejected_post_ids"] == []
     listed = client.get(f"/api/v1/campaigns/{cid}/deliverables", headers=t.auth("viewer")).json()
@@ -103,6 +105,9 @@ def test_round_trip(api):
         ({"name": "x", "targets": {"followers": 3}}, "targets"),
         ({"name": "x", "budget": "-3"}, "budget"),
         ({"name": "x", "goal": "fame"}, "goal"),
+        ({"name": "x", "notes": "a\x00b"}, "notes"),
+        ({"name": "a\x00b"}, "name"),
+        ({"name": "x", "hashtags": ["a\x00"]}, "hashtags"),
     ],
 )
 def test_invalid_campaigns_name_the_field(api, body, field):

@@ -288,9 +288,9 @@ class Workspace:
             "status": pl.String,
             "post_id": pl.Int64,
             "post_url": pl.String,
-            "posted_at": pl.Datetime("us"),
+            "posted_at": pl.Datetime("us", "UTC"),
             "matched_by": pl.String,
-            "matched_at": pl.Datetime("us"),
+            "matched_at": pl.Datetime("us", "UTC"),
             "match_reason": pl.String,
             "rejected_post_ids": pl.List(pl.Int64),
         }

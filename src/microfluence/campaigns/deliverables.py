@@ -136,7 +136,7 @@ def find_post(session: Session, workspace_id: int, reference: str) -> Post:
     """A post of this workspace by its id (``123``) or its URL (as stored, a trailing ``/`` or
     the query string aside)."""
     text = (reference or "").strip()
-    if not text or len(text) > URL_MAX:
+    if not text or len(text) > URL_MAX or any(c < " " for c in text):
         raise InputError("expected a post id or URL", field="post", value=reference)
     where: Any
     if text.isdigit():

@@ -27,6 +27,7 @@ from microfluence.campaigns.tables import (
     DELIVERABLE_STATUSES,
     GOALS,
 )
+from microfluence.catalog.schemas import UtcDateTime
 from microfluence.kernel.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
@@ -100,7 +101,7 @@ Package = Annotated[
     dict[Format, Annotated[int, Field(ge=0, le=values.PIECES_MAX)]], _rule(values.parse_package)
 ]
 Day = dt.date
-Notes = Annotated[str, Field(max_length=20_000)]
+Notes = Annotated[str, Field(max_length=20_000), _rule(values.parse_notes)]
 
 
 class Strict(BaseModel):
@@ -163,8 +164,8 @@ class CampaignPublic(BaseModel):
     notes: str | None
     deals: int = Field(description="Creators in the campaign.")
     pieces: PieceCounts = Field(description="Deliverables by status.")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 # --- deals ----------------------------------------------------------------------------------
@@ -213,8 +214,8 @@ class DealPublic(BaseModel):
     package: dict[str, int]
     pieces: PieceCounts
     notes: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 # --- deliverables ---------------------------------------------------------------------------
@@ -231,9 +232,9 @@ class DeliverablePublic(BaseModel):
     status: str
     post_id: int | None
     post_url: str | None
-    posted_at: dt.datetime | None
+    posted_at: UtcDateTime | None
     matched_by: str | None
-    matched_at: dt.datetime | None
+    matched_at: UtcDateTime | None
     match_reason: str | None
     rejected_post_ids: list[int]
 

@@ -69,6 +69,17 @@ def parse_name(text: Any, *, field: str = "name") -> str:
     return name
 
 
+def parse_notes(text: Any, *, field: str = "notes") -> str | None:
+    """Free text; blank is none. No NUL character: PostgreSQL cannot store it in text."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise InputError("expected text", field=field)
+    if "\x00" in text:
+        raise InputError("contains a NUL character", field=field)
+    return text.strip() or None
+
+
 def parse_goal(text: Any, *, field: str = "goal") -> str:
     goal = text.strip().lower() if isinstance(text, str) else ""
     if goal not in GOALS:
