@@ -10,15 +10,19 @@ this order of precedence (the first is the match reason stored):
    path (``shop.example.com/summer``), in the caption;
 4. one of the creator's discount codes, in the caption (any case, as a whole word).
 
+Captions are read as tokens (:data:`WORD_PATTERN` and its hashtag, mention and link forms), so
+"#summerglowing" is not "#summerglow" and "XSARAH15-K7Q" is not "SARAH15-K7Q"; tokens are
+compared in lower case.
+
 Each matching post then fills one pending deliverable of the creator's deal, of the format its
 post type maps to (:data:`FORMATS_BY_POST_TYPE`, falling back in the order listed), the deal's
 own account first, the earliest post to the earliest due piece. A post fills at most one piece of
 a campaign; a piece never gets a post it was rejected for; matched, confirmed and hand-assigned
 pieces are never changed, so running the matcher again is idempotent.
 
-Everything is vectorised: the candidate posts are read in one query into Polars, matched against
-the evidence patterns with expressions, and paired with the pieces by a greedy assignment in
-rounds over whole frames (no Python loop over posts).
+Everything is vectorised: the candidate posts are read in one query into Polars, cut into
+tokens by expressions, joined to the evidence on equality, and paired with the pieces by a greedy
+assignment in rounds over whole frames (no Python loop over posts).
 """
 
 from __future__ import annotations
@@ -51,24 +55,16 @@ FORMATS_BY_POST_TYPE: dict[str, tuple[str, ...]] = {
 }
 UNKNOWN_TYPE = ("feed_post",)  # a post without a known type counts as a feed post
 REASON_MAX = 300
-_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: escaped for Rust's regex
-_BEFORE = r"(?:^|[^\w])"
-_AFTER = r"(?:$|[^\w])"
-
-
-def _escape(text: str) -> str:
-    return _PUNCT.sub(r"\\\1", text)
-
-
-def _word(text: str) -> str:
-    """``text`` as a whole word, any case."""
-    return f"(?i){_BEFORE}{_escape(text)}{_AFTER}"
-
-
-def _handle(text: str) -> str:
-    """``@text`` as a whole handle: not followed by more of a handle (``@brand`` is not
-    ``@brand.shop``), a sentence's full stop allowed."""
-    return rf"(?i)(?:^|[^\w.])@{_escape(text)}(?:$|[^\w.]|\.(?:$|[^\w]))"
+# What a caption is read as: words (codes, slugs), hashtags, mentions and links, each a whole
+# token — starting and ending with a letter, digit or "_", with ".", "-" allowed inside — so a
+# full stop or a comma after one is not part of it, and "#summerglowing" is not "#summerglow".
+_TOKEN = r"[\w](?:[\w.\-]*[\w])?"
+WORD_PATTERN = _TOKEN
+HASHTAG_PATTERN = "#" + _TOKEN
+MENTION_PATTERN = "@" + _TOKEN
+# A link as written in a caption, scheme and "www." optional: host.tld/path (query and fragment
+# aside); the host and path are compared in lower case.
+LINK_PATTERN = r"(?i)(?:https?://)?(?:www\.)?([\w\-]+(?:\.[\w\-]+)*\.[a-z]{2,}/[^\s?#]*[\w/])"
 
 
 def host_path(url: str) -> str | None:
@@ -80,16 +76,22 @@ def host_path(url: str) -> str | None:
     host = host.lower().removeprefix("www.").split("@")[-1]
     if not host or not path:
         return None
-    return f"{host}/{path}"
+    return f"{host}/{path}".lower()
 
 
 # --- evidence -------------------------------------------------------------------------------
+# Each kind of evidence is a small table of (creator_id or null, token, reason, rank) joined to
+# the tokens of the posts on equality: no pattern is compiled per row, no loop runs over posts.
+# rank orders the evidence: campaign hashtag, campaign mention, tracking link, discount code;
+# within one, a caption before the post's own lists. Tokens are compared in lower case (a
+# discount code is any case; a slug's case is not significant enough to tell two links apart).
 
+TOKENS_SCHEMA = {"post_id": pl.Int64, "creator_id": pl.Int64, "kind": pl.String, "token": pl.String}
 EVIDENCE_SCHEMA = {
     "creator_id": pl.Int64,  # null: for every creator (the campaign's hashtags and mentions)
-    "priority": pl.Int32,
-    "target": pl.String,  # "caption" or "tags"
-    "pattern": pl.String,
+    "kind": pl.String,  # the kind of token it is compared with
+    "token": pl.String,
+    "rank": pl.Int32,
     "reason": pl.String,
 }
 
@@ -97,28 +99,24 @@ EVIDENCE_SCHEMA = {
 def _campaign_evidence(campaign: Campaign) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for tag in campaign.hashtags or []:
-        for target in ("caption", "tags"):
-            rows.append(
-                {
-                    "creator_id": None,
-                    "priority": 0,
-                    "target": target,
-                    "pattern": _word("#" + tag),
-                    "reason": f"#{tag} in {'caption' if target == 'caption' else 'hashtags'}",
-                }
-            )
+        rows.append(_evidence(None, "caption_tag", tag, 0, f"#{tag} in caption"))
+        rows.append(_evidence(None, "listed_tag", tag, 1, f"#{tag} in hashtags"))
     for handle in campaign.mentions or []:
-        for target in ("caption", "tags"):
-            rows.append(
-                {
-                    "creator_id": None,
-                    "priority": 1,
-                    "target": target,
-                    "pattern": _handle(handle),
-                    "reason": f"@{handle} {'in caption' if target == 'caption' else 'tagged'}",
-                }
-            )
+        rows.append(_evidence(None, "caption_mention", handle, 2, f"@{handle} in caption"))
+        rows.append(_evidence(None, "listed_mention", handle, 3, f"@{handle} tagged"))
     return rows
+
+
+def _evidence(
+    creator_id: int | None, kind: str, token: str, rank: int, reason: str
+) -> dict[str, Any]:
+    return {
+        "creator_id": creator_id,
+        "kind": kind,
+        "token": token,
+        "rank": rank,
+        "reason": reason[:REASON_MAX],
+    }
 
 
 def _creator_evidence(
@@ -135,11 +133,10 @@ def _creator_evidence(
         )
     )
     for creator_id, slug, destination in links:
-        rows.append(_row(creator_id, 2, f"{_BEFORE}{_escape(slug)}{_AFTER}", f"link /r/{slug}"))
+        rows.append(_evidence(creator_id, "word", slug.lower(), 4, f"link /r/{slug} in caption"))
         where = host_path(destination or "")
         if where:
-            pattern = rf"(?i)(?:^|[^\w.])(?:www\.)?{_escape(where)}(?:$|[^\w\-])"
-            rows.append(_row(creator_id, 2, pattern, f"link to {where}"))
+            rows.append(_evidence(creator_id, "link", where, 5, f"link to {where} in caption"))
     codes = session.execute(
         select(DiscountCode.creator_id, DiscountCode.code).where(
             DiscountCode.workspace_id == workspace_id,
@@ -148,18 +145,70 @@ def _creator_evidence(
         )
     )
     for creator_id, code in codes:
-        rows.append(_row(creator_id, 3, _word(code), f"code {code}"))
+        rows.append(_evidence(creator_id, "word", code.lower(), 6, f"code {code} in caption"))
     return rows
 
 
-def _row(creator_id: int, priority: int, pattern: str, what: str) -> dict[str, Any]:
-    return {
-        "creator_id": creator_id,
-        "priority": priority,
-        "target": "caption",
-        "pattern": pattern,
-        "reason": f"{what} in caption",
+def _listed(column: str, sign: str) -> pl.Expr:
+    """A post's own list of hashtags or handles, as tokens (lower case, no sign)."""
+    return (
+        pl.col(column)
+        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        .list.eval(pl.element().str.strip_chars().str.strip_chars_start(sign).str.to_lowercase())
+    )
+
+
+def post_tokens(posts: pl.DataFrame, wanted: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The tokens of the posts, one row each: (post_id, creator_id, kind, token), all in lower
+    case; with ``wanted`` (kind, token), only those that some evidence could match."""
+    caption = pl.col("caption").fill_null("")
+
+    def found(pattern: str, skip: int = 0) -> pl.Expr:
+        return caption.str.extract_all(pattern).list.eval(
+            pl.element().str.slice(skip).str.to_lowercase()
+        )
+
+    kinds = {
+        "caption_tag": found(HASHTAG_PATTERN, 1),
+        "listed_tag": _listed("hashtags", "#"),
+        "caption_mention": found(MENTION_PATTERN, 1),
+        "listed_mention": pl.concat_list(_listed("mentions", "@"), _listed("tagged", "@")),
+        "word": found(WORD_PATTERN),  # slugs and codes
+        "link": caption.str.extract_all(LINK_PATTERN).list.eval(
+            pl.element()
+            .str.replace(r"(?i)^(?:https?://)?(?:www\.)?", "")
+            .str.strip_chars_end("/")
+            .str.to_lowercase()
+        ),
     }
+    frames = []
+    for kind, tokens in kinds.items():  # six kinds of token, each over every post at once
+        frame = posts.select("post_id", "creator_id", kind=pl.lit(kind), token=tokens)
+        frame = frame.explode("token")
+        if wanted is not None:
+            useful = wanted.filter(pl.col("kind") == kind).get_column("token").unique()
+            frame = frame.filter(pl.col("token").is_in(useful.implode()))
+        frames.append(frame.drop_nulls("token"))
+    return pl.concat(frames).cast(TOKENS_SCHEMA)  # type: ignore[arg-type]
+
+
+def evidence_of(posts: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
+    """``post_id`` → ``reason``: the first evidence (by rank) each post carries."""
+    tokens = post_tokens(posts, evidence.select("kind", "token"))
+    shared = evidence.filter(pl.col("creator_id").is_null()).drop("creator_id")
+    own = evidence.filter(pl.col("creator_id").is_not_null())
+    hits = pl.concat(
+        [
+            tokens.join(shared, on=["kind", "token"]),
+            tokens.join(own, on=["creator_id", "kind", "token"]),
+        ],
+        how="diagonal",
+    )
+    return (
+        hits.sort("rank", "reason")
+        .group_by("post_id", maintain_order=True)
+        .agg(pl.col("reason").first())
+    )
 
 
 # --- candidates -----------------------------------------------------------------------------
@@ -212,49 +261,6 @@ def _candidate_posts(
         )
     ).all()
     return pl.DataFrame(rows, schema=POST_SCHEMA, orient="row")
-
-
-def _tags_text(column: str, sign: str) -> pl.Expr:
-    """A list of tags as text the evidence patterns read: ``#a #b``."""
-    return (
-        pl.col(column)
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        .list.eval(pl.lit(sign) + pl.element().str.strip_chars_start(sign))
-        .list.join(" ")
-    )
-
-
-def evidence_of(posts: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
-    """``post_id`` → ``reason``: the first evidence (by precedence) each post carries."""
-    texts = posts.select(
-        "post_id",
-        "creator_id",
-        caption=pl.col("caption").fill_null(""),
-        tags=pl.concat_str(
-            [
-                _tags_text("hashtags", "#"),
-                _tags_text("mentions", "@"),
-                _tags_text("tagged", "@"),
-            ],
-            separator=" ",
-        ),
-    )
-    shared = evidence.filter(pl.col("creator_id").is_null()).drop("creator_id")
-    own = evidence.filter(pl.col("creator_id").is_not_null())
-    pairs = pl.concat(
-        [texts.join(shared, how="cross"), texts.join(own, on="creator_id", how="inner")],
-        how="diagonal",
-    )
-    hits = pairs.filter(
-        pl.when(pl.col("target") == "caption")
-        .then(pl.col("caption").str.contains(pl.col("pattern")))
-        .otherwise(pl.col("tags").str.contains(pl.col("pattern")))
-    )
-    return (
-        hits.sort("priority", "reason")
-        .group_by("post_id", maintain_order=True)
-        .agg(pl.col("reason").first().str.slice(0, REASON_MAX))
-    )
 
 
 # --- assignment -----------------------------------------------------------------------------
