@@ -135,7 +135,7 @@ def naive(session, ws: int, campaign_id: int) -> tuple[int, float]:  # type: ign
     """The same rules as a Python loop over the rows (read before the clock starts): each
     post's tokens found with ``re.findall``, looked up in dictionaries of the evidence, then each
     post in time order given the earliest free piece of its deal."""
-    campaign = matcher.find_campaign(session, ws, campaign_id)
+    campaign = matcher.lock_campaign(session, ws, campaign_id)
     deals, pending, _used = matcher._frames(session, ws, campaign_id)
     creators = deals.get_column("creator_id").to_list()
     posts = matcher._candidate_posts(session, ws, campaign, creators).rows(named=True)
@@ -182,7 +182,7 @@ def naive(session, ws: int, campaign_id: int) -> tuple[int, float]:  # type: ign
 
 def vectorised_in_memory(session, ws: int, campaign_id: int) -> float:  # type: ignore[no-untyped-def]
     """The matcher's in-memory part alone, on the same rows as the baseline."""
-    campaign = matcher.find_campaign(session, ws, campaign_id)
+    campaign = matcher.lock_campaign(session, ws, campaign_id)
     deals, pending, used = matcher._frames(session, ws, campaign_id)
     creators = deals.get_column("creator_id").to_list()
     posts = matcher._candidate_posts(session, ws, campaign, creators)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
 from campaign_support import add_post, campaign, deal, make_world
 from microfluence.campaigns.deliverables import (
@@ -242,3 +243,29 @@ def test_host_path():
     assert host_path("https://www.Shop.com/summer/?utm_source=x#top") == "shop.com/summer"
     assert host_path("https://shop.com/?utm_source=x") is None
     assert host_path("shop.com/a/b") == "shop.com/a/b"
+
+
+def test_runs_on_one_campaign_wait_for_each_other(store):
+    """The matcher locks the campaign's row: a second run waits for the first to end (on
+    PostgreSQL; SQLite has one writer at a time anyway)."""
+    import threading
+
+    from microfluence.campaigns.campaigns import lock_campaign
+
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing to lock")
+    world = make_world(store)
+    cid = campaign(store, world)
+    deal(store, world, cid, "instagram:sarah", package={"feed_post": 1})
+    add_post(store, world, "p", "instagram:sarah", JUNE, "#summerglow")
+    results = []
+    with store.transaction() as session:
+        lock_campaign(session, world.workspace_id, cid)
+        second = threading.Thread(target=lambda: results.append(_match(store, world, cid)))
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive() and results == []  # waiting for the lock
+        assert match_deliverables(session, world.workspace_id, cid).matched == 1
+    second.join(timeout=30)
+    assert not second.is_alive()
+    assert results[0].matched == 0  # it saw the first run's match, and gave the post to no one

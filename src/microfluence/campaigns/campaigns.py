@@ -31,6 +31,20 @@ def find_campaign(session: Session, workspace_id: int, campaign_id: int) -> Camp
     return campaign
 
 
+def lock_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
+    """:func:`find_campaign`, its row locked until the transaction ends (PostgreSQL; SQLite has
+    one writer at a time anyway): what changes which post fills which piece runs one at a time
+    per campaign, so two runs of the matcher never give one post to two pieces."""
+    campaign = session.scalar(
+        select(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.workspace_id == workspace_id)
+        .with_for_update()
+    )
+    if campaign is None:
+        raise NotFoundError(f"no campaign with id {campaign_id}")
+    return campaign
+
+
 def find_campaign_by_name(session: Session, workspace_id: int, name: str) -> Campaign:
     campaign = session.scalar(
         select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.name == name.strip())

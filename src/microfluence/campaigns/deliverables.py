@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microfluence.campaigns.campaigns import find_campaign
+from microfluence.campaigns.campaigns import find_campaign, lock_campaign
 from microfluence.campaigns.schemas import DeliverablePublic
 from microfluence.campaigns.tables import Deal, Deliverable
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
@@ -159,6 +159,9 @@ def assign_post(
 ) -> DeliverablePublic:
     """Link a piece to a post of the deal's creator by hand (a confirmed, user match)."""
     piece, deal = find_deliverable(session, workspace_id, campaign_id, deliverable_id)
+    lock_campaign(
+        session, workspace_id, campaign_id
+    )  # no matcher run gives the post away meanwhile
     post = find_post(session, workspace_id, reference)
     owner = session.scalar(select(Account.creator_id).where(Account.id == post.account_id))
     if owner != deal.creator_id:

@@ -35,7 +35,7 @@ import polars as pl
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from microfluence.campaigns.campaigns import find_campaign
+from microfluence.campaigns.campaigns import lock_campaign
 from microfluence.campaigns.deliverables import list_deliverables
 from microfluence.campaigns.schemas import MatchSummary
 from microfluence.campaigns.tables import Campaign, Deal, Deliverable
@@ -428,7 +428,7 @@ def _write(session: Session, chosen: pl.DataFrame) -> None:
 def match_deliverables(session: Session, workspace_id: int, campaign_id: int) -> MatchSummary:
     """Match the campaign's pending deliverables to its creators' posts (see the module's
     docstring for the rules); returns what this run matched."""
-    campaign = find_campaign(session, workspace_id, campaign_id)
+    campaign = lock_campaign(session, workspace_id, campaign_id)
     _release_orphans(session, workspace_id, campaign.id)
     deals, pending, used = _frames(session, workspace_id, campaign.id)
     creators = deals.get_column("creator_id").to_list()
