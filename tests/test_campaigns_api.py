@@ -89,9 +89,8 @@ def test_round_trip(api):
     assert active.json()["status"] == "active"
     shown = client.get(f"/api/v1/campaigns/{cid}", headers=h).json()
     assert shown["deals"] == 1 and shown["pieces"] == {"pending": 2, "matched": 0, "confirmed": 1}
-    assert [c["id"] for c in client.get("/api/v1/campaigns?status=active", headers=h).json()] == [
-        cid
-    ]
+    active_only = client.get("/api/v1/campaigns?status=active", headers=h).json()
+    assert [c["id"] for c in active_only["data"]] == [cid] and active_only["count"] == 1
     assert client.delete(f"/api/v1/campaigns/{cid}/deals/{deal_id}", headers=h).status_code == 204
     assert client.delete(f"/api/v1/campaigns/{cid}", headers=h).status_code == 204
     assert client.get(f"/api/v1/campaigns/{cid}", headers=h).status_code == 404
@@ -115,7 +114,7 @@ def test_invalid_campaigns_name_the_field(api, body, field):
     answer = client.post("/api/v1/campaigns", json=body, headers=t.auth("member"))
     assert answer.status_code == 422, answer.text
     assert field in answer.text
-    assert client.get("/api/v1/campaigns", headers=t.auth()).json() == []
+    assert client.get("/api/v1/campaigns", headers=t.auth()).json() == {"data": [], "count": 0}
 
 
 def test_roles_viewers_read_members_write(api):
@@ -139,3 +138,15 @@ def test_roles_viewers_read_members_write(api):
         headers=t.auth("owner"),
     )
     assert owner.status_code == 201
+
+
+def test_the_campaigns_list_is_paginated(api):
+    client, t = api
+    h = t.auth("member")
+    for n in range(5):
+        body = {"name": f"c{n}", "starts_on": f"2026-0{n + 1}-01"}
+        assert client.post("/api/v1/campaigns", json=body, headers=h).status_code == 201
+    first = client.get("/api/v1/campaigns?limit=2", headers=h).json()
+    rest = client.get("/api/v1/campaigns?limit=2&offset=2", headers=h).json()
+    assert first["count"] == rest["count"] == 5
+    assert [c["name"] for c in first["data"] + rest["data"]] == ["c4", "c3", "c2", "c1"]

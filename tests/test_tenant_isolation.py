@@ -498,9 +498,8 @@ def test_campaigns_deals_and_deliverables_of_the_other_workspace(world):
 
     before = seen_by_b()
     h = a.auth("owner")
-    assert [c["id"] for c in client.get("/api/v1/campaigns", headers=h).json()] == [
-        mine["campaign"]
-    ]
+    listed = client.get("/api/v1/campaigns", headers=h).json()
+    assert [c["id"] for c in listed["data"]] == [mine["campaign"]] and listed["count"] == 1
     # B's campaign, deal and pieces by their ids: not found, whatever A sends.
     cid, did = theirs["campaign"], theirs["deal"]
     for method, path, body in (

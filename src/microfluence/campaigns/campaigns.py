@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,8 @@ from microfluence.campaigns.schemas import (
     PieceCounts,
 )
 from microfluence.campaigns.tables import Campaign, Deal, Deliverable
+from microfluence.catalog.listing import Window
+from microfluence.catalog.schemas import Page
 from microfluence.kernel.errors import ConflictError, NotFoundError
 from microfluence.kernel.store.tables import utcnow
 
@@ -114,17 +116,34 @@ def _public_many(
     ]
 
 
-def list_campaigns(
-    session: Session, workspace_id: int, *, status: str | None = None
-) -> list[CampaignPublic]:
-    """The workspace's campaigns, the newest start first (campaigns without dates last)."""
+def _listing(workspace_id: int, status: str | None) -> Select[tuple[Campaign]]:
     query = select(Campaign).where(Campaign.workspace_id == workspace_id)
     if status:
         query = query.where(Campaign.status == values.parse_status(status))
-    query = query.order_by(
-        Campaign.starts_on.is_(None), Campaign.starts_on.desc(), Campaign.id.desc()
-    )
+    return query
+
+
+# The newest start first, campaigns without dates last, ties by newest id.
+_ORDER = (Campaign.starts_on.is_(None), Campaign.starts_on.desc(), Campaign.id.desc())
+
+
+def list_campaigns(
+    session: Session, workspace_id: int, *, status: str | None = None
+) -> list[CampaignPublic]:
+    """Every campaign of the workspace (or of one status), the newest start first."""
+    query = _listing(workspace_id, status).order_by(*_ORDER)
     return _public_many(session, workspace_id, list(session.scalars(query)))
+
+
+def page_of_campaigns(
+    session: Session, workspace_id: int, *, status: str | None = None, window: Window | None = None
+) -> Page[CampaignPublic]:
+    """One page of :func:`list_campaigns`, and how many there are in all."""
+    window = window or Window()
+    query = _listing(workspace_id, status)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(*_ORDER).limit(window.limit).offset(window.offset))
+    return Page(data=_public_many(session, workspace_id, list(rows)), count=count)
 
 
 def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> CampaignPublic:

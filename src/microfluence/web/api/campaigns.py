@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from microfluence.campaigns import campaigns, deals, deliverables
 from microfluence.campaigns.schemas import (
@@ -19,8 +19,10 @@ from microfluence.campaigns.schemas import (
     MatchSummary,
     Status,
 )
+from microfluence.catalog.listing import Window
+from microfluence.catalog.schemas import Page
 from microfluence.tracking.deliverables import match_deliverables
-from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS
+from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, _window
 from microfluence.web.deps import ApiReader, ApiWriter, DbSession
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -31,10 +33,14 @@ PieceId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.get("", responses=READ_ERRORS)
 def list_campaigns(
-    db: DbSession, caller: ApiReader, status: Annotated[Status | None, Query()] = None
-) -> list[CampaignPublic]:
-    """The workspace's campaigns, the latest start first, with their deal and piece counts."""
-    return campaigns.list_campaigns(db, caller.workspace_id, status=status)
+    db: DbSession,
+    caller: ApiReader,
+    window: Annotated[Window, Depends(_window)],
+    status: Annotated[Status | None, Query()] = None,
+) -> Page[CampaignPublic]:
+    """The workspace's campaigns, the latest start first, with their deal and piece counts;
+    `count` counts them all."""
+    return campaigns.page_of_campaigns(db, caller.workspace_id, status=status, window=window)
 
 
 @router.post("", status_code=201, responses=WRITE_ERRORS)
