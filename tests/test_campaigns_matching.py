@@ -269,3 +269,37 @@ def test_runs_on_one_campaign_wait_for_each_other(store):
     second.join(timeout=30)
     assert not second.is_alive()
     assert results[0].matched == 0  # it saw the first run's match, and gave the post to no one
+
+
+def test_links_and_codes_count_only_for_their_creator_and_campaign(store):
+    world = make_world(store)
+    cid = campaign(store, world, hashtags=[], mentions=[])
+    other = campaign(store, world, name="Winter", hashtags=[], mentions=[])
+    deal(store, world, cid, "instagram:sarah", package={"feed_post": 3})
+    deal(store, world, cid, "instagram:tom", package={"feed_post": 1})
+    with store.transaction() as session:
+        for code, creator, campaign_id in (
+            ("TOM10", "Tom", None),  # Tom's code
+            ("SARAHWINTER", "Sarah", other),  # Sarah's, for another campaign
+            ("SARAH5", "Sarah", cid),
+        ):
+            session.add(
+                DiscountCode(
+                    workspace_id=world.workspace_id,
+                    code=code,
+                    code_key=code,
+                    creator_id=world.creators[creator],
+                    campaign_id=campaign_id,
+                )
+            )
+    add_post(store, world, "toms-code", "instagram:sarah", JUNE, "use TOM10 at checkout")
+    add_post(store, world, "winter", "instagram:sarah", JUNE, "code sarahwinter")
+    add_post(store, world, "mine", "instagram:sarah", JUNE, "code Sarah5, thanks")
+    add_post(store, world, "tom", "instagram:tom", JUNE, "my code: tom10!")
+    summary = _match(store, world, cid)
+    held = {p.post_id: p.match_reason for p in _pieces(store, world, cid) if p.post_id}
+    assert summary.matched == 2
+    assert held == {
+        world.posts["mine"]: "code SARAH5 in caption",
+        world.posts["tom"]: "code TOM10 in caption",
+    }
