@@ -106,7 +106,7 @@ def as_row(piece: DeliverablePublic) -> tuple[str, ...]:
     post = piece.post_url or (str(piece.post_id) if piece.post_id else "")
     return (
         str(piece.id),
-        piece.creator_name or "",
+        piece.creator_name or piece.account or "",
         piece.format,
         str(piece.due_on or "–"),
         piece.status + (f" ({piece.matched_by})" if piece.matched_by else ""),

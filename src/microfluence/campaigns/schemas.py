@@ -178,10 +178,10 @@ Due = Annotated[
 
 class DealCreate(Strict):
     creator: Annotated[str, Field(max_length=220, description="PLATFORM:HANDLE of an account.")]
-    flat_fee: Money = Decimal("0")
-    product_value: Money = Decimal("0")
-    shipping_cost: Money = Decimal("0")
-    commission_rate: Rate = Decimal("0")
+    flat_fee: Money = Decimal("0.00")
+    product_value: Money = Decimal("0.00")
+    shipping_cost: Money = Decimal("0.00")
+    commission_rate: Rate = Decimal("0.0000")
     package: Package = Field(default_factory=dict)
     due: Due = None
     notes: Notes | None = None
