@@ -69,6 +69,23 @@ def test_create_add_match_confirm_reject_assign(browser):
     assert "January push" in page and "1200.00" in page and "EUR" in page
     assert "instagram:alpha_ana" in page and "10.0 %" in page and "1 × feed_post" in page
     assert "#ad" in page and "#winter" in page and "target roi 2" in page
+    # The edit form, as the page fills it, saves what it shows; a field changed is changed.
+    form = dict(
+        re.findall(r'<input name="(\w+)"[^>]*value="([^"]*)"', page.split('id="edit-campaign"')[1])
+    )
+    assert form["hashtags"].split() == ["#ad", "#winter"] and form["currency"] == "EUR"
+    edited = _post(
+        client,
+        f"/campaigns/{cid}/edit",
+        csrf,
+        **{**form, "name": "January push!", "budget": "", "goal": "sales"},
+        starts_on="2026-01-01",
+        ends_on="2026-01-31",
+        notes="hello",
+    )
+    assert edited.status_code == 303, edited.text
+    page = client.get(page_url, headers=HTML).text
+    assert "January push!" in page and "1200.00" not in page and "target roi 2" in page
     matched = _post(client, f"/campaigns/{cid}/match", csrf)
     assert matched.status_code == 303 and "matched=1" in matched.headers["location"]
     page = client.get(matched.headers["location"], headers=HTML).text

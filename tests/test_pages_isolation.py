@@ -271,6 +271,7 @@ def test_campaigns_of_the_other_workspace_are_not_found(two: Two, store_url: str
     own = mine["campaign"]
     for path, data in (
         (f"/campaigns/{cid}/status", {"status": "active"}),
+        (f"/campaigns/{cid}/edit", {"name": "pwned"}),
         (f"/campaigns/{cid}/delete", {}),
         (f"/campaigns/{cid}/deals", {"creator": "instagram:alpha_bo"}),
         (f"/campaigns/{cid}/deals/{did}/remove", {}),

@@ -89,6 +89,7 @@ def campaign_page(
         deals=deals.list_deals(db, caller.workspace_id, campaign_id),
         pieces=deliverables.list_deliverables(db, caller.workspace_id, campaign_id),
         next_statuses=values.TRANSITIONS[campaign.status],
+        goals=GOALS,
         formats=DELIVERABLE_FORMATS,
         grace_days=GRACE_DAYS,
         matched=matched,
@@ -106,6 +107,41 @@ def change_status(
 ) -> RedirectResponse:
     data = parse_model(CampaignUpdate, {"status": status})
     campaigns.update_campaign(db, caller.workspace_id, campaign_id, data)
+    return _back(campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/edit", dependencies=[CsrfChecked])
+def edit_campaign(  # noqa: PLR0913 - one parameter per form field
+    db: DbSession,
+    caller: PageWriter,
+    campaign_id: Id,
+    name: Short,
+    goal: Short = "sales",
+    starts_on: Short = "",
+    ends_on: Short = "",
+    budget: Short = "",
+    currency: Short = "USD",
+    hashtags: Field = "",
+    mentions: Field = "",
+    targets: Field = "",
+    notes: Annotated[str, Form(max_length=20_000)] = "",
+) -> RedirectResponse:
+    """The whole form is sent: a field left blank clears it (dates, budget, lists, notes)."""
+    data: dict[str, Any] = {
+        "name": name,
+        "goal": goal,
+        "currency": currency,
+        "starts_on": starts_on.strip() or None,
+        "ends_on": ends_on.strip() or None,
+        "budget": budget.strip() or None,
+        "notes": notes.strip() or None,
+        "hashtags": values.parse_tags(hashtags, field="hashtags", sign="#"),
+        "mentions": values.parse_tags(mentions, field="mentions", sign="@"),
+        "targets": values.parse_key_values(targets.replace(",", " ").split(), field="targets"),
+    }
+    campaigns.update_campaign(
+        db, caller.workspace_id, campaign_id, parse_model(CampaignUpdate, data)
+    )
     return _back(campaign_id)
 
 
