@@ -322,3 +322,69 @@ def test_the_labelling_page_shows_and_labels_only_the_own_workspaces_followers(
     beta_client = TestClient(client.app)
     sign_in(beta_client, "b@b.io")
     assert "alpha_" not in beta_client.get("/labels", headers=HTML).text
+
+
+def _campaign(store_url: str, tenant: Tenant, prefix: str) -> dict[str, int]:
+    """A campaign of ``tenant`` named after it, with a deal whose feed post is matched."""
+    from microfluence.campaigns.campaigns import create_campaign
+    from microfluence.campaigns.deals import add_deal
+    from microfluence.campaigns.schemas import CampaignCreate, DealCreate
+    from microfluence.tracking.deliverables import match_deliverables
+
+    store = open_store(store_url)
+    with store.transaction() as session:
+        ws = tenant.workspace_id
+        cid = create_campaign(
+            session, ws, CampaignCreate(name=f"{prefix} secret launch", hashtags=["ad"])
+        ).id
+        deal = add_deal(
+            session,
+            ws,
+            cid,
+            DealCreate(creator=f"instagram:{prefix}_ana", package={"feed_post": 1, "story": 1}),
+        )
+        summary = match_deliverables(session, ws, cid)
+    store.dispose()
+    assert summary.matched == 1
+    return {"campaign": cid, "deal": deal.id, "piece": summary.deliverables[0].id}
+
+
+def test_campaigns_of_the_other_workspace_are_not_found(two: Two, store_url: str) -> None:
+    client, csrf = two.client, two.csrf
+    mine = _campaign(store_url, two.alpha, "alpha")
+    theirs = _campaign(store_url, two.beta, "beta")
+    listing = client.get("/campaigns", headers=HTML).text
+    assert "alpha secret launch" in listing and "beta secret" not in listing
+    cid, did, pid = theirs["campaign"], theirs["deal"], theirs["piece"]
+    answer = client.get(f"/campaigns/{cid}", headers=HTML)
+    assert answer.status_code == 404 and "beta" not in answer.text.lower()
+    own = mine["campaign"]
+    for path, data in (
+        (f"/campaigns/{cid}/status", {"status": "active"}),
+        (f"/campaigns/{cid}/edit", {"name": "pwned"}),
+        (f"/campaigns/{cid}/delete", {}),
+        (f"/campaigns/{cid}/deals", {"creator": "instagram:alpha_bo"}),
+        (f"/campaigns/{cid}/deals/{did}/remove", {}),
+        (f"/campaigns/{own}/deals/{did}/remove", {}),
+        (f"/campaigns/{cid}/match", {}),
+        (f"/campaigns/{cid}/deliverables/{pid}/confirm", {}),
+        (f"/campaigns/{cid}/deliverables/{pid}/reject", {}),
+        (f"/campaigns/{own}/deliverables/{pid}/reject", {}),
+        (f"/campaigns/{own}/deliverables/{pid}/confirm", {}),
+        (f"/campaigns/{own}/deliverables/{pid}/assign", {"post": "1"}),
+        (
+            f"/campaigns/{own}/deliverables/{mine['piece']}/assign",
+            {"post": str(two.beta.post_ids[0])},
+        ),
+    ):
+        answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+        assert answer.status_code == 404, path
+        assert "beta secret" not in answer.text
+    # A sweep over ids: the campaign pages that answer are exactly the own workspace's.
+    found = [i for i in range(1, cid + 3) if client.get(f"/campaigns/{i}").status_code == 200]
+    assert found == [own]
+    # Beta's campaign is untouched: its status, deal and matched piece.
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    page = beta_client.get(f"/campaigns/{cid}", headers=HTML).text
+    assert "status-draft" in page and "#ad in caption" in page and "instagram:beta_ana" in page

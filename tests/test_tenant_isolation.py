@@ -570,3 +570,98 @@ def test_labels_of_the_other_workspace_cannot_be_seen_made_or_taken_back(store, 
         answer = client.request(method, path, json=body, headers=hv)
         assert answer.status_code == 403, (method, path)
     assert client.get("/api/v1/labels/status").status_code == 401
+
+
+def _campaign_of(client: TestClient, tenant: Tenant, prefix: str) -> dict[str, int]:
+    """A campaign of ``tenant`` with a deal whose feed post is matched: its ids."""
+    h = tenant.auth("member")
+    cid = client.post(
+        "/api/v1/campaigns",
+        json={"name": "Launch", "hashtags": ["ad"], "starts_on": "2026-01-01"},
+        headers=h,
+    ).json()["id"]
+    deal = client.post(
+        f"/api/v1/campaigns/{cid}/deals",
+        json={"creator": f"instagram:{prefix}_ana", "package": {"feed_post": 1, "story": 1}},
+        headers=h,
+    ).json()
+    matched = client.post(f"/api/v1/campaigns/{cid}/deliverables/match", headers=h).json()
+    assert matched["matched"] == 1
+    pieces = client.get(f"/api/v1/campaigns/{cid}/deliverables", headers=h).json()
+    return {"campaign": cid, "deal": deal["id"], **{p["format"]: p["id"] for p in pieces}}
+
+
+@covers("get", "/api/v1/campaigns")
+@covers("post", "/api/v1/campaigns")
+@covers("get", "/api/v1/campaigns/{campaign_id}")
+@covers("patch", "/api/v1/campaigns/{campaign_id}")
+@covers("delete", "/api/v1/campaigns/{campaign_id}")
+@covers("get", "/api/v1/campaigns/{campaign_id}/deals")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deals")
+@covers("get", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}")
+@covers("patch", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}")
+@covers("delete", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}")
+@covers("get", "/api/v1/campaigns/{campaign_id}/deliverables")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deliverables/match")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deliverables/{deliverable_id}/confirm")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deliverables/{deliverable_id}/assign")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deliverables/{deliverable_id}/reject")
+def test_campaigns_deals_and_deliverables_of_the_other_workspace(world):
+    client, a, b = world
+    mine = _campaign_of(client, a, "alpha")
+    theirs = _campaign_of(client, b, "bravo")
+    hb = b.auth("viewer")
+
+    def seen_by_b() -> str:
+        cid = theirs["campaign"]
+        return "\n".join(
+            client.get(path, headers=hb).text
+            for path in (
+                "/api/v1/campaigns",
+                f"/api/v1/campaigns/{cid}",
+                f"/api/v1/campaigns/{cid}/deals",
+                f"/api/v1/campaigns/{cid}/deliverables",
+            )
+        )
+
+    before = seen_by_b()
+    h = a.auth("owner")
+    listed = client.get("/api/v1/campaigns", headers=h).json()
+    assert [c["id"] for c in listed["data"]] == [mine["campaign"]] and listed["count"] == 1
+    # B's campaign, deal and pieces by their ids: not found, whatever A sends.
+    cid, did = theirs["campaign"], theirs["deal"]
+    for method, path, body in (
+        ("get", f"/api/v1/campaigns/{cid}", None),
+        ("patch", f"/api/v1/campaigns/{cid}", {"name": "pwned"}),
+        ("delete", f"/api/v1/campaigns/{cid}", None),
+        ("get", f"/api/v1/campaigns/{cid}/deals", None),
+        ("post", f"/api/v1/campaigns/{cid}/deals", {"creator": "instagram:alpha_bo"}),
+        ("get", f"/api/v1/campaigns/{cid}/deals/{did}", None),
+        ("patch", f"/api/v1/campaigns/{cid}/deals/{did}", {"flat_fee": "1"}),
+        ("delete", f"/api/v1/campaigns/{cid}/deals/{did}", None),
+        ("get", f"/api/v1/campaigns/{cid}/deliverables", None),
+        ("post", f"/api/v1/campaigns/{cid}/deliverables/match", None),
+    ):
+        not_found(client.request(method, path, json=body, headers=h))
+    # B's deal and pieces under A's own campaign id.
+    own = mine["campaign"]
+    not_found(client.get(f"/api/v1/campaigns/{own}/deals/{did}", headers=h))
+    not_found(client.delete(f"/api/v1/campaigns/{own}/deals/{did}", headers=h))
+    for piece in (theirs["feed_post"], theirs["story"]):
+        for base in (f"/api/v1/campaigns/{cid}", f"/api/v1/campaigns/{own}"):
+            path = f"{base}/deliverables/{piece}"
+            not_found(client.post(f"{path}/confirm", headers=h))
+            not_found(client.post(f"{path}/reject", headers=h))
+            not_found(client.post(f"{path}/assign", json={"post": "1"}, headers=h))
+    # A's own piece cannot be given B's post, nor a deal to B's creator.
+    story = f"/api/v1/campaigns/{own}/deliverables/{mine['story']}"
+    for post in b.post_ids[:2]:
+        not_found(client.post(f"{story}/assign", json={"post": str(post)}, headers=h))
+    refused = client.post(
+        f"/api/v1/campaigns/{own}/deals", json={"creator": "instagram:bravo_bo"}, headers=h
+    )
+    assert refused.status_code == 422 and "bravo" not in json.dumps(refused.json()["details"])
+    # The same name may exist in both workspaces.
+    same = client.post("/api/v1/campaigns", json={"name": "Launch 2"}, headers=h)
+    assert same.status_code == 201
+    assert seen_by_b() == before

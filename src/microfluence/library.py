@@ -28,6 +28,17 @@ from microfluence.authenticity.vetting.report import (
     parse_account_reference,
     vet_account,
 )
+from microfluence.campaigns.campaigns import create_campaign, find_campaign_by_name, list_campaigns
+from microfluence.campaigns.deals import add_deal
+from microfluence.campaigns.deliverables import list_deliverables
+from microfluence.campaigns.schemas import (
+    CampaignCreate,
+    CampaignPublic,
+    DealCreate,
+    DealPublic,
+    MatchSummary,
+    parse_model,
+)
 from microfluence.export.tables import (
     EXPORT_FORMATS,
     creators_query,
@@ -45,6 +56,7 @@ from microfluence.kernel.store import Store, open_store
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
+from microfluence.tracking.deliverables import match_deliverables
 
 PathLike = str | os.PathLike[str]
 ColumnMap = Mapping[str, str] | Sequence[str] | None  # FIELD -> COLUMN, or "FIELD=COLUMN" texts
@@ -242,6 +254,62 @@ class Workspace:
         measured accuracy, the re-estimated error rates, every fake share before and after."""
         with self._store.session() as session:
             return label_status(session, get_workspace(session, self.name).id)
+
+    # -- campaigns: the services of `microfluence campaigns|deals|deliverables` ---------------
+    def create_campaign(self, name: str, **fields: Any) -> CampaignPublic:
+        """Create a campaign, as `campaigns create`; ``fields`` are those of docs/campaigns.md
+        (``goal``, ``starts_on``, ``ends_on``, ``budget``, ``currency``, ``targets``,
+        ``hashtags``, ``mentions``, ``attribution_days``, ``notes``)."""
+        data = parse_model(CampaignCreate, {"name": name, **fields})
+        with self._store.transaction() as session:
+            return create_campaign(session, get_workspace(session, self.name).id, data)
+
+    def campaigns(self) -> list[CampaignPublic]:
+        """The workspace's campaigns, as `campaigns list`."""
+        with self._store.session() as session:
+            return list_campaigns(session, get_workspace(session, self.name).id)
+
+    def add_deal(self, campaign: str, creator: str, **fields: Any) -> DealPublic:
+        """Add the creator of account ``creator`` (PLATFORM:HANDLE) to campaign ``campaign``
+        (its name), as `deals add`: ``flat_fee``, ``product_value``, ``shipping_cost``,
+        ``commission_rate`` ("10%" or 0.10), ``package`` ({"feed_post": 2}), ``due``, ``notes``."""
+        data = parse_model(DealCreate, {"creator": creator, **fields})
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return add_deal(session, workspace_id, found.id, data)
+
+    def match_deliverables(self, campaign: str) -> MatchSummary:
+        """Match the campaign's pending deliverables to posts, as `deliverables match`."""
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return match_deliverables(session, workspace_id, found.id)
+
+    def deliverables(self, campaign: str) -> pl.DataFrame:
+        """One row per deliverable of the campaign, as `deliverables list --json` gives them."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            pieces = list_deliverables(session, workspace_id, found.id)
+        schema = {
+            "id": pl.Int64,
+            "deal_id": pl.Int64,
+            "creator_id": pl.Int64,
+            "creator_name": pl.String,
+            "account": pl.String,
+            "format": pl.String,
+            "due_on": pl.Date,
+            "status": pl.String,
+            "post_id": pl.Int64,
+            "post_url": pl.String,
+            "posted_at": pl.Datetime("us", "UTC"),
+            "matched_by": pl.String,
+            "matched_at": pl.Datetime("us", "UTC"),
+            "match_reason": pl.String,
+            "rejected_post_ids": pl.List(pl.Int64),
+        }
+        return pl.DataFrame([p.model_dump() for p in pieces], schema=schema, orient="row")
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

@@ -36,6 +36,9 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "eval": "microfluence.authenticity.cli:eval_app",
     "vet": "microfluence.authenticity.cli:vet",
     "labels": "microfluence.authenticity.cli:labels_app",
+    "campaigns": "microfluence.campaigns.cli:campaigns_app",
+    "deals": "microfluence.campaigns.cli:deals_app",
+    "deliverables": "microfluence.tracking.cli:deliverables_app",
 }
 
 

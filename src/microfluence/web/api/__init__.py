@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from microfluence.web.api import (
     accounts,
+    campaigns,
     creators,
     exports,
     imports,
@@ -33,5 +34,6 @@ for module in (
     vetting,
     labels,
     privacy,
+    campaigns,
 ):
     router.include_router(module.router)

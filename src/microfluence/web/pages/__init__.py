@@ -7,6 +7,7 @@ from __future__ import annotations
 from microfluence.web.pages import (
     account_pages,
     assets,
+    campaigns,
     creators,
     imports,
     jobs,
@@ -27,6 +28,7 @@ ROUTERS = [
     labels.router,
     settings_pages.router,
     account_pages.router,
+    campaigns.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
