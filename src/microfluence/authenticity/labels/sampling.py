@@ -38,19 +38,7 @@ PROFILE_URLS = {
     "twitch": "https://www.twitch.tv/{}",
     "pinterest": "https://www.pinterest.com/{}/",
 }
-CARD_COLUMNS = (
-    "username",
-    "full_name",
-    "biography",
-    "posts_count",
-    "followers",
-    "following",
-    "has_profile_pic",
-    "is_private",
-    "is_verified",
-    "external_url",
-    "profile_pic_url",
-)
+CARD_COLUMNS = (*STORED_COLUMNS, "profile_pic_url")  # a stored profile, and its picture
 
 
 @dataclass(frozen=True)
