@@ -23,12 +23,14 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from pydantic import BaseModel
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.tables import Campaign, Deal
 from microfluence.catalog.accounts import find_account_by_reference
+from microfluence.catalog.schemas import UtcDateTime
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store.tables import Creator, utcnow
 from microfluence.tracking.tables import DiscountCode
@@ -44,6 +46,24 @@ BATCH_MAX = 10_000
 ATTEMPTS = 12
 CUSTOM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
 CODE_HINT = "3 to 64 letters, digits, - or _, starting with a letter or digit"
+
+
+class CodePublic(BaseModel):
+    id: int
+    code: str
+    kind: str
+    value: Decimal | None
+    creator_id: int | None
+    campaign_id: int | None
+    deal_id: int | None
+    single_use: bool
+    batch: str | None
+    created_at: UtcDateTime
+    disabled_at: UtcDateTime | None
+
+
+def public(code: DiscountCode) -> CodePublic:
+    return CodePublic.model_validate(code, from_attributes=True)
 
 
 @dataclass(frozen=True)

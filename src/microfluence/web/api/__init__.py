@@ -6,12 +6,14 @@ from fastapi import APIRouter
 
 from microfluence.web.api import (
     accounts,
+    codes,
     creators,
     exports,
     imports,
     invitations,
     posts,
     privacy,
+    shops,
     vetting,
     workspace,
 )
@@ -27,5 +29,7 @@ for module in (
     exports,
     vetting,
     privacy,
+    codes,
+    shops,
 ):
     router.include_router(module.router)
