@@ -35,6 +35,9 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "audit": "microfluence.authenticity.cli:audit_app",
     "eval": "microfluence.authenticity.cli:eval_app",
     "vet": "microfluence.authenticity.cli:vet",
+    "codes": "microfluence.commerce.cli:codes_app",
+    "shops": "microfluence.commerce.cli:shops_app",
+    "orders": "microfluence.commerce.cli:orders_app",
 }
 
 
