@@ -251,7 +251,7 @@ def create_code(
         if taken_keys(session, workspace_id, [custom.upper()]) or not insert_codes(
             session, [_row(workspace_id, owner, custom, kind, amount)]
         ):
-            raise ConflictError(f"the code {custom} is already taken in this workspace")
+            raise ConflictError(f"the code {custom.upper()} is already taken in this workspace")
         return _by_key(session, workspace_id, custom.upper())
     for _ in range(ATTEMPTS):
         candidate = generate(owner.stem, kind, amount, suffix_length)

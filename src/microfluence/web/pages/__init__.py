@@ -9,6 +9,7 @@ from microfluence.web.pages import (
     assets,
     creators,
     imports,
+    sales,
     session_pages,
     settings_pages,
     vetting,
@@ -21,6 +22,7 @@ ROUTERS = [
     creators.router,
     vetting.router,
     imports.router,
+    sales.router,
     settings_pages.router,
     account_pages.router,
 ]
