@@ -314,3 +314,34 @@ def test_the_signature_checker(body, secret, other):
     assert not verify(body, good[:-2], [secret])
     assert not verify(body, good, [])
     json.dumps(good)
+
+
+def test_an_older_version_arriving_late_does_not_overwrite(store, world):
+    client, a, *_ = world
+    shop = world[3]
+    newer = json.loads(fixture("shopify_order.json"))
+    newer.update(
+        updated_at="2026-05-02T08:00:00-04:00",
+        subtotal_price="40.00",
+        financial_status="partially_refunded",
+    )
+    older = json.loads(fixture("shopify_order.json"))  # updated_at 2026-05-01
+    post(
+        client,
+        shop,
+        json.dumps(newer).encode(),
+        secret=SHOPIFY_SECRET,
+        topic="orders/updated",
+        delivery="n",
+    )
+    post(
+        client,
+        shop,
+        json.dumps(older).encode(),
+        secret=SHOPIFY_SECRET,
+        topic="orders/create",
+        delivery="o",
+    )
+    o = the_order(store, a.workspace_id)
+    assert (o.net, o.financial_status) == (Decimal("40.00"), "partially_refunded")
+    assert count(store, WebhookDelivery, status="processed") == 2

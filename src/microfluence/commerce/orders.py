@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ ORDER_FIELDS = (
     "referrer_host",
     "customer_hash",
     "source",
+    "shop_updated_at",
     "updated_at",
 )
 
@@ -57,13 +58,24 @@ def _insert(session: Session) -> Any:
 
 
 def upsert(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], fields: tuple
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    fields: tuple,
+    newer: str | None = None,
 ) -> None:
+    """Insert or update on ``keys``; with ``newer``, a stored row is only updated by a row
+    whose ``newer`` time is not older (or unknown on either side)."""
     if not rows:
         return
     statement = _insert(session)(table)
+    where = None
+    if newer is not None:
+        stored, incoming = getattr(table, newer), statement.excluded[newer]
+        where = or_(stored.is_(None), incoming.is_(None), incoming >= stored)
     statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={f: statement.excluded[f] for f in fields}
+        index_elements=keys, set_={f: statement.excluded[f] for f in fields}, where=where
     )
     for start in range(0, len(rows), 500):
         session.execute(statement, rows[start : start + 500])
@@ -93,6 +105,7 @@ def order_rows(
             "referrer_host": referrer_host(r.referrer),
             "customer_hash": customer_hash(key, r.email),
             "source": source,
+            "shop_updated_at": r.updated_at,
             "method": "none",
             "leak": False,
             "created_at": now,
@@ -113,6 +126,7 @@ def save_orders(
         order_rows(shop, list(latest.values()), key, source),
         ["shop_id", "external_id"],
         ORDER_FIELDS,
+        newer="shop_updated_at",
     )
     save_refunds(session, shop, [f for r in latest.values() for f in r.refunds])
     return refresh_refunded(session, shop, list(latest))

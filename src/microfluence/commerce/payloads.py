@@ -62,6 +62,7 @@ class OrderRecord:
     referrer: str | None = None
     email: str | None = None
     refunds: list[RefundRecord] = field(default_factory=list)
+    updated_at: dt.datetime | None = None  # the shop's last change of the order
 
     @property
     def referrer_host(self) -> str | None:
@@ -114,6 +115,10 @@ def when(value: object, name: str, *, assume_utc: bool = True) -> dt.datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
+
+
+def maybe_when(value: object, name: str) -> dt.datetime | None:
+    return when(value, name) if isinstance(value, str) and value else None
 
 
 def ident(value: object, name: str) -> str:
@@ -197,6 +202,7 @@ def shopify_order(data: dict[str, Any]) -> OrderRecord:
         referrer=_text(data.get("referring_site"), 4000),
         email=_text(data.get("email") or customer.get("email"), 320),
         refunds=refunds,
+        updated_at=maybe_when(data.get("updated_at"), "updated_at"),
     )
 
 
@@ -245,4 +251,5 @@ def woocommerce_order(data: dict[str, Any]) -> OrderRecord:
         referrer=_meta(data, WOO_REFERRER),
         email=_text(billing.get("email"), 320),
         refunds=refunds,
+        updated_at=maybe_when(data.get("date_modified_gmt"), "date_modified_gmt"),
     )

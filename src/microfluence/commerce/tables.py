@@ -93,6 +93,8 @@ class Order(Base):
     referrer_host: Mapped[str | None] = mapped_column(String(255))
     customer_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, never the e-mail
     source: Mapped[str] = mapped_column(String(20), default="webhook")  # webhook, csv
+    # The shop's own "last changed" time: an older version arriving late never overwrites.
+    shop_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Attribution (commerce.attribution): written again whenever it is re-run.
     method: Mapped[str] = mapped_column(String(10), default="none")
     creator_id: Mapped[int | None] = mapped_column(

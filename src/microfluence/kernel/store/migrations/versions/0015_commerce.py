@@ -79,6 +79,7 @@ def _orders() -> None:
         sa.Column("referrer_host", sa.String(length=255), nullable=True),
         sa.Column("customer_hash", sa.String(length=64), nullable=True),
         sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("shop_updated_at", sa.DateTime(), nullable=True),
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("creator_id", sa.Integer(), nullable=True),
         sa.Column("deal_id", sa.Integer(), nullable=True),
