@@ -345,3 +345,30 @@ def test_an_older_version_arriving_late_does_not_overwrite(store, world):
     o = the_order(store, a.workspace_id)
     assert (o.net, o.financial_status) == (Decimal("40.00"), "partially_refunded")
     assert count(store, WebhookDelivery, status="processed") == 2
+
+
+def test_on_a_durable_queue_the_delivery_is_a_queued_task(store, world, tmp_path):
+    """With MICROFLUENCE_JOB_QUEUE set, the route's job goes into the queue's file (huey), and a
+    worker that takes it processes the delivery; a queue that is down loses nothing (the
+    minutely tick queues stored deliveries again)."""
+    from microfluence.jobs.queue import Queue, QueueRunner
+
+    _client, a, *_ = world
+    shop = world[3]
+    body = fixture("shopify_order.json")
+    headers = {
+        "x-shopify-hmac-sha256": sign(body, SHOPIFY_SECRET),
+        "x-shopify-topic": "orders/create",
+        "x-shopify-webhook-id": "q1",
+    }
+    received = receive(store, "shopify", shop.shop.public_id, headers, body)
+    queue = Queue(f"sqlite:///{tmp_path / 'queue.sqlite'}", store, tmp_path / "uploads")
+    QueueRunner(queue).submit_webhook(received.delivery_id)
+    assert count(store, Order) == 0  # queued, not run
+    task = queue.huey.dequeue()
+    assert task is not None and task.name == "microfluence.webhook"
+    queue.huey.execute(task)
+    assert count(store, Order) == 1
+    assert queue.huey.dequeue() is None
+    # The tick finds nothing left to queue again.
+    assert queue.tick()["webhooks"] == 0
