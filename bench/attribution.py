@@ -267,6 +267,10 @@ def main() -> None:
             f"attribute (Polars, one bulk update): {wall:.2f}s wall, {cpu:.2f}s CPU, "
             f"{args.orders / wall:,.0f} orders/s"
         )
+        t = time.perf_counter()
+        with store.transaction() as s:
+            attribute(s, ws)
+        print(f"attribute again, nothing changed (no write): {time.perf_counter() - t:.2f}s")
         with store.transaction() as s:
             ids = list(s.scalars(sa.select(Order.id).where(Order.workspace_id == ws)))
             sample = random.Random(3).sample(ids, min(args.sample, len(ids)))

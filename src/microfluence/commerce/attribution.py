@@ -32,12 +32,13 @@ from urllib.parse import unquote_plus
 
 import numpy as np
 import polars as pl
-from sqlalchemy import select, update
+import sqlalchemy as sa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.tables import Campaign, Deal
+from microfluence.commerce.attribution_write import write_changes
 from microfluence.commerce.tables import Order
-from microfluence.kernel.store.tables import utcnow
 from microfluence.tracking.tables import DiscountCode, LinkClick, TrackingLink
 
 DEFAULT_DAYS = 30
@@ -92,6 +93,38 @@ def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+def _raw(column: Any) -> Any:
+    """Times and JSON as the driver gives them (SQLite: text, parsed below by Polars in one
+    vectorised pass; PostgreSQL: already values), skipping SQLAlchemy's per-row processing."""
+    if isinstance(column.type, sa.DateTime | sa.JSON):
+        return sa.type_coerce(column, sa.String).label(column.key)
+    return column
+
+
+def _read(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """Run ``query`` (its columns in ``schema``'s order) into a typed frame."""
+    query = query.with_only_columns(*(_raw(c) for c in query.selected_columns))
+    rows = session.execute(query).all()
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    data = {}
+    for index, (name, dtype) in enumerate(schema.items()):
+        values = [r[index] for r in rows]
+        if dtype == pl.Datetime("us") and isinstance(
+            next((v for v in values if v is not None), None), str
+        ):
+            data[name] = pl.Series(values, dtype=pl.String).str.to_datetime(
+                "%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False
+            )
+        elif isinstance(dtype, pl.List) and isinstance(
+            next((v for v in values if v is not None), None), str
+        ):
+            data[name] = pl.Series(values, dtype=pl.String).str.json_decode(dtype)
+        else:
+            data[name] = pl.Series(values, dtype=dtype, strict=False)
+    return pl.DataFrame(data)
+
+
 # -- loading ---------------------------------------------------------------------------------
 
 
@@ -99,7 +132,12 @@ def _orders(
     session: Session, workspace_id: int, order_ids: list[int] | None, hours: float
 ) -> pl.DataFrame:
     query = select(
-        Order.id, Order.ordered_at, Order.codes, Order.landing_url, Order.referrer_host
+        Order.id,
+        Order.ordered_at,
+        Order.codes,
+        Order.landing_url,
+        Order.referrer_host,
+        *(getattr(Order, c) for c in RESULT),
     ).where(Order.workspace_id == workspace_id)
     if order_ids is not None:
         span = (
@@ -117,15 +155,29 @@ def _orders(
         query = query.where(
             Order.ordered_at >= min(span) - pad, Order.ordered_at <= max(span) + pad
         )
-    return _frame(session.execute(query).all(), ORDER_SCHEMA)
+    return _read(session, query, ORDER_SCHEMA)
 
 
+# What attribution writes to each order, with its type.
+RESULT = {
+    "method": pl.String,
+    "creator_id": pl.Int64,
+    "deal_id": pl.Int64,
+    "campaign_id": pl.Int64,
+    "code_id": pl.Int64,
+    "link_id": pl.Int64,
+    "click_id": pl.Int64,
+    "leak": pl.Boolean,
+    "leak_reason": pl.String,
+}
+STORED = [f"stored_{c}" for c in RESULT]
 ORDER_SCHEMA = {
     "oid": pl.Int64,
     "t": pl.Datetime("us"),
     "codes": pl.List(pl.String),
     "landing": pl.String,
     "ref_host": pl.String,
+    **{f"stored_{c}": dtype for c, dtype in RESULT.items()},
 }
 
 
@@ -177,20 +229,19 @@ def _reference(session: Session, workspace_id: int) -> dict[str, pl.DataFrame]:
 def _clicks(
     session: Session, workspace_id: int, start: dt.datetime, end: dt.datetime
 ) -> pl.DataFrame:
-    return _frame(
-        session.execute(
-            select(
-                LinkClick.id,
-                LinkClick.token,
-                LinkClick.link_id,
-                LinkClick.clicked_at,
-                LinkClick.is_bot,
-            ).where(
-                LinkClick.workspace_id == workspace_id,
-                LinkClick.clicked_at >= start,
-                LinkClick.clicked_at <= end,
-            )
-        ).all(),
+    return _read(
+        session,
+        select(
+            LinkClick.id,
+            LinkClick.token,
+            LinkClick.link_id,
+            LinkClick.clicked_at,
+            LinkClick.is_bot,
+        ).where(
+            LinkClick.workspace_id == workspace_id,
+            LinkClick.clicked_at >= start,
+            LinkClick.clicked_at <= end,
+        ),
         {
             "click_id": pl.Int64,
             "token": pl.String,
@@ -442,7 +493,7 @@ def _assemble(
         click_id=pl.col("click_id"),
         method=pl.lit("click"),
     )
-    result = orders.select("oid", "t", "ref_host").join(
+    result = orders.select("oid", "t", "ref_host", *STORED).join(
         pl.concat([code_part, click_part]), on="oid", how="left"
     )
     # A code or link with a campaign but no deal: the creator's deal in that campaign.
@@ -499,7 +550,14 @@ def _leaks(result: pl.DataFrame, rules: LeakRules) -> pl.DataFrame:
         "click_id",
         "leak",
         "leak_reason",
+        *STORED,
     )
+
+
+def changed(result: pl.DataFrame) -> pl.DataFrame:
+    """The orders whose attribution differs from what is stored (nulls compared as values)."""
+    differs = pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"stored_{c}")) for c in RESULT)
+    return result.filter(differs).select("oid", *RESULT)
 
 
 def attribute(
@@ -509,14 +567,11 @@ def attribute(
     rules: LeakRules = LeakRules(),
 ) -> AttributionSummary:
     """Attribute the workspace's orders (all, or those written now and their neighbours in
-    time) and store the result in one bulk update."""
+    time) and store what changed in one ``UPDATE … FROM`` (commerce.attribution_write)."""
     result = compute(session, workspace_id, order_ids, rules)
     if result.is_empty():
         return AttributionSummary(0, 0, 0, 0, 0)
-    now = utcnow()
-    rows = result.rename({"oid": "id"}).with_columns(attributed_at=pl.lit(now)).to_dicts()
-    for start in range(0, len(rows), 1000):
-        session.execute(update(Order), rows[start : start + 1000])
+    write_changes(session, changed(result))
     counts = result["method"].value_counts()
     by = dict(zip(counts["method"].to_list(), counts["count"].to_list(), strict=True))
     return AttributionSummary(
