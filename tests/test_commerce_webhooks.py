@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -372,3 +372,77 @@ def test_on_a_durable_queue_the_delivery_is_a_queued_task(store, world, tmp_path
     assert queue.huey.dequeue() is None
     # The tick finds nothing left to queue again.
     assert queue.tick()["webhooks"] == 0
+
+
+JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=12)
+    | st.sampled_from(["USD", "2026-05-01T08:00:00Z", "12.50", "x"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+KEYS = [
+    "id",
+    "created_at",
+    "currency",
+    "subtotal_price",
+    "total_price",
+    "discount_codes",
+    "refunds",
+    "line_items",
+    "customer",
+    "landing_site",
+    "updated_at",
+    "order_id",
+    "refund_line_items",
+    "transactions",
+    "coupon_lines",
+    "meta_data",
+    "date_created_gmt",
+]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(st.sampled_from(KEYS), JSONISH, max_size=8),
+    platform_topic=st.sampled_from(
+        [
+            ("shopify", "orders/create"),
+            ("shopify", "refunds/create"),
+            ("woocommerce", "order.updated"),
+        ]
+    ),
+)
+def test_any_signed_body_ends_processed_or_failed(sqlite_store, body, platform_topic):
+    """Whatever JSON a shop signs, its delivery is processed or failed with a reason: never a
+    crash that leaves it to be retried forever."""
+    from microfluence.commerce.webhooks import process_delivery
+    from microfluence.kernel.workspaces import ensure_workspace
+
+    platform, topic = platform_topic
+    with sqlite_store.transaction() as s:
+        ws = ensure_workspace(s, "fuzz")
+        from microfluence.commerce.tables import Shop
+
+        shop = s.scalar(select(Shop).where(Shop.platform == platform))
+        if shop is None:
+            create_shop(s, ws.id, platform=platform, name=platform, secret="f" * 20)
+            shop = s.scalar(select(Shop).where(Shop.platform == platform))
+        public_id = shop.public_id
+    raw = json.dumps(body).encode()
+    headers = {
+        "x-shopify-hmac-sha256": sign(raw, "f" * 20),
+        "x-wc-webhook-signature": sign(raw, "f" * 20),
+        "x-shopify-topic": topic,
+        "x-wc-webhook-topic": topic,
+    }
+    received = receive(sqlite_store, platform, public_id, headers, raw)
+    if received.delivery_id is None:
+        return
+    assert process_delivery(sqlite_store, received.delivery_id) in ("processed", "failed")

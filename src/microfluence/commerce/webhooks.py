@@ -154,7 +154,9 @@ def process_delivery(store: Store, delivery_id: int) -> str:
             delivery.status, delivery.body, delivery.error = "processed", None, None
             delivery.processed_at = utcnow()
             return "processed"
-    except InputError as exc:
+    except (InputError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # The body is not what the platform documents: kept, marked failed, not retried (a
+        # store that is busy or down raises something else, and the delivery waits for a retry).
         with store.transaction() as session:
             session.execute(
                 update(WebhookDelivery)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from microfluence.catalog.schemas import Page
 from microfluence.commerce.shopify_admin import push_code
 from microfluence.commerce.shops import get_shop
+from microfluence.kernel.errors import InputError
 from microfluence.tracking import codes as C
 from microfluence.tracking.code_files import export_codes, import_codes
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -52,6 +53,8 @@ class Pushed(BaseModel):
 
 
 def _owner(db: DbSession, workspace_id: int, body: CodeIn) -> C.CodeOwner:
+    if body.creator is None and body.creator_id is None:
+        raise InputError("a code is a creator's: give creator or creator_id", field="creator")
     return C.resolve_owner(
         db, workspace_id, creator=body.creator, creator_id=body.creator_id, campaign=body.campaign
     )
