@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture
@@ -88,5 +90,8 @@ def test_a_code_made_on_the_page_credits_a_webhook_order(site) -> None:  # type:
             text = row.first.inner_text()
             assert "#4242" in text and "80.00 EUR" in text and code in text and "code" in text
             assert not errors
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.set_viewport_size({"width": 1280, "height": 860})
+            page.screenshot(path=str(SHOTS / "sales.png"), full_page=True)
         finally:
             browser.close()
