@@ -446,3 +446,30 @@ def test_any_signed_body_ends_processed_or_failed(sqlite_store, body, platform_t
     if received.delivery_id is None:
         return
     assert process_delivery(sqlite_store, received.delivery_id) in ("processed", "failed")
+
+
+def test_without_a_queue_a_stuck_delivery_goes_with_the_next_one(store, world):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from microfluence.kernel.store.tables import utcnow
+
+    client, a, *_ = world
+    shop = world[3]
+    refund = fixture("shopify_refund.json")
+    headers = {
+        "x-shopify-hmac-sha256": sign(refund, SHOPIFY_SECRET),
+        "x-shopify-topic": "refunds/create",
+        "x-shopify-webhook-id": "stuck",
+    }
+    stuck = receive(store, "shopify", shop.shop.public_id, headers, refund)  # its job was lost
+    with store.transaction() as s:
+        s.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == stuck.delivery_id)
+            .values(received_at=utcnow() - dt.timedelta(minutes=2))
+        )
+    post(client, shop, fixture("shopify_order.json"), secret=SHOPIFY_SECRET, delivery="next")
+    assert count(store, WebhookDelivery, status="processed") == 2
+    assert the_order(store, a.workspace_id).refunded == Decimal("29.75")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from microfluence.commerce.webhooks import pending_deliveries, process_delivery
 from microfluence.kernel.store import Store
@@ -27,6 +28,14 @@ def run_webhook(store: Store, delivery_id: int) -> None:
         process_delivery(store, delivery_id)
     except Exception:
         log.exception("webhook delivery %s: processing failed, will be retried", delivery_id)
+
+
+def submit(store: Store, runner: Any, delivery_id: int) -> None:
+    """Hand a delivery just stored to the runner (the queue, or this process's pool), with any
+    left waiting for more than a minute: in-process runners have no minutely tick, so a delivery
+    whose first try met a busy store is retried when the next one arrives."""
+    runner.submit_webhook(delivery_id)
+    retry_pending(store, runner.submit_webhook)
 
 
 def retry_pending(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from microfluence.commerce.webhooks import receive
+from microfluence.jobs.webhooks import submit
 from microfluence.web.api.common import responses
 
 router = APIRouter(tags=["webhooks"])
@@ -29,7 +30,7 @@ async def _hook(request: Request, platform: str, public_id: str) -> HookAnswer:
     store = request.app.state.store
     received = await run_in_threadpool(receive, store, platform, public_id, headers, body)
     if received.delivery_id is not None:
-        request.app.state.jobs.submit_webhook(received.delivery_id)
+        await run_in_threadpool(submit, store, request.app.state.jobs, received.delivery_id)
     return HookAnswer(status=received.status)
 
 
