@@ -277,3 +277,21 @@ def test_rules_are_configurable(store, brand):
     with store.transaction() as s:
         attribute(s, brand.workspace_id, rules=LeakRules(coupon_sites=("dealsite.example",)))
     assert "dealsite.example" in (got(store, "a").leak_reason or "")
+
+
+def test_a_burst_is_seen_when_its_orders_arrive_one_by_one(store, brand):
+    """Each webhook attributes its own order: the burst rule reads the coupon-referred code
+    orders stored around it, and flags the earlier ones too."""
+    add_click(store, brand, "sarah", T0 - DAY)
+    coupon = "https://www.retailmenot.com/view/shop.example"
+    for n in range(3):
+        put(
+            store,
+            brand,
+            order(f"b{n}", T0 + dt.timedelta(hours=5 * n), codes=["SARAH15"], referrer=coupon),
+        )
+        flagged = ["burst" in (got(store, f"b{k}").leak_reason or "") for k in range(n + 1)]
+        assert flagged == [n == 2] * (n + 1)
+    # An unrelated order later does not undo it.
+    put(store, brand, order("x", T0 + dt.timedelta(hours=12)))
+    assert all("burst" in (got(store, f"b{k}").leak_reason or "") for k in range(3))

@@ -128,6 +128,25 @@ def _read(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
 # -- loading ---------------------------------------------------------------------------------
 
 
+# Up to this many orders named (a webhook, a small import), only they, their coupon-referred
+# neighbours in time and the clicks that can concern them are read; more: everything in the span.
+FEW = 2_000
+
+
+def _span(session: Session, workspace_id: int, order_ids: list[int]) -> tuple[Any, Any] | None:
+    lows, highs = [], []
+    for start in range(0, len(order_ids), 1000):
+        low, high = session.execute(
+            select(sa.func.min(Order.ordered_at), sa.func.max(Order.ordered_at)).where(
+                Order.workspace_id == workspace_id, Order.id.in_(order_ids[start : start + 1000])
+            )
+        ).one()
+        if low is not None:
+            lows.append(low)
+            highs.append(high)
+    return (min(lows), max(highs)) if lows else None
+
+
 def _orders(
     session: Session, workspace_id: int, order_ids: list[int] | None, hours: float
 ) -> pl.DataFrame:
@@ -139,23 +158,18 @@ def _orders(
         Order.referrer_host,
         *(getattr(Order, c) for c in RESULT),
     ).where(Order.workspace_id == workspace_id)
-    if order_ids is not None:
-        span = (
-            session.execute(
-                select(Order.ordered_at).where(
-                    Order.workspace_id == workspace_id, Order.id.in_(order_ids[:50_000])
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not span:
-            return _frame([], ORDER_SCHEMA)
-        pad = dt.timedelta(hours=hours)
-        query = query.where(
-            Order.ordered_at >= min(span) - pad, Order.ordered_at <= max(span) + pad
-        )
-    return _read(session, query, ORDER_SCHEMA)
+    if order_ids is None:
+        return _read(session, query, ORDER_SCHEMA)
+    span = _span(session, workspace_id, order_ids)
+    if span is None:
+        return pl.DataFrame(schema=ORDER_SCHEMA)
+    pad = dt.timedelta(hours=hours)
+    near = (Order.ordered_at >= span[0] - pad, Order.ordered_at <= span[1] + pad)
+    if len(order_ids) > FEW:
+        return _read(session, query.where(*near), ORDER_SCHEMA)
+    # The burst rule needs the code orders from coupon sites around them; nothing else.
+    neighbours = sa.and_(*near, Order.method == "code", Order.referrer_host.is_not(None))
+    return _read(session, query.where(sa.or_(Order.id.in_(order_ids), neighbours)), ORDER_SCHEMA)
 
 
 # What attribution writes to each order, with its type.
@@ -227,21 +241,32 @@ def _reference(session: Session, workspace_id: int) -> dict[str, pl.DataFrame]:
 
 
 def _clicks(
-    session: Session, workspace_id: int, start: dt.datetime, end: dt.datetime
+    session: Session,
+    workspace_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    only: tuple[list[str], list[int]] | None = None,
 ) -> pl.DataFrame:
+    """The clicks in the span; with ``only`` (tokens, link ids), just those that can matter."""
+    query = select(
+        LinkClick.id,
+        LinkClick.token,
+        LinkClick.link_id,
+        LinkClick.clicked_at,
+        LinkClick.is_bot,
+    ).where(
+        LinkClick.workspace_id == workspace_id,
+        LinkClick.clicked_at >= start,
+        LinkClick.clicked_at <= end,
+    )
+    if only is not None:
+        tokens, link_ids = only
+        query = query.where(
+            sa.or_(LinkClick.token.in_(tokens or [""]), LinkClick.link_id.in_(link_ids or [0]))
+        )
     return _read(
         session,
-        select(
-            LinkClick.id,
-            LinkClick.token,
-            LinkClick.link_id,
-            LinkClick.clicked_at,
-            LinkClick.is_bot,
-        ).where(
-            LinkClick.workspace_id == workspace_id,
-            LinkClick.clicked_at >= start,
-            LinkClick.clicked_at <= end,
-        ),
+        query,
         {
             "click_id": pl.Int64,
             "token": pl.String,
@@ -250,6 +275,22 @@ def _clicks(
             "is_bot": pl.Boolean,
         },
     )
+
+
+def _needed(orders: pl.DataFrame, links: pl.DataFrame, coded: pl.DataFrame) -> tuple[list, list]:
+    """The tokens the orders name, and the links that can earn them or speak for their codes'
+    creators (utm matches; every link of a creator whose code an order used)."""
+    by_key = orders.select("utm_key").drop_nulls().join(links, on="utm_key").select("link_id")
+    by_id = (
+        orders.select("utm_id")
+        .drop_nulls()
+        .join(links.drop_nulls("utm_id"), on="utm_id")
+        .select("link_id")
+    )
+    creators = coded.select(l_creator=pl.col("c_creator")).unique()
+    by_creator = links.join(creators, on="l_creator").select("link_id")
+    link_ids = pl.concat([by_key, by_id, by_creator])["link_id"].unique().to_list()
+    return orders["token"].drop_nulls().unique().to_list(), link_ids
 
 
 # -- the steps -------------------------------------------------------------------------------
@@ -431,13 +472,6 @@ def compute(
     if orders.is_empty():
         return orders
     ref = _reference(session, workspace_id)
-    max_days = int(ref["campaigns"]["days"].max() or DEFAULT_DAYS)
-    clicks = _clicks(
-        session,
-        workspace_id,
-        orders["t"].min() - dt.timedelta(days=max(max_days, DEFAULT_DAYS)),  # type: ignore[operator]
-        orders["t"].max(),  # type: ignore[arg-type]
-    )
     links = ref["links"]
     orders = orders.with_columns(
         token=_param("mf_click"), utm_id=_param("utm_id"), **{k: _param(k) for k in UTM_KEYS}
@@ -452,6 +486,15 @@ def compute(
         orders.join(_by_code(orders, ref["codes"]), on="oid", how="inner"),
         ref["campaigns"],
         "c_campaign",
+    )
+    max_days = int(ref["campaigns"]["days"].max() or DEFAULT_DAYS)
+    few = order_ids is not None and len(order_ids) <= FEW
+    clicks = _clicks(
+        session,
+        workspace_id,
+        orders["t"].min() - dt.timedelta(days=max(max_days, DEFAULT_DAYS)),  # type: ignore[operator]
+        orders["t"].max(),  # type: ignore[arg-type]
+        _needed(orders, links, coded) if few else None,
     )
     coded = coded.join(_creator_clicks(coded, clicks, links), on="oid", how="left")
     token = _by_token(orders, clicks, links, ref["campaigns"])
