@@ -4,6 +4,7 @@ row per order, for KPIs and payouts to aggregate."""
 from __future__ import annotations
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,13 +12,18 @@ from microfluence.campaigns.tables import Deal
 from microfluence.commerce.attribution_load import frame as typed_frame
 from microfluence.commerce.tables import Order
 
+# Orders never paid: Shopify's financial status "voided" (an authorisation cancelled), and
+# WooCommerce's "cancelled" and "failed" statuses. They earn nothing.
+UNPAID = ("voided", "cancelled", "failed")
+
 
 def attributed_revenue(
     session: Session, workspace_id: int, campaign_id: int | None = None
 ) -> pl.DataFrame:
     """One row per attributed order: its creator, deal and campaign, net revenue, refunds,
     revenue after refunds (never below 0) and the commission it owes (the deal's rate × revenue
-    after refunds). The table KPIs and payouts aggregate."""
+    after refunds). Orders never paid (:data:`UNPAID`) earn nothing. The table KPIs and
+    payouts aggregate."""
     query = (
         select(
             Order.id,
@@ -33,7 +39,11 @@ def attributed_revenue(
             Deal.commission_rate,
         )
         .outerjoin(Deal, Deal.id == Order.deal_id)
-        .where(Order.workspace_id == workspace_id, Order.method != "none")
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.method != "none",
+            sa.or_(Order.financial_status.is_(None), Order.financial_status.not_in(UNPAID)),
+        )
     )
     if campaign_id is not None:
         query = query.where(Order.campaign_id == campaign_id)
