@@ -39,6 +39,9 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "campaigns": "microfluence.campaigns.cli:campaigns_app",
     "deals": "microfluence.campaigns.cli:deals_app",
     "deliverables": "microfluence.tracking.cli:deliverables_app",
+    "codes": "microfluence.commerce.cli:codes_app",
+    "shops": "microfluence.commerce.cli:shops_app",
+    "orders": "microfluence.commerce.cli:orders_app",
 }
 
 

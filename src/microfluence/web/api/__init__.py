@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from microfluence.web.api import (
     accounts,
     campaigns,
+    codes,
     creators,
     exports,
     imports,
@@ -16,6 +17,7 @@ from microfluence.web.api import (
     posts,
     privacy,
     schedules,
+    shops,
     vetting,
     workspace,
 )
@@ -35,5 +37,7 @@ for module in (
     labels,
     privacy,
     campaigns,
+    codes,
+    shops,
 ):
     router.include_router(module.router)
