@@ -35,6 +35,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "audit": "microfluence.authenticity.cli:audit_app",
     "eval": "microfluence.authenticity.cli:eval_app",
     "vet": "microfluence.authenticity.cli:vet",
+    "utm": "microfluence.tracking.cli:utm",
+    "links": "microfluence.tracking.cli:links_app",
 }
 
 

@@ -20,12 +20,15 @@ from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import JobRunner
 from microfluence.jobs.settings import JobSettings
 from microfluence.kernel.store import open_store
+from microfluence.tracking.recorder import ClickRecorder
+from microfluence.tracking.settings import TrackingSettings, click_log_dir
 from microfluence.web import api, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
 from microfluence.web.headers import SecurityHeadersMiddleware
 from microfluence.web.limits import MULTIPART_ENVELOPE, RequestLimitMiddleware
+from microfluence.web.redirect import ShortLinks
 from microfluence.web.settings import WebSettings
 
 DESCRIPTION = """\
@@ -47,6 +50,10 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         if queue_url
         else None
     )
+    tracking = TrackingSettings()
+    clicks = ClickRecorder(
+        store, click_log_dir(tracking, store.url), move_seconds=tracking.click_move_seconds
+    )
     jobs: JobRunner | QueueRunner
     if queue is not None:  # workers run the jobs (microfluence worker)
         jobs = QueueRunner(queue)
@@ -66,7 +73,9 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         if queue is None:
             fail_interrupted(store)
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
+        clicks.start()  # moves the clicks that processes killed before left in the log
         yield
+        clicks.stop()
         jobs.shutdown()
         store.dispose()
 
@@ -82,6 +91,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.state.store = store
     app.state.settings = settings
     app.state.jobs = jobs
+    app.state.clicks = clicks
     app.state.csrf_secret = site_secret(store, "csrf")
     app.state.html_error_page = pages.render_error
     install_error_handlers(app)
@@ -96,6 +106,8 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         max_upload_bytes=(settings.max_upload_mb << 20) + MULTIPART_ENVELOPE,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # The public short links, /r/{slug}, before everything else (docs/tracking.md).
+    app.add_middleware(ShortLinks, recorder=clicks, country_header=tracking.country_header)
     app.include_router(api.router)
     app.include_router(signin.router)
     for router in pages.ROUTERS:

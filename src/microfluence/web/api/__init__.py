@@ -10,6 +10,7 @@ from microfluence.web.api import (
     exports,
     imports,
     invitations,
+    links,
     posts,
     privacy,
     vetting,
@@ -27,5 +28,6 @@ for module in (
     exports,
     vetting,
     privacy,
+    links,
 ):
     router.include_router(module.router)

@@ -1,0 +1,51 @@
+"""Settings of the short links and their click log (prefix ``MICROFLUENCE_``; docs/tracking.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class TrackingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MICROFLUENCE_", extra="ignore")
+
+    click_log_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the durable click log (each app process appends its clicks there before "
+            "answering the redirect). Unset: a folder per store in the user's data directory. "
+            "All app processes of one store must share it (one machine)."
+        ),
+    )
+    click_move_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often each app process moves its logged clicks into link_clicks.",
+    )
+    country_header: str | None = Field(
+        default=None,
+        description=(
+            "Request header a trusted proxy sets to the visitor's country (ISO 3166 alpha-2), "
+            "e.g. CF-IPCountry behind Cloudflare. Unset: no country is recorded (never guessed)."
+        ),
+    )
+
+
+def click_log_dir(settings: TrackingSettings, store_url: str) -> Path:
+    """The click log folder of the store at ``store_url``: one per store, so that two stores on
+    one machine never replay each other's clicks — beside a SQLite file, else in the user's
+    data directory."""
+    if settings.click_log_dir is not None:
+        return settings.click_log_dir
+    url = make_url(store_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database).expanduser()
+        return database.with_name(database.name + "-clicks")
+    key = hashlib.sha256(store_url.encode()).hexdigest()[:16]
+    return Path(user_data_dir("microfluence", appauthor=False)) / "click-log" / key
