@@ -25,6 +25,7 @@ from microfluence.tracking.clicks import move_segments, read_clicks, store_click
 from microfluence.tracking.counts import click_counts
 from microfluence.tracking.journal import Journal
 from microfluence.tracking.recorder import recover
+from microfluence.tracking.redirect import Target, new_token, with_token
 from microfluence.tracking.tables import LinkClick, TrackingLink
 from microfluence.web.app import create_app
 
@@ -63,6 +64,7 @@ def campaign(store: Store, tenants: tuple[Tenant, Tenant]) -> Campaign:
 def client(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tenants):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("MICROFLUENCE_CLICK_LOG_DIR", str(tmp_path / "clicks"))
     monkeypatch.setenv("MICROFLUENCE_COUNTRY_HEADER", "CF-IPCountry")
+    monkeypatch.setenv("MICROFLUENCE_LINK_CACHE_SECONDS", "0")  # a disabled link: 404 at once
     app = create_app(store_url)
     with TestClient(app, client=(IP, 40000), follow_redirects=False) as test_client:
         test_client.app_state = app.state  # type: ignore[attr-defined]
@@ -377,11 +379,9 @@ def test_a_dead_journal_is_replayed_once(store: Store, tenants, tmp_path: Path) 
     folder = tmp_path / "log"
     dead = Journal(folder)
     for n in range(5):
-        dead.append(_record(link, a.workspace_id, f"k{n}", f"2026-11-26T10:0{n}:00.000000")).result(
-            5
-        )
+        dead.append_sync(_record(link, a.workspace_id, f"k{n}", f"2026-11-26T10:0{n}:00.000000"))
     dead.rotate()
-    dead.append(_record(link, a.workspace_id, "k5", "2026-11-26T10:06:00.000000")).result(5)
+    dead.append_sync(_record(link, a.workspace_id, "k5", "2026-11-26T10:06:00.000000"))
     segment = sorted(folder.glob("*.jsonl"))[-1]
     with segment.open("ab") as f:
         f.write(b'{"token": "half-writ')  # the process died in the middle of a write
@@ -475,3 +475,26 @@ def test_api_create_list_days_disable(client, store: Store, tenants, campaign) -
     off = client.post(f"/api/v1/links/{link['id']}/disable", headers=a.auth("member"))
     assert off.status_code == 200 and off.json()["disabled_at"]
     assert client.get(f"/r/{link['slug']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        "https://s.example/",
+        "https://s.example/p?a=1&mf_click=old&b=2#frag",
+        "http://[2001:db8::1]:8080/p#x?y",
+        "https://s.example/p?MF_CLICK=x",
+    ],
+)
+def test_the_precut_location_is_the_token_appended(destination: str) -> None:
+    target = Target.of(1, 1, destination)
+    token = new_token()
+    assert target.location(token) == with_token(destination, token)
+    query = dict(parse_qsl(urlsplit(target.location(token)).query))
+    assert query["mf_click"] == token and len(token) == 22
+
+
+def test_tokens_are_distinct_and_url_safe() -> None:
+    tokens = {new_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert all(t.replace("-", "").replace("_", "").isalnum() for t in tokens)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 
 from microfluence.kernel.store import Store
@@ -53,10 +52,11 @@ class ClickRecorder:
         self._mover = threading.Thread(target=self._move_loop, name="click-mover", daemon=True)
         self._mover.start()
 
-    def append(self, record: dict[str, object]) -> Future[None]:
+    async def record(self, record: dict[str, object]) -> None:
+        """Log ``record``; returns once it is on disk (raises if it could not be written)."""
         if self.journal is None:
             raise RuntimeError("the click recorder is not started")
-        return self.journal.append(record)
+        await self.journal.append(record)
 
     def move_now(self) -> int:
         """Move every click logged so far into the store (the background step, run now)."""

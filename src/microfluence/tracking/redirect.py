@@ -7,8 +7,11 @@ commerce attribution matches an order by that parameter first, then by its ``utm
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -36,6 +39,19 @@ class Target:
     link_id: int
     workspace_id: int
     destination: str
+    # The destination cut where the token goes (made once per lookup, not per click):
+    # ``head + TOKEN + tail`` is ``with_token(destination, TOKEN)``.
+    head: str = ""
+    tail: str = ""
+
+    @classmethod
+    def of(cls, link_id: int, workspace_id: int, destination: str) -> Target:
+        marker = secrets.token_hex(16)  # hex: percent-encoding leaves it as it is
+        head, _, tail = with_token(destination, marker).rpartition(marker)
+        return cls(link_id, workspace_id, destination, head, tail)
+
+    def location(self, token: str) -> str:
+        return f"{self.head}{token}{self.tail}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,39 @@ class Visit:
     head: bool = False
 
 
+class TargetCache:
+    """Targets of recently asked slugs (unknown ones too), each kept for ``seconds``: a busy
+    link costs one lookup per process per ``seconds``, and a flood of made-up slugs at most
+    :attr:`size` entries. So a link disabled in one process stops redirecting in every process
+    within ``seconds``."""
+
+    size = 10_000
+
+    def __init__(self, store: Store, seconds: float = 2.0) -> None:
+        self.store = store
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, Target | None]] = {}
+
+    def cached(self, slug: str) -> tuple[bool, Target | None]:
+        """(True, its target) if ``slug`` was looked up less than ``seconds`` ago."""
+        if not SLUG.fullmatch(slug):
+            return True, None  # not a slug: known to lead nowhere, no lookup, nothing kept
+        entry = self._entries.get(slug)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def lookup(self, slug: str) -> Target | None:
+        """Ask the store (blocking: run it in a thread) and remember the answer."""
+        target = find_target(self.store, slug)
+        if self.seconds <= 0:
+            return target
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[slug] = (time.monotonic() + self.seconds, target)
+        return target
+
+
 def find_target(store: Store, slug: str) -> Target | None:
     """The live link served at ``slug``, whatever its workspace; None if unknown or disabled."""
     if not SLUG.fullmatch(slug):
@@ -60,12 +109,31 @@ def find_target(store: Store, slug: str) -> Target | None:
                 TrackingLink.slug == slug, TrackingLink.disabled_at.is_(None)
             )
         ).first()
-    return Target(*row) if row else None
+    return Target.of(*row) if row else None
+
+
+class Tokens:
+    """Clicks' ids: 128 bits each from the system's CSPRNG, drawn 4 KiB at a time (one
+    ``getrandom`` per 256 clicks), URL-safe base64 without padding (22 characters)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+
+    def new(self) -> str:
+        with self._lock:
+            if not self._pool:
+                self._pool = secrets.token_bytes(4096)
+            raw, self._pool = self._pool[:16], self._pool[16:]
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+_tokens = Tokens()
 
 
 def new_token() -> str:
     """A click's id: 128 random bits, URL-safe."""
-    return secrets.token_urlsafe(16)
+    return _tokens.new()
 
 
 def with_token(destination: str, token: str) -> str:

@@ -28,6 +28,15 @@ class TrackingSettings(BaseSettings):
         le=60,
         description="How often each app process moves its logged clicks into link_clicks.",
     )
+    link_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description=(
+            "How long each app process remembers where a slug goes: a disabled link stops "
+            "redirecting within this many seconds (0: ask the store on every redirect)."
+        ),
+    )
     country_header: str | None = Field(
         default=None,
         description=(

@@ -107,7 +107,12 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     )
     app.add_middleware(SecurityHeadersMiddleware)
     # The public short links, /r/{slug}, before everything else (docs/tracking.md).
-    app.add_middleware(ShortLinks, recorder=clicks, country_header=tracking.country_header)
+    app.add_middleware(
+        ShortLinks,
+        recorder=clicks,
+        country_header=tracking.country_header,
+        cache_seconds=tracking.link_cache_seconds,
+    )
     app.include_router(api.router)
     app.include_router(signin.router)
     for router in pages.ROUTERS:

@@ -8,13 +8,16 @@ out; an unknown or disabled slug, or anything but a slug, gets the same bare 404
 
 from __future__ import annotations
 
-import asyncio
-
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microfluence.tracking.recorder import ClickRecorder
-from microfluence.tracking.redirect import Visit, click_record, find_target, new_token, with_token
+from microfluence.tracking.redirect import (
+    TargetCache,
+    Visit,
+    click_record,
+    new_token,
+)
 from microfluence.web.headers import PAGE_CSP
 
 PREFIX = "/r/"
@@ -44,9 +47,16 @@ PURPOSE = (b"sec-purpose", b"purpose", b"x-purpose", b"x-moz")
 class ShortLinks:
     """Serves ``/r/{slug}`` with ``recorder``; passes every other request to ``app``."""
 
-    def __init__(self, app: ASGIApp, recorder: ClickRecorder, country_header: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        recorder: ClickRecorder,
+        country_header: str | None,
+        cache_seconds: float = 2.0,
+    ) -> None:
         self.app = app
         self.recorder = recorder
+        self.targets = TargetCache(recorder.store, cache_seconds)
         self.country_header = country_header.lower().encode() if country_header else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,20 +68,21 @@ class ShortLinks:
             await _answer(send, 405, [*COMMON, (b"allow", b"GET, HEAD")], b"", head=False)
             return
         head = method == "HEAD"
-        target = await anyio.to_thread.run_sync(
-            find_target, self.recorder.store, scope["path"][len(PREFIX) :]
-        )
+        slug = scope["path"][len(PREFIX) :]
+        known, target = self.targets.cached(slug)
+        if not known:
+            target = await anyio.to_thread.run_sync(self.targets.lookup, slug)
         if target is None:
             await _answer(send, 404, PAGE, NOT_FOUND, head=head)
             return
         token = new_token()
         record = click_record(target, self._visit(scope, head), token, self.recorder.salt)
         try:
-            await asyncio.wrap_future(self.recorder.append(record))
+            await self.recorder.record(record)
         except Exception:  # not on disk: no redirect, so no click goes unrecorded
             await _answer(send, 503, [*PAGE, (b"retry-after", b"5")], UNAVAILABLE, head=head)
             return
-        location = with_token(target.destination, token).encode()
+        location = target.location(token).encode()
         headers = [
             *COMMON,
             (b"location", location),
