@@ -9,6 +9,7 @@ from microfluence.web.pages import (
     assets,
     creators,
     imports,
+    links,
     session_pages,
     settings_pages,
     vetting,
@@ -23,6 +24,7 @@ ROUTERS = [
     imports.router,
     settings_pages.router,
     account_pages.router,
+    links.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
