@@ -142,6 +142,11 @@ def test_link_defaults_campaign_and_deal(store: Store, tenants, campaign: Campai
             "Nope",
         ),
         (
+            {"creator": "instagram:alpha_ana", "url": "https://s.example/", "campaign": "a\x00"},
+            InputError,
+            "field 'campaign'",
+        ),
+        (
             {"creator": "instagram:alpha_ana", "url": "https://s.example/", "utm": {"colour": "x"}},
             InputError,
             "field 'utm'",

@@ -69,6 +69,7 @@ def test_values_encoded_as_utf8_with_spaces_as_percent_20_and_case_kept() -> Non
         ("", BASE, "url", "required"),
         ("https://s.example/", {**BASE, "source": ""}, "source", "required"),
         ("https://s.example/", {**BASE, "medium": "   "}, "medium", "blank"),
+        ("https://s.example/", {**BASE, "campaign": "a\x00b"}, "campaign", "control"),
     ],
 )
 def test_refusals_name_the_field(url: str, utm: dict, field: str, words: str) -> None:
@@ -115,7 +116,7 @@ def test_cli_refuses_with_one_line() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-values = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(
+values = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(
     lambda v: v.strip()
 )
 names = st.text("abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=8).filter(

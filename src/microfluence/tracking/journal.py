@@ -110,7 +110,8 @@ class _Lane:
             view = memoryview(data)
             while view:
                 view = view[os.write(self.fd, view) :]
-            os.fsync(self.fd)
+            if self.journal.sync:
+                os.fsync(self.fd)
             self.written += len(data)
 
     def rotate(self) -> None:
@@ -134,9 +135,14 @@ class Journal:
     for its ``fsync``, the next takes the clicks that arrived meanwhile, so a click waits for
     about one sync whatever the load (syncs of different files proceed in parallel)."""
 
-    def __init__(self, folder: Path, lanes: int = 4) -> None:
+    def __init__(self, folder: Path, lanes: int = 4, *, sync: bool = True) -> None:
+        """``sync=False``: a click is released once ``write`` has handed it to the kernel, which
+        survives the process being killed but not the machine crashing (docs/tracking.md,
+        MICROFLUENCE_CLICK_LOG_SYNC); one lane is enough then."""
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.folder = folder
+        self.sync = sync
+        lanes = lanes if sync else 1
         for _ in range(5):
             self.owner = f"{os.getpid()}-{secrets.token_hex(6)}"
             lock = _open_lock(folder / f"{self.owner}.lock")
@@ -208,6 +214,9 @@ class Journal:
         closed segment of this journal, ready to be moved into the store."""
         current = set()
         for lane in self._lanes:
+            if not self.sync and lane.written:
+                with lane.lock:
+                    os.fsync(lane.fd)  # unsynced clicks reach the disk at least this often
             lane.rotate()
             current.add(lane.path)
         _sync_folder(self.folder)

@@ -96,6 +96,8 @@ def name_slug(name: str) -> str:
 
 
 def find_campaign(session: Session, workspace_id: int, name: str) -> Campaign:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise InputError("contains control characters", field="campaign")
     campaign = session.scalar(
         select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.name == name)
     )

@@ -35,9 +35,12 @@ def recover(store: Store, folder: Path, *, besides: str = "") -> int:
 
 
 class ClickRecorder:
-    def __init__(self, store: Store, folder: Path, move_seconds: float = 1.0) -> None:
+    def __init__(
+        self, store: Store, folder: Path, move_seconds: float = 1.0, *, sync: bool = True
+    ) -> None:
         self.store = store
         self.folder = folder
+        self.sync = sync
         self.move_seconds = move_seconds
         self.salt = DailySalt(store)
         self.journal: Journal | None = None
@@ -47,7 +50,7 @@ class ClickRecorder:
         self._pruned_on: dt.date | None = None
 
     def start(self) -> None:
-        self.journal = Journal(self.folder)
+        self.journal = Journal(self.folder, sync=self.sync)
         recover(self.store, self.folder, besides=self.journal.owner)
         self._mover = threading.Thread(target=self._move_loop, name="click-mover", daemon=True)
         self._mover.start()

@@ -83,6 +83,8 @@ def utm_params(
             raise InputError("is blank: give a value or leave it out", field=key)
         if len(value) > MAX_VALUE:
             raise InputError(f"is longer than {MAX_VALUE} characters", field=key)
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise InputError("contains control characters (a tab, a line break …)", field=key)
         params[f"utm_{key}"] = value
     return params
 

@@ -52,7 +52,10 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     )
     tracking = TrackingSettings()
     clicks = ClickRecorder(
-        store, click_log_dir(tracking, store.url), move_seconds=tracking.click_move_seconds
+        store,
+        click_log_dir(tracking, store.url),
+        move_seconds=tracking.click_move_seconds,
+        sync=tracking.click_log_sync == "always",
     )
     jobs: JobRunner | QueueRunner
     if queue is not None:  # workers run the jobs (microfluence worker)
