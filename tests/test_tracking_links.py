@@ -503,3 +503,24 @@ def test_tokens_are_distinct_and_url_safe() -> None:
     tokens = {new_token() for _ in range(2000)}
     assert len(tokens) == 2000
     assert all(t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+
+
+def test_the_library_face(store: Store, store_url: str, tenants, campaign) -> None:  # type: ignore[no-untyped-def]
+    import microfluence
+
+    a, _ = tenants
+    with microfluence.open_workspace("brand-a", database_url=store_url, create=False) as ws:
+        link = ws.create_link("instagram:alpha_bo", "https://s.example/", campaign=campaign.name)
+        assert link.utm["content"] == "alpha_bo" and link.campaign_id == campaign.id
+        assert [x.slug for x in ws.links()] == [link.slug]
+        _ingest(store, [_record(link, a.workspace_id, "lib1", "2026-11-26T10:00:00.000000")])
+        by_campaign = ws.click_counts(by="campaign", daily=True)
+    assert by_campaign.to_dicts() == [
+        {
+            "campaign_id": campaign.id,
+            "day": dt.date(2026, 11, 26),
+            "clicks": 1,
+            "unique_clicks": 1,
+            "bot_clicks": 0,
+        }
+    ]
