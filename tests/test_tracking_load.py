@@ -15,12 +15,15 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from api_support import free_port, make_tenant
 from microfluence.kernel.store import Store
 from microfluence.tracking import links
 from microfluence.tracking.tables import LinkClick
+
+pytestmark = pytest.mark.slow
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 REQUESTS = 2000
@@ -147,3 +150,67 @@ def _sigkill_run(store: Store, store_url: str, tmp_path: Path, sync: str, reques
     # at most the requests the killed server had logged but not answered are extra
     assert len(tokens) - len(answered) <= run.failed
     assert not list(log_dir.glob("*.jsonl"))  # the log is empty once everything is moved
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_serve_workers_a_killed_worker_loses_no_click(sqlite_store: Store, tmp_path: Path) -> None:
+    """`serve --workers 2`: each worker has its own journal in the shared folder; one worker is
+    SIGKILLed mid-run (uvicorn starts another); its clicks are moved by the others."""
+    tenant = make_tenant(sqlite_store, "brand-workers", prefix="wk")
+    with sqlite_store.transaction() as session:
+        link = links.create_link(
+            session,
+            tenant.workspace_id,
+            links.LinkCreate(creator="instagram:wk_ana", url="https://shop.example/"),
+        )
+    log_dir = tmp_path / "clicks"
+    port = free_port()
+    env = {
+        **os.environ,
+        "MICROFLUENCE_CLICK_LOG_DIR": str(log_dir),
+        "MICROFLUENCE_CLICK_MOVE_SECONDS": "0.5",
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "-m", "microfluence", "serve", "--workers", "2"]
+    command += ["--port", str(port), "--database-url", sqlite_store.url]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    answered: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(log_dir.glob("*.lock"))) < 2 or len(_children(server.pid)) < 2:
+            assert server.poll() is None and time.monotonic() < deadline, "no 2 workers"
+            time.sleep(0.2)
+        with httpx.Client(timeout=10, headers={"User-Agent": CHROME}) as http:
+            for n in range(300):
+                if n == 150:
+                    os.kill(_children(server.pid)[0], signal.SIGKILL)
+                try:
+                    answer = http.get(f"{base}/r/{link.slug}")
+                except httpx.TransportError:
+                    continue
+                assert answer.status_code == 302
+                answered.append(
+                    dict(parse_qsl(urlsplit(answer.headers["location"]).query))["mf_click"]
+                )
+        # the killed worker's journal is moved by a live one (its lock file goes last)
+        deadline = time.monotonic() + 60
+        while True:
+            with sqlite_store.transaction() as session:
+                stored = set(session.scalars(select(LinkClick.token)))
+            pending = [p for p in log_dir.glob("*.jsonl") if p.stat().st_size]
+            if len(list(log_dir.glob("*.lock"))) <= 2 and stored >= set(answered[:150]):
+                break
+            assert time.monotonic() < deadline, f"not recovered; {len(pending)} segments left"
+            time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGINT)  # a clean stop: each worker moves what it has
+        server.wait(timeout=60)
+    with sqlite_store.transaction() as session:
+        tokens = list(session.scalars(select(LinkClick.token)))
+    assert len(answered) >= 280
+    assert set(answered) <= set(tokens) and len(tokens) == len(set(tokens))

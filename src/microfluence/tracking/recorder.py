@@ -59,7 +59,10 @@ class ClickRecorder:
         """Log ``record``; returns once it is on disk (raises if it could not be written)."""
         if self.journal is None:
             raise RuntimeError("the click recorder is not started")
-        await self.journal.append(record)
+        if self.sync:
+            await self.journal.append(record)
+        else:
+            self.journal.write_now(record)
 
     def move_now(self) -> int:
         """Move every click logged so far into the store (the background step, run now)."""
