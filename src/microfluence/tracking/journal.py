@@ -156,6 +156,7 @@ class Journal:
         self._pending: list[tuple[bytes, Waiter]] = []
         self._wakeup = threading.Condition()
         self._closing = False
+        self._signalled = False
         self._writers = [
             threading.Thread(target=self._write_loop, args=(lane,), name="click-log", daemon=True)
             for lane in self._lanes
@@ -198,7 +199,9 @@ class Journal:
             if self._closing:
                 raise JournalClosed("the click log is closed")
             self._pending.append((line, waiter))
-            self._wakeup.notify()
+            if not self._signalled:  # one lane is woken per batch, not one per click
+                self._signalled = True
+                self._wakeup.notify()
 
     def _write_loop(self, lane: _Lane) -> None:
         while True:
@@ -206,6 +209,7 @@ class Journal:
                 while not self._pending and not self._closing:
                     self._wakeup.wait()
                 batch, self._pending = self._pending, []
+                self._signalled = False
                 if not batch and self._closing:
                     return
             waiters = [waiter for _, waiter in batch]
