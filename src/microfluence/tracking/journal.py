@@ -3,11 +3,11 @@
 Each app process owns a journal in the store's click log folder (docs/tracking.md, "The click
 log"): a lock file ``OWNER.lock`` it holds with ``flock`` for as long as it lives, and segment
 files ``OWNER.NNNNNN.jsonl`` of one JSON line per click. Each request writes its click itself;
-a syncer thread ``fsync``s once for all the clicks written since its last sync and only then
-releases their requests (group commit: the cost of a sync is shared by the clicks that wait for
-it). :meth:`Journal.rotate` closes the current segment so that it can be moved into the store
-and deleted; a process that died leaves its lock free, and :func:`orphan` hands its segments to
-whoever takes the lock.
+one ``fsync`` at the end of the event loop's turn covers every click written in that turn and
+only then releases their requests (group commit: the cost of a sync is shared by the clicks
+that wait for it). :meth:`Journal.rotate` closes the current segment so that it can be moved
+into the store and deleted; a process that died leaves its lock free, and :func:`orphan` hands
+its segments to whoever takes the lock.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import fcntl
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,20 +28,6 @@ class JournalClosed(RuntimeError):
     """The journal no longer takes clicks (the process is shutting down)."""
 
 
-class Waiter:
-    """Who waits for a line: a coroutine's future on its loop, or a plain callback."""
-
-    __slots__ = ("loop", "target")
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop | None,
-        target: asyncio.Future[None] | Callable[[BaseException | None], None],
-    ) -> None:
-        self.loop = loop
-        self.target = target
-
-
 def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
     for future in futures:
         if future.done():  # its request was cancelled (the client went away)
@@ -50,21 +36,6 @@ def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -
             future.set_result(None)
         else:
             future.set_exception(error)
-
-
-def _settle(waiters: list[Waiter], error: BaseException | None) -> None:
-    """Release a batch's waiters: one wake-up per event loop, not one per click."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for waiter in waiters:
-        if waiter.loop is None:
-            waiter.target(error)  # type: ignore[operator]
-        else:
-            by_loop.setdefault(waiter.loop, []).append(waiter.target)  # type: ignore[arg-type]
-    for loop, futures in by_loop.items():
-        try:
-            loop.call_soon_threadsafe(_resolve, futures, error)
-        except RuntimeError:  # the loop has closed: nobody is waiting any more
-            pass
 
 
 def _open_lock(path: Path) -> int | None:
@@ -137,13 +108,13 @@ class _Segment:
 
 
 class Journal:
-    """This process's click log; :meth:`append` is safe from any thread.
+    """This process's click log; its methods are safe from any thread.
 
-    A click is written to the segment by the request's own thread (one small ``write`` to the
-    page cache); with ``sync`` its request then waits for the syncer thread, which ``fsync``s
-    once for every click written since its last sync (group commit: while one sync runs, the
-    clicks that arrive are written and wait for the next, so a click waits one to two syncs and
-    the number of syncs does not grow with the load)."""
+    A click is written to the segment by the request itself (one small ``write`` to the page
+    cache). With ``sync``, the first click written in a turn of the event loop schedules one
+    ``fsync`` at the end of that turn, and every click written in the turn waits for it (group
+    commit inside the event loop: no thread to wake, and the requests of a busy moment share
+    one sync)."""
 
     def __init__(self, folder: Path, *, sync: bool = True) -> None:
         """``sync=False``: a click is released once ``write`` has handed it to the kernel, which
@@ -162,77 +133,55 @@ class Journal:
         self._lock_fd = lock
         self._segment = _Segment(self)
         _sync_folder(folder)  # the segment's name survives a crash too
-        self._waiting: list[Waiter] = []
-        self._wakeup = threading.Condition()
+        self._lock = threading.Lock()
         self._closing = False
-        self._syncer = threading.Thread(target=self._sync_loop, name="click-log", daemon=True)
-        if sync:
-            self._syncer.start()
+        # Per event loop: the futures of the clicks written in its current turn.
+        self._turns: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
 
-    def _write(self, record: dict[str, object], waiter: Waiter | None) -> None:
+    def _write(self, record: dict[str, object]) -> None:
         line = orjson.dumps(record) + b"\n"
-        with self._wakeup:
+        with self._lock:
             if self._closing:
                 raise JournalClosed("the click log is closed")
             self._segment.write(line)
-            if waiter is not None:
-                self._waiting.append(waiter)
-                if len(self._waiting) == 1:  # the syncer sleeps only when nobody waits
-                    self._wakeup.notify()
 
     def append(self, record: dict[str, object]) -> asyncio.Future[None]:
         """Write ``record`` from a coroutine; the future is done once it is on disk."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        if self.sync:
-            self._write(record, Waiter(loop, done))
-        else:
-            self._write(record, None)
+        self._write(record)
+        if not self.sync:
             done.set_result(None)
+            return done
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = []
+            loop.call_soon(self._sync_turn, loop)
+        turn.append(done)
         return done
+
+    def _sync_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        futures = self._turns.pop(loop, [])
+        try:
+            self._segment.sync()  # covers every line written before it
+        except OSError as exc:
+            _resolve(futures, exc)
+            return
+        _resolve(futures, None)
 
     def write_now(self, record: dict[str, object]) -> None:
         """Write ``record`` without waiting for the disk (what ``sync=False`` does)."""
-        self._write(record, None)
+        self._write(record)
 
     def append_sync(self, record: dict[str, object]) -> None:
-        """Write ``record`` and wait until it is on disk (from a thread, a script, a test)."""
-        event = threading.Event()
-        failure: list[BaseException] = []
-
-        def settle(error: BaseException | None) -> None:
-            if error is not None:
-                failure.append(error)
-            event.set()
-
-        if not self.sync:
-            self._write(record, None)
-            self._segment.sync()
-            return
-        self._write(record, Waiter(None, settle))
-        event.wait()
-        if failure:
-            raise failure[0]
-
-    def _sync_loop(self) -> None:
-        while True:
-            with self._wakeup:
-                while not self._waiting and not self._closing:
-                    self._wakeup.wait()
-                batch, self._waiting = self._waiting, []
-                if not batch and self._closing:
-                    return
-            try:
-                self._segment.sync()  # covers every line written before it started
-            except OSError as exc:
-                _settle(batch, exc)
-                continue
-            _settle(batch, None)
+        """Write ``record`` and sync it before returning (from a thread, a script, a test)."""
+        self._write(record)
+        self._segment.sync()
 
     def rotate(self) -> list[Path]:
-        """Close the current segment if it holds clicks and start a new one; returns every
-        closed segment of this journal, ready to be moved into the store."""
-        with self._wakeup:  # no line is written meanwhile
+        """Close the current segment if it holds clicks (synced first) and start a new one;
+        returns every closed segment of this journal, ready to be moved into the store."""
+        with self._lock:  # no line is written meanwhile
             self._segment.rotate()
             current = self._segment.path
         _sync_folder(self.folder)
@@ -241,12 +190,9 @@ class Journal:
     def close(self) -> list[Path]:
         """Stop taking clicks, sync what is written, close the segment; returns the segments
         left to move. The lock is released by :meth:`release` once they are moved."""
-        with self._wakeup:
+        with self._lock:
             self._closing = True
-            self._wakeup.notify_all()
-        if self.sync:
-            self._syncer.join(timeout=30)
-        self._segment.close()
+            self._segment.close()
         return segments_of(self.folder, self.owner)
 
     def release(self) -> None:
