@@ -42,6 +42,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "codes": "microfluence.commerce.cli:codes_app",
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
+    "utm": "microfluence.tracking.cli:utm",
+    "links": "microfluence.tracking.cli:links_app",
 }
 
 

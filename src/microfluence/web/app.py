@@ -21,12 +21,15 @@ from microfluence.jobs.runner import JobRunner
 from microfluence.jobs.settings import JobSettings
 from microfluence.jobs.webhooks import retry_pending
 from microfluence.kernel.store import open_store
+from microfluence.tracking.recorder import ClickRecorder
+from microfluence.tracking.settings import TrackingSettings, click_log_dir
 from microfluence.web import api, hooks, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
 from microfluence.web.headers import SecurityHeadersMiddleware
 from microfluence.web.limits import MULTIPART_ENVELOPE, RequestLimitMiddleware
+from microfluence.web.redirect import ShortLinks
 from microfluence.web.settings import WebSettings
 
 DESCRIPTION = """\
@@ -48,6 +51,13 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         if queue_url
         else None
     )
+    tracking = TrackingSettings()
+    clicks = ClickRecorder(
+        store,
+        click_log_dir(tracking, store.url),
+        move_seconds=tracking.click_move_seconds,
+        sync=tracking.click_log_sync == "always",
+    )
     jobs: JobRunner | QueueRunner
     if queue is not None:  # workers run the jobs (microfluence worker)
         jobs = QueueRunner(queue)
@@ -68,7 +78,9 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
             fail_interrupted(store)
             retry_pending(store, jobs.submit_webhook, older_than=0)  # stored before a stop
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
+        clicks.start()  # moves the clicks that processes killed before left in the log
         yield
+        clicks.stop()
         jobs.shutdown()
         store.dispose()
 
@@ -85,6 +97,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.state.settings = settings
     app.state.jobs = jobs
     app.state.queue = queue  # None: no worker fires schedules (the jobs page says so)
+    app.state.clicks = clicks
     app.state.csrf_secret = site_secret(store, "csrf")
     app.state.html_error_page = pages.render_error
     install_error_handlers(app)
@@ -100,6 +113,13 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         max_hook_bytes=settings.max_hook_kb << 10,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # The public short links, /r/{slug}, before everything else (docs/tracking.md).
+    app.add_middleware(
+        ShortLinks,
+        recorder=clicks,
+        country_header=tracking.country_header,
+        cache_seconds=tracking.link_cache_seconds,
+    )
     app.include_router(api.router)
     app.include_router(signin.router)
     app.include_router(hooks.router)

@@ -14,6 +14,7 @@ from microfluence.web.api import (
     invitations,
     jobs,
     labels,
+    links,
     posts,
     privacy,
     schedules,
@@ -39,5 +40,6 @@ for module in (
     campaigns,
     codes,
     shops,
+    links,
 ):
     router.include_router(module.router)

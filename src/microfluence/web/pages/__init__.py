@@ -12,6 +12,7 @@ from microfluence.web.pages import (
     imports,
     jobs,
     labels,
+    links,
     sales,
     session_pages,
     settings_pages,
@@ -31,6 +32,7 @@ ROUTERS = [
     settings_pages.router,
     account_pages.router,
     campaigns.router,
+    links.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

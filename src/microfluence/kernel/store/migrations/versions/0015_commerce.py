@@ -1,7 +1,7 @@
 """Shops, orders, refunds, webhook deliveries and codes created in a shop (commerce.tables).
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-26 17:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
