@@ -42,22 +42,28 @@ from server_process import SRC, server_process
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("cheap_password_hashing")]
 
 WAIT_SECONDS = 20  # the longest any step here may take, on a loaded 2-core machine
-ROWS = 5_000  # creators in the import a worker is killed in
+ROWS = 5_000  # creators in the import a worker is killed after
+# … and in the one it is killed in: reading and staging them takes long enough on a fast, idle
+# machine for the test to take the store's write lock first (5,000 did not, on a fresh CI box)
+KILL_ROWS = 40_000
 # … but starting two app processes (each imports the whole app), or a retry: a backoff, then
 # thousands of rows imported on a loaded machine
 START_SECONDS = 60
 
 
-def wait_for(what: str, check: Callable[[], object], seconds: float = WAIT_SECONDS) -> object:
-    """Poll ``check`` until it answers something true: bounded in polls and in time."""
+def wait_for(
+    what: str, check: Callable[[], object], seconds: float = WAIT_SECONDS, every: float = 0.05
+) -> object:
+    """Poll ``check`` every ``every`` seconds until it answers something true: bounded in polls
+    and in time."""
     deadline = time.monotonic() + seconds
-    for _ in range(int(seconds * 20)):
+    for _ in range(int(seconds / every)):
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
             break
-        time.sleep(0.05)
+        time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -198,7 +204,7 @@ def test_a_worker_killed_mid_import_leaves_it_retried_and_written_once(store, st
     acme = make_tenant(store, "acme")
     queue_url, uploads = queue_url_for(store, store_url, tmp_path), tmp_path / "uploads"
     upload = queued_folder(uploads) / "creators.csv"
-    rows = [f"kill_{n:05d}" for n in range(ROWS)]  # reading them outlasts a poll many times
+    rows = [f"kill_{n:05d}" for n in range(KILL_ROWS)]  # reading them outlasts the poll
     upload.write_text("handle\n" + "\n".join(rows) + "\n", encoding="utf-8")
     with store.transaction() as session:
         job_id = imports.create_job(
@@ -213,7 +219,9 @@ def test_a_worker_killed_mid_import_leaves_it_retried_and_written_once(store, st
     queue.enqueue(job_id)
     before = creators(store, acme.workspace_id)
     with worker_process(store_url, queue_url, uploads) as first:
-        wait_for("the import to start", lambda: job_row(store, job_id).status != "queued")
+        wait_for(
+            "the import to start", lambda: job_row(store, job_id).status != "queued", every=0.005
+        )
         with writes_held(store, store_url):
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=20)

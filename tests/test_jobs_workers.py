@@ -203,3 +203,40 @@ def test_an_import_run_outside_a_job_carries_no_job_id(store, tmp_path) -> None:
     report = import_creators(store, "acme", upload, platform="instagram")
     with store.session() as session:
         assert session.get(ImportRun, report.import_id).job_id is None
+
+
+def test_a_queued_job_whose_message_was_taken_by_a_dead_worker_is_queued_again(
+    store, store_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A worker that died between taking a job's message and marking the job running leaves
+    it ``queued`` with no message anywhere: the minutely look finds it and queues it again;
+    jobs whose message still waits, and recent ones, are left alone."""
+    from microfluence.jobs.queue import LOST_AFTER_SECONDS, Queue
+
+    acme = make_tenant(store, "acme")
+    url = store_url if store.dialect == "postgresql" else f"sqlite:///{tmp_path / 'queue.db'}"
+    queue = Queue(url, store, tmp_path / "uploads")
+    queue.huey.flush()
+    long_ago = utcnow() - dt.timedelta(seconds=LOST_AFTER_SECONDS + 60)
+    with store.transaction() as session:
+        for job_id, updated in (("lost", long_ago), ("waiting", long_ago), ("fresh", utcnow())):
+            session.add(
+                ImportJob(
+                    id=job_id,
+                    workspace_id=acme.workspace_id,
+                    kind="score",
+                    filename="schedule 1",
+                    options={},
+                    status="queued",
+                    progress_done=0,
+                    summary={},
+                    errors=[],
+                    created_at=updated,
+                    updated_at=updated,
+                )
+            )
+    queue.enqueue("waiting")  # its message is on the queue: only late
+    assert queue.requeue_lost() == ["lost"]
+    waiting = sorted(str(m.args[0]) for m in queue.huey.pending())
+    assert waiting == ["lost", "waiting"]
+    assert queue.requeue_lost() == []  # now its message waits too

@@ -13,6 +13,7 @@ already ran, is not run again however often it is delivered.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 from collections.abc import Iterator
@@ -41,6 +42,8 @@ log = logging.getLogger("microfluence.jobs")
 
 UNAVAILABLE = "the job queue is unavailable"
 POLL_SECONDS = 1.0
+# A queued job untouched this long whose message the queue no longer holds is queued again.
+LOST_AFTER_SECONDS = 300.0
 
 
 class Queue:
@@ -106,7 +109,34 @@ class Queue:
         fired = fire_due(self.store, self.enqueue)
         recovered = recover_orphans(self.store, self.upload_root, self.enqueue, self.lease_seconds)
         webhooks = retry_pending(self.store, self.enqueue_webhook)
-        return {"fired": fired, **recovered, "webhooks": webhooks}
+        lost = self.requeue_lost()
+        return {"fired": fired, **recovered, "webhooks": webhooks, "requeued": lost}
+
+    def requeue_lost(self, older_than: float = LOST_AFTER_SECONDS) -> list[str]:
+        """Put back on the queue the jobs still ``queued`` after ``older_than`` seconds whose
+        message the queue no longer holds: a worker took the message and died before it could
+        mark the job running (huey removes a message when a worker takes it). A job whose
+        message is only late is left alone; one whose message is being taken right now may be
+        delivered twice, which runs it once (the start is a conditional update)."""
+        waiting = {
+            str(message.args[0])
+            for message in [*self.huey.pending(), *self.huey.scheduled()]
+            if message.args
+        }
+        cutoff = utcnow() - dt.timedelta(seconds=older_than)
+        with self.store.session() as session:
+            stale = session.scalars(
+                select(ImportJob.id).where(
+                    ImportJob.status == "queued",
+                    ImportJob.owner.is_(None),
+                    ImportJob.updated_at < cutoff,
+                )
+            ).all()
+        lost = [job_id for job_id in stale if job_id not in waiting]
+        for job_id in lost:
+            log.warning("job %s was queued but its message is gone: queued again", job_id)
+            self.enqueue(job_id)
+        return lost
 
 
 class QueueRunner:
