@@ -665,3 +665,36 @@ def test_campaigns_deals_and_deliverables_of_the_other_workspace(world):
     same = client.post("/api/v1/campaigns", json={"name": "Launch 2"}, headers=h)
     assert same.status_code == 201
     assert seen_by_b() == before
+
+
+@covers("get", "/api/v1/links")
+@covers("post", "/api/v1/links")
+@covers("get", "/api/v1/links/{link_id}")
+@covers("get", "/api/v1/links/{link_id}/days")
+@covers("post", "/api/v1/links/{link_id}/disable")
+def test_links_and_their_clicks(world, store):  # type: ignore[no-untyped-def]
+    client, a, b = world
+    made = client.post(
+        "/api/v1/links",
+        json={"creator": "instagram:alpha_ana", "url": "https://a.example/"},
+        headers=a.auth(),
+    )
+    assert made.status_code == 201, made.text
+    link = made.json()
+    # b cannot make a link for a's creator, nor see, count or disable a's link
+    foreign = {"creator": "instagram:alpha_ana", "url": "https://b.example/"}
+    assert client.post("/api/v1/links", json=foreign, headers=b.auth()).status_code == 404
+    assert client.get("/api/v1/links", headers=b.auth()).json() == {"data": [], "count": 0}
+    for path in (f"/api/v1/links/{link['id']}", f"/api/v1/links/{link['id']}/days"):
+        assert client.get(path, headers=b.auth()).status_code == 404
+    assert client.post(f"/api/v1/links/{link['id']}/disable", headers=b.auth()).status_code == 404
+    filtered = client.get(
+        "/api/v1/links", params={"creator_id": a.creator_ids[0]}, headers=b.auth()
+    ).json()
+    assert filtered["count"] == 0
+    # the public redirect works for anyone; the click is a's only
+    assert client.get(f"/r/{link['slug']}", follow_redirects=False).status_code == 302
+    client.app.state.clicks.move_now()
+    mine = client.get(f"/api/v1/links/{link['id']}", headers=a.auth()).json()
+    assert mine["bot_clicks"] + mine["clicks"] == 1 and mine["disabled_at"] is None
+    assert client.get("/api/v1/links", headers=b.auth()).json()["count"] == 0

@@ -56,7 +56,9 @@ from microfluence.kernel.store import Store, open_store
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
+from microfluence.tracking.counts import click_counts
 from microfluence.tracking.deliverables import match_deliverables
+from microfluence.tracking.links import LinkCreate, LinkPublic, create_link, list_links
 
 PathLike = str | os.PathLike[str]
 ColumnMap = Mapping[str, str] | Sequence[str] | None  # FIELD -> COLUMN, or "FIELD=COLUMN" texts
@@ -310,6 +312,32 @@ class Workspace:
             "rejected_post_ids": pl.List(pl.Int64),
         }
         return pl.DataFrame([p.model_dump() for p in pieces], schema=schema, orient="row")
+
+    # -- tracking links: the services of `microfluence links` (docs/tracking.md) --------------
+    def create_link(
+        self,
+        creator: str,
+        url: str,
+        *,
+        campaign: str | None = None,
+        utm: Mapping[str, str] | None = None,
+    ) -> LinkPublic:
+        """A short link of the creator's account ``PLATFORM:HANDLE`` to ``url`` tagged with the
+        UTM defaults (``utm`` overrides them), as `links create`."""
+        data = LinkCreate(creator=creator, url=url, campaign=campaign, utm=dict(utm or {}))
+        with self._store.transaction() as session:
+            return create_link(session, get_workspace(session, self.name).id, data)
+
+    def links(self) -> list[LinkPublic]:
+        """Every short link, newest first, with its clicks, unique clicks and bot clicks."""
+        with self._store.transaction() as session:
+            return list_links(session, get_workspace(session, self.name).id)
+
+    def click_counts(self, *, by: str = "link", daily: bool = False) -> pl.DataFrame:
+        """Clicks, unique clicks and bot clicks per ``link``, ``creator`` or ``campaign`` (and
+        per UTC ``day`` with ``daily``) → one row per group."""
+        with self._store.transaction() as session:
+            return click_counts(session, get_workspace(session, self.name).id, by=by, daily=daily)
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

@@ -39,6 +39,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "campaigns": "microfluence.campaigns.cli:campaigns_app",
     "deals": "microfluence.campaigns.cli:deals_app",
     "deliverables": "microfluence.tracking.cli:deliverables_app",
+    "utm": "microfluence.tracking.cli:utm",
+    "links": "microfluence.tracking.cli:links_app",
 }
 
 

@@ -54,7 +54,10 @@ class TrackingLink(Base):
 
 class LinkClick(Base):
     __tablename__ = "link_clicks"
-    __table_args__ = (Index("ix_link_clicks_link_clicked", "link_id", "clicked_at"),)
+    __table_args__ = (
+        Index("ix_link_clicks_link_clicked", "link_id", "clicked_at"),
+        Index("ix_link_clicks_visitor_window", "link_id", "visitor_hash", "window_start"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = workspace_column()
@@ -72,6 +75,8 @@ class LinkClick(Base):
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     # The first click of its visitor on its link in its de-duplication window (one hour).
     is_unique: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The UTC clock hour the click falls in (revision "0014"): its de-duplication window.
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class DiscountCode(Base):

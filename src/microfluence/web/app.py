@@ -20,12 +20,15 @@ from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import JobRunner
 from microfluence.jobs.settings import JobSettings
 from microfluence.kernel.store import open_store
+from microfluence.tracking.recorder import ClickRecorder
+from microfluence.tracking.settings import TrackingSettings, click_log_dir
 from microfluence.web import api, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
 from microfluence.web.headers import SecurityHeadersMiddleware
 from microfluence.web.limits import MULTIPART_ENVELOPE, RequestLimitMiddleware
+from microfluence.web.redirect import ShortLinks
 from microfluence.web.settings import WebSettings
 
 DESCRIPTION = """\
@@ -47,6 +50,13 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         if queue_url
         else None
     )
+    tracking = TrackingSettings()
+    clicks = ClickRecorder(
+        store,
+        click_log_dir(tracking, store.url),
+        move_seconds=tracking.click_move_seconds,
+        sync=tracking.click_log_sync == "always",
+    )
     jobs: JobRunner | QueueRunner
     if queue is not None:  # workers run the jobs (microfluence worker)
         jobs = QueueRunner(queue)
@@ -66,7 +76,9 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         if queue is None:
             fail_interrupted(store)
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
+        clicks.start()  # moves the clicks that processes killed before left in the log
         yield
+        clicks.stop()
         jobs.shutdown()
         store.dispose()
 
@@ -83,6 +95,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     app.state.settings = settings
     app.state.jobs = jobs
     app.state.queue = queue  # None: no worker fires schedules (the jobs page says so)
+    app.state.clicks = clicks
     app.state.csrf_secret = site_secret(store, "csrf")
     app.state.html_error_page = pages.render_error
     install_error_handlers(app)
@@ -97,6 +110,13 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         max_upload_bytes=(settings.max_upload_mb << 20) + MULTIPART_ENVELOPE,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # The public short links, /r/{slug}, before everything else (docs/tracking.md).
+    app.add_middleware(
+        ShortLinks,
+        recorder=clicks,
+        country_header=tracking.country_header,
+        cache_seconds=tracking.link_cache_seconds,
+    )
     app.include_router(api.router)
     app.include_router(signin.router)
     for router in pages.ROUTERS:

@@ -13,6 +13,7 @@ from microfluence.web.api import (
     invitations,
     jobs,
     labels,
+    links,
     posts,
     privacy,
     schedules,
@@ -35,5 +36,6 @@ for module in (
     labels,
     privacy,
     campaigns,
+    links,
 ):
     router.include_router(module.router)

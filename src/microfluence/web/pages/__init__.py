@@ -12,6 +12,7 @@ from microfluence.web.pages import (
     imports,
     jobs,
     labels,
+    links,
     session_pages,
     settings_pages,
     vetting,
@@ -29,6 +30,7 @@ ROUTERS = [
     settings_pages.router,
     account_pages.router,
     campaigns.router,
+    links.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -17,6 +17,7 @@ from microfluence.kernel.store.tables import PLATFORMS
 from microfluence.metrics.service import workspace_tiers
 from microfluence.metrics.settings import get_metrics_settings
 from microfluence.web.deps import DbSession, PageReader
+from microfluence.web.pages.links import creator_links
 from microfluence.web.pages.profile import creator_profile
 from microfluence.web.pages.rendering import render
 
@@ -138,4 +139,5 @@ def profile_page(
         title=profile.creator.name or f"Creator {creator_id}",
         profile=profile,
         charts=True,
+        **creator_links(request, db, caller.workspace_id, creator_id),
     )
