@@ -427,4 +427,48 @@ def test_links_of_the_other_workspace_are_not_shown_made_or_disabled(
     with store.transaction() as session:
         assert links.get_link(session, two.beta.workspace_id, theirs.id).disabled_at is None
         assert links.list_links(session, two.alpha.workspace_id) == []
+
+
+def test_the_sales_page_shows_and_changes_only_the_own_workspace(two: Two, store_url: str) -> None:
+    from microfluence.commerce.shops import create_shop
+    from microfluence.tracking import codes as C
+
+    store = open_store(store_url)
+    with store.transaction() as s:
+        beta_owner = C.resolve_owner(s, two.beta.workspace_id, creator_id=two.beta.creator_ids[0])
+        beta_code = C.create_code(
+            s, two.beta.workspace_id, beta_owner, value=15, code="BETASECRET15"
+        )
+        beta_id = beta_code.id
+        create_shop(s, two.beta.workspace_id, platform="shopify", name="beta-private-shop")
+    store.dispose()
+    client = two.client
+    made = client.post(
+        "/sales/codes",
+        data={"creator": "instagram:alpha_ana", "value": "10", "csrf_token": two.csrf},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    page = client.get("/sales", headers=HTML).text
+    assert "ALPHAANA10-" in page
+    assert "BETASECRET15" not in page and "beta-private-shop" not in page
+    assert "BETASECRET15" not in client.get("/sales/codes.csv").text
+    # Beta's code cannot be disabled, nor beta's creators given codes.
+    assert (
+        client.post(
+            f"/sales/codes/{beta_id}/disable", data={"csrf_token": two.csrf}, follow_redirects=False
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/sales/codes",
+            data={"creator": "instagram:beta_ana", "value": "10", "csrf_token": two.csrf},
+            follow_redirects=False,
+        ).status_code
+        == 404
+    )
+    store = open_store(store_url)
+    with store.transaction() as s:
+        assert C.get_code(s, two.beta.workspace_id, beta_id).disabled_at is None
     store.dispose()

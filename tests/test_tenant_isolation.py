@@ -698,3 +698,162 @@ def test_links_and_their_clicks(world, store):  # type: ignore[no-untyped-def]
     mine = client.get(f"/api/v1/links/{link['id']}", headers=a.auth()).json()
     assert mine["bot_clicks"] + mine["clicks"] == 1 and mine["disabled_at"] is None
     assert client.get("/api/v1/links", headers=b.auth()).json()["count"] == 0
+
+
+# --- codes, shops, orders (commerce) ---------------------------------------------------------
+
+
+def _commerce(client: TestClient, tenant: Tenant, store) -> dict:  # type: ignore[no-untyped-def]
+    """A shop (its secret), a code, and an imported order of ``tenant``."""
+    from microfluence.commerce.signatures import sign
+
+    owner, member = tenant.auth("owner"), tenant.auth("member")
+    made = client.post(
+        "/api/v1/shops", json={"platform": "shopify", "name": "main"}, headers=owner
+    ).json()
+    code = client.post(
+        "/api/v1/codes",
+        json={"creator_id": tenant.creator_ids[0], "value": 10, "code": "SHARED10"},
+        headers=member,
+    ).json()
+    export = (
+        "Name,Created at,Currency,Subtotal,Total,Discount Code,Id\n"
+        f"#1,2026-05-01 08:00:00 -0400,USD,10,10,SHARED10,{tenant.name}-1\n"
+    )
+    client.post(
+        f"/api/v1/shops/{made['shop']['id']}/orders/import",
+        content=export.encode(),
+        headers={**member, "Content-Type": "text/csv"},
+    )
+    order = client.get("/api/v1/orders", headers=member).json()["data"][0]
+    return {
+        "shop": made["shop"],
+        "secret": made["secret"],
+        "code": code,
+        "order": order,
+        "sign": sign,
+    }
+
+
+@covers("get", "/api/v1/codes")
+@covers("post", "/api/v1/codes")
+@covers("post", "/api/v1/codes/batches")
+@covers("get", "/api/v1/codes/export")
+@covers("post", "/api/v1/codes/import")
+@covers("get", "/api/v1/codes/{code_id}")
+@covers("post", "/api/v1/codes/{code_id}/disable")
+@covers("post", "/api/v1/codes/{code_id}/shops/{shop_id}")
+def test_codes_stay_in_their_workspace(world, store):
+    client, a, b = world
+    mine, theirs = _commerce(client, a, store), _commerce(client, b, store)
+    h = a.auth("member")
+    page = client.get("/api/v1/codes", headers=h).json()
+    assert [c["id"] for c in page["data"]] == [mine["code"]["id"]]
+    assert (
+        client.get("/api/v1/codes", params={"creator_id": b.creator_ids[0]}, headers=h).json()[
+            "count"
+        ]
+        == 0
+    )
+    assert "bravo" not in client.get("/api/v1/codes/export", headers=h).text
+    assert client.get("/api/v1/codes/export", headers=h).text.count("SHARED10") == 1
+    bid = theirs["code"]["id"]
+    not_found(client.get(f"/api/v1/codes/{bid}", headers=h))
+    not_found(client.post(f"/api/v1/codes/{bid}/disable", headers=h))
+    not_found(client.post(f"/api/v1/codes/{bid}/shops/{mine['shop']['id']}", headers=h))
+    not_found(
+        client.post(f"/api/v1/codes/{mine['code']['id']}/shops/{theirs['shop']['id']}", headers=h)
+    )
+    # B's creators cannot be given codes by A.
+    not_found(
+        client.post("/api/v1/codes", json={"creator_id": b.creator_ids[0], "value": 5}, headers=h)
+    )
+    not_found(
+        client.post(
+            "/api/v1/codes/batches",
+            json={"creator_id": b.creator_ids[0], "value": 5, "count": 2, "batch": "x"},
+            headers=h,
+        )
+    )
+    bad = client.post(
+        "/api/v1/codes/import",
+        content=f"code,value,creator_id\nNEW1,5,{b.creator_ids[0]}\n".encode(),
+        headers={**h, "Content-Type": "text/csv"},
+    )
+    assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "creator_id"
+    # B's code is untouched.
+    got = client.get(f"/api/v1/codes/{bid}", headers=b.auth("viewer")).json()
+    assert got["disabled_at"] is None
+
+
+@covers("get", "/api/v1/shops")
+@covers("post", "/api/v1/shops")
+@covers("get", "/api/v1/shops/{shop_id}")
+@covers("delete", "/api/v1/shops/{shop_id}")
+@covers("post", "/api/v1/shops/{shop_id}/secret")
+@covers("delete", "/api/v1/shops/{shop_id}/previous-secret")
+@covers("put", "/api/v1/shops/{shop_id}/access-token")
+@covers("get", "/api/v1/shops/{shop_id}/deliveries")
+@covers("post", "/api/v1/shops/{shop_id}/orders/import")
+@covers("get", "/api/v1/orders")
+@covers("get", "/api/v1/orders/{order_id}")
+@covers("post", "/api/v1/attribution")
+@covers("post", "/hooks/shopify/{shop_public_id}")
+@covers("post", "/hooks/woocommerce/{shop_public_id}")
+def test_shops_and_orders_stay_in_their_workspace(world, store):
+    client, a, b = world
+    mine, theirs = _commerce(client, a, store), _commerce(client, b, store)
+    h = a.auth("owner")
+    assert [s["id"] for s in client.get("/api/v1/shops", headers=h).json()["data"]] == [
+        mine["shop"]["id"]
+    ]
+    sid, oid = theirs["shop"]["id"], theirs["order"]["id"]
+    not_found(client.get(f"/api/v1/shops/{sid}", headers=h))
+    not_found(client.get(f"/api/v1/shops/{sid}/deliveries", headers=h))
+    not_found(client.post(f"/api/v1/shops/{sid}/secret", json={}, headers=h))
+    not_found(client.delete(f"/api/v1/shops/{sid}/previous-secret", headers=h))
+    not_found(
+        client.put(f"/api/v1/shops/{sid}/access-token", json={"access_token": "t"}, headers=h)
+    )
+    not_found(
+        client.post(
+            f"/api/v1/shops/{sid}/orders/import",
+            content=b"Name,Created at,Currency,Subtotal,Total\n#9,2026-05-01 08:00:00,USD,1,1\n",
+            headers={**h, "Content-Type": "text/csv"},
+        )
+    )
+    not_found(client.delete(f"/api/v1/shops/{sid}", headers=h))
+    not_found(client.get(f"/api/v1/orders/{oid}", headers=h))
+    assert client.get("/api/v1/orders", params={"shop_id": sid}, headers=h).json()["count"] == 0
+    assert [o["id"] for o in client.get("/api/v1/orders", headers=h).json()["data"]] == [
+        mine["order"]["id"]
+    ]
+    assert client.post("/api/v1/attribution", headers=h).json()["orders"] == 1
+    # B's shop still works, with its own secret and its one order.
+    assert client.get("/api/v1/orders", headers=b.auth("viewer")).json()["count"] == 1
+    # A webhook signed with B's secret, sent to A's shop, is refused; to B's shop it passes.
+    sign = mine["sign"]
+    body = b'{"id": 77, "created_at": "2026-05-01T08:00:00Z", "currency": "USD"}'
+    for platform, header in (
+        ("shopify", "X-Shopify-Hmac-Sha256"),
+        ("woocommerce", "X-WC-Webhook-Signature"),
+    ):
+        path = f"/hooks/{platform}/{mine['shop']['public_id']}"
+        assert (
+            client.post(
+                path, content=body, headers={header: sign(body, theirs["secret"])}
+            ).status_code
+            == 401
+        )
+    ok = client.post(
+        f"/hooks/shopify/{theirs['shop']['public_id']}",
+        content=body,
+        headers={
+            "X-Shopify-Hmac-Sha256": sign(body, theirs["secret"]),
+            "X-Shopify-Topic": "orders/create",
+        },
+    )
+    assert ok.status_code == 200
+    client.app.state.jobs.wait(timeout=60)
+    assert client.get("/api/v1/orders", headers=h).json()["count"] == 1
+    assert client.get("/api/v1/orders", headers=b.auth("viewer")).json()["count"] == 2

@@ -41,6 +41,9 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "deliverables": "microfluence.tracking.cli:deliverables_app",
     "utm": "microfluence.tracking.cli:utm",
     "links": "microfluence.tracking.cli:links_app",
+    "codes": "microfluence.commerce.cli:codes_app",
+    "shops": "microfluence.commerce.cli:shops_app",
+    "orders": "microfluence.commerce.cli:orders_app",
 }
 
 

@@ -33,6 +33,7 @@ from microfluence.jobs.schedules import fire_due
 from microfluence.jobs.scoring import run_score_job
 from microfluence.jobs.tables import ImportJob
 from microfluence.jobs.uploads import default_upload_root, queued_folder
+from microfluence.jobs.webhooks import retry_pending, run_webhook
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import utcnow
 
@@ -63,6 +64,7 @@ class Queue:
         self.huey = open_huey(url)
         self._import = self.huey.task(name="microfluence.import")(self._run_import)
         self._score = self.huey.task(name="microfluence.score")(self._run_score)
+        self._webhook = self.huey.task(name="microfluence.webhook")(self._run_webhook)
         self.huey.periodic_task(crontab(), name="microfluence.minutely")(self.tick)
 
     # -- enqueue (app processes, schedules, recovery) --------------------------------------
@@ -76,6 +78,10 @@ class Queue:
             task.schedule(args=(job_id,), delay=delay)
         else:
             task(job_id)
+
+    def enqueue_webhook(self, delivery_id: int) -> None:
+        """Put a stored webhook delivery on the queue (jobs.webhooks)."""
+        self._webhook(delivery_id)
 
     # -- the tasks (worker processes) -------------------------------------------------------
 
@@ -91,11 +97,16 @@ class Queue:
     def _run_score(self, job_id: str) -> None:
         run_score_job(self.store, job_id, owner=self.owner)
 
+    def _run_webhook(self, delivery_id: int) -> None:
+        run_webhook(self.store, delivery_id)
+
     def tick(self) -> dict[str, Any]:
-        """Every minute, in each worker: fire the schedules due, retry orphaned jobs."""
+        """Every minute, in each worker: fire the schedules due, retry orphaned jobs and
+        webhook deliveries whose job was lost."""
         fired = fire_due(self.store, self.enqueue)
         recovered = recover_orphans(self.store, self.upload_root, self.enqueue, self.lease_seconds)
-        return {"fired": fired, **recovered}
+        webhooks = retry_pending(self.store, self.enqueue_webhook)
+        return {"fired": fired, **recovered, "webhooks": webhooks}
 
 
 class QueueRunner:
@@ -139,6 +150,14 @@ class QueueRunner:
 
     def progress(self, job_id: str) -> tuple[int, int | None] | None:
         return None  # a worker writes it to the job's row
+
+    def submit_webhook(self, delivery_id: int) -> None:
+        """Queue a stored webhook delivery; if the queue is down, the delivery stays stored
+        and a worker's minutely tick queues it again."""
+        try:
+            self.queue.enqueue_webhook(delivery_id)
+        except Exception:
+            log.exception("webhook delivery %s could not be queued: retried later", delivery_id)
 
     def cancel(self, job_id: str) -> None:
         """Nothing to signal here: the worker reads the cancel from the store."""

@@ -21,6 +21,7 @@ from microfluence.jobs.imports import run_job
 from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.scoring import run_score_job
 from microfluence.jobs.uploads import UploadArea
+from microfluence.jobs.webhooks import run_webhook
 from microfluence.kernel.errors import InputError, StoreError
 from microfluence.kernel.files import safe_filename
 from microfluence.kernel.store import Store
@@ -136,6 +137,16 @@ class JobRunner:
             raise StoppingError("the server is stopping: try again in a moment") from exc
         self.futures[job_id] = future
         future.add_done_callback(lambda _f: self._forget(job_id))
+
+    def submit_webhook(self, delivery_id: int) -> None:
+        """Process a stored webhook delivery in this process's pool (jobs.webhooks)."""
+        key = f"webhook-{delivery_id}"
+        try:
+            future = self.pool.submit(run_webhook, self.store, delivery_id)
+        except RuntimeError:  # stopping: the delivery stays stored, retried at the next start
+            return
+        self.futures[key] = future
+        future.add_done_callback(lambda _f: self._forget(key))
 
     def _forget(self, job_id: str) -> None:
         self.futures.pop(job_id, None)

@@ -19,10 +19,11 @@ from microfluence.jobs.queue import Queue, QueueRunner
 from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import JobRunner
 from microfluence.jobs.settings import JobSettings
+from microfluence.jobs.webhooks import retry_pending
 from microfluence.kernel.store import open_store
 from microfluence.tracking.recorder import ClickRecorder
 from microfluence.tracking.settings import TrackingSettings, click_log_dir
-from microfluence.web import api, pages, signin
+from microfluence.web import api, hooks, pages, signin
 from microfluence.web.auth import CsrfCookieMiddleware
 from microfluence.web.docs import install_docs
 from microfluence.web.errors import install_error_handlers
@@ -75,6 +76,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         )
         if queue is None:
             fail_interrupted(store)
+            retry_pending(store, jobs.submit_webhook, older_than=0)  # stored before a stop
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
         clicks.start()  # moves the clicks that processes killed before left in the log
         yield
@@ -108,6 +110,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         max_body_bytes=settings.max_body_kb << 10,
         # An upload carries a little more than the file (the multipart envelope and fields).
         max_upload_bytes=(settings.max_upload_mb << 20) + MULTIPART_ENVELOPE,
+        max_hook_bytes=settings.max_hook_kb << 10,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     # The public short links, /r/{slug}, before everything else (docs/tracking.md).
@@ -119,6 +122,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
     )
     app.include_router(api.router)
     app.include_router(signin.router)
+    app.include_router(hooks.router)
     for router in pages.ROUTERS:
         app.include_router(router)
     return app

@@ -6,7 +6,8 @@ declares, then its bytes as they stream in, chunked bodies (no Content-Length) i
   answer, the server reads nothing: uvicorn stops reading the socket after 64 KiB, so a body
   sent without a key costs no memory and no disk. Small page forms (sign-in) and the API routes
   whose body is its own proof (``OPEN_API_PATHS``: a password change, accepting an invitation)
-  are open to everyone, under the small cap.
+  are open to everyone, under the small cap; so are the shops' webhooks (``HOOK_PATHS``, signed
+  with the shop's secret), under ``MICROFLUENCE_MAX_HOOK_KB``.
 * **How much.** Uploads (``UPLOAD_PATHS``) may carry ``MICROFLUENCE_MAX_UPLOAD_MB`` (plus 64 KiB
   of multipart envelope); every other body — JSON, forms — ``MICROFLUENCE_MAX_BODY_KB``. A
   Content-Length over the cap is refused (413) unread; the bytes are counted as they arrive and
@@ -40,6 +41,8 @@ UPLOAD_PATHS = frozenset({"/api/v1/imports", "/imports"})
 # API routes whose body is itself the proof of who sends it (a password, an invitation's token):
 # like the sign-in form, open to callers without a key, under the small cap.
 OPEN_API_PATHS = re.compile(r"^/api/v1/(account/password|invitations/[^/]+/accept)$")
+# Shop webhooks: public, signed by the shop (commerce.webhooks), under their own small cap.
+HOOK_PATHS = re.compile(r"^/hooks/(shopify|woocommerce)/[^/]+$")
 MULTIPART_ENVELOPE = 64 << 10
 CLOSE = {"Connection": "close"}
 
@@ -101,10 +104,12 @@ class RequestLimitMiddleware:
         max_body_bytes: int,
         max_upload_bytes: int,
         upload_paths: frozenset[str] = UPLOAD_PATHS,
+        max_hook_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.max_hook_bytes = max_hook_bytes or max_body_bytes
         self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,6 +122,8 @@ class RequestLimitMiddleware:
             return
         upload = scope["path"] in self.upload_paths
         limit = self.max_upload_bytes if upload else self.max_body_bytes
+        if HOOK_PATHS.match(scope["path"]):
+            limit = self.max_hook_bytes
         keyed_api = scope["path"].startswith("/api/") and not OPEN_API_PATHS.match(scope["path"])
         if upload or keyed_api:
             refusal = await self._refusal(scope)

@@ -29,6 +29,12 @@ class WebSettings(BaseSettings):
             "Largest request body other than an upload (JSON to the API, page forms), in KiB."
         ),
     )
+    max_hook_kb: int = Field(
+        default=512,
+        ge=1,
+        le=1 << 16,
+        description="Largest shop webhook body (public /hooks/… routes), in KiB.",
+    )
     upload_dir: Path | None = Field(
         default=None,
         description=(

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from microfluence.web.api import (
     accounts,
     campaigns,
+    codes,
     creators,
     exports,
     imports,
@@ -17,6 +18,7 @@ from microfluence.web.api import (
     posts,
     privacy,
     schedules,
+    shops,
     vetting,
     workspace,
 )
@@ -37,5 +39,7 @@ for module in (
     privacy,
     campaigns,
     links,
+    codes,
+    shops,
 ):
     router.include_router(module.router)
