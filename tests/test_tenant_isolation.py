@@ -857,3 +857,33 @@ def test_shops_and_orders_stay_in_their_workspace(world, store):
     client.app.state.jobs.wait(timeout=60)
     assert client.get("/api/v1/orders", headers=h).json()["count"] == 1
     assert client.get("/api/v1/orders", headers=b.auth("viewer")).json()["count"] == 2
+
+
+@covers("get", "/api/v1/campaigns/{campaign_id}/report")
+@covers("get", "/api/v1/payouts")
+@covers("get", "/api/v1/emv-rates")
+@covers("put", "/api/v1/emv-rates")
+def test_reports_payouts_and_emv_rates_stay_in_their_workspace(world):
+    client, a, b = world
+    mine = _campaign_of(client, a, "alpha")["campaign"]
+    theirs = _campaign_of(client, b, "bravo")["campaign"]
+    period = {"from": "2026-01-01", "to": "2026-12-31"}
+    # b cannot read a's report, nor a's payouts by naming a's campaign
+    not_found(client.get(f"/api/v1/campaigns/{mine}/report", headers=b.auth("owner")))
+    not_found(
+        client.get(
+            "/api/v1/payouts", params={**period, "campaign_id": mine}, headers=b.auth("owner")
+        )
+    )
+    own = client.get(f"/api/v1/campaigns/{theirs}/report", headers=b.auth("viewer"))
+    assert own.status_code == 200 and own.json()["campaign_id"] == theirs
+    assert "alpha" not in own.text
+    rows = client.get("/api/v1/payouts", params=period, headers=b.auth("viewer"))
+    assert rows.status_code == 200 and "alpha" not in rows.text
+    # b's EMV rates are b's alone; a's are unchanged
+    changed = client.put(
+        "/api/v1/emv-rates", json={"rates": {"instagram": 99}}, headers=b.auth("owner")
+    )
+    assert changed.status_code == 200
+    assert client.get("/api/v1/emv-rates", headers=a.auth("viewer")).json()["own"] == {}
+    assert client.put("/api/v1/emv-rates", json={}, headers=b.auth("member")).status_code == 403

@@ -44,6 +44,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "codes": "microfluence.commerce.cli:codes_app",
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
+    "report": "microfluence.measurement.cli:report_app",
 }
 
 

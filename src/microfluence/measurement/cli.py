@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from microfluence.campaigns.campaigns import find_campaign_by_name
 from microfluence.kernel.console import (
@@ -37,60 +37,62 @@ def _n(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def _pct(value: float | None, low: float | None = None, high: float | None = None) -> str:
-    if value is None:
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %"
+
+
+def _between(low: float | None, high: float | None, scale: float = 1, unit: str = "") -> str:
+    if low is None or high is None:
         return "–"
-    text = f"{value * 100:.1f} %"
-    if low is not None and high is not None:
-        text += f" ({low * 100:.1f}–{high * 100:.1f})"
-    return text
+    return (
+        f"{low * scale:.{1 if scale != 1 else 2}f}–{high * scale:.{1 if scale != 1 else 2}f}{unit}"
+    )
 
 
-def _roi(k: Kpis) -> str:
-    if k.roi is None:
-        return "–"
-    text = f"{k.roi:.2f}"
-    if k.roi_low is not None and k.roi_high is not None:
-        text += f" ({k.roi_low:.2f} – {k.roi_high:.2f})"
-    return text
+TABLES = {
+    "Clicks and orders": ("clicks", "unique", "orders", "conversion", "95 %", "AOV"),
+    "Revenue and cost": ("revenue", "refunds", "net revenue", "cost", "ROI", "95 %"),
+    "Per unit": ("ROAS", "CPA", "CPC", "CPE", "CPM", "EMV"),
+}
 
 
-COLUMNS = (
-    "creator",
-    "clicks",
-    "unique",
-    "orders",
-    "conversion (95 %)",
-    "revenue",
-    "net revenue",
-    "cost",
-    "ROI (95 %)",
-    "ROAS",
-    "CPA",
-    "CPC",
-    "CPE",
-    "CPM",
-    "EMV",
-)
+def _cells(k: Kpis) -> dict[str, list[str]]:
+    return {
+        "Clicks and orders": [
+            f"{k.clicks:,}",
+            f"{k.unique_clicks:,}",
+            f"{k.orders:,}",
+            _pct(k.conversion_rate),
+            _between(k.conversion_rate_low, k.conversion_rate_high, 100, " %"),
+            _n(k.average_order_value),
+        ],
+        "Revenue and cost": [
+            _n(float(k.revenue)),
+            _n(float(k.refunds)),
+            _n(float(k.net_revenue)),
+            _n(float(k.cost)),
+            _n(k.roi),
+            _between(k.roi_low, k.roi_high),
+        ],
+        "Per unit": [
+            _n(k.roas),
+            _n(k.cpa),
+            _n(k.cpc),
+            _n(k.cpe, 3),
+            _n(k.cpm),
+            _n(float(k.emv)),
+        ],
+    }
 
 
-def _cells(k: Kpis) -> list[str]:
-    return [
-        f"{k.clicks:,}",
-        f"{k.unique_clicks:,}",
-        f"{k.orders:,}",
-        _pct(k.conversion_rate, k.conversion_rate_low, k.conversion_rate_high),
-        _n(float(k.revenue)),
-        _n(float(k.net_revenue)),
-        _n(float(k.cost)),
-        _roi(k),
-        _n(k.roas),
-        _n(k.cpa),
-        _n(k.cpc),
-        _n(k.cpe, 3),
-        _n(k.cpm),
-        _n(float(k.emv)),
-    ]
+def _table(report: CampaignReport, title: str) -> Table:
+    table = Table(Column("creator", no_wrap=True), *TABLES[title], title=title)
+    for c in report.creators:
+        name = c.creator_name or c.account or f"creator {c.creator_id}"
+        table.add_row(name, *_cells(c)[title])
+    table.add_section()
+    table.add_row("[bold]campaign[/]", *_cells(report.totals)[title])
+    return table
 
 
 def print_report(report: CampaignReport) -> None:
@@ -99,16 +101,13 @@ def print_report(report: CampaignReport) -> None:
         if report.period_from or report.period_to
         else "all time"
     )
-    table = Table(
-        *COLUMNS,
-        title=f"{report.campaign} · {report.status} · {period} · {report.currency}",
-        caption="– : undefined (nothing to divide by). Intervals: 95 %, docs/measurement.md.",
+    console.print(
+        f"[bold]{report.campaign}[/] · {report.status} · {period} · money in {report.currency}",
+        highlight=False,
     )
-    for c in report.creators:
-        table.add_row(c.creator_name or c.account or f"creator {c.creator_id}", *_cells(c))
-    table.add_section()
-    table.add_row("[bold]campaign[/]", *_cells(report.totals))
-    console.print(table)
+    for title in TABLES:
+        console.print(_table(report, title))
+    console.print("– : undefined (nothing to divide by). Intervals 95 %: docs/measurement.md.")
     if report.targets:
         targets = Table("target", "goal", "actual", "% of target", "met", title="Targets")
         for t in report.targets:

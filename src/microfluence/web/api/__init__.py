@@ -15,6 +15,7 @@ from microfluence.web.api import (
     jobs,
     labels,
     links,
+    measurement,
     posts,
     privacy,
     schedules,
@@ -41,5 +42,6 @@ for module in (
     links,
     codes,
     shops,
+    measurement,
 ):
     router.include_router(module.router)
