@@ -186,6 +186,17 @@ def test_refunds_reduce_revenue_and_commission(store, brand):
     assert (two["revenue"], two["commission"]) == (Decimal("0.00"), Decimal("0.00"))
 
 
+def test_orders_never_paid_earn_nothing(store, brand):
+    voided = order("v", T0, codes=["SARAH15"])
+    voided.financial_status = "voided"
+    paid = order("p", T0, codes=["SARAH15"])
+    paid.financial_status = "paid"
+    put(store, brand, voided, paid)
+    with store.transaction() as s:
+        frame = attributed_revenue(s, brand.workspace_id)
+    assert frame["order_id"].to_list() == [got(store, "p").id]
+
+
 def test_a_refund_before_its_order_counts_when_the_order_comes(store, brand):
     with store.transaction() as s:
         shop = find_shop(s, brand.workspace_id, "main")

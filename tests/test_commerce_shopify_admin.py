@@ -232,6 +232,14 @@ def test_refusals_are_surfaced_clearly(store, brand, shopify, status, body, fiel
         assert s.scalar(select(ShopDiscountCode)) is None
 
 
+def test_only_myshopify_domains_are_called(store, brand):
+    with store.transaction() as s:
+        for bad in ("127.0.0.1", "internal.example", "acme.myshopify.com.evil.example"):
+            with pytest.raises(InputError, match="myshopify.com"):
+                create_shop(s, brand.workspace_id, platform="shopify", name="x", domain=bad)
+        create_shop(s, brand.workspace_id, platform="woocommerce", name="w", domain="shop.example")
+
+
 def test_a_shop_without_a_token(store, brand):
     with store.transaction() as s:
         create_shop(

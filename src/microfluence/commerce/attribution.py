@@ -27,57 +27,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote_plus
 
-import numpy as np
 import polars as pl
-import sqlalchemy as sa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microfluence.campaigns.tables import Campaign, Deal
+from microfluence.commerce import attribution_load as load
+from microfluence.commerce.attribution_load import DEFAULT_DAYS, FEW, RESULT, STORED, UTM_KEYS
 from microfluence.commerce.attribution_write import write_changes
-from microfluence.commerce.tables import Order
-from microfluence.tracking.tables import DiscountCode, LinkClick, TrackingLink
+from microfluence.commerce.leaks import COUPON_SITES, LeakRules, burst_flags, flag_leaks
+from microfluence.commerce.revenue import attributed_revenue
 
-DEFAULT_DAYS = 30
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
-# Coupon and deal aggregators whose visitors bring codes they did not get from the creator.
-COUPON_SITES = (
-    "retailmenot.com",
-    "honey.com",
-    "joinhoney.com",
-    "coupons.com",
-    "couponfollow.com",
-    "couponcabin.com",
-    "dealspotr.com",
-    "knoji.com",
-    "wethrift.com",
-    "slickdeals.net",
-    "groupon.com",
-    "vouchercodes.co.uk",
-    "myvouchercodes.co.uk",
-    "vouchercloud.com",
-    "hotukdeals.com",
-    "dealabs.com",
-    "mydealz.de",
-    "savings.com",
-    "offers.com",
-    "brandsoff.com",
-    "couponbirds.com",
-    "promocodes.com",
-    "capitaloneshopping.com",
-    "karmanow.com",
-    "rakuten.com",
-)
-
-
-@dataclass(frozen=True)
-class LeakRules:
-    burst_orders: int = 3
-    burst_hours: float = 24.0
-    coupon_sites: tuple[str, ...] = COUPON_SITES
+__all__ = [
+    "COUPON_SITES",
+    "DEFAULT_DAYS",
+    "AttributionSummary",
+    "LeakRules",
+    "attribute",
+    "attributed_revenue",
+    "burst_flags",
+    "changed",
+    "compute",
+]
 
 
 @dataclass
@@ -87,210 +58,6 @@ class AttributionSummary:
     by_click: int
     unattributed: int
     leaked: int
-
-
-def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
-def _raw(column: Any) -> Any:
-    """Times and JSON as the driver gives them (SQLite: text, parsed below by Polars in one
-    vectorised pass; PostgreSQL: already values), skipping SQLAlchemy's per-row processing."""
-    if isinstance(column.type, sa.DateTime | sa.JSON):
-        return sa.type_coerce(column, sa.String).label(column.key)
-    return column
-
-
-def _read(session: Session, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """Run ``query`` (its columns in ``schema``'s order) into a typed frame."""
-    query = query.with_only_columns(*(_raw(c) for c in query.selected_columns))
-    rows = session.execute(query).all()
-    if not rows:
-        return pl.DataFrame(schema=schema)
-    data = {}
-    for index, (name, dtype) in enumerate(schema.items()):
-        values = [r[index] for r in rows]
-        if dtype == pl.Datetime("us") and isinstance(
-            next((v for v in values if v is not None), None), str
-        ):
-            data[name] = pl.Series(values, dtype=pl.String).str.to_datetime(
-                "%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False
-            )
-        elif isinstance(dtype, pl.List) and isinstance(
-            next((v for v in values if v is not None), None), str
-        ):
-            data[name] = pl.Series(values, dtype=pl.String).str.json_decode(dtype)
-        else:
-            data[name] = pl.Series(values, dtype=dtype, strict=False)
-    return pl.DataFrame(data)
-
-
-# -- loading ---------------------------------------------------------------------------------
-
-
-# Up to this many orders named (a webhook, a small import), only they, their coupon-referred
-# neighbours in time and the clicks that can concern them are read; more: everything in the span.
-FEW = 2_000
-
-
-def _span(session: Session, workspace_id: int, order_ids: list[int]) -> tuple[Any, Any] | None:
-    lows, highs = [], []
-    for start in range(0, len(order_ids), 1000):
-        low, high = session.execute(
-            select(sa.func.min(Order.ordered_at), sa.func.max(Order.ordered_at)).where(
-                Order.workspace_id == workspace_id, Order.id.in_(order_ids[start : start + 1000])
-            )
-        ).one()
-        if low is not None:
-            lows.append(low)
-            highs.append(high)
-    return (min(lows), max(highs)) if lows else None
-
-
-def _orders(
-    session: Session, workspace_id: int, order_ids: list[int] | None, hours: float
-) -> pl.DataFrame:
-    query = select(
-        Order.id,
-        Order.ordered_at,
-        Order.codes,
-        Order.landing_url,
-        Order.referrer_host,
-        *(getattr(Order, c) for c in RESULT),
-    ).where(Order.workspace_id == workspace_id)
-    if order_ids is None:
-        return _read(session, query, ORDER_SCHEMA)
-    span = _span(session, workspace_id, order_ids)
-    if span is None:
-        return pl.DataFrame(schema=ORDER_SCHEMA)
-    pad = dt.timedelta(hours=hours)
-    near = (Order.ordered_at >= span[0] - pad, Order.ordered_at <= span[1] + pad)
-    if len(order_ids) > FEW:
-        return _read(session, query.where(*near), ORDER_SCHEMA)
-    # The burst rule needs the code orders from coupon sites around them; nothing else.
-    neighbours = sa.and_(*near, Order.method == "code", Order.referrer_host.is_not(None))
-    return _read(session, query.where(sa.or_(Order.id.in_(order_ids), neighbours)), ORDER_SCHEMA)
-
-
-# What attribution writes to each order, with its type.
-RESULT = {
-    "method": pl.String,
-    "creator_id": pl.Int64,
-    "deal_id": pl.Int64,
-    "campaign_id": pl.Int64,
-    "code_id": pl.Int64,
-    "link_id": pl.Int64,
-    "click_id": pl.Int64,
-    "leak": pl.Boolean,
-    "leak_reason": pl.String,
-}
-STORED = [f"stored_{c}" for c in RESULT]
-ORDER_SCHEMA = {
-    "oid": pl.Int64,
-    "t": pl.Datetime("us"),
-    "codes": pl.List(pl.String),
-    "landing": pl.String,
-    "ref_host": pl.String,
-    **{f"stored_{c}": dtype for c, dtype in RESULT.items()},
-}
-
-
-def _reference(session: Session, workspace_id: int) -> dict[str, pl.DataFrame]:
-    ws = workspace_id
-    codes = _frame(
-        session.execute(
-            select(
-                DiscountCode.id,
-                DiscountCode.code_key,
-                DiscountCode.creator_id,
-                DiscountCode.campaign_id,
-                DiscountCode.deal_id,
-            ).where(DiscountCode.workspace_id == ws, DiscountCode.creator_id.is_not(None))
-        ).all(),
-        {
-            "code_id": pl.Int64,
-            "code": pl.String,
-            "c_creator": pl.Int64,
-            "c_campaign": pl.Int64,
-            "c_deal": pl.Int64,
-        },
-    )
-    link_rows = session.execute(
-        select(
-            TrackingLink.id,
-            TrackingLink.creator_id,
-            TrackingLink.campaign_id,
-            TrackingLink.deal_id,
-            TrackingLink.utm,
-        ).where(TrackingLink.workspace_id == ws, TrackingLink.creator_id.is_not(None))
-    ).all()
-    links = _link_keys(link_rows)
-    campaigns = _frame(
-        session.execute(
-            select(Campaign.id, Campaign.attribution_days).where(Campaign.workspace_id == ws)
-        ).all(),
-        {"campaign_id": pl.Int64, "days": pl.Int64},
-    )
-    deals = _frame(
-        session.execute(
-            select(Deal.id, Deal.campaign_id, Deal.creator_id).where(Deal.workspace_id == ws)
-        ).all(),
-        {"deal_id": pl.Int64, "campaign_id": pl.Int64, "creator_id": pl.Int64},
-    )
-    return {"codes": codes, "links": links, "campaigns": campaigns, "deals": deals}
-
-
-def _clicks(
-    session: Session,
-    workspace_id: int,
-    start: dt.datetime,
-    end: dt.datetime,
-    only: tuple[list[str], list[int]] | None = None,
-) -> pl.DataFrame:
-    """The clicks in the span; with ``only`` (tokens, link ids), just those that can matter."""
-    query = select(
-        LinkClick.id,
-        LinkClick.token,
-        LinkClick.link_id,
-        LinkClick.clicked_at,
-        LinkClick.is_bot,
-    ).where(
-        LinkClick.workspace_id == workspace_id,
-        LinkClick.clicked_at >= start,
-        LinkClick.clicked_at <= end,
-    )
-    if only is not None:
-        tokens, link_ids = only
-        query = query.where(
-            sa.or_(LinkClick.token.in_(tokens or [""]), LinkClick.link_id.in_(link_ids or [0]))
-        )
-    return _read(
-        session,
-        query,
-        {
-            "click_id": pl.Int64,
-            "token": pl.String,
-            "link_id": pl.Int64,
-            "clicked_at": pl.Datetime("us"),
-            "is_bot": pl.Boolean,
-        },
-    )
-
-
-def _needed(orders: pl.DataFrame, links: pl.DataFrame, coded: pl.DataFrame) -> tuple[list, list]:
-    """The tokens the orders name, and the links that can earn them or speak for their codes'
-    creators (utm matches; every link of a creator whose code an order used)."""
-    by_key = orders.select("utm_key").drop_nulls().join(links, on="utm_key").select("link_id")
-    by_id = (
-        orders.select("utm_id")
-        .drop_nulls()
-        .join(links.drop_nulls("utm_id"), on="utm_id")
-        .select("link_id")
-    )
-    creators = coded.select(l_creator=pl.col("c_creator")).unique()
-    by_creator = links.join(creators, on="l_creator").select("link_id")
-    link_ids = pl.concat([by_key, by_id, by_creator])["link_id"].unique().to_list()
-    return orders["token"].drop_nulls().unique().to_list(), link_ids
 
 
 # -- the steps -------------------------------------------------------------------------------
@@ -306,28 +73,6 @@ def _decoded(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     mapping = {v: unquote_plus(v) for v in values}
     return frame.with_columns(
         pl.col(c).replace_strict(mapping, default=None, return_dtype=pl.String) for c in columns
-    )
-
-
-def _link_keys(rows: list[Any]) -> pl.DataFrame:
-    """The links, each with the key its utm parameters make (a loop over links, not orders)."""
-
-    def key(utm: dict[str, Any] | None) -> str:
-        return "|".join(str((utm or {}).get(k) or "") for k in UTM_KEYS)
-
-    return _frame(
-        [
-            (r[0], r[1], r[2], r[3], key(r[4]), str((r[4] or {}).get("utm_id") or "") or None)
-            for r in rows
-        ],
-        {
-            "link_id": pl.Int64,
-            "l_creator": pl.Int64,
-            "l_campaign": pl.Int64,
-            "l_deal": pl.Int64,
-            "utm_key": pl.String,
-            "utm_id": pl.String,
-        },
     )
 
 
@@ -431,32 +176,6 @@ def _creator_clicks(coded: pl.DataFrame, clicks: pl.DataFrame, links: pl.DataFra
     ).select("oid", "cc_click", "cc_link")
 
 
-def _coupon(ref_host: pl.Expr, sites: tuple[str, ...]) -> pl.Expr:
-    pattern = r"(^|\.)(" + "|".join(s.replace(".", r"\.") for s in sites) + r")$"
-    return ref_host.fill_null("").str.to_lowercase().str.contains(pattern)
-
-
-def burst_flags(creators: np.ndarray, times: np.ndarray, orders: int, seconds: float) -> np.ndarray:
-    """True for each event in a burst: ``orders`` or more events of one creator whose first and
-    last are at most ``seconds`` apart. ``times`` in seconds; any order."""
-    n = len(times)
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    order = np.lexsort((times, creators))
-    group = np.unique(creators[order], return_inverse=True)[1].astype(np.int64)
-    t = times[order].astype(np.int64)
-    stride = int(t.max() - t.min()) + int(seconds) + 2
-    key = group * stride + (t - t.min())
-    counts = np.searchsorted(key, key + int(seconds), side="right") - np.arange(n)
-    starts = np.flatnonzero(counts >= orders)
-    diff = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(diff, starts, 1)
-    np.add.at(diff, starts + counts[starts], -1)
-    flags = np.empty(n, dtype=bool)
-    flags[order] = np.cumsum(diff)[:n] > 0
-    return flags
-
-
 # -- the whole ------------------------------------------------------------------------------
 
 
@@ -468,10 +187,10 @@ def compute(
 ) -> pl.DataFrame:
     """Attribution of the workspace's orders (or those near ``order_ids``), one row per order,
     with the columns of ``orders`` it writes."""
-    orders = _orders(session, workspace_id, order_ids, rules.burst_hours)
+    orders = load.orders(session, workspace_id, order_ids, rules.burst_hours)
     if orders.is_empty():
         return orders
-    ref = _reference(session, workspace_id)
+    ref = load.reference(session, workspace_id)
     links = ref["links"]
     orders = orders.with_columns(
         token=_param("mf_click"), utm_id=_param("utm_id"), **{k: _param(k) for k in UTM_KEYS}
@@ -489,12 +208,12 @@ def compute(
     )
     max_days = int(ref["campaigns"]["days"].max() or DEFAULT_DAYS)
     few = order_ids is not None and len(order_ids) <= FEW
-    clicks = _clicks(
+    clicks = load.clicks(
         session,
         workspace_id,
         orders["t"].min() - dt.timedelta(days=max(max_days, DEFAULT_DAYS)),  # type: ignore[operator]
         orders["t"].max(),  # type: ignore[arg-type]
-        _needed(orders, links, coded) if few else None,
+        load.needed(orders, links, coded) if few else None,
     )
     coded = coded.join(_creator_clicks(coded, clicks, links), on="oid", how="left")
     token = _by_token(orders, clicks, links, ref["campaigns"])
@@ -547,54 +266,7 @@ def _assemble(
     ).with_columns(
         deal_id=pl.coalesce("deal_id", "found_deal"), method=pl.col("method").fill_null("none")
     )
-    return _leaks(result, rules)
-
-
-def _leaks(result: pl.DataFrame, rules: LeakRules) -> pl.DataFrame:
-    code = pl.col("method") == "code"
-    coupon = code & _coupon(pl.col("ref_host"), rules.coupon_sites)
-    result = result.with_columns(coupon=coupon)
-    burst_rows = result.filter(pl.col("coupon"))
-    flags = burst_flags(
-        burst_rows["creator_id"].to_numpy(),
-        burst_rows["t"].dt.epoch("s").to_numpy(),
-        rules.burst_orders,
-        rules.burst_hours * 3600,
-    )
-    bursts = burst_rows.select("oid").with_columns(burst=pl.Series(flags, dtype=pl.Boolean))
-    result = result.join(bursts, on="oid", how="left").with_columns(
-        pl.col("burst").fill_null(False)
-    )
-    reasons = pl.concat_list(
-        pl.when(code & pl.col("click_id").is_null()).then(
-            pl.format("no click from the creator in the {} days before", pl.col("days"))
-        ),
-        pl.when(pl.col("coupon")).then(
-            pl.format("referred by the coupon site {}", pl.col("ref_host"))
-        ),
-        pl.when(pl.col("burst")).then(
-            pl.lit(
-                f"a burst of {rules.burst_orders}+ code orders from coupon sites "
-                f"within {rules.burst_hours:g} h"
-            )
-        ),
-    ).list.drop_nulls()
-    return result.with_columns(
-        leak=reasons.list.len() > 0,
-        leak_reason=pl.when(reasons.list.len() > 0).then(reasons.list.join("; ")),
-    ).select(
-        "oid",
-        "method",
-        "creator_id",
-        "deal_id",
-        "campaign_id",
-        "code_id",
-        "link_id",
-        "click_id",
-        "leak",
-        "leak_reason",
-        *STORED,
-    )
+    return flag_leaks(result, rules)
 
 
 def changed(result: pl.DataFrame) -> pl.DataFrame:
@@ -623,55 +295,4 @@ def attribute(
         by_click=by.get("click", 0),
         unattributed=by.get("none", 0),
         leaked=int(result["leak"].sum()),
-    )
-
-
-def attributed_revenue(
-    session: Session, workspace_id: int, campaign_id: int | None = None
-) -> pl.DataFrame:
-    """One row per attributed order: its creator, deal and campaign, net revenue, refunds,
-    revenue after refunds (never below 0) and the commission it owes (the deal's rate × revenue
-    after refunds). The table KPIs and payouts aggregate."""
-    query = (
-        select(
-            Order.id,
-            Order.ordered_at,
-            Order.method,
-            Order.creator_id,
-            Order.deal_id,
-            Order.campaign_id,
-            Order.currency,
-            Order.net,
-            Order.refunded,
-            Order.leak,
-            Deal.commission_rate,
-        )
-        .outerjoin(Deal, Deal.id == Order.deal_id)
-        .where(Order.workspace_id == workspace_id, Order.method != "none")
-    )
-    if campaign_id is not None:
-        query = query.where(Order.campaign_id == campaign_id)
-    frame = _frame(
-        session.execute(query).all(),
-        {
-            "order_id": pl.Int64,
-            "ordered_at": pl.Datetime("us"),
-            "method": pl.String,
-            "creator_id": pl.Int64,
-            "deal_id": pl.Int64,
-            "campaign_id": pl.Int64,
-            "currency": pl.String,
-            "net": pl.Decimal(14, 2),
-            "refunded": pl.Decimal(14, 2),
-            "leak": pl.Boolean,
-            "rate": pl.Decimal(7, 4),
-        },
-    )
-    revenue = pl.max_horizontal(
-        pl.col("net") - pl.col("refunded"), pl.lit(0).cast(pl.Decimal(14, 2))
-    )
-    return (
-        frame.with_columns(revenue=revenue)
-        .with_columns(commission=(pl.col("revenue") * pl.col("rate").fill_null(0)).round(2))
-        .drop("rate")
     )

@@ -45,12 +45,14 @@ ORDER_FIELDS = (
 )
 
 
-def customer_hash(key: str, email: str | None) -> str | None:
-    """A keyed hash (HMAC-SHA256 with the site's secret) of the trimmed, lower-case e-mail: the
-    same buyer gives the same hash in a workspace, and the e-mail cannot be read back."""
+def customer_hash(key: str, workspace_id: int, email: str | None) -> str | None:
+    """A keyed hash (HMAC-SHA256 with the installation's secret) of the workspace and the
+    trimmed, lower-case e-mail: the same buyer gives the same hash within a workspace, another
+    one in another workspace, and the e-mail cannot be read back."""
     if not email or not email.strip():
         return None
-    return hmac.new(key.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    message = f"{workspace_id}:{email.strip().lower()}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def _insert(session: Session) -> Any:
@@ -103,7 +105,7 @@ def order_rows(
             "landing_url": r.landing_url,
             "referrer": r.referrer,
             "referrer_host": referrer_host(r.referrer),
-            "customer_hash": customer_hash(key, r.email),
+            "customer_hash": customer_hash(key, shop.workspace_id, r.email),
             "source": source,
             "shop_updated_at": r.updated_at,
             "method": "none",

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from microfluence.commerce.shops import find_shop
+from microfluence.commerce.shops import SHOPIFY_DOMAIN, find_shop
 from microfluence.commerce.tables import ShopDiscountCode
 from microfluence.kernel.errors import ConflictError, InputError, StoreError
 from microfluence.kernel.store import Store
@@ -214,9 +214,9 @@ def push_code(
             raise InputError(
                 f"the shop {shop.name} has no Admin API access token", field="access_token"
             )
-        if not shop.domain and endpoint is None:
+        if endpoint is None and not (shop.domain and SHOPIFY_DOMAIN.match(shop.domain)):
             raise InputError(
-                f"the shop {shop.name} has no domain (xxx.myshopify.com)", field="domain"
+                f"the shop {shop.name} has no NAME.myshopify.com domain", field="domain"
             )
         done = session.scalar(
             select(ShopDiscountCode.external_id).where(

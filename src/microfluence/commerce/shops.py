@@ -21,6 +21,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 DOMAIN = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 SECRET_MIN, SECRET_MAX = 16, 200
 
 
@@ -111,6 +112,12 @@ def create_shop(
         domain = domain.strip().lower().removeprefix("https://").rstrip("/")
         if not DOMAIN.match(domain) or len(domain) > 255:
             raise InputError(f"not a domain: {domain[:80]!r}", field="domain")
+        if platform == "shopify" and not SHOPIFY_DOMAIN.match(domain):
+            # The Admin API is called on this domain with the shop's token: only Shopify's.
+            raise InputError(
+                "a Shopify shop's domain is its NAME.myshopify.com (Settings → Domains)",
+                field="domain",
+            )
     else:
         domain = None
     if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):

@@ -22,17 +22,20 @@ from microfluence.web.pages.rendering import render
 router = APIRouter(prefix="/sales", include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Form(max_length=250)]
+SHOWN = 500  # codes listed on the page; the CSV has them all
 
 
 @router.get("")
 def sales_page(request: Request, db: DbSession, caller: PageReader) -> HTMLResponse:
     orders = list_orders(db, caller.workspace_id, Window(limit=50))
+    codes = C.list_codes(db, caller.workspace_id)
     return render(
         request,
         db,
         "sales.html",
         title="Sales",
-        codes=C.list_codes(db, caller.workspace_id)[:500],
+        codes=codes[:SHOWN],
+        code_count=len(codes),
         shops=list_shops(db, caller.workspace_id),
         orders=orders.data,
         order_count=orders.count,
