@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import binomtest
 from sqlalchemy import update
 
-from measurement_support import crafted, order, put_orders, refund
+from measurement_support import DAY, MAY, crafted, order, put_orders, refund
 from microfluence.campaigns.tables import Campaign, Deal, Deliverable
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
@@ -282,3 +282,16 @@ def test_payouts_of_one_campaign_and_when_a_fee_is_due(store, world):
     may, _ = owed(store, dt.date(2026, 5, 1), dt.date(2026, 5, 31), brand.campaign_id)
     assert may["Sarah O'Neil"]["fees_due"] == Decimal("0")
     assert may["Sarah O'Neil"]["commission_owed"] == Decimal("27.00")
+
+
+def test_orders_never_paid_earn_nothing(store, world):
+    """A cancelled order (and its refund) counts in neither the KPIs nor the payouts."""
+    brand = world.brand
+    cancelled = order("s9", MAY + DAY, "500.00", codes=["SARAH15"])
+    cancelled.financial_status = "cancelled"
+    put_orders(store, brand, cancelled)
+    refund(store, brand, "r9", "s9", MAY + 2 * DAY, "500.00")
+    sarah = by_name(report(store, brand))["Sarah O'Neil"]
+    assert sarah.orders == 3 and sarah.revenue == Decimal("300.00")
+    may, _ = owed(store, dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    assert may["Sarah O'Neil"]["commission_refunded"] == Decimal("3.00")

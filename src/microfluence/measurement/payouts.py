@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.tables import Campaign, Deal, Deliverable
-from microfluence.commerce.attribution import attributed_revenue
+from microfluence.commerce.revenue import UNPAID, attributed_revenue
 from microfluence.commerce.tables import Order, Refund
 from microfluence.kernel.cells import neutralise_formulas
 from microfluence.kernel.errors import InputError
@@ -177,6 +178,7 @@ def _refunded(
             Refund.workspace_id == workspace_id,
             Order.workspace_id == workspace_id,
             Order.method != "none",
+            sa.or_(Order.financial_status.is_(None), Order.financial_status.not_in(UNPAID)),
         )
     )
     if campaign_id is not None:

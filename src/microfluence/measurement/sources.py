@@ -18,7 +18,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.tables import Deal, Deliverable
-from microfluence.commerce.attribution import attributed_revenue
+from microfluence.commerce.revenue import attributed_revenue
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Creator, Post
 from microfluence.tracking.counts import click_counts
