@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import polars as pl
 import pytest
 from scipy.stats import binomtest
 from sqlalchemy import update
@@ -18,7 +19,7 @@ from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.measurement import emv
 from microfluence.measurement.intervals import poisson_bounds
 from microfluence.measurement.payouts import payouts, payouts_csv
-from microfluence.measurement.report import campaign_report
+from microfluence.measurement.report import campaign_days, campaign_report
 from microfluence.measurement.sources import Period
 
 
@@ -295,3 +296,18 @@ def test_orders_never_paid_earn_nothing(store, world):
     assert sarah.orders == 3 and sarah.revenue == Decimal("300.00")
     may, _ = owed(store, dt.date(2026, 5, 1), dt.date(2026, 5, 31))
     assert may["Sarah O'Neil"]["commission_refunded"] == Decimal("3.00")
+
+
+def test_days_per_creator(store, world):
+    with store.session() as s:
+        ws = get_workspace(s, "acme")
+        frame = campaign_days(s, ws, world.brand.campaign_id, by_deal=True)
+        whole = campaign_days(s, ws, world.brand.campaign_id)
+    assert frame.height == 2 * 3  # two deals × May 1-3, days without anything as zeros
+    sarah = frame.filter(pl.col("deal_id") == world.brand.deals["sarah"]).sort("day")
+    assert sarah["clicks"].to_list() == [6, 4, 0] and sarah["orders"].to_list() == [1, 1, 1]
+    assert sarah["net_revenue"].to_list() == [100.0, 20.0, 150.0]
+    assert sarah["conversion_rate"].to_list() == [pytest.approx(1 / 6), 0.5, None]
+    summed = frame.group_by("day").agg(pl.col("clicks", "orders").sum()).sort("day")
+    assert summed["clicks"].to_list() == whole["clicks"].to_list()
+    assert summed["orders"].to_list() == whole["orders"].to_list()

@@ -194,5 +194,7 @@ def test_library(store, store_url, tmp_path):
         assert str(report.totals.net_revenue) == "350.00"
         rows = ws.payouts(start="2026-05-01", end="2026-05-31", output=tmp_path / "p.csv")
         assert rows.height == 2 and (tmp_path / "p.csv").exists()
+        days = ws.campaign_days("spring", by_creator=True)
+        assert days.height == 6 and days["orders"].sum() == 4
         assert ws.emv_rates({"youtube": 20})["youtube"] == 20.0
         assert ws.emv_rates()["youtube"] == 20.0

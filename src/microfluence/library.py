@@ -56,7 +56,7 @@ from microfluence.kernel.store import Store, open_store
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.measurement import emv
 from microfluence.measurement.payouts import payouts, write_payouts
-from microfluence.measurement.report import report_by_name
+from microfluence.measurement.report import campaign_days, report_by_name
 from microfluence.measurement.schemas import CampaignReport
 from microfluence.measurement.sources import Period
 from microfluence.metrics.cluster import spark_options
@@ -358,6 +358,22 @@ class Workspace:
         period = Period.parse(start, end)
         with self._store.session() as session:
             return report_by_name(session, get_workspace(session, self.name), campaign, period)
+
+    def campaign_days(
+        self,
+        campaign: str,
+        *,
+        by_creator: bool = False,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> pl.DataFrame:
+        """The campaign's KPIs per UTC day (and per deal with ``by_creator``): clicks, orders,
+        revenue, conversion rate… — the time series of the report, as a frame."""
+        period = Period.parse(start, end)
+        with self._store.session() as session:
+            workspace = get_workspace(session, self.name)
+            found = find_campaign_by_name(session, workspace.id, campaign)
+            return campaign_days(session, workspace, found.id, period, by_deal=by_creator)
 
     def payouts(
         self,

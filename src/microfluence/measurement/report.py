@@ -74,23 +74,54 @@ def totals(
     return K.with_roi_interval(frame, K.effective_rate())
 
 
-def daily(clicks: pl.DataFrame, orders: pl.DataFrame, period: Period) -> pl.DataFrame:
+def daily(
+    clicks: pl.DataFrame,
+    orders: pl.DataFrame,
+    period: Period,
+    deals: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per UTC day from the first to the last (of the period, else of the data), days
-    without clicks or orders as zeros."""
-    keys = ["day"]
-    sums = K.click_sums(clicks, keys).join(K.order_sums(orders, keys), on=keys, how="full")
-    sums = sums.with_columns(day=pl.coalesce("day", "day_right")).drop("day_right")
+    without clicks or orders as zeros; with ``deals``, one row per deal and day."""
+    keys = ["day"] if deals is None else ["deal_id", "day"]
+    if deals is not None:  # the campaign's clicks and orders tied to none of its deals: out
+        clicks = clicks.filter(pl.col("deal_id").is_not_null())
+        orders = orders.filter(pl.col("deal_id").is_not_null())
+    sums = K.click_sums(clicks, keys).join(
+        K.order_sums(orders, keys), on=keys, how="full", coalesce=True
+    )
     first = period.start or sums["day"].min()
     last = period.end or sums["day"].max()
     if first is None or last is None:
-        return pl.DataFrame(schema={"day": pl.Date, **dict.fromkeys(DAILY, pl.Int64)})
-    days = pl.DataFrame({"day": pl.date_range(first, last, "1d", eager=True)})
-    frame = days.join(sums, on=keys, how="left").with_columns(pl.col(*DAILY).fill_null(0))
+        return pl.DataFrame(schema={k: pl.Int64 for k in keys} | {"day": pl.Date})
+    grid = pl.DataFrame({"day": pl.date_range(first, last, "1d", eager=True)})
+    if deals is not None:
+        grid = deals.select("deal_id").join(grid, how="cross")
+    frame = grid.join(sums, on=keys, how="left").with_columns(pl.col(*DAILY).fill_null(0))
     return frame.with_columns(
         conversion_rate=K.ratio("orders", "unique_clicks"),
         revenue_per_click=K.ratio("net_revenue", "unique_clicks"),
         average_order_value=K.ratio("revenue", "orders"),
-    ).sort("day")
+    ).sort(keys)
+
+
+def campaign_days(
+    session: Session,
+    workspace: Workspace,
+    campaign_id: int,
+    period: Period | None = None,
+    *,
+    by_deal: bool = False,
+) -> pl.DataFrame:
+    """The campaign's time series: per UTC day (and per deal with ``by_deal``) its clicks,
+    unique and bot clicks, orders, revenue, net revenue, commission, conversion rate, revenue
+    per click and average order value — the report's ``days``, as a frame for charts."""
+    period = check_period(period or Period())
+    campaign = find_campaign(session, workspace.id, campaign_id)
+    deals = sources.deals(session, workspace.id, campaign.id)
+    deal_map = deals.select("creator_id", "deal_id")
+    clicks = sources.clicks(session, workspace.id, campaign.id, deal_map, period)
+    orders = sources.orders(session, workspace.id, campaign.id, deal_map, period)
+    return daily(clicks, orders, period, deals if by_deal else None)
 
 
 def _rows(frame: pl.DataFrame) -> list[dict]:  # type: ignore[type-arg]
