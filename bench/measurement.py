@@ -49,12 +49,14 @@ def naive(store, ws: int, campaign_id: int) -> dict[int, tuple[int, int, int, fl
                 sa.select(
                     sa.func.count().filter(LinkClick.is_bot.is_(False)),
                     sa.func.count().filter(LinkClick.is_unique.is_(True)),
-                )
-                .join(TrackingLink, TrackingLink.id == LinkClick.link_id)
-                .where(
-                    LinkClick.workspace_id == ws,
-                    TrackingLink.campaign_id == campaign_id,
-                    TrackingLink.creator_id == creator_id,
+                ).where(
+                    LinkClick.link_id.in_(
+                        sa.select(TrackingLink.id).where(
+                            TrackingLink.workspace_id == ws,
+                            TrackingLink.campaign_id == campaign_id,
+                            TrackingLink.creator_id == creator_id,
+                        )
+                    )
                 )
             ).one()
             orders, net = s.execute(
