@@ -49,7 +49,7 @@ def get_campaign_report(
 @router.get(
     "/payouts",
     responses={
-        **READ_ERRORS,
+        **ITEM_ERRORS,
         200: {"content": {"application/json": {}, "text/csv": {}}},
     },
     response_model=list[PayoutRow],
