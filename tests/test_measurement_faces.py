@@ -17,6 +17,7 @@ from measurement_support import crafted
 from microfluence.access.api_keys import create_api_key
 from microfluence.cli.main import app
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
+from microfluence.measurement.schemas import CampaignReport, CreatorKpis, DayKpis
 from microfluence.web.app import create_app
 from store_support import flat
 
@@ -50,7 +51,9 @@ def test_report_over_the_api(served):
     answer = client.get(f"/api/v1/campaigns/{cid}/report", headers=acme["viewer"])
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert set(body) >= {"campaign", "totals", "creators", "days", "targets", "emv_cpm"}
+    assert set(body) == set(CampaignReport.model_fields)
+    assert set(body["creators"][0]) == set(CreatorKpis.model_fields)
+    assert set(body["days"][0]) == set(DayKpis.model_fields)
     assert body["totals"]["net_revenue"] == "350.00" and body["totals"]["orders"] == 4
     assert body["totals"]["roi"] == pytest.approx(125 / 225, abs=1e-6)
     assert body["creators"][1]["cpe"] is None  # Tom: no posts, null, never 0

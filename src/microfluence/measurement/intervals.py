@@ -26,8 +26,9 @@ def wilson(successes: str, trials: str, z: float = Z95) -> tuple[pl.Expr, pl.Exp
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z / (1 + z2 / n) * ((p * (1 - p) / n + z2 / (4 * n * n)).sqrt())
     defined = (n > 0) & (k <= n)
-    low = pl.when(defined).then(pl.max_horizontal(centre - half, pl.lit(0.0)))
-    high = pl.when(defined).then(pl.min_horizontal(centre + half, pl.lit(1.0)))
+    # At k = 0 (k = n) the bound is exactly 0 (1); computed, it is off by rounding.
+    low = pl.when(defined & (k == 0)).then(0.0).when(defined).then(centre - half)
+    high = pl.when(defined & (k == n)).then(1.0).when(defined).then(centre + half)
     return low, high
 
 
