@@ -214,3 +214,47 @@ def test_phone_sized_screen(site: Site, browser) -> None:  # type: ignore[no-unt
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     _shot(page, "phone-profile")
     context.close()
+
+
+def test_tracking_links_on_the_profile(site: Site, browser) -> None:  # type: ignore[no-untyped-def]
+    """Make a link with the profile's form, follow it once (not into the destination: the
+    redirect is read, nothing leaves 127.0.0.1), see its click counted, disable it."""
+    errors: list[str] = []
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Stop this link redirecting?"
+    _sign_in(page, site)
+    page.locator("table.creators-table tbody tr a.strong").first.click()
+    page.wait_for_url("**/creators/*")
+    section = page.locator("section#links")
+    assert "No tracking link yet" in section.inner_text()
+    section.locator("input[name=url]").fill("http://127.0.0.1:9/landing?ref=bio")
+    section.locator("button:has-text('Create link')").click()
+    page.wait_for_url("**/creators/*#links")
+    row = page.locator("section#links tbody tr").first
+    short_url = row.locator("code").inner_text()
+    assert "utm_medium=influencer" in row.inner_text()
+    answer = page.request.get(short_url, max_redirects=0)
+    assert answer.status == 302 and "mf_click=" in answer.headers["location"]
+    for _ in range(50):  # the click reaches the counts within a second or two
+        page.reload()
+        row = page.locator("section#links tbody tr").first
+        if row.locator("td[data-label=Clicks]").inner_text() == "1":
+            break
+        page.wait_for_timeout(200)
+    assert row.locator("td[data-label=Clicks]").inner_text() == "1"
+    row.locator("button:has-text('Disable')").click()
+    page.wait_for_url("**/creators/*#links")
+    assert "disabled" in page.locator("section#links tbody tr").first.inner_text()
+    for _ in range(40):  # every process stops redirecting it within its 2 s cache
+        if page.request.get(short_url, max_redirects=0).status == 404:
+            break
+        page.wait_for_timeout(200)
+    assert page.request.get(short_url, max_redirects=0).status == 404
+    page.goto(site.base + "/links")
+    assert short_url.rsplit("/", 1)[1] in page.inner_text("main")
+    _shot(page, "links")
+    assert not errors, errors
+    context.close()

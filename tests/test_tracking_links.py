@@ -524,3 +524,27 @@ def test_the_library_face(store: Store, store_url: str, tenants, campaign) -> No
             "bot_clicks": 0,
         }
     ]
+
+
+def test_the_visitor_hash_changes_with_the_day_and_the_workspace_and_old_salts_go(
+    store: Store,
+) -> None:
+    from microfluence.access.tables import SiteSecret
+    from microfluence.tracking.visitors import DailySalt, visitor_hash
+
+    salts = DailySalt(store)
+    day = dt.date(2026, 11, 26)
+    keys = [salts.for_day(day - dt.timedelta(days=n)) for n in range(4)]
+    assert len(set(keys)) == 4 and all(len(k) >= 48 for k in keys)
+    assert DailySalt(store).for_day(day) == keys[0]  # every process gets the day's salt
+    same = visitor_hash(keys[0], 1, IP, CHROME)
+    assert same == visitor_hash(keys[0], 1, IP, CHROME) and len(same) == 64
+    assert same != visitor_hash(keys[1], 1, IP, CHROME)  # another day
+    assert same != visitor_hash(keys[0], 2, IP, CHROME)  # another workspace
+    assert IP not in same
+    assert salts.prune(day) == 2  # the days before yesterday
+    with store.transaction() as session:
+        left = sorted(
+            session.scalars(select(SiteSecret.name).where(SiteSecret.name.like("click-salt:%")))
+        )
+    assert left == ["click-salt:2026-11-25", "click-salt:2026-11-26"]
