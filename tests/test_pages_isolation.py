@@ -390,6 +390,45 @@ def test_campaigns_of_the_other_workspace_are_not_found(two: Two, store_url: str
     assert "status-draft" in page and "#ad in caption" in page and "instagram:beta_ana" in page
 
 
+def test_links_of_the_other_workspace_are_not_shown_made_or_disabled(
+    two: Two, store_url: str
+) -> None:
+    from microfluence.tracking import links
+
+    client = two.client
+    store = open_store(store_url)
+    with store.transaction() as session:
+        theirs = links.create_link(
+            session,
+            two.beta.workspace_id,
+            links.LinkCreate(creator="instagram:beta_ana", url="https://beta.example/secret"),
+        )
+    for path in ("/links", f"/links?creator_id={two.beta.creator_ids[0]}"):
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 200
+        assert theirs.slug not in page.text and "beta.example" not in page.text
+    disabled = client.post(
+        f"/links/{theirs.id}/disable", data={"csrf_token": two.csrf}, follow_redirects=False
+    )
+    assert disabled.status_code == 404
+    made = client.post(
+        f"/creators/{two.beta.creator_ids[0]}/links",
+        data={"csrf_token": two.csrf, "account": "instagram:beta_ana", "url": "https://x.example/"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 404
+    # an own creator with the other workspace's account named: refused, nothing made
+    mixed = client.post(
+        f"/creators/{two.alpha.creator_ids[0]}/links",
+        data={"csrf_token": two.csrf, "account": "instagram:beta_ana", "url": "https://x.example/"},
+        follow_redirects=False,
+    )
+    assert mixed.status_code == 422
+    with store.transaction() as session:
+        assert links.get_link(session, two.beta.workspace_id, theirs.id).disabled_at is None
+        assert links.list_links(session, two.alpha.workspace_id) == []
+
+
 def test_the_sales_page_shows_and_changes_only_the_own_workspace(two: Two, store_url: str) -> None:
     from microfluence.commerce.shops import create_shop
     from microfluence.tracking import codes as C
@@ -432,43 +471,4 @@ def test_the_sales_page_shows_and_changes_only_the_own_workspace(two: Two, store
     store = open_store(store_url)
     with store.transaction() as s:
         assert C.get_code(s, two.beta.workspace_id, beta_id).disabled_at is None
-
-
-def test_links_of_the_other_workspace_are_not_shown_made_or_disabled(
-    two: Two, store_url: str
-) -> None:
-    from microfluence.tracking import links
-
-    client = two.client
-    store = open_store(store_url)
-    with store.transaction() as session:
-        theirs = links.create_link(
-            session,
-            two.beta.workspace_id,
-            links.LinkCreate(creator="instagram:beta_ana", url="https://beta.example/secret"),
-        )
-    for path in ("/links", f"/links?creator_id={two.beta.creator_ids[0]}"):
-        page = client.get(path, headers=HTML)
-        assert page.status_code == 200
-        assert theirs.slug not in page.text and "beta.example" not in page.text
-    disabled = client.post(
-        f"/links/{theirs.id}/disable", data={"csrf_token": two.csrf}, follow_redirects=False
-    )
-    assert disabled.status_code == 404
-    made = client.post(
-        f"/creators/{two.beta.creator_ids[0]}/links",
-        data={"csrf_token": two.csrf, "account": "instagram:beta_ana", "url": "https://x.example/"},
-        follow_redirects=False,
-    )
-    assert made.status_code == 404
-    # an own creator with the other workspace's account named: refused, nothing made
-    mixed = client.post(
-        f"/creators/{two.alpha.creator_ids[0]}/links",
-        data={"csrf_token": two.csrf, "account": "instagram:beta_ana", "url": "https://x.example/"},
-        follow_redirects=False,
-    )
-    assert mixed.status_code == 422
-    with store.transaction() as session:
-        assert links.get_link(session, two.beta.workspace_id, theirs.id).disabled_at is None
-        assert links.list_links(session, two.alpha.workspace_id) == []
     store.dispose()

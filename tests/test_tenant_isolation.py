@@ -667,6 +667,39 @@ def test_campaigns_deals_and_deliverables_of_the_other_workspace(world):
     assert seen_by_b() == before
 
 
+@covers("get", "/api/v1/links")
+@covers("post", "/api/v1/links")
+@covers("get", "/api/v1/links/{link_id}")
+@covers("get", "/api/v1/links/{link_id}/days")
+@covers("post", "/api/v1/links/{link_id}/disable")
+def test_links_and_their_clicks(world, store):  # type: ignore[no-untyped-def]
+    client, a, b = world
+    made = client.post(
+        "/api/v1/links",
+        json={"creator": "instagram:alpha_ana", "url": "https://a.example/"},
+        headers=a.auth(),
+    )
+    assert made.status_code == 201, made.text
+    link = made.json()
+    # b cannot make a link for a's creator, nor see, count or disable a's link
+    foreign = {"creator": "instagram:alpha_ana", "url": "https://b.example/"}
+    assert client.post("/api/v1/links", json=foreign, headers=b.auth()).status_code == 404
+    assert client.get("/api/v1/links", headers=b.auth()).json() == {"data": [], "count": 0}
+    for path in (f"/api/v1/links/{link['id']}", f"/api/v1/links/{link['id']}/days"):
+        assert client.get(path, headers=b.auth()).status_code == 404
+    assert client.post(f"/api/v1/links/{link['id']}/disable", headers=b.auth()).status_code == 404
+    filtered = client.get(
+        "/api/v1/links", params={"creator_id": a.creator_ids[0]}, headers=b.auth()
+    ).json()
+    assert filtered["count"] == 0
+    # the public redirect works for anyone; the click is a's only
+    assert client.get(f"/r/{link['slug']}", follow_redirects=False).status_code == 302
+    client.app.state.clicks.move_now()
+    mine = client.get(f"/api/v1/links/{link['id']}", headers=a.auth()).json()
+    assert mine["bot_clicks"] + mine["clicks"] == 1 and mine["disabled_at"] is None
+    assert client.get("/api/v1/links", headers=b.auth()).json()["count"] == 0
+
+
 # --- codes, shops, orders (commerce) ---------------------------------------------------------
 
 
@@ -826,34 +859,31 @@ def test_shops_and_orders_stay_in_their_workspace(world, store):
     assert client.get("/api/v1/orders", headers=b.auth("viewer")).json()["count"] == 2
 
 
-@covers("get", "/api/v1/links")
-@covers("post", "/api/v1/links")
-@covers("get", "/api/v1/links/{link_id}")
-@covers("get", "/api/v1/links/{link_id}/days")
-@covers("post", "/api/v1/links/{link_id}/disable")
-def test_links_and_their_clicks(world, store):  # type: ignore[no-untyped-def]
+@covers("get", "/api/v1/campaigns/{campaign_id}/report")
+@covers("get", "/api/v1/payouts")
+@covers("get", "/api/v1/emv-rates")
+@covers("put", "/api/v1/emv-rates")
+def test_reports_payouts_and_emv_rates_stay_in_their_workspace(world):
     client, a, b = world
-    made = client.post(
-        "/api/v1/links",
-        json={"creator": "instagram:alpha_ana", "url": "https://a.example/"},
-        headers=a.auth(),
+    mine = _campaign_of(client, a, "alpha")["campaign"]
+    theirs = _campaign_of(client, b, "bravo")["campaign"]
+    period = {"from": "2026-01-01", "to": "2026-12-31"}
+    # b cannot read a's report, nor a's payouts by naming a's campaign
+    not_found(client.get(f"/api/v1/campaigns/{mine}/report", headers=b.auth("owner")))
+    not_found(
+        client.get(
+            "/api/v1/payouts", params={**period, "campaign_id": mine}, headers=b.auth("owner")
+        )
     )
-    assert made.status_code == 201, made.text
-    link = made.json()
-    # b cannot make a link for a's creator, nor see, count or disable a's link
-    foreign = {"creator": "instagram:alpha_ana", "url": "https://b.example/"}
-    assert client.post("/api/v1/links", json=foreign, headers=b.auth()).status_code == 404
-    assert client.get("/api/v1/links", headers=b.auth()).json() == {"data": [], "count": 0}
-    for path in (f"/api/v1/links/{link['id']}", f"/api/v1/links/{link['id']}/days"):
-        assert client.get(path, headers=b.auth()).status_code == 404
-    assert client.post(f"/api/v1/links/{link['id']}/disable", headers=b.auth()).status_code == 404
-    filtered = client.get(
-        "/api/v1/links", params={"creator_id": a.creator_ids[0]}, headers=b.auth()
-    ).json()
-    assert filtered["count"] == 0
-    # the public redirect works for anyone; the click is a's only
-    assert client.get(f"/r/{link['slug']}", follow_redirects=False).status_code == 302
-    client.app.state.clicks.move_now()
-    mine = client.get(f"/api/v1/links/{link['id']}", headers=a.auth()).json()
-    assert mine["bot_clicks"] + mine["clicks"] == 1 and mine["disabled_at"] is None
-    assert client.get("/api/v1/links", headers=b.auth()).json()["count"] == 0
+    own = client.get(f"/api/v1/campaigns/{theirs}/report", headers=b.auth("viewer"))
+    assert own.status_code == 200 and own.json()["campaign_id"] == theirs
+    assert "alpha" not in own.text
+    rows = client.get("/api/v1/payouts", params=period, headers=b.auth("viewer"))
+    assert rows.status_code == 200 and "alpha" not in rows.text
+    # b's EMV rates are b's alone; a's are unchanged
+    changed = client.put(
+        "/api/v1/emv-rates", json={"rates": {"instagram": 99}}, headers=b.auth("owner")
+    )
+    assert changed.status_code == 200
+    assert client.get("/api/v1/emv-rates", headers=a.auth("viewer")).json()["own"] == {}
+    assert client.put("/api/v1/emv-rates", json={}, headers=b.auth("member")).status_code == 403

@@ -54,6 +54,11 @@ from microfluence.ingest.tables.posts import import_posts
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store, open_store
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
+from microfluence.measurement import emv
+from microfluence.measurement.payouts import payouts, write_payouts
+from microfluence.measurement.report import campaign_days, report_by_name
+from microfluence.measurement.schemas import CampaignReport
+from microfluence.measurement.sources import Period
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
 from microfluence.tracking.counts import click_counts
@@ -338,6 +343,66 @@ class Workspace:
         per UTC ``day`` with ``daily``) → one row per group."""
         with self._store.transaction() as session:
             return click_counts(session, get_workspace(session, self.name).id, by=by, daily=daily)
+
+    # -- measurement: the services of `microfluence report` (docs/measurement.md) -------------
+    def campaign_report(
+        self,
+        campaign: str,
+        *,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> CampaignReport:
+        """The KPIs of campaign ``campaign`` (its name) per creator, in total, per day and
+        against its targets, over the UTC days ``start`` … ``end`` (all by default), as
+        `report campaign --json` gives them."""
+        period = Period.parse(start, end)
+        with self._store.session() as session:
+            return report_by_name(session, get_workspace(session, self.name), campaign, period)
+
+    def campaign_days(
+        self,
+        campaign: str,
+        *,
+        by_creator: bool = False,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> pl.DataFrame:
+        """The campaign's KPIs per UTC day (and per deal with ``by_creator``): clicks, orders,
+        revenue, conversion rate… — the time series of the report, as a frame."""
+        period = Period.parse(start, end)
+        with self._store.session() as session:
+            workspace = get_workspace(session, self.name)
+            found = find_campaign_by_name(session, workspace.id, campaign)
+            return campaign_days(session, workspace, found.id, period, by_deal=by_creator)
+
+    def payouts(
+        self,
+        *,
+        start: str | dt.date,
+        end: str | dt.date,
+        campaign: str | None = None,
+        output: PathLike | None = None,
+    ) -> pl.DataFrame:
+        """Commission and fees owed per creator for the UTC days ``start`` … ``end`` (one row
+        per creator and currency), as `report payouts`; ``output`` also writes the CSV."""
+        period = Period.parse(start, end)
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            campaign_id = (
+                find_campaign_by_name(session, workspace_id, campaign).id if campaign else None
+            )
+            rows = payouts(session, workspace_id, period, campaign_id=campaign_id)
+        if output is not None:
+            write_payouts(rows, Path(output))
+        return rows
+
+    def emv_rates(self, rates: Mapping[str, float] | None = None) -> dict[str, float]:
+        """EMV's CPM per platform; with ``rates``, first set those (a workspace setting)."""
+        with self._store.transaction() as session:
+            workspace = get_workspace(session, self.name)
+            if rates:
+                return emv.set_emv_rates(session, workspace, rates)
+            return emv.emv_rates(workspace)
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

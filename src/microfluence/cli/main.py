@@ -39,11 +39,12 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "campaigns": "microfluence.campaigns.cli:campaigns_app",
     "deals": "microfluence.campaigns.cli:deals_app",
     "deliverables": "microfluence.tracking.cli:deliverables_app",
+    "utm": "microfluence.tracking.cli:utm",
+    "links": "microfluence.tracking.cli:links_app",
     "codes": "microfluence.commerce.cli:codes_app",
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
-    "utm": "microfluence.tracking.cli:utm",
-    "links": "microfluence.tracking.cli:links_app",
+    "report": "microfluence.measurement.cli:report_app",
 }
 
 

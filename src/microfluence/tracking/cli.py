@@ -1,6 +1,6 @@
-"""The tracking commands: `microfluence utm`, `microfluence links create|list|disable`, and
-`microfluence deliverables` — a campaign's deliverables, matched to posts automatically or by
-hand (here, in tracking, because the matcher reads the creators' links and codes)."""
+"""`microfluence deliverables` (a campaign's deliverables, matched to posts automatically or by
+hand; here, in tracking, because the matcher reads the creators' links and codes), `microfluence
+utm` and `microfluence links create|list|disable`."""
 
 from __future__ import annotations
 

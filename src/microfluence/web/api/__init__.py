@@ -15,6 +15,7 @@ from microfluence.web.api import (
     jobs,
     labels,
     links,
+    measurement,
     posts,
     privacy,
     schedules,
@@ -38,8 +39,9 @@ for module in (
     labels,
     privacy,
     campaigns,
+    links,
     codes,
     shops,
-    links,
+    measurement,
 ):
     router.include_router(module.router)
