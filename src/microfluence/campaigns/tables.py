@@ -36,6 +36,20 @@ GOALS = ("awareness", "engagement", "traffic", "sales", "content")
 CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
 DELIVERABLE_FORMATS = ("feed_post", "reel", "video", "story", "short")
 DELIVERABLE_STATUSES = ("pending", "matched", "confirmed")
+# The relationship pipeline (relationships/stages.py): the main path in order, then the stages
+# a deal leaves it for. Revision "0016" adds the column.
+PIPELINE_STAGES = (
+    "prospect",
+    "contacted",
+    "replied",
+    "negotiating",
+    "agreed",
+    "product_shipped",
+    "content_live",
+    "paid",
+)
+SIDE_STAGES = ("declined", "no_reply", "on_hold")
+STAGES = PIPELINE_STAGES + SIDE_STAGES
 Money = Numeric(14, 2)
 
 
@@ -87,6 +101,9 @@ class Deal(Base):
     shipping_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     commission_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal("0"))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Where the relationship stands (one of STAGES) and since when; every move is a DealEvent.
+    stage: Mapped[str] = mapped_column(String(20), default="prospect", index=True)
+    stage_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,77 @@
+"""The relationship tables. Revision "0016" creates them and adds ``deals.stage``.
+
+* ``deal_events``: the history of a deal — every stage move (who, when, from, to) and every
+  other thing that happened to it (a message sent, a reply, a portal action, a shipment), so the
+  pipeline can show time in stage and conversion between stages, and a creator's actions in the
+  portal show up where the brand works;
+* ``creator_relations``: what the workspace keeps on a creator across campaigns, one row per
+  creator (created when first needed): phone, tags, rating, do-not-contact, and long-term
+  partner status with its perks. The creator's name, email and notes stay on ``creators``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from microfluence.kernel.store.tables import Base, utcnow
+
+# Who did it: a signed-in user (actor holds the email), the creator through the portal, or
+# microfluence itself (a job, an import, a webhook).
+ACTOR_KINDS = ("user", "creator", "system")
+
+
+def workspace_column() -> Mapped[int]:
+    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+
+
+class DealEvent(Base):
+    __tablename__ = "deal_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(10), default="user")
+    actor: Mapped[str | None] = mapped_column(String(320))
+    # "stage" for a move; other kinds name what happened ("message", "reply", "portal", ...).
+    kind: Mapped[str] = mapped_column(String(30), default="stage")
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CreatorRelation(Base):
+    __tablename__ = "creator_relations"
+    __table_args__ = (UniqueConstraint("workspace_id", "creator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    creator_id: Mapped[int] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(50))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # 1 to 5
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    do_not_contact_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    do_not_contact_reason: Mapped[str | None] = mapped_column(String(200))
+    partner: Mapped[bool] = mapped_column(Boolean, default=False)
+    partner_since: Mapped[dt.date | None] = mapped_column(Date)
+    # e.g. {"code": "SARAH15-K7Q", "early_access": true, "note": "..."}
+    perks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
