@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -50,6 +51,7 @@ PIPELINE_STAGES = (
 )
 SIDE_STAGES = ("declined", "no_reply", "on_hold")
 STAGES = PIPELINE_STAGES + SIDE_STAGES
+GIFT_STATUSES = ("requested", "shipped", "delivered", "returned", "cancelled")
 Money = Numeric(14, 2)
 
 
@@ -78,6 +80,12 @@ class Campaign(Base):
     # Clicks older than this many days before an order do not earn it (attribution).
     attribution_days: Mapped[int] = mapped_column(Integer, default=30)
     notes: Mapped[str | None] = mapped_column(Text)
+    # The brief creators read in the portal: what to make, dos and don'ts, the ad disclosure
+    # required (e.g. "#ad" or the platform's paid-partnership label). Revision "0016".
+    brief: Mapped[str | None] = mapped_column(Text)
+    dos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    donts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disclosure: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -125,5 +133,48 @@ class Deliverable(Base):
     match_reason: Mapped[str | None] = mapped_column(String(300))
     # Posts a user said are not this deliverable: never matched to it again automatically.
     rejected_post_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Product(Base):
+    """The brand's catalogue of products it can gift (revision "0016")."""
+
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("workspace_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Gift(Base):
+    """Product sent to a creator under a deal (revision "0016"): what, where, how it travels.
+    Counted in the deal's cost (value × quantity, unless cancelled or returned)."""
+
+    __tablename__ = "gifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    value: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    # Personal data: erased with the creator (relationships privacy).
+    address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -4,6 +4,8 @@
   other thing that happened to it (a message sent, a reply, a portal action, a shipment), so the
   pipeline can show time in stage and conversion between stages, and a creator's actions in the
   portal show up where the brand works;
+* ``deal_submissions``: drafts and live-post URLs a creator submits for approval (from the
+  portal or entered by the brand), and their review;
 * ``creator_relations``: what the workspace keeps on a creator across campaigns, one row per
   creator (created when first needed): phone, tags, rating, do-not-contact, and long-term
   partner status with its perks. The creator's name, email and notes stay on ``creators``.
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +35,8 @@ from microfluence.kernel.store.tables import Base, utcnow
 # Who did it: a signed-in user (actor holds the email), the creator through the portal, or
 # microfluence itself (a job, an import, a webhook).
 ACTOR_KINDS = ("user", "creator", "system")
+SUBMISSION_KINDS = ("draft", "live")
+SUBMISSION_STATUSES = ("pending", "approved", "changes_requested")
 
 
 def workspace_column() -> Mapped[int]:
@@ -75,3 +80,23 @@ class CreatorRelation(Base):
     perks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Submission(Base):
+    __tablename__ = "deal_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    deliverable_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliverables.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(10), default="draft")
+    url: Mapped[str] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(10), default="creator")  # an actor kind
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    review_note: Mapped[str | None] = mapped_column(Text)

@@ -1,5 +1,7 @@
-"""The relationship pipeline: deals.stage and stage_changed_at, the deal_events history, and
-creator_relations, the record kept on a creator across campaigns (relationships.tables).
+"""The relationship pipeline: deals.stage and stage_changed_at, the deal_events history,
+creator_relations (the record kept on a creator across campaigns) and deal_submissions
+(relationships.tables); the campaign's brief, the products catalogue and gifts
+(campaigns.tables).
 
 Revision ID: 0016
 Revises: 0015
@@ -27,7 +29,100 @@ def _workspace(table: str) -> list:
     ]
 
 
+MONEY = sa.Numeric(precision=14, scale=2)
+
+
+def _fk(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=f"fk_{table}_{column}_{target}", ondelete=ondelete
+    )
+
+
+def _times() -> list:
+    return [
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+    ]
+
+
+def _brief() -> None:
+    with op.batch_alter_table("campaigns") as batch:
+        batch.add_column(sa.Column("brief", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("dos", sa.JSON(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("donts", sa.JSON(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("disclosure", sa.String(length=200), nullable=True))
+
+
+def _gifting() -> None:
+    op.create_table(
+        "products",
+        sa.Column("id", sa.Integer(), nullable=False),
+        *_workspace("products"),
+        sa.Column("sku", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("value", MONEY, nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        *_times(),
+        sa.PrimaryKeyConstraint("id", name="pk_products"),
+        sa.UniqueConstraint("workspace_id", "sku", name="uq_products_workspace_id"),
+    )
+    op.create_index("ix_products_workspace_id", "products", ["workspace_id"])
+    op.create_table(
+        "gifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        *_workspace("gifts"),
+        sa.Column("deal_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("sku", sa.String(length=100), nullable=True),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("value", MONEY, nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("address", sa.JSON(), nullable=False),
+        sa.Column("carrier", sa.String(length=100), nullable=True),
+        sa.Column("tracking_number", sa.String(length=100), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("shipped_at", sa.DateTime(), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(), nullable=True),
+        *_times(),
+        _fk("gifts", "deal_id", "deals", "CASCADE"),
+        _fk("gifts", "product_id", "products", "SET NULL"),
+        sa.PrimaryKeyConstraint("id", name="pk_gifts"),
+    )
+    op.create_index("ix_gifts_workspace_id", "gifts", ["workspace_id"])
+    op.create_index("ix_gifts_deal_id", "gifts", ["deal_id"])
+
+
+def _submissions() -> None:
+    op.create_table(
+        "deal_submissions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        *_workspace("deal_submissions"),
+        sa.Column("deal_id", sa.Integer(), nullable=False),
+        sa.Column("deliverable_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(), nullable=False),
+        sa.Column("submitted_by", sa.String(length=10), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(), nullable=True),
+        sa.Column("reviewed_by", sa.String(length=320), nullable=True),
+        sa.Column("review_note", sa.Text(), nullable=True),
+        _fk("deal_submissions", "deal_id", "deals", "CASCADE"),
+        _fk("deal_submissions", "deliverable_id", "deliverables", "SET NULL"),
+        sa.PrimaryKeyConstraint("id", name="pk_deal_submissions"),
+    )
+    op.create_index("ix_deal_submissions_workspace_id", "deal_submissions", ["workspace_id"])
+    op.create_index("ix_deal_submissions_deal_id", "deal_submissions", ["deal_id"])
+    op.create_index("ix_deal_submissions_status", "deal_submissions", ["status"])
+
+
 def upgrade() -> None:
+    _brief()
+    _gifting()
+    _submissions()
     with op.batch_alter_table("deals") as batch:
         batch.add_column(
             sa.Column("stage", sa.String(length=20), nullable=False, server_default="prospect")
@@ -91,6 +186,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("deal_submissions")
+    op.drop_table("gifts")
+    op.drop_table("products")
+    with op.batch_alter_table("campaigns") as batch:
+        for column in ("disclosure", "donts", "dos", "brief"):
+            batch.drop_column(column)
     op.drop_table("creator_relations")
     op.drop_table("deal_events")
     op.drop_index("ix_deals_stage", table_name="deals")
