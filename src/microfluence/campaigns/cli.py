@@ -5,11 +5,9 @@ them to posts reads tracking links and codes, a layer above this one."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
 from microfluence.campaigns import values
@@ -45,6 +43,7 @@ from microfluence.kernel.console import (
     WorkspaceOpt,
     console,
     friendly_errors,
+    print_json,
     workspace_transaction,
 )
 
@@ -136,14 +135,6 @@ def _campaign_fields(  # noqa: PLR0913 - one per option of the commands
     if mentions:
         data["mentions"] = values.parse_tags(" ".join(mentions), field="mention", sign="@")
     return data
-
-
-def print_json(value: Any) -> None:
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    elif isinstance(value, list):
-        value = [v.model_dump(mode="json") for v in value]
-    console.print_json(json.dumps(value))
 
 
 def _when(value: Any) -> str:

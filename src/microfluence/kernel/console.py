@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 from sqlalchemy.orm import Session
@@ -55,6 +57,16 @@ def workspace_transaction(
             yield session, get_workspace(session, workspace)
     finally:
         store.dispose()
+
+
+def print_json(value: Any) -> None:
+    """Print a result as indented, highlighted JSON: a model, a list of models, or plain data
+    (dates and decimals as the API writes them)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    console.print_json(json.dumps(value))
 
 
 def friendly_errors(func: F) -> F:

@@ -4,11 +4,9 @@ utm` and `microfluence links create|list|disable`."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.table import Column, Table
 
 from microfluence.campaigns.campaigns import find_campaign_by_name
@@ -27,6 +25,7 @@ from microfluence.kernel.console import (
     WorkspaceOpt,
     console,
     friendly_errors,
+    print_json,
     workspace_transaction,
 )
 from microfluence.tracking import links
@@ -40,14 +39,6 @@ deliverables_app = typer.Typer(
 CampaignArg = Annotated[str, typer.Argument(help="The campaign's name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 PieceArg = Annotated[int, typer.Argument(help="The deliverable's id (deliverables list).")]
-
-
-def print_json(value: Any) -> None:
-    if isinstance(value, list):
-        value = [v.model_dump(mode="json") for v in value]
-    elif isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    console.print_json(json.dumps(value))
 
 
 def print_deliverables(pieces: list[Any]) -> None:
