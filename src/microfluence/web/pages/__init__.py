@@ -9,6 +9,8 @@ from microfluence.web.pages import (
     assets,
     campaigns,
     creators,
+    dashboard,
+    emv_settings,
     imports,
     jobs,
     labels,
@@ -30,8 +32,10 @@ ROUTERS = [
     labels.router,
     sales.router,
     settings_pages.router,
+    emv_settings.router,
     account_pages.router,
     campaigns.router,
+    dashboard.router,
     links.router,
 ]
 

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
+import polars as pl
 from markupsafe import Markup
 
+from microfluence.measurement.dashboard import OTHERS
 from microfluence.metrics.service import AccountMetrics, PostEngagement
 
 LAYOUT = {
@@ -115,6 +117,129 @@ def engagement_figure(posts: Sequence[PostEngagement], title: str) -> go.Figure 
     figure.update_layout(
         title=title,
         yaxis={"title": "ER by followers", "ticksuffix": " %", "rangemode": "tozero"},
+        **LAYOUT,
+    )
+    return figure
+
+
+# --- the campaign dashboard (frames of measurement.dashboard) ---------------------------------
+
+PALETTE = ("#3553d1", "#e07a1f", "#2e9d6a", "#b8428c", "#6b5bd6", "#c9a227", "#2a9bb5", "#8c564b")
+MUTED = "#9aa5c9"
+
+
+def revenue_clicks_figure(days: pl.DataFrame, currency: str, title: str) -> go.Figure | None:
+    """The campaign's net revenue per day (bars, left axis) and its clicks and unique clicks
+    (lines, right axis)."""
+    if days.is_empty():
+        return None
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=days["day"].to_list(),
+            y=days["net_revenue"].to_list(),
+            name=f"net revenue ({currency})",
+            marker_color=ACCENT,
+            customdata=days.select("revenue", "orders").rows(),
+            hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} net, %{customdata[0]:,.2f} gross, "
+            "%{customdata[1]} order(s)<extra></extra>",
+        )
+    )
+    for column, name, dash in (("clicks", "clicks", "solid"), ("unique_clicks", "unique", "dot")):
+        figure.add_trace(
+            go.Scatter(
+                x=days["day"].to_list(),
+                y=days[column].to_list(),
+                name=name,
+                yaxis="y2",
+                mode="lines+markers" if days.height < 60 else "lines",
+                line={"color": "#e07a1f", "width": 2, "dash": dash},
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,} " + name + "<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title=title,
+        yaxis={"title": currency, "rangemode": "tozero"},
+        yaxis2={"title": "clicks", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        **{**LAYOUT, "margin": {**LAYOUT["margin"], "r": 56}},
+    )
+    return figure
+
+
+def creator_days_figure(
+    series: pl.DataFrame, column: str, title: str, axis: str, *, stacked: bool, digits: int = 0
+) -> go.Figure | None:
+    """One trace per creator of ``series`` (measurement.dashboard.series_by_creator): stacked
+    bars (money) or lines (counts) of ``column`` per day."""
+    if series.is_empty():
+        return None
+    figure = go.Figure()
+    for index, ((creator,), rows) in enumerate(series.group_by("creator", maintain_order=True)):
+        colour = PALETTE[index % len(PALETTE)] if creator != OTHERS else MUTED
+        common = {
+            "x": rows["day"].to_list(),
+            "y": rows[column].to_list(),
+            "name": str(creator),
+            "hovertemplate": "%{x|%Y-%m-%d} · %{fullData.name}: %{y:,."
+            + f"{digits}f"
+            + "}<extra></extra>",
+        }
+        if stacked:
+            figure.add_trace(go.Bar(marker_color=colour, **common))
+        else:
+            figure.add_trace(
+                go.Scatter(mode="lines+markers", line={"color": colour, "width": 2}, **common)
+            )
+    figure.update_layout(
+        title=title, barmode="stack", yaxis={"title": axis, "rangemode": "tozero"}, **LAYOUT
+    )
+    return figure
+
+
+def roi_figure(roi: pl.DataFrame, title: str) -> go.Figure | None:
+    """Each creator's ROI with its 95 % interval as error bars (measurement.dashboard.roi_bars);
+    creators without orders have no interval and are drawn hollow."""
+    if roi.is_empty():
+        return None
+    figure = go.Figure()
+    for has_interval, name, colour in (
+        (True, "ROI (95 % interval)", ACCENT),
+        (False, "no orders: no interval", MUTED),
+    ):
+        rows = roi.filter(pl.col("has_interval") == has_interval)
+        if rows.is_empty():
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=rows["creator"].to_list(),
+                y=rows["roi"].to_list(),
+                mode="markers",
+                name=name,
+                marker={
+                    "color": colour if has_interval else "#fff",
+                    "size": 10,
+                    "line": {"width": 2, "color": colour},
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows["plus"].to_list(),
+                    "arrayminus": rows["minus"].to_list(),
+                    "color": colour,
+                    "thickness": 1.5,
+                    "width": 6,
+                },
+                customdata=rows.select("roi_low", "roi_high", "orders").rows(),
+                hovertemplate="%{x}: ROI %{y:.1%}"
+                + (" (95 %: %{customdata[0]:.1%} to %{customdata[1]:.1%})" if has_interval else "")
+                + ", %{customdata[2]} order(s)<extra></extra>",
+            )
+        )
+    figure.add_hline(y=0, line={"color": "#c62828", "width": 1, "dash": "dash"})
+    figure.update_layout(
+        title=title,
+        yaxis={"title": "ROI", "tickformat": ".0%", "zeroline": False},
+        xaxis={"type": "category"},
         **LAYOUT,
     )
     return figure
