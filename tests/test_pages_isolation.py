@@ -472,3 +472,77 @@ def test_the_sales_page_shows_and_changes_only_the_own_workspace(two: Two, store
     with store.transaction() as s:
         assert C.get_code(s, two.beta.workspace_id, beta_id).disabled_at is None
     store.dispose()
+
+
+def test_campaign_dashboards_and_emv_rates_stay_in_their_workspace(
+    two: Two, store_url: str
+) -> None:
+    import datetime as dt
+
+    from microfluence.kernel.workspaces import get_workspace
+    from microfluence.measurement import emv
+    from microfluence.tracking import links
+    from microfluence.tracking.tables import LinkClick
+
+    client, csrf = two.client, two.csrf  # alpha's owner
+    mine = _campaign(store_url, two.alpha, "alpha")["campaign"]
+    theirs = _campaign(store_url, two.beta, "beta")["campaign"]
+    store = open_store(store_url)
+    with store.transaction() as session:  # a click on beta's campaign, and beta's own EMV rate
+        link = links.create_link(
+            session,
+            two.beta.workspace_id,
+            links.LinkCreate(
+                creator="instagram:beta_ana",
+                url="https://beta.example/",
+                campaign="beta secret launch",
+            ),
+        )
+        session.add(
+            LinkClick(
+                workspace_id=two.beta.workspace_id,
+                link_id=link.id,
+                token="beta-click-token",
+                clicked_at=dt.datetime(2026, 5, 1, 12),
+                agent_class="browser",
+                visitor_hash="0" * 64,
+                is_bot=False,
+                is_unique=True,
+                window_start=dt.datetime(2026, 5, 1, 12),
+            )
+        )
+        emv.set_emv_rates(session, get_workspace(session, "beta"), {"tiktok": 42.42})
+    store.dispose()
+    own = client.get(f"/campaigns/{mine}/dashboard", headers=HTML)
+    assert own.status_code == 200
+    assert "beta" not in own.text.lower() and 'id="dashboard-empty"' in own.text
+    for query in ("", "?from=2026-05-01&to=2026-05-31"):
+        answer = client.get(f"/campaigns/{theirs}/dashboard{query}", headers=HTML)
+        assert answer.status_code == 404 and "beta" not in answer.text.lower()
+    found = [
+        i
+        for i in range(1, theirs + 3)
+        if client.get(f"/campaigns/{i}/dashboard").status_code == 200
+    ]
+    assert found == [mine]
+    # Beta's owner sees the click on their own dashboard (the check above can fail).
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    beta_page = beta_client.get(f"/campaigns/{theirs}/dashboard", headers=HTML).text
+    assert 'id="tile-clicks"' in beta_page and "dashboard-empty" not in beta_page
+    # EMV rates: alpha's settings show the defaults, not beta's own rate; alpha's change is
+    # alpha's only.
+    settings_page = client.get("/settings", headers=HTML).text
+    assert "42.42" not in settings_page
+    saved = client.post(
+        "/settings/emv-rates",
+        data={"csrf_token": csrf, "cpm.tiktok": "1.25"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    store = open_store(store_url)
+    with store.session() as session:
+        assert emv.own_rates(get_workspace(session, "alpha")) == {"tiktok": 1.25}
+        assert emv.own_rates(get_workspace(session, "beta")) == {"tiktok": 42.42}
+    store.dispose()
+    assert "1.25" not in beta_client.get("/settings", headers=HTML).text
