@@ -126,6 +126,13 @@ def engagement_figure(posts: Sequence[PostEngagement], title: str) -> go.Figure 
 
 PALETTE = ("#3553d1", "#e07a1f", "#2e9d6a", "#b8428c", "#6b5bd6", "#c9a227", "#2a9bb5", "#8c564b")
 MUTED = "#9aa5c9"
+# Days as ISO text on a category axis: every day of the series is a row (zeros included), so
+# the bars are evenly spaced, and a single day is not drawn as a range of milliseconds.
+DAY_AXIS = {"type": "category", "title": "UTC day"}
+
+
+def _days(column: pl.Series) -> list[str]:
+    return column.dt.strftime("%Y-%m-%d").to_list()
 
 
 def revenue_clicks_figure(days: pl.DataFrame, currency: str, title: str) -> go.Figure | None:
@@ -136,31 +143,33 @@ def revenue_clicks_figure(days: pl.DataFrame, currency: str, title: str) -> go.F
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
-            x=days["day"].to_list(),
+            x=_days(days["day"]),
             y=days["net_revenue"].to_list(),
             name=f"net revenue ({currency})",
             marker_color=ACCENT,
             customdata=days.select("revenue", "orders").rows(),
-            hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} net, %{customdata[0]:,.2f} gross, "
+            hovertemplate="%{x}: %{y:,.2f} net, %{customdata[0]:,.2f} gross, "
             "%{customdata[1]} order(s)<extra></extra>",
         )
     )
     for column, name, dash in (("clicks", "clicks", "solid"), ("unique_clicks", "unique", "dot")):
         figure.add_trace(
             go.Scatter(
-                x=days["day"].to_list(),
+                x=_days(days["day"]),
                 y=days[column].to_list(),
                 name=name,
                 yaxis="y2",
                 mode="lines+markers" if days.height < 60 else "lines",
                 line={"color": "#e07a1f", "width": 2, "dash": dash},
-                hovertemplate="%{x|%Y-%m-%d}: %{y:,} " + name + "<extra></extra>",
+                hovertemplate="%{x}: %{y:,} " + name + "<extra></extra>",
             )
         )
     figure.update_layout(
         title=title,
         yaxis={"title": currency, "rangemode": "tozero"},
         yaxis2={"title": "clicks", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        xaxis=DAY_AXIS,
+        showlegend=True,
         **{**LAYOUT, "margin": {**LAYOUT["margin"], "r": 56}},
     )
     return figure
@@ -177,12 +186,10 @@ def creator_days_figure(
     for index, ((creator,), rows) in enumerate(series.group_by("creator", maintain_order=True)):
         colour = PALETTE[index % len(PALETTE)] if creator != OTHERS else MUTED
         common = {
-            "x": rows["day"].to_list(),
+            "x": _days(rows["day"]),
             "y": rows[column].to_list(),
             "name": str(creator),
-            "hovertemplate": "%{x|%Y-%m-%d} · %{fullData.name}: %{y:,."
-            + f"{digits}f"
-            + "}<extra></extra>",
+            "hovertemplate": "%{x} · %{fullData.name}: %{y:,." + f"{digits}f" + "}<extra></extra>",
         }
         if stacked:
             figure.add_trace(go.Bar(marker_color=colour, **common))
@@ -191,7 +198,12 @@ def creator_days_figure(
                 go.Scatter(mode="lines+markers", line={"color": colour, "width": 2}, **common)
             )
     figure.update_layout(
-        title=title, barmode="stack", yaxis={"title": axis, "rangemode": "tozero"}, **LAYOUT
+        title=title,
+        barmode="stack",
+        xaxis=DAY_AXIS,
+        yaxis={"title": axis, "rangemode": "tozero"},
+        showlegend=True,
+        **LAYOUT,
     )
     return figure
 
@@ -240,6 +252,7 @@ def roi_figure(roi: pl.DataFrame, title: str) -> go.Figure | None:
         title=title,
         yaxis={"title": "ROI", "tickformat": ".0%", "zeroline": False},
         xaxis={"type": "category"},
+        showlegend=True,
         **LAYOUT,
     )
     return figure
