@@ -345,3 +345,28 @@ def test_creator_labels_are_unique_and_the_rest_are_summed() -> None:
         "revenue": 50.0,
         "net_revenue": 45.0,
     }
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.one_of(st.text(max_size=20), st.floats().map(str), st.integers().map(str)))
+def test_hostile_emv_values_are_saved_exactly_or_refused_with_the_platform(
+    site: Site, value: str
+) -> None:
+    owner = site.as_user("owner@acme.io")
+    before = _rates(site)[1]
+    csrf = csrf_of(owner.get("/settings", headers=HTML).text)
+    answer = owner.post(
+        "/settings/emv-rates",
+        data={"csrf_token": csrf, "cpm.facebook": value},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    if not value.strip():
+        assert answer.status_code == 303 and _rates(site)[1] == before  # blank: unchanged
+    elif answer.status_code == 303:
+        assert _rates(site)[1]["facebook"] == float(value.strip())
+    else:
+        assert answer.status_code == 422 and "emv_cpm.facebook" in answer.text
+        assert _rates(site)[1] == before
