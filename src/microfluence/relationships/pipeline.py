@@ -40,6 +40,7 @@ def pipeline_cards(
     *,
     sort: str = "stage",
     now: dt.datetime | None = None,
+    deal_id: int | None = None,
 ) -> list[Card]:
     """The campaign's deals as cards, sorted in the database by ``sort`` (one of
     ``LIST_SORTS``, '-' in front for descending; ``days`` is time in the stage)."""
@@ -77,6 +78,7 @@ def pipeline_cards(
         .join(Creator, Creator.id == Deal.creator_id)
         .outerjoin(Account, Account.id == func.coalesce(Deal.account_id, first_account))
         .where(Deal.workspace_id == workspace_id, Deal.campaign_id == campaign_id)
+        .where(Deal.id == deal_id if deal_id is not None else Deal.id.is_not(None))
         .order_by(*ordering)
     ).all()
     return [
@@ -93,6 +95,21 @@ def pipeline_cards(
         )
         for row in rows
     ]
+
+
+def card(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    deal_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> Card:
+    """One deal of the campaign as a card; NotFoundError when it is not one of its deals."""
+    found = pipeline_cards(session, workspace_id, campaign_id, now=now, deal_id=deal_id)
+    if not found:
+        raise NotFoundError(f"no deal with id {deal_id} in this campaign")
+    return found[0]
 
 
 def board(
