@@ -137,13 +137,15 @@ def pipeline_stats(
     find_campaign(session, workspace_id, campaign_id)
     now = now or utcnow()
     in_campaign = (Deal.workspace_id == workspace_id, Deal.campaign_id == campaign_id)
+    # Core execution on the session's connection: no ORM row loading for plain columns.
+    run = session.connection().execute
     deals = pl.DataFrame(
-        session.execute(select(Deal.id, Deal.created_at, Deal.stage).where(*in_campaign)).all(),
+        run(select(Deal.id, Deal.created_at, Deal.stage).where(*in_campaign)).all(),
         schema={"deal_id": pl.Int64, "created_at": pl.Datetime("us"), "stage": pl.String},
         orient="row",
     )
     moves = pl.DataFrame(
-        session.execute(
+        run(
             select(
                 DealEvent.deal_id,
                 DealEvent.id,
@@ -164,9 +166,7 @@ def pipeline_stats(
         orient="row",
     )
     current = dict(
-        session.execute(
-            select(Deal.stage, func.count()).where(*in_campaign).group_by(Deal.stage)
-        ).all()
+        run(select(Deal.stage, func.count()).where(*in_campaign).group_by(Deal.stage)).all()
     )
     all_stays = stays(deals, moves, now)
     reached = reached_counts(all_stays, deals.height)
