@@ -50,6 +50,8 @@ def _columns(html: str) -> dict[str, list[str]]:
 
 def test_add_from_the_creators_list_move_and_read_the_history(site):
     client, csrf, cid, creators = site
+    campaign_page = client.get(f"/campaigns/{cid}", headers=HTML).text
+    assert f'href="/campaigns/{cid}/pipeline"' in campaign_page
     listing = client.get("/creators?q=ana", headers=HTML).text
     assert 'action="/creators/add-to-campaign"' in listing and 'name="creator_id"' in listing
     assert '<option value="' + str(cid) + '">Spring</option>' in listing
