@@ -5,10 +5,11 @@ with hand-computed answers, and on random move sequences (hypothesis)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
@@ -344,3 +345,58 @@ def test_random_histories_give_sound_statistics(moves, deals):
     for d, _id, _at, _from, to in move_frame.iter_rows():
         furthest[d] = max(furthest[d], rank.get(to, 0))
     assert counts == [sum(f >= k for f in furthest.values()) for k in range(len(counts))]
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    moves=st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 2), min_size=1, max_size=3),  # which deals, in bulk
+            st.sampled_from(STAGES),
+            st.integers(0, 10 * 24),  # hours after T0
+        ),
+        max_size=15,
+    )
+)
+def test_random_moves_through_the_store_keep_the_statistics_sound(sqlite_store, moves):
+    """Random bulk moves made by the service itself: the deals now add up to the campaign's,
+    each move that changed a stage is one stay more, every conversion lies in [0, 1]."""
+    store = sqlite_store
+    # Hypothesis runs every example on the one store of the test: one world, a campaign each.
+    world = _WORLDS.get(store.url) or _WORLDS.setdefault(store.url, make_world(store))
+    ws = world.workspace_id
+    cid = campaign(store, world, name=f"random {len(_CAMPAIGNS)}")
+    _CAMPAIGNS.append(cid)
+    names = ["instagram:sarah", "instagram:tom", "youtube:uma"]
+    with store.transaction() as session:
+        added = add_prospects(session, ws, cid, creators=names, actor="t", at=T0)
+    ids = [p.deal_id for p in added.added]
+    changed = 0
+    with store.transaction() as session:
+        for picks, stage, hours in sorted(moves, key=lambda m: m[2]):
+            done = move(
+                session,
+                ws,
+                cid,
+                stage,
+                deal_ids=[ids[i] for i in picks],
+                actor="t",
+                at=T0 + dt.timedelta(hours=hours),
+            )
+            changed += len(done.moved)
+    with store.transaction() as session:
+        stats = pipeline_stats(session, ws, cid, now=day(11))
+    assert sum(s.deals for s in stats.stages) == stats.deals == 3
+    assert sum(s.stays for s in stats.stages) == 3 + changed
+    assert sum(s.open_stays for s in stats.stages) == 3
+    assert all(c.rate is None or 0 <= c.rate <= 1 for c in stats.conversions)
+    assert 0 <= stats.reached_paid <= 1
+    assert all(s.median_days is None or s.median_days >= 0 for s in stats.stages)
+
+
+_CAMPAIGNS: list[int] = []
+_WORLDS: dict[str, Any] = {}
