@@ -546,3 +546,58 @@ def test_campaign_dashboards_and_emv_rates_stay_in_their_workspace(
         assert emv.own_rates(get_workspace(session, "beta")) == {"tiktok": 42.42}
     store.dispose()
     assert "1.25" not in beta_client.get("/settings", headers=HTML).text
+
+
+def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
+    client, csrf = two.client, two.csrf
+    mine = _campaign(store_url, two.alpha, "alpha")
+    theirs = _campaign(store_url, two.beta, "beta")
+    cid, did, own = theirs["campaign"], theirs["deal"], mine["campaign"]
+    for path in (
+        f"/campaigns/{cid}/pipeline",
+        f"/campaigns/{cid}/pipeline?view=list",
+        f"/campaigns/{cid}/pipeline/deals/{did}",
+        f"/campaigns/{own}/pipeline/deals/{did}",
+    ):
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 404, path
+        assert "beta" not in answer.text.lower()
+    for path, data in (
+        (f"/campaigns/{cid}/pipeline/move", {"deal_id": did, "stage": "paid"}),
+        (f"/campaigns/{own}/pipeline/move", {"deal_id": did, "stage": "paid"}),
+        (f"/campaigns/{own}/pipeline/move", {"deal_id": [mine["deal"], did], "stage": "paid"}),
+        ("/creators/add-to-campaign", {"campaign_id": cid, "creator_id": two.alpha.creator_ids[1]}),
+        ("/creators/add-to-campaign", {"campaign_id": own, "creator_id": two.beta.creator_ids[1]}),
+        ("/creators/add-to-campaign", {"campaign_id": cid, "scope": "matching"}),
+    ):
+        answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+        assert answer.status_code == 404, (path, data)
+        assert "beta" not in answer.text.lower()
+    # Every creator "matching" a filter that names beta's: none of them, so nothing is added.
+    answer = client.post(
+        "/creators/add-to-campaign",
+        data={"campaign_id": own, "scope": "matching", "q": "beta", "csrf_token": csrf},
+        headers=HTML,
+    )
+    assert answer.status_code == 422 and "beta_" not in answer.text
+    # A sweep over ids: the pipeline pages that answer are exactly the own workspace's.
+    top = max(cid, own) + 3
+    found = [i for i in range(1, top) if client.get(f"/campaigns/{i}/pipeline").status_code == 200]
+    assert found == [own]
+    # Beta's pipeline is untouched: one prospect, nothing in its history but nothing from alpha.
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    page = beta_client.get(f"/campaigns/{cid}/pipeline", headers=HTML).text
+    assert "beta Ana" in page and "alpha" not in page
+    assert 'data-stage="prospect"' in page and "Moved" not in page
+    deal = beta_client.get(f"/campaigns/{cid}/pipeline/deals/{did}", headers=HTML).text
+    assert "Nothing recorded yet" in deal
+    # Alpha's own moves work and show alpha's user.
+    moved = client.post(
+        f"/campaigns/{own}/pipeline/move",
+        data={"deal_id": mine["deal"], "stage": "contacted", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    history = client.get(f"/campaigns/{own}/pipeline/deals/{mine['deal']}", headers=HTML).text
+    assert "a@a.io" in history

@@ -8,6 +8,7 @@ new endpoint cannot ship without its isolation check.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -887,3 +888,66 @@ def test_reports_payouts_and_emv_rates_stay_in_their_workspace(world):
     assert changed.status_code == 200
     assert client.get("/api/v1/emv-rates", headers=a.auth("viewer")).json()["own"] == {}
     assert client.put("/api/v1/emv-rates", json={}, headers=b.auth("member")).status_code == 403
+
+
+@covers("get", "/api/v1/campaigns/{campaign_id}/pipeline")
+@covers("get", "/api/v1/campaigns/{campaign_id}/pipeline/deals")
+@covers("post", "/api/v1/campaigns/{campaign_id}/pipeline/moves")
+@covers("get", "/api/v1/campaigns/{campaign_id}/pipeline/deals/{deal_id}/history")
+@covers("get", "/api/v1/campaigns/{campaign_id}/pipeline/stats")
+@covers("post", "/api/v1/campaigns/{campaign_id}/pipeline/prospects")
+def test_the_pipeline_of_the_other_workspace(world):
+    client, a, b = world
+    mine = _campaign_of(client, a, "alpha")
+    theirs = _campaign_of(client, b, "bravo")
+    cid, did, own = theirs["campaign"], theirs["deal"], mine["campaign"]
+    hb = b.auth("viewer")
+
+    def seen_by_b() -> str:
+        base = f"/api/v1/campaigns/{cid}/pipeline"
+        paths = (base, f"{base}/deals", f"{base}/deals/{did}/history")
+        seen = "\n".join(client.get(path, headers=hb).text for path in paths)
+        return re.sub(r'"days_in_stage":[^,]+', "", seen)  # grows while the test runs
+
+    before = seen_by_b()
+    h = a.auth("owner")
+    theirs_base, own_base = f"/api/v1/campaigns/{cid}/pipeline", f"/api/v1/campaigns/{own}/pipeline"
+    for method, path, body in (
+        ("get", theirs_base, None),
+        ("get", f"{theirs_base}/deals", None),
+        ("get", f"{theirs_base}/stats", None),
+        ("get", f"{theirs_base}/deals/{did}/history", None),
+        ("get", f"{own_base}/deals/{did}/history", None),  # B's deal under A's campaign
+        ("post", f"{theirs_base}/moves", {"stage": "paid", "deal_ids": [did]}),
+        ("post", f"{own_base}/moves", {"stage": "paid", "deal_ids": [did]}),
+        ("post", f"{own_base}/moves", {"stage": "paid", "creators": ["instagram:bravo_ana"]}),
+        ("post", f"{theirs_base}/prospects", {"creators": ["instagram:alpha_bo"]}),
+        ("post", f"{own_base}/prospects", {"creator_ids": [b.creator_ids[1]]}),
+        ("post", f"{own_base}/prospects", {"creators": ["instagram:bravo_bo"]}),
+    ):
+        answer = client.request(method, path, json=body, headers=h)
+        not_found(answer)
+        sent = json.dumps(body)
+        # B's handle named in the body is echoed back as for a handle no one has.
+        nobody = client.request(
+            method, path, json=json.loads(sent.replace("bravo", "zulu")), headers=h
+        )
+        assert answer.text.replace("bravo", "zulu") == nobody.text
+    # A's own pipeline shows A's deal only, and its statistics count it alone.
+    board = client.get(own_base, headers=h).json()
+    cards = [card for column in board["columns"] for card in column["cards"]]
+    assert [c["deal_id"] for c in cards] == [mine["deal"]]
+    assert [c["deal_id"] for c in client.get(f"{own_base}/deals", headers=h).json()] == [
+        mine["deal"]
+    ]
+    assert client.get(f"{own_base}/stats", headers=h).json()["deals"] == 1
+    moved = client.post(
+        f"{own_base}/moves", json={"stage": "contacted", "deal_ids": [mine["deal"]]}, headers=h
+    )
+    assert moved.json()["moved"] == [mine["deal"]]
+    assert client.get(f"{own_base}/deals/{mine['deal']}/history", headers=h).json()
+    added = client.post(
+        f"{own_base}/prospects", json={"creator_ids": a.creator_ids[1:2]}, headers=h
+    )
+    assert added.status_code == 201
+    assert seen_by_b() == before

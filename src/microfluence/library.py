@@ -29,7 +29,7 @@ from microfluence.authenticity.vetting.report import (
     vet_account,
 )
 from microfluence.campaigns.campaigns import create_campaign, find_campaign_by_name, list_campaigns
-from microfluence.campaigns.deals import add_deal
+from microfluence.campaigns.deals import add_deal, find_deal_by_reference
 from microfluence.campaigns.deliverables import list_deliverables
 from microfluence.campaigns.schemas import (
     CampaignCreate,
@@ -61,6 +61,10 @@ from microfluence.measurement.schemas import CampaignReport
 from microfluence.measurement.sources import Period
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
+from microfluence.relationships import pipeline as deal_pipeline
+from microfluence.relationships.pipeline_stats import pipeline_stats
+from microfluence.relationships.prospects import add_prospects
+from microfluence.relationships.schemas import Board, Event, MoveResult, ProspectsResult, Stats
 from microfluence.tracking.counts import click_counts
 from microfluence.tracking.deliverables import match_deliverables
 from microfluence.tracking.links import LinkCreate, LinkPublic, create_link, list_links
@@ -317,6 +321,53 @@ class Workspace:
             "rejected_post_ids": pl.List(pl.Int64),
         }
         return pl.DataFrame([p.model_dump() for p in pieces], schema=schema, orient="row")
+
+    # -- the pipeline: the services of `microfluence pipeline` (docs/relationships.md) ---------
+    def pipeline(self, campaign: str) -> Board:
+        """The campaign's deals by stage, as `pipeline show`; ``.cards`` lists them all."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return deal_pipeline.board(session, workspace_id, found.id)
+
+    def add_prospects(
+        self, campaign: str, creators: Sequence[str], *, by: str = "library"
+    ) -> ProspectsResult:
+        """Add the creators of these accounts (PLATFORM:HANDLE) to the campaign as prospects, as
+        `pipeline add`; those already in it come back in ``.already``."""
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return add_prospects(
+                session, workspace_id, found.id, creators=creators, actor=by, source="library"
+            )
+
+    def move_deals(
+        self, campaign: str, creators: Sequence[str], stage: str, *, by: str = "library"
+    ) -> MoveResult:
+        """Move the deals of these creators (PLATFORM:HANDLE) to ``stage``, all or none, as
+        `pipeline move`; recorded as done by ``by``."""
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return deal_pipeline.move(
+                session, workspace_id, found.id, stage, creators=creators, actor=by
+            )
+
+    def deal_history(self, campaign: str, creator: str) -> list[Event]:
+        """The history of the creator's deal in the campaign, as `pipeline history`."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            deal = find_deal_by_reference(session, workspace_id, found.id, creator)
+            return deal_pipeline.history(session, workspace_id, found.id, deal.id)
+
+    def pipeline_stats(self, campaign: str) -> Stats:
+        """Deals per stage, time in stage and conversion, as `pipeline stats`."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return pipeline_stats(session, workspace_id, found.id)
 
     # -- tracking links: the services of `microfluence links` (docs/tracking.md) --------------
     def create_link(

@@ -194,3 +194,25 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int) -> None
     session.execute(
         delete(Creator).where(Creator.id == creator_id, Creator.workspace_id == workspace_id)
     )
+
+
+def matching_creator_ids(
+    session: Session, workspace_id: int, filters: CreatorFilters, *, limit: int
+) -> list[int]:
+    """The ids of every creator the filters find (the whole result, not one page), by id; an
+    InputError when more than ``limit`` match, so a bulk action never runs on a surprise."""
+    where = _where(session, workspace_id, filters)
+    if filters.min_followers is not None or filters.max_followers is not None:
+        followers = creator_followers(Creator.id)
+        if filters.min_followers is not None:
+            where.append(followers >= filters.min_followers)
+        if filters.max_followers is not None:
+            where.append(followers <= filters.max_followers)
+    ids = list(
+        session.scalars(select(Creator.id).where(*where).order_by(Creator.id).limit(limit + 1))
+    )
+    if len(ids) > limit:
+        raise InputError(
+            f"more than {limit:,} creators match: narrow the filters first", field="filters"
+        )
+    return ids

@@ -16,6 +16,7 @@ from microfluence.web.api import (
     labels,
     links,
     measurement,
+    pipeline,
     posts,
     privacy,
     schedules,
@@ -43,5 +44,6 @@ for module in (
     codes,
     shops,
     measurement,
+    pipeline,
 ):
     router.include_router(module.router)

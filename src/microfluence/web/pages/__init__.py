@@ -15,6 +15,7 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    pipeline,
     sales,
     session_pages,
     settings_pages,
@@ -37,6 +38,7 @@ ROUTERS = [
     campaigns.router,
     dashboard.router,
     links.router,
+    pipeline.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

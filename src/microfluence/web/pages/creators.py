@@ -8,7 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
+from microfluence.access.principal import Principal
+from microfluence.campaigns.campaigns import list_campaigns
 from microfluence.catalog.creators import SORT_KEYS, CreatorFilters, list_creators
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import ID_MAX
@@ -46,6 +49,34 @@ def parse_count(text: str | None, field: str) -> int | None:
 Text = Annotated[str | None, Query(max_length=200)]
 
 
+def creator_filters(  # noqa: PLR0913 - one parameter per filter of the form
+    db: Session,
+    caller: Principal,
+    q: str | None,
+    platform: str | None,
+    country: str | None,
+    category: str | None,
+    min_followers: str | None,
+    max_followers: str | None,
+    tier: str | None,
+) -> CreatorFilters:
+    """The creators list's filters as typed in its form (also carried by the "Add to campaign"
+    form, so the action runs on what the list shows)."""
+    if platform and platform not in PLATFORMS:
+        raise InputError(f"unknown platform {platform!r}", field="platform")
+    settings = get_metrics_settings(db, caller.workspace_name)
+    return CreatorFilters(
+        platform=platform or None,
+        country=(country or "").strip() or None,
+        category=(category or "").strip() or None,
+        q=(q or "").strip() or None,
+        min_followers=parse_count(min_followers, "min_followers"),
+        max_followers=parse_count(max_followers, "max_followers"),
+        tier=tier or None,
+        tier_scheme=settings.tier_scheme if tier else None,
+    )
+
+
 @router.get("/creators")
 def creators_page(
     request: Request,
@@ -62,21 +93,12 @@ def creators_page(
     page: Annotated[int, Query(ge=1, le=10**6)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> HTMLResponse:
-    if platform and platform not in PLATFORMS:
-        raise InputError(f"unknown platform {platform!r}", field="platform")
+    settings = get_metrics_settings(db, caller.workspace_name)
+    filters = creator_filters(
+        db, caller, q, platform, country, category, min_followers, max_followers, tier
+    )
     if sort.lstrip("-") not in SORT_KEYS:
         raise InputError(f"cannot sort by {sort!r}", field="sort")
-    settings = get_metrics_settings(db, caller.workspace_name)
-    filters = CreatorFilters(
-        platform=platform or None,
-        country=(country or "").strip() or None,
-        category=(category or "").strip() or None,
-        q=(q or "").strip() or None,
-        min_followers=parse_count(min_followers, "min_followers"),
-        max_followers=parse_count(max_followers, "max_followers"),
-        tier=tier or None,
-        tier_scheme=settings.tier_scheme if tier else None,
-    )
     result = list_creators(
         db,
         caller.workspace_id,
@@ -121,6 +143,7 @@ def creators_page(
         scored=bool(tiers),
         tier_names=settings.scheme.tier_names(),
         tier_scheme=settings.scheme,
+        campaigns=list_campaigns(db, caller.workspace_id),
     )
 
 
