@@ -20,9 +20,10 @@ from microfluence.campaigns.tables import Campaign, Deal, Deliverable
 from microfluence.cli.main import app
 from microfluence.commerce.tables import Order, Refund, Shop
 from microfluence.demo import traffic
-from microfluence.demo.campaign import CAMPAIGN, HASHTAG, quotas_for
+from microfluence.demo.campaign import CAMPAIGN, HASHTAG
 from microfluence.demo.load import build_demo
 from microfluence.demo.population import PopulationSpec
+from microfluence.demo.roster import quotas_for
 from microfluence.kernel.store.tables import Post
 from microfluence.kernel.workspaces import get_workspace
 from microfluence.measurement.report import report_by_name

@@ -1,10 +1,11 @@
 """The demo workspace's running campaign (docs/demo.md, "The running campaign").
 
 A beauty brand (Glow Lab) runs *Summer Glow* around the demo's last day: about twenty of the
-demo's creators — nano, micro and mid-tier, on Instagram and TikTok — each with a deal (a flat
-fee or none, the gifted kit, a commission), deliverables, a short link and a personal code, and a
-Shopify shop. Some of their posts in the campaign's dates carry the campaign's hashtag, and the
-real matcher (:func:`tracking.deliverables.match_deliverables`) links them to the deliverables.
+demo's creators — nano, micro and mid-tier, on Instagram and TikTok, chosen with their terms by
+:mod:`demo.roster` — each with a deal (a flat fee or none, the gifted kit, a commission),
+deliverables, a short link and a personal code, and a Shopify shop. Some of their posts in the
+campaign's dates carry the campaign's hashtag, and the real matcher
+(:func:`tracking.deliverables.match_deliverables`) links them to the deliverables.
 Clicks, orders and refunds (:mod:`demo.traffic`) are written through the tables' own write paths
 (``tracking.clicks.insert_clicks``, ``commerce.orders.upsert`` and ``refresh_refunded``), then
 the real attribution (:func:`commerce.attribution.attribute`) decides who earned what — every KPI
@@ -37,15 +38,22 @@ from microfluence.commerce.shops import create_shop
 from microfluence.commerce.tables import Order, Refund, Shop
 from microfluence.demo import traffic
 from microfluence.demo.population import Population
-from microfluence.demo.tiers import tier_of
+from microfluence.demo.roster import (
+    KIT_SHIPPING,
+    KIT_VALUE,
+    campaign_posts,
+    choose_creators,
+    creator_ids,
+    deal_terms,
+)
 from microfluence.kernel.errors import ConflictError
-from microfluence.kernel.store.tables import Account, Post
+from microfluence.kernel.store.tables import Post
 from microfluence.relationships.stages import move_deals
 from microfluence.tracking.clicks import COLUMNS as CLICK_COLUMNS
 from microfluence.tracking.clicks import insert_clicks
 from microfluence.tracking.codes import ALPHABET as CODE_ALPHABET
 from microfluence.tracking.codes import create_code, resolve_owner, stem_of
-from microfluence.tracking.deliverables import FORMATS_BY_POST_TYPE, match_deliverables
+from microfluence.tracking.deliverables import match_deliverables
 from microfluence.tracking.links import LinkCreate, create_link
 
 CAMPAIGN = "Summer Glow"
@@ -55,22 +63,8 @@ SHOP = "glowlab"
 SHOP_DOMAIN = "glowlab-demo.myshopify.com"
 STORE_URL = "https://glowlab.example/"
 PRODUCT_URL = "https://glowlab.example/products/summer-glow-kit"
-NICHE = "Beauty"
-PLATFORMS = ("instagram", "tiktok")
-# Creators per tier (nano, micro, mid) in a full-size demo; a small demo (under 500 creators)
-# gets one creator per 25, at least 4. And how the campaign sits around the demo's last day.
-QUOTAS = {"nano": 9, "micro": 8, "mid": 3}
-CREATORS_PER_DEAL, MIN_DEALS = 25, 4
+# How the campaign sits around the demo's last day.
 DAYS_BEFORE, DAYS_AFTER = 24, 10
-KIT_VALUE, KIT_SHIPPING = Decimal("48.00"), Decimal("7.50")
-# Flat fee per piece (USD) and commission by tier: Influencer Marketing Hub's rate ranges
-# (nano $10-100, micro $100-500, mid $500-5,000 per Instagram post), the low end for a kit-led
-# campaign; half the nano creators take the kit and a commission only.
-FEES = {"nano": (60.0, 150.0), "micro": (200.0, 500.0), "mid": (600.0, 1500.0)}
-COMMISSION = {"nano": 0.15, "micro": 0.10, "mid": 0.06}
-# Outcomes: share of creators with posts, and the ROI each is aimed at (realised ROI is noisy).
-OUTCOMES = {"winner": (0.2, 4.0, 7.0), "modest": (0.65, 0.1, 2.0), "flop": (0.15, -0.75, -0.2)}
-NOT_YET = 2  # creators who have not posted yet (pending deliverables, cost without revenue)
 
 
 @dataclass
@@ -96,165 +90,6 @@ def clear_campaign(conn: Connection, workspace_id: int) -> dict[str, int]:
         )
         removed[table.name] = result.rowcount or 0
     return removed
-
-
-# -- who takes part ----------------------------------------------------------------------------
-
-
-def quotas_for(n_creators: int) -> dict[str, int]:
-    """Creators per tier for a demo of ``n_creators``: :data:`QUOTAS`, scaled down for small
-    demos (the tests' and the quick ones) so they stay quick."""
-    size = int(np.clip(n_creators // CREATORS_PER_DEAL, MIN_DEALS, sum(QUOTAS.values())))
-    scale = size / sum(QUOTAS.values())
-    mid = max(1, round(QUOTAS["mid"] * scale))
-    micro = round(QUOTAS["micro"] * scale)
-    return {"nano": size - mid - micro, "micro": micro, "mid": mid}
-
-
-def choose_creators(
-    population: Population, account_ids: np.ndarray, rng: np.random.Generator
-) -> pl.DataFrame:
-    """The campaign's creators: each one's main account on Instagram or TikTok, beauty
-    creators and authentic accounts first, :data:`QUOTAS` per tier, topped up from the rest."""
-    accounts = population.accounts.with_columns(
-        account_id=pl.Series(account_ids, dtype=pl.Int64),
-        tier=tier_of(pl.col("followers_end")),
-        key=pl.Series(rng.random(population.n_accounts)),
-    )
-    main = accounts.sort("account_key").unique("creator_key", keep="first", maintain_order=True)
-    planted = pl.col("planted_bought") | pl.col("planted_pod") | pl.col("planted_bots")
-    eligible = main.filter(pl.col("platform").is_in(PLATFORMS)).with_columns(
-        priority=(pl.col("category") != NICHE).cast(pl.Int8) * 2 + planted.cast(pl.Int8)
-    )
-    ranked = eligible.sort("priority", "key").with_columns(
-        place=pl.int_range(pl.len()).over("tier")
-    )
-    quotas = quotas_for(population.spec.n_creators)
-    quota = pl.col("tier").replace_strict(quotas, default=0, return_dtype=pl.Int64)
-    chosen = ranked.filter(pl.col("place") < quota)
-    short = sum(quotas.values()) - chosen.height
-    if short > 0:
-        rest = ranked.join(chosen.select("account_key"), on="account_key", how="anti")
-        rest = rest.filter(pl.col("tier").is_in(list(QUOTAS)))
-        chosen = pl.concat([chosen, rest.head(short)])
-    return chosen.sort("account_key").select(
-        "account_id", "platform", "handle", "creator_name", "country", "tier"
-    )
-
-
-def _creator_ids(session: Session, chosen: pl.DataFrame) -> pl.DataFrame:
-    rows = session.execute(
-        select(Account.id, Account.creator_id).where(Account.id.in_(chosen["account_id"].to_list()))
-    ).all()
-    ids = pl.DataFrame(rows, schema={"account_id": pl.Int64, "creator_id": pl.Int64}, orient="row")
-    return chosen.join(ids, on="account_id")
-
-
-def campaign_posts(
-    session: Session,
-    creators: pl.DataFrame,
-    window: tuple[dt.datetime, dt.datetime],
-    rng: np.random.Generator,
-) -> pl.DataFrame:
-    """The posts that will carry the campaign: one or two per creator in the campaign's dates
-    (none for :data:`NOT_YET` of them), of a type a deliverable can be."""
-    rows = session.execute(
-        select(Post.id, Post.account_id, Post.post_type, Post.posted_at).where(
-            Post.account_id.in_(creators["account_id"].to_list()),
-            Post.posted_at >= window[0],
-            Post.posted_at < window[1],
-            Post.post_type.in_(list(FORMATS_BY_POST_TYPE)),
-            Post.post_type != "story",
-        )
-    ).all()
-    posts = pl.DataFrame(
-        rows,
-        schema={
-            "post_id": pl.Int64,
-            "account_id": pl.Int64,
-            "post_type": pl.String,
-            "posted_at": pl.Datetime("us"),
-        },
-        orient="row",
-    ).sort("post_id")
-    n = creators.height
-    wanted = np.where(rng.random(n) < 0.35, 2, 1)
-    wanted[rng.permutation(n)[: min(NOT_YET, n // 6)]] = 0
-    per_account = creators.select("account_id", wanted=pl.Series(wanted, dtype=pl.Int64))
-    return (
-        posts.with_columns(key=pl.Series(rng.random(posts.height)))
-        .join(per_account, on="account_id")
-        .sort("account_id", "key")
-        .filter(pl.int_range(pl.len()).over("account_id") < pl.col("wanted"))
-        .sort("account_id", "posted_at")
-        .with_columns(
-            format=pl.col("post_type").replace_strict(
-                {t: f[0] for t, f in FORMATS_BY_POST_TYPE.items()}, return_dtype=pl.String
-            )
-        )
-        .drop("key", "wanted")
-    )
-
-
-# -- what each is paid, and how each does ----------------------------------------------------
-
-
-def deal_terms(
-    creators: pl.DataFrame, posts: pl.DataFrame, rng: np.random.Generator
-) -> pl.DataFrame:
-    """Per creator: the flat fee (per piece), the kit, the commission, the package (the formats
-    of its campaign posts, a third with one more piece still to come; one piece for those who
-    have not posted yet), and the outcome the traffic aims at."""
-    n = creators.height
-    low = creators["tier"].replace_strict({t: f[0] for t, f in FEES.items()}, default=0.0)
-    high = creators["tier"].replace_strict({t: f[1] for t, f in FEES.items()}, default=0.0)
-    per_piece = np.round(rng.uniform(low.to_numpy(), high.to_numpy()) / 25) * 25
-    kit_only = (creators["tier"] == "nano").to_numpy() & (rng.random(n) < 0.5)
-    counts = posts.group_by("account_id").agg(
-        pl.len().alias("posts"), pl.col("format").alias("formats")
-    )
-    main_format = (
-        pl.when(pl.col("platform") == "tiktok").then(pl.lit("video")).otherwise(pl.lit("reel"))
-    )
-    frame = creators.join(counts, on="account_id", how="left").with_columns(
-        pl.col("posts").fill_null(0).cast(pl.Int64),
-        extra=pl.Series(rng.random(n) < 0.35),
-    )
-    frame = frame.with_columns(
-        formats=pl.when(pl.col("posts") == 0)
-        .then(pl.concat_list(main_format))
-        .when(pl.col("extra"))
-        .then(pl.col("formats").list.concat(pl.concat_list(main_format)))
-        .otherwise(pl.col("formats"))
-    )
-    pieces = frame["formats"].list.len().to_numpy()
-    fee = np.where(kit_only, 0.0, per_piece * pieces)
-    rate = creators["tier"].replace_strict(COMMISSION, default=0.1).to_numpy()
-    return frame.with_columns(
-        flat_fee=pl.Series(fee),
-        commission_rate=pl.Series(rate),
-        fixed_cost=pl.Series(fee + float(KIT_VALUE + KIT_SHIPPING)),
-        target_roi=pl.Series(_outcomes(frame["posts"].to_numpy(), rng)),
-    ).drop("extra")
-
-
-def _outcomes(posts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A target ROI per creator: winners, modest ones and flops among those who posted (at
-    least two winners and one flop when there are enough), nothing for the rest."""
-    live = np.flatnonzero(posts > 0)
-    order = rng.permutation(live)
-    shares = {k: v[0] for k, v in OUTCOMES.items()}
-    winners = max(2, round(shares["winner"] * live.size)) if live.size >= 4 else 1
-    flops = max(1, round(shares["flop"] * live.size)) if live.size >= 4 else 0
-    roles = np.full(posts.size, "modest", dtype=object)
-    roles[order[:winners]] = "winner"
-    roles[order[winners : winners + flops]] = "flop"
-    roi = np.zeros(posts.size)
-    for role, (_share, low, high) in OUTCOMES.items():  # three outcomes, not rows
-        mask = roles == role
-        roi[mask] = rng.uniform(low, high, int(mask.sum()))
-    roi[posts == 0] = -1.0
-    return roi
 
 
 # -- writing it ------------------------------------------------------------------------------
@@ -305,7 +140,12 @@ def _code(
 
 
 def _deals(
-    session: Session, workspace_id: int, terms: pl.DataFrame, due: dt.date, rng: np.random.Generator
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    terms: pl.DataFrame,
+    due: dt.date,
+    rng: np.random.Generator,
 ) -> pl.DataFrame:
     """A deal, a short link and a code per creator, through the services every face uses (a
     loop over the campaign's twenty-odd creators, not over rows of data)."""
@@ -315,7 +155,7 @@ def _deals(
         deal = add_deal(
             session,
             workspace_id,
-            _campaign_id(session, workspace_id),
+            campaign_id,
             DealCreate(
                 creator=ref,
                 flat_fee=Decimal(f"{row['flat_fee']:.2f}"),
@@ -342,14 +182,6 @@ def _deals(
         orient="row",
     )
     return pl.concat([terms, ids], how="horizontal")
-
-
-def _campaign_id(session: Session, workspace_id: int) -> int:
-    found = session.scalar(
-        select(Campaign.id).where(Campaign.workspace_id == workspace_id, Campaign.name == CAMPAIGN)
-    )
-    assert found is not None
-    return found
 
 
 def _tag_posts(
@@ -464,7 +296,7 @@ def build_campaign(
     starts_on = max(spec.start, spec.end - dt.timedelta(days=DAYS_BEFORE))
     ends_on = spec.end + dt.timedelta(days=DAYS_AFTER)
     with Session(bind=conn, autoflush=False) as session:
-        creators = _creator_ids(session, choose_creators(population, account_ids, rng))
+        creators = creator_ids(session, choose_creators(population, account_ids, rng))
         if creators.is_empty():
             return None
         window = (
@@ -477,7 +309,9 @@ def build_campaign(
         create_shop(
             session, workspace_id, platform="shopify", name=SHOP, domain=SHOP_DOMAIN, currency="USD"
         )
-        plan = _deals(session, workspace_id, terms, ends_on - dt.timedelta(days=3), rng)
+        plan = _deals(
+            session, workspace_id, campaign.id, terms, ends_on - dt.timedelta(days=3), rng
+        )
         _tag_posts(session, workspace_id, posts, plan)
         matched = match_deliverables(session, workspace_id, campaign.id).matched
         live = plan.filter(pl.col("posts") > 0)["deal_id"].to_list()
