@@ -156,6 +156,38 @@ def test_utm_parameters_find_the_last_human_click_on_the_link(store, brand):
     assert got(store, "2").method == "none"
 
 
+def test_utm_parameters_match_a_link_made_by_the_links_service(store, brand):
+    """tracking.links stores the values by their short names ({"source": …}): the landing URL's
+    utm_ parameters must find such a link too (the demo's UTM-only orders did not)."""
+    from microfluence.tracking.links import LinkCreate, create_link
+    from microfluence.tracking.tables import LinkClick
+
+    with store.transaction() as s:
+        made = create_link(
+            s,
+            brand.workspace_id,
+            LinkCreate(
+                creator="instagram:sarah_k", url="https://shop.example/kit", campaign="spring"
+            ),
+        )
+        s.add(
+            LinkClick(
+                workspace_id=brand.workspace_id,
+                link_id=made.id,
+                token="made-by-service",
+                clicked_at=T0 - DAY,
+                agent_class="mobile",
+                visitor_hash="v",
+                is_bot=False,
+                is_unique=True,
+            )
+        )
+    assert made.utm["source"] == "instagram" and "utm_source" not in made.utm
+    put(store, brand, order("svc", T0, landing=made.destination))
+    o = got(store, "svc")
+    assert (o.method, o.link_id, o.creator_id) == ("click", made.id, brand.creators["sarah"])
+
+
 def test_refunds_reduce_revenue_and_commission(store, brand):
     token = add_click(store, brand, "tom", T0 - DAY)
     add_click(store, brand, "sarah", T0 - DAY)

@@ -226,14 +226,17 @@ def needed(orders: pl.DataFrame, links: pl.DataFrame, coded: pl.DataFrame) -> tu
 def link_keys(rows: list[Any]) -> pl.DataFrame:
     """The links, each with the key its utm parameters make (a loop over links, not orders)."""
 
+    def value(utm: dict[str, Any] | None, name: str) -> str:
+        # tracking.links stores the values by their short names ("source"), as does the API;
+        # "utm_source" is accepted too.
+        utm = utm or {}
+        return str(utm.get(name) or utm.get(name.removeprefix("utm_")) or "")
+
     def key(utm: dict[str, Any] | None) -> str:
-        return "|".join(str((utm or {}).get(k) or "") for k in UTM_KEYS)
+        return "|".join(value(utm, k) for k in UTM_KEYS)
 
     return frame(
-        [
-            (r[0], r[1], r[2], r[3], key(r[4]), str((r[4] or {}).get("utm_id") or "") or None)
-            for r in rows
-        ],
+        [(r[0], r[1], r[2], r[3], key(r[4]), value(r[4], "utm_id") or None) for r in rows],
         {
             "link_id": pl.Int64,
             "l_creator": pl.Int64,

@@ -16,8 +16,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from microfluence.demo.load import DEFAULT_WORKSPACE, TIER_BANDS, DemoSummary, build_demo
+from microfluence.demo.load import DEFAULT_WORKSPACE, DemoSummary, build_demo
 from microfluence.demo.population import DEFAULT_DAYS, PopulationSpec
+from microfluence.demo.tiers import TIER_BANDS
 from microfluence.demo.user import DEMO_EMAIL, ensure_demo_user
 from microfluence.kernel.console import (
     DatabaseUrlOpt,
@@ -131,6 +132,23 @@ def show_summary(summary: DemoSummary) -> None:
     for label, n in sorted(summary.labels.items()):
         planted.add_row(label, f"{n:,}")
     console.print(planted)
+    show_campaign(summary)
+
+
+def show_campaign(summary: DemoSummary) -> None:
+    made = summary.campaign
+    if made is None:
+        return
+    by = made.attribution
+    console.print(
+        f"Campaign [bold]{made.name}[/] (active): {made.deals} deals, {made.matched} "
+        f"deliverables matched to posts, {made.clicks:,} clicks, {made.orders:,} shop orders "
+        f"({by.by_code:,} by code, {by.by_click:,} by click, {by.leaked} leaked, "
+        f"{by.unattributed:,} not from creators), {made.refunds:,} refunds.\n"
+        f"  Its report: microfluence report campaign {made.name!r} --workspace "
+        f"{summary.workspace}",
+        highlight=False,
+    )
 
 
 @friendly_errors

@@ -14,12 +14,14 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from microfluence.demo.campaign import CampaignSummary, build_campaign, clear_campaign
 from microfluence.demo.population import (
     AUTHENTIC,
     Population,
     PopulationSpec,
     generate_population,
 )
+from microfluence.demo.tiers import tier_of
 from microfluence.ingest.report import ImportReport
 from microfluence.ingest.write.writer import StoreWriter, import_run
 from microfluence.kernel.store import Store
@@ -36,15 +38,6 @@ from microfluence.kernel.store.tables import (
 
 CHUNK_ROWS = 50_000
 DEFAULT_WORKSPACE = "demo"
-# Follower bands used until the metrics capability's tier presets are wired in (Later x Fohr /
-# HypeAuditor's five tiers).
-TIER_BANDS: tuple[tuple[str, float], ...] = (
-    ("nano", 10_000),
-    ("micro", 50_000),
-    ("mid", 500_000),
-    ("macro", 1_000_000),
-    ("mega", float("inf")),
-)
 # Children first, so no cascade has to search for them.
 _CLEAR_ORDER = (EvaluationLabel, Comment, Follower, AccountSnapshot, Post, Account, Creator)
 
@@ -68,6 +61,7 @@ class DemoSummary:
     labels: dict[str, int] = field(default_factory=dict)
     planted_accounts: int = 0
     seconds: float = 0.0
+    campaign: CampaignSummary | None = None
 
     @property
     def sponsored_share(self) -> float:
@@ -104,15 +98,18 @@ def build_demo(
             if progress:
                 progress(hi, total)
         writer.labels(_with_ids(population.labels(), account_ids))
+        campaign = build_campaign(writer.conn, writer.workspace_id, population, account_ids)
     summary = workspace_summary(store, workspace)
+    summary.campaign = campaign
     summary.replaced = {k: v for k, v in replaced.items() if v}
     summary.seconds = report.seconds
     return summary
 
 
 def clear_workspace(conn: Connection, workspace_id: int) -> dict[str, int]:
-    """Delete every creator, account and their rows in a workspace; returns what was there."""
-    removed: dict[str, int] = {}
+    """Delete the demo campaign and its shop, then every creator, account and their rows in a
+    workspace; returns what was there."""
+    removed = clear_campaign(conn, workspace_id)
     for model in _CLEAR_ORDER:
         table = model.__table__
         result = conn.execute(sa.delete(table).where(table.c.workspace_id == workspace_id))
@@ -207,13 +204,6 @@ def _write_comments(writer: StoreWriter, comments: pl.DataFrame) -> None:
 
 
 # -- the summary, read back from the store ------------------------------------------------------
-def tier_of(followers: pl.Expr) -> pl.Expr:
-    expr = pl.lit(TIER_BANDS[-1][0])
-    for name, upper in reversed(TIER_BANDS[:-1]):
-        expr = pl.when(followers < upper).then(pl.lit(name)).otherwise(expr)
-    return expr
-
-
 def workspace_summary(store: Store, workspace: str) -> DemoSummary:
     """Counts of what ``workspace`` holds: accounts by platform and tier, posts, samples, labels."""
     summary = DemoSummary(workspace=workspace)

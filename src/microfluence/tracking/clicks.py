@@ -106,12 +106,21 @@ def store_clicks(store: Store, frame: pl.DataFrame) -> int:
         if chunk.is_empty():
             continue
         with store.connection() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MOVE_LOCK})
-            _insert(conn, chunk.to_dicts())
-            _mark_unique(conn, chunk)
+            insert_clicks(conn, chunk)
         offered += chunk.height
     return offered
+
+
+def insert_clicks(conn: Connection, frame: pl.DataFrame) -> None:
+    """Insert ``frame``'s clicks (columns :data:`COLUMNS`, links that exist) on ``conn``, in
+    its transaction, and recompute ``is_unique`` for the windows they touch — the path every
+    stored click takes (also the demo's, which writes its clicks in its own transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MOVE_LOCK})
+    for start in range(0, frame.height, CHUNK):
+        chunk = frame.slice(start, CHUNK)
+        _insert(conn, chunk.to_dicts())
+        _mark_unique(conn, chunk)
 
 
 def move_segments(store: Store, paths: Iterable[Path]) -> int:
