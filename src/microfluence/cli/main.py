@@ -45,6 +45,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
     "report": "microfluence.measurement.cli:report_app",
+    "reminders": "microfluence.relationships.cli:reminders",
+    "tasks": "microfluence.relationships.cli:tasks_app",
 }
 
 
