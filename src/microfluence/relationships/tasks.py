@@ -284,3 +284,22 @@ def list_tasks(  # noqa: PLR0913  every filter is a keyword of its own, as the f
         )
         for task, creator_name, campaign, campaign_name in session.execute(query)
     ]
+
+
+def deal_choices(session: Session, workspace_id: int) -> list[tuple[int, str, str | None]]:
+    """Every deal a task may be about, as (deal id, campaign name, creator name), by campaign
+    then creator: what the pages' task form offers."""
+    rows = session.execute(
+        select(Deal.id, Campaign.name, Creator.name)
+        .join(Campaign, Campaign.id == Deal.campaign_id)
+        .join(Creator, Creator.id == Deal.creator_id)
+        .where(Deal.workspace_id == workspace_id)
+        .order_by(Campaign.name, Creator.name, Deal.id)
+    )
+    return [(deal_id, campaign, creator) for deal_id, campaign, creator in rows]
+
+
+def days_overdue(tasks: list[TaskPublic], today: dt.date) -> dict[int, int]:
+    """Task id -> days past due (negative: due in that many days), for the open dated tasks;
+    as reminders count them."""
+    return {t.id: (today - t.due_on).days for t in tasks if t.due_on and t.status == "open"}

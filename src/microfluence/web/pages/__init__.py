@@ -13,6 +13,7 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    reminders,
     sales,
     session_pages,
     settings_pages,
@@ -33,6 +34,7 @@ ROUTERS = [
     account_pages.router,
     campaigns.router,
     links.router,
+    reminders.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
