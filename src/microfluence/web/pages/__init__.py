@@ -9,14 +9,15 @@ from microfluence.web.pages import (
     assets,
     campaigns,
     creators,
+    home,
     imports,
     jobs,
     labels,
     links,
-    reminders,
     sales,
     session_pages,
     settings_pages,
+    tasks,
     vetting,
 )
 from microfluence.web.pages.errors import render_error
@@ -34,7 +35,8 @@ ROUTERS = [
     account_pages.router,
     campaigns.router,
     links.router,
-    reminders.router,
+    home.router,
+    tasks.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -1,5 +1,5 @@
 """Sign-in and the workspace switcher. The forms post to ``web.signin`` (/auth/…). The home
-page (``/``) is the dashboard of ``web.pages.reminders``."""
+page (``/``) is the dashboard of ``web.pages.home``."""
 
 from __future__ import annotations
 

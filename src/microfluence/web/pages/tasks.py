@@ -1,6 +1,5 @@
-"""The home dashboard (``/``: what needs attention, grouped by kind, overdue first) and the tasks
-page (``/tasks``: list, filters, add, complete, reopen, delete) over the same services as
-`microfluence reminders` and `microfluence tasks`."""
+"""The tasks page (``/tasks``: list, filters, add, complete, reopen, delete) over the same
+services as `microfluence tasks`."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from microfluence.campaigns.schemas import parse_model
 from microfluence.catalog.schemas import ID_MAX
-from microfluence.relationships.reminders import grouped, reminders
 from microfluence.relationships.tables import TASK_KINDS
 from microfluence.relationships.task_schemas import TaskCreate
 from microfluence.relationships.tasks import (
@@ -25,7 +23,7 @@ from microfluence.relationships.tasks import (
     today_utc,
 )
 from microfluence.web.api.labels import labeller
-from microfluence.web.deps import CsrfChecked, DbSession, MaybeSignedIn, PageReader, PageWriter
+from microfluence.web.deps import CsrfChecked, DbSession, PageReader, PageWriter
 from microfluence.web.pages.links import campaigns_of
 from microfluence.web.pages.rendering import render
 
@@ -34,29 +32,6 @@ Id = Annotated[int, Path(ge=1, le=ID_MAX)]
 MaybeId = Annotated[int | None, Query(ge=1, le=ID_MAX)]
 Short = Annotated[str, Form(max_length=400)]
 STATUSES = ("open", "done", "all")
-
-
-@router.get("/", response_model=None)
-def home(
-    request: Request, db: DbSession, signed_in: MaybeSignedIn, campaign_id: MaybeId = None
-) -> HTMLResponse | RedirectResponse:
-    """Signed in: the home dashboard; otherwise the sign-in page."""
-    if signed_in is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    principal = signed_in.principal
-    if principal is None:  # a user of no workspace yet
-        return RedirectResponse("/workspaces", status_code=303)
-    found = reminders(db, principal.workspace_id, campaign_id=campaign_id)
-    return render(
-        request,
-        db,
-        "home.html",
-        title="Home",
-        found=found,
-        groups=grouped(found),
-        campaigns=campaigns_of(db, principal.workspace_id),
-        campaign_id=campaign_id,
-    )
 
 
 @router.get("/tasks")
