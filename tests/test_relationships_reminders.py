@@ -18,6 +18,7 @@ from microfluence.relationships.contact import set_do_not_contact
 from microfluence.relationships.reminder_settings import (
     DEFAULTS,
     parse_pairs,
+    parse_thresholds,
     set_thresholds,
     thresholds,
 )
@@ -291,3 +292,13 @@ def test_a_gift_is_late_exactly_when_older_than_its_threshold(sqlite_store, age,
         set_thresholds(session, ws, {"gift_ship_days": limit})
     late = by_kind(found(sqlite_store, world), "gift_unshipped")
     assert late == ({gift: age - limit} if age > limit else {})
+
+
+@given(st.one_of(st.text(max_size=12), st.integers(), st.floats(), st.booleans(), st.none()))
+def test_any_threshold_value_is_days_or_an_error_naming_it(value):
+    try:
+        parsed = parse_thresholds({"review_days": value})
+    except InputError as exc:
+        assert exc.field == "review_days"
+    else:
+        assert 0 <= parsed["review_days"] <= 365

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, aliased
 from microfluence.campaigns.campaigns import find_campaign
 from microfluence.campaigns.tables import Campaign, Deal, Deliverable, Gift
 from microfluence.kernel.store.tables import Creator, Workspace
-from microfluence.relationships.reminder_settings import thresholds
+from microfluence.relationships.reminder_settings import DEFAULTS, thresholds
 from microfluence.relationships.tables import CreatorRelation, DealEvent, Submission, Task
 from microfluence.relationships.task_schemas import parse_assignee
 from microfluence.relationships.tasks import today_utc
@@ -310,7 +310,7 @@ def reminders(
         find_campaign(session, workspace_id, campaign_id)
     who = parse_assignee(assignee)
     workspace = session.get(Workspace, workspace_id)
-    limits = thresholds(workspace) if workspace is not None else {}
+    limits = thresholds(workspace) if workspace is not None else dict(DEFAULTS)
     found = _collect(session, workspace_id, today, limits, campaign_id, who)
     items = [
         Reminder(
