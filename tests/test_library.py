@@ -213,6 +213,7 @@ def test_library_md_examples_run(
     assert "messy.csv, line 3, field 'handle'" in printed
     assert "3 8 last 30 posts" in printed
     assert "['Leo Marchetti'] 1\n['contacted']\n2\n['contacted']" in printed
+    assert "[('task', 'Ask Ana for the story', 2)]\n[]" in printed
     ws = namespace["ws"]
     assert isinstance(ws, microfluence.Workspace)
     assert (tmp_path / "leo.html").stat().st_size > 0

@@ -601,3 +601,49 @@ def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
     assert moved.status_code == 303
     history = client.get(f"/campaigns/{own}/pipeline/deals/{mine['deal']}", headers=HTML).text
     assert "a@a.io" in history
+
+
+def test_home_and_tasks_pages_show_and_change_only_the_own_workspace(
+    two: Two, store_url: str
+) -> None:
+    """The home dashboard and /tasks list only the own workspace's reminders and tasks; the
+    other workspace's tasks cannot be completed, reopened or deleted, nor a task put on its
+    deals."""
+    from microfluence.relationships.stages import move_deals
+    from microfluence.relationships.task_schemas import TaskCreate
+    from microfluence.relationships.tasks import create_task, get_task
+
+    client, csrf = two.client, two.csrf
+    mine = _campaign(store_url, two.alpha, "alpha")
+    theirs = _campaign(store_url, two.beta, "beta")
+    store = open_store(store_url)
+    with store.transaction() as session:
+        for tenant, ids, who in ((two.alpha, mine, "alpha"), (two.beta, theirs, "beta")):
+            move_deals(session, tenant.workspace_id, [ids["deal"]], "contacted", actor=who)
+            create_task(
+                session,
+                tenant.workspace_id,
+                TaskCreate(title=f"{who} secret task", due_on="2020-01-01", deal_id=ids["deal"]),
+                actor=who,
+            )
+        beta_task = create_task(
+            session, two.beta.workspace_id, TaskCreate(title="beta other task"), actor="b"
+        ).id
+    home = client.get("/", headers=HTML)
+    assert home.status_code == 200 and "Needs attention" in home.text
+    assert "alpha secret task" in home.text and "beta" not in home.text.lower()
+    theirs_filtered = client.get(f"/?campaign_id={theirs['campaign']}", headers=HTML)
+    assert theirs_filtered.status_code == 404 and "beta secret" not in theirs_filtered.text
+    for query in ("", "?status=all", f"?campaign_id={theirs['campaign']}", "?kind=other"):
+        page = client.get("/tasks" + query, headers=HTML)
+        assert page.status_code == 200 and "beta" not in page.text.lower(), query
+    for action in ("done", "reopen", "delete"):
+        answer = client.post(f"/tasks/{beta_task}/{action}", data={"csrf_token": csrf})
+        assert answer.status_code == 404 and "beta" not in answer.text.lower(), action
+    put_on_theirs = client.post(
+        "/tasks", data={"csrf_token": csrf, "title": "x", "deal_id": str(theirs["deal"])}
+    )
+    assert put_on_theirs.status_code == 422 and "beta" not in put_on_theirs.text.lower()
+    with store.session() as session:
+        assert get_task(session, two.beta.workspace_id, beta_task).status == "open"
+    store.dispose()

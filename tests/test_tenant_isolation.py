@@ -951,3 +951,76 @@ def test_the_pipeline_of_the_other_workspace(world):
     )
     assert added.status_code == 201
     assert seen_by_b() == before
+
+
+@covers("get", "/api/v1/tasks")
+@covers("post", "/api/v1/tasks")
+@covers("get", "/api/v1/tasks/{task_id}")
+@covers("patch", "/api/v1/tasks/{task_id}")
+@covers("delete", "/api/v1/tasks/{task_id}")
+@covers("post", "/api/v1/tasks/{task_id}/done")
+@covers("post", "/api/v1/tasks/{task_id}/reopen")
+@covers("get", "/api/v1/reminders")
+@covers("get", "/api/v1/reminders/settings")
+@covers("put", "/api/v1/reminders/settings")
+def test_tasks_reminders_and_thresholds_stay_in_their_workspace(world):
+    client, a, b = world
+    mine = _campaign_of(client, a, "alpha")
+    theirs = _campaign_of(client, b, "bravo")
+    hb = b.auth("member")
+    task = client.post(
+        "/api/v1/tasks",
+        json={"title": "bravo call", "due_on": "2026-01-01", "deal_id": theirs["deal"]},
+        headers=hb,
+    ).json()
+
+    def seen_by_b() -> str:
+        return "\n".join(
+            client.get(path, params={"status": "all"}, headers=hb).text
+            for path in ("/api/v1/tasks", f"/api/v1/tasks/{task['id']}", "/api/v1/reminders")
+        )
+
+    before = seen_by_b()
+    h = a.auth("owner")
+    tid = task["id"]
+    for method, path, body in (
+        ("get", f"/api/v1/tasks/{tid}", None),
+        ("patch", f"/api/v1/tasks/{tid}", {"title": "pwned"}),
+        ("post", f"/api/v1/tasks/{tid}/done", None),
+        ("post", f"/api/v1/tasks/{tid}/reopen", None),
+        ("delete", f"/api/v1/tasks/{tid}", None),
+        ("get", "/api/v1/reminders?campaign_id=" + str(theirs["campaign"]), None),
+    ):
+        not_found(client.request(method, path, json=body, headers=h))
+    # A's lists do not show B's task, whatever filter names B's ids.
+    for params in (
+        {"status": "all"},
+        {"campaign_id": theirs["campaign"]},
+        {"deal_id": theirs["deal"]},
+        {"creator_id": b.creator_ids[0]},
+    ):
+        assert client.get("/api/v1/tasks", params=params, headers=h).json() == {
+            "data": [],
+            "count": 0,
+        }
+    assert "bravo" not in client.get("/api/v1/reminders", headers=h).text
+    # A task of A cannot be put on B's deal or creator, nor moved there.
+    for body in (
+        {"title": "x", "deal_id": theirs["deal"]},
+        {"title": "x", "creator_id": b.creator_ids[0]},
+    ):
+        refused = client.post("/api/v1/tasks", json=body, headers=h)
+        assert refused.status_code == 422 and "bravo" not in refused.text
+    own = client.post("/api/v1/tasks", json={"title": "mine", "deal_id": mine["deal"]}, headers=h)
+    assert own.status_code == 201
+    moved = client.patch(
+        f"/api/v1/tasks/{own.json()['id']}", json={"deal_id": theirs["deal"]}, headers=h
+    )
+    assert moved.status_code == 422
+    # Thresholds are each workspace's own.
+    put = client.put(
+        "/api/v1/reminders/settings", json={"thresholds": {"review_days": 9}}, headers=h
+    )
+    assert put.status_code == 200
+    assert client.get("/api/v1/reminders/settings", headers=hb).json()["own"] == {}
+    assert seen_by_b() == before

@@ -62,9 +62,12 @@ from microfluence.measurement.sources import Period
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
 from microfluence.relationships import pipeline as deal_pipeline
+from microfluence.relationships import reminder_settings, tasks
 from microfluence.relationships.pipeline_stats import pipeline_stats
 from microfluence.relationships.prospects import add_prospects
+from microfluence.relationships.reminders import Reminders, reminders
 from microfluence.relationships.schemas import Board, Event, MoveResult, ProspectsResult, Stats
+from microfluence.relationships.task_schemas import TaskCreate, TaskPublic, TaskUpdate
 from microfluence.tracking.counts import click_counts
 from microfluence.tracking.deliverables import match_deliverables
 from microfluence.tracking.links import LinkCreate, LinkPublic, create_link, list_links
@@ -454,6 +457,89 @@ class Workspace:
             if rates:
                 return emv.set_emv_rates(session, workspace, rates)
             return emv.emv_rates(workspace)
+
+    # -- tasks and reminders: the services of `microfluence tasks|reminders` --------------------
+    def reminders(
+        self,
+        *,
+        campaign: str | None = None,
+        assignee: str | None = None,
+        today: dt.date | None = None,
+    ) -> Reminders:
+        """What needs attention (``today``, UTC by default), as `microfluence reminders`: only
+        ``campaign``'s (its name); only the tasks assigned to ``assignee``."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            campaign_id = (
+                find_campaign_by_name(session, workspace_id, campaign).id if campaign else None
+            )
+            return reminders(
+                session, workspace_id, today=today, campaign_id=campaign_id, assignee=assignee
+            )
+
+    def reminder_thresholds(
+        self, values: Mapping[str, int] | None = None, *, reset: bool = False
+    ) -> dict[str, int]:
+        """The reminders' thresholds in days; with ``values`` (or ``reset``), first set them."""
+        with self._store.transaction() as session:
+            workspace = get_workspace(session, self.name)
+            if values or reset:
+                return reminder_settings.set_thresholds(
+                    session, workspace, values or {}, reset=reset
+                )
+            return reminder_settings.thresholds(workspace)
+
+    def tasks(
+        self,
+        *,
+        status: str = "open",
+        campaign: str | None = None,
+        assignee: str | None = None,
+        kind: str | None = None,
+    ) -> list[TaskPublic]:
+        """The workspace's tasks, as `tasks list`: open first, soonest due first."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            campaign_id = (
+                find_campaign_by_name(session, workspace_id, campaign).id if campaign else None
+            )
+            return tasks.list_tasks(
+                session,
+                workspace_id,
+                status=status,
+                campaign_id=campaign_id,
+                assignee=assignee,
+                kind=kind,
+            )
+
+    def add_task(self, title: str, *, by: str = "library", **fields: Any) -> TaskPublic:
+        """Add a task, as `tasks add`: ``kind``, ``due_on`` (a date, "2026-07-01" or "+3d"),
+        ``deal_id``, ``creator_id``, ``assignee``."""
+        data = parse_model(TaskCreate, {"title": title, **fields})
+        with self._store.transaction() as session:
+            return tasks.create_task(session, get_workspace(session, self.name).id, data, actor=by)
+
+    def edit_task(self, task_id: int, *, by: str = "library", **fields: Any) -> TaskPublic:
+        """Change a task's fields, as `tasks edit` (``None`` clears a due date or assignee)."""
+        data = parse_model(TaskUpdate, fields)
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return tasks.update_task(session, workspace_id, task_id, data, actor=by)
+
+    def complete_task(self, task_id: int, *, by: str = "library") -> TaskPublic:
+        """Mark a task done, as `tasks done`."""
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return tasks.complete_task(session, workspace_id, task_id, actor=by)
+
+    def reopen_task(self, task_id: int, *, by: str = "library") -> TaskPublic:
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return tasks.reopen_task(session, workspace_id, task_id, actor=by)
+
+    def remove_task(self, task_id: int, *, by: str = "library") -> None:
+        with self._store.transaction() as session:
+            tasks.delete_task(session, get_workspace(session, self.name).id, task_id, actor=by)
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

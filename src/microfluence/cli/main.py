@@ -46,6 +46,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "orders": "microfluence.commerce.cli:orders_app",
     "report": "microfluence.measurement.cli:report_app",
     "pipeline": "microfluence.relationships.cli:pipeline_app",
+    "reminders": "microfluence.relationships.cli:reminders",
+    "tasks": "microfluence.relationships.cli:tasks_app",
 }
 
 

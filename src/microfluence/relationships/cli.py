@@ -1,17 +1,25 @@
-"""`microfluence pipeline …`: a campaign's deals by stage, moving them, a deal's history, the
-pipeline's statistics, and adding creators as prospects — over the services the API and the
-pages call (relationships.pipeline, .pipeline_stats, .prospects)."""
+"""The relationships commands, over the services the API and the pages call:
+
+* `microfluence pipeline …`: a campaign's deals by stage, moving them, a deal's history, the
+  pipeline's statistics, and adding creators as prospects (relationships.pipeline,
+  .pipeline_stats, .prospects);
+* `microfluence reminders` and `microfluence tasks …`: what needs attention today, and the
+  workspace's tasks (relationships.reminders, .tasks). See docs/relationships.md."""
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from microfluence.campaigns.campaigns import find_campaign_by_name
 from microfluence.campaigns.deals import find_deal_by_reference
+from microfluence.campaigns.schemas import parse_model
+from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
@@ -21,9 +29,22 @@ from microfluence.kernel.console import (
     print_json,
     workspace_transaction,
 )
-from microfluence.relationships import pipeline, prospects
+from microfluence.kernel.errors import InputError
+from microfluence.relationships import pipeline, prospects, reminder_settings
 from microfluence.relationships.pipeline_stats import pipeline_stats
+from microfluence.relationships.reminders import KIND_LABELS, Reminders
+from microfluence.relationships.reminders import reminders as find
 from microfluence.relationships.schemas import Board, Card, Event, Stats
+from microfluence.relationships.tables import TASK_KINDS
+from microfluence.relationships.task_schemas import TaskCreate, TaskPublic, TaskUpdate
+from microfluence.relationships.tasks import (
+    complete_task,
+    create_task,
+    delete_task,
+    list_tasks,
+    reopen_task,
+    update_task,
+)
 
 pipeline_app = typer.Typer(
     help="The pipeline of a campaign: deals by stage, moves, history, statistics, prospects.",
@@ -217,3 +238,251 @@ def add(
     console.print(f"added {len(done.added)} prospect(s) to [bold]{found.name}[/]", highlight=False)
     for p in done.already:
         console.print(f"already in the campaign: {p.creator_name or p.creator_id}", highlight=False)
+
+
+ACTOR = "command line"
+CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Only this campaign (name).")]
+AssigneeOpt = Annotated[
+    str | None, typer.Option("--assignee", help="Only tasks assigned to this e-mail address.")
+]
+TaskArg = Annotated[int, typer.Argument(help="The task's id (see `microfluence tasks list`).")]
+KindOpt = Annotated[str | None, typer.Option("--kind", help=", ".join(TASK_KINDS) + ".")]
+DueOpt = Annotated[
+    str | None,
+    typer.Option("--due", help="Due date: YYYY-MM-DD, today, tomorrow or +3d (days from today)."),
+]
+
+tasks_app = typer.Typer(
+    help="Tasks: follow-ups, shipments, reviews and deliverables, with due dates.",
+    no_args_is_help=True,
+)
+
+
+def _day(text: str | None, field: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"not a date (YYYY-MM-DD): {text[:40]!r}", field=field) from None
+
+
+def _campaign_id(session: Session, workspace_id: int, name: str | None) -> int | None:
+    return None if name is None else find_campaign_by_name(session, workspace_id, name).id
+
+
+def _when(days: int) -> str:
+    if days > 0:
+        return f"{days} day{'s' * (days != 1)} late"
+    if days == 0:
+        return "due today"
+    return f"in {-days} day{'s' * (days != -1)}"
+
+
+def print_reminders(found: Reminders) -> None:
+    if not found.items:
+        console.print(f"Nothing needs attention on {found.today}.", highlight=False)
+        return
+    table = Table("kind", "what", "creator", "campaign", "due", "when", title=str(found.today))
+    for item in found.items:
+        table.add_row(
+            KIND_LABELS[item.kind],
+            item.title,
+            item.creator_name or "–",
+            item.campaign_name or "–",
+            str(item.due_on),
+            _when(item.days_overdue),
+            style="red" if item.overdue else None,
+        )
+    console.print(table)
+    counts = ", ".join(f"{n} {KIND_LABELS[k].lower()}" for k, n in found.counts.items() if n)
+    console.print(f"{found.overdue} overdue; {counts}.", highlight=False, soft_wrap=True)
+
+
+@friendly_errors
+def reminders(  # noqa: PLR0913  a command's options are its parameters
+    campaign: CampaignOpt = None,
+    assignee: AssigneeOpt = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="As of this day, YYYY-MM-DD (default: today in UTC)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="NAME=DAYS, repeatable: save a threshold for the workspace."),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Forget the workspace's own thresholds first.")
+    ] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """What needs attention: tasks due, late deliverables, gifts to ship or to check, drafts to
+    review, creators to follow up — most overdue first."""
+    day = _day(today, "today")
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        if set_ or reset:
+            pairs = reminder_settings.parse_pairs(set_ or [])
+            reminder_settings.set_thresholds(session, ws, pairs, reset=reset)
+        campaign_id = _campaign_id(session, ws.id, campaign)
+        found = find(session, ws.id, today=day, campaign_id=campaign_id, assignee=assignee)
+    if as_json:
+        print_json(found)
+        return
+    print_reminders(found)
+
+
+def print_tasks(tasks: list[TaskPublic]) -> None:
+    table = Table("id", "kind", "title", "due", "status", "assignee", "creator", "campaign")
+    for t in tasks:
+        table.add_row(
+            str(t.id),
+            t.kind,
+            t.title,
+            str(t.due_on or "–"),
+            t.status,
+            t.assignee or "–",
+            t.creator_name or "–",
+            t.campaign_name or "–",
+        )
+    console.print(table)
+
+
+def _show(task: TaskPublic, as_json: bool, verb: str) -> None:
+    if as_json:
+        print_json(task)
+    else:
+        console.print(f"Task {task.id} {verb}: {task.title}", highlight=False, soft_wrap=True)
+
+
+@tasks_app.command("list")
+@friendly_errors
+def tasks_list(  # noqa: PLR0913  a command's options are its parameters
+    status: Annotated[str, typer.Option("--status", help="open, done or all.")] = "open",
+    campaign: CampaignOpt = None,
+    assignee: AssigneeOpt = None,
+    kind: KindOpt = None,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """The workspace's tasks, open ones first, soonest due first."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        campaign_id = _campaign_id(session, ws.id, campaign)
+        tasks = list_tasks(
+            session, ws.id, status=status, campaign_id=campaign_id, assignee=assignee, kind=kind
+        )
+    print_json(tasks) if as_json else print_tasks(tasks)
+
+
+def _subject(
+    session: Session, workspace_id: int, deal: int | None, campaign: str | None, creator: str | None
+) -> dict[str, int | None]:
+    """The deal and creator a task is about, from ``--deal ID``, or ``--creator PLATFORM:HANDLE``
+    alone (the creator) or with ``--campaign`` (the creator's deal in that campaign)."""
+    if deal is not None:
+        return {"deal_id": deal}
+    if creator is None:
+        if campaign is not None:
+            raise InputError("name the creator whose deal it is (--creator)", field="creator")
+        return {}
+    if campaign is not None:
+        campaign_id = find_campaign_by_name(session, workspace_id, campaign).id
+        return {"deal_id": find_deal_by_reference(session, workspace_id, campaign_id, creator).id}
+    account = find_account_by_reference(session, workspace_id, creator)
+    return {"creator_id": account.creator_id}
+
+
+@tasks_app.command("add")
+@friendly_errors
+def tasks_add(  # noqa: PLR0913  a command's options are its parameters
+    title: Annotated[str, typer.Argument(help="What is to be done.")],
+    kind: KindOpt = "other",
+    due: DueOpt = None,
+    deal: Annotated[int | None, typer.Option("--deal", help="The deal's id.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="With --creator: their deal in this campaign.")
+    ] = None,
+    creator: Annotated[
+        str | None, typer.Option("--creator", help="PLATFORM:HANDLE of the creator's account.")
+    ] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="E-mail address of who does it.")
+    ] = None,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Add a task, about a deal, a creator, or neither."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        about = _subject(session, ws.id, deal, campaign, creator)
+        data = parse_model(
+            TaskCreate,
+            {"title": title, "kind": kind, "due_on": due, "assignee": assignee, **about},
+        )
+        task = create_task(session, ws.id, data, actor=ACTOR)
+    _show(task, as_json, "added")
+
+
+@tasks_app.command("edit")
+@friendly_errors
+def tasks_edit(  # noqa: PLR0913  a command's options are its parameters
+    task_id: TaskArg,
+    title: Annotated[str | None, typer.Option("--title", help="A new title.")] = None,
+    kind: KindOpt = None,
+    due: DueOpt = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="E-mail address; an empty text clears it.")
+    ] = None,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Change a task's title, kind, due date or assignee (only the options given)."""
+    sent = {"title": title, "kind": kind, "due_on": due, "assignee": assignee}
+    data = parse_model(TaskUpdate, {k: v for k, v in sent.items() if v is not None})
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        task = update_task(session, ws.id, task_id, data, actor=ACTOR)
+    _show(task, as_json, "changed")
+
+
+@tasks_app.command("done")
+@friendly_errors
+def tasks_done(
+    task_id: TaskArg,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Mark a task done."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        task = complete_task(session, ws.id, task_id, actor=ACTOR)
+    _show(task, as_json, "done")
+
+
+@tasks_app.command("reopen")
+@friendly_errors
+def tasks_reopen(
+    task_id: TaskArg,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Open a done task again."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        task = reopen_task(session, ws.id, task_id, actor=ACTOR)
+    _show(task, as_json, "reopened")
+
+
+@tasks_app.command("remove")
+@friendly_errors
+def tasks_remove(
+    task_id: TaskArg,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Delete a task (its deal's history keeps a trace of it)."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        delete_task(session, ws.id, task_id, actor=ACTOR)
+    console.print(f"Task {task_id} removed.", highlight=False)

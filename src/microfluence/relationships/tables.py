@@ -100,3 +100,32 @@ class Submission(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     reviewed_by: Mapped[str | None] = mapped_column(String(320))
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+TASK_KINDS = ("follow_up", "shipment", "review", "deliverable", "other")
+
+
+class Task(Base):
+    """Something a person in the workspace has to do, by a date or not: follow up with a
+    creator, ship a gift, review a draft (revision "0021"). About a deal, a creator, or neither;
+    open while ``done_at`` is NULL."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    deal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), index=True
+    )
+    creator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(320))
+    assignee: Mapped[str | None] = mapped_column(String(320), index=True)  # an email
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -19,6 +19,7 @@ from microfluence.web.api import (
     pipeline,
     posts,
     privacy,
+    reminders,
     schedules,
     shops,
     vetting,
@@ -45,5 +46,6 @@ for module in (
     shops,
     measurement,
     pipeline,
+    reminders,
 ):
     router.include_router(module.router)

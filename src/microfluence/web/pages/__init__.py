@@ -11,6 +11,7 @@ from microfluence.web.pages import (
     creators,
     dashboard,
     emv_settings,
+    home,
     imports,
     jobs,
     labels,
@@ -19,6 +20,7 @@ from microfluence.web.pages import (
     sales,
     session_pages,
     settings_pages,
+    tasks,
     vetting,
 )
 from microfluence.web.pages.errors import render_error
@@ -39,6 +41,8 @@ ROUTERS = [
     dashboard.router,
     links.router,
     pipeline.router,
+    home.router,
+    tasks.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

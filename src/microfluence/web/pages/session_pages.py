@@ -1,4 +1,5 @@
-"""Sign-in and the workspace switcher. The forms post to ``web.signin`` (/auth/…)."""
+"""Sign-in and the workspace switcher. The forms post to ``web.signin`` (/auth/…). The home
+page (``/``) is the dashboard of ``web.pages.home``."""
 
 from __future__ import annotations
 
@@ -18,11 +19,6 @@ SIGN_IN_ERRORS = {
     "invalid": "Wrong e-mail address or password.",
     "rate_limited": "Too many failed attempts: wait a few minutes, then try again.",
 }
-
-
-@router.get("/", response_model=None)
-def home(signed_in: MaybeSignedIn) -> RedirectResponse:
-    return RedirectResponse("/creators" if signed_in else "/sign-in", status_code=303)
 
 
 @router.get("/sign-in", response_model=None)
