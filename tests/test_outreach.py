@@ -12,6 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from microfluence.campaigns.tables import Deal
+from microfluence.jobs.outreach import create_outreach_job, run_outreach_job
+from microfluence.jobs.queue import Queue
+from microfluence.jobs.schedules import add_schedule, fire_due
+from microfluence.jobs.tables import ImportJob
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Workspace
@@ -334,3 +338,28 @@ def test_smtp_settings_never_show_the_password(sqlite_store):
             with pytest.raises(InputError) as error:
                 set_smtp(session, ws, bad)
             assert error.value.field == field
+
+
+def test_a_schedule_runs_outreach_as_a_job_on_the_queue(store, smtp_server, tmp_path):
+    """The ``outreach`` kind: a schedule fires, the job goes through huey (immediate mode:
+    the task runs in this thread) and sends the queued messages."""
+    world = make_outreach(store, smtp=smtp_server)
+    ws = world.workspace_id
+    template_id = _template(store, ws)
+    with store.transaction() as session:
+        template = find_template(session, ws, template_id)
+        queue_messages(session, ws, template, [world.deals["Ana"]], links())
+        add_schedule(session, ws, "outreach", "*/15 * * * *")
+    queue = Queue(f"sqlite:///{tmp_path / 'queue.db'}", store, tmp_path / "uploads")
+    queue.huey.immediate = True
+    (job_id,) = fire_due(store, queue.enqueue, dt.datetime(2026, 6, 1, 9, 15))
+    with store.session() as session:
+        job = session.get_one(ImportJob, job_id)
+        assert (job.kind, job.status) == ("outreach", "succeeded"), job.error
+        assert job.summary["delivery"]["sent"] == 1
+    assert [m["To"] for m in smtp_server.inbox.messages] == ["ana@example.com"]
+    # Run again by hand: nothing left to send, nothing sent twice.
+    with store.transaction() as session:
+        again = create_outreach_job(session, ws).id
+    run_outreach_job(store, again)
+    assert len(smtp_server.inbox.messages) == 1
