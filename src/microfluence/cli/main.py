@@ -45,6 +45,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
     "report": "microfluence.measurement.cli:report_app",
+    "templates": "microfluence.outreach.cli:templates_app",
+    "outreach": "microfluence.outreach.cli:outreach_app",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from microfluence.outreach.fields import recipients
 from microfluence.outreach.mail import check_recipient
 from microfluence.outreach.tables import MessageTemplate
-from microfluence.outreach.templates import fields_used, render
+from microfluence.outreach.templates import check_template, fields_used, render
 from microfluence.outreach.unsubscribe import Links
 from microfluence.relationships.contact import do_not_contact_ids
 
@@ -88,3 +88,21 @@ def compose(
             )
         )
     return drafts
+
+
+def preview(  # noqa: PLR0913  a template (saved, or being edited) and the deal to show it for
+    session: Session,
+    workspace_id: int,
+    deal_id: int,
+    links: Links,
+    *,
+    template: MessageTemplate | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+) -> Draft:
+    """The message a template would make for a deal, nothing sent or stored: a saved template,
+    or the subject and body being edited (checked by the same rules as a save)."""
+    if template is None:
+        subject, body = check_template(subject or "", body or "")
+        template = MessageTemplate(workspace_id=workspace_id, subject=subject, body=body)
+    return compose(session, workspace_id, template, [deal_id], links)[0]

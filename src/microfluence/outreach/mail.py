@@ -75,9 +75,15 @@ class SmtpConnection:
             client.login(c.username, c.password or "")
         return client
 
-    def send(self, message: EmailMessage) -> None:
+    def connect(self) -> None:
+        """Open the connection (and sign in); OSError or SMTPException when the server cannot
+        be reached or refuses the sign-in."""
         if self.client is None:
             self.client = self._open()
+
+    def send(self, message: EmailMessage) -> None:
+        self.connect()
+        assert self.client is not None
         self.client.send_message(message)
 
     def __enter__(self) -> SmtpConnection:

@@ -279,6 +279,12 @@ def deliver_queued(
         report.error, report.deferred = NO_SMTP, len(ids)
         return report
     with transport(config) as connection:
+        try:
+            connection.connect()
+        except (smtplib.SMTPException, OSError) as exc:
+            report.error = f"cannot reach the SMTP server {config.host}:{config.port}: {exc}"
+            report.deferred = len(ids)
+            return report
         for position, message_id in enumerate(ids):
             at = now or utcnow()
             day = at.date()

@@ -16,10 +16,12 @@ from microfluence.web.api import (
     labels,
     links,
     measurement,
+    outreach,
     posts,
     privacy,
     schedules,
     shops,
+    templates,
     vetting,
     workspace,
 )
@@ -43,5 +45,7 @@ for module in (
     codes,
     shops,
     measurement,
+    templates,
+    outreach,
 ):
     router.include_router(module.router)

@@ -13,9 +13,11 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    outreach,
     sales,
     session_pages,
     settings_pages,
+    unsubscribe,
     vetting,
 )
 from microfluence.web.pages.errors import render_error
@@ -33,6 +35,8 @@ ROUTERS = [
     account_pages.router,
     campaigns.router,
     links.router,
+    outreach.router,
+    unsubscribe.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -14,7 +14,12 @@ from microfluence.kernel.errors import NotFoundError
 
 router = APIRouter(prefix="/static", include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
-OWN = {"app.css": "text/css", "app.js": "text/javascript", "labels.js": "text/javascript"}
+OWN = {
+    "app.css": "text/css",
+    "app.js": "text/javascript",
+    "labels.js": "text/javascript",
+    "outreach.js": "text/javascript",
+}
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
