@@ -304,3 +304,17 @@ def test_the_cli(store, store_url, smtp_server, tmp_path, monkeypatch):
         from microfluence.campaigns.tables import Deal
 
         assert session.get_one(Deal, world.deals["Ana"]).stage == "replied"
+
+
+def test_the_library(store, store_url, smtp_server):
+    from microfluence import open_workspace
+
+    make_outreach(store, smtp=smtp_server)
+    with open_workspace("brand", store_url, create=False) as ws:
+        ws.add_template("intro", subject="Hi {{ first_name }}", body=BODY)
+        shown = ws.preview_message("intro", "Launch", "instagram:bo")
+        assert shown["to"] == "bo@example.com" and shown["subject"] == "Hi Bo"
+        done = ws.send_outreach("intro", "Launch", ["instagram:bo"])
+        assert done["delivery"]["sent"] == 1
+        assert ws.run_outreach()["delivery"]["sent"] == 0
+    assert [m["To"] for m in smtp_server.inbox.messages] == ["bo@example.com"]
