@@ -363,3 +363,22 @@ def test_a_schedule_runs_outreach_as_a_job_on_the_queue(store, smtp_server, tmp_
         again = create_outreach_job(session, ws).id
     run_outreach_job(store, again)
     assert len(smtp_server.inbox.messages) == 1
+
+
+def test_a_message_left_sending_is_failed_not_sent_again(store, smtp_server):
+    """A process that stopped between claiming a message and recording it leaves it
+    ``sending``: after 15 minutes it is failed (the server may have taken it), never resent."""
+    world = make_outreach(store, smtp=smtp_server)
+    ws = world.workspace_id
+    template_id = _template(store, ws)
+    with store.transaction() as session:
+        template = find_template(session, ws, template_id)
+        (row, _b, _c) = queue_messages(session, ws, template, list(world.deals.values()), links())
+        row.status, row.claimed_at = "sending", T0
+        stuck = row.id
+    assert stuck not in deliver_queued(store, ws, now=T0 + dt.timedelta(minutes=5)).sent
+    assert {r.id: r.status for r in _outbox(store, ws)}[stuck] == "sending"
+    deliver_queued(store, ws, now=T0 + dt.timedelta(minutes=16))
+    failed = {r.id: r for r in _outbox(store, ws)}[stuck]
+    assert failed.status == "failed" and "may or may not" in (failed.error or "")
+    assert "ana@example.com" not in [m["To"] for m in smtp_server.inbox.messages]

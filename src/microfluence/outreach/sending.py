@@ -37,6 +37,8 @@ from microfluence.relationships.stages import move_deals, record_event
 log = logging.getLogger("microfluence.outreach")
 
 BATCH = 500
+STUCK_AFTER = dt.timedelta(minutes=15)
+INTERRUPTED = "interrupted while sending: it may or may not have gone out; send it again by hand"
 NO_SMTP = "no SMTP server is configured for this workspace (outreach settings)"
 
 
@@ -141,8 +143,8 @@ class Delivery:
         }
 
 
-def _claim(
-    store: Store, workspace_id: int, message_id: int, day: dt.date, limit: int
+def _claim(  # noqa: PLR0913  one message, its day and the limit
+    store: Store, workspace_id: int, message_id: int, day: dt.date, limit: int, at: dt.datetime
 ) -> tuple[str, OutboxMessage | None]:
     """Take a queued message for sending: ("send", a detached copy), ("skipped", None),
     ("limit", None) or ("gone", None)."""
@@ -154,7 +156,7 @@ def _claim(
                 OutboxMessage.workspace_id == workspace_id,
                 OutboxMessage.status == "queued",
             )
-            .values(status="sending")
+            .values(status="sending", claimed_at=at)
             .execution_options(synchronize_session=False)
         ).rowcount
         if not taken:
@@ -166,7 +168,7 @@ def _claim(
             _stop_enrollment(session, message, "opted_out", DO_NOT_CONTACT)
             return "skipped", None
         if not quota.claim(session, workspace_id, day, limit):
-            message.status = "queued"
+            message.status, message.claimed_at = "queued", None
             return "limit", None
         session.flush()
         session.expunge(message)
@@ -252,6 +254,25 @@ def _send_one(connection: SmtpConnection, message: OutboxMessage, at: dt.datetim
     return None
 
 
+def fail_interrupted(
+    store: Store, workspace_id: int, now: dt.datetime, after: dt.timedelta = STUCK_AFTER
+) -> int:
+    """Messages left ``sending`` for longer than ``after`` (their process stopped between
+    claiming and recording): marked failed, never sent again automatically — the server may
+    have taken them. Their unit of the day stays spent."""
+    with store.transaction() as session:
+        return session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.workspace_id == workspace_id,
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_at < now - after,
+            )
+            .values(status="failed", error=INTERRUPTED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+
+
 def deliver_queued(
     store: Store,
     workspace_id: int,
@@ -262,6 +283,7 @@ def deliver_queued(
 ) -> Delivery:
     """Send the workspace's queued messages, oldest first, until the day's limit."""
     report = Delivery()
+    fail_interrupted(store, workspace_id, now or utcnow())
     with store.session() as session:
         workspace = session.get_one(Workspace, workspace_id)
         config, limit = smtp_config(workspace), daily_limit(workspace)
@@ -288,7 +310,7 @@ def deliver_queued(
         for position, message_id in enumerate(ids):
             at = now or utcnow()
             day = at.date()
-            outcome, message = _claim(store, workspace_id, message_id, day, limit)
+            outcome, message = _claim(store, workspace_id, message_id, day, limit, at)
             if outcome == "limit":
                 report.deferred = len(ids) - position
                 break

@@ -76,6 +76,7 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     message_id: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # when sending began
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(320))
 

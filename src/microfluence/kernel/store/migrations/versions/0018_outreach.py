@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("message_id", sa.String(length=300), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(), nullable=True),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("created_by", sa.String(length=320), nullable=True),
         _fk("outreach_messages", "creator_id", "creators", "CASCADE"),
