@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from imap_support import Mailbox, running_imap_server
 from microfluence.campaigns.tables import Deal
 from microfluence.jobs.outreach import create_outreach_job, run_outreach_job
 from microfluence.jobs.queue import Queue
@@ -25,7 +26,7 @@ from microfluence.outreach.replies import mark_replied
 from microfluence.outreach.runner import run_outreach
 from microfluence.outreach.sending import deliver_queued, queue_messages
 from microfluence.outreach.sequences import create_sequence, enroll, list_enrollments
-from microfluence.outreach.settings import set_daily_limit, smtp_public
+from microfluence.outreach.settings import set_daily_limit, set_imap, smtp_public
 from microfluence.outreach.tables import OutboxMessage, SendQuota
 from microfluence.outreach.template_records import (
     add_template,
@@ -382,3 +383,50 @@ def test_a_message_left_sending_is_failed_not_sent_again(store, smtp_server):
     failed = {r.id: r for r in _outbox(store, ws)}[stuck]
     assert failed.status == "failed" and "may or may not" in (failed.error or "")
     assert "ana@example.com" not in [m["To"] for m in smtp_server.inbox.messages]
+
+
+def test_replies_read_from_an_imap_mailbox_stop_the_sequence(store, smtp_server):
+    world = make_outreach(store, smtp=smtp_server)
+    ws = world.workspace_id
+    _template(store, ws, "first")
+    _template(store, ws, "nudge", body="Still keen, {{ first_name }}?", subject="Re: hello")
+    with store.transaction() as session:
+        create_sequence(session, ws, "intro", ["first:0", "nudge:3"])
+        enroll(session, ws, "intro", [world.deals["Ana"], world.deals["Bo"]], now=T0)
+    mailbox = Mailbox()
+    with running_imap_server(mailbox) as (host, port):
+        with store.transaction() as session:
+            set_imap(
+                session,
+                session.get_one(Workspace, ws),
+                {
+                    "host": host,
+                    "port": port,
+                    "security": "none",
+                    "username": mailbox.username,
+                    "password": mailbox.password,
+                },
+            )
+        first = run_outreach(store, ws, links(), now=T0)
+        assert first["replies"] == {"configured": True, "read": 0, "replies": 0}
+        assert first["delivery"]["sent"] == 2
+        sent = {m["To"]: m["Message-ID"] for m in smtp_server.inbox.messages}
+        mailbox.add(7, sent["ana@example.com"])
+        mailbox.add(8, "<unrelated@elsewhere.example>", "<older@elsewhere.example>")
+        later = run_outreach(store, ws, links(), now=T0 + dt.timedelta(days=3))
+        assert later["replies"] == {"configured": True, "read": 2, "replies": 1}
+        assert later["delivery"]["sent"] == 1  # Bo's nudge only
+        again = run_outreach(store, ws, links(), now=T0 + dt.timedelta(days=4))
+        assert again["replies"]["read"] == 0  # nothing new since UID 8
+        assert "UID SEARCH UID 9:*" in mailbox.commands
+        assert all("\\Seen" not in c for c in mailbox.commands)
+        mailbox.password = "changed"
+        failing = run_outreach(store, ws, links(), now=T0 + dt.timedelta(days=5))
+        assert "cannot read the mailbox" in failing["replies"]["error"]
+    with store.session() as session:
+        status = {e.deal_id: e.status for e in list_enrollments(session, ws, "intro")}
+        assert status == {world.deals["Ana"]: "replied", world.deals["Bo"]: "finished"}
+        assert session.get_one(Deal, world.deals["Ana"]).stage == "replied"
+        history = deal_history(session, ws, world.deals["Ana"])
+        assert [(e.kind, e.actor) for e in history if e.kind == "reply"] == [("reply", "imap")]
+    assert [m["Subject"] for m in smtp_server.inbox.messages].count("Re: hello") == 1

@@ -318,3 +318,53 @@ def test_the_library(store, store_url, smtp_server):
         assert done["delivery"]["sent"] == 1
         assert ws.run_outreach()["delivery"]["sent"] == 0
     assert [m["To"] for m in smtp_server.inbox.messages] == ["bo@example.com"]
+
+
+def test_smtp_and_imap_settings_from_the_cli_api_and_page(store, store_url, monkeypatch):
+    make_outreach(store)
+    make_user(store, "o@acme.io", "brand", "owner")
+    monkeypatch.setenv("MICROFLUENCE_DATABASE_URL", store_url)
+    shown = CliRunner().invoke(
+        cli,
+        [
+            "outreach",
+            "smtp",
+            "--host",
+            "mail.example.com",
+            "--from",
+            "hi@acme.example.com",
+            "--username",
+            "me",
+            "--daily-limit",
+            "75",
+            "--password-stdin",
+            "-w",
+            "brand",
+        ],
+        input="s3cret-pw\n",
+    )
+    assert shown.exit_code == 0, shown.output
+    assert '"daily_limit": 75' in shown.output and "s3cret-pw" not in shown.output
+    assert '"password_set": true' in shown.output
+    keys = _keys(store, "brand")
+    imap = {"host": "imap.example.com", "username": "me", "password": "imap-pw"}
+    with TestClient(create_app(store_url)) as client:
+        put = client.put("/api/v1/outreach/settings", json={"imap": imap}, headers=keys["owner"])
+        assert put.status_code == 200, put.text
+        assert put.json()["imap"] == {
+            "host": "imap.example.com",
+            "port": 993,
+            "security": "tls",
+            "username": "me",
+            "mailbox": "INBOX",
+        }
+        assert "imap-pw" not in put.text and "s3cret-pw" not in put.text
+        csrf = sign_in(client, "o@acme.io")
+        page = client.get("/outreach/settings")
+        assert "imap.example.com" in page.text and "mail.example.com" in page.text
+        assert "imap-pw" not in page.text and "s3cret-pw" not in page.text
+        cleared = client.post(
+            "/outreach/settings/imap/clear", data={"csrf_token": csrf}, follow_redirects=False
+        )
+        assert cleared.status_code == 303
+        assert client.get("/api/v1/outreach/settings", headers=keys["owner"]).json()["imap"] is None

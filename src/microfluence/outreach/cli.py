@@ -5,6 +5,7 @@ due — the same service functions as the API and the pages."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.workspaces import get_workspace
 from microfluence.outreach import sequences
+from microfluence.outreach import settings as outreach_settings
 from microfluence.outreach import template_records as records
 from microfluence.outreach.composing import preview
 from microfluence.outreach.replies import mark_replied
@@ -253,6 +255,49 @@ def outreach_run(workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrl
         f"{steps['opted_out']} on opt-out"
     )
     console.print(_delivery_line(done["delivery"]))
+
+
+@outreach_app.command("smtp")
+@friendly_errors
+def outreach_smtp(  # noqa: PLR0913 - one parameter per option
+    host: Annotated[str | None, typer.Option("--host", help="The SMTP server.")] = None,
+    port: Annotated[int, typer.Option("--port", help="Its port.")] = 587,
+    security: Annotated[
+        str, typer.Option("--security", help="none, starttls or tls.")
+    ] = "starttls",
+    username: Annotated[str | None, typer.Option("--username", help="User name.")] = None,
+    from_address: Annotated[str | None, typer.Option("--from", help="From address.")] = None,
+    from_name: Annotated[str | None, typer.Option("--from-name", help="From name.")] = None,
+    reply_to: Annotated[str | None, typer.Option("--reply-to", help="Reply-To address.")] = None,
+    daily_limit: Annotated[
+        int | None, typer.Option("--daily-limit", help="Messages per UTC day.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Show the workspace's SMTP server and daily limit, or set them (never the password: it
+    is read with --password-stdin, not given as an option shells keep in their history)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        if host is not None:
+            raw = {
+                "host": host,
+                "port": port,
+                "security": security,
+                "username": username,
+                "password": password,
+                "from_address": from_address,
+                "from_name": from_name,
+                "reply_to": reply_to,
+            }
+            outreach_settings.set_smtp(session, ws, raw)
+        if daily_limit is not None:
+            outreach_settings.set_daily_limit(session, ws, daily_limit)
+        shown = outreach_settings.smtp_public(ws)
+    console.print_json(json.dumps(shown, default=str))
 
 
 # --- sequences ------------------------------------------------------------------------------

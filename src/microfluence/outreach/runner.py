@@ -5,12 +5,14 @@ the outbox delivered within the day's limit. The ``outreach`` job (jobs.outreach
 from __future__ import annotations
 
 import datetime as dt
+import imaplib
 from collections.abc import Sequence
 from typing import Any
 
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import utcnow
 from microfluence.outreach.composing import compose
+from microfluence.outreach.imap import read_replies
 from microfluence.outreach.mail import SmtpConnection, Transport
 from microfluence.outreach.sending import deliver_queued, store_drafts
 from microfluence.outreach.sequences import queue_due
@@ -27,12 +29,17 @@ def run_outreach(
     now: dt.datetime | None = None,
     transport: Transport = SmtpConnection,
 ) -> dict[str, Any]:
-    """Queue the due sequence steps (one transaction) and deliver what is queued."""
+    """Read replies from the workspace's mailbox (when it has one), queue the due sequence
+    steps (one transaction) and deliver what is queued."""
     when = now or utcnow()
+    try:
+        replies: dict[str, Any] = read_replies(store, workspace_id)
+    except (imaplib.IMAP4.error, OSError) as exc:
+        replies = {"configured": True, "error": f"cannot read the mailbox: {exc}"[:300]}
     with store.transaction() as session:
         sequences = queue_due(session, workspace_id, links, now=when)
     delivery = deliver_queued(store, workspace_id, now=when, transport=transport)
-    return {"sequences": sequences, "delivery": delivery.as_dict()}
+    return {"replies": replies, "sequences": sequences, "delivery": delivery.as_dict()}
 
 
 def send_campaign(  # noqa: PLR0913  the send command's options

@@ -134,12 +134,37 @@ class SmtpSettings(BaseModel):
     reply_to: str | None = Field(default=None, max_length=320)
 
 
+class ImapSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(max_length=253)
+    port: int | None = Field(default=None, ge=1, le=65535, description="Default 993 (tls), 143.")
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str = Field(max_length=320)
+    password: str | None = Field(
+        default=None, max_length=500, description="Write-only; empty keeps the stored one."
+    )
+    mailbox: str = Field(default="INBOX", max_length=200)
+
+
+class ImapPublic(BaseModel):
+    host: str
+    port: int
+    security: str
+    username: str
+    mailbox: str
+
+
 class OutreachSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     smtp: SmtpSettings | None = Field(default=None, description="The workspace's own server.")
     clear_smtp: bool = Field(default=False, description="Forget it: the server-wide default.")
     daily_limit: int | None = Field(default=None, ge=1, le=100_000)
+    imap: ImapSettings | None = Field(
+        default=None, description="The mailbox replies are read from."
+    )
+    clear_imap: bool = Field(default=False, description="Stop reading replies from a mailbox.")
 
 
 class OutreachSettingsPublic(BaseModel):
@@ -155,6 +180,7 @@ class OutreachSettingsPublic(BaseModel):
     password_set: bool = False
     daily_limit: int
     sent_today: int = 0
+    imap: ImapPublic | None = None
 
 
 class SequenceStepIn(BaseModel):
@@ -203,5 +229,8 @@ class EnrollmentPublic(BaseModel):
 
 
 class RunResult(BaseModel):
+    replies: dict[str, bool | int | str] = Field(
+        description="Replies read from the IMAP mailbox, when one is set (or why not)."
+    )
     sequences: dict[str, int]
     delivery: Delivery

@@ -172,8 +172,12 @@ def smtp_public(workspace: Workspace) -> dict[str, Any]:
     """The SMTP settings as the API and the pages show them: never the password."""
     config = smtp_config(workspace)
     limit = daily_limit(workspace)
+    imap = imap_config(workspace)
+    mailbox = (
+        {k: v for k, v in imap.__dict__.items() if k != "password"} if imap is not None else None
+    )
     if config is None:
-        return {"configured": False, "source": None, "daily_limit": limit}
+        return {"configured": False, "source": None, "daily_limit": limit, "imap": mailbox}
     shown = {k: v for k, v in config.__dict__.items() if k != "password"}
     if config.source == "server":
         shown["username"] = None
@@ -182,7 +186,83 @@ def smtp_public(workspace: Workspace) -> dict[str, Any]:
         "configured": True,
         "password_set": bool(config.password),
         "daily_limit": limit,
+        "imap": mailbox,
     }
+
+
+IMAP_SECURITIES = ("tls", "starttls", "none")
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str | None
+    mailbox: str
+
+
+def parse_imap(raw: Mapping[str, Any], keep_password: str | None = None) -> dict[str, Any]:
+    """A workspace's IMAP mailbox (where replies arrive), checked; an empty password keeps
+    the stored one."""
+    host = str(raw.get("host") or "").strip()
+    if not HOST.match(host):
+        raise InputError("a host name or address", field="host")
+    security = str(raw.get("security") or "tls").strip().lower()
+    if security not in IMAP_SECURITIES:
+        raise InputError(f"one of {', '.join(IMAP_SECURITIES)}", field="security")
+    username = _optional_text(raw, "username", 320)
+    if not username:
+        raise InputError("the mailbox's user name", field="username")
+    mailbox = _optional_text(raw, "mailbox", 200) or "INBOX"
+    if any(c in mailbox for c in '"\\'):
+        raise InputError("a mailbox name without quotes or backslashes", field="mailbox")
+    password = raw.get("password")
+    port = raw.get("port") or (993 if security == "tls" else 143)
+    return {
+        "host": host,
+        "port": _port({"port": port}),
+        "security": security,
+        "username": username,
+        "password": (str(password) if password else keep_password) or None,
+        "mailbox": mailbox,
+    }
+
+
+def set_imap(session: Session, workspace: Workspace, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Store the mailbox replies are read from (outreach.imap); forget where reading was."""
+    section = _section(workspace)
+    kept = (section.get("imap") or {}).get("password")
+    section["imap"] = parse_imap(raw, keep_password=kept)
+    section.pop("imap_seen", None)
+    _save(session, workspace, section)
+    return smtp_public(workspace)
+
+
+def clear_imap(session: Session, workspace: Workspace) -> dict[str, Any]:
+    section = _section(workspace)
+    section.pop("imap", None)
+    section.pop("imap_seen", None)
+    _save(session, workspace, section)
+    return smtp_public(workspace)
+
+
+def imap_config(workspace: Workspace) -> ImapConfig | None:
+    own = _section(workspace).get("imap")
+    return ImapConfig(**own) if own else None
+
+
+def imap_seen(workspace: Workspace) -> tuple[int | None, int]:
+    """(UIDVALIDITY, the last UID read) of the mailbox: where the next read starts."""
+    seen = _section(workspace).get("imap_seen") or {}
+    return seen.get("validity"), int(seen.get("uid") or 0)
+
+
+def set_imap_seen(session: Session, workspace: Workspace, validity: int, uid: int) -> None:
+    section = _section(workspace)
+    section["imap_seen"] = {"validity": validity, "uid": uid}
+    _save(session, workspace, section)
 
 
 def daily_limit(workspace: Workspace) -> int:

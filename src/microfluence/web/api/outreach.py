@@ -135,7 +135,8 @@ def put_settings(
     db: DbSession, caller: ApiOwner, body: OutreachSettingsUpdate
 ) -> OutreachSettingsPublic:
     """Set the workspace's SMTP server (owners; an empty password keeps the stored one),
-    forget it (`clear_smtp`), or set the daily limit."""
+    forget it (`clear_smtp`), set the daily limit, or the IMAP mailbox replies are read from
+    (`imap`, `clear_imap`)."""
     workspace = db.get_one(Workspace, caller.workspace_id)
     if body.clear_smtp:
         settings.clear_smtp(db, workspace)
@@ -143,6 +144,10 @@ def put_settings(
         settings.set_smtp(db, workspace, body.smtp.model_dump())
     if body.daily_limit is not None:
         settings.set_daily_limit(db, workspace, body.daily_limit)
+    if body.clear_imap:
+        settings.clear_imap(db, workspace)
+    elif body.imap is not None:
+        settings.set_imap(db, workspace, body.imap.model_dump())
     return settings_view(db, workspace)
 
 

@@ -328,6 +328,7 @@ def settings_page(request: Request, db: DbSession, caller: PageOwner) -> HTMLRes
         title="Outreach settings",
         smtp=settings.smtp_public(workspace),
         securities=settings.SECURITIES,
+        imap_securities=settings.IMAP_SECURITIES,
         saved=request.query_params.get("saved"),
     )
 
@@ -365,4 +366,34 @@ def save_settings(  # noqa: PLR0913  one parameter per form field
 @router.post("/outreach/settings/clear", dependencies=[CsrfChecked])
 def clear_settings(db: DbSession, caller: PageOwner) -> RedirectResponse:
     settings.clear_smtp(db, db.get_one(Workspace, caller.workspace_id))
+    return RedirectResponse("/outreach/settings?saved=1", status_code=303)
+
+
+@router.post("/outreach/settings/imap", dependencies=[CsrfChecked])
+def save_imap(  # noqa: PLR0913  one parameter per form field
+    db: DbSession,
+    caller: PageOwner,
+    host: Annotated[str, Form(max_length=253)],
+    username: Annotated[str, Form(max_length=320)],
+    port: Annotated[int | None, Form(ge=1, le=65535)] = None,
+    security: Annotated[str, Form(max_length=10)] = "tls",
+    password: Annotated[str | None, Form(max_length=500)] = None,
+    mailbox: Annotated[str, Form(max_length=200)] = "INBOX",
+) -> RedirectResponse:
+    """The mailbox replies are read from (each run of outreach reads its new messages)."""
+    raw = {
+        "host": host,
+        "port": port,
+        "security": security,
+        "username": username,
+        "password": password,
+        "mailbox": mailbox,
+    }
+    settings.set_imap(db, db.get_one(Workspace, caller.workspace_id), raw)
+    return RedirectResponse("/outreach/settings?saved=1", status_code=303)
+
+
+@router.post("/outreach/settings/imap/clear", dependencies=[CsrfChecked])
+def clear_imap(db: DbSession, caller: PageOwner) -> RedirectResponse:
+    settings.clear_imap(db, db.get_one(Workspace, caller.workspace_id))
     return RedirectResponse("/outreach/settings?saved=1", status_code=303)
