@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -219,10 +219,11 @@ def parse(source: str, field: str = "body") -> nodes.Template:
     return tree
 
 
-def fields_used(source: str, field: str = "body") -> set[str]:
+@functools.lru_cache(maxsize=256)
+def fields_used(source: str, field: str = "body") -> frozenset[str]:
     """The fields a template reads."""
     tree = parse(source, field)
-    return {n.name for n in tree.find_all(nodes.Name) if n.name in FIELDS}
+    return frozenset(n.name for n in tree.find_all(nodes.Name) if n.name in FIELDS)
 
 
 def _collect(chunks: Iterable[str]) -> str:
@@ -235,12 +236,22 @@ def _collect(chunks: Iterable[str]) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, field: str) -> Template:
+    """The template checked and compiled once (a send renders one template many times)."""
+    parse(source, field)
+    try:
+        return environment().from_string(source)
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(f"cannot compile: {exc.message}", field=field, line=line) from None
+
+
 def render(source: str, values: Mapping[str, str], field: str = "body") -> str:
     """Render ``source`` with ``values`` (strings only; one per field the template uses)."""
-    parse(source, field)
+    template = _compiled(source, field)
     context = {key: str(value) for key, value in values.items() if key in FIELDS}
     try:
-        template = environment().from_string(source)
         return _collect(template.generate(context))
     except InputError as exc:
         raise InputError(exc.message, field=field) from None
