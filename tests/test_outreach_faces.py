@@ -4,6 +4,7 @@ against the running app, the pages, and the CLI."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -292,6 +293,11 @@ def test_the_cli(store, store_url, smtp_server, tmp_path, monkeypatch):
     sent = run("outreach", "send", "--template", "intro", "--campaign", "Launch", *ws)
     assert "sent 2" in sent
     assert len(smtp_server.inbox.messages) == 2
+    assert "1 messages" in run("outreach", "outbox", "--status", "skipped", *ws)
+    listed = json.loads(run("outreach", "outbox", "--status", "skipped", "--json", *ws))
+    assert [m["error"] for m in listed["data"]] == ["the creator has no e-mail address"]
+    bad_status = runner.invoke(cli, ["outreach", "outbox", "--status", "lost", *ws])
+    assert bad_status.exit_code == 1 and "status" in bad_status.output
     run("outreach", "replied", "instagram:ana", "--campaign", "Launch", *ws)
     run("outreach", "sequence", "add", "follow", "intro:0", "intro:3", *ws)
     run("outreach", "sequence", "enroll", "follow", "--campaign", "Launch", "instagram:bo", *ws)

@@ -26,7 +26,7 @@ from microfluence.kernel.console import (
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.kernel.workspaces import get_workspace
-from microfluence.outreach import sequences
+from microfluence.outreach import outbox, sequences
 from microfluence.outreach import settings as outreach_settings
 from microfluence.outreach import template_records as records
 from microfluence.outreach.composing import preview
@@ -255,6 +255,38 @@ def outreach_run(workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrl
         f"{steps['opted_out']} on opt-out"
     )
     console.print(_delivery_line(done["delivery"]))
+
+
+@outreach_app.command("outbox")
+@friendly_errors
+def outreach_outbox(
+    status: Annotated[
+        str | None, typer.Option("--status", help="queued, sending, sent, failed or skipped.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Messages shown, newest first.")] = 50,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """The outbox, newest first: each message's creator, address, subject and status."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        rows, count = outbox.list_outbox(session, ws.id, status=status, limit=limit)
+    if as_json:
+        console.print_json(json.dumps({"data": rows, "count": count}, default=str))
+        return
+    table = Table("id", "creator", "to", "subject", "status", "sent (UTC)", "why")
+    for m in rows:
+        table.add_row(
+            str(m["id"]),
+            m["creator"] or "–",
+            m["to"] or "–",
+            m["subject"],
+            m["status"],
+            str(m["sent_at"] or "–"),
+            m["error"] or "",
+        )
+    console.print(table)
+    console.print(f"{count} messages")
 
 
 @outreach_app.command("smtp")
