@@ -647,3 +647,65 @@ def test_home_and_tasks_pages_show_and_change_only_the_own_workspace(
     with store.session() as session:
         assert get_task(session, two.beta.workspace_id, beta_task).status == "open"
     store.dispose()
+
+
+def test_outreach_pages_of_the_other_workspace(two: Two, store_url: str) -> None:
+    """Beta's templates, sequences, outbox and SMTP settings: alpha's owner sees none of them
+    and changes none; an unsubscribe link reaches its own workspace's creator only."""
+    from microfluence.kernel.store.tables import Workspace
+    from microfluence.outreach.composing import compose
+    from microfluence.outreach.sending import store_drafts
+    from microfluence.outreach.sequences import create_sequence, enroll
+    from microfluence.outreach.settings import set_smtp
+    from microfluence.outreach.template_records import add_template
+    from microfluence.outreach.unsubscribe import links_for, make_token
+    from microfluence.relationships.contact import relation_of
+    from outreach_support import make_outreach
+
+    store = open_store(store_url)
+    beta = make_outreach(store, "beta", prefix="betasecret")
+    alpha = make_outreach(store, "alpha", prefix="alphaown")
+    links = links_for(store)
+    with store.transaction() as session:
+        template = add_template(
+            session, beta.workspace_id, name="beta-intro", subject="Beta secret", body="{{ name }}"
+        )
+        sequence = create_sequence(session, beta.workspace_id, "beta-follow", ["beta-intro:1"])
+        enroll(session, beta.workspace_id, sequence.id, [beta.deals["Ana"]])
+        drafts = compose(session, beta.workspace_id, template, [beta.deals["Ana"]], links)
+        store_drafts(session, beta.workspace_id, template, drafts, actor="b@b.io")
+        set_smtp(
+            session,
+            session.get_one(Workspace, beta.workspace_id),
+            {"host": "beta-smtp.example.com", "from_address": "b@b.example", "password": "pw"},
+        )
+        tid, sid = template.id, sequence.id
+    client, csrf = two.client, two.csrf
+    for path in (f"/templates/{tid}", f"/sequences/{sid}", f"/templates/{tid}?deal_id=1"):
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 404, path
+        assert "Beta secret" not in answer.text and "beta-follow" not in answer.text
+    for path, data in (
+        (f"/templates/{tid}", {"name": "x", "subject": "pwned", "body": "pwned"}),
+        (f"/templates/{tid}/delete", {}),
+        (f"/sequences/{sid}/enroll", {"campaign_id": alpha.campaign_id}),
+        (f"/sequences/{sid}/delete", {}),
+        ("/outbox/replied", {"deal_id": beta.deals["Ana"]}),
+        ("/templates-preview", {"deal_id": beta.deals["Ana"], "subject": "s", "body": "b"}),
+    ):
+        answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+        assert answer.status_code == 404, path
+    for path in ("/templates", "/sequences", "/outbox", "/outreach/settings"):
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 200, path
+        for secret in ("Beta secret", "beta-follow", "betasecret", "beta-smtp"):
+            assert secret not in page.text, (path, secret)
+    # Alpha's run sends nothing of beta's; beta's records are unchanged.
+    assert client.post("/outbox/run", data={"csrf_token": csrf}).status_code == 200
+    secret = links.secret
+    crossed = make_token(secret, alpha.workspace_id, beta.creators["Bo"])
+    assert "unsubscribed" in client.post(f"/u/{crossed}").text
+    with store.session() as session:
+        assert not relation_of(session, beta.workspace_id, beta.creators["Bo"]).do_not_contact
+        assert session.get_one(Workspace, beta.workspace_id).settings["outreach"]["smtp"]
+    store.dispose()

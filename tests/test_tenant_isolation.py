@@ -1024,3 +1024,121 @@ def test_tasks_reminders_and_thresholds_stay_in_their_workspace(world):
     assert put.status_code == 200
     assert client.get("/api/v1/reminders/settings", headers=hb).json()["own"] == {}
     assert seen_by_b() == before
+
+
+def _outreach_of(store, client: TestClient, tenant: Tenant, prefix: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """A template, a sequence with its deal enrolled and a queued message (no SMTP server) of
+    ``tenant``: their ids."""
+    from microfluence.kernel.store.tables import Creator
+
+    with store.transaction() as session:
+        session.execute(
+            sa.update(Creator)
+            .where(Creator.workspace_id == tenant.workspace_id)
+            .values(email=f"{prefix}@example.com")
+        )
+    h = tenant.auth("member")
+    ids = _campaign_of(client, tenant, prefix)
+    template = client.post(
+        "/api/v1/templates",
+        json={"name": "intro", "subject": f"{prefix} hi", "body": f"{prefix} {{{{ name }}}}"},
+        headers=h,
+    ).json()["id"]
+    sequence = client.post(
+        "/api/v1/outreach/sequences",
+        json={"name": "follow", "steps": [{"template": "intro", "delay_days": 2}]},
+        headers=h,
+    ).json()["id"]
+    enrolled = client.post(
+        f"/api/v1/outreach/sequences/{sequence}/enrollments",
+        json={"deal_ids": [ids["deal"]]},
+        headers=h,
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    sent = client.post(
+        "/api/v1/outreach/send",
+        json={"template": "intro", "campaign_id": ids["campaign"], "dry_run": False},
+        headers=h,
+    ).json()
+    assert sent["delivery"]["deferred"] == 1, sent  # no SMTP server: stays queued
+    message = client.get("/api/v1/outreach/messages", headers=h).json()["data"][0]["id"]
+    return {**ids, "template": template, "sequence": sequence, "message": message}
+
+
+@covers("get", "/api/v1/templates")
+@covers("post", "/api/v1/templates")
+@covers("post", "/api/v1/templates/preview")
+@covers("get", "/api/v1/templates/{template_id}")
+@covers("patch", "/api/v1/templates/{template_id}")
+@covers("delete", "/api/v1/templates/{template_id}")
+@covers("get", "/api/v1/templates/{template_id}/preview")
+@covers("post", "/api/v1/outreach/send")
+@covers("get", "/api/v1/outreach/messages")
+@covers("get", "/api/v1/outreach/messages/{message_id}")
+@covers("post", "/api/v1/outreach/replied")
+@covers("post", "/api/v1/outreach/run")
+@covers("get", "/api/v1/outreach/settings")
+@covers("put", "/api/v1/outreach/settings")
+@covers("get", "/api/v1/outreach/sequences")
+@covers("post", "/api/v1/outreach/sequences")
+@covers("get", "/api/v1/outreach/sequences/{sequence_id}")
+@covers("delete", "/api/v1/outreach/sequences/{sequence_id}")
+@covers("get", "/api/v1/outreach/sequences/{sequence_id}/enrollments")
+@covers("post", "/api/v1/outreach/sequences/{sequence_id}/enrollments")
+def test_outreach_stays_in_its_workspace(world, store):  # type: ignore[no-untyped-def]
+    client, a, b = world
+    mine = _outreach_of(store, client, a, "alpha")
+    theirs = _outreach_of(store, client, b, "bravo")
+    h = b.auth("owner")
+    t, s, m, d = mine["template"], mine["sequence"], mine["message"], mine["deal"]
+    for method, path, body, params in (
+        ("get", f"/api/v1/templates/{t}", None, None),
+        ("patch", f"/api/v1/templates/{t}", {"body": "pwned"}, None),
+        ("delete", f"/api/v1/templates/{t}", None, None),
+        ("get", f"/api/v1/templates/{t}/preview", None, {"deal_id": theirs["deal"]}),
+        ("get", f"/api/v1/templates/{theirs['template']}/preview", None, {"deal_id": d}),
+        ("post", "/api/v1/templates/preview", {"deal_id": d, "subject": "x", "body": "y"}, None),
+        ("get", f"/api/v1/outreach/messages/{m}", None, None),
+        ("post", "/api/v1/outreach/replied", {"deal_ids": [d]}, None),
+        ("get", f"/api/v1/outreach/sequences/{s}", None, None),
+        ("delete", f"/api/v1/outreach/sequences/{s}", None, None),
+        ("get", f"/api/v1/outreach/sequences/{s}/enrollments", None, None),
+        (
+            "post",
+            f"/api/v1/outreach/sequences/{s}/enrollments",
+            {"deal_ids": [theirs["deal"]]},
+            None,
+        ),
+        (
+            "post",
+            f"/api/v1/outreach/sequences/{theirs['sequence']}/enrollments",
+            {"deal_ids": [d]},
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/outreach/send",
+            {"template": "intro", "campaign_id": mine["campaign"]},
+            None,
+        ),
+    ):
+        not_found(client.request(method, path, json=body, params=params, headers=h))
+    # B's lists hold B's records only; B's settings and runs leave A's alone.
+    for path in ("/api/v1/templates", "/api/v1/outreach/messages", "/api/v1/outreach/sequences"):
+        page = client.get(path, headers=b.auth("viewer"))
+        assert page.status_code == 200 and "alpha" not in page.text
+    smtp = {"host": "127.0.0.1", "port": 9, "security": "none", "from_address": "b@b.example"}
+    put = client.put("/api/v1/outreach/settings", json={"smtp": smtp, "daily_limit": 3}, headers=h)
+    assert put.status_code == 200
+    ran = client.post("/api/v1/outreach/run", headers=b.auth("member"))
+    assert ran.status_code == 200 and ran.json()["delivery"]["deferred"] == 1  # 127.0.0.1:9 refuses
+    own = client.get("/api/v1/outreach/settings", headers=a.auth("owner")).json()
+    assert own["configured"] is False and own["daily_limit"] == 200
+    # A's records are all still there, unchanged.
+    ah = a.auth("viewer")
+    assert client.get(f"/api/v1/templates/{t}", headers=ah).json()["body"] == "alpha {{ name }}"
+    assert client.get(f"/api/v1/outreach/messages/{m}", headers=ah).json()["status"] == "queued"
+    enrollments = client.get(f"/api/v1/outreach/sequences/{s}/enrollments", headers=ah).json()
+    assert [e["status"] for e in enrollments] == ["active"]
+    deal = client.get(f"/api/v1/campaigns/{mine['campaign']}/deals/{d}", headers=ah).json()
+    assert deal["id"] == d

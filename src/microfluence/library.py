@@ -61,6 +61,11 @@ from microfluence.measurement.schemas import CampaignReport
 from microfluence.measurement.sources import Period
 from microfluence.metrics.cluster import spark_options
 from microfluence.metrics.service import ScoreSummary, compute_metrics
+from microfluence.outreach import template_records as outreach_records
+from microfluence.outreach.composing import preview as outreach_preview
+from microfluence.outreach.runner import run_outreach, send_campaign
+from microfluence.outreach.targets import campaign_of, deal_ids_for
+from microfluence.outreach.unsubscribe import links_for
 from microfluence.relationships import pipeline as deal_pipeline
 from microfluence.relationships import reminder_settings, tasks
 from microfluence.relationships.pipeline_stats import pipeline_stats
@@ -540,6 +545,57 @@ class Workspace:
     def remove_task(self, task_id: int, *, by: str = "library") -> None:
         with self._store.transaction() as session:
             tasks.delete_task(session, get_workspace(session, self.name).id, task_id, actor=by)
+
+    # -- outreach: the services of `microfluence templates|outreach` --------------------------
+    def add_template(self, name: str, *, subject: str, body: str) -> dict[str, Any]:
+        """Save a message template, as `templates add` (checked by the sandbox's rules)."""
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            made = outreach_records.add_template(
+                session, workspace_id, name=name, subject=subject, body=body
+            )
+            return outreach_records.public(made)
+
+    def preview_message(self, template: str, campaign: str, creator: str) -> dict[str, Any]:
+        """The message ``template`` makes for ``creator`` (PLATFORM:HANDLE) in ``campaign``,
+        nothing sent: ``to``, ``subject``, ``body``, ``skip_reason``."""
+        links = links_for(self._store)
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = outreach_records.find_template(session, workspace_id, template)
+            target = campaign_of(session, workspace_id, campaign)
+            (deal_id,) = deal_ids_for(session, workspace_id, target.id, [creator])
+            draft = outreach_preview(session, workspace_id, deal_id, links, template=found)
+        return {k: getattr(draft, k) for k in ("to", "subject", "body", "skip_reason")}
+
+    def send_outreach(
+        self,
+        template: str,
+        campaign: str,
+        creators: list[str] | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Send a template to a campaign's creators (all, or those named), as `outreach
+        send`: the messages with any skip reason, and what was delivered."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+        return send_campaign(
+            self._store,
+            workspace_id,
+            links_for(self._store),
+            template=template,
+            campaign=campaign,
+            creators=creators or [],
+            actor="library",
+            dry_run=dry_run,
+        )
+
+    def run_outreach(self) -> dict[str, Any]:
+        """Queue the due sequence steps and send what is queued, as `outreach run`."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+        return run_outreach(self._store, workspace_id, links_for(self._store))
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

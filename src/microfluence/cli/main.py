@@ -48,6 +48,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "pipeline": "microfluence.relationships.cli:pipeline_app",
     "reminders": "microfluence.relationships.cli:reminders",
     "tasks": "microfluence.relationships.cli:tasks_app",
+    "templates": "microfluence.outreach.cli:templates_app",
+    "outreach": "microfluence.outreach.cli:outreach_app",
 }
 
 

@@ -79,7 +79,12 @@ def cancel_command(
 @app.command("schedule")
 @friendly_errors
 def schedule_command(
-    kind: Annotated[str, typer.Argument(help="The job to run: score (re-score the workspace).")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="The job to run: score (re-score the workspace) or outreach (send due messages)."
+        ),
+    ],
     cron: Annotated[
         str,
         typer.Option(

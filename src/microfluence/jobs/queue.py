@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from microfluence.jobs.backends import open_huey
 from microfluence.jobs.imports import run_job
 from microfluence.jobs.liveness import DEFAULT_LEASE_SECONDS, Heartbeat
+from microfluence.jobs.outreach import OUTREACH, run_outreach_job
 from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import StoppingError, save_upload
@@ -68,6 +69,7 @@ class Queue:
         self._import = self.huey.task(name="microfluence.import")(self._run_import)
         self._score = self.huey.task(name="microfluence.score")(self._run_score)
         self._webhook = self.huey.task(name="microfluence.webhook")(self._run_webhook)
+        self._outreach = self.huey.task(name="microfluence.outreach")(self._run_outreach)
         self.huey.periodic_task(crontab(), name="microfluence.minutely")(self.tick)
 
     # -- enqueue (app processes, schedules, recovery) --------------------------------------
@@ -77,6 +79,8 @@ class Queue:
         with self.store.session() as session:
             kind = session.scalar(select(ImportJob.kind).where(ImportJob.id == job_id))
         task = self._score if kind == "score" else self._import
+        if kind == OUTREACH:
+            task = self._outreach
         if delay > 0:
             task.schedule(args=(job_id,), delay=delay)
         else:
@@ -99,6 +103,9 @@ class Queue:
 
     def _run_score(self, job_id: str) -> None:
         run_score_job(self.store, job_id, owner=self.owner)
+
+    def _run_outreach(self, job_id: str) -> None:
+        run_outreach_job(self.store, job_id, owner=self.owner)
 
     def _run_webhook(self, delivery_id: int) -> None:
         run_webhook(self.store, delivery_id)

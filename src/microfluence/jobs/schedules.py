@@ -1,4 +1,5 @@
-"""Per-workspace schedules: a job kind (``score``) run whenever a cron expression matches.
+"""Per-workspace schedules: a job kind (``score``, ``outreach``) run whenever a cron
+expression matches.
 
 The expression is the usual five fields, minute hour day month day-of-week (``0 3 * * *``:
 every day at 03:00 UTC), read by huey's own parser (jobs.cron). The workers' scheduler calls
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.jobs.cron import check_cron, describe_cron, next_run, parse_cron
+from microfluence.jobs.outreach import OUTREACH, create_outreach_job
 from microfluence.jobs.schemas import SchedulePublic
 from microfluence.jobs.scoring import SCORE, create_score_job
 from microfluence.jobs.tables import JobSchedule
@@ -23,7 +25,7 @@ from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import utcnow
 
-KINDS = (SCORE,)
+KINDS = (SCORE, OUTREACH)
 
 
 def add_schedule(session: Session, workspace_id: int, kind: str, cron: str) -> JobSchedule:
@@ -113,6 +115,8 @@ def fire_due(
                 continue  # fired this minute already (another worker)
             if kind == SCORE:
                 job = create_score_job(session, workspace_id, source=f"schedule {schedule_id}")
+            elif kind == OUTREACH:
+                job = create_outreach_job(session, workspace_id, source=f"schedule {schedule_id}")
             job_id = job.id
         enqueue(job_id)
         made.append(job_id)

@@ -48,7 +48,10 @@ class JobStart(BaseModel):
 class ScheduleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["score"] = Field(description="The job to run: score (re-score the workspace).")
+    kind: Literal["score", "outreach"] = Field(
+        description="The job to run: score (re-score the workspace) or outreach (send the due "
+        "sequence steps and the queued messages)."
+    )
     cron: str = Field(
         min_length=1,
         max_length=100,

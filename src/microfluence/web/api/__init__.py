@@ -16,12 +16,14 @@ from microfluence.web.api import (
     labels,
     links,
     measurement,
+    outreach,
     pipeline,
     posts,
     privacy,
     reminders,
     schedules,
     shops,
+    templates,
     vetting,
     workspace,
 )
@@ -47,5 +49,7 @@ for module in (
     measurement,
     pipeline,
     reminders,
+    templates,
+    outreach,
 ):
     router.include_router(module.router)

@@ -16,11 +16,13 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    outreach,
     pipeline,
     sales,
     session_pages,
     settings_pages,
     tasks,
+    unsubscribe,
     vetting,
 )
 from microfluence.web.pages.errors import render_error
@@ -43,6 +45,8 @@ ROUTERS = [
     pipeline.router,
     home.router,
     tasks.router,
+    outreach.router,
+    unsubscribe.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

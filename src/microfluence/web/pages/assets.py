@@ -19,6 +19,7 @@ OWN = {
     "app.js": "text/javascript",
     "labels.js": "text/javascript",
     "pipeline.js": "text/javascript",
+    "outreach.js": "text/javascript",
 }
 CACHE = {"Cache-Control": "public, max-age=3600"}
 

@@ -26,7 +26,11 @@ from microfluence.web.pages.rendering import render
 
 router = APIRouter(prefix="/jobs", include_in_schema=False)
 
-KINDS = {"score": "Re-score the workspace", **IMPORT_KINDS}
+KINDS = {
+    "score": "Re-score the workspace",
+    "outreach": "Send due outreach messages",
+    **IMPORT_KINDS,
+}
 SCHEDULE_KINDS = {kind: KINDS[kind] for kind in schedules.KINDS}
 RECENT_JOBS = 20
 CRON_EXAMPLES = ("0 3 * * *", "30 6 * * 1-5", "0 */6 * * *", "0 0 1 * *")
@@ -102,7 +106,7 @@ def add_schedule(
     request: Request,
     db: DbSession,
     caller: PageWriter,
-    kind: Annotated[Literal["score"], Form()],
+    kind: Annotated[Literal["score", "outreach"], Form()],
     cron: Annotated[str, Form(max_length=200)],
 ) -> RedirectResponse | HTMLResponse:
     """Add a schedule; a bad cron (or one already there) shows the page again with why, and
