@@ -45,6 +45,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
     "report": "microfluence.measurement.cli:report_app",
+    "relations": "microfluence.relationships.cli:relations_app",
 }
 
 

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from microfluence.catalog.accounts import find_account_by_reference
+from microfluence.catalog.creators import find_creator
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import UtcDateTime
 from microfluence.kernel.errors import ConflictError, InputError
@@ -369,3 +371,12 @@ def list_records(  # noqa: PLR0913 - one keyword per filter
     return RecordPage(
         data=[RecordSummary.model_validate(r) for r in page.to_dicts()], count=frame.height
     )
+
+
+def creator_id_of(session: Session, workspace_id: int, reference: str | int) -> int:
+    """A creator named by id, or by ``PLATFORM:HANDLE`` of one of their accounts (the command
+    line's and the library's way); NotFoundError otherwise."""
+    text = str(reference).strip()
+    if text.isascii() and text.isdigit():
+        return find_creator(session, workspace_id, int(text)).id
+    return find_account_by_reference(session, workspace_id, text).creator_id

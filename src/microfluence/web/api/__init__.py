@@ -18,6 +18,7 @@ from microfluence.web.api import (
     measurement,
     posts,
     privacy,
+    relations,
     schedules,
     shops,
     vetting,
@@ -43,5 +44,6 @@ for module in (
     codes,
     shops,
     measurement,
+    relations,
 ):
     router.include_router(module.router)
