@@ -13,6 +13,7 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    relationship,
     sales,
     session_pages,
     settings_pages,
@@ -33,6 +34,7 @@ ROUTERS = [
     account_pages.router,
     campaigns.router,
     links.router,
+    relationship.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
