@@ -212,6 +212,9 @@ def test_library_md_examples_run(
     assert "{'posts': 8} 0" in printed
     assert "messy.csv, line 3, field 'handle'" in printed
     assert "3 8 last 30 posts" in printed
+    assert "ana@example.com ['food', 'spice-lovers'] 5" in printed
+    assert "Spice launch prospect 400.00" in printed
+    assert "['view', 'change']" in printed
     ws = namespace["ws"]
     assert isinstance(ws, microfluence.Workspace)
     assert (tmp_path / "leo.html").stat().st_size > 0
