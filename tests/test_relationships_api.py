@@ -63,10 +63,16 @@ def test_relationship_over_the_api(store, store_url):
         )
         assert partner.status_code == 200, partner.text
         assert partner.json()["perks"]["code"].startswith("ACME10-")
+        # A change through the catalogue's creator route is logged too.
+        renamed = client.patch(f"/api/v1/creators/{ana}", json={"notes": "n"}, headers=member)
+        assert renamed.status_code == 200
         # The audit log: owners only; views and changes, field names only.
         assert client.get(f"{base}/audit", headers=member).status_code == 403
         log = client.get(f"{base}/audit", headers=owner).json()
-        assert [e["action"] for e in log["data"]][:3] == ["change", "lift_do_not_contact", "change"]
+        assert [(e["action"], e["fields"]) for e in log["data"]][:2] == [
+            ("change", ["notes"]),
+            ("change", ["partner", "partner_since", "perks.code", "perks.early_access"]),
+        ]
         assert "view" in {e["action"] for e in log["data"]}
         assert "ana@example.com" not in str(log)
         assert client.get("/api/v1/contact-audit", headers=viewer).status_code == 403
@@ -82,6 +88,8 @@ def test_relationship_over_the_api(store, store_url):
             "erased-"
         )
         assert client.patch(base, json={"rating": 2}, headers=member).status_code == 409
+        again = client.patch(f"/api/v1/creators/{ana}", json={"email": "a@b.io"}, headers=member)
+        assert again.status_code == 409
         exported = client.get(f"/api/v1/creators/{ana}/record", headers=owner).json()
         assert "ana@example.com" not in str(exported)
         assert exported["relationship"]["record"]["erased_at"]

@@ -399,6 +399,8 @@ def test_a_reimport_of_an_erased_creator_is_flagged(store):
             )
         )
         s.flush()
+        listed = R.list_records(s, ws, do_not_contact=True)  # a list flags them too
+        assert {r.creator_id for r in listed.data} == {sarah, by_mail.id, by_handle.id}
         flagged = do_not_contact_ids(s, ws)
         assert flagged == {sarah, by_mail.id, by_handle.id}
         assert tom not in flagged and stranger.id not in flagged

@@ -20,14 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account_by_reference
-from microfluence.catalog.creators import find_creator
+from microfluence.catalog.creators import find_creator, update_creator
 from microfluence.catalog.listing import Window
-from microfluence.catalog.schemas import UtcDateTime
+from microfluence.catalog.schemas import CreatorPublic, CreatorUpdate, UtcDateTime
 from microfluence.kernel.errors import ConflictError, InputError
 from microfluence.kernel.store.tables import Account, Creator, utcnow
 from microfluence.relationships.audit import Actor, log
 from microfluence.relationships.contact import relation_of, set_do_not_contact
 from microfluence.relationships.tables import CreatorRelation
+from microfluence.relationships.tombstones import flag_returning
 
 CONTACT_FIELDS = ("email", "phone", "address", "notes")
 RECORD_FIELDS = (*CONTACT_FIELDS, "tags", "rating")
@@ -215,7 +216,9 @@ def _record(session: Session, workspace_id: int, relation: CreatorRelation) -> R
 def get_record(
     session: Session, workspace_id: int, creator_id: int, actor: Actor
 ) -> RelationRecord:
-    """The creator's record (NotFoundError for another workspace's); logs a view."""
+    """The creator's record (NotFoundError for another workspace's); logs a view. Creators
+    imported again after an erasure are flagged first (relationships.tombstones)."""
+    flag_returning(session, workspace_id)
     relation = relation_of(session, workspace_id, creator_id)
     log(session, workspace_id, creator_id, actor, "view", ["record"])
     return _record(session, workspace_id, relation)
@@ -333,6 +336,7 @@ def list_records(  # noqa: PLR0913 - one keyword per filter
     status, do-not-contact and rating; by name."""
     wanted = parse_tags(list(tags), "tag")
     minimum = parse_rating(min_rating, "min_rating")
+    flag_returning(session, workspace_id)
     window = window or Window()
     query = (
         select(
@@ -380,3 +384,30 @@ def creator_id_of(session: Session, workspace_id: int, reference: str | int) -> 
     if text.isascii() and text.isdigit():
         return find_creator(session, workspace_id, int(text)).id
     return find_account_by_reference(session, workspace_id, text).creator_id
+
+
+CATALOG_CONTACT = ("name", "email", "notes")
+
+
+def update_creator_logged(
+    session: Session, workspace_id: int, creator_id: int, data: CreatorUpdate, actor: Actor
+) -> CreatorPublic:
+    """The catalogue's change of a creator (``PATCH /api/v1/creators/{id}``), with the contact
+    fields it touched (name, e-mail, notes) logged in the contact audit log, names only."""
+    sent = set(data.model_dump(exclude_unset=True))
+    erased = session.scalar(
+        select(CreatorRelation.erased_at).where(
+            CreatorRelation.workspace_id == workspace_id, CreatorRelation.creator_id == creator_id
+        )
+    )
+    if erased is not None and sent & set(CATALOG_CONTACT):
+        raise ConflictError(
+            f"creator {creator_id} was erased on request: the record cannot be changed"
+        )
+    before = session.get(Creator, creator_id)
+    old = {f: getattr(before, f) for f in CATALOG_CONTACT} if before is not None else {}
+    result = update_creator(session, workspace_id, creator_id, data)
+    changed = [f for f in CATALOG_CONTACT if f in sent and getattr(result, f) != old.get(f)]
+    if changed:
+        log(session, workspace_id, creator_id, actor, "change", changed)
+    return result
