@@ -435,3 +435,61 @@ def test_views_changes_and_exports_are_in_the_audit_log(store):
     with store.transaction() as s:
         other = crafted(store, "other")
         assert audit_log(s, other.brand.workspace_id).count == 0
+
+
+def test_scrubbing_erases_whole_words_and_contact_keys():
+    from microfluence.relationships.privacy import Erasure
+
+    erasure = Erasure(1, 1, [], [], terms=["Sarah O'Neil", "tom", "+44 7700 900123"])
+    assert erasure.scrub("@tom loves tomatoes; TOM too") == "@[erased] loves tomatoes; [erased] too"
+    assert erasure.scrub("ring +44 7700 900123.") == "ring [erased]."
+    detail = {"to": "x@y.z", "subject": "Hi Sarah O'Neil", "n": 3, "items": [{"phone": "1"}]}
+    assert erasure.scrub(detail) == {
+        "to": "[erased]",
+        "subject": "Hi [erased]",
+        "n": 3,
+        "items": [{"phone": "[erased]"}],
+    }
+
+
+CHANGES = st.dictionaries(
+    st.sampled_from(["email", "phone", "address", "notes", "tags", "rating", "other"]),
+    st.one_of(
+        st.none(),
+        st.text(max_size=30),
+        st.integers(-10, 10),
+        st.lists(st.text(max_size=10), max_size=3),
+        st.dictionaries(st.sampled_from(["city", "line1", "moon"]), st.text(max_size=10)),
+    ),
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(changes=CHANGES)
+def test_a_refused_change_stores_nothing(sqlite_store, changes):
+    store = sqlite_store
+    with store.transaction() as s:
+        if not s.scalar(sa.select(Creator.id).where(Creator.name == "Hostile")):
+            from microfluence.kernel.workspaces import ensure_workspace
+
+            ws = ensure_workspace(s, "acme")
+            s.add(Creator(workspace_id=ws.id, name="Hostile", email="h@example.com"))
+    with store.transaction() as s:
+        ws = get_workspace(s, "acme").id
+        cid = s.scalar(sa.select(Creator.id).where(Creator.name == "Hostile"))
+        before = R.record_view(s, ws, cid).model_dump(exclude={"updated_at"})
+    try:
+        with store.transaction() as s:
+            after = R.update_record(s, ws, cid, changes, ANNA)
+    except InputError as error:
+        assert error.field
+        with store.transaction() as s:
+            assert R.record_view(s, ws, cid).model_dump(exclude={"updated_at"}) == before
+    else:
+        assert after.tags == sorted(set(after.tags)) and all(t == t.lower() for t in after.tags)
+        assert after.rating is None or 1 <= after.rating <= 5

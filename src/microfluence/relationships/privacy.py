@@ -69,6 +69,7 @@ CONTACT_KEYS = frozenset(
     }
 )
 TERM_MIN = 3  # shorter texts would erase innocent words
+IDENTIFYING_ADDRESS = ("name", "line1", "line2", "postal_code")
 
 
 @dataclass
@@ -100,8 +101,9 @@ class Erasure:
     def _text(self, text: str) -> str:
         if not self.terms:
             return text
+        # Whole words only: the handle "tom" is erased from "@tom", never from "tomato".
         pattern = "|".join(re.escape(t) for t in self.terms)
-        return re.sub(pattern, ERASED, text, flags=re.IGNORECASE)
+        return re.sub(rf"(?<![\w])(?:{pattern})(?![\w])", ERASED, text, flags=re.IGNORECASE)
 
 
 Eraser = Callable[[Session, Erasure], None]
@@ -122,7 +124,8 @@ def _terms(
     texts: list[str | None] = [creator.name, creator.email, phone]
     for a in accounts:
         texts += [a.handle, a.email, a.display_name, *(a.previous_handles or [])]
-    texts += [str(v) for k, v in (address or {}).items() if k not in ("country",)]
+    # The lines that identify a person; a city or country alone does not.
+    texts += [str(v) for k, v in (address or {}).items() if k in IDENTIFYING_ADDRESS]
     terms = {t.strip() for t in texts if t and len(t.strip()) >= TERM_MIN}
     if phone:
         digits = re.sub(r"\D", "", phone)
