@@ -185,5 +185,6 @@ def _mark(session: Session, workspace_id: int, creator_ids: list[int]) -> None:
             do_not_contact_reason=RETURNING_REASON,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
+        # Records already loaded in this session see the flag too.
+        .execution_options(synchronize_session="fetch")
     )
