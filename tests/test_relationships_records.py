@@ -24,7 +24,7 @@ from microfluence.measurement.report import campaign_report
 from microfluence.relationships import records as R
 from microfluence.relationships.audit import Actor, audit_log
 from microfluence.relationships.contact import do_not_contact_ids, lift_do_not_contact
-from microfluence.relationships.history import deal_history
+from microfluence.relationships.history import deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.privacy import erase_creator
 from microfluence.relationships.stages import move_deals, record_event
@@ -202,7 +202,7 @@ def test_deal_history_across_campaigns_matches_the_campaign_report(store):
     with store.transaction() as s:
         workspace = get_workspace(s, "acme")
         report = campaign_report(s, workspace, brand.brand.campaign_id)
-        history = deal_history(s, workspace, sarah)
+        history = deals_with_results(s, workspace, sarah)
     expected = next(c for c in report.creators if c.creator_id == sarah)
     spring, later = history.deals
     assert (spring.campaign, later.campaign) == ("spring", "autumn")
@@ -215,7 +215,7 @@ def test_deal_history_across_campaigns_matches_the_campaign_report(store):
     assert history.totals.cost == Decimal("207.00")
     assert history.totals.roi == pytest.approx((270 - 207) / 207, abs=1e-6)
     with store.transaction() as s, pytest.raises(NotFoundError):
-        deal_history(s, get_workspace(s, "acme"), 2_000_000)
+        deals_with_results(s, get_workspace(s, "acme"), 2_000_000)
 
 
 def _personal_data(store, brand):  # type: ignore[no-untyped-def]
@@ -315,7 +315,7 @@ def test_export_holds_everything_and_erasure_removes_it(store):
     _personal_data(store, brand)
     with store.transaction() as s:
         record = creator_record(s, ws, sarah, ANNA)
-        before = deal_history(s, get_workspace(s, "acme"), sarah)
+        before = deals_with_results(s, get_workspace(s, "acme"), sarah)
     text = json.dumps(record)
     rel = record["relationship"]
     assert rel["record"]["phone"] == "+44 7700 900123"
@@ -353,7 +353,7 @@ def test_export_holds_everything_and_erasure_removes_it(store):
     assert left == []
     with store.transaction() as s:
         workspace = get_workspace(s, "acme")
-        after = deal_history(s, workspace, sarah)
+        after = deals_with_results(s, workspace, sarah)
         creator = s.get(Creator, sarah)
         relation = s.scalar(sa.select(CreatorRelation).where(CreatorRelation.creator_id == sarah))
         assert creator.name == f"erased creator #{sarah}" and creator.email is None

@@ -66,7 +66,7 @@ from microfluence.metrics.service import ScoreSummary, compute_metrics
 from microfluence.relationships import records as relation_records
 from microfluence.relationships.audit import AuditEntry, audit_log, command_line_actor
 from microfluence.relationships.contact import lift_do_not_contact
-from microfluence.relationships.history import DealHistory, deal_history
+from microfluence.relationships.history import DealHistory, deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.privacy import ErasureReport, erase_creator
 from microfluence.relationships.records import RecordSummary, RelationRecord
@@ -486,12 +486,12 @@ class Workspace:
             cid = relation_records.creator_id_of(session, ws, creator)
             return set_partner(session, ws, cid, command_line_actor("library"), **perks)
 
-    def deal_history(self, creator: str | int) -> DealHistory:
+    def relationship_deals(self, creator: str | int) -> DealHistory:
         """The creator's deals across campaigns with cost, revenue and ROI."""
         with self._store.session() as session:
             workspace = get_workspace(session, self.name)
             cid = relation_records.creator_id_of(session, workspace.id, creator)
-            return deal_history(session, workspace, cid)
+            return deals_with_results(session, workspace, cid)
 
     def creator_record(self, creator: str | int) -> dict[str, Any]:
         """Everything held about a creator, as `privacy creator` writes it (the export is

@@ -24,7 +24,7 @@ from microfluence.kernel.errors import InputError
 from microfluence.relationships import records
 from microfluence.relationships.audit import audit_log, command_line_actor
 from microfluence.relationships.contact import lift_do_not_contact
-from microfluence.relationships.history import DealHistory, deal_history
+from microfluence.relationships.history import DealHistory, deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.privacy import erase_creator
 from microfluence.relationships.records import RelationRecord
@@ -130,7 +130,7 @@ def show(
     with workspace_transaction(database_url, workspace) as (session, ws):
         cid = records.creator_id_of(session, ws.id, creator)
         record = records.get_record(session, ws.id, cid, command_line_actor())
-        history = deal_history(session, ws, cid)
+        history = deals_with_results(session, ws, cid)
     if as_json:
         console.print_json(
             json.dumps(
@@ -333,7 +333,7 @@ def history(
     """The creator's deals across campaigns with cost, revenue and ROI."""
     with workspace_transaction(database_url, workspace) as (session, ws):
         cid = records.creator_id_of(session, ws.id, creator)
-        result = deal_history(session, ws, cid)
+        result = deals_with_results(session, ws, cid)
     if as_json:
         _print_json(result)
         return

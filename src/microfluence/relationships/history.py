@@ -57,7 +57,7 @@ class DealHistory(BaseModel):
     totals: DealTotals
 
 
-def deal_history(session: Session, workspace: Workspace, creator_id: int) -> DealHistory:
+def deals_with_results(session: Session, workspace: Workspace, creator_id: int) -> DealHistory:
     """The creator's deals, oldest first, with their KPIs, and totals (summed across
     currencies only when there is one: ``currencies`` says which)."""
     find_creator(session, workspace.id, creator_id)

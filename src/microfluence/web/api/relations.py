@@ -17,7 +17,7 @@ from microfluence.kernel.store.tables import Workspace
 from microfluence.relationships import records
 from microfluence.relationships.audit import AuditPage, actor_of, audit_log
 from microfluence.relationships.contact import lift_do_not_contact
-from microfluence.relationships.history import DealHistory, deal_history
+from microfluence.relationships.history import DealHistory, deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.privacy import ErasureReport, erase_creator
 from microfluence.relationships.records import RecordPage, RelationRecord
@@ -112,7 +112,7 @@ def get_relationship(db: DbSession, caller: ApiReader, creator_id: CreatorId) ->
     """The record with its contact details (the read is logged in the contact audit log) and
     the creator's deals across campaigns with spend and results."""
     record = records.get_record(db, caller.workspace_id, creator_id, actor_of(db, caller, "api"))
-    history = deal_history(db, _workspace(db, caller), creator_id)
+    history = deals_with_results(db, _workspace(db, caller), creator_id)
     return Relationship(record=record, history=history)
 
 

@@ -18,7 +18,7 @@ from microfluence.kernel.store.tables import Workspace
 from microfluence.relationships import records
 from microfluence.relationships.audit import actor_of, audit_log
 from microfluence.relationships.contact import lift_do_not_contact
-from microfluence.relationships.history import DealHistory, deal_history
+from microfluence.relationships.history import DealHistory, deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.privacy import erase_creator
 from microfluence.relationships.records import ADDRESS_FIELDS
@@ -63,7 +63,7 @@ def relationship_page(
     request: Request, db: DbSession, caller: PageReader, creator_id: Id
 ) -> HTMLResponse:
     record = records.get_record(db, caller.workspace_id, creator_id, actor_of(db, caller, "page"))
-    history = deal_history(db, db.get_one(Workspace, caller.workspace_id), creator_id)
+    history = deals_with_results(db, db.get_one(Workspace, caller.workspace_id), creator_id)
     audit = None
     if caller.role.allows(MANAGE):
         window = Window(limit=AUDIT_ROWS)
