@@ -493,3 +493,42 @@ def test_a_refused_change_stores_nothing(sqlite_store, changes):
     else:
         assert after.tags == sorted(set(after.tags)) and all(t == t.lower() for t in after.tags)
         assert after.rating is None or 1 <= after.rating <= 5
+
+
+def test_tables_of_other_modules_are_exported_and_scrubbed(store):
+    """A table this code does not know (as messages or portal links of other modules will be),
+    with a deal_id: its rows about the creator are in the export and scrubbed by the erasure."""
+    brand = crafted(store).brand
+    ws, sarah = brand.workspace_id, brand.creators["sarah"]
+    with store.connection() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE later_messages (id INTEGER PRIMARY KEY, workspace_id INTEGER NOT"
+                " NULL, deal_id INTEGER, body TEXT, meta JSON)"
+            )
+        )
+        for n, (deal, body) in enumerate(
+            [(brand.deals["sarah"], "Dear Sarah O'Neil, see you"), (brand.deals["tom"], "Hi Tom")]
+        ):
+            conn.execute(
+                sa.text("INSERT INTO later_messages VALUES (:id, :ws, :deal, :body, :meta)"),
+                {
+                    "id": n + 1,
+                    "ws": ws,
+                    "deal": deal,
+                    "body": body,
+                    "meta": json.dumps(
+                        {"to": "sarah@example.com" if n == 0 else "tom@example.com"}
+                    ),
+                },
+            )
+        conn.commit()
+    with store.transaction() as s:
+        exported = creator_record(s, ws, sarah)["relationship"]["other_tables"]
+        assert [m["body"] for m in exported["later_messages"]] == ["Dear Sarah O'Neil, see you"]
+        report = erase_creator(s, ws, sarah, ANNA, reason="request")
+        assert report.counts["later_messages"] == 1
+    with store.connection() as conn:
+        rows = conn.execute(sa.text("SELECT body, meta FROM later_messages ORDER BY id")).all()
+    assert rows[0][0] == "Dear [erased], see you" and "sarah@" not in str(rows[0][1])
+    assert rows[1][0] == "Hi Tom" and "tom@example.com" in str(rows[1][1])  # not Sarah's

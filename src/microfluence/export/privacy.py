@@ -11,7 +11,9 @@ held about one creator.
   relationship side holds (``relationship``): the relationship record (phone, postal address,
   tags, rating, do-not-contact, partner status and perks), every deal with its campaign, notes,
   events (with their details), submissions and gifts (with the shipping address), the discount
-  codes and tracking links made for them, and the contact audit log's entries about them.
+  codes and tracking links made for them, the contact audit log's entries about them, and the
+  rows about them or their deals of any other table with a ``creator_id`` or ``deal_id`` column
+  (``other_tables``, found in the database itself).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from microfluence.kernel.store.tables import (
 )
 from microfluence.metrics.tables import AccountMetric, AccountTier, PostMetric
 from microfluence.relationships.audit import Actor, log
+from microfluence.relationships.privacy import other_tables, rows_about
 from microfluence.relationships.tables import (
     ContactAudit,
     CreatorRelation,
@@ -309,6 +312,15 @@ def _relationship(session: Session, workspace_id: int, creator_id: int) -> dict[
         "discount_codes": _of_creator(session, DiscountCode, workspace_id, creator_id),
         "tracking_links": _of_creator(session, TrackingLink, workspace_id, creator_id),
         "contact_audit": _of_creator(session, ContactAudit, workspace_id, creator_id),
+        "other_tables": {
+            table.name: _rows(
+                session,
+                sa.select(table)
+                .where(rows_about(table, workspace_id, creator_id, deal_ids))
+                .order_by(table.c.id),
+            )
+            for table in other_tables(session)
+        },
     }
 
 

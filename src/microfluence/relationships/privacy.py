@@ -12,7 +12,10 @@ contact data (keys such as ``email`` or ``address``, and any text holding the na
 a handle or the phone number). Keyed hashes of the e-mail addresses and handles are kept
 (relationships.tombstones) so a re-import of the same person is flagged do-not-contact.
 
-Modules that store more about creators add their own step to :data:`ERASERS`.
+Any other table of the store with a ``creator_id`` or ``deal_id`` column (found in the database
+itself, so tables of modules merged later are covered) has its text and JSON columns scrubbed
+the same way in the rows about the creator or their deals. Modules that must do more (delete
+rows, clear a column whole) add their own step to :data:`ERASERS`.
 """
 
 from __future__ import annotations
@@ -138,23 +141,96 @@ def _terms(
 def _scrub_rows(
     session: Session, erasure: Erasure, model: Any, columns: Iterable[str], *where: Any
 ) -> int:
-    """Scrub ``columns`` of the rows of ``model`` matching ``where`` that hold a term or (JSON)
-    a contact key; how many rows changed. Only the matching rows are read."""
+    """Scrub ``columns`` of the rows of ``model`` (a mapped class or a table) matching
+    ``where`` that hold a term or (JSON) a contact key; how many rows changed. Only the
+    matching rows are read."""
+    table = getattr(model, "__table__", model)
     columns = list(columns)
-    texts = [sa.func.lower(sa.cast(getattr(model, c), sa.Text)) for c in columns]
+    texts = [sa.func.lower(sa.cast(table.c[c], sa.Text)) for c in columns]
     needles = [t.lower() for t in erasure.terms] + [f'"{k}"' for k in CONTACT_KEYS]
     hit = sa.or_(*(t.contains(n, autoescape=True) for t in texts for n in needles))
     rows = session.execute(
-        select(model.id, *(getattr(model, c) for c in columns)).where(*where, hit)
+        select(table.c.id, *(table.c[c] for c in columns)).where(*where, hit)
     ).all()
     changes = []
     for row in rows:
         new = {c: erasure.scrub(row[i + 1]) for i, c in enumerate(columns)}
         if any(new[c] != row[i + 1] for i, c in enumerate(columns)):
-            changes.append({"id": row.id, **new})
+            changes.append({"_id": row.id, **new})
     if changes:
-        session.execute(update(model), changes)
+        session.execute(update(table).where(table.c.id == sa.bindparam("_id")), changes)
     return len(changes)
+
+
+# Tables whose rows about the creator are handled one by one above; any other table of the
+# store with a ``creator_id`` or ``deal_id`` column (messages, portal links, tasks … added by
+# other modules) is scrubbed, and exported, as it is found in the database.
+HANDLED = frozenset(
+    {
+        "creators",
+        "accounts",
+        "account_snapshots",
+        "posts",
+        "comments",
+        "followers",
+        "creator_relations",
+        "deals",
+        "deal_events",
+        "deal_submissions",
+        "gifts",
+        "tracking_links",
+        "import_runs",
+        "contact_audit",
+        "creator_tombstones",
+        "discount_codes",
+        "orders",
+        "deliverables",
+        "link_clicks",
+        "account_metrics",
+        "account_tiers",
+        "post_metrics",
+        "evaluation_labels",
+    }
+)
+TEXT_TYPES = (sa.String, sa.Text, sa.JSON)
+
+
+def other_tables(session: Session) -> list[sa.Table]:
+    """The store's tables, read from the database itself, that hold rows about a creator or
+    their deals and are not handled one by one (:data:`HANDLED`)."""
+    found = sa.MetaData()
+    found.reflect(bind=session.connection())
+    return [
+        t
+        for t in found.sorted_tables
+        if t.name not in HANDLED
+        and "workspace_id" in t.c
+        and "id" in t.c
+        and ("creator_id" in t.c or "deal_id" in t.c)
+    ]
+
+
+def rows_about(table: sa.Table, workspace_id: int, creator_id: int, deal_ids: list[int]) -> Any:
+    """The condition selecting ``table``'s rows about the creator or one of their deals."""
+    about = []
+    if "creator_id" in table.c:
+        about.append(table.c.creator_id == creator_id)
+    if "deal_id" in table.c and deal_ids:
+        about.append(table.c.deal_id.in_(deal_ids))
+    return sa.and_(table.c.workspace_id == workspace_id, sa.or_(*about) if about else sa.false())
+
+
+def _other_rows(session: Session, erasure: Erasure) -> None:
+    for table in other_tables(session):
+        columns = [
+            c.name
+            for c in table.columns
+            if isinstance(c.type, TEXT_TYPES) and not c.primary_key and not c.foreign_keys
+        ]
+        if not columns:
+            continue
+        where = rows_about(table, erasure.workspace_id, erasure.creator_id, erasure.deal_ids)
+        erasure.counts[table.name] = _scrub_rows(session, erasure, table, columns, where)
 
 
 def _anonymise_creator(session: Session, erasure: Erasure) -> None:
@@ -334,6 +410,7 @@ def erase_creator(
     _third_party_rows(session, erasure, handles)
     _deal_rows(session, erasure)
     _anonymise_creator(session, erasure)
+    _other_rows(session, erasure)
     for step in ERASERS:
         step(session, erasure)
     perks = {k: v for k, v in (relation.perks or {}).items() if k != "note"}
