@@ -512,3 +512,5 @@ def test_relationship_pages_of_the_other_workspace_are_not_found(two: Two, store
     store.dispose()
     own = client.get(f"/creators/{two.alpha.creator_ids[0]}/relationship", headers=HTML)
     assert own.status_code == 200 and "beta" not in own.text
+    log = client.get("/contact-audit", headers=HTML)
+    assert log.status_code == 200 and "b@b.io" not in log.text and f"#{theirs}<" not in log.text

@@ -94,3 +94,25 @@ def test_the_relationship_page(store_url: str) -> None:
         after = viewer.get(base, headers=HTML).text
         assert f"erased creator #{sarah}" in after and "sarah@example.com" not in after
         assert "personal data erased" in after and "spring" in after  # the deal is kept
+
+
+def test_the_contact_audit_page_is_for_owners(store_url: str) -> None:
+    store = open_store(store_url)
+    brand = crafted(store).brand
+    make_user(store, "m@acme.io", "acme", "member")
+    make_user(store, "o@acme.io", "acme", "owner")
+    store.dispose()
+    sarah = brand.creators["sarah"]
+    app = create_app(store_url)
+    with TestClient(app) as member, TestClient(app) as owner:
+        sign_in(member, "m@acme.io")
+        sign_in(owner, "o@acme.io")
+        assert member.get(f"/creators/{sarah}/relationship", headers=HTML).status_code == 200
+        assert member.get("/contact-audit", headers=HTML).status_code == 403
+        page = owner.get("/contact-audit", headers=HTML)
+        assert page.status_code == 200
+        table = re.search(r'id="contact-audit">(.*?)</table>', page.text, re.S).group(1)
+        assert "m@acme.io" in table and f"/creators/{sarah}/relationship" in table
+        changes = owner.get("/contact-audit?action=change", headers=HTML).text
+        assert "Nothing logged yet" in changes
+        assert owner.get("/contact-audit?action=peek", headers=HTML).status_code == 422

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import plotly.graph_objects as go
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from microfluence.access.roles import MANAGE
@@ -22,6 +22,7 @@ from microfluence.relationships.history import DealHistory, deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.privacy import erase_creator
 from microfluence.relationships.records import ADDRESS_FIELDS
+from microfluence.relationships.tables import AUDIT_ACTIONS
 from microfluence.web.deps import CsrfChecked, DbSession, PageOwner, PageReader, PageWriter
 from microfluence.web.pages import charts
 from microfluence.web.pages.rendering import render
@@ -157,3 +158,27 @@ def partner(  # noqa: PLR0913 - one parameter per form field
 def erase(db: DbSession, caller: PageOwner, creator_id: Id, reason: Short = "") -> RedirectResponse:
     erase_creator(db, caller.workspace_id, creator_id, actor_of(db, caller, "page"), reason=reason)
     return _back(creator_id)
+
+
+@router.get("/contact-audit")
+def contact_audit_page(
+    request: Request,
+    db: DbSession,
+    caller: PageOwner,
+    action: Annotated[str | None, Query(max_length=30)] = None,
+    page: Annotated[int, Query(ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    """The workspace's contact audit log, newest first, 100 a page. Owners only."""
+    window = Window(limit=100, offset=(page - 1) * 100)
+    entries = audit_log(db, caller.workspace_id, action=action or None, window=window)
+    return render(
+        request,
+        db,
+        "contact_audit.html",
+        title="Contact audit log",
+        audit=entries,
+        action=action or "",
+        actions=AUDIT_ACTIONS,
+        page=page,
+        pages=max(1, -(-entries.count // 100)),
+    )
