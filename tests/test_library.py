@@ -214,6 +214,9 @@ def test_library_md_examples_run(
     assert "3 8 last 30 posts" in printed
     assert "['Leo Marchetti'] 1\n['contacted']\n2\n['contacted']" in printed
     assert "[('task', 'Ask Ana for the story', 2)]\n[]" in printed
+    assert "ana@example.com ['food', 'spice-lovers'] 5" in printed
+    assert "Spice launch contacted 400.00" in printed
+    assert "['view', 'change']" in printed
     ws = namespace["ws"]
     assert isinstance(ws, microfluence.Workspace)
     assert (tmp_path / "leo.html").stat().st_size > 0

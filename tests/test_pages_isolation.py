@@ -709,3 +709,45 @@ def test_outreach_pages_of_the_other_workspace(two: Two, store_url: str) -> None
         assert not relation_of(session, beta.workspace_id, beta.creators["Bo"]).do_not_contact
         assert session.get_one(Workspace, beta.workspace_id).settings["outreach"]["smtp"]
     store.dispose()
+
+
+def test_relationship_pages_of_the_other_workspace_are_not_found(two: Two, store_url: str) -> None:
+    from microfluence.relationships.audit import Actor
+    from microfluence.relationships.records import update_record
+
+    client, csrf = two.client, two.csrf
+    theirs = two.beta.creator_ids[0]
+    store = open_store(store_url)
+    with store.transaction() as session:
+        who = Actor("user", "b@b.io", "page")
+        update_record(session, two.beta.workspace_id, theirs, {"phone": "+49 30 765432"}, who)
+    base = f"/creators/{theirs}/relationship"
+    answer = client.get(base, headers=HTML)
+    assert answer.status_code == 404 and "765432" not in answer.text
+    for path, data in (
+        (base, {"phone": "+1 555 0100"}),
+        (f"{base}/do-not-contact", {"reason": "x"}),
+        (f"{base}/lift", {"reason": "x"}),
+        (f"{base}/partner", {"early_access": "1"}),
+        (f"{base}/erase", {"reason": "x"}),
+    ):
+        posted = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+        assert posted.status_code == 404, path
+    with store.transaction() as session:
+        from microfluence.relationships.tables import ContactAudit, CreatorRelation
+
+        relation = session.scalar(
+            sa.select(CreatorRelation).where(CreatorRelation.creator_id == theirs)
+        )
+        assert relation.phone == "+49 30 765432" and not relation.do_not_contact
+        assert relation.erased_at is None and not relation.partner
+        # Nothing was logged for the failed attempts: only beta's own change.
+        actions = session.scalars(
+            sa.select(ContactAudit.action).where(ContactAudit.creator_id == theirs)
+        ).all()
+        assert actions == ["change"]
+    store.dispose()
+    own = client.get(f"/creators/{two.alpha.creator_ids[0]}/relationship", headers=HTML)
+    assert own.status_code == 200 and "beta" not in own.text
+    log = client.get("/contact-audit", headers=HTML)
+    assert log.status_code == 200 and "b@b.io" not in log.text and f"#{theirs}<" not in log.text

@@ -1142,3 +1142,44 @@ def test_outreach_stays_in_its_workspace(world, store):  # type: ignore[no-untyp
     assert [e["status"] for e in enrollments] == ["active"]
     deal = client.get(f"/api/v1/campaigns/{mine['campaign']}/deals/{d}", headers=ah).json()
     assert deal["id"] == d
+
+
+@covers("get", "/api/v1/relationships")
+@covers("get", "/api/v1/creators/{creator_id}/relationship")
+@covers("patch", "/api/v1/creators/{creator_id}/relationship")
+@covers("post", "/api/v1/creators/{creator_id}/relationship/tags")
+@covers("post", "/api/v1/creators/{creator_id}/relationship/do-not-contact")
+@covers("post", "/api/v1/creators/{creator_id}/relationship/do-not-contact/lift")
+@covers("put", "/api/v1/creators/{creator_id}/relationship/partner")
+@covers("post", "/api/v1/creators/{creator_id}/relationship/erase")
+@covers("get", "/api/v1/creators/{creator_id}/relationship/audit")
+@covers("get", "/api/v1/contact-audit")
+def test_relationship_records_stay_in_their_workspace(world):
+    client, a, b = world
+    theirs = b.creator_ids[0]
+    base = f"/api/v1/creators/{theirs}/relationship"
+    made = client.patch(
+        base, json={"phone": "+49 30 1234567", "tags": ["bravo-tag"]}, headers=b.auth("member")
+    )
+    assert made.status_code == 200, made.text
+    h = a.auth("owner")
+    attempts = [
+        ("get", base, None),
+        ("patch", base, {"rating": 1}),
+        ("post", f"{base}/tags", {"add": ["x"]}),
+        ("post", f"{base}/do-not-contact", {"reason": "x"}),
+        ("post", f"{base}/do-not-contact/lift", {"reason": "x"}),
+        ("put", f"{base}/partner", {"partner": True}),
+        ("post", f"{base}/erase", {"reason": "x"}),
+        ("get", f"{base}/audit", None),
+    ]
+    for method, path, body in attempts:
+        not_found(client.request(method, path, json=body, headers=h))
+    for path in ("/api/v1/relationships", "/api/v1/contact-audit"):
+        page = client.get(path, params={"tag": "bravo-tag"} if "rel" in path else {}, headers=h)
+        assert page.status_code == 200 and page.json() == {"data": [], "count": 0}, page.text
+    # b's record is untouched and its log shows only b's own change.
+    own = client.get(base, headers=b.auth("owner")).json()["record"]
+    assert own["phone"] == "+49 30 1234567" and own["rating"] is None and not own["erased_at"]
+    log = client.get("/api/v1/contact-audit", headers=b.auth("owner")).json()
+    assert [e["action"] for e in log["data"]] == ["view", "change"]

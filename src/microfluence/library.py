@@ -39,6 +39,8 @@ from microfluence.campaigns.schemas import (
     MatchSummary,
     parse_model,
 )
+from microfluence.catalog.listing import MAX_LIMIT, Window
+from microfluence.export.privacy import creator_record
 from microfluence.export.tables import (
     EXPORT_FORMATS,
     creators_query,
@@ -67,9 +69,16 @@ from microfluence.outreach.runner import run_outreach, send_campaign
 from microfluence.outreach.targets import campaign_of, deal_ids_for
 from microfluence.outreach.unsubscribe import links_for
 from microfluence.relationships import pipeline as deal_pipeline
+from microfluence.relationships import records as relation_records
 from microfluence.relationships import reminder_settings, tasks
+from microfluence.relationships.audit import AuditEntry, audit_log, command_line_actor
+from microfluence.relationships.contact import lift_do_not_contact
+from microfluence.relationships.history import DealHistory, deals_with_results
+from microfluence.relationships.partners import set_partner
 from microfluence.relationships.pipeline_stats import pipeline_stats
+from microfluence.relationships.privacy import ErasureReport, erase_creator
 from microfluence.relationships.prospects import add_prospects
+from microfluence.relationships.records import RecordSummary, RelationRecord
 from microfluence.relationships.reminders import Reminders, reminders
 from microfluence.relationships.schemas import Board, Event, MoveResult, ProspectsResult, Stats
 from microfluence.relationships.task_schemas import TaskCreate, TaskPublic, TaskUpdate
@@ -596,6 +605,113 @@ class Workspace:
         with self._store.session() as session:
             workspace_id = get_workspace(session, self.name).id
         return run_outreach(self._store, workspace_id, links_for(self._store))
+
+    # -- relationships (docs/relationships.md) --------------------------------------------------
+    def relationship(self, creator: str | int) -> RelationRecord:
+        """The record kept on a creator (id or ``PLATFORM:HANDLE``); the view is logged."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            return relation_records.get_record(session, ws, cid, command_line_actor("library"))
+
+    def update_relationship(self, creator: str | int, **changes: Any) -> RelationRecord:
+        """Change ``email``, ``phone``, ``address``, ``notes``, ``tags``, ``rating`` (None
+        clears one); all checked before any is written."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            actor = command_line_actor("library")
+            return relation_records.update_record(session, ws, cid, changes, actor)
+
+    def tag_creator(
+        self, creator: str | int, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> RelationRecord:
+        """Add and remove tags (normalised: ``#Summer Gifting`` is ``summer-gifting``)."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            actor = command_line_actor("library")
+            return relation_records.tag_creator(session, ws, cid, actor, add=add, remove=remove)
+
+    def relationships(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        partner: bool | None = None,
+        do_not_contact: bool | None = None,
+        min_rating: int | None = None,
+    ) -> list[RecordSummary]:
+        """Creators with a record, with every tag of ``tags``, filtered like the command."""
+        with self._store.session() as session:
+            ws = get_workspace(session, self.name).id
+            page = relation_records.list_records(
+                session,
+                ws,
+                tags=tags,
+                partner=partner,
+                do_not_contact=do_not_contact,
+                min_rating=min_rating,
+                window=Window(limit=MAX_LIMIT),
+            )
+        return page.data
+
+    def mark_do_not_contact(self, creator: str | int, reason: str) -> RelationRecord:
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            actor = command_line_actor("library")
+            return relation_records.mark_do_not_contact(session, ws, cid, reason, actor)
+
+    def lift_do_not_contact(self, creator: str | int, reason: str) -> RelationRecord:
+        """Let the creator be contacted again (the library acts as an owner), with a reason."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            actor = command_line_actor("library")
+            lift_do_not_contact(session, ws, cid, reason=reason, role="owner", actor=actor)
+            return relation_records.record_view(session, ws, cid)
+
+    def set_partner(self, creator: str | int, **perks: Any) -> RelationRecord:
+        """Long-term partner status and perks: ``partner``, ``since``, ``code``, ``new_code``
+        ({"kind", "value", "code"}), ``early_access``, ``note``."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            return set_partner(session, ws, cid, command_line_actor("library"), **perks)
+
+    def relationship_deals(self, creator: str | int) -> DealHistory:
+        """The creator's deals across campaigns with cost, revenue and ROI."""
+        with self._store.session() as session:
+            workspace = get_workspace(session, self.name)
+            cid = relation_records.creator_id_of(session, workspace.id, creator)
+            return deals_with_results(session, workspace, cid)
+
+    def creator_record(self, creator: str | int) -> dict[str, Any]:
+        """Everything held about a creator, as `privacy creator` writes it (the export is
+        logged)."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            return creator_record(session, ws, cid, command_line_actor("library"))
+
+    def erase_creator(self, creator: str | int, *, reason: str) -> ErasureReport:
+        """Erase the creator's personal data on request; deals and KPIs are kept."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            return erase_creator(session, ws, cid, command_line_actor("library"), reason=reason)
+
+    def contact_audit(
+        self, *, creator: str | int | None = None, action: str | None = None
+    ) -> list[AuditEntry]:
+        """Who viewed or changed contact data, newest first (the latest 500)."""
+        with self._store.session() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator) if creator else None
+            page = audit_log(
+                session, ws, creator_id=cid, action=action, window=Window(limit=MAX_LIMIT)
+            )
+        return page.data
 
     # -- reading back ---------------------------------------------------------------------------
     def creators(self) -> pl.DataFrame:

@@ -50,6 +50,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "tasks": "microfluence.relationships.cli:tasks_app",
     "templates": "microfluence.outreach.cli:templates_app",
     "outreach": "microfluence.outreach.cli:outreach_app",
+    "relations": "microfluence.relationships.cli:relations_app",
 }
 
 

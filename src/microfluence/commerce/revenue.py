@@ -18,12 +18,17 @@ UNPAID = ("voided", "cancelled", "failed")
 
 
 def attributed_revenue(
-    session: Session, workspace_id: int, campaign_id: int | None = None
+    session: Session,
+    workspace_id: int,
+    campaign_id: int | None = None,
+    *,
+    creator_id: int | None = None,
 ) -> pl.DataFrame:
     """One row per attributed order: its creator, deal and campaign, net revenue, refunds,
     revenue after refunds (never below 0) and the commission it owes (the deal's rate × revenue
     after refunds). Orders never paid (:data:`UNPAID`) earn nothing. The table KPIs and
-    payouts aggregate."""
+    payouts aggregate. ``creator_id`` keeps the orders of one creator (by the creator the code or
+    link named, or by one of their deals)."""
     query = (
         select(
             Order.id,
@@ -47,6 +52,11 @@ def attributed_revenue(
     )
     if campaign_id is not None:
         query = query.where(Order.campaign_id == campaign_id)
+    if creator_id is not None:
+        theirs = select(Deal.id).where(
+            Deal.workspace_id == workspace_id, Deal.creator_id == creator_id
+        )
+        query = query.where(sa.or_(Order.creator_id == creator_id, Order.deal_id.in_(theirs)))
     frame = typed_frame(
         session.execute(query).all(),
         {

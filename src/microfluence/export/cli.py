@@ -30,6 +30,7 @@ from microfluence.kernel.console import (
     workspace_transaction,
 )
 from microfluence.kernel.workspaces import get_workspace
+from microfluence.relationships.audit import command_line_actor
 
 
 class Format(StrEnum):
@@ -155,7 +156,7 @@ def privacy_creator(
         else:
             found = find_account_by_reference(session, ws.id, creator)
             workspace_id, creator_id = found.workspace_id, found.creator_id
-        record = creator_record(session, workspace_id, creator_id)
+        record = creator_record(session, workspace_id, creator_id, command_line_actor())
     if output is None:
         write_creator_record(record, sys.stdout.buffer)
         return

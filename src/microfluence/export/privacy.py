@@ -7,7 +7,13 @@ held about one creator.
   the creator, their accounts with every snapshot, post (with its comments and computed
   metrics), follower-sample row, computed metric, tier and evaluation label — and where they
   appear in others' data: comments their handles wrote, and rows of other accounts' follower
-  samples under their handles. Mentions inside captions are not searched.
+  samples under their handles. Mentions inside captions are not searched. And what the
+  relationship side holds (``relationship``): the relationship record (phone, postal address,
+  tags, rating, do-not-contact, partner status and perks), every deal with its campaign, notes,
+  events (with their details), submissions and gifts (with the shipping address), the discount
+  codes and tracking links made for them, the contact audit log's entries about them, and the
+  rows about them or their deals of any other table with a ``creator_id`` or ``deal_id`` column
+  (``other_tables``, found in the database itself).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Select
 from sqlalchemy.orm import Session
 
+from microfluence.campaigns.tables import Campaign, Deal, Gift
 from microfluence.catalog.accounts import find_account
 from microfluence.catalog.creators import find_creator
 from microfluence.export.tables import _batches, _write
@@ -38,6 +46,15 @@ from microfluence.kernel.store.tables import (
     utcnow,
 )
 from microfluence.metrics.tables import AccountMetric, AccountTier, PostMetric
+from microfluence.relationships.audit import Actor, log
+from microfluence.relationships.privacy import other_tables, rows_about
+from microfluence.relationships.tables import (
+    ContactAudit,
+    CreatorRelation,
+    DealEvent,
+    Submission,
+)
+from microfluence.tracking.tables import DiscountCode, TrackingLink
 
 RECORD_FORMAT = "microfluence.creator-record/1"
 _HIDDEN = {"workspace_id"}
@@ -81,6 +98,8 @@ def _value(value: Any) -> Any:
         return value.isoformat() + "Z"  # stored in UTC, without a zone
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # money, exact, as the API writes it
     return value
 
 
@@ -99,10 +118,15 @@ def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]
     return grouped
 
 
-def creator_record(session: Session, workspace_id: int, creator_id: int) -> dict[str, Any]:
+def creator_record(
+    session: Session, workspace_id: int, creator_id: int, actor: Actor | None = None
+) -> dict[str, Any]:
     """Everything the workspace holds about one creator, as one JSON-ready document (see the
-    module's docstring); NotFoundError for a creator of another workspace."""
+    module's docstring); NotFoundError for a creator of another workspace. With ``actor``, the
+    export is logged in the contact audit log (the faces pass who asked)."""
     find_creator(session, workspace_id, creator_id)
+    if actor is not None:
+        log(session, workspace_id, creator_id, actor, "export", ["record"])
     workspace = session.get(Workspace, workspace_id)
     assert workspace is not None
     tables = {
@@ -195,6 +219,7 @@ def creator_record(session: Session, workspace_id: int, creator_id: int) -> dict
         "creator": creator,
         "accounts": accounts,
         "appears_in": _appearances(session, workspace_id, account_ids),
+        "relationship": _relationship(session, workspace_id, creator_id),
     }
 
 
@@ -236,6 +261,67 @@ def _appearances(
         hidden=("account_id",),
     )
     return {"comments": comments, "follower_samples": samples}
+
+
+def _of_creator(session: Session, model: Any, workspace_id: int, creator_id: int) -> list[Any]:
+    table = model.__table__
+    return _rows(
+        session,
+        sa.select(table)
+        .where(table.c.workspace_id == workspace_id, table.c.creator_id == creator_id)
+        .order_by(table.c.id),
+        hidden=("creator_id",),
+    )
+
+
+def _of_deals(session: Session, model: Any, workspace_id: int, deal_ids: list[int]) -> dict:
+    table = model.__table__
+    query = (
+        sa.select(table)
+        .where(table.c.workspace_id == workspace_id, table.c.deal_id.in_(deal_ids))
+        .order_by(table.c.deal_id, table.c.id)
+    )
+    return _by(_rows(session, query), "deal_id")
+
+
+def _relationship(session: Session, workspace_id: int, creator_id: int) -> dict[str, Any]:
+    """The relationship record, the deals with their history, codes, links and audit entries."""
+    relation = _of_creator(session, CreatorRelation, workspace_id, creator_id)
+    deal = Deal.__table__
+    deals = _rows(
+        session,
+        sa.select(deal, Campaign.name.label("campaign"))
+        .join(Campaign, Campaign.id == deal.c.campaign_id)
+        .where(deal.c.workspace_id == workspace_id, deal.c.creator_id == creator_id)
+        .order_by(deal.c.id),
+        hidden=("creator_id",),
+    )
+    deal_ids = [d["id"] for d in deals]
+    events = _of_deals(session, DealEvent, workspace_id, deal_ids)
+    submissions = _of_deals(session, Submission, workspace_id, deal_ids)
+    gifts = _of_deals(session, Gift, workspace_id, deal_ids)
+    for d in deals:
+        d.update(
+            events=events.get(d["id"], []),
+            submissions=submissions.get(d["id"], []),
+            gifts=gifts.get(d["id"], []),
+        )
+    return {
+        "record": relation[0] if relation else None,
+        "deals": deals,
+        "discount_codes": _of_creator(session, DiscountCode, workspace_id, creator_id),
+        "tracking_links": _of_creator(session, TrackingLink, workspace_id, creator_id),
+        "contact_audit": _of_creator(session, ContactAudit, workspace_id, creator_id),
+        "other_tables": {
+            table.name: _rows(
+                session,
+                sa.select(table)
+                .where(rows_about(table, workspace_id, creator_id, deal_ids))
+                .order_by(table.c.id),
+            )
+            for table in other_tables(session)
+        },
+    }
 
 
 def write_creator_record(record: dict[str, Any], out: IO[bytes]) -> None:

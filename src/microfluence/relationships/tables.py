@@ -78,6 +78,10 @@ class CreatorRelation(Base):
     partner_since: Mapped[dt.date | None] = mapped_column(Date)
     # e.g. {"code": "SARAH15-K7Q", "early_access": true, "note": "..."}
     perks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Revision "0017": where to send product (personal data, erased with the creator), and
+    # when the creator's personal data was erased on request (relationships.privacy).
+    address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -129,3 +133,46 @@ class Task(Base):
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# What the contact audit log records (revision "0017"): a view of contact data, a change (field
+# names only, never values), an export of everything held, an erasure, do-not-contact lifted.
+AUDIT_ACTIONS = ("view", "change", "export", "erase", "lift_do_not_contact")
+
+
+class ContactAudit(Base):
+    """Who viewed or changed a creator's contact data, when, through which face (revision
+    "0017"). Field names only: the log itself holds no contact data."""
+
+    __tablename__ = "contact_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    creator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("creators.id", ondelete="SET NULL"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(10))  # user, api_key, cli
+    actor: Mapped[str | None] = mapped_column(String(320))
+    via: Mapped[str] = mapped_column(String(10))  # page, api, cli, library
+    action: Mapped[str] = mapped_column(String(30))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class CreatorTombstone(Base):
+    """What is left of an erased creator's identity (revision "0017"): keyed hashes of their
+    e-mail addresses and handles, so that a re-import of the same person is recognised and kept
+    do-not-contact, without keeping the address or handle itself."""
+
+    __tablename__ = "creator_tombstones"
+    __table_args__ = (UniqueConstraint("workspace_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    creator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("creators.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # email or handle
+    digest: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

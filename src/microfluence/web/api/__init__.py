@@ -20,6 +20,7 @@ from microfluence.web.api import (
     pipeline,
     posts,
     privacy,
+    relations,
     reminders,
     schedules,
     shops,
@@ -51,5 +52,6 @@ for module in (
     reminders,
     templates,
     outreach,
+    relations,
 ):
     router.include_router(module.router)

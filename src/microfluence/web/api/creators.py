@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from microfluence.catalog import creators
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import CreatorCreate, CreatorPublic, CreatorUpdate, Page
+from microfluence.relationships.audit import actor_of
+from microfluence.relationships.records import update_creator_logged
 from microfluence.web.api.common import (
     ITEM_ERRORS,
     READ_ERRORS,
@@ -58,8 +60,10 @@ def create_creator(db: DbSession, caller: ApiWriter, body: CreatorCreate) -> Cre
 def update_creator(
     db: DbSession, caller: ApiWriter, creator_id: CreatorId, body: CreatorUpdate
 ) -> CreatorPublic:
-    """Change the fields sent; send `null` to clear one."""
-    return creators.update_creator(db, caller.workspace_id, creator_id, body)
+    """Change the fields sent; send `null` to clear one. A change of the name, e-mail or notes
+    is logged in the contact audit log (field names only)."""
+    actor = actor_of(db, caller, "api")
+    return update_creator_logged(db, caller.workspace_id, creator_id, body, actor)
 
 
 @router.delete("/{creator_id}", status_code=204, responses=WRITE_ERRORS)

@@ -13,6 +13,7 @@ from microfluence.access.principal import Principal
 from microfluence.catalog import followers as samples
 from microfluence.catalog.schemas import Page, UtcDateTime
 from microfluence.export.privacy import creator_record, export_follower_sample
+from microfluence.relationships.audit import actor_of
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS
 from microfluence.web.api.exports import MEDIA_TYPES, ExportFormat, FormatQ, file_response
 from microfluence.web.deps import ApiOwner, DbSession, StoreDep
@@ -89,6 +90,7 @@ def delete_followers(db: DbSession, caller: ApiOwner, account_id: Id) -> SampleD
 def get_creator_record(db: DbSession, caller: ApiOwner, creator_id: Id) -> JSONResponse:
     """Everything the workspace holds about one creator, as one JSON document (docs/api.md
     lists what it holds). Owners only."""
-    record: dict[str, Any] = creator_record(db, caller.workspace_id, creator_id)
+    who = actor_of(db, caller, "api")
+    record: dict[str, Any] = creator_record(db, caller.workspace_id, creator_id, who)
     name = f"{caller.workspace_name}-creator-{creator_id}.json"
     return JSONResponse(record, headers={"Content-Disposition": f'attachment; filename="{name}"'})

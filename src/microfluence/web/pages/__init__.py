@@ -18,6 +18,7 @@ from microfluence.web.pages import (
     links,
     outreach,
     pipeline,
+    relationship,
     sales,
     session_pages,
     settings_pages,
@@ -47,6 +48,7 @@ ROUTERS = [
     tasks.router,
     outreach.router,
     unsubscribe.router,
+    relationship.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -14,6 +14,7 @@ from microfluence.access.errors import AuthenticationError, RateLimitedError
 from microfluence.access.tables import User
 from microfluence.export.privacy import creator_record
 from microfluence.kernel.errors import InputError
+from microfluence.relationships.audit import actor_of
 from microfluence.web import auth
 from microfluence.web.deps import CsrfChecked, DbSession, MaybeSignedIn, PageOwner, StoreDep
 from microfluence.web.pages.rendering import render
@@ -168,6 +169,6 @@ def creator_record_file(
     db: DbSession, caller: PageOwner, creator_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> JSONResponse:
     """The same document as GET /api/v1/creators/{id}/record, as a download."""
-    record = creator_record(db, caller.workspace_id, creator_id)
+    record = creator_record(db, caller.workspace_id, creator_id, actor_of(db, caller, "page"))
     name = f"{caller.workspace_name}-creator-{creator_id}.json"
     return JSONResponse(record, headers={"Content-Disposition": f'attachment; filename="{name}"'})
