@@ -84,6 +84,20 @@ AttributionDays = Annotated[
     int | None, typer.Option("--attribution-days", help="Days a click may earn an order (30).")
 ]
 Notes = Annotated[str | None, typer.Option("--notes", help="Free text.")]
+BriefOpt = Annotated[
+    str | None, typer.Option("--brief", help="The brief creators read in the portal.")
+]
+DoOpt = Annotated[
+    list[str] | None, typer.Option("--do", help="A do of the brief; repeatable (replaces all).")
+]
+DontOpt = Annotated[
+    list[str] | None,
+    typer.Option("--dont", help="A don't of the brief; repeatable (replaces all)."),
+]
+DisclosureOpt = Annotated[
+    str | None,
+    typer.Option("--disclosure", help="The ad disclosure required, e.g. '#ad'."),
+]
 Fee = Annotated[str | None, typer.Option("--fee", help="Flat fee.")]
 ProductValue = Annotated[str | None, typer.Option("--product-value", help="Gifted product value.")]
 Shipping = Annotated[str | None, typer.Option("--shipping", help="Shipping cost of the product.")]
@@ -136,6 +150,13 @@ def _campaign_fields(  # noqa: PLR0913 - one per option of the commands
     if mentions:
         data["mentions"] = values.parse_tags(" ".join(mentions), field="mention", sign="@")
     return data
+
+
+def _brief_fields(
+    brief: str | None, dos: list[str] | None, donts: list[str] | None, disclosure: str | None
+) -> dict[str, Any]:
+    """The brief's options: only those given (a list option replaces the whole list)."""
+    return _given(brief=brief, dos=dos, donts=donts, disclosure=disclosure)
 
 
 def print_json(value: Any) -> None:
@@ -211,6 +232,10 @@ def campaigns_create(  # noqa: PLR0913 - one parameter per option
     mention: Mentions = None,
     attribution_days: AttributionDays = None,
     notes: Notes = None,
+    brief: BriefOpt = None,
+    do: DoOpt = None,
+    dont: DontOpt = None,
+    disclosure: DisclosureOpt = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
@@ -228,6 +253,7 @@ def campaigns_create(  # noqa: PLR0913 - one parameter per option
         attribution_days,
         notes,
     )
+    fields |= _brief_fields(brief, do, dont, disclosure)
     data = parse_model(CampaignCreate, {"name": name, **fields})
     with workspace_transaction(database_url, workspace) as (session, ws):
         made = create_campaign(session, ws.id, data)
@@ -312,12 +338,16 @@ def campaigns_update(  # noqa: PLR0913 - one parameter per option
     mention: Mentions = None,
     attribution_days: AttributionDays = None,
     notes: Notes = None,
+    brief: BriefOpt = None,
+    do: DoOpt = None,
+    dont: DontOpt = None,
+    disclosure: DisclosureOpt = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
-    """Change a campaign: only the options given. --hashtag, --mention and --target replace the
-    lists they name."""
+    """Change a campaign: only the options given. --hashtag, --mention, --target, --do and
+    --dont replace the lists they name."""
     fields = _campaign_fields(
         goal,
         starts_on,
@@ -330,6 +360,7 @@ def campaigns_update(  # noqa: PLR0913 - one parameter per option
         attribution_days,
         notes,
     )
+    fields |= _brief_fields(brief, do, dont, disclosure)
     data = parse_model(CampaignUpdate, {**_given(name=new_name, status=status), **fields})
     with workspace_transaction(database_url, workspace) as (session, ws):
         campaign = find_campaign_by_name(session, ws.id, name)
