@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from microfluence.campaigns.tables import Deal, Deliverable
+from microfluence.campaigns.tables import Deal, Deliverable, Gift
 from microfluence.commerce.revenue import attributed_revenue
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Creator, Post
@@ -25,6 +25,8 @@ from microfluence.tracking.counts import click_counts
 from microfluence.tracking.tables import TrackingLink
 
 MONEY = ("flat_fee", "product_value", "shipping_cost", "commission_rate")
+# Gifts not in these statuses are not counted in a deal's product cost.
+UNCOUNTED_GIFTS = ("cancelled", "returned")
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,29 @@ def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+def product_cost(workspace_id: int) -> Any:
+    """The deal's product cost, in the query: the sum of its gifts' value × quantity (those not
+    cancelled or returned) when it has gifts, else ``deals.product_value`` (docs/measurement.md).
+    SUM over no gift is NULL, hence the fall-back; over only cancelled ones, 0."""
+    gifts = (
+        select(
+            func.sum(
+                case(
+                    (Gift.status.in_(UNCOUNTED_GIFTS), literal(0)),
+                    else_=Gift.value * Gift.quantity,
+                )
+            )
+        )
+        .where(Gift.deal_id == Deal.id, Gift.workspace_id == workspace_id)
+        .correlate(Deal)
+        .scalar_subquery()
+    )
+    return func.coalesce(gifts, Deal.product_value)
+
+
 def deals(session: Session, workspace_id: int, campaign_id: int) -> pl.DataFrame:
-    """One row per deal: creator, the account shown for it, and the deal's money."""
+    """One row per deal: creator, the account shown for it, and the deal's money (its product
+    cost from its gifts when it has any: :func:`product_cost`)."""
     first_account = (
         select(func.min(Account.id))
         .where(Account.creator_id == Deal.creator_id, Account.workspace_id == workspace_id)
@@ -95,7 +118,10 @@ def deals(session: Session, workspace_id: int, campaign_id: int) -> pl.DataFrame
             Creator.name,
             Account.platform,
             Account.handle,
-            *(getattr(Deal, m) for m in MONEY),
+            Deal.flat_fee,
+            product_cost(workspace_id),
+            Deal.shipping_cost,
+            Deal.commission_rate,
         )
         .join(Creator, Creator.id == Deal.creator_id)
         .outerjoin(Account, Account.id == shown)
