@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.products import ProductName, Sku, Value, find_product_by_sku
@@ -346,11 +346,9 @@ def pick_products(  # noqa: PLR0913 - the deal, the pick and who made it
         where = next((dict(g.address) for g in open_gifts if g.address), {})
     if chosen and not where:
         raise InputError("where should we send it? Fill in the shipping address", field="address")
-    session.execute(
-        delete(Gift)
-        .where(Gift.id.in_([g.id for g in open_gifts]))
-        .execution_options(synchronize_session=False)
-    )
+    for gift in open_gifts:  # ORM deletes: the session forgets them (ids may be reused)
+        session.delete(gift)
+    session.flush()
     now = utcnow()
     if chosen:
         session.execute(
