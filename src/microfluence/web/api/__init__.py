@@ -10,6 +10,7 @@ from microfluence.web.api import (
     codes,
     creators,
     exports,
+    gifting,
     imports,
     invitations,
     jobs,
@@ -18,6 +19,7 @@ from microfluence.web.api import (
     measurement,
     posts,
     privacy,
+    products,
     schedules,
     shops,
     vetting,
@@ -43,5 +45,7 @@ for module in (
     codes,
     shops,
     measurement,
+    products,
+    gifting,
 ):
     router.include_router(module.router)
