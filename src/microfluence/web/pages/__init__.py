@@ -9,10 +9,13 @@ from microfluence.web.pages import (
     assets,
     campaigns,
     creators,
+    deal_page,
     imports,
     jobs,
     labels,
     links,
+    portal,
+    products,
     sales,
     session_pages,
     settings_pages,
@@ -32,7 +35,10 @@ ROUTERS = [
     settings_pages.router,
     account_pages.router,
     campaigns.router,
+    deal_page.router,
     links.router,
+    portal.router,
+    products.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
