@@ -122,6 +122,16 @@ def list_gifts(session: Session, workspace_id: int, deal_id: int) -> list[GiftPu
     return [public(g) for g in rows]
 
 
+def deal_of_gift(session: Session, workspace_id: int, gift_id: int) -> int:
+    """The deal a gift of this workspace belongs to (for faces that name a gift by its id)."""
+    deal_id = session.scalar(
+        select(Gift.deal_id).where(Gift.workspace_id == workspace_id, Gift.id == gift_id)
+    )
+    if deal_id is None:
+        raise NotFoundError(f"no gift with id {gift_id} in this workspace")
+    return deal_id
+
+
 def find_gift(session: Session, workspace_id: int, deal_id: int, gift_id: int) -> Gift:
     gift = session.scalar(
         select(Gift).where(

@@ -305,6 +305,15 @@ def _offer(kind: str, value: Any) -> str:
     return "free shipping"
 
 
+def creator_name(session: Session, access: PortalAccess) -> str | None:
+    """The deal's creator, the actor of what is done through the portal."""
+    return session.scalar(
+        select(Creator.name)
+        .join(Deal, Deal.creator_id == Creator.id)
+        .where(Deal.id == access.deal_id, Deal.workspace_id == access.workspace_id)
+    )
+
+
 def accept_brief(
     session: Session, access: PortalAccess, *, at: dt.datetime | None = None
 ) -> dt.datetime:
@@ -313,11 +322,7 @@ def accept_brief(
     ws, deal_id = access.workspace_id, access.deal_id
     if accepted_at(session, ws, deal_id) is not None:
         raise ConflictError("the brief was already accepted")
-    creator = session.scalar(
-        select(Creator.name)
-        .join(Deal, Deal.creator_id == Creator.id)
-        .where(Deal.id == deal_id, Deal.workspace_id == ws)
-    )
+    creator = creator_name(session, access)
     when = at or utcnow()
     record_event(
         session,
