@@ -18,7 +18,7 @@ FIELDS: dict[str, tuple[bool, int]] = {
     "city": (True, 100),
     "region": (False, 100),
     "postal_code": (True, 20),
-    "country": (True, 2),
+    "country": (True, 60),  # then checked as a 2-letter code, with a hint
     "phone": (False, 40),
 }
 LABELS = {

@@ -299,7 +299,7 @@ def _codes(session: Session, deal: Deal) -> list[tuple[str, str]]:
 
 def _offer(kind: str, value: Any) -> str:
     if kind == "percent":
-        return f"{value:g} % off" if value is not None else "a discount"
+        return f"{value.normalize():f} % off" if value is not None else "a discount"
     if kind == "amount":
         return f"{value} off"
     return "free shipping"

@@ -104,13 +104,22 @@ async def _act(request: Request, token: str, action: Action, done: str, anchor: 
             return _show(request, token, 403, error=exc.message, values=fields)
         except (InputError, ConflictError) as exc:
             status = 409 if isinstance(exc, ConflictError) else 422
-            message = exc.message if isinstance(exc, InputError) else str(exc)
+            message = _message(exc)
             return _show(request, token, status, error=message, error_at=anchor, values=fields)
         return RedirectResponse(
             f"/portal/{token}?done={done}#{anchor}", status_code=303, headers=HEADERS
         )
 
     return await run_in_threadpool(run)
+
+
+def _message(exc: InputError | ConflictError) -> str:
+    """The error for the creator: the form field's label, then what is wrong."""
+    if not isinstance(exc, InputError):
+        return str(exc)
+    field = (exc.field or "").removeprefix("address.")
+    label = LABELS.get(field) or {"products": "Your gift", "url": "Link"}.get(field)
+    return f"{label}: {exc.message}" if label else exc.message
 
 
 def _accept(db: Session, access: portal.PortalAccess, fields: dict[str, str]) -> None:
