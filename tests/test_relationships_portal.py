@@ -423,3 +423,25 @@ def test_privacy_hooks_export_and_erase_the_portal_data(store, setup):
         )
         assert after["portal_links"] == []
         assert s.scalars(select(PortalLink).where(PortalLink.deal_id == theirs)).all() == []
+
+
+def test_the_library_calls_the_same_services(store, store_url, tmp_path):  # type: ignore[no-untyped-def]
+    import microfluence
+
+    world = make_world(store)
+    cid = campaign(store, world)
+    deal(store, world, cid, "instagram:sarah", product_value="30")
+    csv = tmp_path / "catalogue.csv"
+    csv.write_text("sku,name,value\nSER-1,Serum,12\n")
+    with microfluence.open_workspace("brand", store_url, create=False) as ws:
+        assert (ws.import_products(csv).added, [p.sku for p in ws.products()]) == (1, ["SER-1"])
+        ws.add_product("TOTE", "Tote", "3.5", currency="EUR")
+        gift = ws.add_gift("Summer glow", "instagram:sarah", sku="SER-1", address=ADDRESS)
+        shipped = ws.set_gift_status(gift.id, "shipped", carrier="DHL", tracking_number="X1")
+        assert (shipped.status, shipped.total) == ("shipped", Decimal("12.00"))
+        assert [g.id for g in ws.gifts("Summer glow", "instagram:sarah")] == [gift.id]
+        made = ws.create_portal_link("Summer glow", "instagram:sarah", base="https://b.example")
+        assert made.url.startswith("https://b.example/portal/")
+        assert ws.submissions("Summer glow") == []
+        with pytest.raises(NotFoundError):
+            ws.review_submission("Summer glow", 1, approve=True)
