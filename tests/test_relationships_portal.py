@@ -422,6 +422,8 @@ def test_privacy_hooks_export_and_erase_the_portal_data(store, setup):
             after["submissions"][0]["note"] is None and after["submissions"][0]["url"] == "(erased)"
         )
         assert after["portal_links"] == []
+        events = [e.detail for e in deal_history(s, ws, sarah) if e.kind == "submission"]
+        assert events == [{"erased": True}]
         assert s.scalars(select(PortalLink).where(PortalLink.deal_id == theirs)).all() == []
 
 

@@ -315,3 +315,33 @@ def test_the_brand_side_members_change_viewers_read(setup: Setup) -> None:
     # Without the CSRF token, a member's form is refused too.
     assert client.post(f"{base}/portal-links", headers=HTML).status_code == 403
     assert csrf_of(page)
+
+
+def test_form_posts_are_limited_per_link(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from microfluence.web.pages import portal as portal_page
+
+    monkeypatch.setattr(portal_page, "LIMITER", portal_page.PostLimiter(3, 600.0))
+    client, token = setup.client, setup.token
+    form = _form_token(client, token)
+    answers = [
+        _pp(
+            client,
+            f"/portal/{token}/submit",
+            {"form_token": form, "kind": "draft", "url": f"https://d.example/{n}"},
+        ).status_code
+        for n in range(4)
+    ]
+    assert answers == [303, 303, 303, 429]
+    # Another link (another deal) is counted apart; the page itself still opens.
+    other = _token(setup.store_url, setup.workspace_id, setup.other_deal)
+    fresh = _pp(
+        client,
+        f"/portal/{other}/submit",
+        {"form_token": _form_token(client, other), "url": "https://d.example/other"},
+    )
+    assert fresh.status_code == 303
+    assert client.get(f"/portal/{token}").status_code == 200
+    store = open_store(setup.store_url)
+    with store.session() as s:
+        assert len(s.scalars(select(Submission).where(Submission.deal_id == setup.deal)).all()) == 3
+    store.dispose()

@@ -18,9 +18,12 @@ from microfluence.kernel.errors import NotFoundError
 from microfluence.relationships.stages import move_deals
 
 
-def deal_in(session: Session, workspace_id: int, deal_id: int) -> Deal:
-    """The deal with this id in this workspace; NotFoundError otherwise."""
-    deal = session.scalar(select(Deal).where(Deal.workspace_id == workspace_id, Deal.id == deal_id))
+def deal_in(session: Session, workspace_id: int, deal_id: int, *, lock: bool = False) -> Deal:
+    """The deal with this id in this workspace; NotFoundError otherwise. With ``lock``, its row
+    is locked until the transaction ends (PostgreSQL; SQLite has one writer anyway), so two
+    creators' clicks on one deal are decided one after the other."""
+    query = select(Deal).where(Deal.workspace_id == workspace_id, Deal.id == deal_id)
+    deal = session.scalar(query.with_for_update() if lock else query)
     if deal is None:
         raise NotFoundError(f"no deal with id {deal_id} in this workspace")
     return deal

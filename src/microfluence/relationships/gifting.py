@@ -329,7 +329,7 @@ def pick_products(  # noqa: PLR0913 - the deal, the pick and who made it
     """Replace the deal's gifts not yet shipped with the products picked (product id →
     quantity), sent to ``address`` (or the address already given). Refused, with nothing
     changed, when the pick and the gifts already sent are worth more than the deal's cap."""
-    deal = deal_in(session, workspace_id, deal_id)
+    deal = deal_in(session, workspace_id, deal_id, lock=True)  # one pick at a time per deal
     chosen = _picked_products(session, workspace_id, picks)
     worth = sum((p.value * qty for p, qty in chosen), Decimal("0.00"))
     sent = sent_value(session, workspace_id, deal_id)

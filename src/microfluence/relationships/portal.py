@@ -320,6 +320,7 @@ def accept_brief(
     """The creator accepts the brief: once (ConflictError after), recorded with the link it came
     through, and the deal moves to agreed if it was not further."""
     ws, deal_id = access.workspace_id, access.deal_id
+    deal_in(session, ws, deal_id, lock=True)  # two clicks at once: one acceptance
     if accepted_at(session, ws, deal_id) is not None:
         raise ConflictError("the brief was already accepted")
     creator = creator_name(session, access)
@@ -430,6 +431,17 @@ def erase_portal_personal_data(
         update(Submission)
         .where(*scope, Submission.kind == "draft")
         .values(url="(erased)")
+        .execution_options(synchronize_session=False)
+    )
+    # The submissions' events repeat their URL: kept as events, without it.
+    session.execute(
+        update(DealEvent)
+        .where(
+            DealEvent.workspace_id == workspace_id,
+            DealEvent.deal_id.in_(deals),
+            DealEvent.kind == "submission",
+        )
+        .values(detail={"erased": True})
         .execution_options(synchronize_session=False)
     )
     links = session.execute(

@@ -200,6 +200,7 @@ def find_submission(
             Submission.id == submission_id,
             Deal.campaign_id == campaign_id,
         )
+        .with_for_update(of=Submission)  # two reviewers at once: one review
     ).first()
     if row is None:
         raise NotFoundError(f"no submission with id {submission_id} in this campaign")

@@ -10,6 +10,9 @@ robots meta tag). The pages work without JavaScript and on a phone.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +47,44 @@ NOTICES = {
     "submitted": "Sent for review: the brand will get back to you.",
 }
 FORM_MAX_FIELDS = 200
+# Form posts per link per window, in this process: a leaked link cannot be used to flood the
+# deal's history. Reading the page is not limited.
+POSTS_PER_LINK = 30
+POST_WINDOW = 600.0  # seconds
+
+
+class PostLimiter:
+    """At most ``limit`` form posts per link (its token hash) per ``window`` seconds, counted in
+    this process (a sliding window; the oldest links forgotten beyond ``keep`` of them)."""
+
+    def __init__(self, limit: int, window: float, keep: int = 10_000) -> None:
+        self.limit, self.window, self.keep = limit, window, keep
+        self.seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            times = self.seen.pop(key, None) or deque()
+            while times and now - times[0] > self.window:
+                times.popleft()
+            allowed = len(times) < self.limit
+            if allowed:
+                times.append(now)
+            self.seen[key] = times
+            while len(self.seen) > self.keep:
+                self.seen.popitem(last=False)
+            return allowed
+
+
+LIMITER = PostLimiter(POSTS_PER_LINK, POST_WINDOW)
+
+
+TOO_MANY = "Too many changes in a short time: wait a few minutes and try again."
+
+
+class TooMany(Exception):
+    """More form posts on one link than POSTS_PER_LINK in POST_WINDOW."""
 
 
 def _gone() -> HTMLResponse:
@@ -97,9 +138,13 @@ async def _act(request: Request, token: str, action: Action, done: str, anchor: 
                 portal.check_form_token(
                     request.app.state.csrf_secret, access, fields.get("form_token")
                 )
+                if not LIMITER.allow(access.token_hash):
+                    raise TooMany
                 action(db, access, fields)
         except portal.PortalNotFound:
             return _gone()
+        except TooMany:
+            return _show(request, token, 429, error=TOO_MANY)
         except portal.PortalFormExpired as exc:
             return _show(request, token, 403, error=exc.message, values=fields)
         except (InputError, ConflictError) as exc:
