@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from api_support import cheap_password_hashing, make_tenant, make_user  # noqa: F401
@@ -345,3 +347,59 @@ def test_form_posts_are_limited_per_link(setup: Setup, monkeypatch: pytest.Monke
     with store.session() as s:
         assert len(s.scalars(select(Submission).where(Submission.deal_id == setup.deal)).all()) == 3
     store.dispose()
+
+
+def test_hostile_portal_forms_never_fail_the_server_nor_half_write(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microfluence.web.pages import portal as portal_page
+
+    monkeypatch.setattr(portal_page, "LIMITER", portal_page.PostLimiter(10**6, 600.0))
+    client, token = setup.client, setup.token
+    form = _form_token(client, token)
+    ser = setup.products["SER-1"]
+    names = st.sampled_from(
+        [
+            f"qty_{ser}",
+            "qty_999999",
+            "qty_x",
+            "name",
+            "line1",
+            "city",
+            "postal_code",
+            "country",
+            "phone",
+            "kind",
+            "url",
+            "note",
+            "shoe",
+        ]
+    )
+    values = st.one_of(
+        st.text(max_size=60),
+        st.sampled_from(["1", "0", "-1", "101", "1e9", "FR", "https://x.example/p", "\x00"]),
+    )
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        action=st.sampled_from(["gift", "submit", "accept"]),
+        fields=st.dictionaries(names, values, max_size=8),
+    )
+    def check(action: str, fields: dict[str, str]) -> None:
+        store = open_store(setup.store_url)
+        with store.session() as s:
+            before = len(s.scalars(select(Gift)).all()), len(s.scalars(select(Submission)).all())
+        answer = _pp(client, f"/portal/{token}/{action}", {**fields, "form_token": form})
+        assert answer.status_code in (303, 409, 422), (action, fields, answer.text[:300])
+        if answer.status_code != 303:
+            with store.session() as s:
+                after = len(s.scalars(select(Gift)).all()), len(s.scalars(select(Submission)).all())
+            assert after == before
+        store.dispose()
+
+    check()
