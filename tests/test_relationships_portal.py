@@ -447,3 +447,13 @@ def test_the_library_calls_the_same_services(store, store_url, tmp_path):  # typ
         assert ws.submissions("Summer glow") == []
         with pytest.raises(NotFoundError):
             ws.review_submission("Summer glow", 1, approve=True)
+
+
+def test_the_default_expiry_is_a_setting(store, setup, monkeypatch):  # type: ignore[no-untyped-def]
+    world, _o, _cid, sarah, *_ = setup
+    monkeypatch.setenv("MICROFLUENCE_PORTAL_LINK_DAYS", "7")
+    with store.transaction() as s:
+        made = portal.create_portal_link(s, world.workspace_id, sarah, created_by=None)
+        asked = portal.create_portal_link(s, world.workspace_id, sarah, created_by=None, days=90)
+    assert made.expires_at - made.created_at == dt.timedelta(days=7)
+    assert asked.expires_at - asked.created_at == dt.timedelta(days=90)

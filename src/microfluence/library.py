@@ -404,7 +404,7 @@ class Workspace:
         campaign: str,
         creator: str,
         *,
-        days: int = 30,
+        days: int | None = None,
         base: str | None = None,
         by: str = "library",
     ) -> PortalLinkMade:

@@ -237,7 +237,10 @@ def print_links(rows: list[portal.PortalLinkPublic]) -> None:
 def portal_create(  # noqa: PLR0913 - one parameter per option
     campaign: CampaignArg,
     creator: CreatorArg,
-    days: Annotated[int, typer.Option("--days", help="Days the link works.")] = 30,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", help="Days the link works (MICROFLUENCE_PORTAL_LINK_DAYS, 30)."),
+    ] = None,
     base: Annotated[
         str | None,
         typer.Option("--base-url", help="Where creators reach the app (MICROFLUENCE_PUBLIC_URL)."),

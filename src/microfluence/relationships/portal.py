@@ -32,6 +32,7 @@ from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store.tables import Creator, utcnow
 from microfluence.relationships.advance import advance, deal_in
 from microfluence.relationships.gifting import GiftPublic, list_gifts, sent_value
+from microfluence.relationships.settings import PortalSettings
 from microfluence.relationships.stages import record_event
 from microfluence.relationships.submissions import SubmissionPublic, list_submissions
 from microfluence.relationships.tables import DealEvent, PortalLink, Submission
@@ -39,7 +40,6 @@ from microfluence.tracking.links import short_url
 from microfluence.tracking.tables import DiscountCode, TrackingLink
 
 TOKEN_BYTES = 32
-DEFAULT_DAYS = 30
 MAX_DAYS = 365
 ACCEPTED = "brief_accepted"
 PORTAL_EVENTS = (ACCEPTED, "gift", "address", "submission")
@@ -98,12 +98,15 @@ def create_portal_link(  # noqa: PLR0913 - the deal, who, how long, where
     deal_id: int,
     *,
     created_by: str | None,
-    days: int = DEFAULT_DAYS,
+    days: int | None = None,
     base: str | None = None,
     at: dt.datetime | None = None,
 ) -> PortalLinkMade:
-    """A new link to the deal's portal, valid ``days`` days; its URL is in the answer only."""
+    """A new link to the deal's portal, valid ``days`` days (MICROFLUENCE_PORTAL_LINK_DAYS when
+    not given, 30 by default); its URL is in the answer only."""
     deal_in(session, workspace_id, deal_id)
+    if days is None:
+        days = PortalSettings().portal_link_days
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise InputError(f"from 1 to {MAX_DAYS} days", field="days", value=days)
     now = at or utcnow()

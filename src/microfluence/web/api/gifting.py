@@ -27,7 +27,9 @@ def actor(caller: Principal) -> str:
 
 
 class PortalLinkIn(BaseModel):
-    days: Annotated[int, Field(ge=1, le=portal.MAX_DAYS)] = portal.DEFAULT_DAYS
+    days: Annotated[int, Field(ge=1, le=portal.MAX_DAYS)] | None = Field(
+        default=None, description="Days the link works (MICROFLUENCE_PORTAL_LINK_DAYS, 30)."
+    )
 
 
 # --- gifts ----------------------------------------------------------------------------------
@@ -88,7 +90,7 @@ def create_portal_link(
     deal_id: Id,
     body: PortalLinkIn,
 ) -> portal.PortalLinkMade:
-    """A new link to the deal's creator portal, valid `days` days (30): its `url` is in this
+    """A new link to the deal's creator portal, valid `days` days: its `url` is in this
     answer only — the store keeps a hash of it."""
     find_deal(db, caller.workspace_id, campaign_id, deal_id)
     return portal.create_portal_link(

@@ -19,6 +19,7 @@ from microfluence.campaigns.schemas import parse_model
 from microfluence.catalog.schemas import ID_MAX
 from microfluence.relationships import gifting, portal, submissions
 from microfluence.relationships.addresses import FIELDS, LABELS
+from microfluence.relationships.settings import PortalSettings
 from microfluence.relationships.stages import deal_history
 from microfluence.web import auth
 from microfluence.web.api.workspace import base_url
@@ -58,6 +59,7 @@ def _deal_page(
         links=portal.list_portal_links(db, ws, deal_id),
         submissions=submissions.list_submissions(db, ws, deal_id=deal_id),
         address_fields=[(name, LABELS[name]) for name in FIELDS],
+        link_days=PortalSettings().portal_link_days,
         **extra,
     )
 
@@ -80,7 +82,7 @@ def create_portal_link(
     caller: PageWriter,
     campaign_id: Id,
     deal_id: Id,
-    days: Annotated[int, Form(ge=1, le=portal.MAX_DAYS)] = portal.DEFAULT_DAYS,
+    days: Annotated[int | None, Form(ge=1, le=portal.MAX_DAYS)] = None,
 ) -> HTMLResponse:
     """The page again, with the new link's URL: shown this once (the store keeps its hash)."""
     deals.find_deal(db, caller.workspace_id, campaign_id, deal_id)
