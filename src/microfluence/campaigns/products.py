@@ -10,13 +10,14 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns import values
-from microfluence.campaigns.schemas import Currency, MoneyOut, Notes, Strict, _rule
+from microfluence.campaigns.schemas import Currency, MoneyOut, Notes, Strict
 from microfluence.campaigns.tables import Product
 from microfluence.catalog.schemas import UtcDateTime
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
@@ -43,6 +44,19 @@ def parse_product_name(text: Any, *, field: str = "name") -> str:
             f"at most {PRODUCT_NAME_MAX} characters, without control characters", field=field
         )
     return name
+
+
+def _rule(parse: Any, **options: Any) -> BeforeValidator:
+    """A rule above applied to the value as sent: its InputError becomes the schema's error
+    naming the field, as in campaigns.schemas."""
+
+    def check(value: Any) -> Any:
+        try:
+            return parse(value, **options)
+        except InputError as exc:
+            raise PydanticCustomError("invalid", exc.message) from None
+
+    return BeforeValidator(check)
 
 
 Sku = Annotated[str, Field(max_length=100), _rule(parse_sku)]

@@ -9,6 +9,9 @@
 * ``creator_relations``: what the workspace keeps on a creator across campaigns, one row per
   creator (created when first needed): phone, tags, rating, do-not-contact, and long-term
   partner status with its perks. The creator's name, email and notes stay on ``creators``.
+
+Revision "0019" adds ``portal_links``: the links that open a deal's creator portal, each kept as
+the SHA-256 of its token (relationships.portal).
 """
 
 from __future__ import annotations
