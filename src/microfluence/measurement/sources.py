@@ -81,29 +81,26 @@ def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def product_cost(workspace_id: int) -> Any:
-    """The deal's product cost, in the query: the sum of its gifts' value × quantity (those not
-    cancelled or returned) when it has gifts, else ``deals.product_value`` (docs/measurement.md).
-    SUM over no gift is NULL, hence the fall-back; over only cancelled ones, 0."""
-    gifts = (
-        select(
-            func.sum(
-                case(
-                    (Gift.status.in_(UNCOUNTED_GIFTS), literal(0)),
-                    else_=Gift.value * Gift.quantity,
-                )
-            )
-        )
-        .where(Gift.deal_id == Deal.id, Gift.workspace_id == workspace_id)
-        .correlate(Deal)
-        .scalar_subquery()
+def gift_costs(workspace_id: int, campaign_id: int) -> Any:
+    """Per deal of the campaign that has gifts: Σ value × quantity of its gifts not cancelled or
+    returned (0 when all are) — one GROUP BY in the database, joined to the deals below."""
+    counted = case((Gift.status.in_(UNCOUNTED_GIFTS), literal(0)), else_=Gift.value * Gift.quantity)
+    deals_of_campaign = select(Deal.id).where(
+        Deal.workspace_id == workspace_id, Deal.campaign_id == campaign_id
     )
-    return func.coalesce(gifts, Deal.product_value)
+    return (
+        select(Gift.deal_id.label("deal_id"), func.sum(counted).label("cost"))
+        .where(Gift.workspace_id == workspace_id, Gift.deal_id.in_(deals_of_campaign))
+        .group_by(Gift.deal_id)
+        .subquery("gift_costs")
+    )
 
 
 def deals(session: Session, workspace_id: int, campaign_id: int) -> pl.DataFrame:
-    """One row per deal: creator, the account shown for it, and the deal's money (its product
-    cost from its gifts when it has any: :func:`product_cost`)."""
+    """One row per deal: creator, the account shown for it, and the deal's money. Its product
+    cost is its gifts' (:func:`gift_costs`) when it has any, else ``deals.product_value``
+    (docs/measurement.md)."""
+    gifts = gift_costs(workspace_id, campaign_id)
     first_account = (
         select(func.min(Account.id))
         .where(Account.creator_id == Deal.creator_id, Account.workspace_id == workspace_id)
@@ -119,12 +116,13 @@ def deals(session: Session, workspace_id: int, campaign_id: int) -> pl.DataFrame
             Account.platform,
             Account.handle,
             Deal.flat_fee,
-            product_cost(workspace_id),
+            func.coalesce(gifts.c.cost, Deal.product_value),
             Deal.shipping_cost,
             Deal.commission_rate,
         )
         .join(Creator, Creator.id == Deal.creator_id)
         .outerjoin(Account, Account.id == shown)
+        .outerjoin(gifts, gifts.c.deal_id == Deal.id)
         .where(Deal.workspace_id == workspace_id, Deal.campaign_id == campaign_id)
         .order_by(Deal.id)
     ).all()
