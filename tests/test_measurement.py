@@ -311,3 +311,40 @@ def test_days_per_creator(store, world):
     summed = frame.group_by("day").agg(pl.col("clicks", "orders").sum()).sort("day")
     assert summed["clicks"].to_list() == whole["clicks"].to_list()
     assert summed["orders"].to_list() == whole["orders"].to_list()
+
+
+def test_a_deals_gifts_replace_its_product_value_in_the_cost(store, world):
+    """Sarah's product cost becomes her gifts' value × quantity (cancelled and returned ones
+    not counted) instead of the deal's product_value of 30; Tom, without gifts, keeps his."""
+    from microfluence.campaigns.tables import Gift
+
+    brand = world.brand
+    sarah = brand.deals["sarah"]
+    with store.transaction() as s:
+        for value, quantity, status in (
+            ("12.50", 2, "delivered"),  # 25.00
+            ("8.00", 1, "requested"),  # 8.00
+            ("99.00", 1, "cancelled"),  # not counted
+            ("40.00", 3, "returned"),  # not counted
+        ):
+            s.add(
+                Gift(
+                    workspace_id=brand.workspace_id,
+                    deal_id=sarah,
+                    name="gift",
+                    value=Decimal(value),
+                    quantity=quantity,
+                    address={},
+                    status=status,
+                )
+            )
+    rep = report(store, brand)
+    by = by_name(rep)
+    # 100 fee + (25 + 8) gifts + 10 shipping + 27 commission = 170 (was 167 with product 30).
+    assert by["Sarah O'Neil"].cost == Decimal("170.00")
+    assert by["Sarah O'Neil"].product_value == Decimal("33.00")
+    assert by["Tom"].cost == Decimal("58.00")
+    # Only cancelled gifts: the deal has gifts, and they cost nothing.
+    with store.transaction() as s:
+        s.execute(update(Gift).where(Gift.deal_id == sarah).values(status="cancelled"))
+    assert by_name(report(store, brand))["Sarah O'Neil"].cost == Decimal("137.00")

@@ -751,3 +751,71 @@ def test_relationship_pages_of_the_other_workspace_are_not_found(two: Two, store
     assert own.status_code == 200 and "beta" not in own.text
     log = client.get("/contact-audit", headers=HTML)
     assert log.status_code == 200 and "b@b.io" not in log.text and f"#{theirs}<" not in log.text
+
+
+def _gifting(store_url: str, tenant: Tenant, prefix: str) -> dict[str, object]:
+    """A campaign of ``tenant`` with a product, a gift, a submission and a portal link."""
+    from microfluence.campaigns.products import ProductCreate, add_product
+    from microfluence.relationships import gifting, portal, submissions
+
+    ids: dict[str, object] = dict(_campaign(store_url, tenant, prefix))
+    store = open_store(store_url)
+    with store.transaction() as session:
+        ws, deal = tenant.workspace_id, int(ids["deal"])  # type: ignore[call-overload]
+        ids["product"] = add_product(
+            session, ws, ProductCreate(sku=f"{prefix}-sku", name=f"{prefix} secret kit", value=5)
+        ).id
+        ids["gift"] = gifting.add_gift(
+            session, ws, deal, gifting.GiftCreate(sku=f"{prefix}-sku"), actor="x"
+        ).id
+        ids["submission"] = submissions.submit(
+            session, ws, deal, submissions.SubmissionCreate(url=f"https://{prefix}.example/d")
+        ).id
+        made = portal.create_portal_link(session, ws, deal, created_by="x")
+        ids["link"], ids["token"] = made.id, made.url.rsplit("/", 1)[1]
+    store.dispose()
+    return ids
+
+
+def test_deals_gifts_products_and_the_portal_of_the_other_workspace(
+    two: Two, store_url: str
+) -> None:
+    client, csrf = two.client, two.csrf
+    mine = _gifting(store_url, two.alpha, "alpha")
+    theirs = _gifting(store_url, two.beta, "beta")
+    cid, did, own = theirs["campaign"], theirs["deal"], mine["campaign"]
+    products = client.get("/products", headers=HTML).text
+    assert "alpha secret kit" in products and "beta secret" not in products
+    for base in (f"/campaigns/{cid}/deals/{did}", f"/campaigns/{own}/deals/{did}"):
+        answer = client.get(base, headers=HTML)
+        assert answer.status_code == 404 and "beta secret" not in answer.text
+        for path, data in (
+            (f"{base}/portal-links", {}),
+            (f"{base}/portal-links/{theirs['link']}/revoke", {}),
+            (f"{base}/gifts", {"name": "pwned", "value": "1"}),
+            (f"{base}/gifts/{theirs['gift']}/status", {"status": "cancelled"}),
+        ):
+            answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+            assert answer.status_code == 404, path
+    ours = f"/campaigns/{own}/deals/{mine['deal']}"
+    for path, data in (
+        (f"{ours}/gifts/{theirs['gift']}/status", {"status": "cancelled"}),
+        (f"{ours}/portal-links/{theirs['link']}/revoke", {}),
+        (f"/campaigns/{cid}/submissions/{theirs['submission']}/review", {"decision": "approved"}),
+        (f"/campaigns/{own}/submissions/{theirs['submission']}/review", {"decision": "approved"}),
+        (f"/products/{theirs['product']}/edit", {"name": "pwned", "value": "1"}),
+        (f"/products/{theirs['product']}/remove", {}),
+    ):
+        answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
+        assert answer.status_code == 404, path
+    # A portal token opens its own deal, whoever is signed in, and nothing else of its workspace.
+    page = client.get(f"/portal/{theirs['token']}").text
+    assert "beta secret launch" in page and "alpha" not in page
+    assert client.get(f"/campaigns/{cid}", headers=HTML).status_code == 404
+    # Beta's things are untouched.
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    deal_page = beta_client.get(f"/campaigns/{cid}/deals/{did}", headers=HTML).text
+    assert "beta secret kit" in deal_page and "gift-requested" in deal_page
+    assert "link-active" in deal_page and "https://beta.example/d" in deal_page
+    assert "beta secret kit" in beta_client.get("/products", headers=HTML).text

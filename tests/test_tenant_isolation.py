@@ -1183,3 +1183,130 @@ def test_relationship_records_stay_in_their_workspace(world):
     assert own["phone"] == "+49 30 1234567" and own["rating"] is None and not own["erased_at"]
     log = client.get("/api/v1/contact-audit", headers=b.auth("owner")).json()
     assert [e["action"] for e in log["data"]] == ["view", "change"]
+
+
+def _gifting_of(client: TestClient, tenant: Tenant, prefix: str) -> dict[str, int]:
+    """A campaign of ``tenant`` with a product, a gift, a portal link and a submission."""
+    ids = _campaign_of(client, tenant, prefix)
+    h = tenant.auth("member")
+    cid, did = ids["campaign"], ids["deal"]
+    product = client.post(
+        "/api/v1/products",
+        json={"sku": f"{prefix.upper()}-1", "name": f"{prefix} serum", "value": "20"},
+        headers=h,
+    )
+    assert product.status_code == 201, product.text
+    gift = client.post(
+        f"/api/v1/campaigns/{cid}/deals/{did}/gifts", json={"sku": f"{prefix.upper()}-1"}, headers=h
+    )
+    assert gift.status_code == 201, gift.text
+    link = client.post(f"/api/v1/campaigns/{cid}/deals/{did}/portal-links", json={}, headers=h)
+    assert link.status_code == 201 and "/portal/" in link.json()["url"]
+    sub = client.post(
+        f"/api/v1/campaigns/{cid}/deals/{did}/submissions",
+        json={"kind": "draft", "url": f"https://{prefix}.example/draft"},
+        headers=h,
+    )
+    assert sub.status_code == 201, sub.text
+    return {
+        **ids,
+        "product": product.json()["id"],
+        "gift": gift.json()["id"],
+        "link": link.json()["id"],
+        "submission": sub.json()["id"],
+    }
+
+
+@covers("get", "/api/v1/products")
+@covers("post", "/api/v1/products")
+@covers("post", "/api/v1/products/import")
+@covers("get", "/api/v1/products/{product_id}")
+@covers("patch", "/api/v1/products/{product_id}")
+@covers("delete", "/api/v1/products/{product_id}")
+@covers("get", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/gifts")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/gifts")
+@covers("patch", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/gifts/{gift_id}")
+@covers("get", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/portal-links")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/portal-links")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/portal-links/{link_id}/revoke")
+@covers("get", "/api/v1/campaigns/{campaign_id}/submissions")
+@covers("post", "/api/v1/campaigns/{campaign_id}/deals/{deal_id}/submissions")
+@covers("post", "/api/v1/campaigns/{campaign_id}/submissions/{submission_id}/review")
+def test_products_gifts_portal_links_and_submissions_of_the_other_workspace(world):
+    client, a, b = world
+    mine = _gifting_of(client, a, "alpha")
+    theirs = _gifting_of(client, b, "bravo")
+    cid, did, own = theirs["campaign"], theirs["deal"], mine["campaign"]
+    hb = b.auth("viewer")
+
+    def seen_by_b() -> str:
+        return "\n".join(
+            client.get(path, headers=hb).text
+            for path in (
+                "/api/v1/products",
+                f"/api/v1/campaigns/{cid}/deals/{did}/gifts",
+                f"/api/v1/campaigns/{cid}/deals/{did}/portal-links",
+                f"/api/v1/campaigns/{cid}/submissions",
+            )
+        )
+
+    before = seen_by_b()
+    h = a.auth("owner")
+    listed = client.get("/api/v1/products", headers=h).json()
+    assert [p["sku"] for p in listed["data"]] == ["ALPHA-1"]
+    pid, gid, lid, sid = theirs["product"], theirs["gift"], theirs["link"], theirs["submission"]
+    for method, path, body in (
+        ("get", f"/api/v1/products/{pid}", None),
+        ("patch", f"/api/v1/products/{pid}", {"name": "pwned"}),
+        ("delete", f"/api/v1/products/{pid}", None),
+        ("get", f"/api/v1/campaigns/{cid}/submissions", None),
+        ("post", f"/api/v1/campaigns/{cid}/submissions/{sid}/review", {"decision": "approved"}),
+        ("post", f"/api/v1/campaigns/{own}/submissions/{sid}/review", {"decision": "approved"}),
+    ):
+        not_found(client.request(method, path, json=body, headers=h))
+    for base in (f"/api/v1/campaigns/{cid}/deals/{did}", f"/api/v1/campaigns/{own}/deals/{did}"):
+        for method, path, body in (
+            ("get", f"{base}/gifts", None),
+            ("post", f"{base}/gifts", {"name": "pwned", "value": "1"}),
+            ("patch", f"{base}/gifts/{gid}", {"status": "cancelled"}),
+            ("get", f"{base}/portal-links", None),
+            ("post", f"{base}/portal-links", {}),
+            ("post", f"{base}/portal-links/{lid}/revoke", None),
+            ("post", f"{base}/submissions", {"url": "https://x.example/"}),
+        ):
+            not_found(client.request(method, path, json=body, headers=h))
+    # B's gift and link under A's own deal.
+    ours = f"/api/v1/campaigns/{own}/deals/{mine['deal']}"
+    not_found(client.patch(f"{ours}/gifts/{gid}", json={"status": "cancelled"}, headers=h))
+    not_found(client.post(f"{ours}/portal-links/{lid}/revoke", headers=h))
+    # A gift of B's SKU is not B's product: refused without a name and value.
+    refused = client.post(f"{ours}/gifts", json={"sku": "BRAVO-1"}, headers=h)
+    assert refused.status_code == 422
+    # An import of B's SKU makes a product of A's; B's stays.
+    imported = client.post(
+        "/api/v1/products/import",
+        content=b"sku,name,value\nBRAVO-1,taken over,1\n",
+        headers={**h, "Content-Type": "text/csv"},
+    )
+    assert imported.json() == {"added": 1, "updated": 0}
+    # Viewers read but never change; A's own review works.
+    hv = a.auth("viewer")
+    assert client.get(f"{ours}/gifts", headers=hv).status_code == 200
+    for method, path, body in (
+        ("post", "/api/v1/products", {"sku": "V-1", "name": "v", "value": "1"}),
+        ("post", f"{ours}/gifts", {"name": "v", "value": "1"}),
+        ("post", f"{ours}/portal-links", {}),
+        (
+            "post",
+            f"/api/v1/campaigns/{own}/submissions/{mine['submission']}/review",
+            {"decision": "approved"},
+        ),
+    ):
+        assert client.request(method, path, json=body, headers=hv).status_code == 403, path
+    done = client.post(
+        f"/api/v1/campaigns/{own}/submissions/{mine['submission']}/review",
+        json={"decision": "changes_requested", "note": "brighter"},
+        headers=a.auth("member"),
+    )
+    assert done.status_code == 200 and done.json()["status"] == "changes_requested"
+    assert seen_by_b() == before

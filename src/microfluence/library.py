@@ -31,6 +31,13 @@ from microfluence.authenticity.vetting.report import (
 from microfluence.campaigns.campaigns import create_campaign, find_campaign_by_name, list_campaigns
 from microfluence.campaigns.deals import add_deal, find_deal_by_reference
 from microfluence.campaigns.deliverables import list_deliverables
+from microfluence.campaigns.product_files import ProductImport, import_products
+from microfluence.campaigns.products import (
+    ProductCreate,
+    ProductPublic,
+    add_product,
+    list_products,
+)
 from microfluence.campaigns.schemas import (
     CampaignCreate,
     CampaignPublic,
@@ -73,18 +80,40 @@ from microfluence.relationships import records as relation_records
 from microfluence.relationships import reminder_settings, tasks
 from microfluence.relationships.audit import AuditEntry, audit_log, command_line_actor
 from microfluence.relationships.contact import lift_do_not_contact
+from microfluence.relationships.gifting import (
+    GiftCreate,
+    GiftPublic,
+    GiftUpdate,
+    add_gift,
+    deal_of_gift,
+    list_gifts,
+    update_gift,
+)
 from microfluence.relationships.history import DealHistory, deals_with_results
 from microfluence.relationships.partners import set_partner
 from microfluence.relationships.pipeline_stats import pipeline_stats
+from microfluence.relationships.portal import PortalLinkMade, create_portal_link
 from microfluence.relationships.privacy import ErasureReport, erase_creator
 from microfluence.relationships.prospects import add_prospects
 from microfluence.relationships.records import RecordSummary, RelationRecord
 from microfluence.relationships.reminders import Reminders, reminders
 from microfluence.relationships.schemas import Board, Event, MoveResult, ProspectsResult, Stats
+from microfluence.relationships.submissions import (
+    Review,
+    SubmissionPublic,
+    list_submissions,
+    review,
+)
 from microfluence.relationships.task_schemas import TaskCreate, TaskPublic, TaskUpdate
 from microfluence.tracking.counts import click_counts
 from microfluence.tracking.deliverables import match_deliverables
-from microfluence.tracking.links import LinkCreate, LinkPublic, create_link, list_links
+from microfluence.tracking.links import (
+    LinkCreate,
+    LinkPublic,
+    create_link,
+    list_links,
+    public_base,
+)
 
 PathLike = str | os.PathLike[str]
 ColumnMap = Mapping[str, str] | Sequence[str] | None  # FIELD -> COLUMN, or "FIELD=COLUMN" texts
@@ -385,6 +414,98 @@ class Workspace:
             workspace_id = get_workspace(session, self.name).id
             found = find_campaign_by_name(session, workspace_id, campaign)
             return pipeline_stats(session, workspace_id, found.id)
+
+    # -- products, gifts and the creator portal (docs/relationships.md) ----------------------
+    def add_product(self, sku: str, name: str, value: Any, **fields: Any) -> ProductPublic:
+        """Add a product to the catalogue, as `products add` (``currency``, ``description``)."""
+        data = parse_model(ProductCreate, {"sku": sku, "name": name, "value": value, **fields})
+        with self._store.transaction() as session:
+            return add_product(session, get_workspace(session, self.name).id, data)
+
+    def products(self, *, active_only: bool = False) -> list[ProductPublic]:
+        """The catalogue, as `products list`."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return list_products(session, workspace_id, active_only=active_only)
+
+    def import_products(self, path: PathLike) -> ProductImport:
+        """Add or update products from a CSV file, as `products import`."""
+        source = Path(path)
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return import_products(session, workspace_id, source, str(source))
+
+    def _deal_id(self, session: Any, campaign: str, creator: str) -> tuple[int, int]:
+        workspace_id = get_workspace(session, self.name).id
+        found = find_campaign_by_name(session, workspace_id, campaign)
+        return workspace_id, find_deal_by_reference(session, workspace_id, found.id, creator).id
+
+    def add_gift(
+        self, campaign: str, creator: str, *, by: str = "library", **fields: Any
+    ) -> GiftPublic:
+        """Add a gift to the creator's deal, as `gifts add`: ``sku`` (from the catalogue) or
+        ``name`` and ``value``, ``quantity``, ``address`` (a dict of its fields)."""
+        data = parse_model(GiftCreate, fields)
+        with self._store.transaction() as session:
+            workspace_id, deal_id = self._deal_id(session, campaign, creator)
+            return add_gift(session, workspace_id, deal_id, data, actor=by)
+
+    def gifts(self, campaign: str, creator: str) -> list[GiftPublic]:
+        """The deal's gifts, as `gifts list`."""
+        with self._store.session() as session:
+            workspace_id, deal_id = self._deal_id(session, campaign, creator)
+            return list_gifts(session, workspace_id, deal_id)
+
+    def set_gift_status(
+        self, gift_id: int, status: str, *, by: str = "library", **fields: Any
+    ) -> GiftPublic:
+        """Move a gift to ``status`` (``carrier``, ``tracking_number`` when it ships), as
+        `gifts ship|deliver|return|cancel`."""
+        data = parse_model(GiftUpdate, {"status": status, **fields})
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            deal_id = deal_of_gift(session, workspace_id, gift_id)
+            return update_gift(session, workspace_id, deal_id, gift_id, data, actor=by)
+
+    def create_portal_link(
+        self,
+        campaign: str,
+        creator: str,
+        *,
+        days: int | None = None,
+        base: str | None = None,
+        by: str = "library",
+    ) -> PortalLinkMade:
+        """A link to the deal's creator portal, as `portal-links create`: ``.url`` holds it
+        this once (the store keeps its hash)."""
+        with self._store.transaction() as session:
+            workspace_id, deal_id = self._deal_id(session, campaign, creator)
+            return create_portal_link(
+                session, workspace_id, deal_id, created_by=by, days=days, base=public_base(base)
+            )
+
+    def submissions(self, campaign: str, *, status: str | None = None) -> list[SubmissionPublic]:
+        """The campaign's drafts and live posts submitted for review, as `submissions list`."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return list_submissions(session, workspace_id, campaign_id=found.id, status=status)
+
+    def review_submission(
+        self,
+        campaign: str,
+        submission_id: int,
+        *,
+        approve: bool,
+        note: str | None = None,
+        by: str = "library",
+    ) -> SubmissionPublic:
+        """Approve a submission or ask for changes, as `submissions review`."""
+        data = Review(decision="approved" if approve else "changes_requested", note=note)
+        with self._store.transaction() as session:
+            workspace_id = get_workspace(session, self.name).id
+            found = find_campaign_by_name(session, workspace_id, campaign)
+            return review(session, workspace_id, found.id, submission_id, data, reviewer=by)
 
     # -- tracking links: the services of `microfluence links` (docs/tracking.md) --------------
     def create_link(

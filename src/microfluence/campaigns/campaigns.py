@@ -107,6 +107,10 @@ def _public_many(
             mentions=c.mentions or [],
             attribution_days=c.attribution_days,
             notes=c.notes,
+            brief=c.brief,
+            dos=c.dos or [],
+            donts=c.donts or [],
+            disclosure=c.disclosure,
             deals=int(deals.get(c.id, 0)),
             pieces=pieces.get(c.id, PieceCounts()),
             created_at=c.created_at,
@@ -189,11 +193,12 @@ def create_campaign(session: Session, workspace_id: int, data: CampaignCreate) -
 def update_campaign(
     session: Session, workspace_id: int, campaign_id: int, data: CampaignUpdate
 ) -> CampaignPublic:
-    """Change the fields sent. ``None`` clears the dates, the budget and the notes; the other
+    """Change the fields sent. ``None`` clears the dates, the budget, the notes, the brief and
+    the disclosure (an empty list clears the dos or don'ts); the other
     fields keep their value when sent as ``None``."""
     campaign = find_campaign(session, workspace_id, campaign_id)
     changes = data.model_dump(exclude_unset=True)
-    clearable = {"starts_on", "ends_on", "budget", "notes"}
+    clearable = {"starts_on", "ends_on", "budget", "notes", "brief", "disclosure"}
     changes = {k: v for k, v in changes.items() if v is not None or k in clearable}
     if "status" in changes:
         values.check_transition(campaign.status, changes["status"])

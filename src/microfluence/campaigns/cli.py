@@ -1,16 +1,18 @@
-"""`microfluence campaigns|deals`: campaigns and the creators' deals from the command line.
+"""`microfluence campaigns|deals|products`: campaigns, the creators' deals and the products
+catalogue from the command line.
 
 The deliverables' commands (`microfluence deliverables …`) live in ``tracking/cli.py``: matching
 them to posts reads tracking links and codes, a layer above this one."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from microfluence.campaigns import values
+from microfluence.campaigns import products, values
 from microfluence.campaigns.campaigns import (
     create_campaign,
     delete_campaign,
@@ -27,6 +29,7 @@ from microfluence.campaigns.deals import (
     update_deal,
 )
 from microfluence.campaigns.deliverables import ROW_COLUMNS, as_row, list_deliverables
+from microfluence.campaigns.product_files import import_products
 from microfluence.campaigns.schemas import (
     CampaignCreate,
     CampaignPublic,
@@ -46,6 +49,7 @@ from microfluence.kernel.console import (
     print_json,
     workspace_transaction,
 )
+from microfluence.kernel.errors import InputError
 
 campaigns_app = typer.Typer(
     help="Campaigns: goal, dates, budget, targets, and the hashtags their posts carry.",
@@ -83,6 +87,20 @@ AttributionDays = Annotated[
     int | None, typer.Option("--attribution-days", help="Days a click may earn an order (30).")
 ]
 Notes = Annotated[str | None, typer.Option("--notes", help="Free text.")]
+BriefOpt = Annotated[
+    str | None, typer.Option("--brief", help="The brief creators read in the portal.")
+]
+DoOpt = Annotated[
+    list[str] | None, typer.Option("--do", help="A do of the brief; repeatable (replaces all).")
+]
+DontOpt = Annotated[
+    list[str] | None,
+    typer.Option("--dont", help="A don't of the brief; repeatable (replaces all)."),
+]
+DisclosureOpt = Annotated[
+    str | None,
+    typer.Option("--disclosure", help="The ad disclosure required, e.g. '#ad'."),
+]
 Fee = Annotated[str | None, typer.Option("--fee", help="Flat fee.")]
 ProductValue = Annotated[str | None, typer.Option("--product-value", help="Gifted product value.")]
 Shipping = Annotated[str | None, typer.Option("--shipping", help="Shipping cost of the product.")]
@@ -135,6 +153,13 @@ def _campaign_fields(  # noqa: PLR0913 - one per option of the commands
     if mentions:
         data["mentions"] = values.parse_tags(" ".join(mentions), field="mention", sign="@")
     return data
+
+
+def _brief_fields(
+    brief: str | None, dos: list[str] | None, donts: list[str] | None, disclosure: str | None
+) -> dict[str, Any]:
+    """The brief's options: only those given (a list option replaces the whole list)."""
+    return _given(brief=brief, dos=dos, donts=donts, disclosure=disclosure)
 
 
 def _when(value: Any) -> str:
@@ -202,6 +227,10 @@ def campaigns_create(  # noqa: PLR0913 - one parameter per option
     mention: Mentions = None,
     attribution_days: AttributionDays = None,
     notes: Notes = None,
+    brief: BriefOpt = None,
+    do: DoOpt = None,
+    dont: DontOpt = None,
+    disclosure: DisclosureOpt = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
@@ -219,6 +248,7 @@ def campaigns_create(  # noqa: PLR0913 - one parameter per option
         attribution_days,
         notes,
     )
+    fields |= _brief_fields(brief, do, dont, disclosure)
     data = parse_model(CampaignCreate, {"name": name, **fields})
     with workspace_transaction(database_url, workspace) as (session, ws):
         made = create_campaign(session, ws.id, data)
@@ -303,12 +333,16 @@ def campaigns_update(  # noqa: PLR0913 - one parameter per option
     mention: Mentions = None,
     attribution_days: AttributionDays = None,
     notes: Notes = None,
+    brief: BriefOpt = None,
+    do: DoOpt = None,
+    dont: DontOpt = None,
+    disclosure: DisclosureOpt = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
-    """Change a campaign: only the options given. --hashtag, --mention and --target replace the
-    lists they name."""
+    """Change a campaign: only the options given. --hashtag, --mention, --target, --do and
+    --dont replace the lists they name."""
     fields = _campaign_fields(
         goal,
         starts_on,
@@ -321,6 +355,7 @@ def campaigns_update(  # noqa: PLR0913 - one parameter per option
         attribution_days,
         notes,
     )
+    fields |= _brief_fields(brief, do, dont, disclosure)
     data = parse_model(CampaignUpdate, {**_given(name=new_name, status=status), **fields})
     with workspace_transaction(database_url, workspace) as (session, ws):
         campaign = find_campaign_by_name(session, ws.id, name)
@@ -454,3 +489,127 @@ def deals_remove(
         deal = find_deal_by_reference(session, ws.id, found.id, creator)
         remove_deal(session, ws.id, found.id, deal.id)
     console.print(f"removed {creator} from campaign [bold]{found.name}[/]", highlight=False)
+
+
+# --- products -------------------------------------------------------------------------------
+
+products_app = typer.Typer(
+    help="Products: the catalogue creators pick their gifts from in the portal.",
+    no_args_is_help=True,
+)
+SkuArg = Annotated[str, typer.Argument(help="The product's SKU.")]
+
+
+def print_products(rows: list[products.ProductPublic]) -> None:
+    table = Table("id", "sku", "name", "value", "currency", "offered", "description")
+    for p in rows:
+        table.add_row(
+            str(p.id),
+            p.sku,
+            p.name,
+            f"{p.value:.2f}",
+            p.currency,
+            "yes" if p.active else "no",
+            (p.description or "")[:60],
+        )
+    console.print(table)
+
+
+@products_app.command("list")
+@friendly_errors
+def products_list(
+    active: Annotated[bool, typer.Option("--active", help="Only the products on offer.")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """List the catalogue."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        rows = products.list_products(session, ws.id, active_only=active)
+    print_json(rows) if as_json else print_products(rows)
+
+
+@products_app.command("add")
+@friendly_errors
+def products_add(  # noqa: PLR0913 - one parameter per option
+    sku: SkuArg,
+    name: Annotated[str, typer.Option("--name", help="What it is.")],
+    value: Annotated[str, typer.Option("--value", help="Its value, e.g. 25.00.")],
+    currency: Currency = None,
+    description: Annotated[str | None, typer.Option("--description", help="Free text.")] = None,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Add a product (its SKU unique in the workspace)."""
+    data = parse_model(
+        products.ProductCreate,
+        _given(sku=sku, name=name, value=value, currency=currency, description=description),
+    )
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        made = products.add_product(session, ws.id, data)
+    print_json(made) if as_json else print_products([made])
+
+
+@products_app.command("update")
+@friendly_errors
+def products_update(  # noqa: PLR0913 - one parameter per option
+    sku: SkuArg,
+    new_sku: Annotated[str | None, typer.Option("--sku", help="A new SKU.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    value: Annotated[str | None, typer.Option("--value", help="A new value.")] = None,
+    currency: Currency = None,
+    description: Annotated[str | None, typer.Option("--description", help="Free text.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Offer it in the portal, or not.")
+    ] = None,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Change a product: only the options given."""
+    data = parse_model(
+        products.ProductUpdate,
+        _given(
+            sku=new_sku,
+            name=name,
+            value=value,
+            currency=currency,
+            description=description,
+            active=active,
+        ),
+    )
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        found = products.find_product_by_sku(session, ws.id, sku)
+        changed = products.update_product(session, ws.id, found.id, data)
+    print_json(changed) if as_json else print_products([changed])
+
+
+@products_app.command("remove")
+@friendly_errors
+def products_remove(
+    sku: SkuArg,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Delete a product; gifts already made of it keep its SKU, name and value."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        products.remove_product(
+            session, ws.id, products.find_product_by_sku(session, ws.id, sku).id
+        )
+    console.print(f"removed product [bold]{sku}[/]", highlight=False)
+
+
+@products_app.command("import")
+@friendly_errors
+def products_import(
+    path: Annotated[Path, typer.Argument(help="CSV: sku,name,value,currency,description.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Add or update products from a CSV file: all, or none and the bad line named."""
+    if not path.is_file():
+        raise InputError("no such file", file=str(path))
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        done = import_products(session, ws.id, path, str(path))
+    console.print(f"{done.added} product(s) added, {done.updated} updated", highlight=False)

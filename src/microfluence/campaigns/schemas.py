@@ -102,6 +102,10 @@ Package = Annotated[
 ]
 Day = dt.date
 Notes = Annotated[str, Field(max_length=20_000), _rule(values.parse_notes)]
+Brief = Annotated[str, Field(max_length=20_000), _rule(values.parse_notes, field="brief")]
+Dos = Annotated[list[str], _rule(values.parse_lines, field="dos")]
+Donts = Annotated[list[str], _rule(values.parse_lines, field="donts")]
+Disclosure = Annotated[str, _rule(values.parse_disclosure)]
 
 
 class Strict(BaseModel):
@@ -123,6 +127,10 @@ class CampaignCreate(Strict):
     mentions: Mentions = Field(default_factory=list)
     attribution_days: Annotated[int, Field(ge=1, le=365)] = 30
     notes: Notes | None = None
+    brief: Brief | None = None
+    dos: Dos = Field(default_factory=list)
+    donts: Donts = Field(default_factory=list)
+    disclosure: Disclosure | None = None
 
 
 class CampaignUpdate(Strict):
@@ -140,6 +148,10 @@ class CampaignUpdate(Strict):
     mentions: Mentions | None = None
     attribution_days: Annotated[int, Field(ge=1, le=365)] | None = None
     notes: Notes | None = None
+    brief: Brief | None = None
+    dos: Dos | None = None
+    donts: Donts | None = None
+    disclosure: Disclosure | None = None
 
 
 class PieceCounts(BaseModel):
@@ -162,6 +174,10 @@ class CampaignPublic(BaseModel):
     mentions: list[str]
     attribution_days: int
     notes: str | None
+    brief: str | None = Field(default=None, description="What creators read in the portal.")
+    dos: list[str] = Field(default_factory=list)
+    donts: list[str] = Field(default_factory=list)
+    disclosure: str | None = Field(default=None, description="The ad disclosure required.")
     deals: int = Field(description="Creators in the campaign.")
     pieces: PieceCounts = Field(description="Deliverables by status.")
     created_at: UtcDateTime

@@ -80,6 +80,46 @@ def parse_notes(text: Any, *, field: str = "notes") -> str | None:
     return text.strip() or None
 
 
+LINES_MAX = 30  # dos, don'ts
+LINE_MAX = 300
+DISCLOSURE_MAX = 200
+
+
+def parse_lines(value: Any, *, field: str) -> list[str]:
+    """The brief's dos or don'ts: a list of short lines (or one text, a line each), blank lines
+    dropped, at most LINES_MAX of at most LINE_MAX characters, no control characters."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise InputError("expected a list of lines", field=field)
+    lines = [v.strip() for v in value if v.strip()]
+    if len(lines) > LINES_MAX:
+        raise InputError(f"at most {LINES_MAX} lines", field=field)
+    for line in lines:
+        if len(line) > LINE_MAX or _CONTROL.search(line):
+            raise InputError(
+                f"each line at most {LINE_MAX} characters, without control characters",
+                field=field,
+                value=line[:60],
+            )
+    return lines
+
+
+def parse_disclosure(text: Any, *, field: str = "disclosure") -> str | None:
+    """The ad disclosure a creator must use (``#ad``, the platform's paid-partnership label)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise InputError("expected text", field=field)
+    if len(text.strip()) > DISCLOSURE_MAX or _CONTROL.search(text):
+        raise InputError(
+            f"at most {DISCLOSURE_MAX} characters, without control characters", field=field
+        )
+    return text.strip() or None
+
+
 def parse_goal(text: Any, *, field: str = "goal") -> str:
     goal = text.strip().lower() if isinstance(text, str) else ""
     if goal not in GOALS:

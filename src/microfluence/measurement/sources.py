@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from microfluence.campaigns.tables import Deal, Deliverable
+from microfluence.campaigns.tables import Deal, Deliverable, Gift
 from microfluence.commerce.revenue import attributed_revenue
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Creator, Post
@@ -25,6 +25,8 @@ from microfluence.tracking.counts import click_counts
 from microfluence.tracking.tables import TrackingLink
 
 MONEY = ("flat_fee", "product_value", "shipping_cost", "commission_rate")
+# Gifts not in these statuses are not counted in a deal's product cost.
+UNCOUNTED_GIFTS = ("cancelled", "returned")
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,26 @@ def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+def gift_costs(workspace_id: int, campaign_id: int) -> Any:
+    """Per deal of the campaign that has gifts: Σ value × quantity of its gifts not cancelled or
+    returned (0 when all are) — one GROUP BY in the database, joined to the deals below."""
+    counted = case((Gift.status.in_(UNCOUNTED_GIFTS), literal(0)), else_=Gift.value * Gift.quantity)
+    deals_of_campaign = select(Deal.id).where(
+        Deal.workspace_id == workspace_id, Deal.campaign_id == campaign_id
+    )
+    return (
+        select(Gift.deal_id.label("deal_id"), func.sum(counted).label("cost"))
+        .where(Gift.workspace_id == workspace_id, Gift.deal_id.in_(deals_of_campaign))
+        .group_by(Gift.deal_id)
+        .subquery("gift_costs")
+    )
+
+
 def deals(session: Session, workspace_id: int, campaign_id: int) -> pl.DataFrame:
-    """One row per deal: creator, the account shown for it, and the deal's money."""
+    """One row per deal: creator, the account shown for it, and the deal's money. Its product
+    cost is its gifts' (:func:`gift_costs`) when it has any, else ``deals.product_value``
+    (docs/measurement.md)."""
+    gifts = gift_costs(workspace_id, campaign_id)
     first_account = (
         select(func.min(Account.id))
         .where(Account.creator_id == Deal.creator_id, Account.workspace_id == workspace_id)
@@ -95,10 +115,14 @@ def deals(session: Session, workspace_id: int, campaign_id: int) -> pl.DataFrame
             Creator.name,
             Account.platform,
             Account.handle,
-            *(getattr(Deal, m) for m in MONEY),
+            Deal.flat_fee,
+            func.coalesce(gifts.c.cost, Deal.product_value),
+            Deal.shipping_cost,
+            Deal.commission_rate,
         )
         .join(Creator, Creator.id == Deal.creator_id)
         .outerjoin(Account, Account.id == shown)
+        .outerjoin(gifts, gifts.c.deal_id == Deal.id)
         .where(Deal.workspace_id == workspace_id, Deal.campaign_id == campaign_id)
         .order_by(Deal.id)
     ).all()

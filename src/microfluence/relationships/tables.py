@@ -9,6 +9,9 @@
 * ``creator_relations``: what the workspace keeps on a creator across campaigns, one row per
   creator (created when first needed): phone, tags, rating, do-not-contact, and long-term
   partner status with its perks. The creator's name, email and notes stay on ``creators``.
+
+Revision "0019" adds ``portal_links``: the links that open a deal's creator portal, each kept as
+the SHA-256 of its token (relationships.portal).
 """
 
 from __future__ import annotations
@@ -176,3 +179,20 @@ class CreatorTombstone(Base):
     kind: Mapped[str] = mapped_column(String(10))  # email or handle
     digest: Mapped[str] = mapped_column(String(64))
     erased_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PortalLink(Base):
+    """A link that opens a deal's creator portal (revision "0019"). Only the SHA-256 of the
+    token is kept: the token itself is shown once, when the link is made."""
+
+    __tablename__ = "portal_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -10,6 +10,7 @@ from microfluence.web.api import (
     codes,
     creators,
     exports,
+    gifting,
     imports,
     invitations,
     jobs,
@@ -20,6 +21,7 @@ from microfluence.web.api import (
     pipeline,
     posts,
     privacy,
+    products,
     relations,
     reminders,
     schedules,
@@ -53,5 +55,7 @@ for module in (
     templates,
     outreach,
     relations,
+    products,
+    gifting,
 ):
     router.include_router(module.router)

@@ -10,6 +10,7 @@ from microfluence.web.pages import (
     campaigns,
     creators,
     dashboard,
+    deal_page,
     emv_settings,
     home,
     imports,
@@ -18,6 +19,8 @@ from microfluence.web.pages import (
     links,
     outreach,
     pipeline,
+    portal,
+    products,
     relationship,
     sales,
     session_pages,
@@ -49,6 +52,10 @@ ROUTERS = [
     outreach.router,
     unsubscribe.router,
     relationship.router,
+    deal_page.router,
+    links.router,
+    portal.router,
+    products.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

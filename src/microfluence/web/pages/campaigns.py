@@ -18,6 +18,7 @@ from microfluence.campaigns.schemas import (
 )
 from microfluence.campaigns.tables import DELIVERABLE_FORMATS, GOALS
 from microfluence.catalog.schemas import ID_MAX
+from microfluence.relationships.submissions import list_submissions
 from microfluence.tracking.deliverables import GRACE_DAYS, match_deliverables
 from microfluence.web.deps import CsrfChecked, DbSession, PageReader, PageWriter
 from microfluence.web.pages.rendering import render
@@ -92,6 +93,9 @@ def campaign_page(
         grace_days=GRACE_DAYS,
         matched=matched,
         pending=pending,
+        to_review=list_submissions(
+            db, caller.workspace_id, campaign_id=campaign_id, status="pending"
+        ),
     )
 
 
@@ -132,8 +136,13 @@ def edit_campaign(  # noqa: PLR0913 - one parameter per form field
     mentions: Field = "",
     targets: Field = "",
     notes: Annotated[str, Form(max_length=20_000)] = "",
+    brief: Annotated[str, Form(max_length=20_000)] = "",
+    dos: Annotated[str, Form(max_length=20_000)] = "",
+    donts: Annotated[str, Form(max_length=20_000)] = "",
+    disclosure: Short = "",
 ) -> RedirectResponse:
-    """The whole form is sent: a field left blank clears it (dates, budget, lists, notes)."""
+    """The whole form is sent: a field left blank clears it (dates, budget, lists, notes, the
+    brief; dos and don'ts are one per line)."""
     data: dict[str, Any] = {
         "name": name,
         "goal": goal,
@@ -142,6 +151,10 @@ def edit_campaign(  # noqa: PLR0913 - one parameter per form field
         "ends_on": ends_on.strip() or None,
         "budget": budget.strip() or None,
         "notes": notes.strip() or None,
+        "brief": brief.strip() or None,
+        "dos": dos,
+        "donts": donts,
+        "disclosure": disclosure.strip() or None,
         **_form_lists(hashtags, mentions, targets),
     }
     campaigns.update_campaign(

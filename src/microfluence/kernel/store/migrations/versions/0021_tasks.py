@@ -3,7 +3,7 @@ about a deal, a creator or neither (relationships.tables.Task). Reminders read t
 deliverables, gifts, submissions and deals already stored.
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-26 18:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
