@@ -28,9 +28,12 @@ def run_outreach(
     *,
     now: dt.datetime | None = None,
     transport: Transport = SmtpConnection,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Read replies from the workspace's mailbox (when it has one), queue the due sequence
-    steps (one transaction) and deliver what is queued."""
+    steps (one transaction) and deliver what is queued. ``actor`` is who started the run by
+    hand (a member's e-mail, an API key's name): what it sends and the deals it moves are
+    recorded as theirs; the scheduled job passes none and they are recorded as ``system``."""
     when = now or utcnow()
     try:
         replies: dict[str, Any] = read_replies(store, workspace_id)
@@ -38,7 +41,7 @@ def run_outreach(
         replies = {"configured": True, "error": f"cannot read the mailbox: {exc}"[:300]}
     with store.transaction() as session:
         sequences = queue_due(session, workspace_id, links, now=when)
-    delivery = deliver_queued(store, workspace_id, now=when, transport=transport)
+    delivery = deliver_queued(store, workspace_id, now=when, transport=transport, actor=actor)
     return {"replies": replies, "sequences": sequences, "delivery": delivery.as_dict()}
 
 
@@ -79,7 +82,9 @@ def send_campaign(  # noqa: PLR0913  the send command's options
     skipped = sum(1 for d in drafts if d.skip_reason)
     delivery = None
     if not dry_run:
-        delivery = deliver_queued(store, workspace_id, now=now, transport=transport).as_dict()
+        delivery = deliver_queued(
+            store, workspace_id, now=now, transport=transport, actor=actor
+        ).as_dict()
     return {
         "dry_run": dry_run,
         "queued": 0 if dry_run else len(drafts) - skipped,

@@ -51,17 +51,22 @@ def _event(
     message: OutboxMessage,
     status: str,
     at: dt.datetime | None = None,
+    *,
+    by: str | None = None,
     **extra: Any,
 ) -> None:
+    """The message's event on its deal's history, recorded with ``by`` (who delivered it, for a
+    run started by hand) or else whoever queued it (nobody: ``system``)."""
     if message.deal_id is None:
         return
+    who = by or message.created_by
     record_event(
         session,
         message.workspace_id,
         message.deal_id,
         "message",
-        actor=message.created_by,
-        actor_kind=_actor_kind(message.created_by),
+        actor=who,
+        actor_kind=_actor_kind(who),
         detail={
             "outbox_id": message.id,
             "status": status,
@@ -144,7 +149,13 @@ class Delivery:
 
 
 def _claim(  # noqa: PLR0913  one message, its day and the limit
-    store: Store, workspace_id: int, message_id: int, day: dt.date, limit: int, at: dt.datetime
+    store: Store,
+    workspace_id: int,
+    message_id: int,
+    day: dt.date,
+    limit: int,
+    at: dt.datetime,
+    by: str | None = None,
 ) -> tuple[str, OutboxMessage | None]:
     """Take a queued message for sending: ("send", a detached copy), ("skipped", None),
     ("limit", None) or ("gone", None)."""
@@ -164,7 +175,7 @@ def _claim(  # noqa: PLR0913  one message, its day and the limit
         message = session.get_one(OutboxMessage, message_id)
         if message.creator_id in do_not_contact_ids(session, workspace_id):
             message.status, message.error = "skipped", DO_NOT_CONTACT
-            _event(session, message, "skipped", reason=DO_NOT_CONTACT)
+            _event(session, message, "skipped", by=by, reason=DO_NOT_CONTACT)
             _stop_enrollment(session, message, "opted_out", DO_NOT_CONTACT)
             return "skipped", None
         if not quota.claim(session, workspace_id, day, limit):
@@ -206,14 +217,19 @@ def _advance_enrollment(session: Session, message: OutboxMessage, sent_at: dt.da
         enrollment.due_at = sent_at + dt.timedelta(days=delay)
 
 
-def _finish(
-    store: Store, message: OutboxMessage, sent_at: dt.datetime, error: str | None, day: dt.date
+def _finish(  # noqa: PLR0913  one message, its outcome and who delivered it
+    store: Store,
+    message: OutboxMessage,
+    sent_at: dt.datetime,
+    error: str | None,
+    day: dt.date,
+    by: str | None = None,
 ) -> None:
     with store.transaction() as session:
         row = session.get_one(OutboxMessage, message.id)
         if error is None:
             row.status, row.sent_at, row.message_id = "sent", sent_at, message.message_id
-            _event(session, row, "sent", at=sent_at, message_id=message.message_id)
+            _event(session, row, "sent", at=sent_at, by=by, message_id=message.message_id)
             _advance_enrollment(session, row, sent_at)
             if row.deal_id is not None:
                 stage = session.scalar(select(Deal.stage).where(Deal.id == row.deal_id))
@@ -223,15 +239,15 @@ def _finish(
                         row.workspace_id,
                         [row.deal_id],
                         "contacted",
-                        actor=row.created_by,
-                        actor_kind=_actor_kind(row.created_by),
+                        actor=by or row.created_by,
+                        actor_kind=_actor_kind(by or row.created_by),
                         detail={"outbox_id": row.id},
                         at=sent_at,
                     )
         else:
             row.status, row.error = "failed", error[:500]
             quota.give_back(session, row.workspace_id, day)
-            _event(session, row, "failed", error=error[:200])
+            _event(session, row, "failed", by=by, error=error[:200])
             _stop_enrollment(session, row, "failed", f"sending failed: {error}")
 
 
@@ -280,8 +296,12 @@ def deliver_queued(
     now: dt.datetime | None = None,
     transport: Transport = SmtpConnection,
     batch: int = BATCH,
+    actor: str | None = None,
 ) -> Delivery:
-    """Send the workspace's queued messages, oldest first, until the day's limit."""
+    """Send the workspace's queued messages, oldest first, until the day's limit. ``actor``
+    (a member's e-mail, an API key's name) is who started this delivery by hand: the sent
+    messages and the moves to contacted are recorded as theirs; without one (the scheduled
+    job), as whoever queued each message, ``system`` for a sequence's."""
     report = Delivery()
     fail_interrupted(store, workspace_id, now or utcnow())
     with store.session() as session:
@@ -310,7 +330,7 @@ def deliver_queued(
         for position, message_id in enumerate(ids):
             at = now or utcnow()
             day = at.date()
-            outcome, message = _claim(store, workspace_id, message_id, day, limit, at)
+            outcome, message = _claim(store, workspace_id, message_id, day, limit, at, actor)
             if outcome == "limit":
                 report.deferred = len(ids) - position
                 break
@@ -319,6 +339,6 @@ def deliver_queued(
             if message is None:
                 continue
             error = _send_one(connection, message, at)
-            _finish(store, message, at, error, day)
+            _finish(store, message, at, error, day, actor)
             (report.failed if error else report.sent).append(message_id)
     return report

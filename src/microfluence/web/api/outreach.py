@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from microfluence.access.principal import Principal
-from microfluence.access.tables import User
 from microfluence.catalog.listing import Window
 from microfluence.kernel.store.tables import Workspace, utcnow
 from microfluence.outreach import outbox, sequences, settings
@@ -33,6 +32,7 @@ from microfluence.outreach.schemas import (
 )
 from microfluence.outreach.tables import MESSAGE_STATUSES
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, _window
+from microfluence.web.api.labels import labeller
 from microfluence.web.api.templates import message_links
 from microfluence.web.deps import ApiOwner, ApiReader, ApiWriter, DbSession, StoreDep
 
@@ -42,14 +42,9 @@ SequenceId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def actor_of(db: Session, caller: Principal) -> str:
-    """Who acted, for the deal's history: the user's e-mail, or the API key."""
-    if caller.user_id is not None:
-        email = db.scalar(
-            User.__table__.select().with_only_columns(User.email).where(User.id == caller.user_id)
-        )
-        if email:
-            return str(email)
-    return f"api key {caller.api_key_id}"
+    """Who acted, for the deal's history: the user's e-mail, or ``api key NAME (PREFIX…)``,
+    as the pipeline's moves are recorded."""
+    return labeller(db, caller)
 
 
 @router.post("/send", responses=WRITE_ERRORS)
@@ -111,10 +106,12 @@ def replied(db: DbSession, caller: ApiWriter, body: RepliedRequest) -> RepliedRe
 @router.post("/run", responses=WRITE_ERRORS)
 def run(request: Request, db: DbSession, store: StoreDep, caller: ApiWriter) -> RunResult:
     """Queue the due steps of the workspace's sequences and send what is queued, now (the
-    `outreach` schedule does this in the background)."""
+    `outreach` schedule does this in the background). What this run sends and the deals it
+    moves to contacted are recorded with the API key's name."""
+    actor = actor_of(db, caller)
     db.commit()
     return RunResult.model_validate(
-        run_outreach(store, caller.workspace_id, message_links(request, store))
+        run_outreach(store, caller.workspace_id, message_links(request, store), actor=actor)
     )
 
 

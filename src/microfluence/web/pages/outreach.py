@@ -232,8 +232,9 @@ def outbox_page(
 
 @router.post("/outbox/run", dependencies=[CsrfChecked])
 def run_now(request: Request, db: DbSession, store: StoreDep, caller: PageWriter) -> Any:
+    actor = actor_of(db, caller)
     db.commit()
-    done = run_outreach(store, caller.workspace_id, message_links(request, store))
+    done = run_outreach(store, caller.workspace_id, message_links(request, store), actor=actor)
     sent = done["delivery"]["sent"]
     return RedirectResponse(f"/outbox?ran={sent}", status_code=303)
 
