@@ -53,6 +53,14 @@ class Preview(BaseModel):
     subject: str
     body: str
     skip_reason: str | None = Field(description="Why this creator would be skipped, if so.")
+    outcome: Literal["sent", "queued", "skipped", "failed", "sending"] | None = Field(
+        default=None,
+        description="What became of the message (a dry run: what would): sent, queued (over "
+        "the day's limit or no SMTP server: a later run sends it), skipped, failed.",
+    )
+    reason: str | None = Field(
+        default=None, description="Why it was skipped, is still queued, or failed."
+    )
 
 
 class SendRequest(BaseModel):
@@ -64,6 +72,12 @@ class SendRequest(BaseModel):
         default=[],
         max_length=1000,
         description="PLATFORM:HANDLE of the creators to write to; none: every deal.",
+    )
+    stage: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Only the deals at this stage (prospect, contacted, …); ignored when "
+        "creators are named.",
     )
     dry_run: bool = Field(default=False, description="Render and report; store nothing.")
 

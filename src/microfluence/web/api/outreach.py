@@ -63,6 +63,7 @@ def send(
         template=body.template,
         campaign=body.campaign_id,
         creators=body.creators,
+        stage=body.stage,
         actor=actor,
         dry_run=body.dry_run,
     )

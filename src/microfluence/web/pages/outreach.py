@@ -1,9 +1,11 @@
-"""The outreach pages: templates (edit, with a live preview), the outbox (and replies recorded
+"""The outreach pages: templates (edit, with a live preview, and send to a campaign's
+creators with a dry run first), the outbox (and replies recorded
 by hand, a run now), sequences and their enrollments, and the SMTP settings (owners). Viewers
 read; members change; the same service functions as the API and the CLI."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -11,16 +13,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from microfluence.access.principal import Principal
-from microfluence.campaigns.campaigns import list_campaigns
+from microfluence.campaigns.campaigns import find_campaign, list_campaigns
+from microfluence.campaigns.tables import STAGES
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Workspace, utcnow
 from microfluence.outreach import outbox, sequences, settings
 from microfluence.outreach import template_records as records
 from microfluence.outreach.composing import preview
 from microfluence.outreach.replies import mark_replied
-from microfluence.outreach.runner import run_outreach
+from microfluence.outreach.runner import run_outreach, send_campaign
 from microfluence.outreach.tables import MESSAGE_STATUSES
-from microfluence.outreach.targets import deal_choices, deal_ids_for
+from microfluence.outreach.targets import campaign_deals, deal_choices, deal_ids_for
 from microfluence.outreach.templates import FIELDS
 from microfluence.web.api.outreach import actor_of
 from microfluence.web.api.templates import message_links
@@ -194,6 +197,101 @@ def live_preview(  # noqa: PLR0913  one parameter per form field
     return JSONResponse(
         {"to": draft.to, "subject": draft.subject, "body": draft.body, "skip": draft.skip_reason}
     )
+
+
+# --- sending a template ---------------------------------------------------------------------
+
+
+def _send_page(  # noqa: PLR0913  the form's state
+    request: Request,
+    db: Session,
+    caller: Principal,
+    template: Any,
+    campaign_id: int | None,
+    *,
+    status_code: int = 200,
+    **shown: Any,
+) -> HTMLResponse:
+    campaign = None
+    if campaign_id is not None:
+        campaign = find_campaign(db, caller.workspace_id, campaign_id)
+    deals = campaign_deals(db, caller.workspace_id, campaign.id) if campaign else []
+    return render(
+        request,
+        db,
+        "outreach_send.html",
+        status_code=status_code,
+        title=f"Send {template.name}",
+        item=template,
+        campaigns=list_campaigns(db, caller.workspace_id),
+        campaign=campaign,
+        deals=deals,
+        by_deal={d["id"]: d for d in deals},
+        stages=STAGES,
+        **{"stage": "prospect", "choose": "stage", "ticked": [], **shown},
+    )
+
+
+@router.get("/templates/{template_id}/send")
+def send_form(
+    request: Request,
+    db: DbSession,
+    caller: PageWriter,
+    template_id: Id,
+    campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """The send form (members): the campaign, then its deals at a stage or those ticked."""
+    template = records.get_template(db, caller.workspace_id, template_id)
+    return _send_page(request, db, caller, template, campaign_id)
+
+
+@router.post("/templates/{template_id}/send", dependencies=[CsrfChecked])
+def send_template(  # noqa: PLR0913  one parameter per form field
+    request: Request,
+    db: DbSession,
+    store: StoreDep,
+    caller: PageWriter,
+    template_id: Id,
+    campaign_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    choose: Annotated[str, Form(pattern="^(stage|ticked)$")] = "stage",
+    stage: Annotated[str, Form(max_length=20)] = "prospect",
+    deal_ids: Annotated[list[int] | None, Form(max_length=500)] = None,
+    action: Annotated[str, Form(pattern="^(dry_run|send)$")] = "dry_run",
+) -> HTMLResponse:
+    """A dry run (who would get what, who is skipped or queued and why) or the send itself,
+    through the same service as `POST /api/v1/outreach/send`; the page lists the outcome."""
+    template = records.get_template(db, caller.workspace_id, template_id)
+    find_campaign(db, caller.workspace_id, campaign_id)
+    ticked = [i for i in deal_ids or [] if 1 <= i <= 2**31 - 1]
+    form = {"stage": stage, "choose": choose, "ticked": ticked}
+    if choose == "ticked" and not ticked:
+        problem = "deal_ids: tick at least one creator, or choose a stage"
+        return _send_page(
+            request, db, caller, template, campaign_id, status_code=422, error=problem, **form
+        )
+    actor = actor_of(db, caller)
+    db.commit()  # the send writes in transactions of its own
+    shown: dict[str, Any] = dict(form)
+    try:
+        result = send_campaign(
+            store,
+            caller.workspace_id,
+            message_links(request, store),
+            template=template.id,
+            campaign=campaign_id,
+            stage=stage if choose == "stage" else None,
+            deal_ids=ticked if choose == "ticked" else (),
+            actor=actor,
+            dry_run=action == "dry_run",
+        )
+    except InputError as exc:
+        shown.update(status_code=422, error=exc.describe())
+    else:
+        counts = Counter(m["outcome"] for m in result["messages"])
+        shown.update(result=result, counts=counts)
+    with store.session() as view:  # the request's own transaction is committed
+        template = records.get_template(view, caller.workspace_id, template_id)
+        return _send_page(request, view, caller, template, campaign_id, **shown)
 
 
 # --- the outbox -----------------------------------------------------------------------------
