@@ -680,7 +680,50 @@ def test_outreach_pages_of_the_other_workspace(two: Two, store_url: str) -> None
             {"host": "beta-smtp.example.com", "from_address": "b@b.example", "password": "pw"},
         )
         tid, sid = template.id, sequence.id
+        own = add_template(
+            session, alpha.workspace_id, name="alpha-intro", subject="Hi", body="{{ name }}"
+        ).id
     client, csrf = two.client, two.csrf
+    # The send form: beta's template, or beta's campaign or deal with alpha's template.
+    for path in (
+        f"/templates/{tid}/send",
+        f"/templates/{tid}/send?campaign_id={alpha.campaign_id}",
+        f"/templates/{own}/send?campaign_id={beta.campaign_id}",
+    ):
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 404, path
+        assert "Beta secret" not in answer.text and "betasecret" not in answer.text
+    for template_id, data in (
+        (tid, {"campaign_id": alpha.campaign_id, "action": "send"}),
+        (own, {"campaign_id": beta.campaign_id, "action": "send"}),
+        (
+            own,
+            {
+                "campaign_id": alpha.campaign_id,
+                "choose": "ticked",
+                "deal_ids": beta.deals["Ana"],
+                "action": "send",
+            },
+        ),
+    ):
+        answer = client.post(
+            f"/templates/{template_id}/send", data={**data, "csrf_token": csrf}, headers=HTML
+        )
+        assert answer.status_code == 404, (template_id, data)
+        assert "betasecret" not in answer.text
+    with store.session() as session:
+        from sqlalchemy import func, select
+
+        from microfluence.outreach.tables import OutboxMessage
+
+        per_workspace = dict(
+            session.execute(
+                select(OutboxMessage.workspace_id, func.count()).group_by(
+                    OutboxMessage.workspace_id
+                )
+            ).all()
+        )
+        assert per_workspace == {beta.workspace_id: 1}  # nothing sent or queued by the form
     for path in (f"/templates/{tid}", f"/sequences/{sid}", f"/templates/{tid}?deal_id=1"):
         answer = client.get(path, headers=HTML)
         assert answer.status_code == 404, path
