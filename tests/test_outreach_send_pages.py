@@ -12,9 +12,11 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from api_support import cheap_password_hashing, make_user, serve  # noqa: F401
 from microfluence.access.api_keys import create_api_key
+from microfluence.cli.main import app as cli
 from microfluence.kernel.store.tables import Workspace
 from microfluence.outreach.composing import compose
 from microfluence.outreach.runner import run_outreach
@@ -228,3 +230,31 @@ def test_hostile_form_input_is_refused_cleanly(sqlite_store):
 
         check()
     assert _outbox_size(sqlite_store) == 0
+
+
+def test_the_cli_and_the_api_choose_by_stage_too(store, store_url, monkeypatch):
+    world = make_outreach(store)
+    _template(store, world)
+    monkeypatch.setenv("MICROFLUENCE_DATABASE_URL", store_url)
+    runner = CliRunner()
+    send = ["outreach", "send", "--template", "intro", "--campaign", "Launch", "--workspace"]
+    dry = runner.invoke(cli, [*send, "brand", "--stage", "prospect", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would be sent" not in dry.output  # no SMTP server: nothing goes out today
+    assert "queued: no SMTP server is configured" in dry.output
+    assert "skipped: the creator has no e-mail address" in dry.output
+    none = runner.invoke(cli, [*send, "brand", "--stage", "paid", "--dry-run"])
+    assert none.exit_code == 1 and "no deal at stage paid" in none.output
+    with store.transaction() as session:
+        ws = session.get_one(Workspace, world.workspace_id)
+        secret = create_api_key(session, workspace=ws, name="k", role="member").secret
+    with TestClient(create_app(store_url)) as client:
+        body = {"template": "intro", "campaign_id": world.campaign_id, "dry_run": True}
+        auth = {"Authorization": f"Bearer {secret}"}
+        bad = client.post("/api/v1/outreach/send", json={**body, "stage": "nowhere"}, headers=auth)
+        assert bad.status_code == 422 and "unknown stage" in bad.text
+        ok = client.post("/api/v1/outreach/send", json={**body, "stage": "prospect"}, headers=auth)
+        assert ok.status_code == 200, ok.text
+        outcomes = [(m["outcome"], m["reason"]) for m in ok.json()["messages"]]
+        assert sorted(o for o, _ in outcomes) == ["queued", "queued", "skipped"]
+    assert _outbox_size(store) == 0

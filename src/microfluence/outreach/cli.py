@@ -192,6 +192,10 @@ def outreach_send(  # noqa: PLR0913 - one parameter per option
     template: Annotated[str, typer.Option("--template", "-t", help="The template (name or id).")],
     campaign: CampaignOpt,
     creators: CreatorsArg = None,
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", help="Only the deals at this stage (without creators named)."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Render and list; store and send nothing.")
     ] = False,
@@ -199,8 +203,9 @@ def outreach_send(  # noqa: PLR0913 - one parameter per option
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
-    """Send a template to a campaign's creators (all, or those named) within the day's
-    limit; creators without an address or do-not-contact are skipped with the reason."""
+    """Send a template to a campaign's creators (all, those named, or those at a stage) within
+    the day's limit; creators without an address or do-not-contact are skipped with the
+    reason, those over the limit queued for tomorrow."""
     with _store_and_workspace(database_url, workspace) as (store, ws_id):
         result = send_campaign(
             store,
@@ -209,6 +214,7 @@ def outreach_send(  # noqa: PLR0913 - one parameter per option
             template=template,
             campaign=campaign,
             creators=creators or [],
+            stage=stage,
             actor="cli",
             dry_run=dry_run,
         )
@@ -216,9 +222,11 @@ def outreach_send(  # noqa: PLR0913 - one parameter per option
         console.print_json(json.dumps(result, default=str))
         return
     for message in result["messages"]:
-        status = f"skipped: {message['skip_reason']}" if message["skip_reason"] else "queued"
-        if dry_run and not message["skip_reason"]:
+        status = message["outcome"]
+        if dry_run and status == "sent":
             status = "would be sent"
+        if message["reason"]:
+            status += f": {message['reason']}"
         console.print(f"deal {message['deal_id']}  {message['to'] or '–'}  {status}")
     console.print(_delivery_line(result["delivery"]))
 
