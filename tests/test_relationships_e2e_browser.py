@@ -362,8 +362,8 @@ def test_one_creator_from_prospect_to_paid(world: World) -> None:
             history,
             [
                 f"{brand} added",
-                "system — message",  # the e-mail sent by the outbox run
-                "system — moved prospect → contacted",
+                f"{brand} message",  # the e-mail sent by the member's outbox run
+                f"{brand} moved prospect → contacted",
                 r"creator m@brand\.example — reply",  # recorded by hand by the member
                 r"creator m@brand\.example — moved contacted → replied",
                 f"{brand} moved replied → negotiating",
