@@ -56,14 +56,24 @@ def compose(
     template: MessageTemplate,
     deal_ids: Sequence[int],
     links: Links,
+    *,
+    make_portal_links: bool = True,
 ) -> list[Draft]:
     """The template rendered for each deal (all or none: a template that cannot render for one
     deal refuses the batch); creators without an address or do-not-contact come back with the
-    reason they are skipped."""
+    reason they are skipped. A template using ``{{ portal_link }}`` makes a portal link per
+    deal (in the caller's transaction) unless ``make_portal_links`` is false (a preview)."""
     need_portal = "portal_link" in (
         fields_used(template.subject, "subject") | fields_used(template.body, "body")
     )
-    people = recipients(session, workspace_id, deal_ids, links, need_portal=need_portal)
+    people = recipients(
+        session,
+        workspace_id,
+        deal_ids,
+        links,
+        need_portal=need_portal,
+        make_portal_links=make_portal_links,
+    )
     blocked = do_not_contact_ids(session, workspace_id)
     drafts = []
     for person in people:
@@ -105,4 +115,4 @@ def preview(  # noqa: PLR0913  a template (saved, or being edited) and the deal 
     if template is None:
         subject, body = check_template(subject or "", body or "")
         template = MessageTemplate(workspace_id=workspace_id, subject=subject, body=body)
-    return compose(session, workspace_id, template, [deal_id], links)[0]
+    return compose(session, workspace_id, template, [deal_id], links, make_portal_links=False)[0]

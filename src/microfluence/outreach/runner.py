@@ -62,7 +62,9 @@ def send_campaign(  # noqa: PLR0913  the send command's options
         found = find_template(session, workspace_id, template)
         target = campaign_of(session, workspace_id, campaign)
         deal_ids = deal_ids_for(session, workspace_id, target.id, creators)
-        drafts = compose(session, workspace_id, found, deal_ids, links)
+        drafts = compose(
+            session, workspace_id, found, deal_ids, links, make_portal_links=not dry_run
+        )
         if not dry_run:
             store_drafts(session, workspace_id, found, drafts, actor=actor)
     previews = [
