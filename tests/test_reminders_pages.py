@@ -65,7 +65,10 @@ def test_home_shows_what_needs_attention_grouped_by_kind(site) -> None:  # type:
     assert kinds == ["task", "gift_unshipped", "follow_up"]
     assert "Tasks: 1" in html and "Follow-ups: 1" in html and "Gifts to ship: 1" in html
     assert "Ship Serum kit" in html and "Follow up: no reply" in html
-    assert f'href="/campaigns/{ids["campaign"]}#deals"' in html
+    # Each item links to its deal's page, at the section to act in.
+    deal = f"/campaigns/{ids['campaign']}/deals/"
+    assert re.search(rf'href="{deal}\d+#gifts"', html)
+    assert re.search(rf'href="{deal}\d+#history"', html)
     # Filtered by campaign: the task without a deal goes.
     only = client.get(f"/?campaign_id={ids['campaign']}", headers=HTML).text
     assert re.findall(r'data-kind="([a-z_]+)"', only) == ["gift_unshipped", "follow_up"]
