@@ -548,6 +548,36 @@ def test_campaign_dashboards_and_emv_rates_stay_in_their_workspace(
     assert "1.25" not in beta_client.get("/settings", headers=HTML).text
 
 
+def test_reminder_thresholds_stay_in_their_workspace(two: Two, store_url: str) -> None:
+    """Alpha's settings page shows alpha's thresholds, never beta's own; alpha's change is
+    alpha's only, and beta's page does not show it."""
+    from microfluence.kernel.workspaces import get_workspace
+    from microfluence.relationships.reminder_settings import own_thresholds, set_thresholds
+
+    client, csrf = two.client, two.csrf  # alpha's owner
+    store = open_store(store_url)
+    with store.transaction() as session:
+        set_thresholds(session, get_workspace(session, "beta"), {"follow_up_days": 271})
+    store.dispose()
+    page = client.get("/settings", headers=HTML).text
+    assert 'data-threshold="follow_up_days"' in page and "271" not in page
+    saved = client.post(
+        "/settings/reminder-thresholds",
+        data={"csrf_token": csrf, "days.review_days": "173"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    store = open_store(store_url)
+    with store.session() as session:
+        assert own_thresholds(get_workspace(session, "alpha")) == {"review_days": 173}
+        assert own_thresholds(get_workspace(session, "beta")) == {"follow_up_days": 271}
+    store.dispose()
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    beta_page = beta_client.get("/settings", headers=HTML).text
+    assert "271" in beta_page and "173" not in beta_page
+
+
 def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
     client, csrf = two.client, two.csrf
     mine = _campaign(store_url, two.alpha, "alpha")
