@@ -25,7 +25,7 @@ from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Workspace
 from microfluence.outreach import quota
 from microfluence.outreach.composing import NO_EMAIL, preview
-from microfluence.outreach.fields import PORTAL_CREATOR, PREVIEW_PORTAL
+from microfluence.outreach.fields import PORTAL_CREATOR, PREVIEW_PORTAL, UNSENT_PORTAL
 from microfluence.outreach.replies import mark_replied
 from microfluence.outreach.runner import run_outreach
 from microfluence.outreach.sending import deliver_queued, queue_messages
@@ -458,7 +458,7 @@ def test_a_portal_link_in_a_message_opens_that_deals_portal(store_url, smtp_serv
             shown = preview(session, ws, world.deals["Ana"], sending, template=template)
             assert PREVIEW_PORTAL in shown.body
             assert session.scalar(sa.select(sa.func.count()).select_from(PortalLink)) == 0
-            deals = [world.deals["Ana"], world.deals["Bo"]]
+            deals = [world.deals["Ana"], world.deals["Bo"], world.deals["Cy"]]  # Cy: no address
             queue_messages(session, ws, template, deals, sending, actor="me@x.io")
         assert len(deliver_queued(store, ws, now=T0).sent) == 2
         received = {m["To"]: m.get_content() for m in smtp_server.inbox.messages}
@@ -479,6 +479,8 @@ def test_a_portal_link_in_a_message_opens_that_deals_portal(store_url, smtp_serv
             opened = open_portal(session, found["Bo"].group(1))
             assert (opened.workspace_id, opened.deal_id) == (ws, world.deals["Bo"])
             made = session.scalars(sa.select(PortalLink.created_by)).all()
-        assert made == [PORTAL_CREATOR, PORTAL_CREATOR]
+        assert made == [PORTAL_CREATOR, PORTAL_CREATOR]  # none for Cy's skipped message
+        cy = next(m for m in _outbox(store, ws) if m.deal_id == world.deals["Cy"])
+        assert cy.status == "skipped" and UNSENT_PORTAL in cy.body
         assert httpx.get(f"{base}/portal/{found['Ana'].group(1)}x").status_code == 404
     store.dispose()

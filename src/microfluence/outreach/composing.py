@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from microfluence.outreach.fields import recipients
+from microfluence.outreach.fields import PREVIEW_PORTAL, UNSENT_PORTAL, portal_link, recipients
 from microfluence.outreach.mail import check_recipient
 from microfluence.outreach.tables import MessageTemplate
 from microfluence.outreach.templates import check_template, fields_used, render
@@ -61,22 +61,26 @@ def compose(
 ) -> list[Draft]:
     """The template rendered for each deal (all or none: a template that cannot render for one
     deal refuses the batch); creators without an address or do-not-contact come back with the
-    reason they are skipped. A template using ``{{ portal_link }}`` makes a portal link per
-    deal (in the caller's transaction) unless ``make_portal_links`` is false (a preview)."""
+    reason they are skipped. A template using ``{{ portal_link }}`` makes a portal link for
+    each message that goes out (in the caller's transaction), none for a skipped one, and none
+    at all when ``make_portal_links`` is false (a preview, a dry run)."""
     need_portal = "portal_link" in (
         fields_used(template.subject, "subject") | fields_used(template.body, "body")
     )
-    people = recipients(
-        session,
-        workspace_id,
-        deal_ids,
-        links,
-        need_portal=need_portal,
-        make_portal_links=make_portal_links,
-    )
+    people = recipients(session, workspace_id, deal_ids, links)
     blocked = do_not_contact_ids(session, workspace_id)
     drafts = []
     for person in people:
+        if need_portal:
+            goes = person.creator_id not in blocked and _address(person.email) is not None
+            if not make_portal_links:
+                person.fields["portal_link"] = PREVIEW_PORTAL
+            elif goes:
+                person.fields["portal_link"] = portal_link(
+                    session, workspace_id, person.deal_id, links
+                )
+            else:
+                person.fields["portal_link"] = UNSENT_PORTAL
         subject = render(template.subject, person.fields, "subject")
         link = person.fields["unsubscribe_link"]
         body = with_footer(render(template.body, person.fields, "body"), link)

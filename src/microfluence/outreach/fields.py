@@ -36,6 +36,7 @@ from microfluence.relationships.portal import create_portal_link
 CAPTION_EXCERPT = 140
 PORTAL_CREATOR = "outreach"  # portal_links.created_by of the links made for messages
 PREVIEW_PORTAL = "(a new portal link for this deal, made when the message is sent)"
+UNSENT_PORTAL = "(no portal link: this message is not sent)"
 
 
 @dataclass(frozen=True)
@@ -136,18 +137,10 @@ def recipients(
     workspace_id: int,
     deal_ids: Sequence[int],
     links: Links,
-    *,
-    need_portal: bool = False,
-    make_portal_links: bool = True,
 ) -> list[Recipient]:
     """The recipients of these deals of the workspace, in the order given; NotFoundError
-    naming the first id that is not a deal of the workspace. With ``need_portal``, each gets
-    a new portal link to their deal (or, without ``make_portal_links``, the preview's text)."""
-    portal = (
-        (lambda deal_id: _portal_link(session, workspace_id, deal_id, links))
-        if make_portal_links
-        else (lambda _deal_id: PREVIEW_PORTAL)
-    )
+    naming the first id that is not a deal of the workspace. ``portal_link`` is not among the
+    fields: the composer adds it (:func:`portal_link`) to the messages that go out."""
     wanted = list(dict.fromkeys(deal_ids))
     deals = session.execute(
         select(
@@ -179,15 +172,13 @@ def recipients(
     out = []
     for deal_id in wanted:
         deal, account = found[deal_id], accounts[deal_id]
-        person = _recipient(workspace_id, deal, account, posts, links, brand, sender)
-        if need_portal:
-            person.fields["portal_link"] = portal(deal_id)
-        out.append(person)
+        out.append(_recipient(workspace_id, deal, account, posts, links, brand, sender))
     return out
 
 
-def _portal_link(session: Session, workspace_id: int, deal_id: int, links: Links) -> str:
-    """A new link to the deal's portal, under the links' public base URL."""
+def portal_link(session: Session, workspace_id: int, deal_id: int, links: Links) -> str:
+    """A new link to the deal's portal, under the links' public base URL (in the caller's
+    transaction: a batch refused later makes none)."""
     made = create_portal_link(
         session, workspace_id, deal_id, created_by=PORTAL_CREATOR, base=links.base_url
     )
