@@ -26,6 +26,7 @@ from microfluence.kernel.store.tables import Workspace
 from microfluence.outreach import quota
 from microfluence.outreach.composing import NO_EMAIL, preview
 from microfluence.outreach.fields import PORTAL_CREATOR, PREVIEW_PORTAL, UNSENT_PORTAL
+from microfluence.outreach.outbox import get_message
 from microfluence.outreach.replies import mark_replied
 from microfluence.outreach.runner import run_outreach
 from microfluence.outreach.sending import deliver_queued, queue_messages
@@ -482,5 +483,11 @@ def test_a_portal_link_in_a_message_opens_that_deals_portal(store_url, smtp_serv
         assert made == [PORTAL_CREATOR, PORTAL_CREATOR]  # none for Cy's skipped message
         cy = next(m for m in _outbox(store, ws) if m.deal_id == world.deals["Cy"])
         assert cy.status == "skipped" and UNSENT_PORTAL in cy.body
+        # The outbox as read through the faces hides the token: the link acts for the creator.
+        with store.session() as session:
+            ana = next(m for m in _outbox(store, ws) if m.deal_id == world.deals["Ana"])
+            shown = get_message(session, ws, ana.id)["body"]
+        assert found["Ana"].group(1) in ana.body and found["Ana"].group(1) not in shown
+        assert f"{base}/portal/[link hidden]" in shown
         assert httpx.get(f"{base}/portal/{found['Ana'].group(1)}x").status_code == 404
     store.dispose()
