@@ -469,7 +469,7 @@ def test_a_portal_link_in_a_message_opens_that_deals_portal(store_url, smtp_serv
             match = re.search(rf"{re.escape(base)}/portal/([A-Za-z0-9_-]+)", body)
             assert match, body
             found[person] = match
-            page = httpx.get(match.group(0))
+            page = httpx.get(match.group(0), timeout=60)
             assert page.status_code == 200
             assert f"Hello {person} Lee" in page.text
             assert all(
@@ -489,5 +489,5 @@ def test_a_portal_link_in_a_message_opens_that_deals_portal(store_url, smtp_serv
             shown = get_message(session, ws, ana.id)["body"]
         assert found["Ana"].group(1) in ana.body and found["Ana"].group(1) not in shown
         assert f"{base}/portal/[link hidden]" in shown
-        assert httpx.get(f"{base}/portal/{found['Ana'].group(1)}x").status_code == 404
+        assert httpx.get(f"{base}/portal/{found['Ana'].group(1)}x", timeout=60).status_code == 404
     store.dispose()
