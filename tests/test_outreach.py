@@ -5,12 +5,15 @@ on reply and on opt-out, and the unsubscribe token."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from api_support import serve
 from imap_support import Mailbox, running_imap_server
 from microfluence.campaigns.tables import Deal
 from microfluence.jobs.outreach import create_outreach_job, run_outreach_job
@@ -21,7 +24,9 @@ from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Workspace
 from microfluence.outreach import quota
-from microfluence.outreach.composing import NO_EMAIL
+from microfluence.outreach.composing import NO_EMAIL, preview
+from microfluence.outreach.fields import PORTAL_CREATOR, PREVIEW_PORTAL, UNSENT_PORTAL
+from microfluence.outreach.outbox import get_message
 from microfluence.outreach.replies import mark_replied
 from microfluence.outreach.runner import run_outreach
 from microfluence.outreach.sending import deliver_queued, queue_messages
@@ -42,7 +47,10 @@ from microfluence.outreach.unsubscribe import (
     unsubscribe,
 )
 from microfluence.relationships.contact import relation_of, set_do_not_contact
+from microfluence.relationships.portal import open_portal
 from microfluence.relationships.stages import deal_history
+from microfluence.relationships.tables import PortalLink
+from microfluence.web.app import create_app
 from outreach_support import SmtpServer, make_outreach, running_smtp_server
 
 BODY = (
@@ -430,3 +438,56 @@ def test_replies_read_from_an_imap_mailbox_stop_the_sequence(store, smtp_server)
         history = deal_history(session, ws, world.deals["Ana"])
         assert [(e.kind, e.actor) for e in history if e.kind == "reply"] == [("reply", "imap")]
     assert [m["Subject"] for m in smtp_server.inbox.messages].count("Re: hello") == 1
+
+
+PORTAL_BODY = "Hi {{ first_name }}, your brief and products: {{ portal_link }}\n"
+
+
+def test_a_portal_link_in_a_message_opens_that_deals_portal(store_url, smtp_server):
+    """The send service makes the portal link itself (every face sends through it): the link
+    in the mail received by the SMTP server opens the deal's portal on a running app, for that
+    deal only; a preview makes none."""
+    store = open_store(store_url)
+    world = make_outreach(store, smtp=smtp_server)
+    ws = world.workspace_id
+    template_id = _template(store, ws, name="portal", body=PORTAL_BODY)
+    app = create_app(store_url)
+    with serve(app) as base:
+        sending = Links(base_url=base, secret="s3cret")
+        with store.transaction() as session:
+            template = find_template(session, ws, template_id)
+            shown = preview(session, ws, world.deals["Ana"], sending, template=template)
+            assert PREVIEW_PORTAL in shown.body
+            assert session.scalar(sa.select(sa.func.count()).select_from(PortalLink)) == 0
+            deals = [world.deals["Ana"], world.deals["Bo"], world.deals["Cy"]]  # Cy: no address
+            queue_messages(session, ws, template, deals, sending, actor="me@x.io")
+        assert len(deliver_queued(store, ws, now=T0).sent) == 2
+        received = {m["To"]: m.get_content() for m in smtp_server.inbox.messages}
+        found = {}
+        for person in ("Ana", "Bo"):
+            body = received[f"{person.lower()}@example.com"]
+            match = re.search(rf"{re.escape(base)}/portal/([A-Za-z0-9_-]+)", body)
+            assert match, body
+            found[person] = match
+            page = httpx.get(match.group(0), timeout=60)
+            assert page.status_code == 200
+            assert f"Hello {person} Lee" in page.text
+            assert all(
+                f"{other} Lee" not in page.text for other in ("Ana", "Bo") if other != person
+            )
+        assert found["Ana"].group(1) != found["Bo"].group(1)
+        with store.session() as session:
+            opened = open_portal(session, found["Bo"].group(1))
+            assert (opened.workspace_id, opened.deal_id) == (ws, world.deals["Bo"])
+            made = session.scalars(sa.select(PortalLink.created_by)).all()
+        assert made == [PORTAL_CREATOR, PORTAL_CREATOR]  # none for Cy's skipped message
+        cy = next(m for m in _outbox(store, ws) if m.deal_id == world.deals["Cy"])
+        assert cy.status == "skipped" and UNSENT_PORTAL in cy.body
+        # The outbox as read through the faces hides the token: the link acts for the creator.
+        with store.session() as session:
+            ana = next(m for m in _outbox(store, ws) if m.deal_id == world.deals["Ana"])
+            shown = get_message(session, ws, ana.id)["body"]
+        assert found["Ana"].group(1) in ana.body and found["Ana"].group(1) not in shown
+        assert f"{base}/portal/[link hidden]" in shown
+        assert httpx.get(f"{base}/portal/{found['Ana'].group(1)}x", timeout=60).status_code == 404
+    store.dispose()

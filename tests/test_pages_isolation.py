@@ -548,6 +548,36 @@ def test_campaign_dashboards_and_emv_rates_stay_in_their_workspace(
     assert "1.25" not in beta_client.get("/settings", headers=HTML).text
 
 
+def test_reminder_thresholds_stay_in_their_workspace(two: Two, store_url: str) -> None:
+    """Alpha's settings page shows alpha's thresholds, never beta's own; alpha's change is
+    alpha's only, and beta's page does not show it."""
+    from microfluence.kernel.workspaces import get_workspace
+    from microfluence.relationships.reminder_settings import own_thresholds, set_thresholds
+
+    client, csrf = two.client, two.csrf  # alpha's owner
+    store = open_store(store_url)
+    with store.transaction() as session:
+        set_thresholds(session, get_workspace(session, "beta"), {"follow_up_days": 271})
+    store.dispose()
+    page = client.get("/settings", headers=HTML).text
+    assert 'data-threshold="follow_up_days"' in page and "271" not in page
+    saved = client.post(
+        "/settings/reminder-thresholds",
+        data={"csrf_token": csrf, "days.review_days": "173"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    store = open_store(store_url)
+    with store.session() as session:
+        assert own_thresholds(get_workspace(session, "alpha")) == {"review_days": 173}
+        assert own_thresholds(get_workspace(session, "beta")) == {"follow_up_days": 271}
+    store.dispose()
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    beta_page = beta_client.get("/settings", headers=HTML).text
+    assert "271" in beta_page and "173" not in beta_page
+
+
 def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
     client, csrf = two.client, two.csrf
     mine = _campaign(store_url, two.alpha, "alpha")
@@ -558,6 +588,8 @@ def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
         f"/campaigns/{cid}/pipeline?view=list",
         f"/campaigns/{cid}/pipeline/deals/{did}",
         f"/campaigns/{own}/pipeline/deals/{did}",
+        f"/campaigns/{cid}/deals/{did}",
+        f"/campaigns/{own}/deals/{did}",
     ):
         answer = client.get(path, headers=HTML)
         assert answer.status_code == 404, path
@@ -590,8 +622,9 @@ def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
     page = beta_client.get(f"/campaigns/{cid}/pipeline", headers=HTML).text
     assert "beta Ana" in page and "alpha" not in page
     assert 'data-stage="prospect"' in page and "Moved" not in page
-    deal = beta_client.get(f"/campaigns/{cid}/pipeline/deals/{did}", headers=HTML).text
-    assert "Nothing recorded yet" in deal
+    deal = beta_client.get(f"/campaigns/{cid}/deals/{did}", headers=HTML).text
+    assert "Nothing has happened yet" in deal or "added as" in deal
+    assert "alpha" not in deal and "a@a.io" not in deal
     # Alpha's own moves work and show alpha's user.
     moved = client.post(
         f"/campaigns/{own}/pipeline/move",
@@ -599,7 +632,7 @@ def test_the_pipeline_of_the_other_workspace(two: Two, store_url: str) -> None:
         follow_redirects=False,
     )
     assert moved.status_code == 303
-    history = client.get(f"/campaigns/{own}/pipeline/deals/{mine['deal']}", headers=HTML).text
+    history = client.get(f"/campaigns/{own}/deals/{mine['deal']}", headers=HTML).text
     assert "a@a.io" in history
 
 

@@ -95,17 +95,23 @@ def test_add_from_the_creators_list_move_and_read_the_history(site):
     listed = client.get(f"/campaigns/{cid}/pipeline?view=list&sort=-stage", headers=HTML).text
     rows = re.findall(r'<tr id="deal-(\d+)"', listed)
     assert [int(r) for r in rows][-1] == cy
-    deal = client.get(f"/campaigns/{cid}/pipeline/deals/{ana}", headers=HTML).text
+    # The pipeline's former deal URL answers a redirect to the deal's one page.
+    old = client.get(f"/campaigns/{cid}/pipeline/deals/{ana}", follow_redirects=False)
+    assert old.status_code == 308 and old.headers["location"] == f"/campaigns/{cid}/deals/{ana}"
+    assert f'href="/campaigns/{cid}/deals/{ana}"' in board  # the board's cards link to it
+    deal = client.get(f"/campaigns/{cid}/deals/{ana}", headers=HTML).text
+    for section in ('id="portal"', 'id="gifts"', 'id="submissions"', "move-one"):
+        assert section in deal
     history = deal.split('id="history"')[1]
     assert history.count("m@brand.io") == 3  # added, contacted, replied
-    assert "prospect → contacted" in history and "contacted → replied" in history
+    assert "prospect → <b>contacted</b>" in history and "contacted → <b>replied</b>" in history
     # Moving from the deal's page comes back to it.
     back = _post(
         client,
         f"/campaigns/{cid}/pipeline/move",
         {"csrf_token": csrf, "deal_id": ana, "stage": "on_hold", "view": "deal"},
     )
-    assert back.headers["location"] == f"/campaigns/{cid}/pipeline/deals/{ana}"
+    assert back.headers["location"] == f"/campaigns/{cid}/deals/{ana}"
 
 
 def test_viewers_read_but_cannot_move_or_add(site):
@@ -122,7 +128,8 @@ def test_viewers_read_but_cannot_move_or_add(site):
     assert "move-one" not in page.text and "bulk-move" not in page.text
     assert "add-to-campaign" not in viewer.get("/creators", headers=HTML).text
     deal_id = re.findall(r'id="deal-(\d+)"', page.text)[0]
-    assert viewer.get(f"/campaigns/{cid}/pipeline/deals/{deal_id}", headers=HTML).status_code == 200
+    deal_page = viewer.get(f"/campaigns/{cid}/deals/{deal_id}", headers=HTML)
+    assert deal_page.status_code == 200 and "move-one" not in deal_page.text
     for path, data in (
         (f"/campaigns/{cid}/pipeline/move", {"deal_id": deal_id, "stage": "paid"}),
         ("/creators/add-to-campaign", {"campaign_id": cid, "creator_id": creators[1]}),

@@ -532,3 +532,82 @@ def test_tables_of_other_modules_are_exported_and_scrubbed(store):
         rows = conn.execute(sa.text("SELECT body, meta FROM later_messages ORDER BY id")).all()
     assert rows[0][0] == "Dear [erased], see you" and "sarah@" not in str(rows[0][1])
     assert rows[1][0] == "Hi Tom" and "tom@example.com" in str(rows[1][1])  # not Sarah's
+
+
+PORTAL_ADDRESS = {
+    "name": "Sally Quarrington",
+    "line1": "7 Quarry Road",
+    "line2": "Flat 3B",
+    "city": "York",
+    "postal_code": "YO1 7HH",
+    "country": "GB",
+    "phone": "+44 7700 900456",
+}
+
+
+def test_erasure_covers_the_portal_and_outreach_mail(store):
+    """A creator who gave a shipping address in the portal (under another name than the one on
+    file) and was sent outreach mail: the export holds the address and the messages; after the
+    erasure no line of it, no e-mail address, phone or name is left in any table of the
+    workspace, and the deal and its KPIs are kept."""
+    from microfluence.outreach.sending import queue_messages
+    from microfluence.outreach.template_records import add_template
+    from microfluence.outreach.unsubscribe import Links
+    from microfluence.relationships import gifting, portal
+
+    brand = crafted(store).brand
+    ws, sarah, deal = brand.workspace_id, brand.creators["sarah"], brand.deals["sarah"]
+    links = Links(base_url="https://brand.example", secret="s3cret")
+    with store.transaction() as s:
+        R.update_record(s, ws, sarah, {"email": "sarah.oneil@example.com"}, ANNA)
+        gifting.add_gift(
+            s, ws, deal, gifting.GiftCreate(name="Apron", value=Decimal("30")), actor="anna"
+        )
+        made = portal.create_portal_link(s, ws, deal, created_by="anna", base="https://b.test")
+        access = portal.open_portal(s, made.url.rsplit("/", 1)[1])
+        gifting.set_address(s, access.workspace_id, access.deal_id, PORTAL_ADDRESS, actor="her")
+        template = add_template(
+            s, ws, name="intro", subject="Hi {{ name }}", body="Dear {{ name }}: {{ portal_link }}"
+        )
+        queue_messages(s, ws, template, [deal], links, actor="anna@brand.io")
+        s.execute(
+            sa.text("UPDATE outreach_messages SET error = :e WHERE workspace_id = :ws").bindparams(
+                e="bounced: ship to 7 Quarry Road, YO1 7HH", ws=ws
+            )
+        )
+        record = creator_record(s, ws, sarah, ANNA)
+        before = deals_with_results(s, get_workspace(s, "acme"), sarah)
+    rel = record["relationship"]
+    (gift,) = rel["portal_personal_data"]["gifts"]
+    assert gift["address"]["line1"] == "7 Quarry Road" and gift["address"]["phone"]
+    assert len(rel["portal_personal_data"]["portal_links"]) == 2  # hers, and the message's
+    (message,) = rel["other_tables"]["outreach_messages"]
+    assert message["to_address"] == "sarah.oneil@example.com"
+    assert message["body"].startswith("Dear ") and "/portal/" in message["body"]
+    personal = [
+        "sarah.oneil@example.com",
+        "Sally Quarrington",
+        "7 Quarry Road",
+        "Flat 3B",
+        "YO1 7HH",
+        "7700 900456",
+        "447700900456",
+        "sarah_k",
+        record["creator"]["name"],
+    ]
+    everything = _table_texts(store, ws).lower()
+    assert [p for p in personal if p.lower() not in everything] == ["447700900456"]
+    with store.transaction() as s:
+        report = erase_creator(s, ws, sarah, ANNA, reason="her request")
+    assert report.counts["portal_links_deleted"] == 2 and report.counts["outreach_messages"] == 1
+    everything = _table_texts(store, ws)
+    assert [p for p in personal if p.lower() in everything.lower()] == []
+    with store.transaction() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(portal.PortalLink)) == 0
+        with pytest.raises(portal.PortalNotFound):
+            portal.open_portal(s, made.url.rsplit("/", 1)[1])
+        after = deals_with_results(s, get_workspace(s, "acme"), sarah)
+        (gift_after,) = s.scalars(sa.select(Gift).where(Gift.deal_id == deal)).all()
+        assert gift_after.value == Decimal("30") and gift_after.address == {}
+    keep = {"deals": {0: {"stage_changed_at"}}}
+    assert after.model_dump(exclude=keep) == before.model_dump(exclude=keep)

@@ -65,7 +65,10 @@ def test_home_shows_what_needs_attention_grouped_by_kind(site) -> None:  # type:
     assert kinds == ["task", "gift_unshipped", "follow_up"]
     assert "Tasks: 1" in html and "Follow-ups: 1" in html and "Gifts to ship: 1" in html
     assert "Ship Serum kit" in html and "Follow up: no reply" in html
-    assert f'href="/campaigns/{ids["campaign"]}#deals"' in html
+    # Each item links to its deal's page, at the section to act in.
+    deal = f"/campaigns/{ids['campaign']}/deals/"
+    assert re.search(rf'href="{deal}\d+#gifts"', html)
+    assert re.search(rf'href="{deal}\d+#history"', html)
     # Filtered by campaign: the task without a deal goes.
     only = client.get(f"/?campaign_id={ids['campaign']}", headers=HTML).text
     assert re.findall(r'data-kind="([a-z_]+)"', only) == ["gift_unshipped", "follow_up"]
@@ -135,3 +138,69 @@ def test_viewers_read_but_cannot_change(site) -> None:  # type: ignore[no-untype
     # Without the CSRF token, even a member's form is refused.
     assert client.post(f"/tasks/{tid}/done", data={}).status_code == 403
     assert "Member&#39;s task" in client.get("/tasks", headers=HTML).text
+
+
+def test_owners_set_the_reminder_thresholds_on_the_settings_page(site, store_url) -> None:  # type: ignore[no-untyped-def]
+    """The settings page shows every threshold in effect; an owner changes them through the same
+    service as the API (the home page follows); a bad value names its threshold and changes
+    nothing; members and viewers can neither see nor change them."""
+    from microfluence.kernel.workspaces import get_workspace
+    from microfluence.relationships.reminder_settings import own_thresholds
+
+    client, tenant, _ids = site
+    store = open_store(store_url)
+    make_user(store, "owner@a.io", "alpha", "owner")
+    store.dispose()
+    for who in ("member@a.io", "viewer@a.io"):
+        other = TestClient(client.app)
+        other_csrf = sign_in(other, who)
+        assert other.get("/settings", headers=HTML).status_code == 403
+        denied = _post(
+            other, "/settings/reminder-thresholds", other_csrf, **{"days.review_days": "9"}
+        )
+        assert denied.status_code == 403
+    csrf = sign_in(client, "owner@a.io")
+    page = client.get("/settings", headers=HTML).text
+    rows = dict(re.findall(r'data-threshold="([a-z_]+)">.*?class="num">(\d+)</td>', page, re.S))
+    assert rows == {
+        "task_horizon_days": "3",
+        "gift_ship_days": "5",
+        "gift_delivery_days": "14",
+        "review_days": "2",
+        "follow_up_days": "7",
+    }
+    assert "Gifts to ship: 1" in client.get("/", headers=HTML).text
+    saved = _post(
+        client,
+        "/settings/reminder-thresholds",
+        csrf,
+        **{"days.gift_ship_days": "60", "days.follow_up_days": " 10 ", "days.review_days": ""},
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#reminder-thresholds")
+    page = client.get("/settings", headers=HTML).text
+    assert re.search(r'data-threshold="gift_ship_days">.*?class="num">60</td>', page, re.S)
+    # The gift promised 30 days ago is no longer late with 60 days to ship it.
+    assert "Gifts to ship: 1" not in client.get("/", headers=HTML).text
+    for bad in ("-1", "366", "ten", "1.5"):
+        refused = _post(
+            client,
+            "/settings/reminder-thresholds",
+            csrf,
+            **{"days.review_days": "4", "days.follow_up_days": bad},
+        )
+        assert refused.status_code == 422 and "follow_up_days" in refused.text
+    unknown = _post(client, "/settings/reminder-thresholds", csrf, **{"days.nope": "3"})
+    assert unknown.status_code == 422 and "nope" in unknown.text
+    store = open_store(store_url)
+    with store.session() as session:
+        assert own_thresholds(get_workspace(session, tenant.name)) == {
+            "gift_ship_days": 60,
+            "follow_up_days": 10,
+        }
+    store.dispose()
+    reset = _post(client, "/settings/reminder-thresholds", csrf, reset="on")
+    assert reset.status_code == 303
+    store = open_store(store_url)
+    with store.session() as session:
+        assert own_thresholds(get_workspace(session, tenant.name)) == {}
+    store.dispose()

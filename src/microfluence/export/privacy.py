@@ -11,9 +11,12 @@ held about one creator.
   relationship side holds (``relationship``): the relationship record (phone, postal address,
   tags, rating, do-not-contact, partner status and perks), every deal with its campaign, notes,
   events (with their details), submissions and gifts (with the shipping address), the discount
-  codes and tracking links made for them, the contact audit log's entries about them, and the
-  rows about them or their deals of any other table with a ``creator_id`` or ``deal_id`` column
-  (``other_tables``, found in the database itself).
+  codes and tracking links made for them, the contact audit log's entries about them, what the
+  creator portal holds (``portal_personal_data``: the shipping addresses given there, the
+  submissions, when their portal links were made and used), and the rows about them or their
+  deals of any other table with a ``creator_id`` or ``deal_id`` column (``other_tables``, found
+  in the database itself: the outreach messages sent to them with their recipient address and
+  body, their sequence enrolments …).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from microfluence.kernel.store.tables import (
 )
 from microfluence.metrics.tables import AccountMetric, AccountTier, PostMetric
 from microfluence.relationships.audit import Actor, log
+from microfluence.relationships.portal import portal_personal_data
 from microfluence.relationships.privacy import other_tables, rows_about
 from microfluence.relationships.tables import (
     ContactAudit,
@@ -312,6 +316,8 @@ def _relationship(session: Session, workspace_id: int, creator_id: int) -> dict[
         "discount_codes": _of_creator(session, DiscountCode, workspace_id, creator_id),
         "tracking_links": _of_creator(session, TrackingLink, workspace_id, creator_id),
         "contact_audit": _of_creator(session, ContactAudit, workspace_id, creator_id),
+        # What the portal holds: the shipping addresses given there, submissions, its links.
+        "portal_personal_data": portal_personal_data(session, workspace_id, creator_id),
         "other_tables": {
             table.name: _rows(
                 session,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from microfluence.outreach.fields import recipients
+from microfluence.outreach.fields import PREVIEW_PORTAL, UNSENT_PORTAL, portal_link, recipients
 from microfluence.outreach.mail import check_recipient
 from microfluence.outreach.tables import MessageTemplate
 from microfluence.outreach.templates import check_template, fields_used, render
@@ -56,17 +56,31 @@ def compose(
     template: MessageTemplate,
     deal_ids: Sequence[int],
     links: Links,
+    *,
+    make_portal_links: bool = True,
 ) -> list[Draft]:
     """The template rendered for each deal (all or none: a template that cannot render for one
     deal refuses the batch); creators without an address or do-not-contact come back with the
-    reason they are skipped."""
+    reason they are skipped. A template using ``{{ portal_link }}`` makes a portal link for
+    each message that goes out (in the caller's transaction), none for a skipped one, and none
+    at all when ``make_portal_links`` is false (a preview, a dry run)."""
     need_portal = "portal_link" in (
         fields_used(template.subject, "subject") | fields_used(template.body, "body")
     )
-    people = recipients(session, workspace_id, deal_ids, links, need_portal=need_portal)
+    people = recipients(session, workspace_id, deal_ids, links)
     blocked = do_not_contact_ids(session, workspace_id)
     drafts = []
     for person in people:
+        if need_portal:
+            goes = person.creator_id not in blocked and _address(person.email) is not None
+            if not make_portal_links:
+                person.fields["portal_link"] = PREVIEW_PORTAL
+            elif goes:
+                person.fields["portal_link"] = portal_link(
+                    session, workspace_id, person.deal_id, links
+                )
+            else:
+                person.fields["portal_link"] = UNSENT_PORTAL
         subject = render(template.subject, person.fields, "subject")
         link = person.fields["unsubscribe_link"]
         body = with_footer(render(template.body, person.fields, "body"), link)
@@ -105,4 +119,4 @@ def preview(  # noqa: PLR0913  a template (saved, or being edited) and the deal 
     if template is None:
         subject, body = check_template(subject or "", body or "")
         template = MessageTemplate(workspace_id=workspace_id, subject=subject, body=body)
-    return compose(session, workspace_id, template, [deal_id], links)[0]
+    return compose(session, workspace_id, template, [deal_id], links, make_portal_links=False)[0]

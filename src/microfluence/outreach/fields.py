@@ -9,7 +9,9 @@
 * ``offer`` — the deal's terms as text: fee, gifted product, commission;
 * ``brand`` — the workspace's display name; ``sender`` — the From name (else address);
 * ``unsubscribe_link`` — the creator's signed link (outreach.unsubscribe);
-* ``portal_link`` — the deal's portal link, when the portal is wired in.
+* ``portal_link`` — a new link to the deal's creator portal (relationships.portal), made
+  under the public base URL when the message is composed for sending; a preview shows
+  :data:`PREVIEW_PORTAL` instead and makes none.
 
 Every value is a plain string: a template reaches nothing else.
 """
@@ -25,16 +27,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.tables import Campaign, Deal
-from microfluence.kernel.errors import InputError, NotFoundError
+from microfluence.kernel.errors import NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, Post, Workspace
 from microfluence.outreach.settings import smtp_config
 from microfluence.outreach.unsubscribe import Links
+from microfluence.relationships.portal import create_portal_link
 
 CAPTION_EXCERPT = 140
-NO_PORTAL = (
-    "this template uses {{ portal_link }}, but creator portal links are not available on "
-    "this server yet: remove it from the template or send without it"
-)
+PORTAL_CREATOR = "outreach"  # portal_links.created_by of the links made for messages
+PREVIEW_PORTAL = "(a new portal link for this deal, made when the message is sent)"
+UNSENT_PORTAL = "(no portal link: this message is not sent)"
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,10 @@ def recipients(
     workspace_id: int,
     deal_ids: Sequence[int],
     links: Links,
-    *,
-    need_portal: bool = False,
 ) -> list[Recipient]:
     """The recipients of these deals of the workspace, in the order given; NotFoundError
-    naming the first id that is not a deal of the workspace."""
+    naming the first id that is not a deal of the workspace. ``portal_link`` is not among the
+    fields: the composer adds it (:func:`portal_link`) to the messages that go out."""
     wanted = list(dict.fromkeys(deal_ids))
     deals = session.execute(
         select(
@@ -162,8 +163,6 @@ def recipients(
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFoundError(f"no deal with id {missing[0]} in this workspace")
-    if need_portal and links.portal_link is None:
-        raise InputError(NO_PORTAL, field="portal_link")
     workspace = session.get_one(Workspace, workspace_id)
     config = smtp_config(workspace)
     sender = (config.from_name or config.from_address) if config else ""
@@ -173,12 +172,20 @@ def recipients(
     out = []
     for deal_id in wanted:
         deal, account = found[deal_id], accounts[deal_id]
-        out.append(_recipient(session, workspace_id, deal, account, posts, links, brand, sender))
+        out.append(_recipient(workspace_id, deal, account, posts, links, brand, sender))
     return out
 
 
+def portal_link(session: Session, workspace_id: int, deal_id: int, links: Links) -> str:
+    """A new link to the deal's portal, under the links' public base URL (in the caller's
+    transaction: a batch refused later makes none)."""
+    made = create_portal_link(
+        session, workspace_id, deal_id, created_by=PORTAL_CREATOR, base=links.base_url
+    )
+    return made.url
+
+
 def _recipient(  # noqa: PLR0913  one row's pieces, read in bulk by the caller
-    session: Session,
     workspace_id: int,
     deal: Any,
     account: Any,
@@ -201,7 +208,5 @@ def _recipient(  # noqa: PLR0913  one row's pieces, read in bulk by the caller
         "brand": brand,
         "sender": sender,
     }
-    if links.portal_link is not None:
-        values["portal_link"] = links.portal_link(session, workspace_id, deal.id)
     email = deal.email or (account.email if account else None)
     return Recipient(deal.id, deal.creator_id, (email or "").strip() or None, values)

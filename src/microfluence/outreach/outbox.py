@@ -1,9 +1,12 @@
 """The outbox as people read it: the workspace's messages, newest first, with the creator and
-the deal they went to, filtered by status; and each message's public view."""
+the deal they went to, filtered by status; and each message's public view, where the token of
+a creator-portal link in the body is hidden: the link acts for the creator, and viewers read the
+outbox (the mail sent, and the creator's privacy export, keep it whole)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,6 +18,12 @@ from microfluence.outreach import quota
 from microfluence.outreach.tables import MESSAGE_STATUSES, MessageTemplate, OutboxMessage
 
 MAX_LIMIT = 500
+PORTAL_TOKEN = re.compile(r"(/portal/)[A-Za-z0-9_-]{16,}")
+HIDDEN_TOKEN = r"\1[link hidden]"
+
+
+def hide_portal_tokens(text: str) -> str:
+    return PORTAL_TOKEN.sub(HIDDEN_TOKEN, text)
 
 
 def public_message(
@@ -28,7 +37,7 @@ def public_message(
         "template": template,
         "to": message.to_address,
         "subject": message.subject,
-        "body": message.body,
+        "body": hide_portal_tokens(message.body),
         "status": message.status,
         "error": message.error,
         "message_id": message.message_id,

@@ -73,7 +73,7 @@ def send_campaign(  # noqa: PLR0913  the send command's options
         chosen = deal_ids_chosen(
             session, workspace_id, target.id, creators=creators, stage=stage, deal_ids=deal_ids
         )
-        drafts = compose(session, workspace_id, found, chosen, links)
+        drafts = compose(session, workspace_id, found, chosen, links, make_portal_links=not dry_run)
         room, why_queued = room_today(session, workspace_id, when.date())
         stored = []
         if not dry_run:

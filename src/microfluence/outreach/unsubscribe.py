@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import hmac
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -22,41 +21,33 @@ from sqlalchemy.orm import Session
 
 from microfluence.access.site_secrets import site_secret
 from microfluence.campaigns.tables import Deal
-from microfluence.kernel.config import get_settings
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Creator, utcnow
 from microfluence.outreach.tables import Enrollment
 from microfluence.relationships.contact import set_do_not_contact
+from microfluence.tracking.links import public_base
 
 SECRET_NAME = "unsubscribe"
 PATH = "/u/"
-DEFAULT_BASE = "http://127.0.0.1:8000"
 REASON = "unsubscribed by link"
-
-# (session, workspace_id, deal_id) -> the deal's portal link (wired in by the lead once the
-# creator portal exists).
-PortalLink = Callable[[Session, int, int], str]
 
 
 @dataclass(frozen=True)
 class Links:
-    """What messages link to: the app's public address, the signing secret, the portal."""
+    """What messages link to: the app's public address (unsubscribe and portal links are made
+    under it) and the signing secret."""
 
     base_url: str
     secret: str
-    portal_link: PortalLink | None = None
 
     def unsubscribe_url(self, workspace_id: int, creator_id: int) -> str:
         return self.base_url.rstrip("/") + PATH + make_token(self.secret, workspace_id, creator_id)
 
 
-def links_for(
-    store: Store, base_url: str | None = None, portal_link: PortalLink | None = None
-) -> Links:
+def links_for(store: Store, base_url: str | None = None) -> Links:
     """Links for messages sent from this store: ``base_url``, else MICROFLUENCE_PUBLIC_URL,
-    else the CLI's default address."""
-    base = base_url or get_settings().public_url or DEFAULT_BASE
-    return Links(base_url=base, secret=site_secret(store, SECRET_NAME), portal_link=portal_link)
+    else the CLI's default address (tracking.links.public_base: the short links' setting)."""
+    return Links(base_url=public_base(base_url), secret=site_secret(store, SECRET_NAME))
 
 
 def _b64(data: bytes) -> str:

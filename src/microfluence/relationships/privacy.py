@@ -9,13 +9,17 @@ author and text; the relationship record loses phone, postal address, tags, rati
 note, and is do-not-contact for good; every deal keeps its money, stage and history but loses
 its notes; deal events, submissions, gifts, tracking links and import summaries are scrubbed of
 contact data (keys such as ``email`` or ``address``, and any text holding the name, an address,
-a handle or the phone number). Keyed hashes of the e-mail addresses and handles are kept
+a handle or the phone number — including the lines of every shipping address given for a gift in
+the portal). What the creator portal holds goes in the same transaction
+(relationships.portal.erase_portal_personal_data): their portal links are deleted, submissions
+lose their notes. Keyed hashes of the e-mail addresses and handles are kept
 (relationships.tombstones) so a re-import of the same person is flagged do-not-contact.
 
 Any other table of the store with a ``creator_id`` or ``deal_id`` column (found in the database
 itself, so tables of modules merged later are covered) has its text and JSON columns scrubbed
-the same way in the rows about the creator or their deals. Modules that must do more (delete
-rows, clear a column whole) add their own step to :data:`ERASERS`.
+the same way in the rows about the creator or their deals, and its address columns
+(:data:`ADDRESS_COLUMNS`, as the outreach messages' ``to_address``) are cleared whole. Modules
+that must do more (delete rows) add their own step to :data:`ERASERS`.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from microfluence.kernel.store.tables import (
 )
 from microfluence.relationships.audit import Actor, log
 from microfluence.relationships.contact import relation_of
+from microfluence.relationships.portal import erase_portal_personal_data
 from microfluence.relationships.tables import ContactAudit, DealEvent, Submission
 from microfluence.relationships.tombstones import bury, identity_keys
 from microfluence.tracking.tables import TrackingLink
@@ -72,7 +77,11 @@ CONTACT_KEYS = frozenset(
     }
 )
 TERM_MIN = 3  # shorter texts would erase innocent words
-IDENTIFYING_ADDRESS = ("name", "line1", "line2", "postal_code")
+IDENTIFYING_ADDRESS = ("name", "line1", "line2", "postal_code", "phone")
+# Columns of other modules' tables that hold nothing but an address to reach the person
+# (``outreach_messages.to_address``): cleared whole in the rows about the creator, whatever they
+# hold, since a message may have gone to an address the creator no longer has on file.
+ADDRESS_COLUMNS = frozenset({"email", "to_address", "recipient", "phone", "address"})
 
 
 @dataclass
@@ -122,16 +131,21 @@ class ErasureReport(BaseModel):
 
 
 def _terms(
-    creator: Creator, accounts: list[Account], phone: str | None, address: dict[str, Any]
+    creator: Creator, accounts: list[Account], phone: str | None, addresses: list[dict[str, Any]]
 ) -> list[str]:
-    texts: list[str | None] = [creator.name, creator.email, phone]
+    """The texts to erase: names, e-mail addresses, handles, phones, and the identifying lines
+    of every address held (the record's and the ones given for gifts in the portal)."""
+    texts: list[str | None] = [creator.name, creator.email]
     for a in accounts:
         texts += [a.handle, a.email, a.display_name, *(a.previous_handles or [])]
     # The lines that identify a person; a city or country alone does not.
-    texts += [str(v) for k, v in (address or {}).items() if k in IDENTIFYING_ADDRESS]
+    for address in addresses:
+        texts += [str(v) for k, v in (address or {}).items() if k in IDENTIFYING_ADDRESS and v]
+    phones = [phone, *(str(a.get("phone") or "") for a in addresses if isinstance(a, dict))]
+    texts += phones
     terms = {t.strip() for t in texts if t and len(t.strip()) >= TERM_MIN}
-    if phone:
-        digits = re.sub(r"\D", "", phone)
+    for number in phones:
+        digits = re.sub(r"\D", "", number or "")
         if len(digits) >= 5:
             terms.add(digits)
     # Longest first, so a name is erased whole before a part of it.
@@ -231,6 +245,25 @@ def _other_rows(session: Session, erasure: Erasure) -> None:
             continue
         where = rows_about(table, erasure.workspace_id, erasure.creator_id, erasure.deal_ids)
         erasure.counts[table.name] = _scrub_rows(session, erasure, table, columns, where)
+        addresses = [c for c in columns if c in ADDRESS_COLUMNS and table.c[c].nullable]
+        if addresses:
+            session.execute(
+                update(table)
+                .where(where, sa.or_(*(table.c[c].is_not(None) for c in addresses)))
+                .values(dict.fromkeys(addresses))
+            )
+
+
+def _gift_addresses(session: Session, erasure: Erasure) -> list[dict[str, Any]]:
+    """The shipping addresses given for the creator's gifts (in the portal or by the team)."""
+    if not erasure.deal_ids:
+        return []
+    rows = session.scalars(
+        select(Gift.address).where(
+            Gift.workspace_id == erasure.workspace_id, Gift.deal_id.in_(erasure.deal_ids)
+        )
+    )
+    return [a for a in rows if isinstance(a, dict) and a]
 
 
 def _anonymise_creator(session: Session, erasure: Erasure) -> None:
@@ -403,12 +436,20 @@ def erase_creator(
         creator_id=creator_id,
         deal_ids=deal_ids,
         account_ids=[a.id for a in accounts],
-        terms=_terms(creator, accounts, relation.phone, relation.address),
+        terms=[],
+    )
+    erasure.terms = _terms(
+        creator,
+        accounts,
+        relation.phone,
+        [relation.address or {}, *_gift_addresses(session, erasure)],
     )
     session.flush()
     erasure.counts["tombstones"] = bury(session, workspace_id, creator_id, keys, now)
     _third_party_rows(session, erasure, handles)
     _deal_rows(session, erasure)
+    portal = erase_portal_personal_data(session, workspace_id, creator_id)
+    erasure.counts["portal_links_deleted"] = portal["portal_links"]
     _anonymise_creator(session, erasure)
     _other_rows(session, erasure)
     for step in ERASERS:

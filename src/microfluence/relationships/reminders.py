@@ -103,6 +103,11 @@ def _deal_columns() -> tuple[Any, ...]:
     )
 
 
+def deal_link(row: dict[str, Any], section: str) -> str:
+    """The deal's page (pipeline stage, portal, gifts, submissions, history), at a section."""
+    return f"/campaigns/{row['campaign_id']}/deals/{row['deal_id']}#{section}"
+
+
 def _on_live_deals(query: Select[Any], workspace_id: int, campaign_id: int | None) -> Select[Any]:
     query = (
         query.join(Campaign, Campaign.id == Deal.campaign_id)
@@ -192,7 +197,7 @@ def _gifts(
     for row in rows:
         row["due_on"] = row.pop("since").date() + dt.timedelta(days=days)
         row["title"] = f"{verb} {row.pop('name')}"
-        row["link"] = f"/campaigns/{row['campaign_id']}#deals"
+        row["link"] = deal_link(row, "gifts")
     return rows
 
 
@@ -214,7 +219,7 @@ def _reviews(
     for row in rows:
         row["due_on"] = row.pop("submitted_at").date() + dt.timedelta(days=days)
         row["title"] = "Review the draft" if row.pop("kind") == "draft" else "Review the live post"
-        row["link"] = f"/campaigns/{row['campaign_id']}#deals"
+        row["link"] = deal_link(row, "submissions")
     return rows
 
 
@@ -258,7 +263,7 @@ def _follow_ups(
     for row in rows:
         row["due_on"] = row.pop("touched").date() + dt.timedelta(days=days)
         row["title"] = "Follow up: no reply"
-        row["link"] = f"/campaigns/{row['campaign_id']}#deals"
+        row["link"] = deal_link(row, "history")
     return rows
 
 

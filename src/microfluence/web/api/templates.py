@@ -27,9 +27,8 @@ TemplateId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def message_links(request: Request, store: StoreDep) -> Links:
-    """Links for messages rendered by this request (the portal is wired in by the app)."""
-    portal = getattr(request.app.state, "portal_link", None)
-    return links_for(store, base_url(request), portal)
+    """Links for messages rendered by this request, under the app's public address."""
+    return links_for(store, base_url(request))
 
 
 def preview_of(draft: Draft) -> Preview:

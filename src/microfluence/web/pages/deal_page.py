@@ -1,5 +1,6 @@
-"""A deal's page, ``/campaigns/{campaign_id}/deals/{deal_id}``: its history (every stage move
-and portal action), its gifts with their status buttons, its creator-portal links (a new link's
+"""A deal's one page, ``/campaigns/{campaign_id}/deals/{deal_id}``: its pipeline stage with the
+stage menu (members), days in the stage and fee, its history (every stage move, message and
+portal action), its gifts with their status buttons, its creator-portal links (a new link's
 URL shown once), and its submissions; and the review of submissions from the campaign page.
 Members change, viewers read; everything goes through the relationships services."""
 
@@ -16,8 +17,9 @@ from microfluence.access.principal import Principal
 from microfluence.campaigns import campaigns, deals
 from microfluence.campaigns.products import list_products
 from microfluence.campaigns.schemas import parse_model
+from microfluence.campaigns.tables import PIPELINE_STAGES, SIDE_STAGES
 from microfluence.catalog.schemas import ID_MAX
-from microfluence.relationships import gifting, portal, submissions
+from microfluence.relationships import gifting, pipeline, portal, submissions
 from microfluence.relationships.addresses import FIELDS, LABELS
 from microfluence.relationships.settings import PortalSettings
 from microfluence.relationships.stages import deal_history
@@ -52,6 +54,8 @@ def _deal_page(
         campaign=campaign,
         deal=deal,
         stage=deals.find_deal(db, ws, campaign_id, deal_id).stage,
+        card=pipeline.card(db, ws, campaign_id, deal_id),
+        stages=(*PIPELINE_STAGES, *SIDE_STAGES),
         history=deal_history(db, ws, deal_id),
         gifts=gifting.list_gifts(db, ws, deal_id),
         transitions=gifting.TRANSITIONS,

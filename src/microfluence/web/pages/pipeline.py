@@ -1,7 +1,9 @@
 """The pipeline pages: a campaign's board (columns per stage; cards moved by drag and drop, by
 keyboard, or by each card's stage menu without JavaScript; several at once), the same deals as
-a sortable list, the pipeline's statistics, a deal's page with its history, and the creators
-list's "Add to campaign" action. Every move is recorded with the signed-in user's e-mail."""
+a sortable list, the pipeline's statistics, and the creators list's "Add to campaign" action.
+A deal has one page, ``/campaigns/{id}/deals/{deal_id}`` (web.pages.deal_page): its stage menu,
+history, portal links, gifts and submissions; the pipeline's former deal URL redirects there.
+Every move is recorded with the signed-in user's e-mail."""
 
 from __future__ import annotations
 
@@ -78,22 +80,16 @@ def pipeline_page(  # noqa: PLR0913 - one parameter per query field
     )
 
 
+def deal_url(campaign_id: int, deal_id: int) -> str:
+    return f"/campaigns/{campaign_id}/deals/{deal_id}"
+
+
 @router.get("/campaigns/{campaign_id}/pipeline/deals/{deal_id}")
-def deal_page(
-    request: Request, db: DbSession, caller: PageReader, campaign_id: Id, deal_id: Id
-) -> HTMLResponse:
-    card = pipeline.card(db, caller.workspace_id, campaign_id, deal_id)
-    campaign = get_campaign(db, caller.workspace_id, campaign_id)
-    return render(
-        request,
-        db,
-        "pipeline_deal.html",
-        title=f"{card.creator_name or 'Deal'} · {campaign.name}",
-        campaign=campaign,
-        card=card,
-        events=pipeline.history(db, caller.workspace_id, campaign_id, deal_id),
-        stages=STAGE_ORDER,
-    )
+def deal_page(db: DbSession, caller: PageReader, campaign_id: Id, deal_id: Id) -> RedirectResponse:
+    """The pipeline's former deal URL: checked (404 for a deal of another campaign or
+    workspace), then a permanent redirect to the deal's one page."""
+    pipeline.card(db, caller.workspace_id, campaign_id, deal_id)
+    return RedirectResponse(deal_url(campaign_id, deal_id), status_code=308)
 
 
 @router.post("/campaigns/{campaign_id}/pipeline/move", dependencies=[CsrfChecked])
@@ -112,7 +108,7 @@ def move(  # noqa: PLR0913 - one parameter per form field
     )
     base = f"/campaigns/{campaign_id}/pipeline"
     if view == "deal" and len(deal_id) == 1:
-        return RedirectResponse(f"{base}/deals/{deal_id[0]}", status_code=303)
+        return RedirectResponse(deal_url(campaign_id, deal_id[0]), status_code=303)
     anchor = f"#deal-{deal_id[0]}" if len(deal_id) == 1 else ""
     return RedirectResponse(
         f"{base}?view={'list' if view == 'list' else 'board'}&sort={sort}"

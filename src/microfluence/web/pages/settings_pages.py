@@ -21,6 +21,7 @@ from microfluence.web.api.privacy import follower_file
 from microfluence.web.api.workspace import base_url
 from microfluence.web.deps import CsrfChecked, DbSession, PageOwner, StoreDep
 from microfluence.web.pages.emv_settings import emv_rows
+from microfluence.web.pages.reminder_thresholds import threshold_rows
 from microfluence.web.pages.rendering import render
 
 router = APIRouter(prefix="/settings", include_in_schema=False)
@@ -46,6 +47,7 @@ def _page(request: Request, db: Session, caller: Principal, **extra: object) -> 
         samples=samples.list_samples(db, caller.workspace_id),
         roles=[r.value for r in Role if r.rank <= caller.role.rank],
         emv_rates=emv_rows(db, caller.workspace_id),
+        reminder_thresholds=threshold_rows(db, caller.workspace_id),
         **extra,
     )
 
