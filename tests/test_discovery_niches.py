@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -377,3 +378,51 @@ def test_the_cli_evaluates_a_small_sample(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["niches", "eval", str(path), "--folds", "2"])
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.output and "confusion" in result.output
+
+
+def test_the_library_recomputes_shows_and_corrects(store_url: str, two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    from microfluence import open_workspace
+
+    with open_workspace("niche-a", store_url, create=False) as ws:
+        assert ws.recompute_niches().scored == 3
+        assert ws.recompute_niches().scored == 0
+        assert ws.niches("instagram:gym_girl").niches[0].niche == "fitness"
+        fixed = ws.set_niches("instagram:gym_girl", ["sports"])
+        assert [n.niche for n in fixed.niches] == ["sports"] and fixed.corrected_by == "library"
+        assert ws.recompute_niches(everything=True).scored == 3
+        assert ws.niches("instagram:gym_girl").niches[0].source == "user"
+
+
+DEMO_NICHES = {
+    "Fitness": "fitness",
+    "Beauty": "beauty",
+    "Food & Drink": "food_drink",
+    "Travel": "travel",
+    "Home & Garden": "home_interior",
+    "Fashion": "fashion",
+    "Parenting": "family_parenting",
+    "Tech": "tech",
+    "Gaming": "gaming",
+    "Pets": "pets",
+    "Wellness": "health_wellness",
+}
+
+
+def test_the_demo_build_gives_its_accounts_their_niches(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    from microfluence.demo.load import build_demo
+    from microfluence.demo.population import PopulationSpec
+
+    spec = PopulationSpec(n_creators=40, seed=3, days=14, end=dt.date(2026, 2, 1))
+    summary = build_demo(sqlite_store, spec, workspace="demo-n")
+    assert summary.niches is not None and summary.niches.scored == summary.accounts
+    with sqlite_store.session() as session:
+        rows = session.execute(
+            sa.select(Account.id, Account.category, AccountNiche.niche, AccountNiche.confidence)
+            .join(AccountNiche, AccountNiche.account_id == Account.id)
+            .where(AccountNiche.source == "model")
+        ).all()
+    stored = pl.DataFrame(rows, schema=["id", "category", "niche", "confidence"], orient="row")
+    best = stored.sort("id", "confidence", descending=[False, True]).group_by("id").first()
+    assert best.height == summary.accounts and best["category"].n_unique() >= 5
+    expected = best["category"].replace_strict(DEMO_NICHES)
+    assert (best["niche"] == expected).mean() >= 0.8

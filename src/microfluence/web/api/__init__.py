@@ -16,6 +16,7 @@ from microfluence.web.api import (
     labels,
     links,
     measurement,
+    niches,
     outreach,
     pipeline,
     posts,
@@ -53,5 +54,6 @@ for module in (
     templates,
     outreach,
     relations,
+    niches,
 ):
     router.include_router(module.router)

@@ -16,6 +16,7 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    niches,
     outreach,
     pipeline,
     relationship,
@@ -49,6 +50,7 @@ ROUTERS = [
     outreach.router,
     unsubscribe.router,
     relationship.router,
+    niches.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
