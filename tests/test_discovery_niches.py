@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from api_support import cheap_password_hashing  # noqa: F401
 from microfluence.cli.main import app
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
@@ -426,3 +427,49 @@ def test_the_demo_build_gives_its_accounts_their_niches(sqlite_store) -> None:  
     assert best.height == summary.accounts and best["category"].n_unique() >= 5
     expected = best["category"].replace_strict(DEMO_NICHES)
     assert (best["niche"] == expected).mean() >= 0.8
+
+
+@pytest.mark.usefixtures("cheap_password_hashing")
+def test_the_profile_shows_niches_to_viewers_and_the_form_to_members(store_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from api_support import make_tenant, make_user
+    from microfluence.kernel.store import open_store
+    from microfluence.web.app import create_app
+    from pages_support import HTML, sign_in
+
+    store = open_store(store_url)
+    tenant = make_tenant(store, "niche-pages")
+    make_user(store, "viewer@x.io", "niche-pages", "viewer")
+    make_user(store, "member@x.io", "niche-pages", "member")
+    with store.transaction() as session:
+        recompute_niches(session, tenant.workspace_id)
+    store.dispose()
+    account, creator = tenant.account_ids[0], tenant.creator_ids[0]
+    with TestClient(create_app(store_url)) as viewer, TestClient(create_app(store_url)) as member:
+        csrf = sign_in(viewer, "viewer@x.io")
+        page = viewer.get(f"/creators/{creator}", headers=HTML)
+        assert page.status_code == 200 and f'id="niches-{account}"' in page.text
+        assert "%</span>" in page.text and "Save niches" not in page.text
+        refused = viewer.post(
+            f"/accounts/{account}/niches",
+            data={"csrf_token": csrf, "niches": ["pets"]},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 403
+        csrf = sign_in(member, "member@x.io")
+        assert "Save niches" in member.get(f"/creators/{creator}", headers=HTML).text
+        wrong = member.post(
+            f"/accounts/{account}/niches",
+            data={"csrf_token": csrf, "niches": ["pets", "cooking"]},
+            follow_redirects=False,
+        )
+        assert wrong.status_code == 422 and "cooking" in wrong.text
+        fixed = member.post(
+            f"/accounts/{account}/niches",
+            data={"csrf_token": csrf, "niches": ["pets"]},
+            follow_redirects=False,
+        )
+        assert fixed.status_code == 303
+        shown = member.get(f"/creators/{creator}", headers=HTML).text
+        assert "pets 100%" in shown and "corrected by member@x.io" in shown
