@@ -295,6 +295,12 @@ def test_only_changed_accounts_are_recomputed(two_workspaces) -> None:  # type: 
         recompute_niches(session, a)
     with store.transaction() as session:
         assert recompute_niches(session, a).scored == 0
+        session.get(Account, ids["chef"]).followers = 12_345  # new numbers: not an input
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 0
+        session.get(Account, ids["chef"]).bio = "pastry chef in Lyon"
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 1
         add_post(session, a, ids["bare"], "new-1", "Sunset in Lisbon #travel #wanderlust #trip")
     with store.transaction() as session:
         run = recompute_niches(session, a)

@@ -2,9 +2,9 @@
 
 * :func:`recompute_niches` scores a workspace's accounts with the niche model in batches and
   replaces each scored account's ``model`` rows. Only accounts whose inputs changed are scored:
-  each model row keeps the account's **fingerprint** (the model version, the number of posts,
-  the newest post id and import time, the captions' total length, the profile's last update),
-  worked out in the database for all accounts at once; ``everything=True`` scores all.
+  each model row keeps the account's **fingerprint** (:func:`fingerprints`: the model version
+  and what the model reads, in lengths and counts), worked out in the database for all
+  accounts at once; ``everything=True`` scores all.
 * An account keeps its most likely niche always, and up to ``TOP_K`` − 1 more whose probability
   is at least ``THRESHOLD`` (docs/discovery.md).
 * :func:`set_niches` stores a hand correction as ``user`` rows (confidence 1). A re-run never
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import String, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account
@@ -61,14 +61,21 @@ class AccountNiches:
 
 
 def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFrame:
-    """account_id and fingerprint of every account of the workspace, in one query."""
+    """account_id and fingerprint of every account of the workspace, in one query.
+
+    Only what the model reads counts: the lengths of the handle, bio, name and category,
+    the number of posts, the newest post id and the total length of the captions and hashtag
+    lists. New follower numbers or a re-import of the same posts leave it as it was.
+    """
+    text = func.coalesce(func.sum(func.length(Post.caption)), 0)
+    tags = func.coalesce(func.sum(func.length(cast(Post.hashtags, String))), 0)
     posts = (
         select(
             Post.account_id,
             func.count(Post.id).label("n"),
             func.max(Post.id).label("last_id"),
-            func.max(Post.imported_at).label("last_import"),
-            func.coalesce(func.sum(func.length(Post.caption)), 0).label("chars"),
+            text.label("chars"),
+            tags.label("tags"),
         )
         .where(Post.workspace_id == workspace_id)
         .group_by(Post.account_id)
@@ -77,29 +84,29 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
     query = (
         select(
             Account.id.label("account_id"),
-            Account.updated_at,
+            func.length(Account.handle).label("handle"),
+            func.length(Account.bio).label("bio"),
+            func.length(Account.display_name).label("name"),
+            func.length(Account.category).label("category"),
             posts.c.n,
             posts.c.last_id,
-            posts.c.last_import,
             posts.c.chars,
+            posts.c.tags,
         )
         .outerjoin(posts, posts.c.account_id == Account.id)
         .where(Account.workspace_id == workspace_id)
     )
+    columns = ["account_id", "handle", "bio", "name", "category", "n", "last_id", "chars", "tags"]
     frame = pl.DataFrame(
         [tuple(r) for r in session.execute(query)],
-        schema=["account_id", "updated_at", "n", "last_id", "last_import", "chars"],
+        schema=columns,
         orient="row",
         infer_schema_length=None,
     )
     return frame.select(
         "account_id",
         fingerprint=pl.concat_str(
-            [pl.lit(version)]
-            + [
-                pl.col(c).cast(pl.Utf8).fill_null("-")
-                for c in ("n", "last_id", "last_import", "chars", "updated_at")
-            ],
+            [pl.lit(version)] + [pl.col(c).cast(pl.Utf8).fill_null("-") for c in columns[1:]],
             separator="|",
         ),
     )
