@@ -479,3 +479,21 @@ def test_the_profile_shows_niches_to_viewers_and_the_form_to_members(store_url: 
         assert fixed.status_code == 303
         shown = member.get(f"/creators/{creator}", headers=HTML).text
         assert "pets 100%" in shown and "corrected by member@x.io" in shown
+
+
+def test_hashtag_lists_are_read_with_any_letters(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, _ids = two_workspaces
+    with store.transaction() as session:
+        account_id = add_account(session, a, "tags_only", [])
+        session.add(
+            Post(
+                workspace_id=a,
+                account_id=account_id,
+                platform_post_id="t-1",
+                caption=None,
+                hashtags=["recette", "pâtisserie", "gâteau", "foodie", "recipe"],
+            )
+        )
+    with store.transaction() as session:
+        recompute_niches(session, a)
+        assert get_niches(session, a, account_id).niches[0].niche == "food_drink"

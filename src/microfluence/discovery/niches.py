@@ -98,7 +98,7 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
     )
     columns = ["account_id", "handle", "bio", "name", "category", "n", "last_id", "chars", "tags"]
     frame = pl.DataFrame(
-        [tuple(r) for r in session.execute(query)],
+        session.execute(query).all(),
         schema=columns,
         orient="row",
         infer_schema_length=None,
@@ -114,14 +114,11 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
 
 def _stale(session: Session, workspace_id: int, current: pl.DataFrame) -> pl.DataFrame:
     stored = pl.DataFrame(
-        [
-            tuple(r)
-            for r in session.execute(
-                select(AccountNiche.account_id, func.max(AccountNiche.fingerprint))
-                .where(AccountNiche.workspace_id == workspace_id, AccountNiche.source == "model")
-                .group_by(AccountNiche.account_id)
-            )
-        ],
+        session.execute(
+            select(AccountNiche.account_id, func.max(AccountNiche.fingerprint))
+            .where(AccountNiche.workspace_id == workspace_id, AccountNiche.source == "model")
+            .group_by(AccountNiche.account_id)
+        ).all(),
         schema={"account_id": pl.Int64, "stored": pl.Utf8},
         orient="row",
     )
@@ -132,14 +129,11 @@ def _stale(session: Session, workspace_id: int, current: pl.DataFrame) -> pl.Dat
 def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int]) -> pl.DataFrame:
     """The model's input for these accounts (features.documents' columns), in their order."""
     profiles = pl.DataFrame(
-        [
-            tuple(r)
-            for r in session.execute(
-                select(
-                    Account.id, Account.handle, Account.display_name, Account.bio, Account.category
-                ).where(Account.workspace_id == workspace_id, Account.id.in_(account_ids))
-            )
-        ],
+        session.execute(
+            select(
+                Account.id, Account.handle, Account.display_name, Account.bio, Account.category
+            ).where(Account.workspace_id == workspace_id, Account.id.in_(account_ids))
+        ).all(),
         schema={
             "account_id": pl.Int64,
             "handle": pl.Utf8,
@@ -150,16 +144,16 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
         orient="row",
     )
     posts = pl.DataFrame(
-        [
-            (r[0], r[1], " ".join(str(t) for t in (r[2] or []) if t))
-            for r in session.execute(
-                select(Post.account_id, Post.caption, Post.hashtags).where(
-                    Post.workspace_id == workspace_id, Post.account_id.in_(account_ids)
-                )
+        session.execute(
+            select(Post.account_id, Post.caption, cast(Post.hashtags, String)).where(
+                Post.workspace_id == workspace_id, Post.account_id.in_(account_ids)
             )
-        ],
+        ).all(),
         schema={"account_id": pl.Int64, "caption": pl.Utf8, "tags": pl.Utf8},
         orient="row",
+    ).with_columns(
+        # The JSON list as the store wrote it (non-ASCII may be escaped): decoded by Polars.
+        tags=pl.col("tags").str.json_decode(pl.List(pl.Utf8)).list.join(" ")
     )
     texts = posts.group_by("account_id").agg(
         captions=pl.col("caption").fill_null("").str.join("\n"),
