@@ -895,3 +895,41 @@ def test_deals_gifts_products_and_the_portal_of_the_other_workspace(
     assert "beta secret kit" in deal_page and "gift-requested" in deal_page
     assert "link-active" in deal_page and "https://beta.example/d" in deal_page
     assert "beta secret kit" in beta_client.get("/products", headers=HTML).text
+
+
+def test_niches_on_profiles_show_and_change_only_the_own_workspace(
+    two: Two, store_url: str
+) -> None:
+    from microfluence.discovery.niches import get_niches, recompute_niches
+
+    client = two.client
+    store = open_store(store_url)
+    with store.transaction() as session:
+        recompute_niches(session, two.alpha.workspace_id)
+        recompute_niches(session, two.beta.workspace_id)
+    own = client.get(f"/creators/{two.alpha.creator_ids[0]}", headers=HTML)
+    assert own.status_code == 200 and 'id="niches-' in own.text and "Save niches" in own.text
+    theirs = two.beta.account_ids[0]
+    changed = client.post(
+        f"/accounts/{theirs}/niches",
+        data={"csrf_token": two.csrf, "niches": ["pets"]},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 404
+    mine = two.alpha.account_ids[0]
+    fixed = client.post(
+        f"/accounts/{mine}/niches",
+        data={"csrf_token": two.csrf, "niches": ["pets", "travel"]},
+        follow_redirects=False,
+    )
+    assert fixed.status_code == 303
+    assert fixed.headers["location"] == f"/creators/{two.alpha.creator_ids[0]}#niches-{mine}"
+    shown = client.get(f"/creators/{two.alpha.creator_ids[0]}", headers=HTML)
+    assert "pets 100%" in shown.text and "corrected by a@a.io" in shown.text
+    with store.transaction() as session:
+        assert get_niches(session, two.beta.workspace_id, theirs).corrected_by is None
+        assert {n.niche for n in get_niches(session, two.alpha.workspace_id, mine).niches} == {
+            "pets",
+            "travel",
+        }
+    store.dispose()

@@ -1310,3 +1310,59 @@ def test_products_gifts_portal_links_and_submissions_of_the_other_workspace(worl
     )
     assert done.status_code == 200 and done.json()["status"] == "changes_requested"
     assert seen_by_b() == before
+
+
+@covers("post", "/api/v1/niches/recompute")
+@covers("get", "/api/v1/accounts/{account_id}/niches")
+@covers("put", "/api/v1/accounts/{account_id}/niches")
+def test_niches_are_computed_read_and_corrected_only_in_their_workspace(world):
+    client, a, b = world
+    assert (
+        client.post("/api/v1/niches/recompute", json={}, headers=a.auth("viewer")).status_code
+        == 403
+    )
+    run = client.post("/api/v1/niches/recompute", json={}, headers=a.auth("member"))
+    assert run.status_code == 200, run.text
+    assert run.json()["accounts"] == run.json()["scored"] == len(a.account_ids)
+    assert client.post("/api/v1/niches/recompute", json={}, headers=b.auth("member")).json()[
+        "scored"
+    ] == len(b.account_ids)
+    own = client.get(f"/api/v1/accounts/{a.account_ids[0]}/niches", headers=a.auth("viewer"))
+    assert own.status_code == 200 and own.json()["niches"][0]["source"] == "model"
+    refused = client.put(
+        f"/api/v1/accounts/{a.account_ids[0]}/niches",
+        json={"niches": ["beauty"]},
+        headers=a.auth("viewer"),
+    )
+    assert refused.status_code == 403
+    fixed = client.put(
+        f"/api/v1/accounts/{a.account_ids[0]}/niches",
+        json={"niches": ["beauty", "fashion"]},
+        headers=a.auth("member"),
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert [n["niche"] for n in fixed.json()["niches"]] == ["beauty", "fashion"]
+    assert fixed.json()["corrected_by"]
+    before = [
+        client.get(f"/api/v1/accounts/{aid}/niches", headers=b.auth("viewer")).json()
+        for aid in b.account_ids
+    ]
+    for aid in b.account_ids:
+        not_found(client.get(f"/api/v1/accounts/{aid}/niches", headers=a.auth("owner")))
+        not_found(
+            client.put(
+                f"/api/v1/accounts/{aid}/niches", json={"niches": ["pets"]}, headers=a.auth("owner")
+            )
+        )
+    client.post("/api/v1/niches/recompute", json={"all": True}, headers=a.auth("owner"))
+    after = [
+        client.get(f"/api/v1/accounts/{aid}/niches", headers=b.auth("viewer")).json()
+        for aid in b.account_ids
+    ]
+    assert before == after and all(not x["corrected_by"] for x in after)
+    bad = client.put(
+        f"/api/v1/accounts/{a.account_ids[0]}/niches",
+        json={"niches": ["cooking"]},
+        headers=a.auth("member"),
+    )
+    assert bad.status_code == 422 and "'cooking' is not a niche" in bad.text

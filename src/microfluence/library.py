@@ -46,7 +46,10 @@ from microfluence.campaigns.schemas import (
     MatchSummary,
     parse_model,
 )
+from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.catalog.listing import MAX_LIMIT, Window
+from microfluence.discovery import niches as discovery_niches
+from microfluence.discovery.niches import AccountNiches, NicheRun
 from microfluence.export.privacy import creator_record
 from microfluence.export.tables import (
     EXPORT_FORMATS,
@@ -856,6 +859,31 @@ class Workspace:
             )
         rows, _ = run(self._store, self.name, format, Path(path))
         return rows
+
+    # -- niches (docs/discovery.md) -----------------------------------------------------------
+    def recompute_niches(self, *, everything: bool = False) -> NicheRun:
+        """Score the accounts whose posts or profile changed (all with ``everything``), as
+        `microfluence niches`."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            return discovery_niches.recompute_niches(session, ws, everything=everything)
+
+    def niches(self, account: str) -> AccountNiches:
+        """An account's (PLATFORM:HANDLE) niches, as `microfluence niches show`."""
+        with self._store.session() as session:
+            ws = get_workspace(session, self.name).id
+            found = find_account_by_reference(session, ws, account)
+            return discovery_niches.get_niches(session, ws, found.id)
+
+    def set_niches(
+        self, account: str, niches: Sequence[str], *, by: str = "library"
+    ) -> AccountNiches:
+        """Correct an account's niches by hand (``[]`` removes the correction), as
+        `microfluence niches set`; a re-run never overwrites it."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            found = find_account_by_reference(session, ws, account)
+            return discovery_niches.set_niches(session, ws, found.id, niches, by=by)
 
     def _frame(self, query_for: Callable[[Connection, int], Select]) -> pl.DataFrame:
         with self._store.session() as session:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "score": "microfluence.metrics.cli:score",
     "audit": "microfluence.authenticity.cli:audit_app",
     "eval": "microfluence.authenticity.cli:eval_app",
+    "niches": "microfluence.discovery.cli:niches_app",
     "vet": "microfluence.authenticity.cli:vet",
     "labels": "microfluence.authenticity.cli:labels_app",
     "campaigns": "microfluence.campaigns.cli:campaigns_app",

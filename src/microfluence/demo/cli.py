@@ -132,6 +132,13 @@ def show_summary(summary: DemoSummary) -> None:
     for label, n in sorted(summary.labels.items()):
         planted.add_row(label, f"{n:,}")
     console.print(planted)
+    if summary.niches is not None:
+        tops = sorted(summary.niches.by_niche.items(), key=lambda kv: -kv[1])
+        console.print(
+            f"Niches computed for {summary.niches.scored:,} accounts: "
+            + ", ".join(f"{n} {c:,}" for n, c in tops),
+            highlight=False,
+        )
     show_campaign(summary)
 
 

@@ -22,6 +22,8 @@ from microfluence.demo.population import (
     generate_population,
 )
 from microfluence.demo.tiers import tier_of
+from microfluence.discovery.niches import NicheRun, recompute_niches
+from microfluence.discovery.tables import AccountNiche
 from microfluence.ingest.report import ImportReport
 from microfluence.ingest.write.writer import StoreWriter, import_run
 from microfluence.kernel.store import Store
@@ -35,6 +37,7 @@ from microfluence.kernel.store.tables import (
     Post,
     Workspace,
 )
+from microfluence.kernel.workspaces import get_workspace
 
 CHUNK_ROWS = 50_000
 DEFAULT_WORKSPACE = "demo"
@@ -58,6 +61,7 @@ class DemoSummary:
     comments: int = 0
     followers: int = 0
     snapshots: int = 0
+    niches: NicheRun | None = None  # the niche model's run over the demo's accounts
     labels: dict[str, int] = field(default_factory=dict)
     planted_accounts: int = 0
     seconds: float = 0.0
@@ -99,7 +103,10 @@ def build_demo(
                 progress(hi, total)
         writer.labels(_with_ids(population.labels(), account_ids))
         campaign = build_campaign(writer.conn, writer.workspace_id, population, account_ids)
+    with store.transaction() as session:
+        niches = recompute_niches(session, get_workspace(session, workspace).id, everything=True)
     summary = workspace_summary(store, workspace)
+    summary.niches = niches
     summary.campaign = campaign
     summary.replaced = {k: v for k, v in replaced.items() if v}
     summary.seconds = report.seconds
@@ -110,7 +117,7 @@ def clear_workspace(conn: Connection, workspace_id: int) -> dict[str, int]:
     """Delete the demo campaign and its shop, then every creator, account and their rows in a
     workspace; returns what was there."""
     removed = clear_campaign(conn, workspace_id)
-    for model in _CLEAR_ORDER:
+    for model in (AccountNiche, *_CLEAR_ORDER):
         table = model.__table__
         result = conn.execute(sa.delete(table).where(table.c.workspace_id == workspace_id))
         removed[table.name] = result.rowcount or 0

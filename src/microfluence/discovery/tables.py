@@ -48,6 +48,8 @@ class AccountNiche(Base):
     source: Mapped[str] = mapped_column(String(10), default="model")
     model_version: Mapped[str | None] = mapped_column(String(60))
     set_by: Mapped[str | None] = mapped_column(String(320))  # who corrected it (source user)
+    # Migration 0023: what the model saw of the account (discovery.niches.fingerprints).
+    fingerprint: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 

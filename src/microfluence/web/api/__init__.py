@@ -17,6 +17,7 @@ from microfluence.web.api import (
     labels,
     links,
     measurement,
+    niches,
     outreach,
     pipeline,
     posts,
@@ -57,5 +58,6 @@ for module in (
     relations,
     products,
     gifting,
+    niches,
 ):
     router.include_router(module.router)

@@ -17,6 +17,7 @@ from microfluence.web.pages import (
     jobs,
     labels,
     links,
+    niches,
     outreach,
     pipeline,
     portal,
@@ -58,6 +59,7 @@ ROUTERS = [
     links.router,
     portal.router,
     products.router,
+    niches.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -21,6 +21,7 @@ from microfluence.metrics.service import workspace_tiers
 from microfluence.metrics.settings import get_metrics_settings
 from microfluence.web.deps import DbSession, PageReader
 from microfluence.web.pages.links import creator_links
+from microfluence.web.pages.niches import account_niches
 from microfluence.web.pages.profile import creator_profile
 from microfluence.web.pages.rendering import render
 
@@ -163,4 +164,5 @@ def profile_page(
         profile=profile,
         charts=True,
         **creator_links(request, db, caller.workspace_id, creator_id),
+        **account_niches(db, caller.workspace_id, [v.account.id for v in profile.accounts]),
     )

@@ -1,0 +1,62 @@
+"""Reading the labelled niche data set (Kim et al., WWW 2020: accounts.jsonl) for evaluation
+and training. Its texts are research-use only: they are read here, never copied into the repo.
+
+One account a line: ``username, category, posts[]`` with each post's ``caption``. The result
+has the columns :func:`microfluence.discovery.features.documents` reads, plus ``label`` (our
+taxonomy's name, :data:`microfluence.discovery.taxonomy.DATASET_LABELS`) and ``posts`` (how
+many posts the line carries).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from microfluence.discovery.taxonomy import DATASET_LABELS
+from microfluence.kernel.errors import InputError
+
+
+def _account(path: Path, number: int, line: str) -> dict[str, object]:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}, line {number}: not JSON ({exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}, line {number}: expected an object")
+    category = raw.get("category")
+    if category not in DATASET_LABELS:
+        raise InputError(
+            f"{path}, line {number}, field category: {category!r} is not one of "
+            + ", ".join(DATASET_LABELS)
+        )
+    posts = raw.get("posts") or []
+    if not isinstance(posts, list):
+        raise InputError(f"{path}, line {number}, field posts: expected a list")
+    captions = [p.get("caption") or "" for p in posts if isinstance(p, dict)]
+    return {
+        "handle": str(raw.get("username") or ""),
+        "name": "",
+        "bio": "",
+        "captions": "\n".join(captions),
+        "hashtags": "",
+        "label": DATASET_LABELS[category],
+        "posts": len(captions),
+    }
+
+
+def read_accounts(path: Path, limit: int | None = None) -> pl.DataFrame:
+    """The data set's accounts (the first ``limit`` lines when given)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (the niches data set's accounts.jsonl)")
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if limit is not None and len(rows) >= limit:
+                break
+            if line.strip():
+                rows.append(_account(path, number, line))
+    if not rows:
+        raise InputError(f"{path}: no accounts")
+    return pl.DataFrame(rows).unique(subset="handle", keep="first", maintain_order=True)

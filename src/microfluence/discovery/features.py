@@ -1,0 +1,108 @@
+"""From an account's texts to the niche model's features, for many accounts at once.
+
+An account is its handle, display name, bio, and its posts' captions and hashtags. The texts are
+assembled with Polars expressions (no Python loop over accounts) into three documents:
+
+* ``words``: the bio, name and captions, lower-cased, with each hashtag also split into words
+  (``#MorningRun`` → ``morning run``, ``#run2024`` → ``run 2024``) and the handle split at
+  dots, underscores and digits; emoji are kept as tokens of their own;
+* ``tags``: each hashtag whole, as a token of its own kind (``t_fitfam``);
+* ``chars``: the hashtags and the handle as character 3–5-grams, which catch concatenated
+  hashtags without a dictionary (``#veganbreakfastideas`` shares ``veg``, ``vega``,
+  ``break``… with ``#vegan`` and ``#breakfast``) and words in many languages and spellings.
+
+Each is hashed (the hashing trick: no vocabulary is stored, so nothing of the training text
+ships), counts are damped with log(1 + n) and every row is scaled to unit length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+WORD_BITS = 16
+CHAR_BITS = 15
+N_FEATURES = (1 << WORD_BITS) + (1 << CHAR_BITS)
+
+HASHTAG = r"#(\w+)"
+EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf]"
+_TOKEN = rf"(?u)\b\w\w+\b|{EMOJI}"
+
+_words = HashingVectorizer(
+    n_features=1 << WORD_BITS,
+    token_pattern=_TOKEN,
+    lowercase=False,
+    alternate_sign=False,
+    norm=None,
+    dtype=np.float32,
+)
+_chars = HashingVectorizer(
+    n_features=1 << CHAR_BITS,
+    analyzer="char_wb",
+    ngram_range=(3, 5),
+    lowercase=False,
+    alternate_sign=False,
+    norm=None,
+    dtype=np.float32,
+)
+
+ACCOUNT_COLUMNS = ("handle", "name", "bio", "captions", "hashtags")
+
+
+def _split_words(expr: pl.Expr) -> pl.Expr:
+    """camelCase, letter/digit boundaries, dots and underscores become spaces."""
+    return (
+        expr.str.replace_all(r"([a-z])([A-Z])", "${1} ${2}")
+        .str.replace_all(r"([A-Za-z])([0-9])", "${1} ${2}")
+        .str.replace_all(r"([0-9])([A-Za-z])", "${1} ${2}")
+        .str.replace_all(r"[._]+", " ")
+    )
+
+
+def documents(accounts: pl.DataFrame) -> pl.DataFrame:
+    """The three documents per account from columns handle, name, bio, captions, hashtags.
+
+    ``captions`` is all the account's captions joined; ``hashtags`` the hashtags the source
+    listed apart from the captions, space-separated (hashtags written in captions are found
+    there too). Missing values are empty texts.
+    """
+    frame = accounts.select(
+        [pl.col(c).cast(pl.Utf8).fill_null("") for c in ACCOUNT_COLUMNS]
+    ).with_columns(
+        tags=pl.concat_str(
+            pl.col("captions").str.extract_all(HASHTAG).list.join(" ").str.replace_all("#", ""),
+            pl.col("hashtags").str.replace_all("#", ""),
+            separator=" ",
+        ).str.strip_chars()
+    )
+    return frame.select(
+        words=pl.concat_str(
+            pl.col("name"),
+            pl.col("bio"),
+            pl.col("captions").str.replace_all(HASHTAG, " "),
+            _split_words(pl.col("tags")),
+            _split_words(pl.col("handle")),
+            separator=" ",
+        ).str.to_lowercase()
+        + " "
+        + pl.col("tags").str.to_lowercase().str.replace_all(r"(\w+)", "t_${1}"),
+        chars=pl.concat_str(
+            pl.col("tags"),
+            pl.col("handle").str.replace_all(r"[^\w]|[0-9_]", " "),
+            separator=" ",
+        ).str.to_lowercase(),
+    )
+
+
+def featurise(accounts: pl.DataFrame) -> sp.csr_matrix:
+    """The hashed, damped, unit-length feature matrix (one row per account)."""
+    docs = documents(accounts)
+    matrix = sp.hstack(
+        [_words.transform(docs["words"].to_list()), _chars.transform(docs["chars"].to_list())],
+        format="csr",
+    )
+    matrix.data = np.log1p(matrix.data)
+    return normalize(matrix, copy=False)

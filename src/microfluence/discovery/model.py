@@ -1,0 +1,77 @@
+"""The niche model: a linear classifier over hashed text features (features.py).
+
+It is a weight matrix (features × niches) and a bias per niche; scoring a batch of accounts
+is one sparse matrix product and a logistic function (NumPy/SciPy), a fraction of a second
+per thousand accounts. The shipped weights (``models/niche_model.npz``, float16, a few MB)
+are built by ``microfluence.discovery.training`` and hold no training text: the features are
+hashed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from microfluence.discovery.features import N_FEATURES, featurise
+from microfluence.discovery.taxonomy import NICHES
+from microfluence.kernel.errors import InputError
+
+SHIPPED_MODEL = "niche_model.npz"
+
+
+@dataclass(frozen=True)
+class NicheModel:
+    version: str
+    niches: tuple[str, ...]
+    weights: np.ndarray  # (N_FEATURES, len(niches)), float32 once loaded
+    bias: np.ndarray  # (len(niches),)
+
+    def probabilities(self, accounts: pl.DataFrame) -> np.ndarray:
+        """Each account's probability per niche (rows sum to 1), in ``self.niches`` order."""
+        if accounts.height == 0:
+            return np.zeros((0, len(self.niches)), dtype=np.float32)
+        scores = np.asarray(featurise(accounts) @ self.weights) + self.bias
+        # One-vs-rest logistic scores, normalised to sum to 1 (as scikit-learn's predict_proba
+        # does for a one-vs-rest log-loss classifier).
+        probs = 1.0 / (1.0 + np.exp(-np.clip(scores, -30.0, 30.0)))
+        probs /= probs.sum(axis=1, keepdims=True)
+        return probs.astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            version=np.array(self.version),
+            niches=np.array(self.niches),
+            weights=self.weights.astype(np.float16),
+            bias=self.bias.astype(np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> NicheModel:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                model = cls(
+                    version=str(data["version"]),
+                    niches=tuple(str(n) for n in data["niches"]),
+                    weights=data["weights"].astype(np.float32),
+                    bias=data["bias"].astype(np.float32),
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise InputError(f"{path}: not a niche model ({exc})") from None
+        if model.weights.shape != (N_FEATURES, len(model.niches)) or not set(model.niches) <= set(
+            NICHES
+        ):
+            raise InputError(f"{path}: the niche model does not fit this version's features")
+        return model
+
+
+@lru_cache(maxsize=1)
+def load_shipped_model() -> NicheModel:
+    """The model that ships in the package."""
+    resource = resources.files("microfluence.discovery") / "models" / SHIPPED_MODEL
+    return NicheModel.load(Path(str(resource)))

@@ -1,0 +1,109 @@
+"""Training the niche model: labelled accounts, weak labels for the niches the labels miss,
+seed documents, and a linear classifier (scikit-learn SGD, logistic loss, balanced classes).
+
+Weak labels (taxonomy.SEEDS): an account labelled ``other`` whose words hit one unlabelled
+niche's seeds at least ``WEAK_MIN_HITS`` times, and more than any other niche's, is relabelled to
+that niche. Every niche also gets ``SEED_DOCS`` synthetic accounts made of a few of its seeds
+as hashtags, so each niche of the taxonomy has examples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from sklearn.linear_model import SGDClassifier
+
+from microfluence.discovery.features import N_FEATURES, featurise
+from microfluence.discovery.model import NicheModel
+from microfluence.discovery.taxonomy import NICHES, SEEDS, WEAK
+
+WEAK_MIN_HITS = 2
+SEED_DOCS = 40
+SEED_WORDS = 4
+ALPHA = 1e-5
+EPOCHS = 15
+
+
+def seed_matrix() -> sp.csr_matrix:
+    """(niches × features): 1 where a niche's seed word or hashtag lands."""
+    seeds = pl.DataFrame(
+        {
+            "handle": [""] * len(NICHES),
+            "name": [" ".join(SEEDS[n]) for n in NICHES],
+            "bio": [""] * len(NICHES),
+            "captions": [""] * len(NICHES),
+            "hashtags": [" ".join(SEEDS[n]) for n in NICHES],
+        }
+    )
+    matrix = featurise(seeds)
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def seed_hits(features: sp.csr_matrix) -> np.ndarray:
+    """(accounts × niches): how many of each niche's seed features an account has."""
+    present = features.copy()
+    present.data[:] = 1.0
+    return np.asarray((present @ seed_matrix().T).todense())
+
+
+def keyword_baseline(features: sp.csr_matrix) -> np.ndarray:
+    """The niche with most seed hits per account; ``other`` where none hits."""
+    hits = seed_hits(features)
+    best = hits.argmax(axis=1)
+    names = np.array(NICHES, dtype=object)
+    return np.where(hits.max(axis=1) > 0, names[best], "other")
+
+
+def weak_labels(features: sp.csr_matrix, labels: np.ndarray) -> np.ndarray:
+    """``labels`` with clear ``other`` accounts moved to an unlabelled niche (see above)."""
+    hits = seed_hits(features)
+    weak = np.array([NICHES.index(n) for n in WEAK if n != "other"])
+    weak_hits = hits[:, weak]
+    best = weak_hits.argmax(axis=1)
+    top = weak_hits.max(axis=1)
+    rest = np.delete(hits, weak, axis=1).max(axis=1)
+    move = (labels == "other") & (top >= WEAK_MIN_HITS) & (top > rest)
+    out = labels.astype(object).copy()
+    out[move] = np.array([NICHES[i] for i in weak], dtype=object)[best[move]]
+    return out
+
+
+def seed_documents(seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for niche in NICHES:
+        words = SEEDS[niche]
+        if not words:
+            continue
+        for _ in range(SEED_DOCS):
+            pick = rng.choice(len(words), size=min(SEED_WORDS, len(words)), replace=False)
+            rows.append(" ".join("#" + words[i] for i in pick))
+    labels = [n for n in NICHES if SEEDS[n] for _ in range(SEED_DOCS)]
+    return pl.DataFrame(
+        {"handle": "", "name": "", "bio": "", "captions": rows, "hashtags": "", "label": labels}
+    )
+
+
+def train(accounts: pl.DataFrame, version: str, seed: int = 0) -> NicheModel:
+    """A model from labelled accounts (documents' columns plus ``label``)."""
+    features = featurise(accounts)
+    labels = weak_labels(features, accounts["label"].to_numpy())
+    docs = seed_documents(seed)
+    x = sp.vstack([features, featurise(docs)], format="csr")
+    y = np.concatenate([labels, docs["label"].to_numpy().astype(object)])
+    classifier = SGDClassifier(
+        loss="log_loss",
+        alpha=ALPHA,
+        class_weight="balanced",
+        max_iter=EPOCHS,
+        tol=None,
+        random_state=seed,
+    ).fit(x, y)
+    weights = np.zeros((N_FEATURES, len(NICHES)), dtype=np.float32)
+    bias = np.full(len(NICHES), -30.0, dtype=np.float32)
+    for row, niche in enumerate(classifier.classes_):
+        weights[:, NICHES.index(niche)] = classifier.coef_[row]
+        bias[NICHES.index(niche)] = classifier.intercept_[row]
+    return NicheModel(version=version, niches=NICHES, weights=weights, bias=bias)

@@ -1,0 +1,499 @@
+"""Niches: the taxonomy, the shipped model on crafted accounts, storing and correcting niches,
+only changed accounts recomputed, the evaluation on a small sample, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from api_support import cheap_password_hashing  # noqa: F401
+from microfluence.cli.main import app
+from microfluence.discovery.dataset import read_accounts
+from microfluence.discovery.evaluation import LABELS, evaluate, non_english
+from microfluence.discovery.features import documents, featurise
+from microfluence.discovery.model import load_shipped_model
+from microfluence.discovery.niches import (
+    THRESHOLD,
+    TOP_K,
+    get_niches,
+    recompute_niches,
+    set_niches,
+    top_niches,
+)
+from microfluence.discovery.tables import AccountNiche
+from microfluence.discovery.taxonomy import (
+    DATASET_LABELS,
+    DESCRIPTIONS,
+    MEASURED,
+    NICHES,
+    SEEDS,
+    WEAK,
+)
+from microfluence.discovery.taxonomy import (
+    LABELS as NICHE_LABELS,
+)
+from microfluence.discovery.training import keyword_baseline, weak_labels
+from microfluence.kernel.errors import InputError, NotFoundError
+from microfluence.kernel.store.tables import Account, Creator, Post
+from microfluence.kernel.workspaces import ensure_workspace
+
+CONTRACT = (
+    "fashion beauty fitness food_drink travel family_parenting home_interior pets gaming tech "
+    "music sports outdoors lifestyle business education art_photography health_wellness "
+    "automotive other"
+).split()
+
+
+def frame(**columns: list[str]) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {c: [""] * n for c in ("handle", "name", "bio", "captions", "hashtags")}
+    return pl.DataFrame(base | columns)
+
+
+def predict(**columns: list[str]) -> list[str]:
+    model = load_shipped_model()
+    probs = model.probabilities(frame(**columns))
+    return [model.niches[i] for i in probs.argmax(axis=1)]
+
+
+# -- the taxonomy ------------------------------------------------------------------------------
+
+
+def test_the_taxonomy_is_the_contract_and_maps_the_data_sets_labels() -> None:
+    assert list(NICHES) == CONTRACT
+    assert set(NICHE_LABELS) == set(DESCRIPTIONS) == set(SEEDS) == set(NICHES)
+    assert set(DATASET_LABELS.values()) <= set(NICHES)
+    assert DATASET_LABELS["food"] == "food_drink" and DATASET_LABELS["pet"] == "pets"
+    assert DATASET_LABELS["family"] == "family_parenting"
+    assert DATASET_LABELS["interior"] == "home_interior"
+    assert len(MEASURED) == 8 and "other" not in MEASURED
+    assert "gaming" in WEAK and "fashion" not in WEAK
+    assert all(SEEDS[n] for n in NICHES if n != "other")
+
+
+# -- features and the model --------------------------------------------------------------------
+
+
+def test_hashtags_are_split_and_kept_whole() -> None:
+    docs = documents(
+        frame(handle=["run.with_jane2"], captions=["Sunday #MorningRun #run2024 🏃 done"])
+    )
+    words = docs["words"][0]
+    assert "morning run" in words and "run 2024" in words and "t_morningrun" in words
+    assert "🏃" in words and "jane" in words
+    assert "morningrun" in docs["chars"][0]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.text(max_size=200), min_size=1, max_size=5))
+def test_any_text_gives_unit_or_empty_rows(texts: list[str]) -> None:
+    matrix = featurise(frame(captions=texts, bio=texts, handle=texts))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    assert np.all((np.abs(norms - 1) < 1e-4) | (norms == 0))
+    probs = load_shipped_model().probabilities(frame(captions=texts))
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+
+
+def test_the_model_reads_clear_accounts() -> None:
+    assert predict(
+        captions=[
+            "Leg day done, new deadlift PR at the gym 💪 #fitness #gymlife #workout",
+            "Homemade pasta with basil and parmesan, recipe in bio #foodie #dinner #recipe",
+            "Sunset over the beach in Bali, best trip ever #travel #wanderlust #vacation",
+            "My puppy learned to sit! #dogsofinstagram #puppy",
+        ]
+    ) == ["fitness", "food_drink", "travel", "pets"]
+
+
+def test_the_model_reads_hashtags_alone_and_concatenated() -> None:
+    assert predict(captions=["#ootd #streetstyle #OutfitOfTheDay", "#skincareroutine #makeup"]) == [
+        "fashion",
+        "beauty",
+    ]
+
+
+def test_the_model_reads_non_english_captions() -> None:
+    assert predict(
+        captions=[
+            "Receta de tarta de chocolate casera, deliciosa 😋 #comida #receta #postre",
+            "Entrenamiento de piernas en el gimnasio hoy #entrenamiento #gym #fitness",
+        ]
+    ) == ["food_drink", "fitness"]
+
+
+def test_unlabelled_niches_come_from_their_seeds() -> None:
+    assert predict(
+        captions=[
+            "Streaming Fortnite tonight on Twitch #gaming #gamer #twitch #esports",
+            "New BMW M3 at the track #cars #carsofinstagram #bmw #jdm",
+        ]
+    ) == ["gaming", "automotive"]
+
+
+def test_empty_accounts_get_a_distribution_not_an_error() -> None:
+    probs = load_shipped_model().probabilities(frame(captions=["", "🙂"]))
+    assert probs.shape == (2, len(NICHES)) and np.allclose(probs.sum(axis=1), 1)
+
+
+def test_top_niches_keep_the_best_and_those_over_the_threshold() -> None:
+    probs = np.array([[0.5, 0.3, 0.15, 0.05], [0.1, 0.1, 0.1, 0.7], [0.3, 0.3, 0.3, 0.1]])
+    kept = top_niches(probs, ["a", "b", "c", "d"])
+    assert kept.filter(pl.col("row") == 0)["niche"].to_list() == ["a", "b"]
+    assert kept.filter(pl.col("row") == 1)["niche"].to_list() == ["d"]
+    assert kept.filter(pl.col("row") == 2).height == TOP_K
+    assert THRESHOLD > 0.15
+
+
+def test_the_baseline_and_weak_labels_follow_the_seeds() -> None:
+    accounts = frame(captions=["#gaming #twitch #gamer", "#ootd", "nothing here"])
+    features = featurise(accounts)
+    assert list(keyword_baseline(features)) == ["gaming", "fashion", "other"]
+    labels = np.array(["other", "other", "other"], dtype=object)
+    assert list(weak_labels(features, labels)) == ["gaming", "other", "other"]
+
+
+# -- the evaluation ----------------------------------------------------------------------------
+
+CRAFTED = {
+    "fashion": "new outfit #ootd #style {i}",
+    "beauty": "my skincare and makeup routine #beauty {i}",
+    "fitness": "gym workout done #fitness {i}",
+    "food": "dinner recipe tonight #food #foodie {i}",
+    "travel": "trip to the beach #travel {i}",
+    "family": "our baby and the kids #momlife {i}",
+    "interior": "living room decor #interiordesign {i}",
+    "pet": "my dog and cat #dogsofinstagram {i}",
+    "other": "hello everyone, good day {i}",
+}
+
+
+def write_dataset(path: Path, per_label: int = 6) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "username": f"{label}_{i}",
+                "category": label,
+                "posts": [{"caption": caption.format(i=i)}]
+                + ([{"caption": "second post"}] if i % 2 else []),
+            }
+        )
+        for label, caption in CRAFTED.items()
+        for i in range(per_label)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) -> None:
+    accounts = read_accounts(write_dataset(tmp_path / "a.jsonl"))
+    result = evaluate(accounts, folds=2)
+    assert 0.5 < result.model.macro_f1 <= 1 and 0 <= result.baseline.macro_f1 <= 1
+    assert set(result.model.per_niche_f1) == set(MEASURED)
+    assert len(result.confusion) == len(LABELS) == 9
+    assert sum(map(sum, result.confusion)) == accounts.height
+    one_post = result.slices["one post"][0]
+    assert one_post.accounts == accounts.filter(pl.col("posts") == 1).height
+
+
+def test_non_english_is_told_roughly() -> None:
+    texts = [
+        "the best day with my friends",
+        "receta de tarta casera muy rica hoy",
+        "これは猫です",
+        "",
+    ]
+    assert list(non_english(frame(captions=texts))) == [False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        ("{not json", "line 2: not JSON"),
+        ('{"username": "x", "category": "cars", "posts": []}', "line 2, field category"),
+        ('{"username": "x", "category": "pet", "posts": 3}', "line 2, field posts"),
+    ],
+)
+def test_a_bad_data_set_line_is_named(tmp_path: Path, line: str, where: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"username": "a", "category": "pet", "posts": []}\n' + line + "\n")
+    with pytest.raises(InputError, match=where):
+        read_accounts(path)
+
+
+# -- storing and correcting --------------------------------------------------------------------
+
+
+def add_account(session, ws_id: int, handle: str, captions: list[str], bio: str = "") -> int:  # type: ignore[no-untyped-def]
+    creator = Creator(workspace_id=ws_id, name=handle)
+    session.add(creator)
+    session.flush()
+    account = Account(
+        workspace_id=ws_id, creator_id=creator.id, platform="instagram", handle=handle, bio=bio
+    )
+    session.add(account)
+    session.flush()
+    for i, caption in enumerate(captions):
+        add_post(session, ws_id, account.id, f"{handle}-{i}", caption)
+    return account.id
+
+
+def add_post(session, ws_id: int, account_id: int, key: str, caption: str) -> None:  # type: ignore[no-untyped-def]
+    session.add(
+        Post(
+            workspace_id=ws_id,
+            account_id=account_id,
+            platform_post_id=key,
+            caption=caption,
+            hashtags=[],
+            posted_at=dt.datetime(2026, 1, 1),
+        )
+    )
+    session.flush()
+
+
+@pytest.fixture
+def two_workspaces(store):  # type: ignore[no-untyped-def]
+    with store.transaction() as session:
+        a = ensure_workspace(session, "niche-a").id
+        b = ensure_workspace(session, "niche-b").id
+        ids = {
+            "gym": add_account(session, a, "gym_girl", ["Leg day #fitness #gym #workout"]),
+            "chef": add_account(session, a, "chef_bo", ["Pasta night #foodie #recipe"]),
+            "bare": add_account(session, a, "no_posts", [], bio=""),
+            "other_ws": add_account(session, b, "trip_cy", ["Bali #travel #wanderlust"]),
+        }
+    return store, a, b, ids
+
+
+def test_recompute_stores_top_niches_only_in_its_workspace(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, b, ids = two_workspaces
+    with store.transaction() as session:
+        run = recompute_niches(session, a)
+        assert (run.accounts, run.scored, run.unchanged) == (3, 3, 0)
+        assert get_niches(session, a, ids["gym"]).niches[0].niche == "fitness"
+        assert get_niches(session, a, ids["chef"]).niches[0].niche == "food_drink"
+        assert get_niches(session, a, ids["bare"]).niches  # an account without text: a guess
+        stored = session.query(AccountNiche).all()
+        assert {r.workspace_id for r in stored} == {a}
+        assert all(r.source == "model" and r.fingerprint for r in stored)
+        with pytest.raises(NotFoundError):
+            get_niches(session, a, ids["other_ws"])
+
+
+def test_only_changed_accounts_are_recomputed(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, ids = two_workspaces
+    with store.transaction() as session:
+        recompute_niches(session, a)
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 0
+        session.get(Account, ids["chef"]).followers = 12_345  # new numbers: not an input
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 0
+        session.get(Account, ids["chef"]).bio = "pastry chef in Lyon"
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 1
+        add_post(session, a, ids["bare"], "new-1", "Sunset in Lisbon #travel #wanderlust #trip")
+    with store.transaction() as session:
+        run = recompute_niches(session, a)
+        assert (run.scored, run.unchanged) == (1, 2)
+        assert get_niches(session, a, ids["bare"]).niches[0].niche == "travel"
+        assert recompute_niches(session, a, everything=True).scored == 3
+
+
+def test_a_hand_correction_survives_a_re_run(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, ids = two_workspaces
+    with store.transaction() as session:
+        recompute_niches(session, a)
+        result = set_niches(session, a, ids["gym"], ["sports", "Health_Wellness "], by="ann@x.io")
+        assert [n.niche for n in result.niches] == ["health_wellness", "sports"]
+        assert result.corrected_by == "ann@x.io" and result.model[0].niche == "fitness"
+    with store.transaction() as session:
+        recompute_niches(session, a, everything=True)
+        after = get_niches(session, a, ids["gym"])
+        assert {n.niche for n in after.niches} == {"sports", "health_wellness"}
+        assert {n.source for n in after.niches} == {"user"}
+        assert after.model[0].niche == "fitness"
+        cleared = set_niches(session, a, ids["gym"], [])
+        assert cleared.niches[0].niche == "fitness" and cleared.corrected_by is None
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(max_size=30), min_size=1, max_size=4))
+def test_a_wrong_correction_is_refused_and_changes_nothing(two_workspaces, names) -> None:  # type: ignore[no-untyped-def]
+    store, a, b, ids = two_workspaces
+    valid = {n.strip().lower() for n in names} <= set(NICHES) and len(
+        {n.strip().lower() for n in names}
+    ) <= TOP_K
+    with store.transaction() as session:
+        if valid:
+            set_niches(session, a, ids["chef"], names)
+            set_niches(session, a, ids["chef"], [])
+            return
+        with pytest.raises(InputError, match="niches"):
+            set_niches(session, a, ids["chef"], names)
+        assert get_niches(session, a, ids["chef"]).corrected_by is None
+
+
+def test_another_workspaces_account_cannot_be_corrected(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, ids = two_workspaces
+    with store.transaction() as session, pytest.raises(NotFoundError):
+        set_niches(session, a, ids["other_ws"], ["travel"])
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_the_cli_recomputes_shows_and_corrects(store_url: str, two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    db = ["--database-url", store_url]
+    first = runner.invoke(app, ["niches", "--workspace", "niche-a", *db])
+    assert first.exit_code == 0, first.output
+    assert "scored 3 of 3 accounts" in first.output
+    again = runner.invoke(app, ["niches", "--workspace", "niche-a", *db])
+    assert "scored 0 of 3 accounts (3 unchanged)" in again.output
+    forced = runner.invoke(app, ["niches", "--workspace", "niche-a", "--all", *db])
+    assert "scored 3 of 3" in forced.output
+    fixed = runner.invoke(
+        app, ["niches", "set", "instagram:chef_bo", "food_drink,travel", "-w", "niche-a", *db]
+    )
+    assert fixed.exit_code == 0, fixed.output
+    shown = runner.invoke(
+        app, ["niches", "show", "instagram:chef_bo", "-w", "niche-a", "--json", *db]
+    )
+    body = json.loads(shown.output)
+    assert [n["niche"] for n in body["niches"]] == ["food_drink", "travel"]
+    assert body["corrected_by"] == "cli"
+    wrong = runner.invoke(
+        app, ["niches", "set", "instagram:chef_bo", "cooking", "-w", "niche-a", *db]
+    )
+    assert wrong.exit_code == 1 and "'cooking' is not a niche" in wrong.output
+    missing = runner.invoke(app, ["niches", "show", "instagram:trip_cy", "-w", "niche-a", *db])
+    assert missing.exit_code == 1 and "no account instagram:trip_cy" in missing.output
+
+
+def test_the_cli_evaluates_a_small_sample(tmp_path: Path) -> None:
+    path = write_dataset(tmp_path / "a.jsonl")
+    result = CliRunner().invoke(app, ["niches", "eval", str(path), "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.output and "confusion" in result.output
+
+
+def test_the_library_recomputes_shows_and_corrects(store_url: str, two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    from microfluence import open_workspace
+
+    with open_workspace("niche-a", store_url, create=False) as ws:
+        assert ws.recompute_niches().scored == 3
+        assert ws.recompute_niches().scored == 0
+        assert ws.niches("instagram:gym_girl").niches[0].niche == "fitness"
+        fixed = ws.set_niches("instagram:gym_girl", ["sports"])
+        assert [n.niche for n in fixed.niches] == ["sports"] and fixed.corrected_by == "library"
+        assert ws.recompute_niches(everything=True).scored == 3
+        assert ws.niches("instagram:gym_girl").niches[0].source == "user"
+
+
+DEMO_NICHES = {
+    "Fitness": "fitness",
+    "Beauty": "beauty",
+    "Food & Drink": "food_drink",
+    "Travel": "travel",
+    "Home & Garden": "home_interior",
+    "Fashion": "fashion",
+    "Parenting": "family_parenting",
+    "Tech": "tech",
+    "Gaming": "gaming",
+    "Pets": "pets",
+    "Wellness": "health_wellness",
+}
+
+
+def test_the_demo_build_gives_its_accounts_their_niches(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    from microfluence.demo.load import build_demo
+    from microfluence.demo.population import PopulationSpec
+
+    spec = PopulationSpec(n_creators=40, seed=3, days=14, end=dt.date(2026, 2, 1))
+    summary = build_demo(sqlite_store, spec, workspace="demo-n")
+    assert summary.niches is not None and summary.niches.scored == summary.accounts
+    with sqlite_store.session() as session:
+        rows = session.execute(
+            sa.select(Account.id, Account.category, AccountNiche.niche, AccountNiche.confidence)
+            .join(AccountNiche, AccountNiche.account_id == Account.id)
+            .where(AccountNiche.source == "model")
+        ).all()
+    stored = pl.DataFrame(rows, schema=["id", "category", "niche", "confidence"], orient="row")
+    best = stored.sort("id", "confidence", descending=[False, True]).group_by("id").first()
+    assert best.height == summary.accounts and best["category"].n_unique() >= 5
+    expected = best["category"].replace_strict(DEMO_NICHES)
+    assert (best["niche"] == expected).mean() >= 0.8
+
+
+@pytest.mark.usefixtures("cheap_password_hashing")
+def test_the_profile_shows_niches_to_viewers_and_the_form_to_members(store_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from api_support import make_tenant, make_user
+    from microfluence.kernel.store import open_store
+    from microfluence.web.app import create_app
+    from pages_support import HTML, sign_in
+
+    store = open_store(store_url)
+    tenant = make_tenant(store, "niche-pages")
+    make_user(store, "viewer@x.io", "niche-pages", "viewer")
+    make_user(store, "member@x.io", "niche-pages", "member")
+    with store.transaction() as session:
+        recompute_niches(session, tenant.workspace_id)
+    store.dispose()
+    account, creator = tenant.account_ids[0], tenant.creator_ids[0]
+    with TestClient(create_app(store_url)) as viewer, TestClient(create_app(store_url)) as member:
+        csrf = sign_in(viewer, "viewer@x.io")
+        page = viewer.get(f"/creators/{creator}", headers=HTML)
+        assert page.status_code == 200 and f'id="niches-{account}"' in page.text
+        assert "%</span>" in page.text and "Save niches" not in page.text
+        refused = viewer.post(
+            f"/accounts/{account}/niches",
+            data={"csrf_token": csrf, "niches": ["pets"]},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 403
+        csrf = sign_in(member, "member@x.io")
+        assert "Save niches" in member.get(f"/creators/{creator}", headers=HTML).text
+        wrong = member.post(
+            f"/accounts/{account}/niches",
+            data={"csrf_token": csrf, "niches": ["pets", "cooking"]},
+            follow_redirects=False,
+        )
+        assert wrong.status_code == 422 and "cooking" in wrong.text
+        fixed = member.post(
+            f"/accounts/{account}/niches",
+            data={"csrf_token": csrf, "niches": ["pets"]},
+            follow_redirects=False,
+        )
+        assert fixed.status_code == 303
+        shown = member.get(f"/creators/{creator}", headers=HTML).text
+        assert "pets 100%" in shown and "corrected by member@x.io" in shown
+
+
+def test_hashtag_lists_are_read_with_any_letters(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, _ids = two_workspaces
+    with store.transaction() as session:
+        account_id = add_account(session, a, "tags_only", [])
+        session.add(
+            Post(
+                workspace_id=a,
+                account_id=account_id,
+                platform_post_id="t-1",
+                caption=None,
+                hashtags=["recette", "pâtisserie", "gâteau", "foodie", "recipe"],
+            )
+        )
+    with store.transaction() as session:
+        recompute_niches(session, a)
+        assert get_niches(session, a, account_id).niches[0].niche == "food_drink"
