@@ -870,6 +870,7 @@ def test_deals_gifts_products_and_the_portal_of_the_other_workspace(
             (f"{base}/portal-links/{theirs['link']}/revoke", {}),
             (f"{base}/gifts", {"name": "pwned", "value": "1"}),
             (f"{base}/gifts/{theirs['gift']}/status", {"status": "cancelled"}),
+            (f"{base}/terms", {"flat_fee": "987654", "package": "reel=9", "notes": "pwned"}),
         ):
             answer = client.post(path, data={**data, "csrf_token": csrf}, headers=HTML)
             assert answer.status_code == 404, path
@@ -894,6 +895,7 @@ def test_deals_gifts_products_and_the_portal_of_the_other_workspace(
     deal_page = beta_client.get(f"/campaigns/{cid}/deals/{did}", headers=HTML).text
     assert "beta secret kit" in deal_page and "gift-requested" in deal_page
     assert "link-active" in deal_page and "https://beta.example/d" in deal_page
+    assert "987654" not in deal_page and "pwned" not in deal_page and "9 × reel" not in deal_page
     assert "beta secret kit" in beta_client.get("/products", headers=HTML).text
 
 

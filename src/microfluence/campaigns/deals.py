@@ -104,6 +104,28 @@ def _public(session: Session, workspace_id: int, where: Any) -> list[DealPublic]
     ]
 
 
+def pending_due(
+    session: Session, workspace_id: int, campaign_id: int, deal_id: int
+) -> dict[str, dt.date]:
+    """Format -> the due date its pending pieces share: a format whose pending pieces have no
+    date, or several, is left out (sending this back as ``due`` changes no date)."""
+    find_deal(session, workspace_id, campaign_id, deal_id)
+    rows = session.execute(
+        select(Deliverable.format, func.min(Deliverable.due_on))
+        .where(
+            Deliverable.workspace_id == workspace_id,
+            Deliverable.deal_id == deal_id,
+            Deliverable.status == "pending",
+        )
+        .group_by(Deliverable.format)
+        .having(
+            func.count(Deliverable.due_on) == func.count(),
+            func.min(Deliverable.due_on) == func.max(Deliverable.due_on),
+        )
+    )
+    return {fmt: day for fmt, day in rows}
+
+
 def _pieces(
     workspace_id: int, deal_id: int, package: Mapping[str, int], due: Mapping[str, Any]
 ) -> list[dict[str, Any]]:

@@ -169,6 +169,30 @@ def delete_campaign(db: DbSession, caller: PageWriter, campaign_id: Id) -> Redir
     return RedirectResponse("/campaigns", status_code=303)
 
 
+def deal_terms(  # noqa: PLR0913 - one parameter per form field
+    *,
+    flat_fee: str,
+    product_value: str,
+    shipping_cost: str,
+    commission_rate: str,
+    package: str,
+    due: str,
+) -> dict[str, Any]:
+    """A deal's terms as its forms send them, read the one way the add form (campaign page) and
+    the edit form (deal page) share: a blank amount or rate is 0, a blank package is no piece,
+    a blank due is no date given."""
+    amounts = {
+        "flat_fee": flat_fee,
+        "product_value": product_value,
+        "shipping_cost": shipping_cost,
+        "commission_rate": commission_rate,
+    }
+    data: dict[str, Any] = {name: "0" for name in amounts} | _given(**amounts)
+    data["package"] = values.parse_package(package)
+    data["due"] = values.parse_due(due) or None
+    return data
+
+
 @router.post("/campaigns/{campaign_id}/deals", dependencies=[CsrfChecked])
 def add_deal(  # noqa: PLR0913 - one parameter per form field
     db: DbSession,
@@ -182,15 +206,14 @@ def add_deal(  # noqa: PLR0913 - one parameter per form field
     package: Field = "",
     due: Field = "",
 ) -> RedirectResponse:
-    data = _given(
-        creator=creator,
+    data = _given(creator=creator) | deal_terms(
         flat_fee=flat_fee,
         product_value=product_value,
         shipping_cost=shipping_cost,
         commission_rate=commission_rate,
+        package=package,
+        due=due,
     )
-    data["package"] = values.parse_package(package)
-    data["due"] = values.parse_due(due) or None
     deals.add_deal(db, caller.workspace_id, campaign_id, parse_model(DealCreate, data))
     return _back(campaign_id, "#deals")
 

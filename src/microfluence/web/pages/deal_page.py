@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from microfluence.access.principal import Principal
 from microfluence.campaigns import campaigns, deals
 from microfluence.campaigns.products import list_products
-from microfluence.campaigns.schemas import parse_model
+from microfluence.campaigns.schemas import DealPublic, DealUpdate, parse_model
 from microfluence.campaigns.tables import PIPELINE_STAGES, SIDE_STAGES
 from microfluence.catalog.schemas import ID_MAX
+from microfluence.kernel.errors import InputError
 from microfluence.relationships import gifting, pipeline, portal, submissions
 from microfluence.relationships.addresses import FIELDS, LABELS
 from microfluence.relationships.settings import PortalSettings
@@ -26,6 +27,7 @@ from microfluence.relationships.stages import deal_history
 from microfluence.web import auth
 from microfluence.web.api.workspace import base_url
 from microfluence.web.deps import CsrfChecked, DbSession, PageReader, PageWriter
+from microfluence.web.pages.campaigns import deal_terms
 from microfluence.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +48,7 @@ def _deal_page(
     ws = caller.workspace_id
     deal = deals.get_deal(db, ws, campaign_id, deal_id)
     campaign = campaigns.get_campaign(db, ws, campaign_id)
+    due = deals.pending_due(db, ws, campaign_id, deal_id)
     return render(
         request,
         db,
@@ -64,8 +67,23 @@ def _deal_page(
         submissions=submissions.list_submissions(db, ws, deal_id=deal_id),
         address_fields=[(name, LABELS[name]) for name in FIELDS],
         link_days=PortalSettings().portal_link_days,
+        due=due,
+        terms=_terms_form(deal, due),
         **extra,
     )
+
+
+def _terms_form(deal: DealPublic, due: dict[str, Any]) -> dict[str, str]:
+    """The edit form filled in with the deal's terms as they are stored."""
+    return {
+        "flat_fee": str(deal.flat_fee),
+        "product_value": str(deal.product_value),
+        "shipping_cost": str(deal.shipping_cost),
+        "commission_rate": str(deal.commission_rate),
+        "package": " ".join(f"{fmt}={n}" for fmt, n in deal.package.items()),
+        "due": " ".join(f"{fmt}={day.isoformat()}" for fmt, day in due.items()),
+        "notes": deal.notes or "",
+    }
 
 
 @router.get("/campaigns/{campaign_id}/deals/{deal_id}")
@@ -77,6 +95,50 @@ def deal_page(
 
 def _back(campaign_id: int, deal_id: int, anchor: str) -> RedirectResponse:
     return RedirectResponse(f"/campaigns/{campaign_id}/deals/{deal_id}#{anchor}", status_code=303)
+
+
+@router.post("/campaigns/{campaign_id}/deals/{deal_id}/terms", dependencies=[CsrfChecked])
+def edit_terms(  # noqa: PLR0913 - one parameter per form field
+    request: Request,
+    db: DbSession,
+    caller: PageWriter,
+    campaign_id: Id,
+    deal_id: Id,
+    flat_fee: Short = "",
+    product_value: Short = "",
+    shipping_cost: Short = "",
+    commission_rate: Short = "",
+    package: Text = "",
+    due: Text = "",
+    notes: Annotated[str, Form(max_length=20_000)] = "",
+) -> Any:
+    """The whole form is sent, through the service the API's PATCH calls (deals.update_deal). A
+    bad value shows the form again as sent, with a 422 naming the field; nothing is stored."""
+    sent = {
+        "flat_fee": flat_fee,
+        "product_value": product_value,
+        "shipping_cost": shipping_cost,
+        "commission_rate": commission_rate,
+        "package": package,
+        "due": due,
+    }
+    try:
+        data = parse_model(DealUpdate, {**deal_terms(**sent), "notes": notes.strip() or None})
+        with db.begin_nested():  # a refusal half-way (the package) leaves the deal as it was
+            deals.update_deal(db, caller.workspace_id, campaign_id, deal_id, data)
+    except InputError as exc:
+        page = _deal_page(
+            request,
+            db,
+            caller,
+            campaign_id,
+            deal_id,
+            terms_error=exc.describe(),
+            draft={**sent, "notes": notes},
+        )
+        page.status_code = 422
+        return page
+    return _back(campaign_id, deal_id, "terms")
 
 
 @router.post("/campaigns/{campaign_id}/deals/{deal_id}/portal-links", dependencies=[CsrfChecked])
