@@ -190,14 +190,19 @@ def _reply_and_negotiate(page, world: World, cid: int, deal: int) -> None:  # ty
     page.focus(_card(page, deal))
     page.keyboard.press("ArrowRight")
     page.wait_for_selector(f"[data-stage=negotiating] .deal-card[data-deal='{deal}']")
-    # No page sets a deal's fee or gift cap yet: the API, with the member's key.
-    answer = page.request.patch(
-        f"{base}/api/v1/campaigns/{cid}/deals/{deal}",
-        headers=world.tenant.auth("member"),
-        data={"flat_fee": "300", "product_value": "50", "package": {"feed_post": 1}},
-    )
-    assert answer.status == 200, answer.text()
-    page.reload()
+    # The fee, gift cap and package: the deal page's "Edit the deal" form.
+    page.goto(f"{base}/campaigns/{cid}/deals/{deal}")
+    page.click("#edit-terms summary")
+    form = "#edit-terms form"
+    page.fill(f"{form} input[name=flat_fee]", "300")
+    page.fill(f"{form} input[name=product_value]", "50")
+    page.fill(f"{form} input[name=package]", "feed_post=1")
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+    assert page.inner_text("#term-flat_fee").startswith("300.00")
+    assert page.inner_text("#term-product_value").startswith("50.00")
+    assert "1 × feed post" in page.inner_text("#term-package")
+    page.goto(f"{base}/campaigns/{cid}/pipeline")
     assert "300" in page.inner_text(_card(page, deal))
 
 
@@ -361,7 +366,7 @@ def test_one_creator_from_prospect_to_paid(world: World) -> None:
         _in_order(
             history,
             [
-                f"{brand} added",
+                f"{brand} added as prospect from creators",
                 f"{brand} message",  # the e-mail sent by the member's outbox run
                 f"{brand} moved prospect → contacted",
                 r"creator m@brand\.example — reply",  # recorded by hand by the member
