@@ -125,7 +125,7 @@ def test_a_campaign_from_creation_to_its_dashboard(site) -> None:  # type: ignor
             page.wait_for_selector("#deals td[data-label=Account]")
 
             # A tracking link on the creator's profile, for the campaign.
-            page.click("#deals td[data-label=Creator] a")
+            page.click('#deals td[data-label=Creator] a[href^="/creators/"]')
             page.wait_for_url("**/creators/*")
             page.select_option("form.link-form select[name=account]", "instagram:alpha_ana")
             page.fill("form.link-form input[name=url]", "https://shop.example/lipstick")

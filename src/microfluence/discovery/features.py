@@ -17,11 +17,14 @@ ships), counts are damped with log(1 + n) and every row is scaled to unit length
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 WORD_BITS = 16
 CHAR_BITS = 15
@@ -31,23 +34,32 @@ HASHTAG = r"#(\w+)"
 EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf]"
 _TOKEN = rf"(?u)\b\w\w+\b|{EMOJI}"
 
-_words = HashingVectorizer(
-    n_features=1 << WORD_BITS,
-    token_pattern=_TOKEN,
-    lowercase=False,
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
-_chars = HashingVectorizer(
-    n_features=1 << CHAR_BITS,
-    analyzer="char_wb",
-    ngram_range=(3, 5),
-    lowercase=False,
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
+
+@cache
+def _vectorisers() -> tuple[Any, Any]:
+    """The word and character hashers. scikit-learn is imported on first use, not when the
+    app starts: the web server stays within its memory bound (docs/importing.md, "Limits")."""
+    from sklearn.feature_extraction.text import HashingVectorizer  # noqa: PLC0415
+
+    words = HashingVectorizer(
+        n_features=1 << WORD_BITS,
+        token_pattern=_TOKEN,
+        lowercase=False,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+    chars = HashingVectorizer(
+        n_features=1 << CHAR_BITS,
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        lowercase=False,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+    return words, chars
+
 
 ACCOUNT_COLUMNS = ("handle", "name", "bio", "captions", "hashtags")
 
@@ -99,9 +111,13 @@ def documents(accounts: pl.DataFrame) -> pl.DataFrame:
 
 def featurise(accounts: pl.DataFrame) -> sp.csr_matrix:
     """The hashed, damped, unit-length feature matrix (one row per account)."""
+    import scipy.sparse as sp  # noqa: PLC0415 - with scikit-learn, on first use
+    from sklearn.preprocessing import normalize  # noqa: PLC0415
+
+    words, chars = _vectorisers()
     docs = documents(accounts)
     matrix = sp.hstack(
-        [_words.transform(docs["words"].to_list()), _chars.transform(docs["chars"].to_list())],
+        [words.transform(docs["words"].to_list()), chars.transform(docs["chars"].to_list())],
         format="csr",
     )
     matrix.data = np.log1p(matrix.data)
