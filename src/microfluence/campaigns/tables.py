@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microfluence.kernel.store.tables import Base, utcnow
+from microfluence.kernel.store.tables import Base, utcnow, workspace_column
 
 GOALS = ("awareness", "engagement", "traffic", "sales", "content")
 CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
@@ -53,10 +53,6 @@ SIDE_STAGES = ("declined", "no_reply", "on_hold")
 STAGES = PIPELINE_STAGES + SIDE_STAGES
 GIFT_STATUSES = ("requested", "shipped", "delivered", "returned", "cancelled")
 Money = Numeric(14, 2)
-
-
-def workspace_column() -> Mapped[int]:
-    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
 
 
 class Campaign(Base):

@@ -36,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microfluence.campaigns.tables import Money, workspace_column
-from microfluence.kernel.store.tables import Base, BigId, utcnow
+from microfluence.campaigns.tables import Money
+from microfluence.kernel.store.tables import Base, BigId, utcnow, workspace_column
 from microfluence.tracking import tables as _tracking  # noqa: F401  the tables referred to
 
 SHOP_PLATFORMS = ("shopify", "woocommerce")

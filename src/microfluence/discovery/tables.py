@@ -25,13 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microfluence.kernel.store.tables import Base, utcnow
+from microfluence.kernel.store.tables import Base, utcnow, workspace_column
 
 NICHE_SOURCES = ("model", "user")
-
-
-def workspace_column() -> Mapped[int]:
-    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
 
 
 class AccountNiche(Base):

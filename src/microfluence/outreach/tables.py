@@ -26,15 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microfluence.kernel.store.tables import Base, utcnow
+from microfluence.kernel.store.tables import Base, utcnow, workspace_column
 
 TEMPLATE_KINDS = ("email",)
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
 ENROLLMENT_STATUSES = ("active", "replied", "opted_out", "finished", "failed", "removed")
-
-
-def workspace_column() -> Mapped[int]:
-    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
 
 
 class MessageTemplate(Base):

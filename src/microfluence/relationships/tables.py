@@ -33,17 +33,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microfluence.kernel.store.tables import Base, utcnow
+from microfluence.kernel.store.tables import Base, utcnow, workspace_column
 
 # Who did it: a signed-in user (actor holds the email), the creator through the portal, or
 # microfluence itself (a job, an import, a webhook).
 ACTOR_KINDS = ("user", "creator", "system")
 SUBMISSION_KINDS = ("draft", "live")
 SUBMISSION_STATUSES = ("pending", "approved", "changes_requested")
-
-
-def workspace_column() -> Mapped[int]:
-    return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
 
 
 class DealEvent(Base):

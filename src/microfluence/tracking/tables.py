@@ -27,8 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microfluence.campaigns.tables import workspace_column
-from microfluence.kernel.store.tables import Base, BigId, utcnow
+from microfluence.kernel.store.tables import Base, BigId, utcnow, workspace_column
 
 
 class TrackingLink(Base):

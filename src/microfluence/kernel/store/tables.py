@@ -66,7 +66,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
 
 
-def _workspace_fk() -> Mapped[int]:
+def workspace_column() -> Mapped[int]:
+    """A table's ``workspace_id``: indexed, and deleted with its workspace."""
     return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
 
 
@@ -98,7 +99,7 @@ class ImportRun(Base):
     __tablename__ = "import_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     kind: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="running")
@@ -120,7 +121,7 @@ class Creator(Provenance, Base):
     __tablename__ = "creators"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     name: Mapped[str | None] = mapped_column(String(300))
     country: Mapped[str | None] = mapped_column(String(80))
     language: Mapped[str | None] = mapped_column(String(40))
@@ -147,7 +148,7 @@ class Account(Provenance, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     creator_id: Mapped[int] = mapped_column(
         ForeignKey("creators.id", ondelete="CASCADE"), index=True
     )
@@ -188,7 +189,7 @@ class AccountSnapshot(Provenance, Base):
     __table_args__ = (UniqueConstraint("account_id", "captured_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     captured_at: Mapped[dt.datetime] = mapped_column(DateTime)
     followers: Mapped[int | None] = mapped_column(BigInteger)
@@ -239,7 +240,7 @@ class Comment(Provenance, Base):
     __table_args__ = (UniqueConstraint("post_id", "comment_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     # The platform's comment id, or a digest of author, time and text when there is none.
     comment_key: Mapped[str] = mapped_column(String(100))
@@ -258,7 +259,7 @@ class Follower(Provenance, Base):
     __table_args__ = (UniqueConstraint("account_id", "username"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     username: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str | None] = mapped_column(String(300))
@@ -282,7 +283,7 @@ class EvaluationLabel(Base):
     __table_args__ = (UniqueConstraint("account_id", "label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = _workspace_fk()
+    workspace_id: Mapped[int] = workspace_column()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # authentic | bought_followers | engagement_pod | bot_comments
     label: Mapped[str] = mapped_column(String(40))
