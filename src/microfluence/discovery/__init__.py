@@ -1,2 +1,2 @@
-"""Discovery: what each account is about (niches), finding creators by filters, keywords, a
-free-text brief or "more like these", and the shortlists a campaign takes creators from."""
+"""Discovery: what each account is about — its niches on a documented taxonomy, from a model
+that ships with the package, correctable by hand (docs/discovery.md)."""

@@ -1,5 +1,4 @@
-"""Discovery: account_niches, shortlists, shortlist_entries and saved_searches
-(discovery.tables).
+"""Discovery: account_niches, an account's niches with their confidences (discovery.tables).
 
 Revision ID: 0022
 Revises: 0021
@@ -57,59 +56,9 @@ def _niches() -> None:
     _index("account_niches", "workspace_id", "account_id", "niche")
 
 
-def _lists() -> None:
-    op.create_table(
-        "shortlists",
-        sa.Column("id", sa.Integer(), nullable=False),
-        *_workspace("shortlists"),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("created_by", sa.String(length=320), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_shortlists"),
-        sa.UniqueConstraint("workspace_id", "name", name="uq_shortlists_workspace_id"),
-    )
-    _index("shortlists", "workspace_id")
-    op.create_table(
-        "shortlist_entries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        *_workspace("shortlist_entries"),
-        sa.Column("shortlist_id", sa.Integer(), nullable=False),
-        sa.Column("creator_id", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=True),
-        sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("added_by", sa.String(length=320), nullable=True),
-        sa.Column("added_at", sa.DateTime(), nullable=False),
-        _fk("shortlist_entries", "shortlist_id", "shortlists", "CASCADE"),
-        _fk("shortlist_entries", "creator_id", "creators", "CASCADE"),
-        _fk("shortlist_entries", "account_id", "accounts", "SET NULL"),
-        sa.PrimaryKeyConstraint("id", name="pk_shortlist_entries"),
-        sa.UniqueConstraint("shortlist_id", "creator_id", name="uq_shortlist_entries_shortlist_id"),
-    )
-    _index("shortlist_entries", "workspace_id", "shortlist_id", "creator_id")
-    op.create_table(
-        "saved_searches",
-        sa.Column("id", sa.Integer(), nullable=False),
-        *_workspace("saved_searches"),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("query", sa.JSON(), nullable=False),
-        sa.Column("created_by", sa.String(length=320), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_saved_searches"),
-        sa.UniqueConstraint("workspace_id", "name", name="uq_saved_searches_workspace_id"),
-    )
-    _index("saved_searches", "workspace_id")
-
-
 def upgrade() -> None:
     _niches()
-    _lists()
 
 
 def downgrade() -> None:
-    op.drop_table("saved_searches")
-    op.drop_table("shortlist_entries")
-    op.drop_table("shortlists")
     op.drop_table("account_niches")
