@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,14 @@ from pg_server import PostgresServer
 
 STORE_KINDS = ("sqlite", "postgresql")
 _counter = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One secrets key file for the run (kernel.vault), shared by every server and worker the
+    tests start, never the user's own."""
+    if "MICROFLUENCE_SECRETS_KEY_FILE" not in os.environ:
+        keys = Path(tempfile.mkdtemp(prefix="microfluence-test-keys-"))
+        os.environ["MICROFLUENCE_SECRETS_KEY_FILE"] = str(keys / "secrets.key")
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_WORKSPACE = "default"
 
 
+def data_dir() -> Path:
+    """The user's data directory: the default store and the secrets key file live there."""
+    return Path(user_data_dir("microfluence", appauthor=False))
+
+
 def default_database_url() -> str:
     """The embedded default store: a SQLite file in the user's data directory."""
-    data_dir = Path(user_data_dir("microfluence", appauthor=False))
-    return f"sqlite:///{data_dir / 'microfluence.sqlite'}"
+    return f"sqlite:///{data_dir() / 'microfluence.sqlite'}"
 
 
 class Settings(BaseSettings):
@@ -41,6 +45,20 @@ class Settings(BaseSettings):
         default=2048,
         ge=1,
         description="Bytes one import may read after decompression, in MiB (stops gzip bombs).",
+    )
+    secrets_key: str | None = Field(
+        default=None,
+        description=(
+            "Fernet keys that encrypt stored credentials and tokens, comma-separated: the first "
+            "encrypts, every one decrypts (rotation). Unset: the key file (secrets_key_file)."
+        ),
+    )
+    secrets_key_file: Path = Field(
+        default_factory=lambda: data_dir() / "secrets.key",
+        description=(
+            "Where the key lives when secrets_key is unset; made (mode 0600) on first use. "
+            "Every app process and worker must read the same key: never keep it in the store."
+        ),
     )
     max_import_rows: int = Field(
         default=250_000,
