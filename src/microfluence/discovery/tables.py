@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -94,3 +95,19 @@ class SavedSearch(Base):
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AccountQuality(Base):
+    """An account's Audience Quality Score as last computed for search (revision "0024";
+    discovery.quality): the score is costly (every authenticity signal), so filters and the
+    ranking read it stored instead of recomputing it per query. NULL: not enough data."""
+
+    __tablename__ = "account_quality"
+    __table_args__ = (Index("ix_account_quality_workspace_aqs", "workspace_id", "aqs"),)
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    aqs: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
