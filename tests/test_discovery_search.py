@@ -217,3 +217,15 @@ def test_hostile_queries_never_break_the_engine(store, texts, q):
         handles(store, texts, q=q)
     except InputError as err:
         assert err.field == "q"
+
+
+def test_facets_count_the_whole_result_in_the_database(store, crafted):
+    from microfluence.discovery.search import facets
+
+    with store.session() as session:
+        all_ = facets(session, crafted, SearchQuery())
+        fr = facets(session, crafted, SearchQuery(country="FR"))
+    assert dict(all_["country"]) == {"FR": 2, "DE": 1}
+    assert dict(all_["niche"]) == {"travel": 1, "fitness": 1, "pets": 1}
+    assert dict(all_["tier"]) == {"nano": 1, "micro": 1, "mid": 1}
+    assert dict(fr["niche"]) == {"fitness": 1}

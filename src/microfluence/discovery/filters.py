@@ -63,16 +63,14 @@ def tier_value(workspace_id: int, scheme: str) -> Any:
     )
 
 
-def niche_condition(workspace_id: int, niche: str, confidence: float) -> Any:
-    """The account has ``niche``: among its user rows if it has any, else among its model rows
-    at or above ``confidence``."""
+def niche_of_account(workspace_id: int, confidence: float) -> Any:
+    """An ``account_niches`` row that counts: a user row, or a model row at or above
+    ``confidence`` of an account without user rows."""
     has_user_rows = exists().where(
         _USER_NICHE.account_id == AccountNiche.account_id, _USER_NICHE.source == "user"
     )
-    return exists().where(
+    return and_(
         AccountNiche.workspace_id == workspace_id,
-        AccountNiche.account_id == Account.id,
-        AccountNiche.niche == niche,
         or_(
             AccountNiche.source == "user",
             and_(
@@ -81,6 +79,16 @@ def niche_condition(workspace_id: int, niche: str, confidence: float) -> Any:
                 ~has_user_rows,
             ),
         ),
+    )
+
+
+def niche_condition(workspace_id: int, niche: str, confidence: float) -> Any:
+    """The account has ``niche``: among its user rows if it has any, else among its model rows
+    at or above ``confidence``."""
+    return exists().where(
+        AccountNiche.account_id == Account.id,
+        AccountNiche.niche == niche,
+        niche_of_account(workspace_id, confidence),
     )
 
 

@@ -245,3 +245,44 @@ def _results(
             )
         )
     return out
+
+
+FACETS = ("niche", "tier", "country")
+FACET_SIZE = 20
+
+
+def facets(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, list[tuple[str, int]]]:
+    """Counts per niche, tier and country of the accounts ``query`` finds (every page), each
+    the largest ``FACET_SIZE`` first, grouped in the database."""
+    scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
+    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None).c
+    out: dict[str, list[tuple[str, int]]] = {}
+    country = func.upper(func.coalesce(Account.country, Creator.country))
+    by_country = (
+        select(country.label("value"), func.count().label("n"))
+        .select_from(Account)
+        .join(Creator, Creator.id == Account.creator_id)
+        .where(Account.id.in_(select(c.account_id)), country.is_not(None))
+        .group_by(country)
+    )
+    by_tier = (
+        select(c.tier.label("value"), func.count().label("n"))
+        .where(c.tier.is_not(None))
+        .group_by(c.tier)
+    )
+    niche_account = filters.niche_of_account(workspace_id, query.niche_confidence)
+    by_niche = (
+        select(AccountNiche.niche.label("value"), func.count().label("n"))
+        .where(AccountNiche.account_id.in_(select(c.account_id)), niche_account)
+        .group_by(AccountNiche.niche)
+    )
+    for name, stmt in (("niche", by_niche), ("tier", by_tier), ("country", by_country)):
+        ordered = stmt.order_by(sa.desc("n"), sa.asc("value")).limit(FACET_SIZE)
+        out[name] = [(str(v), int(n)) for v, n in session.execute(ordered)]
+    return out
