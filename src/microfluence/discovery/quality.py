@@ -4,7 +4,7 @@ filter and the ranking's authenticity part read it instead of scoring every acco
 ``refresh_quality(store, workspace)`` scores every account of the workspace in bulk with the
 same signals and weights as the vetting report (authenticity.evaluation.vetting.score_workspace)
 and replaces the workspace's rows in one transaction. It runs as ``microfluence searches
-refresh`` (the API: ``POST /api/v1/search/quality``), after a ``microfluence score``
+refresh`` or ``POST /api/v1/search/quality``, after a ``microfluence score``
 (docs/discovery.md, "Index choices").
 """
 

@@ -62,6 +62,7 @@ class SearchPage:
     count: int
     scheme: str
     query: dict[str, Any]
+    facets: dict[str, list[tuple[str, int]]] | None = None  # when asked for (facets())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,6 +9,7 @@ from microfluence.web.api import (
     campaigns,
     codes,
     creators,
+    discovery,
     exports,
     imports,
     invitations,
@@ -53,5 +54,6 @@ for module in (
     templates,
     outreach,
     relations,
+    discovery,
 ):
     router.include_router(module.router)
