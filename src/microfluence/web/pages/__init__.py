@@ -20,6 +20,7 @@ from microfluence.web.pages import (
     pipeline,
     relationship,
     sales,
+    search,
     session_pages,
     settings_pages,
     tasks,
@@ -49,6 +50,7 @@ ROUTERS = [
     outreach.router,
     unsubscribe.router,
     relationship.router,
+    search.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
