@@ -90,14 +90,17 @@ def _profile_tsquery(words: Sequence[str]) -> str:
     return " | ".join([f"'{w}'" for w in words] + [f"'{w}':*A" for w in _prefixes(words)])
 
 
+# CROSS JOIN: SQLite's way to fix the join order, so the full-text match drives the loop (one
+# index lookup, then a rowid seek per hit) instead of running the match once per row of the
+# workspace.
 _SQLITE_SCORES = """
 SELECT account_id, SUM(score) AS raw FROM (
     SELECT a.id AS account_id, -bm25(accounts_fts, 10.0, 5.0, 2.0) * {profile} AS score
-    FROM accounts_fts JOIN accounts AS a ON a.id = accounts_fts.rowid
+    FROM accounts_fts CROSS JOIN accounts AS a ON a.id = accounts_fts.rowid
     WHERE accounts_fts MATCH :profile AND a.workspace_id = :ws
     UNION ALL
     SELECT p.account_id AS account_id, -bm25(posts_fts, 1.0, 1.0) AS score
-    FROM posts_fts JOIN posts AS p ON p.id = posts_fts.rowid
+    FROM posts_fts CROSS JOIN posts AS p ON p.id = posts_fts.rowid
     WHERE posts_fts MATCH :match AND p.workspace_id = :ws
 ) AS hits GROUP BY account_id
 """
@@ -134,7 +137,7 @@ def keyword_scores(session: Session, workspace_id: int, words: Sequence[str]) ->
 
 
 _SQLITE_POST_HITS = """
-SELECT p.account_id, count(*) FROM posts_fts JOIN posts AS p ON p.id = posts_fts.rowid
+SELECT p.account_id, count(*) FROM posts_fts CROSS JOIN posts AS p ON p.id = posts_fts.rowid
 WHERE posts_fts MATCH :match AND p.workspace_id = :ws AND p.account_id IN :ids
 GROUP BY p.account_id
 """
