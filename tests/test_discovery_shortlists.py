@@ -207,3 +207,21 @@ def test_an_import_is_findable_and_quality_is_stored_for_filters(store):
         cut = float(scores.drop_nulls().median())
         above = search(session, ws, SearchQuery(min_quality=cut, limit=100))
         assert above.count == int((scores >= cut).sum())
+
+
+def test_the_library_calls_the_same_services(store, store_url, world, tmp_path):
+    from microfluence import open_workspace
+
+    with open_workspace("acme", store_url, create=False) as ws:
+        assert {r.handle for r in ws.search("vegan").results} == {"ann", "cat"}
+        assert ws.search("vegan", weights={"relevance": 1}, limit=1).count == 2
+        made = ws.create_shortlist("Lib")
+        assert ws.add_to_shortlist(made.id, ["instagram:cat"], note="x").added
+        ws.export_shortlist(made.id, tmp_path / "s.csv")
+        assert "cat" in (tmp_path / "s.csv").read_text()
+        assert len(ws.shortlist_to_campaign(made.id, "Spring").added) == 1
+        ws.save_search("veg", "vegan", platform="instagram")
+        assert ws.run_saved_search("veg").count == 2
+        assert [s.name for s in ws.shortlists()] == ["Lib"]
+        with pytest.raises(InputError):
+            ws.search("x", colour="red")
