@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from microfluence.catalog.schemas import UtcDateTime  # answers say UTC (RFC 3339)
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import SearchPage, search
 from microfluence.discovery.tables import SavedSearch
@@ -25,8 +26,8 @@ class SavedInfo:
     name: str
     query: dict[str, Any]
     created_by: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 def _info(s: SavedSearch) -> SavedInfo:

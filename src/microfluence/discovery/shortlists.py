@@ -6,7 +6,6 @@ adds nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account_by_reference
+from microfluence.catalog.schemas import UtcDateTime  # answers say UTC (RFC 3339)
 from microfluence.discovery.tables import Shortlist, ShortlistEntry
 from microfluence.kernel.cells import neutralise_formulas
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
@@ -38,7 +38,7 @@ class Entry:
     handle: str | None
     note: str | None
     added_by: str | None
-    added_at: dt.datetime
+    added_at: UtcDateTime
 
 
 @dataclass
@@ -48,8 +48,8 @@ class ShortlistInfo:
     description: str | None
     entries: int
     created_by: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 @dataclass

@@ -4,7 +4,8 @@ and searches saved to run again. Viewers read; members change (docs/discovery.md
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -81,6 +82,14 @@ def search_query(  # noqa: PLR0913  each query parameter is a parameter
 Search = Annotated[SearchQuery, Depends(search_query)]
 
 
+def _fresh(value: Any) -> Any:
+    """A service's dataclass as plain data, so the answer is validated again into its type:
+    times stored naive are then sent as UTC ("…Z", catalog.schemas.UtcDateTime)."""
+    if isinstance(value, list):
+        return [asdict(v) for v in value]
+    return asdict(value)
+
+
 @router.get("/search", responses=READ_ERRORS)
 def run_search(
     db: DbSession,
@@ -106,7 +115,7 @@ def refresh_search_quality(store: StoreDep, caller: ApiWriter) -> dict[str, int]
 @router.get("/shortlists", responses=READ_ERRORS)
 def list_shortlists(db: DbSession, caller: ApiReader) -> list[shortlists.ShortlistInfo]:
     """The workspace's shortlists, by name, with how many creators each holds."""
-    return shortlists.list_shortlists(db, caller.workspace_id)
+    return _fresh(shortlists.list_shortlists(db, caller.workspace_id))
 
 
 @router.post("/shortlists", status_code=201, responses=WRITE_ERRORS)
@@ -114,9 +123,10 @@ def create_shortlist(
     db: DbSession, caller: ApiWriter, body: ShortlistIn
 ) -> shortlists.ShortlistInfo:
     """A new, empty shortlist (409 when the name is taken)."""
-    return shortlists.create_shortlist(
+    made = shortlists.create_shortlist(
         db, caller.workspace_id, body.name, description=body.description, actor=labeller(db, caller)
     )
+    return _fresh(made)
 
 
 @router.get("/shortlists/{shortlist_id}", responses=ITEM_ERRORS)
@@ -124,7 +134,7 @@ def get_shortlist(
     db: DbSession, caller: ApiReader, shortlist_id: ListId
 ) -> shortlists.ShortlistDetail:
     """A shortlist with its creators, the account that brought each in, and the notes."""
-    return shortlists.get_shortlist(db, caller.workspace_id, shortlist_id)
+    return _fresh(shortlists.get_shortlist(db, caller.workspace_id, shortlist_id))
 
 
 @router.patch("/shortlists/{shortlist_id}", responses=WRITE_ERRORS)
@@ -132,9 +142,10 @@ def update_shortlist(
     db: DbSession, caller: ApiWriter, shortlist_id: ListId, body: ShortlistPatch
 ) -> shortlists.ShortlistInfo:
     """Rename a shortlist or change its description."""
-    return shortlists.update_shortlist(
+    changed = shortlists.update_shortlist(
         db, caller.workspace_id, shortlist_id, name=body.name, description=body.description
     )
+    return _fresh(changed)
 
 
 @router.delete("/shortlists/{shortlist_id}", status_code=204, responses=ITEM_ERRORS)
@@ -211,22 +222,23 @@ def shortlist_to_campaign(
 @router.get("/saved-searches", responses=READ_ERRORS)
 def list_saved(db: DbSession, caller: ApiReader) -> list[saved.SavedInfo]:
     """The workspace's saved searches with their parameters."""
-    return saved.list_saved(db, caller.workspace_id)
+    return _fresh(saved.list_saved(db, caller.workspace_id))
 
 
 @router.post("/saved-searches", status_code=201, responses=WRITE_ERRORS)
 def save_search(db: DbSession, caller: ApiWriter, body: SavedSearchIn) -> saved.SavedInfo:
     """Save a search's parameters under a name (409 when taken, unless `replace`)."""
     query = SearchQuery.from_dict(body.query)
-    return saved.save_search(
+    info = saved.save_search(
         db, caller.workspace_id, body.name, query, actor=labeller(db, caller), replace=body.replace
     )
+    return _fresh(info)
 
 
 @router.get("/saved-searches/{saved_id}", responses=ITEM_ERRORS)
 def get_saved(db: DbSession, caller: ApiReader, saved_id: SavedId) -> saved.SavedInfo:
     """One saved search."""
-    return saved.get_saved(db, caller.workspace_id, saved_id)
+    return _fresh(saved.get_saved(db, caller.workspace_id, saved_id))
 
 
 @router.get("/saved-searches/{saved_id}/results", responses=ITEM_ERRORS)
