@@ -123,11 +123,6 @@ class SearchQuery:
                 "posted_within_days must be from 0 to 36500", field="posted_within_days"
             )
 
-    @property
-    def filtered(self) -> bool:
-        skip = {"q", "tier_scheme", "prefer_tier", "niche_confidence", "weights", "limit", "offset"}
-        return any(getattr(self, f.name) is not None for f in fields(self) if f.name not in skip)
-
     def to_dict(self) -> dict[str, Any]:
         """The parameters worth saving: those given, the weights when not the defaults."""
         out = {
