@@ -934,4 +934,50 @@ def test_niches_on_profiles_show_and_change_only_the_own_workspace(
             "pets",
             "travel",
         }
+
+
+def test_search_and_shortlist_pages_of_the_other_workspace(two: Two, store_url: str) -> None:
+    """/search finds and counts only the own accounts (facets too); the other workspace's
+    shortlists cannot be seen, exported, added to, changed, sent to a campaign or deleted, and
+    its accounts cannot be put on an own shortlist."""
+    from microfluence.discovery.shortlists import add_entries, create_shortlist, get_shortlist
+
+    client, csrf = two.client, two.csrf
+    store = open_store(store_url)
+    with store.transaction() as session:
+        theirs = create_shortlist(session, two.beta.workspace_id, "beta secret list").id
+        add_entries(
+            session,
+            two.beta.workspace_id,
+            theirs,
+            account_ids=two.beta.account_ids[:1],
+            note="beta note",
+        )
+        mine = create_shortlist(session, two.alpha.workspace_id, "alpha list").id
+    for query in ("", "?q=beta", "?q=lipstick", "?country=fr", "?q=secret&platform=instagram"):
+        page = client.get("/search" + query, headers=HTML)
+        text = page.text.lower()  # the query itself is shown back: look for beta's records
+        assert page.status_code == 200, query
+        assert "beta_" not in text and "beta ana" not in text and "beta secret" not in text, query
+    assert "alpha_ana" in client.get("/search?q=lipstick", headers=HTML).text
+    listing = client.get("/shortlists", headers=HTML)
+    assert "alpha list" in listing.text and "beta" not in listing.text.lower()
+    for path in (f"/shortlists/{theirs}", f"/shortlists/{theirs}/export.csv"):
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 404 and "beta" not in answer.text.lower(), path
+    cid = two.beta.creator_ids[0]
+    for path, data in (
+        ("/search/add", {"shortlist_id": str(theirs), "account_id": str(two.alpha.account_ids[0])}),
+        ("/search/add", {"shortlist_id": str(mine), "account_id": str(two.beta.account_ids[1])}),
+        (f"/shortlists/{theirs}/note/{cid}", {"note": "x"}),
+        (f"/shortlists/{theirs}/remove/{cid}", {}),
+        (f"/shortlists/{theirs}/to-campaign", {"campaign_id": "1"}),
+        (f"/shortlists/{theirs}/delete", {}),
+    ):
+        answer = client.post(path, data={"csrf_token": csrf, **data})
+        assert answer.status_code == 404 and "beta" not in answer.text.lower(), path
+    with store.session() as session:
+        detail = get_shortlist(session, two.beta.workspace_id, theirs)
+        assert [(e.creator_id, e.note) for e in detail.items] == [(cid, "beta note")]
+        assert get_shortlist(session, two.alpha.workspace_id, mine).items == []
     store.dispose()

@@ -1366,3 +1366,98 @@ def test_niches_are_computed_read_and_corrected_only_in_their_workspace(world):
         headers=a.auth("member"),
     )
     assert bad.status_code == 422 and "'cooking' is not a niche" in bad.text
+
+
+def _shortlist(client: TestClient, tenant: Tenant, name: str = "Picks") -> int:
+    h = tenant.auth("member")
+    made = client.post("/api/v1/shortlists", json={"name": name}, headers=h)
+    assert made.status_code == 201, made.text
+    added = client.post(
+        f"/api/v1/shortlists/{made.json()['id']}/entries",
+        json={"account_ids": tenant.account_ids[:1], "note": "secret note"},
+        headers=h,
+    )
+    assert added.status_code == 200, added.text
+    return made.json()["id"]
+
+
+@covers("get", "/api/v1/search")
+@covers("post", "/api/v1/search/quality")
+def test_search_finds_only_the_callers_accounts(world):
+    client, a, b = world
+    h = a.auth("viewer")
+    # Both workspaces' bios say "lipstick": each finds its own accounts only, facets included.
+    page = client.get("/api/v1/search", params={"q": "lipstick bravo", "facets": True}, headers=h)
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert {r["account_id"] for r in body["results"]} <= set(a.account_ids)
+    assert body["results"] and "bravo" not in json.dumps([body["results"], body["facets"]])
+    everything = client.get("/api/v1/search", params={"limit": 100}, headers=h).json()
+    assert sorted(r["account_id"] for r in everything["results"]) == sorted(a.account_ids)
+    assert client.get("/api/v1/search", params={"q": "bravo"}, headers=h).json()["count"] == 0
+    assert client.post("/api/v1/search/quality", headers=h).status_code == 403
+    refreshed = client.post("/api/v1/search/quality", headers=a.auth("member"))
+    assert refreshed.status_code == 200 and refreshed.json() == {"accounts": len(a.account_ids)}
+
+
+@covers("get", "/api/v1/shortlists")
+@covers("post", "/api/v1/shortlists")
+@covers("get", "/api/v1/shortlists/{shortlist_id}")
+@covers("patch", "/api/v1/shortlists/{shortlist_id}")
+@covers("delete", "/api/v1/shortlists/{shortlist_id}")
+@covers("post", "/api/v1/shortlists/{shortlist_id}/entries")
+@covers("patch", "/api/v1/shortlists/{shortlist_id}/entries/{creator_id}")
+@covers("delete", "/api/v1/shortlists/{shortlist_id}/entries/{creator_id}")
+@covers("get", "/api/v1/shortlists/{shortlist_id}/export")
+@covers("post", "/api/v1/shortlists/{shortlist_id}/to-campaign")
+def test_shortlists_of_another_workspace_cannot_be_touched(world):
+    client, a, b = world
+    theirs = _shortlist(client, b)
+    _shortlist(client, a, "Picks")  # the same name in another workspace is no clash
+    h = a.auth("owner")
+    assert [s["name"] for s in client.get("/api/v1/shortlists", headers=h).json()] == ["Picks"]
+    base = f"/api/v1/shortlists/{theirs}"
+    cid = b.creator_ids[0]
+    not_found(client.get(base, headers=h))
+    not_found(client.get(f"{base}/export", headers=h))
+    not_found(client.patch(base, json={"name": "x"}, headers=h))
+    not_found(client.post(f"{base}/entries", json={"account_ids": a.account_ids[:1]}, headers=h))
+    not_found(client.patch(f"{base}/entries/{cid}", json={"note": "x"}, headers=h))
+    not_found(client.delete(f"{base}/entries/{cid}", headers=h))
+    not_found(client.post(f"{base}/to-campaign", json={"campaign_id": 1}, headers=h))
+    not_found(client.delete(base, headers=h))
+    # Their accounts cannot be put on our list either.
+    ours = client.get("/api/v1/shortlists", headers=h).json()[0]["id"]
+    not_found(
+        client.post(
+            f"/api/v1/shortlists/{ours}/entries",
+            json={"account_ids": b.account_ids[:1]},
+            headers=h,
+        )
+    )
+    detail = client.get(base, headers=b.auth("viewer")).json()
+    assert [e["note"] for e in detail["items"]] == ["secret note"]
+
+
+@covers("get", "/api/v1/saved-searches")
+@covers("post", "/api/v1/saved-searches")
+@covers("get", "/api/v1/saved-searches/{saved_id}")
+@covers("get", "/api/v1/saved-searches/{saved_id}/results")
+@covers("delete", "/api/v1/saved-searches/{saved_id}")
+def test_saved_searches_of_another_workspace_cannot_be_touched(world):
+    client, a, b = world
+    made = client.post(
+        "/api/v1/saved-searches",
+        json={"name": "Beauty", "query": {"q": "lipstick"}},
+        headers=b.auth("member"),
+    )
+    assert made.status_code == 201, made.text
+    sid = made.json()["id"]
+    h = a.auth("owner")
+    assert client.get("/api/v1/saved-searches", headers=h).json() == []
+    not_found(client.get(f"/api/v1/saved-searches/{sid}", headers=h))
+    not_found(client.get(f"/api/v1/saved-searches/{sid}/results", headers=h))
+    not_found(client.delete(f"/api/v1/saved-searches/{sid}", headers=h))
+    theirs = client.get(f"/api/v1/saved-searches/{sid}/results", headers=b.auth("viewer")).json()
+    assert {r["account_id"] for r in theirs["results"]} <= set(b.account_ids)
+    assert theirs["count"] >= 1

@@ -49,7 +49,14 @@ from microfluence.campaigns.schemas import (
 from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.catalog.listing import MAX_LIMIT, Window
 from microfluence.discovery import niches as discovery_niches
+from microfluence.discovery import saved, shortlists
 from microfluence.discovery.niches import AccountNiches, NicheRun
+from microfluence.discovery.quality import refresh_quality
+from microfluence.discovery.query import SearchQuery
+from microfluence.discovery.saved import SavedInfo
+from microfluence.discovery.search import SearchPage
+from microfluence.discovery.search import search as run_search
+from microfluence.discovery.shortlists import AddResult, ShortlistDetail, ShortlistInfo
 from microfluence.export.privacy import creator_record
 from microfluence.export.tables import (
     EXPORT_FORMATS,
@@ -884,6 +891,85 @@ class Workspace:
             ws = get_workspace(session, self.name).id
             found = find_account_by_reference(session, ws, account)
             return discovery_niches.set_niches(session, ws, found.id, niches, by=by)
+
+    # -- discovery: search, shortlists, saved searches (docs/discovery.md) --------------------
+    def search(self, q: str | None = None, **filters: Any) -> SearchPage:
+        """Accounts by words and filters, best first, each with ``why``, as `microfluence
+        search`; ``filters`` are SearchQuery's (``niche``, ``tier``, ``country``, ``min_er``,
+        ``min_quality``, ``weights``: a Weights or a dict, ``limit`` …) → SearchPage."""
+        query = SearchQuery.from_dict({"q": q, **filters})
+        with self._store.session() as session:
+            return run_search(session, get_workspace(session, self.name).id, query)
+
+    def refresh_search_quality(self) -> int:
+        """Store every account's Audience Quality Score for search, as `searches refresh`."""
+        return refresh_quality(self._store, self.name)
+
+    def shortlists(self) -> list[ShortlistInfo]:
+        """The workspace's shortlists, as `shortlists list`."""
+        with self._store.session() as session:
+            return shortlists.list_shortlists(session, get_workspace(session, self.name).id)
+
+    def create_shortlist(self, name: str, *, description: str | None = None) -> ShortlistInfo:
+        """A new, empty shortlist, as `shortlists create`."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            return shortlists.create_shortlist(
+                session, ws, name, description=description, actor="library"
+            )
+
+    def shortlist(self, shortlist_id: int) -> ShortlistDetail:
+        """A shortlist with its creators and notes, as `shortlists show`."""
+        with self._store.session() as session:
+            ws = get_workspace(session, self.name).id
+            return shortlists.get_shortlist(session, ws, shortlist_id)
+
+    def add_to_shortlist(
+        self,
+        shortlist_id: int,
+        accounts: Sequence[str] = (),
+        *,
+        account_ids: Sequence[int] = (),
+        note: str | None = None,
+    ) -> AddResult:
+        """Add creators by PLATFORM:HANDLE or by account id (search results), all or none."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            return shortlists.add_entries(
+                session,
+                ws,
+                shortlist_id,
+                references=accounts,
+                account_ids=account_ids,
+                note=note,
+                actor="library",
+            )
+
+    def export_shortlist(self, shortlist_id: int, path: PathLike) -> None:
+        """Write the shortlist as CSV (formula cells neutralised), as `shortlists export`."""
+        with self._store.session() as session:
+            ws = get_workspace(session, self.name).id
+            text = shortlists.export_csv(session, ws, shortlist_id)
+        Path(path).write_text(text, encoding="utf-8")
+
+    def shortlist_to_campaign(self, shortlist_id: int, campaign: str) -> ProspectsResult:
+        """Every creator of the shortlist becomes a prospect of the campaign (by name)."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            target = find_campaign_by_name(session, ws, campaign).id
+            return shortlists.to_campaign(session, ws, shortlist_id, target, actor="library")
+
+    def save_search(self, name: str, q: str | None = None, **filters: Any) -> SavedInfo:
+        """Save a search's parameters under ``name``, as `searches save`."""
+        query = SearchQuery.from_dict({"q": q, **filters})
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            return saved.save_search(session, ws, name, query, actor="library")
+
+    def run_saved_search(self, name: str) -> SearchPage:
+        """Run a saved search again, as `searches run`."""
+        with self._store.session() as session:
+            return saved.run_saved(session, get_workspace(session, self.name).id, name)
 
     def _frame(self, query_for: Callable[[Connection, int], Select]) -> pl.DataFrame:
         with self._store.session() as session:

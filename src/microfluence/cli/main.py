@@ -56,6 +56,9 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "templates": "microfluence.outreach.cli:templates_app",
     "outreach": "microfluence.outreach.cli:outreach_app",
     "relations": "microfluence.relationships.cli:relations_app",
+    "search": "microfluence.discovery.cli:search_cmd",
+    "shortlists": "microfluence.discovery.cli:shortlists_app",
+    "searches": "microfluence.discovery.cli:searches_app",
 }
 
 

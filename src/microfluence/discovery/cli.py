@@ -1,17 +1,27 @@
-"""`microfluence niches` (recompute), `niches set`, `niches show`, `niches eval`."""
+"""`microfluence niches` (recompute), `niches set`, `niches show`, `niches eval`.
+
+``microfluence search``, ``microfluence shortlists …`` and ``microfluence searches …``: thin
+faces over discovery.search, discovery.shortlists and discovery.saved (docs/discovery.md)."""
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from microfluence.campaigns.campaigns import find_campaign_by_name
 from microfluence.catalog.accounts import find_account_by_reference
+from microfluence.discovery import saved, shortlists
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, NicheEvaluation, evaluate
 from microfluence.discovery.niches import AccountNiches, get_niches, recompute_niches, set_niches
+from microfluence.discovery.quality import refresh_quality
+from microfluence.discovery.query import SearchQuery, Weights
+from microfluence.discovery.search import SearchPage, search
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
@@ -20,6 +30,7 @@ from microfluence.kernel.console import (
     console,
     friendly_errors,
     print_json,
+    store_for,
     workspace_transaction,
 )
 
@@ -148,3 +159,351 @@ def eval_command(
 ) -> None:
     """Measure the niche model by cross-validation, next to the keyword baseline."""
     _print_evaluation(evaluate(read_accounts(data, limit=limit), folds=folds))
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is recorded as doing it (default: cli:YOUR-LOGIN)."),
+]
+LimitOpt = Annotated[int, typer.Option("--limit", help="Results to show (1-100).")]
+
+
+def _actor(by: str | None) -> str:
+    return (by or f"cli:{getpass.getuser()}")[:320]
+
+
+def _jsonable(value: Any) -> Any:
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+def _why(result: Any) -> str:
+    why = result.why
+    bits = [f"{field}: {', '.join(words)}" for field, words in why.matched.items()]
+    bits += [
+        f"{field}: " + ", ".join(f"{w} ×{n}" for w, n in hits.items())
+        for field, hits in why.posts.items()
+    ]
+    if why.niches:
+        bits.append("niche: " + ", ".join(why.niches[:3]))
+    bits.append(" + ".join(f"{p.name} {p.contribution:.2f}" for p in why.parts if p.weight))
+    return "; ".join(bits)
+
+
+def print_page(page: SearchPage) -> None:
+    if not page.results:
+        console.print("No account matches.", highlight=False)
+        return
+    table = Table(title=f"{page.count:,} accounts (tiers: {page.scheme})")
+    for column in ("score", "account", "followers", "tier", "ER", "AQS", "why"):
+        table.add_column(column, justify="right" if column in ("score", "followers") else "left")
+    for r in page.results:
+        table.add_row(
+            f"{r.score:.3f}",
+            f"{r.platform}:{r.handle}",
+            "" if r.followers is None else f"{r.followers:,}",
+            r.tier or "",
+            "" if r.er is None else f"{r.er:.2%}",
+            "" if r.quality is None else f"{r.quality:.0f}",
+            _why(r),
+        )
+    console.print(table)
+
+
+@friendly_errors
+def search_cmd(  # noqa: PLR0913  a command's options are its parameters
+    query: Annotated[
+        str | None, typer.Argument(help="Words to find (handle, name, bio, posts).")
+    ] = None,
+    niche: Annotated[str | None, typer.Option("--niche", help="A niche, e.g. fitness.")] = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="A tier of the scheme.")] = None,
+    tier_scheme: Annotated[
+        str | None, typer.Option("--tier-scheme", help="Scheme of --tier (default: chosen one).")
+    ] = None,
+    prefer_tier: Annotated[
+        str | None, typer.Option("--prefer-tier", help="Rank this tier first, neighbours next.")
+    ] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Country, any case.")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="Language, any case.")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="instagram, tiktok…")] = None,
+    min_followers: Annotated[int | None, typer.Option("--min-followers")] = None,
+    max_followers: Annotated[int | None, typer.Option("--max-followers")] = None,
+    min_er: Annotated[float | None, typer.Option("--min-er", help="0.03 is 3 %.")] = None,
+    max_er: Annotated[float | None, typer.Option("--max-er", help="0.08 is 8 %.")] = None,
+    min_quality: Annotated[
+        float | None, typer.Option("--min-quality", help="Audience Quality Score, 0-100.")
+    ] = None,
+    has_email: Annotated[
+        bool | None, typer.Option("--has-email/--no-email", help="With (or without) an e-mail.")
+    ] = None,
+    posted_within: Annotated[
+        int | None, typer.Option("--posted-within", help="Posted in the last N days.")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="e.g. relevance=0.6,engagement=0.4")
+    ] = None,
+    limit: LimitOpt = 20,
+    offset: Annotated[int, typer.Option("--offset", help="Results to skip.")] = 0,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Find accounts by words and filters, best first, each with why it ranks there."""
+    q = SearchQuery(
+        q=query,
+        niche=niche,
+        tier=tier,
+        tier_scheme=tier_scheme,
+        prefer_tier=prefer_tier,
+        country=country,
+        language=language,
+        platform=platform,
+        min_followers=min_followers,
+        max_followers=max_followers,
+        min_er=min_er,
+        max_er=max_er,
+        min_quality=min_quality,
+        has_email=has_email,
+        posted_within_days=posted_within,
+        weights=Weights.parse(weights),
+        limit=limit,
+        offset=offset,
+    )
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        page = search(session, ws.id, q)
+    print_json(page.to_dict()) if as_json else print_page(page)
+
+
+shortlists_app = typer.Typer(
+    help="Shortlists: named lists of creators with notes, for campaigns.", no_args_is_help=True
+)
+ListArg = Annotated[int, typer.Argument(help="The shortlist's id.")]
+
+
+@shortlists_app.command("list")
+@friendly_errors
+def shortlists_list(
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """The workspace's shortlists with how many creators each holds."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        found = shortlists.list_shortlists(session, ws.id)
+    if as_json:
+        print_json([_jsonable(s) for s in found])
+        return
+    for s in found:
+        console.print(f"{s.id}  {s.name}  ({s.entries} creators)", highlight=False)
+
+
+@shortlists_app.command("create")
+@friendly_errors
+def shortlists_create(
+    name: Annotated[str, typer.Argument(help="Its name (unique in the workspace).")],
+    description: Annotated[str | None, typer.Option("--description")] = None,
+    by: ByOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Make an empty shortlist."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        made = shortlists.create_shortlist(
+            session, ws.id, name, description=description, actor=_actor(by)
+        )
+    console.print(f"Shortlist {made.id} {made.name!r} created.", highlight=False)
+
+
+@shortlists_app.command("show")
+@friendly_errors
+def shortlists_show(
+    shortlist: ListArg,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """A shortlist's creators with their notes."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        detail = shortlists.get_shortlist(session, ws.id, shortlist)
+    if as_json:
+        print_json(_jsonable(detail))
+        return
+    console.print(f"{detail.name} ({detail.entries} creators)", highlight=False)
+    for e in detail.items:
+        account = f"{e.platform}:{e.handle}" if e.handle else "any account"
+        console.print(
+            f"  {e.creator_id}  {e.creator_name or ''}  {account}  {e.note or ''}", highlight=False
+        )
+
+
+@shortlists_app.command("add")
+@friendly_errors
+def shortlists_add(  # noqa: PLR0913  a command's options are its parameters
+    shortlist: ListArg,
+    accounts: Annotated[list[str], typer.Argument(help="PLATFORM:HANDLE of each account.")],
+    note: Annotated[str | None, typer.Option("--note", help="A note for each added.")] = None,
+    by: ByOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Add creators by one of their accounts (all or none)."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        result = shortlists.add_entries(
+            session, ws.id, shortlist, references=accounts, note=note, actor=_actor(by)
+        )
+    console.print(
+        f"Added {len(result.added)}; {len(result.already)} already on the list.", highlight=False
+    )
+
+
+@shortlists_app.command("remove")
+@friendly_errors
+def shortlists_remove(
+    shortlist: ListArg,
+    creators: Annotated[list[int], typer.Argument(help="Creator ids to take off.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Take creators off a shortlist."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        removed = shortlists.remove_entries(session, ws.id, shortlist, creators)
+    console.print(f"Removed {removed}.", highlight=False)
+
+
+@shortlists_app.command("export")
+@friendly_errors
+def shortlists_export(
+    shortlist: ListArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV file (default: stdout).")
+    ] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Cells as stored (no formula guard).")] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """A shortlist as CSV."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        text = shortlists.export_csv(session, ws.id, shortlist, raw=raw)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@shortlists_app.command("delete")
+@friendly_errors
+def shortlists_delete(
+    shortlist: ListArg, workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Delete a shortlist (its creators stay in the workspace)."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        shortlists.delete_shortlist(session, ws.id, shortlist)
+    console.print("Deleted.", highlight=False)
+
+
+@shortlists_app.command("to-campaign")
+@friendly_errors
+def shortlists_to_campaign(
+    shortlist: ListArg,
+    campaign: Annotated[str, typer.Argument(help="The campaign's name.")],
+    by: ByOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Add every creator of the shortlist to a campaign as a prospect."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        target = find_campaign_by_name(session, ws.id, campaign)
+        result = shortlists.to_campaign(session, ws.id, shortlist, target.id, actor=_actor(by))
+    console.print(
+        f"Added {len(result.added)} prospects; {len(result.already)} were already in it.",
+        highlight=False,
+    )
+
+
+searches_app = typer.Typer(help="Saved searches: run a search again by name.", no_args_is_help=True)
+NameArg = Annotated[str, typer.Argument(help="The saved search's name.")]
+
+
+@searches_app.command("list")
+@friendly_errors
+def searches_list(
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """The workspace's saved searches with their parameters."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        found = saved.list_saved(session, ws.id)
+    if as_json:
+        print_json([_jsonable(s) for s in found])
+        return
+    for s in found:
+        console.print(f"{s.id}  {s.name}  {s.query}", highlight=False)
+
+
+@searches_app.command("save")
+@friendly_errors
+def searches_save(  # noqa: PLR0913  a command's options are its parameters
+    name: NameArg,
+    query: Annotated[str | None, typer.Argument(help="Words to find.")] = None,
+    niche: Annotated[str | None, typer.Option("--niche")] = None,
+    tier: Annotated[str | None, typer.Option("--tier")] = None,
+    country: Annotated[str | None, typer.Option("--country")] = None,
+    min_er: Annotated[float | None, typer.Option("--min-er")] = None,
+    min_quality: Annotated[float | None, typer.Option("--min-quality")] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a search of this name.")
+    ] = False,
+    by: ByOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Save a search's words and filters under a name."""
+    q = SearchQuery(
+        q=query, niche=niche, tier=tier, country=country, min_er=min_er, min_quality=min_quality
+    )
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        info = saved.save_search(session, ws.id, name, q, actor=_actor(by), replace=replace)
+    console.print(f"Saved search {info.id} {info.name!r}.", highlight=False)
+
+
+@searches_app.command("run")
+@friendly_errors
+def searches_run(
+    name: NameArg,
+    limit: LimitOpt = 20,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Run a saved search again."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        page = saved.run_saved(session, ws.id, name, limit=limit)
+    print_json(page.to_dict()) if as_json else print_page(page)
+
+
+@searches_app.command("delete")
+@friendly_errors
+def searches_delete(
+    name: NameArg, workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Delete a saved search."""
+    with workspace_transaction(database_url, workspace) as (session, ws):
+        saved.delete_saved(session, ws.id, name)
+    console.print("Deleted.", highlight=False)
+
+
+@searches_app.command("refresh")
+@friendly_errors
+def searches_refresh(
+    workspace: WorkspaceOpt = DEFAULT_WS, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Recompute the Audience Quality Score that search filters and ranks by (after a score)."""
+    store = store_for(database_url)
+    try:
+        n = refresh_quality(
+            store, workspace, progress=lambda step: console.print(step, highlight=False)
+        )
+    finally:
+        store.dispose()
+    console.print(f"Stored the quality score of {n:,} accounts.", highlight=False)

@@ -1,21 +1,27 @@
-"""The discovery tables. Revision "0022" creates them.
+"""The discovery tables. Revision "0022" creates account_niches, "0024" the rest.
 
 * ``account_niches``: an account's niches with their confidences, one row per account and
   niche. ``source`` is ``model`` (recomputed when the account's posts change) or ``user`` (a
   hand correction: never overwritten by a re-run, and while an account has one, the model's
-  rows for it are not shown).
+  rows for it are not shown);
+* ``shortlists`` and ``shortlist_entries``: named lists of creators with notes, per workspace;
+* ``saved_searches``: a named query (the search's parameters as JSON) to run again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,4 +47,65 @@ class AccountNiche(Base):
     set_by: Mapped[str | None] = mapped_column(String(320))  # who corrected it (source user)
     # Migration 0023: what the model saw of the account (discovery.niches.fingerprints).
     fingerprint: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AccountQuality(Base):
+    """An account's Audience Quality Score as last computed for search (revision "0024";
+    discovery.quality): the score is costly (every authenticity signal), so filters and the
+    ranking read it stored instead of recomputing it per query. NULL: not enough data."""
+
+    __tablename__ = "account_quality"
+    __table_args__ = (Index("ix_account_quality_workspace_aqs", "workspace_id", "aqs"),)
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    aqs: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Shortlist(Base):
+    __tablename__ = "shortlists"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ShortlistEntry(Base):
+    __tablename__ = "shortlist_entries"
+    __table_args__ = (UniqueConstraint("shortlist_id", "creator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    shortlist_id: Mapped[int] = mapped_column(
+        ForeignKey("shortlists.id", ondelete="CASCADE"), index=True
+    )
+    creator_id: Mapped[int] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
+    # The account that brought the creator in (a search result is an account); NULL: any.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[str | None] = mapped_column(String(320))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SavedSearch(Base):
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    name: Mapped[str] = mapped_column(String(200))
+    query: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -9,6 +9,7 @@ from microfluence.web.api import (
     campaigns,
     codes,
     creators,
+    discovery,
     exports,
     gifting,
     imports,
@@ -59,5 +60,6 @@ for module in (
     products,
     gifting,
     niches,
+    discovery,
 ):
     router.include_router(module.router)

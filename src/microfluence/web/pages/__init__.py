@@ -25,6 +25,7 @@ from microfluence.web.pages import (
     relationship,
     reminder_thresholds,
     sales,
+    search,
     session_pages,
     settings_pages,
     tasks,
@@ -60,6 +61,7 @@ ROUTERS = [
     portal.router,
     products.router,
     niches.router,
+    search.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -1,0 +1,272 @@
+"""Benchmark: search over many accounts (issue 14, part B: filters, keyword + filters).
+
+    .venv/bin/python -m bench.search [--accounts 100000] [--days 7] [--queries 100]
+                                     [--database-url postgresql://…]
+
+Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
+generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
+``--days`` days with captions and hashtags; each account its own creator, its engagement rate
+(``er_median``) and percentile stored as `microfluence score` would. The keyword index is then
+built in one go (SQLite: FTS5 ``rebuild`` of both tables, the triggers dropped during the load;
+PostgreSQL: ``CREATE INDEX`` of the two GIN expression indexes) and timed.
+
+Timed, ``--queries`` each, with p50/p95/p99: ``discovery.search.search`` (one page of 20, with
+the explanations) for filters only (platform, country, a follower range, a minimum ER) and for
+a keyword from the generator's hashtags plus a country and a follower range.
+
+Baseline in the same run: a brute-force scan with Polars over every row held in memory (the
+accounts frame; for keywords, each account's text — handle, name, bio, captions, hashtags —
+joined once, before timing), the same filters, ``str.contains`` for the word, sorted, top 20.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from sqlalchemy import insert, text
+
+from microfluence.demo.population import PopulationSpec, generate_population
+from microfluence.discovery.keyword import PG_ACCOUNT_TSV, PG_POST_TSV
+from microfluence.discovery.query import SearchQuery
+from microfluence.discovery.search import search
+from microfluence.kernel.store import open_store
+from microfluence.kernel.store.tables import Account, Creator, Post, utcnow
+from microfluence.kernel.workspaces import ensure_workspace
+from microfluence.metrics.tables import AccountMetric, MetricRun
+
+CHUNK = 20_000
+
+
+def _population(n: int, days: int) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    spec = PopulationSpec(
+        n_creators=max(1, int(n / 1.3)), days=days, sample_share=0.0, inauthentic_share=0.0
+    )
+    while True:
+        population = generate_population(spec)
+        if population.n_accounts >= n:
+            break
+        spec = PopulationSpec(
+            n_creators=int(spec.n_creators * 1.2) + 1,
+            days=days,
+            sample_share=0.0,
+            inauthentic_share=0.0,
+        )
+    accounts = population.accounts.head(n)
+    posts = []
+    for lo, _hi, block in population.blocks():
+        if lo >= n:
+            break
+        posts.append(block.posts.filter(pl.col("account_key") < n))
+    return accounts, posts
+
+
+def _insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    for start in range(0, frame.height, CHUNK):
+        conn.execute(insert(table), frame.slice(start, CHUNK).to_dicts())
+
+
+def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[int, float, float]:
+    """Write everything; returns (workspace id, load seconds, index build seconds)."""
+    store = open_store(url)
+    sqlite = store.dialect == "sqlite"
+    with store.transaction() as session:
+        ws = ensure_workspace(session, "bench").id
+    started = time.perf_counter()
+    with store.connection() as conn:
+        if sqlite:
+            for fts in ("accounts_fts", "posts_fts"):
+                for suffix in ("ai", "ad", "au"):
+                    conn.execute(text(f"DROP TRIGGER {fts}_{suffix}"))
+        else:
+            conn.execute(text("DROP INDEX ix_accounts_search_tsv"))
+            conn.execute(text("DROP INDEX ix_posts_search_tsv"))
+        n = accounts.height
+        ids = pl.Series("id", np.arange(1, n + 1))
+        _insert(
+            conn,
+            Creator.__table__,
+            pl.DataFrame({"id": ids, "workspace_id": ws, "name": accounts["creator_name"]}),
+        )
+        columns = ["platform", "handle", "display_name", "bio", "country", "language", "email"]
+        _insert(
+            conn,
+            Account.__table__,
+            accounts.select(columns).with_columns(
+                ids,
+                ids.alias("creator_id"),
+                pl.lit(ws).alias("workspace_id"),
+                accounts["followers_end"].cast(pl.Int64).alias("followers"),
+                # handles repeat across platforms in the generator: make them unique per row
+                (accounts["handle"] + "_" + ids.cast(pl.String)).alias("handle"),
+            ),
+        )
+        for block in posts:
+            frame = block.select(
+                (pl.col("account_key") + 1).alias("account_id"),
+                pl.lit(ws).alias("workspace_id"),
+                pl.col("platform_post_id"),
+                pl.col("posted_at"),
+                pl.col("caption"),
+                pl.col("hashtags"),
+                pl.col("likes"),
+                pl.col("comments"),
+            )
+            _insert(conn, Post.__table__, frame)
+        run = conn.execute(
+            insert(MetricRun).values(workspace_id=ws, engine="bench", now=utcnow())
+        ).inserted_primary_key[0]
+        er = accounts["engagement_rate"].fill_null(0.0)
+        pct = er.rank("average") / er.len() * 100
+        for metric, values in (("er_median", er), ("cohort_percentile", pct)):
+            _insert(
+                conn,
+                AccountMetric.__table__,
+                pl.DataFrame(
+                    {
+                        "account_id": ids,
+                        "value": values,
+                        "metric": metric,
+                        "workspace_id": ws,
+                        "run_id": run,
+                    }
+                ),
+            )
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    with store.connection() as conn:
+        if sqlite:
+            conn.execute(text("INSERT INTO accounts_fts(accounts_fts) VALUES ('rebuild')"))
+            conn.execute(text("INSERT INTO posts_fts(posts_fts) VALUES ('rebuild')"))
+        else:
+            for name, table, tsv in (
+                ("ix_accounts_search_tsv", "accounts", PG_ACCOUNT_TSV.format(a="")),
+                ("ix_posts_search_tsv", "posts", PG_POST_TSV.format(p="")),
+            ):
+                conn.execute(text(f"CREATE INDEX {name} ON {table} USING gin ({tsv})"))
+            conn.execute(text("ANALYZE"))
+    built = time.perf_counter() - started
+    store.dispose()
+    return ws, loaded, built
+
+
+def _percentiles(times: list[float]) -> str:
+    ms = np.array(times) * 1000
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    return f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms"
+
+
+def queries(
+    accounts: pl.DataFrame, posts: list[pl.DataFrame], k: int, seed: int = 5
+) -> tuple[list[dict], list[dict]]:
+    rng = np.random.default_rng(seed)
+    countries = accounts["country"].drop_nulls().unique().sort().to_list()
+    tags = (
+        pl.concat([p.select("hashtags") for p in posts[:3]])
+        .explode("hashtags")["hashtags"]
+        .drop_nulls()
+        .value_counts(sort=True)
+    )
+    words = tags["hashtags"].head(300).to_list()
+    filters, keyword = [], []
+    for _ in range(k):
+        low = int(10 ** rng.uniform(3, 5))
+        base = {
+            "country": str(rng.choice(countries)),
+            "min_followers": low,
+            "max_followers": low * 10,
+        }
+        filters.append({**base, "platform": "instagram", "min_er": float(rng.uniform(0, 0.03))})
+        keyword.append({**base, "q": str(rng.choice(words))})
+    return filters, keyword
+
+
+def time_store(url: str, ws: int, cases: list[dict]) -> tuple[list[float], list[int]]:
+    store = open_store(url)
+    times, counts = [], []
+    with store.session() as session:
+        search(session, ws, SearchQuery(**cases[0]))  # warm the caches once
+        for case in cases:
+            started = time.perf_counter()
+            page = search(session, ws, SearchQuery(limit=20, **case))
+            times.append(time.perf_counter() - started)
+            counts.append(page.count)
+    store.dispose()
+    return times, counts
+
+
+def brute(
+    accounts: pl.DataFrame, posts: list[pl.DataFrame], cases: list[dict]
+) -> tuple[list[float], list[int]]:
+    frame = accounts.with_row_index("id", offset=1).with_columns(
+        pl.col("followers_end").alias("followers"), pl.col("engagement_rate").alias("er")
+    )
+    text_of = (
+        pl.concat(
+            [p.select("account_key", "caption", pl.col("hashtags").list.join(" ")) for p in posts]
+        )
+        .group_by("account_key")
+        .agg(pl.concat_str("caption", "hashtags", separator=" ", ignore_nulls=True).str.join(" "))
+        .rename({"caption": "posts_text"})
+    )
+    frame = frame.join(text_of, on="account_key", how="left").with_columns(
+        pl.concat_str(
+            ["handle", "display_name", "bio", "posts_text"], separator=" ", ignore_nulls=True
+        )
+        .str.to_lowercase()
+        .alias("text")
+    )
+    times, counts = [], []
+    for case in cases:
+        started = time.perf_counter()
+        cond = (pl.col("country").str.to_lowercase() == case["country"].lower()) & pl.col(
+            "followers"
+        ).is_between(case["min_followers"], case["max_followers"])
+        if "platform" in case:
+            cond &= (pl.col("platform") == case["platform"]) & (pl.col("er") >= case["min_er"])
+        if "q" in case:
+            cond &= pl.col("text").str.contains(case["q"].lower(), literal=True)
+            order = pl.col("text").str.count_matches(case["q"].lower(), literal=True)
+        else:
+            order = pl.col("er")
+        hits = frame.filter(cond)
+        hits.sort(order, descending=True).head(20)
+        times.append(time.perf_counter() - started)
+        counts.append(hits.height)
+    return times, counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    accounts, posts = _population(args.accounts, args.days)
+    n_posts = sum(p.height for p in posts)
+    took = time.perf_counter() - started
+    print(f"generated {accounts.height:,} accounts, {n_posts:,} posts in {took:.1f}s")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        ws, loaded, built = load(url, accounts, posts)
+        kind = url.split(":")[0]
+        print(f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s")
+        filters, keyword = queries(accounts, posts, args.queries)
+        for name, cases in (("filters only", filters), ("keyword + filters", keyword)):
+            ours, found = time_store(url, ws, cases)
+            base, base_found = brute(accounts, posts, cases)
+            for label, times, counts in (("search", ours, found), ("brute", base, base_found)):
+                matches = statistics.median(counts)
+                line = f"{name:18s} {label:7s}: {_percentiles(times)}"
+                print(f"{line}  (median {matches:,.0f} matches)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Search: the filters, keyword relevance and the ranking blend in one database query per page,
+then the page's explanations (docs/discovery.md, "Search" and "Ranking").
+
+``search(session, workspace_id, query)`` is the service every face calls. ``semantic``: a
+subquery (``account_id``, ``similarity`` in [0, 1]) from semantic search or lookalikes, for the
+blend's ``semantic`` part; without it the part is not used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microfluence.discovery import filters, keyword, ranking
+from microfluence.discovery.query import SearchQuery
+from microfluence.discovery.tables import AccountNiche
+from microfluence.kernel.errors import InputError
+from microfluence.kernel.store.tables import Account, Creator, Workspace, utcnow
+from microfluence.metrics.settings import get_metrics_settings
+
+PERCENTILE_METRIC = "cohort_percentile"
+
+
+@dataclass
+class Why:
+    matched: dict[str, list[str]] = field(default_factory=dict)  # field → words
+    posts: dict[str, dict[str, int]] = field(default_factory=dict)  # caption|hashtags → word → n
+    niches: list[str] = field(default_factory=list)
+    parts: list[ranking.Part] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    account_id: int
+    creator_id: int
+    platform: str
+    handle: str
+    display_name: str | None
+    creator_name: str | None
+    country: str | None
+    followers: int | None
+    tier: str | None
+    er: float | None
+    er_percentile: float | None
+    quality: float | None
+    score: float
+    why: Why
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SearchPage:
+    results: list[Result]
+    count: int
+    scheme: str
+    query: dict[str, Any]
+    facets: dict[str, list[tuple[str, int]]] | None = None  # when asked for (facets())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_scheme(session: Session, workspace_id: int, name: str | None) -> tuple[str, list[str]]:
+    """The tier scheme a query uses (its own or the workspace's chosen one) and its tiers."""
+    ws = session.get(Workspace, workspace_id)
+    if ws is None:
+        raise InputError(f"no workspace with id {workspace_id}", field="workspace")
+    settings = get_metrics_settings(session, ws.name)
+    scheme = name or settings.tier_scheme
+    if scheme not in settings.schemes:
+        raise InputError(
+            f"no tier scheme {scheme!r}: use one of {', '.join(settings.schemes)}",
+            field="tier_scheme",
+        )
+    return scheme, settings.schemes[scheme].tier_names()
+
+
+def _candidates(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    scheme: str,
+    now: dt.datetime,
+    semantic: sa.Subquery | None,
+) -> sa.Subquery:
+    words = keyword.terms(query.q)
+    columns: list[Any] = [
+        Account.id.label("account_id"),
+        filters.tier_value(workspace_id, scheme).label("tier"),
+        filters.metric_value(workspace_id, PERCENTILE_METRIC).label("er_percentile"),
+        filters.quality_value(workspace_id).label("quality"),
+    ]
+    stmt = select(*columns).join(Creator, Creator.id == Account.creator_id)
+    if words:
+        kw = keyword.keyword_scores(session, workspace_id, words)
+        stmt = stmt.join(kw, kw.c.account_id == Account.id)
+        stmt = stmt.add_columns(kw.c.raw.label("raw"), func.max(kw.c.raw).over().label("top"))
+    if semantic is not None:
+        stmt = stmt.join(semantic, semantic.c.account_id == Account.id)
+        stmt = stmt.add_columns(semantic.c.similarity.label("similarity"))
+    where = filters.conditions(session, workspace_id, query, scheme, now)
+    return stmt.where(*where).subquery("candidates")
+
+
+def _part_values(c: Any, query: SearchQuery, order: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "engagement": ranking.clamp01(c.er_percentile / 100.0),
+        "authenticity": ranking.clamp01(c.quality / 100.0),
+    }
+    if "raw" in c:
+        values["relevance"] = ranking.clamp01(c.raw / func.nullif(c.top, 0))
+    if "similarity" in c:
+        values["semantic"] = ranking.clamp01(c.similarity)
+    if query.prefer_tier:
+        values["tier"] = ranking.tier_preference(c.tier, query.prefer_tier, order)
+    return values
+
+
+def search(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    *,
+    now: dt.datetime | None = None,
+    semantic: sa.Subquery | None = None,
+) -> SearchPage:
+    """One page of the accounts ``query`` finds, best first, each with why it is there."""
+    scheme, order = resolve_scheme(session, workspace_id, query.tier_scheme)
+    if query.tier and query.tier not in order:
+        raise InputError(
+            f"tier {query.tier!r} is not in scheme {scheme}: use one of {', '.join(order)}",
+            field="tier",
+        )
+    words = keyword.terms(query.q)
+    parts = ranking.active_parts(
+        query.weights,
+        words=bool(words),
+        semantic=semantic is not None,
+        tier=bool(query.prefer_tier),
+    )
+    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), semantic).c
+    values = _part_values(c, query, order)
+    score = ranking.blend(parts, values).label("score")
+    labelled = [values[name].label(f"part_{name}") for name in parts]
+    stmt = (
+        select(c.account_id, c.tier, c.er_percentile, c.quality, score, *labelled)
+        .add_columns(func.count().over().label("total"))
+        .order_by(score.desc(), c.account_id)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    rows = session.execute(stmt).mappings().all()
+    count = rows[0]["total"] if rows else _count(session, stmt, query)
+    results = _results(session, workspace_id, rows, parts, words)
+    return SearchPage(results=results, count=count, scheme=scheme, query=query.to_dict())
+
+
+def _count(session: Session, stmt: Any, query: SearchQuery) -> int:
+    if query.offset == 0:
+        return 0
+    inner = stmt.limit(None).offset(None).order_by(None).subquery()
+    return int(session.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+def effective_niches(
+    session: Session, workspace_id: int, account_ids: list[int]
+) -> dict[int, list[str]]:
+    """account → its niches, best first: its user rows when it has any, else its model rows."""
+    rows = session.execute(
+        select(AccountNiche.account_id, AccountNiche.niche, AccountNiche.source)
+        .where(AccountNiche.workspace_id == workspace_id, AccountNiche.account_id.in_(account_ids))
+        .order_by(AccountNiche.account_id, AccountNiche.confidence.desc(), AccountNiche.niche)
+    ).all()
+    by_source: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for account_id, niche, source in rows:
+        by_source[account_id][source].append(niche)
+    return {a: s.get("user") or s.get("model", []) for a, s in by_source.items()}
+
+
+def _results(
+    session: Session,
+    workspace_id: int,
+    rows: Any,
+    parts: dict[str, float],
+    words: list[str],
+) -> list[Result]:
+    ids = [r["account_id"] for r in rows]
+    if not ids:
+        return []
+    info = {
+        r.id: r
+        for r in session.execute(
+            select(
+                Account.id,
+                Account.creator_id,
+                Account.platform,
+                Account.handle,
+                Account.display_name,
+                Account.bio,
+                Account.followers,
+                func.coalesce(Account.country, Creator.country).label("country"),
+                Creator.name.label("creator_name"),
+                filters.metric_value(workspace_id, filters.ER_METRIC).label("er"),
+            )
+            .join(Creator, Creator.id == Account.creator_id)
+            .where(Account.id.in_(ids))
+        )
+    }
+    niches = effective_niches(session, workspace_id, ids)
+    posts = keyword.post_hits(session, workspace_id, ids, words)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    out = []
+    for row in rows:
+        a = info[row["account_id"]]
+        fields_ = {"handle": a.handle, "name": a.display_name, "bio": a.bio}
+        why = Why(
+            matched=keyword.profile_hits(fields_, words, sqlite=sqlite) if words else {},
+            posts={k: dict(v) for k, v in posts.get(a.id, {}).items()},
+            niches=niches.get(a.id, []),
+            parts=ranking.explain(parts, {n: row[f"part_{n}"] for n in parts}),
+        )
+        out.append(
+            Result(
+                account_id=a.id,
+                creator_id=a.creator_id,
+                platform=a.platform,
+                handle=a.handle,
+                display_name=a.display_name,
+                creator_name=a.creator_name,
+                country=a.country,
+                followers=a.followers,
+                tier=row["tier"],
+                er=a.er,
+                er_percentile=row["er_percentile"],
+                quality=row["quality"],
+                score=float(row["score"]),
+                why=why,
+            )
+        )
+    return out
+
+
+FACETS = ("niche", "tier", "country")
+FACET_SIZE = 20
+
+
+def facets(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, list[tuple[str, int]]]:
+    """Counts per niche, tier and country of the accounts ``query`` finds (every page), each
+    the largest ``FACET_SIZE`` first, grouped in the database."""
+    scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
+    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None).c
+    out: dict[str, list[tuple[str, int]]] = {}
+    country = func.upper(func.coalesce(Account.country, Creator.country))
+    by_country = (
+        select(country.label("value"), func.count().label("n"))
+        .select_from(Account)
+        .join(Creator, Creator.id == Account.creator_id)
+        .where(Account.id.in_(select(c.account_id)), country.is_not(None))
+        .group_by(country)
+    )
+    by_tier = (
+        select(c.tier.label("value"), func.count().label("n"))
+        .where(c.tier.is_not(None))
+        .group_by(c.tier)
+    )
+    niche_account = filters.niche_of_account(workspace_id, query.niche_confidence)
+    by_niche = (
+        select(AccountNiche.niche.label("value"), func.count().label("n"))
+        .where(AccountNiche.account_id.in_(select(c.account_id)), niche_account)
+        .group_by(AccountNiche.niche)
+    )
+    for name, stmt in (("niche", by_niche), ("tier", by_tier), ("country", by_country)):
+        ordered = stmt.order_by(sa.desc("n"), sa.asc("value")).limit(FACET_SIZE)
+        out[name] = [(str(v), int(n)) for v, n in session.execute(ordered)]
+    return out
