@@ -1366,3 +1366,22 @@ def test_niches_are_computed_read_and_corrected_only_in_their_workspace(world):
         headers=a.auth("member"),
     )
     assert bad.status_code == 422 and "'cooking' is not a niche" in bad.text
+
+
+@covers("get", "/api/v1/campaigns/{campaign_id}/learn")
+def test_test_and_learn_stays_in_its_workspace(world):
+    client, a, b = world
+    mine = _campaign_of(client, a, "alpha")["campaign"]
+    theirs = _campaign_of(client, b, "bravo")["campaign"]
+    # a cannot learn from b's campaign, alone or pooled with its own
+    not_found(client.get(f"/api/v1/campaigns/{theirs}/learn", headers=a.auth("owner")))
+    not_found(
+        client.get(
+            f"/api/v1/campaigns/{mine}/learn", params={"also": [theirs]}, headers=a.auth("owner")
+        )
+    )
+    own = client.get(f"/api/v1/campaigns/{mine}/learn", headers=a.auth("viewer"))
+    assert own.status_code == 200, own.text
+    assert [c["id"] for c in own.json()["campaigns"]] == [mine]
+    assert "bravo" not in own.text and own.json()["creators"]
+    assert client.get(f"/api/v1/campaigns/{theirs}/learn", headers=b.auth("viewer")).is_success

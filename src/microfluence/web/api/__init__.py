@@ -15,6 +15,7 @@ from microfluence.web.api import (
     invitations,
     jobs,
     labels,
+    learn,
     links,
     measurement,
     niches,
@@ -59,5 +60,6 @@ for module in (
     products,
     gifting,
     niches,
+    learn,
 ):
     router.include_router(module.router)

@@ -16,6 +16,7 @@ from microfluence.web.pages import (
     imports,
     jobs,
     labels,
+    learn,
     links,
     niches,
     outreach,
@@ -60,6 +61,7 @@ ROUTERS = [
     portal.router,
     products.router,
     niches.router,
+    learn.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
