@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import microfluence
 from api_support import cheap_password_hashing, make_user  # noqa: F401
 from measurement_support import crafted
 from microfluence.cli.main import app
@@ -78,3 +79,15 @@ def test_learn_over_the_api_the_command_and_the_page(served, store, store_url):
     assert "sarah_k" in page.text and "not enough data" in page.text and "500.00" in page.text
     wrong = client.get(f"/campaigns/{cid}/learn?budget=lots", headers=HTML)
     assert wrong.status_code == 422 and "budget" in wrong.text
+
+
+def test_learn_from_the_library(store, store_url):  # type: ignore[no-untyped-def]
+    crafted(store)
+    with microfluence.open_workspace("acme", store_url, create=False) as acme:
+        report = acme.learn(["spring"], budget=300)
+        frame = acme.creator_posteriors(["spring"])
+    assert report.next_round.budget == 300
+    assert frame["account"].to_list() == [c.account for c in report.creators]
+    assert frame["conversion_mean"].to_list() == pytest.approx(
+        [c.conversion_mean for c in report.creators]
+    )
