@@ -33,7 +33,7 @@ def simulate(  # noqa: PLR0913  every knob of the population is a parameter by d
     conversion: tuple[float, float] = (4.0, 150.0),
     value: tuple[float, float, float] = (4.0, 6.0, 60.0),  # κ, q, prior mean value
     clicks_per_post: tuple[float, float] = (3.0, 100.0),  # gamma shape, mean
-    fee: tuple[float, float] = (80.0, 160.0),
+    fee: tuple[float, float] = (40.0, 80.0),  # per post
     zero_clicks: Sequence[int] = (),
 ) -> Round:
     rng = np.random.default_rng(seed)
@@ -64,7 +64,7 @@ def simulate(  # noqa: PLR0913  every knob of the population is a parameter by d
             "revenue": revenue,
             "revenue_log_sum": logs,
             "posts": posts,
-            "fixed_cost": rng.uniform(*fee, n).round(2),
+            "fixed_cost": (rng.uniform(*fee, n) * posts).round(2),
             "commission_rate": np.full(n, 0.1),
         }
     ).cast(TESTED_SCHEMA)  # type: ignore[arg-type]

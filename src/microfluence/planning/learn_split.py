@@ -2,12 +2,14 @@
 creators' ROI posteriors, a share kept for creators not tested yet, and longer bundles for the
 clear winners.
 
-Thompson sampling (Thompson 1933) in its probability-matching form (Scott 2010; Chapelle & Li
-2011): each arm — a tested creator with a fixed cost, and "a new creator" drawn from the
-priors — gets the share of the budget equal to the posterior probability that it has the
-highest ROI, estimated as the share of joint draws in which it wins. The new creators' arm
-gets at least ``explore`` of the budget, so that the pool of candidates keeps being tested
-even when a few proven creators dominate.
+Thompson sampling (Thompson 1933; Scott 2010; Chapelle & Li 2011), for a budget spread over
+arms that each absorb only so much: the arms are the tested creators with a fixed cost (each
+taking at most ``max_multiple`` × what it was paid) and "new creators" (ROI drawn from the
+priors; as many as the budget pays for). ``explore`` of the budget is kept for new creators
+first. Then, in each joint posterior draw, the rest fills the arms in the order of their drawn
+ROI, each up to its cap; an arm's amount is its mean over the draws. With no caps this is
+probability matching (an arm's share is its probability of the best ROI); with caps, a clear
+winner is filled to capacity and the next best take the rest.
 """
 
 from __future__ import annotations
@@ -68,6 +70,28 @@ def win_probabilities(
     return counts[:arms], (float(counts[arms]) if new_draws is not None else None)
 
 
+def batch_fill(
+    roi_draws: np.ndarray, new_draws: np.ndarray | None, caps: np.ndarray, budget: float
+) -> tuple[np.ndarray, float]:
+    """Mean over draws of what each tested creator (column of ``roi_draws``, up to its cap)
+    and the new creators (no cap; last) get when ``budget`` fills the arms in the order of the
+    draw's ROI. Arms without a draw (NaN) or a cap rank last."""
+    draws, arms = roi_draws.shape
+    value = np.where(np.isnan(roi_draws) | (caps <= 0), -np.inf, roi_draws)
+    new = new_draws if new_draws is not None else np.full(draws, -np.inf)
+    value = np.column_stack([value, new])
+    cap = np.append(np.maximum(caps, 0.0), np.inf)
+    order = np.argsort(-value, axis=1, kind="stable")
+    ranked_caps = cap[order]
+    # what the better arms took first (an exclusive running sum: no ∞ − ∞ after the new arm)
+    before = np.concatenate([np.zeros((draws, 1)), np.cumsum(ranked_caps, axis=1)[:, :-1]], axis=1)
+    given = np.empty_like(value)
+    with np.errstate(invalid="ignore"):
+        np.put_along_axis(given, order, np.clip(budget - before, 0.0, ranked_caps), axis=1)
+    mean = np.nan_to_num(given).mean(axis=0)
+    return mean[:arms], float(mean[arms])
+
+
 def next_round(
     fit: Fit,
     budget: float | None = None,
@@ -75,23 +99,23 @@ def next_round(
     max_multiple: float = DEFAULT_MAX_MULTIPLE,
 ) -> Split:
     """The split of ``budget`` (default: the tested creators' fixed costs, a round like the
-    last) between the tested creators and new ones: the proven share in proportion to each
-    creator's probability of the best ROI, none above ``max_multiple`` × their last fixed
-    cost; the rest — at least ``explore``, and what capped creators cannot take — to new
-    creators."""
+    last) between the tested creators and new ones (:func:`batch_fill` after ``explore`` of it
+    is kept for new creators), each tested creator at most ``max_multiple`` × their last fixed
+    cost."""
     check_split_inputs(budget, explore, max_multiple)
     frame = fit.frame
     fee = frame["fixed_cost"].to_numpy()
     budget = float(fee.sum()) if budget is None else float(budget)
     p_best, p_new = win_probabilities(fit.roi_draws, fit.new_roi_draws)
     arms = fee > 0
-    proven = float(p_best[arms].sum())
-    first_new = 1.0 if proven == 0 else max(explore, p_new or 0.0)
-    weight = np.where(arms, p_best, 0.0) / proven if proven > 0 else np.zeros_like(p_best)
-    offer = weight * (1 - first_new) * budget
-    amount = np.minimum(offer, max_multiple * fee)  # what a creator cannot take: to new ones
+    amount, _ = batch_fill(
+        fit.roi_draws,
+        fit.new_roi_draws,
+        np.where(arms, max_multiple * fee, 0.0),
+        (1 - explore) * budget,
+    )
     shares = amount / budget if budget > 0 else np.zeros_like(amount)
-    new_share = 1.0 - float(shares.sum()) if budget > 0 else first_new
+    new_share = 1.0 - float(shares.sum()) if budget > 0 else 1.0
     per_post = fee / np.maximum(frame["posts"].to_numpy(), 1)  # no post matched: the deal is one
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         affordable = np.floor(amount / np.where(arms, per_post, 1.0) + 1e-9)
