@@ -159,13 +159,19 @@ def fit(tested: pl.DataFrame, *, draws: int = 2000, seed: int = 0) -> Fit:
     roi_mean, roi_low, roi_high = M.interval(roi)
 
     unsure = too_little_data(k, visits, pooled.conversion_rate)
+    # Nothing sold yet (a pooled rate of 0, an ROI of −100 %): every posterior lies above
+    # it by construction, which says nothing about who is better — no probability, no flag.
+    sold = float(t["revenue"].sum()) > 0 and k.sum() > 0
+    nan = np.full(k.size, np.nan)
     p_conv = (
         M.stats.beta.sf(pooled.conversion_rate, conversion.first, conversion.second)
-        if pooled.conversion_rate is not None
-        else np.full(k.size, np.nan)
+        if sold and pooled.conversion_rate
+        else nan
     )
-    p_rpc = M.share_above(rpc, pooled.revenue_per_click or 0.0)
-    p_roi = M.share_above(roi, pooled.roi if pooled.roi is not None else 0.0)
+    p_rpc = (
+        M.share_above(rpc, pooled.revenue_per_click) if sold and pooled.revenue_per_click else nan
+    )
+    p_roi = M.share_above(roi, pooled.roi) if sold and pooled.roi is not None else nan
     frame = t.with_columns(
         pl.Series("visits", visits.astype(np.int64)),
         pl.Series("conversion_rate", np.where(visits > 0, k / np.maximum(visits, 1), np.nan)),
