@@ -21,6 +21,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from microfluence.campaigns.campaigns import find_campaign_by_name
+from microfluence.campaigns.tables import Campaign
 from microfluence.kernel.errors import InputError
 from microfluence.planning import learn_models as M
 from microfluence.planning import learn_schemas as S
@@ -35,6 +36,8 @@ from microfluence.planning.learn_split import (
 
 DRAWS = 2000
 MIN_DRAWS, MAX_DRAWS = 100, 20000
+# Draws × creators per Monte Carlo array (8 bytes each: 32 MB); more creators get fewer draws.
+MAX_CELLS = 4_000_000
 RANKING = ("revenue_per_click_mean", "conversion_mean", "unique_clicks")
 
 
@@ -54,10 +57,11 @@ def ranked(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _fit(
     session: Session, workspace_id: int, campaign_ids: Iterable[int], draws: int, seed: int
-) -> tuple[list, Fit]:  # type: ignore[type-arg]
+) -> tuple[list[Campaign], Fit]:
     _check_draws(draws, seed)
     campaigns = campaigns_of(session, workspace_id, campaign_ids)
     tested = tested_creators(session, workspace_id, campaigns)
+    draws = min(draws, max(MIN_DRAWS, MAX_CELLS // max(tested.height, 1)))
     return campaigns, fit(tested, draws=draws, seed=seed)
 
 
@@ -128,7 +132,7 @@ def learn_report(
     return S.LearnReport(
         campaigns=[S.CampaignRef(id=c.id, name=c.name) for c in campaigns],
         currency=campaigns[0].currency,
-        draws=draws,
+        draws=fitted.roi_draws.shape[0],
         seed=seed,
         pooled=S.Pooled(
             conversion_rate=pooled.conversion_rate,

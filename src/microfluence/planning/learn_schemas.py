@@ -99,7 +99,7 @@ class NextRound(BaseModel):
 class LearnReport(BaseModel):
     campaigns: list[CampaignRef]
     currency: str
-    draws: int
+    draws: int = Field(description="Monte Carlo draws used (fewer when creators are many).")
     seed: int
     pooled: Pooled
     priors: dict[str, Prior | None]
