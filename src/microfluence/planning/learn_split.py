@@ -52,7 +52,10 @@ def check_split_inputs(budget: float | None, explore: float, max_multiple: float
     if not (np.isfinite(explore) and 0 <= explore <= 1):
         raise InputError("the exploration share must be between 0 and 1", field="explore")
     if not (np.isfinite(max_multiple) and 0 < max_multiple <= 1000):
-        raise InputError("the most a creator may get must be 0 to 1000 times", field="max_multiple")
+        raise InputError(
+            "the most a creator may get must be above 0 and at most 1000 times what they were paid",
+            field="max_multiple",
+        )
 
 
 def win_probabilities(
