@@ -50,13 +50,13 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
     "report": "microfluence.measurement.cli:report_app",
+    "learn": "microfluence.planning.cli:learn",
     "pipeline": "microfluence.relationships.cli:pipeline_app",
     "reminders": "microfluence.relationships.cli:reminders",
     "tasks": "microfluence.relationships.cli:tasks_app",
     "templates": "microfluence.outreach.cli:templates_app",
     "outreach": "microfluence.outreach.cli:outreach_app",
     "relations": "microfluence.relationships.cli:relations_app",
-    "learn": "microfluence.planning.cli:learn",
 }
 
 

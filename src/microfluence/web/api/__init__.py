@@ -52,6 +52,7 @@ for module in (
     codes,
     shops,
     measurement,
+    learn,
     pipeline,
     reminders,
     templates,
@@ -60,6 +61,5 @@ for module in (
     products,
     gifting,
     niches,
-    learn,
 ):
     router.include_router(module.router)

@@ -49,6 +49,7 @@ ROUTERS = [
     account_pages.router,
     campaigns.router,
     dashboard.router,
+    learn.router,
     links.router,
     pipeline.router,
     home.router,
@@ -61,7 +62,6 @@ ROUTERS = [
     portal.router,
     products.router,
     niches.router,
-    learn.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
