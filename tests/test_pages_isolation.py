@@ -981,3 +981,18 @@ def test_search_and_shortlist_pages_of_the_other_workspace(two: Two, store_url: 
         assert [(e.creator_id, e.note) for e in detail.items] == [(cid, "beta note")]
         assert get_shortlist(session, two.alpha.workspace_id, mine).items == []
     store.dispose()
+
+
+def test_the_test_and_learn_page_stays_in_its_workspace(two: Two, store_url: str) -> None:
+    client = two.client  # alpha's owner
+    mine = _campaign(store_url, two.alpha, "alpha")["campaign"]
+    theirs = _campaign(store_url, two.beta, "beta")["campaign"]
+    own = client.get(f"/campaigns/{mine}/learn", headers=HTML)
+    assert own.status_code == 200 and 'id="split-table"' in own.text
+    assert "beta" not in own.text.lower()
+    for query in ("", "?budget=100"):
+        answer = client.get(f"/campaigns/{theirs}/learn{query}", headers=HTML)
+        assert answer.status_code == 404 and "beta" not in answer.text.lower()
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    assert beta_client.get(f"/campaigns/{theirs}/learn", headers=HTML).status_code == 200

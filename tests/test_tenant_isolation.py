@@ -890,6 +890,25 @@ def test_reports_payouts_and_emv_rates_stay_in_their_workspace(world):
     assert client.put("/api/v1/emv-rates", json={}, headers=b.auth("member")).status_code == 403
 
 
+@covers("get", "/api/v1/campaigns/{campaign_id}/learn")
+def test_test_and_learn_stays_in_its_workspace(world):
+    client, a, b = world
+    mine = _campaign_of(client, a, "alpha")["campaign"]
+    theirs = _campaign_of(client, b, "bravo")["campaign"]
+    # a cannot learn from b's campaign, alone or pooled with its own
+    not_found(client.get(f"/api/v1/campaigns/{theirs}/learn", headers=a.auth("owner")))
+    not_found(
+        client.get(
+            f"/api/v1/campaigns/{mine}/learn", params={"also": [theirs]}, headers=a.auth("owner")
+        )
+    )
+    own = client.get(f"/api/v1/campaigns/{mine}/learn", headers=a.auth("viewer"))
+    assert own.status_code == 200, own.text
+    assert [c["id"] for c in own.json()["campaigns"]] == [mine]
+    assert "bravo" not in own.text and own.json()["creators"]
+    assert client.get(f"/api/v1/campaigns/{theirs}/learn", headers=b.auth("viewer")).is_success
+
+
 @covers("get", "/api/v1/campaigns/{campaign_id}/pipeline")
 @covers("get", "/api/v1/campaigns/{campaign_id}/pipeline/deals")
 @covers("post", "/api/v1/campaigns/{campaign_id}/pipeline/moves")

@@ -85,6 +85,11 @@ from microfluence.outreach.composing import preview as outreach_preview
 from microfluence.outreach.runner import run_outreach, send_campaign
 from microfluence.outreach.targets import campaign_of, deal_ids_for
 from microfluence.outreach.unsubscribe import links_for
+from microfluence.planning.learn import DRAWS as LEARN_DRAWS
+from microfluence.planning.learn import creator_posteriors
+from microfluence.planning.learn import report_by_names as learn_by_names
+from microfluence.planning.learn_schemas import LearnReport
+from microfluence.planning.learn_split import DEFAULT_EXPLORE, DEFAULT_MAX_MULTIPLE
 from microfluence.relationships import pipeline as deal_pipeline
 from microfluence.relationships import records as relation_records
 from microfluence.relationships import reminder_settings, tasks
@@ -602,6 +607,42 @@ class Workspace:
             if rates:
                 return emv.set_emv_rates(session, workspace, rates)
             return emv.emv_rates(workspace)
+
+    # -- test-and-learn: the service of `microfluence learn` (docs/planning.md) ----------------
+    def learn(
+        self,
+        campaigns: Sequence[str],
+        *,
+        budget: float | None = None,
+        explore: float = DEFAULT_EXPLORE,
+        max_multiple: float = DEFAULT_MAX_MULTIPLE,
+        draws: int = LEARN_DRAWS,
+        seed: int = 0,
+    ) -> LearnReport:
+        """The tested creators of the named campaigns ranked by their posteriors, with 95 %
+        intervals and flags, and the next round's budget split, as `learn --json` gives them."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            return learn_by_names(
+                session,
+                workspace_id,
+                campaigns,
+                budget=budget,
+                explore=explore,
+                max_multiple=max_multiple,
+                draws=draws,
+                seed=seed,
+            )
+
+    def creator_posteriors(
+        self, campaigns: Sequence[str], *, draws: int = LEARN_DRAWS, seed: int = 0
+    ) -> pl.DataFrame:
+        """Per account tested in the named campaigns, the posteriors the planner reads (one
+        row each; columns in docs/planning.md, "What the planner reads")."""
+        with self._store.session() as session:
+            workspace_id = get_workspace(session, self.name).id
+            ids = [find_campaign_by_name(session, workspace_id, c).id for c in campaigns]
+            return creator_posteriors(session, workspace_id, ids, draws=draws, seed=seed)
 
     # -- tasks and reminders: the services of `microfluence tasks|reminders` --------------------
     def reminders(

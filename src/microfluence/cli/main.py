@@ -50,6 +50,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "shops": "microfluence.commerce.cli:shops_app",
     "orders": "microfluence.commerce.cli:orders_app",
     "report": "microfluence.measurement.cli:report_app",
+    "learn": "microfluence.planning.cli:learn",
     "pipeline": "microfluence.relationships.cli:pipeline_app",
     "reminders": "microfluence.relationships.cli:reminders",
     "tasks": "microfluence.relationships.cli:tasks_app",
