@@ -56,6 +56,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "templates": "microfluence.outreach.cli:templates_app",
     "outreach": "microfluence.outreach.cli:outreach_app",
     "relations": "microfluence.relationships.cli:relations_app",
+    "authorisations": "microfluence.connectors.oauth.cli:authorisations_app",
 }
 
 

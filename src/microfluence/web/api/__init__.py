@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from microfluence.web.api import (
     accounts,
+    authorisations,
     campaigns,
     codes,
     creators,
@@ -59,5 +60,6 @@ for module in (
     products,
     gifting,
     niches,
+    authorisations,
 ):
     router.include_router(module.router)

@@ -8,6 +8,7 @@ from microfluence.web.pages import (
     account_pages,
     assets,
     campaigns,
+    connect,
     creators,
     dashboard,
     deal_page,
@@ -60,6 +61,7 @@ ROUTERS = [
     portal.router,
     products.router,
     niches.router,
+    connect.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
