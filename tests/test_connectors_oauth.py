@@ -231,3 +231,46 @@ def test_platform_times_parse_or_are_none(value) -> None:  # type: ignore[no-unt
     assert moment is None or moment.tzinfo is None
     assert parse_time("2026-11-24T08:00:00+0000") == dt.datetime(2026, 11, 24, 8)
     assert parse_time(1764000000) == dt.datetime(2025, 11, 24, 16, 0)
+
+
+@settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    platform=st.one_of(st.sampled_from(["instagram", " YouTube", "tiktok"]), st.text(max_size=12)),
+    client_id=st.text(max_size=220),
+    secret=st.text(max_size=520),
+)
+def test_hostile_app_credentials_are_refused_by_field(
+    sqlite_store, platform, client_id, secret
+) -> None:  # type: ignore[no-untyped-def]
+    from microfluence.connectors.oauth import apps
+    from microfluence.connectors.oauth.tables import OAuthApp
+    from microfluence.kernel.errors import InputError
+    from microfluence.kernel.workspaces import ensure_workspace
+
+    with sqlite_store.transaction() as db:
+        ws = ensure_workspace(db, "hostile").id
+
+    def stored() -> list:  # type: ignore[type-arg]
+        with sqlite_store.session() as db:
+            return db.execute(
+                sa.select(OAuthApp.platform, OAuthApp.client_id, OAuthApp.client_secret_sealed)
+            ).all()
+
+    before = stored()
+    try:
+        with sqlite_store.transaction() as db:
+            made = apps.set_app(db, ws, platform, client_id=client_id, client_secret=secret)
+    except InputError as exc:
+        assert exc.field in ("platform", "client_id", "client_secret")
+        assert stored() == before  # nothing half-written
+        return
+    assert made.has_secret and made.client_id == client_id.strip()
+    with sqlite_store.session() as db:
+        sealed = db.scalar(
+            sa.select(OAuthApp.client_secret_sealed).where(
+                OAuthApp.workspace_id == ws, OAuthApp.platform == made.platform
+            )
+        )
+    assert sealed and secret.strip() not in sealed
