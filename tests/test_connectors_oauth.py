@@ -274,3 +274,24 @@ def test_hostile_app_credentials_are_refused_by_field(
             )
         )
     assert sealed and secret.strip() not in sealed
+
+
+def test_a_privacy_export_lists_the_authorisation_never_its_tokens(
+    world: World, store_url: str
+) -> None:
+    import json
+
+    from microfluence.export.privacy import creator_record
+
+    auth = world.connect("youtube")
+    store = open_store(store_url)
+    try:
+        with store.session() as db:
+            record = creator_record(db, world.a.workspace_id, auth["creator_id"])
+    finally:
+        store.dispose()
+    listed = record["relationship"]["other_tables"]["creator_authorisations"]
+    assert [row["handle"] for row in listed] == ["alpha_cy"]
+    text = json.dumps(record, default=str)
+    assert "gAAAAA" not in text  # no sealed value, let alone a token
+    assert not any(token in text for token in world.s.issued)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.schemas import UtcDateTime
@@ -155,6 +155,12 @@ def begin(  # noqa: PLR0913 - whose account, where to come back
     state, nonce = secrets.token_urlsafe(TOKEN_BYTES), secrets.token_urlsafe(TOKEN_BYTES)
     verifier = secrets.token_urlsafe(64) if spec.pkce else None
     uri, now = redirect_uri(base, spec.name), utcnow()
+    session.execute(  # the workspace's requests of yesterday and before are of no use any more
+        delete(OAuthState).where(
+            OAuthState.workspace_id == workspace_id,
+            OAuthState.expires_at < now - dt.timedelta(days=1),
+        )
+    )
     session.add(
         OAuthState(
             workspace_id=workspace_id,
@@ -221,10 +227,11 @@ def consume_state(
     now = utcnow()
     if row.expires_at <= now:
         raise StateError(f"this request has expired: {again}", field="state")
+    sealed_verifier = row.verifier_sealed
     spent = session.execute(
         update(OAuthState)
         .where(OAuthState.id == row.id, OAuthState.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=now, verifier_sealed=None)  # the verifier is needed this once
     ).rowcount
     if spent != 1:  # another callback with the same state won the race
         raise StateError(f"this request was already used: {again}", field="state")
@@ -233,7 +240,7 @@ def consume_state(
         creator_id=row.creator_id,
         platform=row.platform,
         redirect_uri=row.redirect_uri,
-        verifier=vault.unseal(row.verifier_sealed) if row.verifier_sealed else None,
+        verifier=vault.unseal(sealed_verifier) if sealed_verifier else None,
         return_to=row.return_to,
     )
 

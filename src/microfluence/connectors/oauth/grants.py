@@ -194,9 +194,10 @@ def count_active(session: Session, workspace_id: int) -> int:
 def mark(session: Session, auth: CreatorAuthorisation, status: str, detail: str) -> None:
     """The platform refused the grant: keep why, and drop the tokens that no longer work."""
     auth.status, auth.status_detail = status, detail[:DETAIL_MAX]
-    auth.access_token_sealed = None
+    if auth.tokens is not None:
+        auth.tokens.access_token_sealed = None
     if status == "revoked":
-        auth.refresh_token_sealed = None
+        auth.tokens = None  # the row goes (delete-orphan): nothing of the grant is kept
         auth.revoked_at = auth.revoked_at or utcnow()
     session.flush()
 

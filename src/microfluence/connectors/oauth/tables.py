@@ -6,8 +6,11 @@
 * ``oauth_states``: one authorisation request in flight — the ``state`` (its SHA-256), the
   browser it was started in (the SHA-256 of a cookie nonce), the PKCE verifier (sealed), the
   exact redirect URI; single-use, short-lived.
-* ``creator_authorisations``: a creator's grant — the access and refresh tokens sealed, when
-  they expire, its status (active, expired, revoked) and why.
+* ``creator_authorisations``: a creator's grant — which account, when its tokens expire, its
+  status (active, expired, revoked) and why.
+* ``oauth_tokens``: the grant's access and refresh tokens, sealed, in a table of their own
+  without a ``creator_id``: a creator's privacy export (export.privacy, which takes every table
+  with one) lists the authorisation but never carries its tokens, even sealed.
 * ``account_insights``: first-party numbers read through a grant: one metric of one account over
   one period (``period`` day, lifetime, range…; ``item_id`` for a story or a video).
 * ``audience_breakdowns``: the account's audience by country, age, gender (or age and gender),
@@ -29,7 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from microfluence.kernel.store.tables import Base, BigId, utcnow, workspace_column
 
@@ -82,6 +85,18 @@ class OAuthState(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class OAuthToken(Base):
+    __tablename__ = "oauth_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = workspace_column()
+    authorisation_id: Mapped[int] = mapped_column(
+        ForeignKey("creator_authorisations.id", ondelete="CASCADE"), unique=True
+    )
+    access_token_sealed: Mapped[str | None] = mapped_column(Text)
+    refresh_token_sealed: Mapped[str | None] = mapped_column(Text)
+
+
 class CreatorAuthorisation(Base):
     __tablename__ = "creator_authorisations"
     __table_args__ = (UniqueConstraint("workspace_id", "platform", "external_id"),)
@@ -98,8 +113,6 @@ class CreatorAuthorisation(Base):
     external_id: Mapped[str] = mapped_column(String(100))  # IG user id, channel id, open_id
     handle: Mapped[str | None] = mapped_column(String(200))
     scopes: Mapped[str | None] = mapped_column(String(1000))
-    access_token_sealed: Mapped[str | None] = mapped_column(Text)
-    refresh_token_sealed: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     refresh_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(10), default="active")
@@ -108,6 +121,30 @@ class CreatorAuthorisation(Base):
     refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     fetched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    tokens: Mapped[OAuthToken | None] = relationship(
+        uselist=False, cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def _token_row(self) -> OAuthToken:
+        if self.tokens is None:
+            self.tokens = OAuthToken(workspace_id=self.workspace_id)
+        return self.tokens
+
+    @property
+    def access_token_sealed(self) -> str | None:
+        return self.tokens.access_token_sealed if self.tokens is not None else None
+
+    @access_token_sealed.setter
+    def access_token_sealed(self, value: str | None) -> None:
+        self._token_row().access_token_sealed = value
+
+    @property
+    def refresh_token_sealed(self) -> str | None:
+        return self.tokens.refresh_token_sealed if self.tokens is not None else None
+
+    @refresh_token_sealed.setter
+    def refresh_token_sealed(self, value: str | None) -> None:
+        self._token_row().refresh_token_sealed = value
 
 
 class AccountInsight(Base):

@@ -1,5 +1,5 @@
 """Creator-authorised insights: oauth_apps, oauth_invites, oauth_states, creator_authorisations,
-account_insights and audience_breakdowns (connectors.oauth.tables).
+oauth_tokens, account_insights and audience_breakdowns (connectors.oauth.tables).
 
 Revision ID: 0026
 Revises: 0023
@@ -107,8 +107,6 @@ def _authorisations() -> None:
         sa.Column("external_id", sa.String(length=100), nullable=False),
         sa.Column("handle", sa.String(length=200), nullable=True),
         sa.Column("scopes", sa.String(length=1000), nullable=True),
-        sa.Column("access_token_sealed", sa.Text(), nullable=True),
-        sa.Column("refresh_token_sealed", sa.Text(), nullable=True),
         sa.Column("expires_at", sa.DateTime(), nullable=True),
         sa.Column("refresh_expires_at", sa.DateTime(), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
@@ -123,6 +121,21 @@ def _authorisations() -> None:
     )
     for column in ("workspace_id", "creator_id", "account_id"):
         op.create_index(f"ix_{t}_{column}", t, [column])
+
+
+def _tokens() -> None:
+    t = "oauth_tokens"
+    op.create_table(
+        t,
+        *_id(t),
+        *_workspace(t),
+        sa.Column("authorisation_id", sa.Integer(), nullable=False),
+        sa.Column("access_token_sealed", sa.Text(), nullable=True),
+        sa.Column("refresh_token_sealed", sa.Text(), nullable=True),
+        _fk(t, "authorisation_id", "creator_authorisations", "CASCADE"),
+        sa.UniqueConstraint("authorisation_id", name=f"uq_{t}_authorisation_id"),
+    )
+    op.create_index(f"ix_{t}_workspace_id", t, ["workspace_id"])
 
 
 def _insights() -> None:
@@ -187,6 +200,7 @@ def upgrade() -> None:
     _invites()
     _states()
     _authorisations()
+    _tokens()
     _insights()
     _breakdowns()
 
@@ -195,6 +209,7 @@ def downgrade() -> None:
     for table in (
         "audience_breakdowns",
         "account_insights",
+        "oauth_tokens",
         "creator_authorisations",
         "oauth_states",
         "oauth_invites",
