@@ -295,3 +295,45 @@ def test_a_privacy_export_lists_the_authorisation_never_its_tokens(
     text = json.dumps(record, default=str)
     assert "gAAAAA" not in text  # no sealed value, let alone a token
     assert not any(token in text for token in world.s.issued)
+
+
+def test_erasing_a_creator_revokes_their_grants(
+    world: World, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microfluence.relationships import privacy
+    from microfluence.relationships.audit import Actor
+
+    tiktok, instagram = world.connect("tiktok"), world.connect("instagram")  # one creator's
+    store = open_store(store_url)
+    try:
+        with store.transaction() as db:  # a face with the connectors loaded: revoked at once
+            report = privacy.erase_creator(
+                db,
+                world.a.workspace_id,
+                tiktok["creator_id"],
+                Actor("cli", "t", "test"),
+                reason="asked",
+            )
+        assert report.counts["authorisations_revoked"] == 2
+        assert sorted(world.s.revoked) == ["instagram", "tiktok"]
+        rows = world.client.get("/api/v1/authorisations", headers=world.a.auth("viewer")).json()
+        assert {r["status"] for r in rows["data"]} == {"revoked"}
+        assert all("erased" in r["status_detail"] for r in rows["data"])
+        # A face that never loaded the connectors: the next read revokes instead.
+        youtube = world.connect("youtube")
+        monkeypatch.setattr(privacy, "ERASERS", [])
+        with store.transaction() as db:
+            privacy.erase_creator(
+                db,
+                world.a.workspace_id,
+                youtube["creator_id"],
+                Actor("cli", "t", "test"),
+                reason="asked",
+            )
+    finally:
+        store.dispose()
+    assert "youtube" not in world.s.revoked
+    refused = world.fetch(youtube["id"])
+    assert refused.status_code == 409 and "erased" in refused.json()["message"]
+    assert "youtube" in world.s.revoked
+    assert instagram["creator_id"] == tiktok["creator_id"]

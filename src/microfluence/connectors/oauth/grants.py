@@ -32,9 +32,11 @@ from microfluence.connectors.oauth.tables import CreatorAuthorisation
 from microfluence.kernel import vault
 from microfluence.kernel.errors import ConflictError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, utcnow
+from microfluence.relationships.tables import CreatorRelation
 
 REFRESH_AHEAD = dt.timedelta(minutes=10)
 DETAIL_MAX = 500
+ERASED = "revoked: the creator's personal data was erased"
 
 
 class AuthorisationPublic(BaseModel):
@@ -159,6 +161,11 @@ def get_authorisation(session: Session, workspace_id: int, auth_id: int) -> Crea
     return auth
 
 
+def describe(session: Session, workspace_id: int, auth_id: int) -> AuthorisationPublic:
+    auth = get_authorisation(session, workspace_id, auth_id)
+    return public(auth, _name(session, auth.creator_id))
+
+
 def list_authorisations(
     session: Session,
     workspace_id: int,
@@ -221,7 +228,11 @@ def access_token(
     session: Session, auth: CreatorAuthorisation, *, force_refresh: bool = False
 ) -> str:
     """A working access token: refreshed first when it expires within REFRESH_AHEAD (or when
-    ``force_refresh``); a GrantError — with the authorisation marked — when it cannot be."""
+    ``force_refresh``); a GrantError — with the authorisation marked — when it cannot be. A
+    creator whose personal data was erased has their grant revoked here, whichever face erased
+    it (connectors.oauth.erasure does it at once where it is loaded)."""
+    if auth.status == "active" and is_erased(session, auth.workspace_id, auth.creator_id):
+        revoke_grant(session, auth, ERASED)
     if auth.status != "active":
         raise GrantError(
             f"the {auth.platform} authorisation is {auth.status}"
@@ -274,6 +285,25 @@ def _revoke_at_platform(session: Session, auth: CreatorAuthorisation) -> str | N
     except (PlatformError, NotFoundError) as exc:
         return f"{exc}: revoke the app's access in the platform's settings too"
     return None
+
+
+def is_erased(session: Session, workspace_id: int, creator_id: int) -> bool:
+    return (
+        session.scalar(
+            select(CreatorRelation.erased_at).where(
+                CreatorRelation.workspace_id == workspace_id,
+                CreatorRelation.creator_id == creator_id,
+            )
+        )
+        is not None
+    )
+
+
+def revoke_grant(session: Session, auth: CreatorAuthorisation, detail: str) -> None:
+    """Revoke at the platform (what went wrong there, added to ``detail``) and forget the
+    tokens."""
+    problem = _revoke_at_platform(session, auth)
+    mark(session, auth, "revoked", detail + (f"; {problem}" if problem else ""))
 
 
 def revoke(session: Session, workspace_id: int, auth_id: int, *, by: str) -> AuthorisationPublic:

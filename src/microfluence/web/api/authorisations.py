@@ -89,8 +89,7 @@ def create_link(
 def get_authorisation(
     db: DbSession, caller: ApiReader, authorisation_id: Id
 ) -> grants.AuthorisationPublic:
-    auth = grants.get_authorisation(db, caller.workspace_id, authorisation_id)
-    return grants.public(auth)
+    return grants.describe(db, caller.workspace_id, authorisation_id)
 
 
 @router.post("/authorisations/{authorisation_id}/fetch", responses=WRITE_ERRORS)
