@@ -337,3 +337,20 @@ def test_erasing_a_creator_revokes_their_grants(
     assert refused.status_code == 409 and "erased" in refused.json()["message"]
     assert "youtube" in world.s.revoked
     assert instagram["creator_id"] == tiktok["creator_id"]
+
+
+def test_the_library_calls_the_same_services(world: World, store_url: str) -> None:
+    from microfluence.library import open_workspace
+
+    auth = world.connect("instagram")
+    with open_workspace("brand", store_url, create=False) as ws:
+        link = ws.connect_link("instagram:alpha_ana", "instagram", base="https://brand.example")
+        assert link.url.startswith("https://brand.example/connect/")
+        assert [a.id for a in ws.authorisations()] == [auth["id"]]
+        read = ws.fetch_insights(auth["id"])
+        assert read.error is None and read.insights > 0
+        view = ws.account_insights("instagram:alpha_ana")
+        assert view.verified and {v.metric: v.value for v in view.latest}["follower_count"] == 1234
+        world.s.set_status("instagram", "revoked")
+        refused = ws.fetch_insights(auth["id"])
+        assert refused.status == "revoked" and "Graph error 190" in (refused.error or "")
