@@ -211,7 +211,7 @@ def test_tokens_and_secrets_are_never_in_clear(
 
 
 @settings(
-    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+    max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )
 @given(state=st.text(max_size=300), nonce=st.one_of(st.none(), st.text(max_size=80)))
 def test_any_forged_state_is_refused(sqlite_store, state: str, nonce: str | None) -> None:
@@ -222,6 +222,7 @@ def test_any_forged_state_is_refused(sqlite_store, state: str, nonce: str | None
         assert db.scalar(sa.select(sa.func.count()).select_from(OAuthState)) == 0
 
 
+@settings(max_examples=50)
 @given(st.one_of(st.text(max_size=40), st.integers(), st.floats(allow_nan=True), st.none()))
 def test_platform_times_parse_or_are_none(value) -> None:  # type: ignore[no-untyped-def]
     try:
@@ -234,7 +235,7 @@ def test_platform_times_parse_or_are_none(value) -> None:  # type: ignore[no-unt
 
 
 @settings(
-    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+    max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )
 @given(
     platform=st.one_of(st.sampled_from(["instagram", " YouTube", "tiktok"]), st.text(max_size=12)),
