@@ -996,3 +996,100 @@ def test_the_test_and_learn_page_stays_in_its_workspace(two: Two, store_url: str
     beta_client = TestClient(client.app)
     sign_in(beta_client, "b@b.io")
     assert beta_client.get(f"/campaigns/{theirs}/learn", headers=HTML).status_code == 200
+
+
+def _authorisation(store_url: str, tenant: Tenant, creator_index: int = 0) -> int:
+    """An Instagram authorisation of one of ``tenant``'s creators, read once, its app set."""
+    from microfluence.connectors.oauth import apps
+    from microfluence.connectors.oauth.tables import AccountInsight, CreatorAuthorisation
+    from microfluence.kernel import vault
+    from microfluence.kernel.store.tables import utcnow
+
+    store = open_store(store_url)
+    with store.transaction() as db:
+        if not apps.list_apps(db, tenant.workspace_id):
+            apps.set_app(
+                db, tenant.workspace_id, "instagram", client_id="app", client_secret="s" * 20
+            )
+        auth = CreatorAuthorisation(
+            workspace_id=tenant.workspace_id,
+            creator_id=tenant.creator_ids[creator_index],
+            account_id=tenant.account_ids[0] if creator_index == 0 else None,
+            platform="instagram",
+            external_id=f"ig-{tenant.name}-{creator_index}",
+            handle=f"{tenant.name}_secret_ig_{creator_index}",
+            access_token_sealed=vault.seal("t"),
+            status="active",
+            fetched_at=utcnow(),
+        )
+        db.add(auth)
+        db.flush()
+        if creator_index == 0:
+            db.add(
+                AccountInsight(
+                    workspace_id=tenant.workspace_id, authorisation_id=auth.id,
+                    account_id=tenant.account_ids[0], platform="instagram", metric="reach",
+                    period="day", end_time=utcnow(), item_id="", value=4242,
+                )
+            )  # fmt: skip
+        auth_id = auth.id
+    store.dispose()
+    return auth_id
+
+
+def test_authorisations_and_the_portal_connect_of_the_other_workspace(
+    two: Two, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROFLUENCE_OAUTH_API_BASE", "http://127.0.0.1:9")  # no platform here
+    client, csrf = two.client, two.csrf
+    mine, theirs = _authorisation(store_url, two.alpha), _authorisation(store_url, two.beta)
+    page = client.get("/authorisations", headers=HTML)
+    assert page.status_code == 200 and "alpha_secret_ig_0" in page.text
+    assert "beta_secret_ig" not in page.text
+    for path in (f"/authorisations/{theirs}/fetch", f"/authorisations/{theirs}/revoke"):
+        assert client.post(path, data={"csrf_token": csrf}, headers=HTML).status_code == 404, path
+    link = {"creator_id": str(two.beta.creator_ids[0]), "platform": "instagram", "csrf_token": csrf}
+    assert client.post("/authorisations/links", data=link, headers=HTML).status_code == 404
+    link["creator_id"] = str(two.alpha.creator_ids[0])
+    made = client.post("/authorisations/links", data=link, headers=HTML)
+    assert made.status_code == 200 and "/connect/" in made.text
+    saved = client.post(
+        "/authorisations/apps",
+        data={
+            "platform": "tiktok",
+            "client_id": "k",
+            "client_secret": "z" * 20,
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    # The badge: on the own profile, with its first-party number; never on the other's.
+    profile = client.get(f"/creators/{two.alpha.creator_ids[0]}", headers=HTML).text
+    assert "verified by the creator&#39;s authorisation" in profile and "4,242" in profile
+    assert client.get(f"/creators/{two.beta.creator_ids[0]}", headers=HTML).status_code == 404
+    # Through alpha's portal, beta's authorisation (and another alpha creator's) stays out of reach.
+    portal = _gifting(store_url, two.alpha, "alpha")
+    token = portal["token"]
+    shown = client.get(f"/portal/{token}").text
+    assert 'id="connect"' in shown and "alpha_secret_ig_0" in shown and "beta" not in shown
+    form_token = re.search(r'name="form_token" value="([^"]+)"', shown).group(1)  # type: ignore[union-attr]
+    other = _authorisation(store_url, two.alpha, creator_index=1)
+    for auth_id in (theirs, other):
+        answer = client.post(
+            f"/portal/{token}/disconnect/{auth_id}", data={"form_token": form_token}
+        )
+        assert answer.status_code == 422 and "no authorisation" in answer.text
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    beta_page = beta_client.get("/authorisations", headers=HTML).text
+    assert "beta_secret_ig_0" in beta_page and "revoked" not in beta_page
+    assert "<b>TikTok</b>" not in beta_page  # alpha's new app is alpha's alone
+    assert "<b>TikTok</b>" in client.get("/authorisations", headers=HTML).text
+    disconnected = client.post(
+        f"/portal/{token}/disconnect/{mine}",
+        data={"form_token": form_token},
+        follow_redirects=False,
+    )
+    assert disconnected.status_code == 303
+    assert "revoked" in client.get("/authorisations", headers=HTML).text

@@ -1480,3 +1480,99 @@ def test_saved_searches_of_another_workspace_cannot_be_touched(world):
     theirs = client.get(f"/api/v1/saved-searches/{sid}/results", headers=b.auth("viewer")).json()
     assert {r["account_id"] for r in theirs["results"]} <= set(b.account_ids)
     assert theirs["count"] >= 1
+
+
+def _authorised(store, tenant: Tenant) -> int:  # type: ignore[no-untyped-def]
+    """An Instagram authorisation of ``tenant``'s first creator, read once (tokens sealed)."""
+    from microfluence.connectors.oauth import apps
+    from microfluence.connectors.oauth.tables import AccountInsight, CreatorAuthorisation
+    from microfluence.kernel import vault
+    from microfluence.kernel.store.tables import utcnow
+
+    with store.transaction() as db:
+        apps.set_app(db, tenant.workspace_id, "instagram", client_id="app", client_secret="s" * 20)
+        auth = CreatorAuthorisation(
+            workspace_id=tenant.workspace_id,
+            creator_id=tenant.creator_ids[0],
+            account_id=tenant.account_ids[0],
+            platform="instagram",
+            external_id=f"ig-{tenant.name}",
+            handle=f"{tenant.name}-handle",
+            access_token_sealed=vault.seal(f"token-of-{tenant.name}"),
+            status="active",
+            fetched_at=utcnow(),
+        )
+        db.add(auth)
+        db.flush()
+        db.add(
+            AccountInsight(
+                workspace_id=tenant.workspace_id,
+                authorisation_id=auth.id,
+                account_id=tenant.account_ids[0],
+                platform="instagram",
+                metric="reach",
+                period="day",
+                end_time=utcnow(),
+                item_id="",
+                value=777,
+            )
+        )
+        return auth.id
+
+
+@covers("get", "/api/v1/oauth-apps")
+@covers("put", "/api/v1/oauth-apps/{platform}")
+@covers("delete", "/api/v1/oauth-apps/{platform}")
+@covers("get", "/api/v1/authorisations")
+@covers("post", "/api/v1/authorisations/links")
+@covers("get", "/api/v1/authorisations/{authorisation_id}")
+@covers("post", "/api/v1/authorisations/{authorisation_id}/fetch")
+@covers("delete", "/api/v1/authorisations/{authorisation_id}")
+@covers("get", "/api/v1/accounts/{account_id}/insights")
+def test_creator_authorisations_stay_in_their_workspace(store, world, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MICROFLUENCE_OAUTH_API_BASE", "http://127.0.0.1:9")  # no platform here
+    client, a, b = world
+    mine, theirs = _authorised(store, a), _authorised(store, b)
+    app = {"client_id": "c", "client_secret": "x" * 20}
+    for role in ("viewer", "member"):  # apps hold a secret: owners only
+        assert (
+            client.put("/api/v1/oauth-apps/tiktok", json=app, headers=a.auth(role)).status_code
+            == 403
+        )
+    assert (
+        client.put("/api/v1/oauth-apps/tiktok", json=app, headers=b.auth("owner")).status_code
+        == 200
+    )
+    assert [
+        x["platform"]
+        for x in client.get("/api/v1/oauth-apps", headers=a.auth("viewer")).json()["data"]
+    ] == ["instagram"]
+    not_found(client.delete("/api/v1/oauth-apps/tiktok", headers=a.auth("owner")))
+    assert client.get("/api/v1/oauth-apps", headers=b.auth("viewer")).json()["count"] == 2
+    listed = client.get("/api/v1/authorisations", headers=a.auth("viewer")).json()
+    assert [x["id"] for x in listed["data"]] == [mine] and "bravo" not in json.dumps(listed)
+    assert client.get(f"/api/v1/authorisations/{mine}", headers=a.auth("viewer")).status_code == 200
+    not_found(client.get(f"/api/v1/authorisations/{theirs}", headers=a.auth("owner")))
+    not_found(client.post(f"/api/v1/authorisations/{theirs}/fetch", headers=a.auth("owner")))
+    not_found(client.delete(f"/api/v1/authorisations/{theirs}", headers=a.auth("owner")))
+    assert (
+        client.delete(f"/api/v1/authorisations/{mine}", headers=a.auth("viewer")).status_code == 403
+    )
+    link = {"creator_id": b.creator_ids[0], "platform": "instagram"}
+    not_found(client.post("/api/v1/authorisations/links", json=link, headers=a.auth("owner")))
+    assert (
+        client.post("/api/v1/authorisations/links", json=link, headers=b.auth("viewer")).status_code
+        == 403
+    )
+    made = client.post("/api/v1/authorisations/links", json=link, headers=b.auth("member"))
+    assert made.status_code == 201 and "/connect/" in made.json()["url"]
+    own = client.get(f"/api/v1/accounts/{a.account_ids[0]}/insights", headers=a.auth("viewer"))
+    assert own.status_code == 200 and own.json()["verified"] is True
+    assert own.json()["latest"][0]["value"] == 777
+    for aid in b.account_ids:
+        not_found(client.get(f"/api/v1/accounts/{aid}/insights", headers=a.auth("owner")))
+    still = client.get(f"/api/v1/authorisations/{theirs}", headers=b.auth("viewer")).json()
+    assert still["status"] == "active"
+    # Revoking the own one (the platform out of reach here): the tokens are forgotten all the same.
+    gone = client.delete(f"/api/v1/authorisations/{mine}", headers=a.auth("member"))
+    assert gone.status_code == 200 and gone.json()["status"] == "revoked"

@@ -48,6 +48,9 @@ from microfluence.campaigns.schemas import (
 )
 from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.catalog.listing import MAX_LIMIT, Window
+from microfluence.connectors.oauth import flow as oauth_flow
+from microfluence.connectors.oauth import grants as oauth_grants
+from microfluence.connectors.oauth import insights as oauth_insights
 from microfluence.discovery import niches as discovery_niches
 from microfluence.discovery import saved, shortlists
 from microfluence.discovery.niches import AccountNiches, NicheRun
@@ -1011,6 +1014,37 @@ class Workspace:
         """Run a saved search again, as `searches run`."""
         with self._store.session() as session:
             return saved.run_saved(session, get_workspace(session, self.name).id, name)
+
+    def connect_link(
+        self, creator: str | int, platform: str, *, days: int = 7, base: str | None = None
+    ) -> oauth_flow.InviteMade:
+        """A link for the creator (id or ``PLATFORM:HANDLE``) to connect their account on
+        ``platform`` (docs/connectors.md), as `microfluence authorisations link`; shown once."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            cid = relation_records.creator_id_of(session, ws, creator)
+            return oauth_flow.create_invite(
+                session, ws, cid, platform, by="library", days=days, base=public_base(base)
+            )
+
+    def authorisations(self) -> list[oauth_grants.AuthorisationPublic]:
+        """The creators' authorisations with their status, never their tokens."""
+        with self._store.session() as session:
+            return oauth_grants.list_authorisations(session, get_workspace(session, self.name).id)
+
+    def fetch_insights(self, authorisation_id: int) -> oauth_insights.FetchResult:
+        """Read what the authorisation allows now; a refused grant is in ``.error``, with the
+        authorisation marked expired or revoked."""
+        with self._store.transaction() as session:
+            ws = get_workspace(session, self.name).id
+            return oauth_insights.fetch_insights(session, ws, authorisation_id)
+
+    def account_insights(self, account: str) -> oauth_insights.AccountInsightsPublic:
+        """An account's (PLATFORM:HANDLE) first-party numbers and whether they are verified."""
+        with self._store.session() as session:
+            ws = get_workspace(session, self.name).id
+            found = find_account_by_reference(session, ws, account)
+            return oauth_insights.account_insights(session, ws, found.id)
 
     def _frame(self, query_for: Callable[[Connection, int], Select]) -> pl.DataFrame:
         with self._store.session() as session:

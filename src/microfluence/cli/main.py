@@ -60,6 +60,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "search": "microfluence.discovery.cli:search_cmd",
     "shortlists": "microfluence.discovery.cli:shortlists_app",
     "searches": "microfluence.discovery.cli:searches_app",
+    "authorisations": "microfluence.connectors.oauth.cli:authorisations_app",
 }
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from microfluence.web.api import (
     accounts,
+    authorisations,
     campaigns,
     codes,
     creators,
@@ -63,5 +64,6 @@ for module in (
     gifting,
     niches,
     discovery,
+    authorisations,
 ):
     router.include_router(module.router)

@@ -8,6 +8,7 @@ from microfluence.web.pages import (
     account_pages,
     assets,
     campaigns,
+    connect,
     creators,
     dashboard,
     deal_page,
@@ -64,6 +65,7 @@ ROUTERS = [
     products.router,
     niches.router,
     search.router,
+    connect.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

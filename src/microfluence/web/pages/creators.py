@@ -15,6 +15,7 @@ from microfluence.campaigns.campaigns import list_campaigns
 from microfluence.catalog.creators import SORT_KEYS, CreatorFilters, list_creators
 from microfluence.catalog.listing import Window
 from microfluence.catalog.schemas import ID_MAX
+from microfluence.connectors.oauth.insights import verified_accounts
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import PLATFORMS
 from microfluence.metrics.service import workspace_tiers
@@ -165,4 +166,7 @@ def profile_page(
         charts=True,
         **creator_links(request, db, caller.workspace_id, creator_id),
         **account_niches(db, caller.workspace_id, [v.account.id for v in profile.accounts]),
+        verified=verified_accounts(
+            db, caller.workspace_id, [v.account.id for v in profile.accounts]
+        ),
     )

@@ -21,10 +21,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from microfluence.connectors.oauth.portal import portal_connections
 from microfluence.kernel.errors import ConflictError, InputError
 from microfluence.relationships import gifting, portal, submissions
 from microfluence.relationships.addresses import FIELDS, LABELS
 from microfluence.web.api.workspace import base_url
+from microfluence.web.pages.consent import consent_csp
 from microfluence.web.pages.rendering import env
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +47,8 @@ NOTICES = {
     "accepted": "Thank you: the brief is accepted.",
     "gift": "Your gift choice and address are saved.",
     "submitted": "Sent for review: the brand will get back to you.",
+    "connected": "Your account is connected: thank you.",
+    "disconnected": "Your account is disconnected, and the brand's access revoked.",
 }
 FORM_MAX_FIELDS = 200
 # Form posts per link per window, in this process: a leaked link cannot be used to flood the
@@ -100,6 +104,7 @@ def _page(
         token=token,
         form_token=portal.form_token(request.app.state.csrf_secret, access),
         address_fields=[(name, LABELS[name], FIELDS[name][0]) for name in FIELDS],
+        connect=portal_connections(db, access),
         **extra,
     )
 
@@ -112,7 +117,9 @@ def _show(request: Request, token: str, status: int = 200, **extra: Any) -> HTML
         except portal.PortalNotFound:
             return _gone()
         html = _page(request, db, access, token, **extra)
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+    # Its "Connect your account" forms lead to the platforms' consent pages (web.pages.consent).
+    headers = {**HEADERS, "Content-Security-Policy": consent_csp()}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 @router.get("/portal/{token}")
