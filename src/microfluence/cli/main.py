@@ -27,7 +27,7 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "serve": "microfluence.web.cli:serve",
     "demo-user": "microfluence.demo.cli:demo_user",
     "import": "microfluence.ingest.cli:app",
-    "jobs": "microfluence.jobs.cli:app",
+    "jobs": lambda: _with_job_kinds("microfluence.jobs.cli:app"),
     "worker": lambda: _with_job_kinds("microfluence.jobs.cli:worker"),
     "export": "microfluence.export.cli:export",
     "privacy": "microfluence.export.cli:privacy_app",

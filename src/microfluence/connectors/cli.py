@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from microfluence.connectors import credentials
-from microfluence.connectors import jobs as _jobs  # noqa: F401 - registers the refresh job kind
+from microfluence.connectors import jobs as _jobs  # registers the refresh job kind
 from microfluence.connectors.fetching import SEARCH_COST, FetchOutcome, fetch_accounts
 from microfluence.connectors.fetching import search_youtube as search_service
 from microfluence.connectors.refresh import list_runs, refresh_workspace, workspaces_to_refresh
 from microfluence.connectors.status import connections
+from microfluence.jobs.schedules import add_schedule
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
@@ -319,6 +320,13 @@ def refresh(
     log: Annotated[
         bool, typer.Option("--log", help="Show the recent runs, refresh nothing.")
     ] = False,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--schedule",
+            help='Refresh on the job queue on this cron (UTC, "0 4 * * *"), instead of now.',
+        ),
+    ] = None,
     no_score: NoScoreOpt = False,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
@@ -327,6 +335,9 @@ def refresh(
     store = store_for(database_url)
     try:
         names = [workspace] if workspace else workspaces_to_refresh(store)
+        if schedule is not None:
+            _schedule(store, workspace, schedule)
+            return
         if log:
             _show_log(store, names)
             return
@@ -353,6 +364,15 @@ def refresh(
         store.dispose()
     if stopped:
         raise typer.Exit(2)
+
+
+def _schedule(store: Any, workspace: str | None, cron: str) -> None:
+    if workspace is None:
+        raise InputError("--schedule needs --workspace", field="workspace")
+    with store.transaction() as session:
+        made = add_schedule(session, get_workspace(session, workspace).id, _jobs.REFRESH, cron)
+        line = f"schedule {made.id}: refresh on {made.cron!r} in {workspace}"
+    console.print(line, highlight=False, markup=False)
 
 
 def _show_log(store: object, names: list[str]) -> None:
