@@ -8,6 +8,7 @@ from microfluence.web.api import (
     accounts,
     campaigns,
     codes,
+    connectors,
     creators,
     exports,
     gifting,
@@ -59,5 +60,6 @@ for module in (
     products,
     gifting,
     niches,
+    connectors,
 ):
     router.include_router(module.router)

@@ -8,6 +8,7 @@ from microfluence.web.pages import (
     account_pages,
     assets,
     campaigns,
+    connections,
     creators,
     dashboard,
     deal_page,
@@ -60,6 +61,7 @@ ROUTERS = [
     portal.router,
     products.router,
     niches.router,
+    connections.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
