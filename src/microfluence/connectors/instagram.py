@@ -37,7 +37,7 @@ from microfluence.connectors.http import (
     Sleep,
     Verdict,
 )
-from microfluence.connectors.profiles import Profile, to_int, to_time
+from microfluence.connectors.profiles import Profile, as_dict, as_list, as_text, to_int, to_time
 from microfluence.connectors.quota import QuotaMeter
 from microfluence.connectors.settings import ConnectorSettings
 
@@ -117,15 +117,15 @@ def _json(text: str | None) -> Any:
 
 
 def media_post(item: dict[str, Any]) -> dict[str, Any]:
-    kind = MEDIA_TYPES.get(str(item.get("media_type") or ""))
+    kind = MEDIA_TYPES.get(as_text(item.get("media_type"), 40) or "")
     if item.get("media_product_type") == "REELS":
         kind = "reel"
     return {
-        "platform_post_id": str(item["id"]),
-        "url": item.get("permalink"),
+        "platform_post_id": str(item["id"])[:100],
+        "url": as_text(item.get("permalink"), 1000),
         "post_type": kind,
         "posted_at": to_time(item.get("timestamp")),
-        "caption": item.get("caption"),
+        "caption": as_text(item.get("caption")),
         "likes": to_int(item.get("like_count")),  # absent when the owner hides likes
         "comments": to_int(item.get("comments_count")),
         "views": None,
@@ -133,21 +133,26 @@ def media_post(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def discovery_profile(handle: str, found: dict[str, Any]) -> Profile:
-    media = (found.get("media") or {}).get("data") or []
+    media = as_list(as_dict(found.get("media")).get("data"))
+    account_id = found.get("id")
     return Profile(
         platform="instagram",
-        handle=str(found.get("username") or handle),
+        handle=as_text(found.get("username"), 200) or handle,
         account={
-            "external_id": str(found["id"]) if found.get("id") else None,
-            "display_name": found.get("name"),
-            "bio": found.get("biography"),
-            "url": found.get("website"),
+            "external_id": str(account_id)[:100] if isinstance(account_id, str | int) else None,
+            "display_name": as_text(found.get("name"), 300),
+            "bio": as_text(found.get("biography")),
+            "url": as_text(found.get("website"), 1000),
             "is_business": True,  # only business and creator accounts answer
         },
         followers=to_int(found.get("followers_count")),
         following=to_int(found.get("follows_count")),
         posts_count=to_int(found.get("media_count")),
-        posts=[media_post(m) for m in media if isinstance(m, dict) and m.get("id")],
+        posts=[
+            media_post(m)
+            for m in media
+            if isinstance(m, dict) and isinstance(m.get("id"), str | int) and str(m["id"])
+        ],
     )
 
 

@@ -59,9 +59,23 @@ class Profile:
     unavailable_posts: int = 0  # deleted or private videos the uploads list still names
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object of an API answer, or {} when the answer holds something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: Any, limit: int = 10_000) -> str | None:
+    """Text of an API answer (anything else is unknown), cut to ``limit`` characters."""
+    return value[:limit] if isinstance(value, str) and value else None
+
+
 def to_int(value: Any) -> int | None:
     """A count as the APIs give it (YouTube: a string, "12345"); anything else is unknown."""
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool) or not isinstance(value, int | str):
         return None
     try:
         number = int(str(value).strip())

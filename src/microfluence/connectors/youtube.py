@@ -33,7 +33,7 @@ from microfluence.connectors.http import (
     Sleep,
     Verdict,
 )
-from microfluence.connectors.profiles import Profile, to_int, to_time
+from microfluence.connectors.profiles import Profile, as_dict, as_list, as_text, to_int, to_time
 from microfluence.connectors.quota import QuotaMeter
 from microfluence.connectors.settings import ConnectorSettings
 
@@ -96,30 +96,37 @@ def parse_target(text: str) -> tuple[str, str]:
 
 
 def _topic(url: str) -> str:
-    return unquote(url.rsplit("/", 1)[-1]).replace("_", " ")
+    return unquote(url.rsplit("/", 1)[-1]).replace("_", " ")[:120]
 
 
 def channel_profile(item: dict[str, Any]) -> Profile:
-    """A ``channels.list`` item as a profile (no videos yet)."""
-    snippet = item.get("snippet") or {}
-    stats = item.get("statistics") or {}
-    branding = (item.get("brandingSettings") or {}).get("channel") or {}
-    topics = (item.get("topicDetails") or {}).get("topicCategories") or []
-    channel_id = str(item.get("id") or "")
-    custom = str(snippet.get("customUrl") or "").lstrip("@")
-    handle = custom or channel_id
-    hidden = bool(stats.get("hiddenSubscriberCount"))
+    """A ``channels.list`` item as a profile (no videos yet); :class:`NotReadable` for an item
+    without an id."""
+    snippet = as_dict(item.get("snippet"))
+    stats = as_dict(item.get("statistics"))
+    branding = as_dict(as_dict(item.get("brandingSettings")).get("channel"))
+    topics = [
+        t
+        for t in as_list(as_dict(item.get("topicDetails")).get("topicCategories"))
+        if isinstance(t, str)
+    ]
+    channel_id = as_text(item.get("id"), 100)
+    if channel_id is None:
+        raise NotReadable("YouTube returned a channel without an id")
+    custom = (as_text(snippet.get("customUrl"), 200) or "").lstrip("@")
+    hidden = stats.get("hiddenSubscriberCount") is True
     return Profile(
         platform="youtube",
-        handle=handle,
+        handle=custom or channel_id,
         account={
             "external_id": channel_id,
-            "display_name": snippet.get("title") or branding.get("title"),
-            "bio": snippet.get("description") or branding.get("description"),
+            "display_name": as_text(snippet.get("title"), 300)
+            or as_text(branding.get("title"), 300),
+            "bio": as_text(snippet.get("description")) or as_text(branding.get("description")),
             "url": f"https://www.youtube.com/@{custom}"
             if custom
             else f"https://www.youtube.com/channel/{channel_id}",
-            "country": snippet.get("country") or branding.get("country"),
+            "country": as_text(snippet.get("country"), 80) or as_text(branding.get("country"), 80),
             "category": _topic(topics[0]) if topics else None,
         },
         followers=None if hidden else to_int(stats.get("subscriberCount")),
@@ -128,13 +135,14 @@ def channel_profile(item: dict[str, Any]) -> Profile:
 
 
 def video_post(item: dict[str, Any]) -> dict[str, Any]:
-    snippet = item.get("snippet") or {}
-    stats = item.get("statistics") or {}
-    title = str(snippet.get("title") or "")
-    description = str(snippet.get("description") or "")
+    snippet = as_dict(item.get("snippet"))
+    stats = as_dict(item.get("statistics"))
+    video_id = str(item["id"])[:100]
+    title = as_text(snippet.get("title")) or ""
+    description = as_text(snippet.get("description")) or ""
     return {
-        "platform_post_id": str(item["id"]),
-        "url": f"https://www.youtube.com/watch?v={item['id']}",
+        "platform_post_id": video_id,
+        "url": f"https://www.youtube.com/watch?v={video_id}",
         "post_type": "video",
         "posted_at": to_time(snippet.get("publishedAt")),
         "caption": f"{title}\n\n{description}".strip() or None,
@@ -164,14 +172,14 @@ class YouTube:
         """The ``channels.list`` item of one channel; :class:`NotReadable` when there is none."""
         how, value = parse_target(target)
         body = self.call("channels.list", "/channels", {"part": CHANNEL_PARTS, how: value})
-        items = body.get("items") or []
+        items = [i for i in as_list(body.get("items")) if isinstance(i, dict)]
         if not items and how == "forHandle":  # an old channel known by its user name
             body = self.call(
                 "channels.list",
                 "/channels",
                 {"part": CHANNEL_PARTS, "forUsername": value.lstrip("@")},
             )
-            items = body.get("items") or []
+            items = [i for i in as_list(body.get("items")) if isinstance(i, dict)]
         if not items:
             raise NotReadable(f"no YouTube channel {target!r}")
         return items[0]
@@ -183,7 +191,7 @@ class YouTube:
             body = self.call(
                 "channels.list", "/channels", {"part": CHANNEL_PARTS, "id": ",".join(chunk)}
             )
-            found.extend(body.get("items") or [])
+            found.extend(i for i in as_list(body.get("items")) if isinstance(i, dict))
         return found
 
     def recent_videos(self, uploads: str, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -199,10 +207,10 @@ class YouTube:
             if token:
                 params["pageToken"] = token
             body = self.call("playlistItems.list", "/playlistItems", params)
-            for item in body.get("items") or []:
-                video = (item.get("contentDetails") or {}).get("videoId")
+            for item in as_list(body.get("items")):
+                video = as_text(as_dict(as_dict(item).get("contentDetails")).get("videoId"), 100)
                 if video:
-                    ids.append(str(video))
+                    ids.append(video)
             token = body.get("nextPageToken")
             if not token or not body.get("items"):
                 break
@@ -214,7 +222,11 @@ class YouTube:
                 "/videos",
                 {"part": "snippet,statistics", "id": ",".join(chunk), "maxResults": PAGE},
             )
-            posts.extend(video_post(item) for item in body.get("items") or [] if item.get("id"))
+            posts.extend(
+                video_post(item)
+                for item in as_list(body.get("items"))
+                if isinstance(item, dict) and as_text(item.get("id"))
+            )
         return posts, len(ids) - len(posts)
 
     def profile(self, target: str, videos: int) -> Profile:
