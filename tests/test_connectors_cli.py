@@ -133,3 +133,60 @@ def test_refresh_runs_as_a_job_kind_and_on_a_schedule(sqlite_store, platforms):
     with sqlite_store.session() as session:
         assert session.get(ImportJob, made[0]).kind == REFRESH
         assert session.scalar(sa.select(sa.func.count()).select_from(Account)) == 1
+
+
+def test_a_refresh_job_goes_through_the_durable_queue(sqlite_store, platforms, tmp_path: Path):
+    """The queue hands a registered kind's job to its task; a worker started by the root
+    command knows the kind before it runs anything."""
+    import subprocess
+    import sys
+
+    from microfluence.jobs.queue import Queue
+
+    url = sqlite_store.url
+    key = tmp_path / "k"
+    key.write_text(API_KEY, encoding="utf-8")
+    _run(url, "connect", "youtube", "--api-key-file", str(key), "-w", "brand")
+    _run(url, "fetch", "youtube", "@breadbob", "-w", "brand", "--no-score")
+    queue = Queue(f"sqlite:///{tmp_path / 'queue.db'}", sqlite_store, tmp_path / "uploads")
+    with sqlite_store.transaction() as session:
+        job_id = create_refresh_job(session, get_workspace(session, "brand").id).id
+    queue.enqueue(job_id)
+    (message,) = queue.huey.pending()
+    assert message.name == "microfluence.job" and message.args == (job_id,)
+    queue.huey.execute(queue.huey.dequeue())
+    with sqlite_store.session() as session:
+        job = session.get(ImportJob, job_id)
+        assert (job.status, job.summary["done"]) == ("succeeded", 1), job.error
+    probe = (
+        "from microfluence.cli.main import load_command; load_command('worker'); "
+        "from microfluence.jobs.kinds import registered; print(registered('refresh') is not None)"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert answer.stdout.strip() == "True"
+
+
+def test_a_refresh_under_way_is_not_run_twice(sqlite_store, platforms, tmp_path: Path):
+    from microfluence.connectors.refresh import refresh_workspace
+    from microfluence.kernel.errors import ConflictError
+
+    url = sqlite_store.url
+    key = tmp_path / "k"
+    key.write_text(API_KEY, encoding="utf-8")
+    _run(url, "connect", "youtube", "--api-key-file", str(key), "-w", "brand")
+    _run(url, "fetch", "youtube", "@breadbob", "-w", "brand", "--no-score")
+    with sqlite_store.transaction() as session:
+        from microfluence.connectors.refresh import _open_run
+
+        run, _resumed = _open_run(session, get_workspace(session, "brand").id, "another process")
+    with pytest.raises(ConflictError, match="under way"):
+        refresh_workspace(sqlite_store, "brand", rescore=False)
+    with sqlite_store.transaction() as session:  # its process died half an hour ago
+        import datetime as dt
+
+        stale = session.get(RefreshRun, run.id)
+        stale.updated_at = stale.updated_at - dt.timedelta(minutes=31)
+    resumed = refresh_workspace(sqlite_store, "brand", rescore=False)
+    assert resumed.resumed and resumed.run_id == run.id and resumed.status == "succeeded"

@@ -15,6 +15,7 @@ run where it stopped instead of starting over."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from microfluence.connectors.credentials import list_credentials
 from microfluence.connectors.fetching import FetchOutcome, connector, read_all, save
 from microfluence.connectors.http import Sleep
 from microfluence.connectors.tables import RefreshItem, RefreshRun
-from microfluence.kernel.errors import NotFoundError
+from microfluence.kernel.errors import ConflictError, NotFoundError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, Workspace, utcnow
 from microfluence.kernel.workspaces import get_workspace
@@ -37,6 +38,9 @@ log = logging.getLogger("microfluence.connectors")
 
 BATCH = 20
 UNFINISHED = ("running", "partial", "failed")
+# A run marked running whose last batch is older than this is taken to have died (its process
+# was killed): the next refresh continues it. A younger one is still being run: a conflict.
+STALE_AFTER = dt.timedelta(minutes=30)
 # (accounts done, accounts in the run)
 RefreshProgress = Callable[[int, int], None]
 
@@ -93,6 +97,11 @@ def _open_run(session: Session, workspace_id: int, source: str) -> tuple[Refresh
         .order_by(RefreshRun.id.desc())
         .limit(1)
     )
+    if run is not None and run.status == "running" and run.updated_at > utcnow() - STALE_AFTER:
+        raise ConflictError(
+            f"refresh run {run.id} is under way (last progress at {run.updated_at:%H:%M} UTC); "
+            "it is continued by the next refresh if it stops"
+        )
     if run is not None:
         run.attempts += 1
         run.status = "running"
