@@ -342,6 +342,8 @@ def refresh(
             _show_log(store, names)
             return
         stopped = False
+        if not names:
+            console.print("no workspace has connector credentials: nothing to refresh")
         for name in names:
             with _bar() as bar:
                 task = bar.add_task(f"refresh {name}", total=None, handle="")

@@ -237,9 +237,13 @@ def refresh_workspace(
                 stopped.append(f"{platform}: {why}")
     except BaseException as exc:
         _finish(store, run_id, "failed", str(exc) or type(exc).__name__)
+        log.warning("refresh run %s of %s failed: %s", run_id, workspace, exc)
         raise
     status = "partial" if stopped else "succeeded"
     _finish(store, run_id, status, "; ".join(stopped) or None)
+    log.info(
+        "refresh run %s of %s %s%s", run_id, workspace, status, f": {stopped}" if stopped else ""
+    )
     if rescore:
         compute_metrics(store, workspace)
     with store.session() as session:
