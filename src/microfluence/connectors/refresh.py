@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from microfluence.connectors.credentials import list_credentials
 from microfluence.connectors.fetching import FetchOutcome, connector, read_all, save
 from microfluence.connectors.http import Sleep
-from microfluence.connectors.tables import RefreshItem, RefreshRun
+from microfluence.connectors.tables import ConnectorCredential, RefreshItem, RefreshRun
 from microfluence.kernel.errors import ConflictError, NotFoundError
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account, Workspace, utcnow
@@ -277,8 +277,6 @@ def _finish(store: Store, run_id: int, status: str, error: str | None) -> None:
 def workspaces_to_refresh(store: Store) -> list[str]:
     """Every workspace with connector credentials (what `microfluence refresh` covers without
     ``--workspace``)."""
-    from microfluence.connectors.tables import ConnectorCredential
-
     with store.session() as session:
         return list(
             session.scalars(
