@@ -1093,3 +1093,51 @@ def test_authorisations_and_the_portal_connect_of_the_other_workspace(
     )
     assert disconnected.status_code == 303
     assert "revoked" in client.get("/authorisations", headers=HTML).text
+
+
+def test_connections_of_the_other_workspace(two: Two, monkeypatch) -> None:
+    from connectors_support import API_KEY, platform_server, point_at, sample_platforms
+    from microfluence.connectors import credentials
+    from microfluence.connectors.refresh import refresh_workspace
+    from microfluence.connectors.tables import ConnectorCredential
+
+    client, csrf = two.client, two.csrf  # alpha's owner
+    store = client.app.state.store
+    with platform_server(sample_platforms()) as base:
+        point_at(monkeypatch, base)
+        with store.transaction() as session:
+            credentials.set_credential(session, two.beta.workspace_id, "youtube", API_KEY)
+        from microfluence.connectors.fetching import fetch_accounts
+
+        fetch_accounts(store, "beta", "youtube", ["@bakerann"], rescore=False)
+        beta_run = refresh_workspace(store, "beta", rescore=False).run_id
+        page = client.get("/connections", headers=HTML)
+        assert page.status_code == 200
+        assert "AIza" not in page.text and "not connected" in page.text
+        assert client.get(f"/connections/runs/{beta_run}", headers=HTML).status_code == 404
+        removed = client.post(
+            "/connections/youtube/remove", data={"csrf_token": csrf}, headers=HTML
+        )
+        assert removed.status_code == 404  # alpha has none; beta's stays
+        # Alpha's fetch uses no credentials of beta's.
+        fetched = client.post(
+            "/connections/fetch",
+            data={"platform": "youtube", "handles": "@bakerann", "csrf_token": csrf},
+            headers=HTML,
+        )
+        assert fetched.status_code == 422 and "no youtube credentials" in fetched.text
+        saved = client.post(
+            "/connections/credentials",
+            data={"platform": "youtube", "secret": API_KEY, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        mine = client.get("/connections", headers=HTML).text
+        assert "AIza…ijkl" in mine and API_KEY not in mine and "No refresh yet" in mine
+    with store.session() as session:
+        owners = session.scalars(sa.select(ConnectorCredential.workspace_id)).all()
+    assert sorted(owners) == sorted([two.alpha.workspace_id, two.beta.workspace_id])
+    beta_client = TestClient(client.app)
+    sign_in(beta_client, "b@b.io")
+    assert f"/connections/runs/{beta_run}" in beta_client.get("/connections", headers=HTML).text
+    assert beta_client.get(f"/connections/runs/{beta_run}", headers=HTML).status_code == 200

@@ -1576,3 +1576,68 @@ def test_creator_authorisations_stay_in_their_workspace(store, world, monkeypatc
     # Revoking the own one (the platform out of reach here): the tokens are forgotten all the same.
     gone = client.delete(f"/api/v1/authorisations/{mine}", headers=a.auth("member"))
     assert gone.status_code == 200 and gone.json()["status"] == "revoked"
+
+
+@covers("get", "/api/v1/connectors")
+@covers("put", "/api/v1/connectors/{platform}")
+@covers("delete", "/api/v1/connectors/{platform}")
+@covers("post", "/api/v1/connectors/{platform}/fetch")
+@covers("post", "/api/v1/connectors/refresh")
+@covers("get", "/api/v1/connectors/refresh-runs")
+@covers("get", "/api/v1/connectors/refresh-runs/{run_id}")
+def test_connections_fetches_and_refreshes_belong_to_one_workspace(world, monkeypatch):
+    from connectors_support import API_KEY, platform_server, point_at, sample_platforms
+
+    client, a, b = world
+    with platform_server(sample_platforms()) as base:
+        point_at(monkeypatch, base)
+        body = {"secret": API_KEY, "daily_budget": 500}
+        assert (
+            client.put(
+                "/api/v1/connectors/youtube", json=body, headers=b.auth("member")
+            ).status_code
+            == 403
+        )
+        set_b = client.put("/api/v1/connectors/youtube", json=body, headers=b.auth("owner"))
+        assert set_b.status_code == 200 and set_b.json()["hint"] == "AIza…ijkl"
+        assert API_KEY not in set_b.text
+        fetched = client.post(
+            "/api/v1/connectors/youtube/fetch",
+            json={"handles": ["@bakerann"], "rescore": False},
+            headers=b.auth("member"),
+        )
+        assert fetched.status_code == 200 and fetched.json()["fetched"] == ["bakerann"]
+        assert (
+            client.post(
+                "/api/v1/connectors/youtube/fetch",
+                json={"handles": ["x"]},
+                headers=b.auth("viewer"),
+            ).status_code
+            == 403
+        )
+        job = client.post("/api/v1/connectors/refresh", headers=b.auth("member"))
+        assert job.status_code == 202, job.text
+        client.app.state.jobs.wait(timeout=60)
+        runs = client.get("/api/v1/connectors/refresh-runs", headers=b.auth("viewer")).json()
+        assert runs["count"] == 1 and runs["data"][0]["done"] == 1
+        run_id = runs["data"][0]["id"]
+        one = client.get(f"/api/v1/connectors/refresh-runs/{run_id}", headers=b.auth("viewer"))
+        assert one.json()["items"][0]["handle"] == "UC" + "a" * 22
+        # A sees none of it, cannot use B's credentials, nor remove them.
+        mine = client.get("/api/v1/connectors", headers=a.auth("viewer")).json()
+        assert [c["connected"] for c in mine["data"]] == [False, False]
+        assert "AIza" not in json.dumps(mine)
+        not_found(client.delete("/api/v1/connectors/youtube", headers=a.auth("owner")))
+        not_found(
+            client.post(
+                "/api/v1/connectors/youtube/fetch",
+                json={"handles": ["@bakerann"]},
+                headers=a.auth("member"),
+            )
+        )
+        assert client.get("/api/v1/connectors/refresh-runs", headers=a.auth()).json()["count"] == 0
+        not_found(client.get(f"/api/v1/connectors/refresh-runs/{run_id}", headers=a.auth()))
+        theirs = client.get("/api/v1/connectors", headers=b.auth("viewer")).json()["data"]
+        assert theirs[0]["connected"] and theirs[0]["used_today"] == 6  # fetch, then refresh
+        gone = client.delete("/api/v1/connectors/youtube", headers=b.auth("owner"))
+        assert gone.status_code == 204

@@ -48,9 +48,15 @@ from microfluence.campaigns.schemas import (
 )
 from microfluence.catalog.accounts import find_account_by_reference
 from microfluence.catalog.listing import MAX_LIMIT, Window
+from microfluence.connectors import credentials as connector_credentials
+from microfluence.connectors.credentials import CredentialInfo
+from microfluence.connectors.fetching import FetchOutcome, fetch_accounts, search_youtube
 from microfluence.connectors.oauth import flow as oauth_flow
 from microfluence.connectors.oauth import grants as oauth_grants
 from microfluence.connectors.oauth import insights as oauth_insights
+from microfluence.connectors.refresh import RefreshResult, refresh_workspace
+from microfluence.connectors.status import Connection as PlatformConnection
+from microfluence.connectors.status import connections as platform_connections
 from microfluence.discovery import niches as discovery_niches
 from microfluence.discovery import saved, shortlists
 from microfluence.discovery.niches import AccountNiches, NicheRun
@@ -1045,6 +1051,49 @@ class Workspace:
             ws = get_workspace(session, self.name).id
             found = find_account_by_reference(session, ws, account)
             return oauth_insights.account_insights(session, ws, found.id)
+
+    # -- platform connectors (docs/connectors.md) ------------------------------------------
+
+    def connect(
+        self,
+        platform: str,
+        secret: str,
+        *,
+        business_account_id: str | None = None,
+        daily_budget: int | None = None,
+    ) -> CredentialInfo:
+        """Set the workspace's credentials for ``youtube`` (an API key) or ``instagram`` (a
+        user access token and ``business_account_id``), sealed; as `microfluence connect`."""
+        with self._store.transaction() as session:
+            ws = ensure_workspace(session, self.name).id
+            return connector_credentials.set_credential(
+                session,
+                ws,
+                platform,
+                secret,
+                business_account_id=business_account_id,
+                daily_budget=daily_budget,
+            )
+
+    def connections(self) -> list[PlatformConnection]:
+        """Each platform's connection: masked credentials, quota used today, the budget."""
+        with self._store.session() as session:
+            return platform_connections(session, get_workspace(session, self.name).id)
+
+    def fetch(self, platform: str, handles: Sequence[str], *, rescore: bool = True) -> FetchOutcome:
+        """Fetch accounts from ``platform``'s API into the workspace, as `microfluence fetch`."""
+        return fetch_accounts(self._store, self.name, platform, list(handles), rescore=rescore)
+
+    def search_youtube(
+        self, keyword: str, *, limit: int = 10, confirm: bool = False
+    ) -> FetchOutcome:
+        """Find channels by keyword and fetch them; 100 quota units, so ``confirm=True``."""
+        return search_youtube(self._store, self.name, keyword, limit=limit, confirm=confirm)
+
+    def refresh(self, *, rescore: bool = True) -> RefreshResult:
+        """Refresh the followed accounts (or continue an unfinished refresh), as
+        `microfluence refresh`."""
+        return refresh_workspace(self._store, self.name, rescore=rescore)
 
     def _frame(self, query_for: Callable[[Connection, int], Select]) -> pl.DataFrame:
         with self._store.session() as session:

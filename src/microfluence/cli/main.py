@@ -27,8 +27,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "serve": "microfluence.web.cli:serve",
     "demo-user": "microfluence.demo.cli:demo_user",
     "import": "microfluence.ingest.cli:app",
-    "jobs": "microfluence.jobs.cli:app",
-    "worker": "microfluence.jobs.cli:worker",
+    "jobs": lambda: _with_job_kinds("microfluence.jobs.cli:app"),
+    "worker": lambda: _with_job_kinds("microfluence.jobs.cli:worker"),
     "export": "microfluence.export.cli:export",
     "privacy": "microfluence.export.cli:privacy_app",
     "score": "microfluence.metrics.cli:score",
@@ -61,7 +61,21 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "shortlists": "microfluence.discovery.cli:shortlists_app",
     "searches": "microfluence.discovery.cli:searches_app",
     "authorisations": "microfluence.connectors.oauth.cli:authorisations_app",
+    "connect": "microfluence.connectors.cli:connect_app",
+    "fetch": "microfluence.connectors.cli:fetch_app",
+    "refresh": "microfluence.connectors.cli:refresh",
 }
+
+
+# Modules that register job kinds of capabilities above the jobs layer (jobs.kinds): a worker
+# imports them before it runs jobs.
+JOB_KIND_MODULES = ("microfluence.connectors.jobs",)
+
+
+def _with_job_kinds(target: str) -> Any:
+    for module in JOB_KIND_MODULES:
+        import_module(module)
+    return _resolve(target)
 
 
 def _resolve(target: str | Callable[[], Any]) -> Any:

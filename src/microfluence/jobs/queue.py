@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from microfluence.jobs.backends import open_huey
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.kinds import registered, run_registered
 from microfluence.jobs.liveness import DEFAULT_LEASE_SECONDS, Heartbeat
 from microfluence.jobs.outreach import OUTREACH, run_outreach_job
 from microfluence.jobs.progress import ProgressWriter
@@ -70,6 +71,7 @@ class Queue:
         self._score = self.huey.task(name="microfluence.score")(self._run_score)
         self._webhook = self.huey.task(name="microfluence.webhook")(self._run_webhook)
         self._outreach = self.huey.task(name="microfluence.outreach")(self._run_outreach)
+        self._registered = self.huey.task(name="microfluence.job")(self._run_registered)
         self.huey.periodic_task(crontab(), name="microfluence.minutely")(self.tick)
 
     # -- enqueue (app processes, schedules, recovery) --------------------------------------
@@ -81,6 +83,8 @@ class Queue:
         task = self._score if kind == "score" else self._import
         if kind == OUTREACH:
             task = self._outreach
+        elif kind is not None and registered(kind) is not None:
+            task = self._registered
         if delay > 0:
             task.schedule(args=(job_id,), delay=delay)
         else:
@@ -106,6 +110,9 @@ class Queue:
 
     def _run_outreach(self, job_id: str) -> None:
         run_outreach_job(self.store, job_id, owner=self.owner)
+
+    def _run_registered(self, job_id: str) -> None:
+        run_registered(self.store, job_id, owner=self.owner)
 
     def _run_webhook(self, delivery_id: int) -> None:
         run_webhook(self.store, delivery_id)
@@ -183,6 +190,10 @@ class QueueRunner:
 
     def submit_score(self, job_id: str) -> None:
         """Put a recorded score job on the queue (a worker runs it)."""
+        self.queue.enqueue(job_id)
+
+    def submit_kind(self, job_id: str) -> None:
+        """Put a recorded job of a registered kind (jobs.kinds) on the queue."""
         self.queue.enqueue(job_id)
 
     def progress(self, job_id: str) -> tuple[int, int | None] | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from microfluence.jobs.imports import run_job
+from microfluence.jobs.kinds import run_registered
 from microfluence.jobs.progress import ProgressWriter
 from microfluence.jobs.scoring import run_score_job
 from microfluence.jobs.uploads import UploadArea
@@ -133,6 +134,15 @@ class JobRunner:
         written to its row by the job itself."""
         try:
             future = self.pool.submit(run_score_job, self.store, job_id, self.owner)
+        except RuntimeError as exc:  # the pool is shut down: the server is stopping
+            raise StoppingError("the server is stopping: try again in a moment") from exc
+        self.futures[job_id] = future
+        future.add_done_callback(lambda _f: self._forget(job_id))
+
+    def submit_kind(self, job_id: str) -> None:
+        """Run a recorded job of a registered kind (jobs.kinds) in this process's pool."""
+        try:
+            future = self.pool.submit(run_registered, self.store, job_id, self.owner)
         except RuntimeError as exc:  # the pool is shut down: the server is stopping
             raise StoppingError("the server is stopping: try again in a moment") from exc
         self.futures[job_id] = future

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microfluence.jobs.cron import check_cron, describe_cron, next_run, parse_cron
+from microfluence.jobs.kinds import registered, registered_kinds
 from microfluence.jobs.outreach import OUTREACH, create_outreach_job
 from microfluence.jobs.schemas import SchedulePublic
 from microfluence.jobs.scoring import SCORE, create_score_job
@@ -28,10 +29,17 @@ from microfluence.kernel.store.tables import utcnow
 KINDS = (SCORE, OUTREACH)
 
 
+def schedulable_kinds() -> tuple[str, ...]:
+    """The kinds a schedule can run: score, outreach and the registered ones (jobs.kinds)."""
+    return (*KINDS, *registered_kinds())
+
+
 def add_schedule(session: Session, workspace_id: int, kind: str, cron: str) -> JobSchedule:
     """Schedule ``kind`` for the workspace on ``cron``; the same one twice is a conflict."""
-    if kind not in KINDS:
-        raise InputError(f"unknown job kind {kind!r}: use one of {', '.join(KINDS)}", field="kind")
+    if kind not in schedulable_kinds():
+        raise InputError(
+            f"unknown job kind {kind!r}: use one of {', '.join(schedulable_kinds())}", field="kind"
+        )
     cron = check_cron(cron)
     schedule = JobSchedule(workspace_id=workspace_id, kind=kind, cron=cron)
     try:
@@ -117,6 +125,11 @@ def fire_due(
                 job = create_score_job(session, workspace_id, source=f"schedule {schedule_id}")
             elif kind == OUTREACH:
                 job = create_outreach_job(session, workspace_id, source=f"schedule {schedule_id}")
+            elif (extra := registered(kind)) is not None:
+                job = extra.create(session, workspace_id, f"schedule {schedule_id}")
+            else:  # a kind no module of this process registered: left for a worker that has it
+                session.rollback()
+                continue
             job_id = job.id
         enqueue(job_id)
         made.append(job_id)

@@ -48,9 +48,10 @@ class JobStart(BaseModel):
 class ScheduleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["score", "outreach"] = Field(
-        description="The job to run: score (re-score the workspace) or outreach (send the due "
-        "sequence steps and the queued messages)."
+    kind: Literal["score", "outreach", "refresh"] = Field(
+        description="The job to run: score (re-score the workspace), outreach (send the due "
+        "sequence steps and the queued messages) or refresh (fetch the followed accounts again "
+        "from the platforms' APIs, docs/connectors.md)."
     )
     cron: str = Field(
         min_length=1,

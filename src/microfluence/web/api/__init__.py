@@ -9,6 +9,7 @@ from microfluence.web.api import (
     authorisations,
     campaigns,
     codes,
+    connectors,
     creators,
     discovery,
     exports,
@@ -65,5 +66,6 @@ for module in (
     niches,
     discovery,
     authorisations,
+    connectors,
 ):
     router.include_router(module.router)

@@ -9,6 +9,7 @@ from microfluence.web.pages import (
     assets,
     campaigns,
     connect,
+    connections,
     creators,
     dashboard,
     deal_page,
@@ -66,6 +67,7 @@ ROUTERS = [
     niches.router,
     search.router,
     connect.router,
+    connections.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -29,6 +29,7 @@ router = APIRouter(prefix="/jobs", include_in_schema=False)
 KINDS = {
     "score": "Re-score the workspace",
     "outreach": "Send due outreach messages",
+    "refresh": "Refresh followed accounts",
     **IMPORT_KINDS,
 }
 SCHEDULE_KINDS = {kind: KINDS[kind] for kind in schedules.KINDS}
