@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from microfluence.discovery.candidates import all_methods, hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, NicheEvaluation, evaluate
 from microfluence.discovery.model import SHIPPED_MODEL, VERSION, NicheModel
@@ -66,10 +67,16 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="rebuild the shipped model")
+    parser.add_argument(
+        "--no-embeddings",
+        action="store_true",
+        help="only the model, the previous model and the keyword baseline (faster)",
+    )
     args = parser.parse_args()
     accounts = read_accounts(args.data)
     started = time.perf_counter()
-    result = evaluate(accounts, folds=args.folds, seed=args.seed)
+    methods = hashed_methods() if args.no_embeddings else all_methods()
+    result = evaluate(accounts, folds=args.folds, seed=args.seed, methods=methods)
     seconds = time.perf_counter() - started
     print(f"{accounts.height:,} accounts, {args.folds}-fold CV in {seconds:.0f} s")
     report(result)

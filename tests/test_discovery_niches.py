@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from api_support import cheap_password_hashing  # noqa: F401
 from microfluence.cli.main import app
+from microfluence.discovery.candidates import hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
 from microfluence.discovery.features import documents, featurise
@@ -255,6 +256,13 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
     # Without their hashtags' words the crafted accounts are harder, not easier.
     assert result.slices["hashtags only"]["keyword baseline"].macro_f1 <= 1
     assert set(result.seconds) == set(methods)
+
+
+def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
+    accounts = read_accounts(write_dataset(tmp_path / "a.jsonl", per_label=3))
+    result = evaluate(accounts, folds=2, methods=hashed_methods())
+    assert list(result.methods) == ["model", "previous model (no alt texts)", "keyword baseline"]
+    assert list(result.slices["hashtags only"]) == list(result.methods)
 
 
 def test_non_english_is_told_roughly() -> None:

@@ -38,9 +38,11 @@ COMBINED_WEIGHT = 0.5
 
 
 class Method(Protocol):
-    """``vectors`` are the accounts' :func:`embeddings`, worked out once per run."""
+    """``vectors`` are the accounts' :func:`embeddings`, worked out once per run when a method
+    ``uses_vectors`` (an empty array otherwise)."""
 
     name: str
+    uses_vectors: bool
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None: ...
 
@@ -83,6 +85,7 @@ def embeddings(accounts: pl.DataFrame) -> np.ndarray:
 class Shipped:
     name: str = "model"
     alt_texts: bool = True
+    uses_vectors: bool = False
     model: NicheModel | None = None
 
     def _input(self, accounts: pl.DataFrame) -> pl.DataFrame:
@@ -100,6 +103,7 @@ class Shipped:
 @dataclass
 class Keywords:
     name: str = "keyword baseline"
+    uses_vectors: bool = False
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
         """Nothing to learn: the seed lists are written by hand."""
@@ -111,6 +115,7 @@ class Keywords:
 @dataclass
 class ZeroShot:
     name: str = "zero-shot embeddings"
+    uses_vectors: bool = True
     descriptions: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
@@ -136,6 +141,7 @@ def _linear(seed: int, alpha: float, epochs: int) -> SGDClassifier:
 @dataclass
 class EmbeddingLinear:
     name: str = "embeddings, linear"
+    uses_vectors: bool = True
     classifier: SGDClassifier | None = None
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
@@ -151,6 +157,7 @@ class EmbeddingLinear:
 @dataclass
 class Combined:
     name: str = "hashed + embeddings"
+    uses_vectors: bool = True
     classifier: SGDClassifier | None = None
 
     @staticmethod
@@ -168,12 +175,10 @@ class Combined:
         return self.classifier.predict(self._features(accounts, vectors))
 
 
+def hashed_methods() -> list[Method]:
+    """The model, the previous model and the keyword baseline: no embeddings needed."""
+    return [Shipped(), Shipped(name="previous model (no alt texts)", alt_texts=False), Keywords()]
+
+
 def all_methods() -> list[Method]:
-    return [
-        Shipped(),
-        Shipped(name="previous model (no alt texts)", alt_texts=False),
-        Keywords(),
-        ZeroShot(),
-        EmbeddingLinear(),
-        Combined(),
-    ]
+    return [*hashed_methods(), ZeroShot(), EmbeddingLinear(), Combined()]

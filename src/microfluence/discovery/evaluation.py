@@ -136,7 +136,9 @@ def evaluate(
     _check(truth, folds)
     methods = list(methods) if methods is not None else all_methods()
     inputs = {"": accounts} | {name: change(accounts) for name, change in VARIANTS.items()}
-    vectors = {name: embeddings(frame) for name, frame in inputs.items()}
+    none = np.zeros((accounts.height, 0), dtype=np.float32)
+    wanted = any(m.uses_vectors for m in methods)
+    vectors = {name: embeddings(frame) if wanted else none for name, frame in inputs.items()}
     predicted = {(m.name, v): np.empty(len(truth), dtype=object) for m in methods for v in inputs}
     seconds = dict.fromkeys((m.name for m in methods), 0.0)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
