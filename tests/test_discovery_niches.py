@@ -42,7 +42,12 @@ from microfluence.discovery.taxonomy import (
 from microfluence.discovery.taxonomy import (
     LABELS as NICHE_LABELS,
 )
-from microfluence.discovery.training import keyword_baseline, weak_labels
+from microfluence.discovery.training import (
+    ALT_DROPOUT,
+    _drop_alt_texts,
+    keyword_baseline,
+    weak_labels,
+)
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, Post
 from microfluence.kernel.workspaces import ensure_workspace
@@ -182,6 +187,16 @@ def test_the_model_reads_alt_texts() -> None:
         ],
         captions=["", ""],
     ) == ["pets", "food_drink"]
+
+
+def test_training_hides_the_alt_texts_of_half_the_accounts_the_same_way_each_time() -> None:
+    accounts = frame(alt_texts=[f"Image may contain: dog {i}" for i in range(400)])
+    first = _drop_alt_texts(accounts, seed=0)["alt_texts"]
+    hidden = (first == "").sum()
+    assert abs(hidden - ALT_DROPOUT * 400) < 60
+    assert first.equals(_drop_alt_texts(accounts, seed=0)["alt_texts"])
+    assert not first.equals(_drop_alt_texts(accounts, seed=1)["alt_texts"])
+    assert _drop_alt_texts(frame(captions=["x"]), seed=0).columns == frame(captions=["x"]).columns
 
 
 def test_the_baseline_and_weak_labels_follow_the_seeds() -> None:
