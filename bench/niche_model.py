@@ -1,9 +1,12 @@
-"""Measure the niche model on the labelled data set and (with --write) rebuild the shipped model.
+"""Measure the niche model next to the other methods on the labelled data set and (with --write)
+rebuild the shipped model.
 
     python -m bench.niche_model /path/to/niches-kim-dev/accounts.jsonl [--folds 5] [--write]
 
-Cross-validation and the keyword baseline (discovery.evaluation), the time to score 1,000
-accounts, and the shipped model's size. Figures go in docs/discovery.md.
+Cross-validation of every method of discovery.candidates on the same folds (discovery.evaluation),
+the scoring speed of the model in accounts per second (20,000 accounts: the data set's accounts
+repeated), and the shipped model's size. Deterministic for a seed (``--seed``, default 0).
+Figures go in docs/discovery.md.
 """
 
 from __future__ import annotations
@@ -12,49 +15,77 @@ import argparse
 import time
 from pathlib import Path
 
+import polars as pl
+
+from microfluence.discovery.candidates import all_methods, hashed_methods
 from microfluence.discovery.dataset import read_accounts
-from microfluence.discovery.evaluation import LABELS, evaluate
-from microfluence.discovery.model import SHIPPED_MODEL
+from microfluence.discovery.evaluation import LABELS, NicheEvaluation, evaluate
+from microfluence.discovery.model import SHIPPED_MODEL, VERSION, NicheModel
 from microfluence.discovery.training import train
 
-VERSION = "niches-hashed-sgd-1"
 SHIPPED = Path(__file__).parent.parent / "src/microfluence/discovery/models" / SHIPPED_MODEL
+SPEED_ACCOUNTS = 20_000
+
+
+def report(result: NicheEvaluation) -> None:
+    names = list(result.methods)
+    print("accuracy / macro-F1 (8) per method: " + " | ".join(names))
+    for name, scores in [("all", result.methods), *result.slices.items()]:
+        n = next(iter(scores.values())).accounts
+        cells = " | ".join(f"{s.accuracy:.3f} / {s.macro_f1:.3f}" for s in scores.values())
+        print(f"  {name} ({n:,}): {cells}")
+    print(
+        "  seconds (training + scoring, all folds): "
+        + ", ".join(f"{m} {s:.0f}" for m, s in result.seconds.items())
+    )
+    for name in (names[0], "previous model (no alt texts)", "keyword baseline"):
+        if name in result.methods:
+            per = result.methods[name].per_niche_f1
+            print(f"  F1 per niche, {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
+    print("confusion of the model (rows true, columns predicted): " + " ".join(LABELS))
+    for label, row in zip(LABELS, result.confusion, strict=True):
+        print(f"  {label:>16} " + " ".join(f"{v:5d}" for v in row))
+
+
+def speed(model: NicheModel, accounts: pl.DataFrame) -> None:
+    sample = pl.concat([accounts] * (SPEED_ACCOUNTS // accounts.height + 1)).head(SPEED_ACCOUNTS)
+    model.probabilities(sample.head(100))  # the hashers are built on first use
+    started = time.perf_counter()
+    for start in range(0, sample.height, 2_000):  # the batches niches.recompute_niches uses
+        model.probabilities(sample.slice(start, 2_000))
+    seconds = time.perf_counter() - started
+    print(
+        f"scoring {sample.height:,} accounts: {seconds:.1f} s, "
+        f"{sample.height / seconds:,.0f} accounts/s "
+        f"(1,000,000 accounts: {1e6 / sample.height * seconds / 60:.0f} min)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data", type=Path)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="rebuild the shipped model")
+    parser.add_argument(
+        "--no-embeddings",
+        action="store_true",
+        help="only the model, the previous model and the keyword baseline (faster)",
+    )
     args = parser.parse_args()
     accounts = read_accounts(args.data)
     started = time.perf_counter()
-    result = evaluate(accounts, folds=args.folds)
+    methods = hashed_methods() if args.no_embeddings else all_methods()
+    result = evaluate(accounts, folds=args.folds, seed=args.seed, methods=methods)
     seconds = time.perf_counter() - started
     print(f"{accounts.height:,} accounts, {args.folds}-fold CV in {seconds:.0f} s")
-    for name, scores in (("model", result.model), ("keyword baseline", result.baseline)):
-        print(f"{name}: accuracy {scores.accuracy:.3f}, macro-F1 {scores.macro_f1:.3f}")
-        print(
-            "  per niche F1: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.per_niche_f1.items())
-        )
-    for name, (model, baseline) in result.slices.items():
-        print(
-            f"{name} ({model.accounts:,}): model acc {model.accuracy:.3f} macro-F1 "
-            f"{model.macro_f1:.3f}; baseline acc {baseline.accuracy:.3f} "
-            f"macro-F1 {baseline.macro_f1:.3f}"
-        )
-    print("confusion (rows true, columns predicted): " + " ".join(LABELS))
-    for label, row in zip(LABELS, result.confusion, strict=True):
-        print(f"  {label:>16} " + " ".join(f"{v:5d}" for v in row))
+    report(result)
     if args.write:
-        model = train(accounts, version=VERSION)
+        model = train(accounts, version=VERSION, seed=args.seed)
         SHIPPED.parent.mkdir(exist_ok=True)
         model.save(SHIPPED)
         print(f"wrote {SHIPPED} ({SHIPPED.stat().st_size / 1e6:.1f} MB)")
-        sample = accounts.head(1000)
-        started = time.perf_counter()
-        model.probabilities(sample)
-        print(f"scoring 1,000 accounts: {time.perf_counter() - started:.3f} s")
+        speed(model, accounts)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from api_support import cheap_password_hashing  # noqa: F401
 from microfluence.cli.main import app
+from microfluence.discovery.candidates import hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
 from microfluence.discovery.features import documents, featurise
@@ -41,7 +42,12 @@ from microfluence.discovery.taxonomy import (
 from microfluence.discovery.taxonomy import (
     LABELS as NICHE_LABELS,
 )
-from microfluence.discovery.training import keyword_baseline, weak_labels
+from microfluence.discovery.training import (
+    ALT_DROPOUT,
+    _drop_alt_texts,
+    keyword_baseline,
+    weak_labels,
+)
 from microfluence.kernel.errors import InputError, NotFoundError
 from microfluence.kernel.store.tables import Account, Creator, Post
 from microfluence.kernel.workspaces import ensure_workspace
@@ -153,6 +159,46 @@ def test_top_niches_keep_the_best_and_those_over_the_threshold() -> None:
     assert THRESHOLD > 0.15
 
 
+def test_alt_texts_are_read_without_their_boilerplate() -> None:
+    docs = documents(
+        frame(
+            alt_texts=[
+                "Image may contain: dog, grass\nNo photo description available.",
+                "Photo by lea.v on May 1, 2024. May be an image of 1 person and shoes",
+            ]
+        )
+    )
+    first, second = docs["words"].to_list()
+    assert "dog" in first and "grass" in first
+    assert "image" not in first and "description" not in first
+    assert "shoes" in second and "lea" not in second and "image" not in second
+    # Accounts read before alt texts existed (no column) are read as before.
+    assert (
+        documents(frame(captions=["#ootd"]))["words"][0]
+        == documents(frame(captions=["#ootd"], alt_texts=[""]))["words"][0]
+    )
+
+
+def test_the_model_reads_alt_texts() -> None:
+    assert predict(
+        alt_texts=[
+            "Image may contain: dog, puppy, grass",
+            "Image may contain: food",
+        ],
+        captions=["", ""],
+    ) == ["pets", "food_drink"]
+
+
+def test_training_hides_the_alt_texts_of_half_the_accounts_the_same_way_each_time() -> None:
+    accounts = frame(alt_texts=[f"Image may contain: dog {i}" for i in range(400)])
+    first = _drop_alt_texts(accounts, seed=0)["alt_texts"]
+    hidden = (first == "").sum()
+    assert abs(hidden - ALT_DROPOUT * 400) < 60
+    assert first.equals(_drop_alt_texts(accounts, seed=0)["alt_texts"])
+    assert not first.equals(_drop_alt_texts(accounts, seed=1)["alt_texts"])
+    assert _drop_alt_texts(frame(captions=["x"]), seed=0).columns == frame(captions=["x"]).columns
+
+
 def test_the_baseline_and_weak_labels_follow_the_seeds() -> None:
     accounts = frame(captions=["#gaming #twitch #gamer", "#ootd", "nothing here"])
     features = featurise(accounts)
@@ -182,7 +228,12 @@ def write_dataset(path: Path, per_label: int = 6) -> Path:
             {
                 "username": f"{label}_{i}",
                 "category": label,
-                "posts": [{"caption": caption.format(i=i)}]
+                "posts": [
+                    {
+                        "caption": caption.format(i=i),
+                        "accessibility_caption": None if i % 3 else "Image may contain: 1 person",
+                    }
+                ]
                 + ([{"caption": "second post"}] if i % 2 else []),
             }
         )
@@ -200,8 +251,33 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
     assert set(result.model.per_niche_f1) == set(MEASURED)
     assert len(result.confusion) == len(LABELS) == 9
     assert sum(map(sum, result.confusion)) == accounts.height
-    one_post = result.slices["one post"][0]
+    one_post = result.slices["one post"]["model"]
     assert one_post.accounts == accounts.filter(pl.col("posts") == 1).height
+    methods = [
+        "model",
+        "previous model (no alt texts)",
+        "keyword baseline",
+        "zero-shot embeddings",
+        "embeddings, linear",
+        "hashed + embeddings",
+    ]
+    assert list(result.methods) == methods and result.model is result.methods["model"]
+    described = result.slices["with alt texts"]["model"].accounts
+    assert described + result.slices["without alt texts"]["model"].accounts == accounts.height
+    assert 0 < described < accounts.height
+    for changed in ("alt texts removed", "hashtags only"):
+        assert list(result.slices[changed]) == methods
+        assert result.slices[changed]["model"].accounts == accounts.height
+    # Without their hashtags' words the crafted accounts are harder, not easier.
+    assert result.slices["hashtags only"]["keyword baseline"].macro_f1 <= 1
+    assert set(result.seconds) == set(methods)
+
+
+def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
+    accounts = read_accounts(write_dataset(tmp_path / "a.jsonl", per_label=3))
+    result = evaluate(accounts, folds=2, methods=hashed_methods())
+    assert list(result.methods) == ["model", "previous model (no alt texts)", "keyword baseline"]
+    assert list(result.slices["hashtags only"]) == list(result.methods)
 
 
 def test_non_english_is_told_roughly() -> None:
@@ -246,7 +322,9 @@ def add_account(session, ws_id: int, handle: str, captions: list[str], bio: str 
     return account.id
 
 
-def add_post(session, ws_id: int, account_id: int, key: str, caption: str) -> None:  # type: ignore[no-untyped-def]
+def add_post(
+    session, ws_id: int, account_id: int, key: str, caption: str, alt: str | None = None
+) -> None:  # type: ignore[no-untyped-def]
     session.add(
         Post(
             workspace_id=ws_id,
@@ -255,6 +333,7 @@ def add_post(session, ws_id: int, account_id: int, key: str, caption: str) -> No
             caption=caption,
             hashtags=[],
             posted_at=dt.datetime(2026, 1, 1),
+            alt_text=alt,
         )
     )
     session.flush()
@@ -307,6 +386,20 @@ def test_only_changed_accounts_are_recomputed(two_workspaces) -> None:  # type: 
         assert (run.scored, run.unchanged) == (1, 2)
         assert get_niches(session, a, ids["bare"]).niches[0].niche == "travel"
         assert recompute_niches(session, a, everything=True).scored == 3
+
+
+def test_alt_texts_are_read_and_a_new_one_rescores(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, ids = two_workspaces
+    with store.transaction() as session:
+        add_post(session, a, ids["bare"], "pic-1", "", alt="Image may contain: dog, puppy, grass")
+        recompute_niches(session, a)
+        assert get_niches(session, a, ids["bare"]).niches[0].niche == "pets"
+    with store.transaction() as session:
+        post = session.scalars(sa.select(Post).where(Post.platform_post_id == "pic-1")).one()
+        post.alt_text = "Image may contain: cat, indoor"
+    with store.transaction() as session:
+        run = recompute_niches(session, a)
+        assert (run.scored, run.unchanged) == (1, 2)
 
 
 def test_a_hand_correction_survives_a_re_run(two_workspaces) -> None:  # type: ignore[no-untyped-def]

@@ -281,6 +281,7 @@ def test_post_maps_every_field(store, tmp_path):
     assert post.sponsor_evidence == "paid_partnership; caption:#ad,#werbung"
     assert post.sponsor_handles == ["les_soeurs_k"]
     assert post.tagged_handles == ["ines.h_mua", "les_soeurs_k"]
+    assert post.alt_text == "Photo by someone."
 
     with store.session() as session:
         comments = {c.comment_key: c for c in session.scalars(sa.select(Comment))}
@@ -342,6 +343,31 @@ def test_post_maps_every_field(store, tmp_path):
         ),
         ({"location": None}, {"location": None}),
         ({"edge_media_to_tagged_user": {"edges": []}}, {"tagged_handles": []}),
+        ({"accessibility_caption": None}, {"alt_text": None}),
+        ({"accessibility_caption": "  "}, {"alt_text": None}),
+        (
+            {"accessibility_caption": None, "alt_text": "A red silk dress on a hanger"},
+            {"alt_text": "A red silk dress on a hanger"},
+        ),
+        (
+            {
+                "typename": "GraphSidecar",
+                "accessibility_caption": "Image may contain: 1 person",
+                "edge_sidecar_to_children": {
+                    "edges": [
+                        {"node": {"accessibility_caption": "Image may contain: 1 person"}},
+                        {"node": {"accessibility_caption": "Image may contain: shoes"}},
+                        {"node": {"accessibility_caption": None}},
+                    ]
+                },
+            },
+            {"alt_text": "Image may contain: 1 person\nImage may contain: shoes"},
+        ),
+        (
+            {"carousel_media": [{"accessibility_caption": "Photo of a dog"}, "odd"]},
+            {"alt_text": "Photo by someone.\nPhoto of a dog"},
+        ),
+        ({"accessibility_caption": "x" * 6000}, {"alt_text": "x" * 5000}),
     ],
 )
 def test_post_variants(sqlite_store, tmp_path, changes, expected):
@@ -708,6 +734,14 @@ def _hostile_cases() -> list[tuple[str, bytes, str]]:
             ),
             "$.edge_media_to_parent_comment.edges[0].node.owner",
         ),
+        ("alt text a number", make_post(accessibility_caption=7), "$.accessibility_caption"),
+        (
+            "slide alt text a list",
+            make_post(
+                edge_sidecar_to_children={"edges": [{"node": {"accessibility_caption": []}}]}
+            ),
+            "$.edge_sidecar_to_children.edges[0].node.accessibility_caption",
+        ),
         ("not a post", {"hello": "world"}, "$"),
         ("a bare number", 42, "$"),
         ("list of strings", ["BoW3eVBF0m4"], "$[0]"),
@@ -970,6 +1004,18 @@ def test_every_shared_sample_file_imports(sqlite_store):
             1 for f in files if json.loads(f.read_text())["edge_media_to_sponsor_user"]["edges"]
         )
         assert sponsored == with_sponsor_users
+        described = conn.execute(
+            sa.select(sa.func.count()).select_from(Post).where(Post.alt_text.is_not(None))
+        ).scalar()
+
+        def has_alt(post: dict) -> bool:
+            slides = (post.get("edge_sidecar_to_children") or {}).get("edges") or []
+            texts = [post.get("accessibility_caption")]
+            texts += [s["node"].get("accessibility_caption") for s in slides]
+            return any((t or "").strip() for t in texts)
+
+        assert described == sum(1 for f in files if has_alt(json.loads(f.read_text())))
+        assert described > 0
         assert conn.execute(sa.select(sa.func.count()).select_from(Comment)).scalar() > 0
 
 

@@ -321,6 +321,26 @@ def test_posts_every_format_and_errors(sqlite_store, tmp_path):
         import_posts(sqlite_store, "w0", bad, platform="instagram")
 
 
+def test_posts_alt_texts_are_read_under_their_common_names(sqlite_store, tmp_path):
+    path = tmp_path / "alts.csv"
+    path.write_text(
+        "handle,post_id,accessibility_caption\n"
+        'ann,1,"Image may contain: dog, grass"\n'
+        "ann,2,\n"
+        "ann,3,N/A\n",
+        encoding="utf-8",
+    )
+    import_posts(sqlite_store, "w", path, platform="instagram")
+    with sqlite_store.connection() as conn:
+        alts = dict(conn.execute(sa.select(Post.platform_post_id, Post.alt_text)).all())
+    # Free text: "N/A" may be what the image says, so it is kept as written.
+    assert alts == {"1": "Image may contain: dog, grass", "2": None, "3": "N/A"}
+    path.write_text("handle,post_id,alt_text\nann,4," + "x" * 5001 + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        import_posts(sqlite_store, "w", path, platform="instagram")
+    assert (info.value.line, info.value.field) == (2, "alt_text")
+
+
 def test_error_in_a_later_chunk_rolls_back_earlier_chunks(store, tmp_path):
     path = tmp_path / "long.csv"
     rows = [f"h{i},{i}" for i in range(9)] + ["bad,12.5"]

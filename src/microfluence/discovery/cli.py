@@ -123,21 +123,22 @@ def _as_dict(result: AccountNiches) -> dict[str, object]:
 
 
 def _print_evaluation(result: NicheEvaluation) -> None:
-    table = Table(title=f"niche model, {result.folds}-fold cross-validation")
-    for column in ("", "accounts", "accuracy", "macro-F1 (8)", "baseline acc.", "baseline F1"):
-        table.add_column(column)
-    rows = [("all", result.model, result.baseline)] + [
-        (name, *pair) for name, pair in result.slices.items()
-    ]
-    for name, model, baseline in rows:
+    table = Table(
+        title=f"niche methods, {result.folds}-fold cross-validation: accuracy / macro-F1 (8)"
+    )
+    table.add_column("accounts")
+    table.add_column("n")
+    for method in result.methods:
+        table.add_column(method)
+    rows = [("all", result.methods)] + list(result.slices.items())
+    for name, scores in rows:
+        first = next(iter(scores.values()))
         table.add_row(
             name,
-            f"{model.accounts:,}",
-            f"{model.accuracy:.3f}",
-            f"{model.macro_f1:.3f}",
-            f"{baseline.accuracy:.3f}",
-            f"{baseline.macro_f1:.3f}",
+            f"{first.accounts:,}",
+            *(f"{s.accuracy:.3f} / {s.macro_f1:.3f}" for s in scores.values()),
         )
+    table.add_row("seconds", "", *(f"{result.seconds.get(m, 0.0):.0f}" for m in result.methods))
     console.print(table)
     confusion = Table(title="confusion (rows: true, columns: predicted)")
     confusion.add_column("")
@@ -157,7 +158,7 @@ def eval_command(
         int | None, typer.Option("--limit", help="Read only the first N accounts.")
     ] = None,
 ) -> None:
-    """Measure the niche model by cross-validation, next to the keyword baseline."""
+    """Measure the niche model by cross-validation, next to the other methods (baselines)."""
     _print_evaluation(evaluate(read_accounts(data, limit=limit), folds=folds))
 
 

@@ -1,7 +1,8 @@
 """Reading the labelled niche data set (Kim et al., WWW 2020: accounts.jsonl) for evaluation
 and training. Its texts are research-use only: they are read here, never copied into the repo.
 
-One account a line: ``username, category, posts[]`` with each post's ``caption``. The result
+One account a line: ``username, category, posts[]`` with each post's ``caption`` and
+``accessibility_caption`` (the image's description, our ``alt_texts``). The result
 has the columns :func:`microfluence.discovery.features.documents` reads, plus ``label`` (our
 taxonomy's name, :data:`microfluence.discovery.taxonomy.DATASET_LABELS`) and ``posts`` (how
 many posts the line carries).
@@ -35,12 +36,14 @@ def _account(path: Path, number: int, line: str) -> dict[str, object]:
     if not isinstance(posts, list):
         raise InputError(f"{path}, line {number}, field posts: expected a list")
     captions = [p.get("caption") or "" for p in posts if isinstance(p, dict)]
+    alt_texts = [p.get("accessibility_caption") or "" for p in posts if isinstance(p, dict)]
     return {
         "handle": str(raw.get("username") or ""),
         "name": "",
         "bio": "",
         "captions": "\n".join(captions),
         "hashtags": "",
+        "alt_texts": "\n".join(a for a in alt_texts if isinstance(a, str)),
         "label": DATASET_LABELS[category],
         "posts": len(captions),
     }

@@ -1,9 +1,12 @@
 """From an account's texts to the niche model's features, for many accounts at once.
 
-An account is its handle, display name, bio, and its posts' captions and hashtags. The texts are
-assembled with Polars expressions (no Python loop over accounts) into three documents:
+An account is its handle, display name, bio, and its posts' captions, hashtags and alt texts
+(the images' descriptions). The texts are assembled with Polars expressions (no Python loop over
+accounts) into two documents:
 
-* ``words``: the bio, name and captions, lower-cased, with each hashtag also split into words
+* ``words``: the bio, name, captions and alt texts, lower-cased (Instagram's boilerplate
+  "Image may contain:" and "No photo description available." taken out of the alt texts, so
+  "Image may contain: dog, grass" reads ``dog grass``), with each hashtag also split into words
   (``#MorningRun`` → ``morning run``, ``#run2024`` → ``run 2024``) and the handle split at
   dots, underscores and digits; emoji are kept as tokens of their own;
 * ``tags``: each hashtag whole, as a token of its own kind (``t_fitfam``);
@@ -61,7 +64,14 @@ def _vectorisers() -> tuple[Any, Any]:
     return words, chars
 
 
-ACCOUNT_COLUMNS = ("handle", "name", "bio", "captions", "hashtags")
+ACCOUNT_COLUMNS = ("handle", "name", "bio", "captions", "hashtags", "alt_texts")
+# Instagram's automatic alt texts open with phrases that say nothing about the picture
+# ("Image may contain: dog", "Photo by lea.v on May 1, 2024. May be an image of 1 person").
+ALT_BOILERPLATE = (
+    r"(?i)image may contain:?|no photo description available\.?"
+    r"|may be an? (?:image|graphic|illustration|photo|closeup|selfie)(?: of)?"
+    r"|photo(?: shared)? by \S+(?: on [^.]*)?\.?"
+)
 
 
 def _split_words(expr: pl.Expr) -> pl.Expr:
@@ -75,14 +85,22 @@ def _split_words(expr: pl.Expr) -> pl.Expr:
 
 
 def documents(accounts: pl.DataFrame) -> pl.DataFrame:
-    """The three documents per account from columns handle, name, bio, captions, hashtags.
+    """The documents per account from columns handle, name, bio, captions, hashtags and
+    alt_texts.
 
     ``captions`` is all the account's captions joined; ``hashtags`` the hashtags the source
     listed apart from the captions, space-separated (hashtags written in captions are found
-    there too). Missing values are empty texts.
+    there too); ``alt_texts`` the posts' image descriptions joined. Missing values and missing
+    columns are empty texts.
     """
     frame = accounts.select(
-        [pl.col(c).cast(pl.Utf8).fill_null("") for c in ACCOUNT_COLUMNS]
+        [
+            (pl.col(c) if c in accounts.columns else pl.lit(None))
+            .cast(pl.Utf8)
+            .fill_null("")
+            .alias(c)
+            for c in ACCOUNT_COLUMNS
+        ]
     ).with_columns(
         tags=pl.concat_str(
             pl.col("captions").str.extract_all(HASHTAG).list.join(" ").str.replace_all("#", ""),
@@ -95,6 +113,7 @@ def documents(accounts: pl.DataFrame) -> pl.DataFrame:
             pl.col("name"),
             pl.col("bio"),
             pl.col("captions").str.replace_all(HASHTAG, " "),
+            pl.col("alt_texts").str.replace_all(ALT_BOILERPLATE, " "),
             _split_words(pl.col("tags")),
             _split_words(pl.col("handle")),
             separator=" ",

@@ -1,4 +1,5 @@
-"""The niche model: a linear classifier over hashed text features (features.py).
+"""The niche model: a linear classifier over hashed text features (features.py): words of the
+bio, name, captions and alt texts, whole hashtags, character n-grams.
 
 It is a weight matrix (features × niches) and a bias per niche; scoring a batch of accounts
 is one sparse matrix product and a logistic function (NumPy/SciPy), a fraction of a second
@@ -22,6 +23,9 @@ from microfluence.discovery.taxonomy import NICHES
 from microfluence.kernel.errors import InputError
 
 SHIPPED_MODEL = "niche_model.npz"
+# The version the current recipe (features + training) writes into the model it builds; a new
+# version re-scores every account once (niches.fingerprints). 2: alt texts read.
+VERSION = "niches-hashed-sgd-2"
 
 
 @dataclass(frozen=True)

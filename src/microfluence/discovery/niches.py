@@ -64,11 +64,13 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
     """account_id and fingerprint of every account of the workspace, in one query.
 
     Only what the model reads counts: the lengths of the handle, bio, name and category,
-    the number of posts, the newest post id and the total length of the captions and hashtag
-    lists. New follower numbers or a re-import of the same posts leave it as it was.
+    the number of posts, the newest post id and the total length of the captions, hashtag
+    lists and alt texts. New follower numbers or a re-import of the same posts leave it as it
+    was.
     """
     text = func.coalesce(func.sum(func.length(Post.caption)), 0)
     tags = func.coalesce(func.sum(func.length(cast(Post.hashtags, String))), 0)
+    alts = func.coalesce(func.sum(func.length(Post.alt_text)), 0)
     posts = (
         select(
             Post.account_id,
@@ -76,6 +78,7 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
             func.max(Post.id).label("last_id"),
             text.label("chars"),
             tags.label("tags"),
+            alts.label("alts"),
         )
         .where(Post.workspace_id == workspace_id)
         .group_by(Post.account_id)
@@ -92,11 +95,23 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
             posts.c.last_id,
             posts.c.chars,
             posts.c.tags,
+            posts.c.alts,
         )
         .outerjoin(posts, posts.c.account_id == Account.id)
         .where(Account.workspace_id == workspace_id)
     )
-    columns = ["account_id", "handle", "bio", "name", "category", "n", "last_id", "chars", "tags"]
+    columns = [
+        "account_id",
+        "handle",
+        "bio",
+        "name",
+        "category",
+        "n",
+        "last_id",
+        "chars",
+        "tags",
+        "alts",
+    ]
     frame = pl.DataFrame(
         session.execute(query).all(),
         schema=columns,
@@ -145,11 +160,11 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
     )
     posts = pl.DataFrame(
         session.execute(
-            select(Post.account_id, Post.caption, cast(Post.hashtags, String)).where(
+            select(Post.account_id, Post.caption, cast(Post.hashtags, String), Post.alt_text).where(
                 Post.workspace_id == workspace_id, Post.account_id.in_(account_ids)
             )
         ).all(),
-        schema={"account_id": pl.Int64, "caption": pl.Utf8, "tags": pl.Utf8},
+        schema={"account_id": pl.Int64, "caption": pl.Utf8, "tags": pl.Utf8, "alt": pl.Utf8},
         orient="row",
     ).with_columns(
         # The JSON list as the store wrote it (non-ASCII may be escaped): decoded by Polars.
@@ -158,6 +173,7 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
     texts = posts.group_by("account_id").agg(
         captions=pl.col("caption").fill_null("").str.join("\n"),
         hashtags=pl.col("tags").fill_null("").str.join(" "),
+        alt_texts=pl.col("alt").fill_null("").str.join("\n"),
     )
     order = pl.DataFrame({"account_id": list(account_ids)}, schema={"account_id": pl.Int64})
     return (

@@ -1,5 +1,7 @@
 """Training the niche model: labelled accounts, weak labels for the niches the labels miss,
 seed documents, and a linear classifier (scikit-learn SGD, logistic loss, balanced classes).
+Half the training accounts (``ALT_DROPOUT``, drawn with the seed) are shown without their alt
+texts, so the model does not come to rely on them.
 
 Weak labels (taxonomy.SEEDS): an account labelled ``other`` whose words hit one unlabelled
 niche's seeds at least ``WEAK_MIN_HITS`` times, and more than any other niche's, is relabelled to
@@ -23,6 +25,9 @@ SEED_DOCS = 40
 SEED_WORDS = 4
 ALPHA = 1e-5
 EPOCHS = 15
+# Share of the training accounts whose alt texts are hidden from the training, so the model
+# still reads accounts that come without alt texts (most table imports, other platforms).
+ALT_DROPOUT = 0.5
 
 
 def seed_matrix() -> sp.csr_matrix:
@@ -86,9 +91,19 @@ def seed_documents(seed: int = 0) -> pl.DataFrame:
     )
 
 
+def _drop_alt_texts(accounts: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """``accounts`` with the alt texts of a random ``ALT_DROPOUT`` share of them emptied."""
+    if "alt_texts" not in accounts.columns:
+        return accounts
+    hide = np.random.default_rng(seed).random(accounts.height) < ALT_DROPOUT
+    return accounts.with_columns(
+        alt_texts=pl.when(pl.Series(hide)).then(pl.lit("")).otherwise(pl.col("alt_texts"))
+    )
+
+
 def train(accounts: pl.DataFrame, version: str, seed: int = 0) -> NicheModel:
     """A model from labelled accounts (documents' columns plus ``label``)."""
-    features = featurise(accounts)
+    features = featurise(_drop_alt_texts(accounts, seed))
     labels = weak_labels(features, accounts["label"].to_numpy())
     docs = seed_documents(seed)
     x = sp.vstack([features, featurise(docs)], format="csr")

@@ -83,6 +83,7 @@ POST_SCHEMA = {
     "is_ad": pl.Boolean,
     "sponsor_info": pl.Boolean,
     "tagged_handles": pl.List(pl.String),
+    "alt_text": pl.String,
 }
 # Where a post came from, for the error when its owner turns out to be unknown.
 _PLACE_SCHEMA = {"owner_id": pl.String, "file": pl.String, "where": pl.String}
@@ -401,6 +402,7 @@ def _posts_frame(posts: list[PostRecord]) -> pl.DataFrame:
             "is_ad": p.is_ad,
             "sponsor_info": p.sponsor_info,
             "tagged_handles": p.tagged_handles,
+            "alt_text": p.alt_text,
             "file": p.file,
             "where": p.where,
         }

@@ -32,6 +32,7 @@ from microfluence.ingest.values.numbers import is_unknown_text
 from microfluence.kernel.errors import InputError
 
 MAX_COUNT = 2**63 - 1  # BIGINT
+MAX_ALT_TEXT = 5_000  # characters of a post's image descriptions kept
 # Epoch seconds accepted as a time: Instagram launched in 2010; the bound only catches garbage.
 MIN_EPOCH = 946_684_800  # 2000-01-01
 MAX_EPOCH = 4_102_444_800  # 2100-01-01
@@ -105,6 +106,7 @@ class PostRecord:
     is_ad: bool | None
     sponsor_info: bool  # the object says whether it is a paid partnership
     tagged_handles: list[str] | None
+    alt_text: str | None = None
     comment_rows: list[CommentRecord] = field(default_factory=list)
     file: str = ""
 
@@ -351,6 +353,7 @@ class Reader:
             is_ad=self.flag(node, "is_ad", where),
             sponsor_info="edge_media_to_sponsor_user" in node or paid is not None,
             tagged_handles=tagged,
+            alt_text=self._alt_text(node, where),
             file=self.file,
         )
         record.comment_rows = self._comments(node, where)
@@ -424,6 +427,24 @@ class Reader:
         loc_node = self.obj(node, "location", where)
         assert loc_node is not None
         return self.text(loc_node, "name", f"{where}.location")
+
+    def _alt_text(self, node: dict[str, Any], where: str) -> str | None:
+        """The image's description: ``accessibility_caption`` (web GraphQL, instaloader, the
+        mobile API) or ``alt_text`` (the Graph API), and a carousel's slides' own, joined;
+        at most ``MAX_ALT_TEXT`` characters."""
+        texts = [
+            self.text(node, "accessibility_caption", where),
+            self.text(node, "alt_text", where),
+        ]
+        for path, child in self.edges(node, "edge_sidecar_to_children", where):
+            texts.append(self.text(child, "accessibility_caption", path))
+        for i, child in enumerate(node.get("carousel_media") or []):  # the mobile API
+            if isinstance(child, dict):
+                texts.append(
+                    self.text(child, "accessibility_caption", f"{where}.carousel_media[{i}]")
+                )
+        kept = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+        return "\n".join(kept)[:MAX_ALT_TEXT] or None
 
     def _sponsors(self, node: dict[str, Any], where: str) -> list[str]:
         """Sponsors of a paid partnership (web and mobile API shapes)."""

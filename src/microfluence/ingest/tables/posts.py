@@ -49,6 +49,7 @@ POST_SPECS: dict[str, FieldSpec] = {
     "hashtags": FieldSpec("tags"),
     "mentions": FieldSpec("handles"),
     "location": FieldSpec("text", 300),
+    "alt_text": FieldSpec("text", 5_000, blanks=False),
     "external_id": FieldSpec("text", 100),
 }
 POST_COLUMNS = (
@@ -67,6 +68,7 @@ POST_COLUMNS = (
     "is_sponsored",
     "sponsor_handles",
     "location",
+    "alt_text",
 )
 
 

@@ -359,6 +359,14 @@ POST_FIELDS: dict[str, tuple[str, ...]] = {
     "hashtags": ("hashtags", "hash_tags", "tags"),
     "mentions": ("mentions", "mentioned_users", "user_mentions"),
     "location": ("location", "location_name", "place"),
+    "alt_text": (
+        "alt_text",
+        "accessibility_caption",
+        "accessibilityCaption",
+        "alt",
+        "image_description",
+        "image_alt",
+    ),
     # The author's stable platform id: a renamed account is recognised by it (ingest.write).
     "external_id": (
         "external_id",

@@ -231,6 +231,9 @@ class Post(Provenance, Base):
     # Users tagged in the media itself (Instagram photo tags), apart from caption mentions.
     tagged_handles: Mapped[list[str] | None] = mapped_column(JSON)
     location: Mapped[str | None] = mapped_column(String(300))
+    # The image's description: Instagram's accessibility caption ("Image may contain: dog")
+    # or an alt text the source gives; the niche model reads it (docs/discovery.md).
+    alt_text: Mapped[str | None] = mapped_column(Text)
 
 
 class Comment(Provenance, Base):
