@@ -1,0 +1,179 @@
+"""The plan as a mixed-integer program, solved by HiGHS through ``scipy.optimize.milp``.
+
+One binary ``x_k`` per option (a creator's account × a deliverable format), maximising
+``Σ v_k x_k`` (``v`` the option's expected objective) subject to, each a named group of rows:
+
+* one option per creator: ``Σ_{k of creator c} x_k ≤ 1``;
+* budget: ``Σ p_k x_k ≤ B`` (``p`` the price's centre);
+* number of creators, per-niche, per-country and per-tier quotas: ``min ≤ Σ_{k in group} x_k ≤
+  max``;
+* audience overlap: ``Σ_{k of i} x_k + Σ_{k of j} x_k ≤ 1`` for each pair of accounts whose
+  sampled followers overlap more than the limit.
+
+Minimum AQS, allowed formats and the maximum budget share per creator remove options before
+the program is built. When the program is infeasible, each group is dropped in turn: the first
+whose removal makes it feasible is the one named in the error (docs/planning.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from microfluence.kernel.errors import InputError
+
+TIME_LIMIT = 60.0
+REL_GAP = 1e-4
+
+
+@dataclass
+class Group:
+    """Rows of constraints that mean one thing to the user (its ``name`` and ``field``)."""
+
+    name: str
+    field: str
+    matrix: sparse.csr_matrix
+    low: np.ndarray
+    high: np.ndarray
+    required: bool = False  # never dropped when diagnosing (one option per creator)
+
+
+@dataclass
+class Program:
+    values: np.ndarray
+    groups: list[Group] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Solution:
+    chosen: np.ndarray  # indices of the options taken
+    objective: float
+    status: str
+    seconds: float
+    gap: float | None
+    bound: float | None
+
+
+def indicator(keys: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """A 0/1 matrix with one row per distinct key, one column per option."""
+    labels, rows = np.unique(keys, return_inverse=True)
+    n = len(keys)
+    matrix = sparse.csr_matrix((np.ones(n), (rows, np.arange(n))), shape=(len(labels), n))
+    return matrix, labels
+
+
+def count_group(
+    name: str, fld: str, mask: np.ndarray, low: float | None, high: float | None
+) -> Group:
+    row = sparse.csr_matrix(mask.astype("float64").reshape(1, -1))
+    return Group(
+        name,
+        fld,
+        row,
+        np.array([0.0 if low is None else float(low)]),
+        np.array([np.inf if high is None else float(high)]),
+    )
+
+
+def _solve(values: np.ndarray, groups: list[Group], time_limit: float) -> tuple[object, float]:
+    n = len(values)
+    constraints = [
+        LinearConstraint(g.matrix, g.low, g.high) for g in groups if g.matrix.shape[0] > 0
+    ]
+    started = time.perf_counter()
+    result = milp(
+        -values,
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options={"time_limit": time_limit, "mip_rel_gap": REL_GAP, "presolve": True},
+    )
+    return result, time.perf_counter() - started
+
+
+def solve(program: Program, *, time_limit: float = TIME_LIMIT) -> Solution:
+    """The best set of options; InputError naming the constraint when none can be met."""
+    if len(program.values) == 0:
+        return Solution(np.zeros(0, dtype="int64"), 0.0, "empty", 0.0, 0.0, 0.0)
+    result, seconds = _solve(program.values, program.groups, time_limit)
+    if result.status == 2:  # infeasible
+        raise _infeasible(program, time_limit)
+    if result.x is None:
+        raise InputError(f"the planner stopped without a plan: {result.message}", field="budget")
+    chosen = np.flatnonzero(result.x > 0.5)
+    objective = float(program.values[chosen].sum())
+    bound = None if result.mip_dual_bound is None else -float(result.mip_dual_bound)
+    gap = None if result.mip_gap is None else float(result.mip_gap)
+    status = "optimal" if result.status == 0 else "time limit"
+    return Solution(chosen, objective, status, seconds, gap, bound)
+
+
+def _infeasible(program: Program, time_limit: float) -> InputError:
+    zero = np.zeros(len(program.values))
+    for i, group in enumerate(program.groups):
+        if group.required:
+            continue
+        rest = program.groups[:i] + program.groups[i + 1 :]
+        result, _ = _solve(zero, rest, time_limit)
+        if result.status != 2:
+            return InputError(
+                f"no plan meets the constraint '{group.name}' together with the others: "
+                "loosen it (or the budget)",
+                field=group.field,
+            )
+    names = ", ".join(f"'{g.name}'" for g in program.groups if not g.required)
+    return InputError(
+        f"no plan meets these constraints together: {names}: loosen one of them",
+        field="constraints",
+    )
+
+
+def pair_group(name: str, fld: str, owners: np.ndarray, pairs: np.ndarray) -> Group:
+    """``Σ x(options of a) + Σ x(options of b) ≤ 1`` per pair ``(a, b)`` of owners (account
+    ids): the pairs × owners incidence times the owners × options indicator."""
+    n = len(owners)
+    if len(pairs) == 0:
+        return Group(name, fld, sparse.csr_matrix((0, n)), np.zeros(0), np.zeros(0))
+    by_owner, labels = indicator(owners)
+    index = np.searchsorted(labels, pairs)
+    found = (index < len(labels)) & (labels[np.minimum(index, len(labels) - 1)] == pairs)
+    pairs_in = index[found.all(axis=1)]
+    m = len(pairs_in)
+    incidence = sparse.csr_matrix(
+        (np.ones(2 * m), (np.repeat(np.arange(m), 2), pairs_in.ravel())),
+        shape=(m, len(labels)),
+    )
+    return Group(name, fld, (incidence @ by_owner).tocsr(), np.zeros(m), np.ones(m))
+
+
+def greedy(
+    values: np.ndarray,
+    prices: np.ndarray,
+    creators: np.ndarray,
+    budget: float,
+    max_count: int | None = None,
+) -> np.ndarray:
+    """The baseline: each creator's best option by value per unit of price, taken in that
+    order while the budget lasts, then the options that still fit in what is left (again in
+    that order), one per creator; only the budget and the count are respected."""
+    ratio = np.where(prices > 0, values / np.maximum(prices, 1e-12), np.inf)
+    order = np.argsort(-ratio, kind="stable")
+    order = order[values[order] > 0]
+    _, first = np.unique(creators[order], return_index=True)
+    queue = order[np.sort(first)]
+    taken: list[np.ndarray] = []
+    left = budget
+    while queue.size:  # each round takes a prefix that fits; a few rounds at most
+        queue = queue[prices[queue] <= left]
+        prefix = np.searchsorted(np.cumsum(prices[queue]), left, side="right")
+        if prefix == 0:
+            break
+        taken.append(queue[:prefix])
+        left -= float(prices[queue[:prefix]].sum())
+        queue = queue[prefix:]
+    chosen = np.concatenate(taken) if taken else np.zeros(0, dtype="int64")
+    return chosen[:max_count] if max_count is not None else chosen
