@@ -59,6 +59,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "search": "microfluence.discovery.cli:search_cmd",
     "shortlists": "microfluence.discovery.cli:shortlists_app",
     "searches": "microfluence.discovery.cli:searches_app",
+    "prices": "microfluence.planning.cli:prices",
+    "plan": "microfluence.planning.cli:plan",
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from microfluence.kernel.errors import InputError
 
 Objective = Literal["engagements", "reach", "clicks", "conversions", "revenue", "roi"]
 OBJECTIVES = ("engagements", "reach", "clicks", "conversions", "revenue", "roi")
@@ -111,3 +113,45 @@ class PlanDeals(BaseModel):
     campaign_id: Annotated[int | None, Field(ge=1, le=2**31 - 1)] = None
     campaign_name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     items: Annotated[list[PlanDealsItem], Field(min_length=1, max_length=1000)]
+
+
+def parse_quotas(texts: list[str] | None, field: str) -> dict[str, Quota]:
+    """``NAME=MIN:MAX`` texts (either side may be empty; ``NAME=N`` is exactly N) as quotas;
+    a bad one is an InputError naming the option and the text."""
+    out: dict[str, Quota] = {}
+    for text in texts or []:
+        name, sep, bounds = text.partition("=")
+        low, colon, high = bounds.partition(":")
+        if not colon:
+            high = low
+        try:
+            quota = Quota(
+                min=int(low) if low.strip() else None, max=int(high) if high.strip() else None
+            )
+        except ValueError:
+            quota = None
+        if (
+            not sep
+            or not name.strip()
+            or quota is None
+            or (quota.min is None and quota.max is None)
+        ):
+            raise InputError(
+                f"{text[:100]!r} is not NAME=MIN:MAX (e.g. beauty=2:5, FR=3:, micro=:4)",
+                field=field,
+            )
+        if quota.min is not None and quota.max is not None and quota.min > quota.max:
+            raise InputError(f"{text[:100]!r}: the minimum is more than the maximum", field=field)
+        out[name.strip()] = quota
+    return out
+
+
+def plan_request(**fields: object) -> PlanRequest:
+    """A PlanRequest from the faces' values (None: not given), its first validation error as an
+    InputError naming the field."""
+    try:
+        return PlanRequest.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise InputError(first["msg"], field=field) from None

@@ -21,6 +21,7 @@ from microfluence.web.api import (
     niches,
     outreach,
     pipeline,
+    planning,
     posts,
     privacy,
     products,
@@ -61,5 +62,6 @@ for module in (
     gifting,
     niches,
     discovery,
+    planning,
 ):
     router.include_router(module.router)
