@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from microfluence.kernel.errors import InputError
 
@@ -95,10 +95,73 @@ def _solve(values: np.ndarray, groups: list[Group], time_limit: float) -> tuple[
     return result, time.perf_counter() - started
 
 
-def solve(program: Program, *, time_limit: float = TIME_LIMIT) -> Solution:
-    """The best set of options; InputError naming the constraint when none can be met."""
+def _feasible(groups: list[Group], x: np.ndarray) -> bool:
+    return all(
+        bool(np.all((g.matrix @ x >= g.low - 1e-9) & (g.matrix @ x <= g.high + 1e-9)))
+        for g in groups
+    )
+
+
+def fixable(program: Program, incumbent: np.ndarray | None) -> np.ndarray:
+    """Options that no solution better than ``incumbent`` (a feasible 0/1 vector) can take,
+    by reduced-cost fixing on the LP relaxation: if the LP's optimum minus an option's reduced
+    cost is below the incumbent's value, taking it can only do worse (exact)."""
+    n = len(program.values)
+    if incumbent is None or not _feasible(program.groups, incumbent):
+        return np.zeros(n, dtype=bool)
+    rows = [g for g in program.groups if g.matrix.shape[0] > 0]
+    ub_parts, ub = [], []
+    for g in rows:
+        finite_hi = np.isfinite(g.high)
+        if finite_hi.any():
+            ub_parts.append(g.matrix[np.flatnonzero(finite_hi)])
+            ub.append(g.high[finite_hi])
+        positive_lo = g.low > 0
+        if positive_lo.any():
+            ub_parts.append(-g.matrix[np.flatnonzero(positive_lo)])
+            ub.append(-g.low[positive_lo])
+    lp = linprog(
+        -program.values,
+        A_ub=sparse.vstack(ub_parts).tocsr(),
+        b_ub=np.concatenate(ub),
+        bounds=(0, 1),
+        method="highs",
+    )
+    if lp.status != 0:
+        return np.zeros(n, dtype=bool)
+    best = -float(lp.fun)
+    reduced = np.asarray(lp.lower.marginals)  # ≥ 0 for options the LP leaves at 0
+    found = float(program.values @ incumbent)
+    return (lp.x < 1e-9) & (best - reduced < found - 1e-9 * max(1.0, abs(found)))
+
+
+def solve(
+    program: Program, *, time_limit: float = TIME_LIMIT, incumbent: np.ndarray | None = None
+) -> Solution:
+    """The best set of options; InputError naming the constraint when none can be met.
+    With a feasible ``incumbent`` the options it proves useless are fixed to 0 first."""
     if len(program.values) == 0:
         return Solution(np.zeros(0, dtype="int64"), 0.0, "empty", 0.0, 0.0, 0.0)
+    started = time.perf_counter()
+    drop = fixable(program, incumbent)
+    if drop.any():
+        keep = np.flatnonzero(~drop)
+        reduced = Program(
+            program.values[keep],
+            [
+                Group(g.name, g.field, g.matrix[:, keep], g.low, g.high, g.required)
+                for g in program.groups
+            ],
+        )
+        inner = solve(reduced, time_limit=time_limit)
+        return Solution(
+            keep[inner.chosen],
+            inner.objective,
+            inner.status,
+            time.perf_counter() - started,
+            inner.gap,
+            inner.bound,
+        )
     result, seconds = _solve(program.values, program.groups, time_limit)
     if result.status == 2:  # infeasible
         raise _infeasible(program, time_limit)

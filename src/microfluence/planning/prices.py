@@ -145,13 +145,13 @@ class PriceModel:
 
 def fit_prices(history: pl.DataFrame) -> PriceModel:
     """The ridge posterior from the deal history (:func:`deal_history`)."""
+    if history.height == 0:
+        return PriceModel()
     model = PriceModel(
         n=history.height,
         platforms=sorted(history["platform"].unique().to_list()),
         niches=sorted(history["niche"].unique().to_list()),
     )
-    if history.height == 0:
-        return model
     units, shares = _units(history)
     centre, band_sd = _band(history)
     y = np.log(history["fee"].to_numpy() / units) - centre

@@ -76,6 +76,9 @@ class PlanOutcome(BaseModel):
     totals: dict[str, Interval]
     roi: Interval | None
     p_roi_positive: float | None
+    # The simulated distribution, as its 5 %, 10 % … 95 % quantiles: the objective's total
+    # (revenue for ROI) and ROI (empty without cost), for charts.
+    quantiles: dict[str, list[float]] = {}
 
 
 class SolverInfo(BaseModel):

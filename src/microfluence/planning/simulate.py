@@ -64,7 +64,19 @@ def outcome(
         },
         roi=_interval(totals["roi"]) if cost > 0 else None,
         p_roi_positive=round(float((totals["roi"] > 0).mean()), 4) if cost > 0 else None,
+        quantiles=_quantiles(totals, objective, cost),
     )
+
+
+QUANTILES = np.linspace(0.05, 0.95, 19)
+
+
+def _quantiles(totals: dict[str, np.ndarray], objective: str, cost: float) -> dict[str, list]:
+    key = "revenue" if objective == "roi" else objective
+    out = {key: [round(float(v), 4) for v in np.quantile(totals[key], QUANTILES)]}
+    if cost > 0:
+        out["roi"] = [round(float(v), 4) for v in np.quantile(totals["roi"], QUANTILES)]
+    return out
 
 
 def _items(chosen: pl.DataFrame, funnel: forecasts.Rates, seed: int) -> list[PlanItem]:

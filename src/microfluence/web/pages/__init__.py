@@ -20,6 +20,7 @@ from microfluence.web.pages import (
     niches,
     outreach,
     pipeline,
+    planner,
     portal,
     products,
     relationship,
@@ -62,6 +63,7 @@ ROUTERS = [
     products.router,
     niches.router,
     search.router,
+    planner.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]
