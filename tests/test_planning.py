@@ -325,3 +325,25 @@ def test_options_are_the_formats_each_platform_offers():
     offered = dict(zip(got["platform"], got["format"].to_list(), strict=True))
     assert offered["youtube"] == ["bundle", "short", "video"]
     assert offered["snapchat"] == ["bundle", "feed_post", "story", "video"]
+
+
+def test_reduced_cost_fixing_keeps_the_optimum():
+    rng = np.random.default_rng(7)
+    n = 300
+    creators = rng.integers(0, 120, n)
+    frame = options(
+        list(rng.uniform(5, 200, n)),
+        list(rng.uniform(0, 50, n)),
+        list(creators),
+        list(rng.choice(["beauty", "food"], n)),
+    )
+    request = PlanRequest(budget=800)
+    program = build_program(frame, request)
+    plain = milp.solve(program)
+    taken = milp.greedy(program.values, frame["price_mid"].to_numpy(), creators, request.budget)
+    incumbent = np.zeros(n)
+    incumbent[taken] = 1.0
+    fixed = milp.fixable(program, incumbent)
+    assert fixed.sum() > n // 2  # most options are proved useless …
+    assert not fixed[plain.chosen].any()  # … and none of the optimum
+    assert milp.solve(program, incumbent=incumbent).objective == pytest.approx(plain.objective)

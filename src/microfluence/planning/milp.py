@@ -27,7 +27,8 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from microfluence.kernel.errors import InputError
 
 TIME_LIMIT = 60.0
-REL_GAP = 1e-4
+REL_GAP = 1e-4  # HiGHS's relative gap: exact for the plans people make …
+LARGE_REL_GAP = 1e-3  # … 0.1 % above LARGE options (100,000 candidates: bench/planner.py)
 
 
 @dataclass
@@ -90,7 +91,11 @@ def _solve(values: np.ndarray, groups: list[Group], time_limit: float) -> tuple[
         integrality=np.ones(n),
         bounds=Bounds(0, 1),
         constraints=constraints,
-        options={"time_limit": time_limit, "mip_rel_gap": REL_GAP, "presolve": True},
+        options={
+            "time_limit": time_limit,
+            "mip_rel_gap": REL_GAP if n <= LARGE else LARGE_REL_GAP,
+            "presolve": True,
+        },
     )
     return result, time.perf_counter() - started
 
@@ -135,6 +140,42 @@ def fixable(program: Program, incumbent: np.ndarray | None) -> np.ndarray:
     return (lp.x < 1e-9) & (best - reduced < found - 1e-9 * max(1.0, abs(found)))
 
 
+LARGE = 5_000  # options above which a warm start is looked for
+SUBSET = 3_000
+
+
+def warm_start(program: Program, time_limit: float) -> np.ndarray | None:
+    """A feasible solution of a large program, from the same program over a subset of its
+    options (the best by value per unit of price, by value, and in every group that asks for
+    a minimum): any solution of the subset is one of the whole. None when there is none."""
+    n = len(program.values)
+    if n <= LARGE:
+        return None
+    budget = next((g for g in program.groups if g.field == "budget"), None)
+    price = budget.matrix.toarray().ravel() if budget is not None else np.ones(n)
+    ratio = program.values / np.maximum(price, 1e-12)
+    picked = [np.argsort(-ratio)[:SUBSET], np.argsort(-program.values)[: SUBSET // 3]]
+    for g in program.groups:
+        if g.required or g.matrix.shape[0] != 1 or not g.low[0] > 0:
+            continue
+        members = g.matrix.indices
+        picked.append(members[np.argsort(-ratio[members])][: int(50 * g.low[0]) + 50])
+    subset = np.unique(np.concatenate(picked))
+    sub = Program(
+        program.values[subset],
+        [
+            Group(g.name, g.field, g.matrix[:, subset], g.low, g.high, g.required)
+            for g in program.groups
+        ],
+    )
+    result, _ = _solve(sub.values, sub.groups, time_limit / 4)
+    if result.x is None:
+        return None
+    x = np.zeros(n)
+    x[subset[result.x > 0.5]] = 1.0
+    return x
+
+
 def solve(
     program: Program, *, time_limit: float = TIME_LIMIT, incumbent: np.ndarray | None = None
 ) -> Solution:
@@ -143,6 +184,8 @@ def solve(
     if len(program.values) == 0:
         return Solution(np.zeros(0, dtype="int64"), 0.0, "empty", 0.0, 0.0, 0.0)
     started = time.perf_counter()
+    if incumbent is None or not _feasible(program.groups, incumbent):
+        incumbent = warm_start(program, time_limit)
     drop = fixable(program, incumbent)
     if drop.any():
         keep = np.flatnonzero(~drop)
