@@ -89,3 +89,16 @@ def test_a_plan_becomes_a_new_campaign(url):
     assert "campaign 'Planned'" in out and "new deals" in out
     code, out = run(url, "deals", "list", "Planned")
     assert code == 0, out
+
+
+def test_the_library_prices_plans_and_makes_deals(url):
+    import microfluence
+
+    with microfluence.open_workspace("brand", url, create=False) as ws:
+        quoted = ws.prices("instagram:bo")
+        assert quoted.deals >= 2 and quoted.prices  # the earlier tests added deals too
+        result = ws.plan(2000, "reach", max_creators=2, niches={"beauty": {"min": 1}})
+        assert 1 <= len(result.plan.items) <= 2
+        assert any(i.niche == "beauty" for i in result.plan.items)
+        campaign_id = ws.plan_to_deals(result, campaign="From the library")
+        assert campaign_id > 0

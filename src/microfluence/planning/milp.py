@@ -108,12 +108,17 @@ def _feasible(groups: list[Group], x: np.ndarray) -> bool:
 
 
 def fixable(program: Program, incumbent: np.ndarray | None) -> np.ndarray:
+    """The options reduced-cost fixing removes (see :func:`relax`)."""
+    return relax(program, incumbent)[0]
+
+
+def relax(program: Program, incumbent: np.ndarray | None) -> tuple[np.ndarray, float | None]:
     """Options that no solution better than ``incumbent`` (a feasible 0/1 vector) can take,
     by reduced-cost fixing on the LP relaxation: if the LP's optimum minus an option's reduced
     cost is below the incumbent's value, taking it can only do worse (exact)."""
     n = len(program.values)
     if incumbent is None or not _feasible(program.groups, incumbent):
-        return np.zeros(n, dtype=bool)
+        return np.zeros(n, dtype=bool), None
     rows = [g for g in program.groups if g.matrix.shape[0] > 0]
     ub_parts, ub = [], []
     for g in rows:
@@ -133,11 +138,11 @@ def fixable(program: Program, incumbent: np.ndarray | None) -> np.ndarray:
         method="highs",
     )
     if lp.status != 0:
-        return np.zeros(n, dtype=bool)
+        return np.zeros(n, dtype=bool), None
     best = -float(lp.fun)
     reduced = np.asarray(lp.lower.marginals)  # ≥ 0 for options the LP leaves at 0
     found = float(program.values @ incumbent)
-    return (lp.x < 1e-9) & (best - reduced < found - 1e-9 * max(1.0, abs(found)))
+    return (lp.x < 1e-9) & (best - reduced < found - 1e-9 * max(1.0, abs(found))), best
 
 
 LARGE = 5_000  # options above which a warm start is looked for
@@ -186,7 +191,20 @@ def solve(
     started = time.perf_counter()
     if incumbent is None or not _feasible(program.groups, incumbent):
         incumbent = warm_start(program, time_limit)
-    drop = fixable(program, incumbent)
+    drop, bound = relax(program, incumbent)
+    if incumbent is not None and bound is not None:
+        found = float(program.values @ incumbent)
+        gap = (bound - found) / max(abs(bound), 1e-12)
+        if gap <= (REL_GAP if len(program.values) <= LARGE else LARGE_REL_GAP):
+            # The LP's bound proves the incumbent within the gap: what HiGHS would stop at.
+            return Solution(
+                np.flatnonzero(incumbent > 0.5),
+                found,
+                "optimal",
+                time.perf_counter() - started,
+                max(gap, 0.0),
+                bound,
+            )
     if drop.any():
         keep = np.flatnonzero(~drop)
         reduced = Program(
