@@ -277,6 +277,7 @@ def test_the_optimiser_matches_brute_force_and_respects_every_constraint(instanc
     solution = milp.solve(program)
     chosen = frame[solution.chosen]
     assert solution.objective == pytest.approx(best, abs=1e-6)
+    assert milp.lagrangian_bound(program) >= best - 1e-6  # a bound, always
     assert chosen["price_mid"].sum() <= budget + 1e-6
     assert chosen["creator_id"].n_unique() == chosen.height
     if low is not None:
