@@ -181,36 +181,68 @@ def warm_start(program: Program, time_limit: float) -> np.ndarray | None:
     return x
 
 
-def lagrangian_bound(program: Program) -> float | None:
+@dataclass(frozen=True)
+class Lagrangian:
+    bound: float
+    reduced: np.ndarray  # per option: v_k − λ p_k − μ
+    best: np.ndarray  # per option: its creator's max(0, best reduced value)
+
+
+def lagrangian(program: Program) -> Lagrangian | None:
     """An upper bound on the program's optimum, cheap at any size: every constraint but one
-    option per creator and the budget dropped (which can only raise the optimum), the budget
-    moved into the objective with a multiplier λ ≥ 0:
-    ``L(λ) = λB + Σ_c max(0, max_{k of c} (v_k − λ p_k))``, convex in λ, minimised by a
-    golden-section search (docs/planning.md)."""
+    option per creator, the budget and the maximum number of creators dropped (which can only
+    raise the optimum), those two moved into the objective with multipliers λ, μ ≥ 0:
+    ``L(λ, μ) = λB + μK + Σ_c max(0, max_{k of c} (v_k − λ p_k − μ))``, convex, minimised by
+    golden-section searches on each in turn (docs/planning.md)."""
     budget = next((g for g in program.groups if g.field == "budget"), None)
     owners = next((g for g in program.groups if g.required), None)
     if budget is None or owners is None or not np.isfinite(budget.high[0]):
         return None
+    count = next(
+        (
+            g
+            for g in program.groups
+            if g.field in ("min_creators", "max_creators") and np.isfinite(g.high[0])
+        ),
+        None,
+    )
+    cap = float(count.high[0]) if count is not None else None
     price = budget.matrix.toarray().ravel()
     owner = owners.matrix.tocsc().indices
     n_owners = owners.matrix.shape[0]
     values = program.values
 
-    def bound(lam: float) -> float:
+    def parts(lam: float, mu: float) -> tuple[float, np.ndarray, np.ndarray]:
+        reduced = values - lam * price - mu
         best = np.zeros(n_owners)
-        np.maximum.at(best, owner, values - lam * price)
-        return lam * float(budget.high[0]) + float(best.sum())
+        np.maximum.at(best, owner, reduced)
+        total = lam * float(budget.high[0]) + (mu * cap if cap is not None else 0.0)
+        return total + float(best.sum()), reduced, best
 
-    low, high = 0.0, float(np.max(values / np.maximum(price, 1e-12), initial=0.0))
-    ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(60):
-        a = high - ratio * (high - low)
-        b = low + ratio * (high - low)
-        if bound(a) <= bound(b):
-            high = b
-        else:
-            low = a
-    return min(bound(low), bound(high), bound(0.0))
+    def search(f, high: float) -> float:  # type: ignore[no-untyped-def]
+        low, ratio = 0.0, (np.sqrt(5) - 1) / 2
+        for _ in range(40):
+            x1, x2 = high - ratio * (high - low), low + ratio * (high - low)
+            if f(x1) <= f(x2):
+                high = x2
+            else:
+                low = x1
+        return min((0.0, low, high), key=f)
+
+    lam = mu = 0.0
+    lam_high = float(np.max(values / np.maximum(price, 1e-12), initial=0.0))
+    mu_high = float(np.max(values, initial=0.0))
+    for _ in range(4 if cap is not None else 1):
+        lam = search(lambda x, m=mu: parts(x, m)[0], lam_high)
+        if cap is not None:
+            mu = search(lambda y, x=lam: parts(x, y)[0], mu_high)
+    total, reduced, best = parts(lam, mu)
+    return Lagrangian(total, reduced, best[owner])
+
+
+def lagrangian_bound(program: Program) -> float | None:
+    found = lagrangian(program)
+    return None if found is None else found.bound
 
 
 def _proved(
@@ -233,6 +265,19 @@ def _proved(
     )
 
 
+def _lagrangian_fixing(
+    program: Program, incumbent: np.ndarray | None, relaxed: Lagrangian | None
+) -> tuple[np.ndarray, float | None]:
+    """Options whose forced choice lowers the Lagrangian bound below the incumbent: the bound
+    with ``x_k = 1`` is ``L − best_c + reduced_k`` (exact, as reduced-cost fixing)."""
+    n = len(program.values)
+    if relaxed is None or incumbent is None or not _feasible(program.groups, incumbent):
+        return np.zeros(n, dtype=bool), None
+    found = float(program.values @ incumbent)
+    forced = relaxed.bound - relaxed.best + relaxed.reduced
+    return forced < found - 1e-9 * max(1.0, abs(found)), relaxed.bound
+
+
 def solve(
     program: Program, *, time_limit: float = TIME_LIMIT, incumbent: np.ndarray | None = None
 ) -> Solution:
@@ -243,10 +288,13 @@ def solve(
     started = time.perf_counter()
     if incumbent is None or not _feasible(program.groups, incumbent):
         incumbent = warm_start(program, time_limit)
-    quick = _proved(program, incumbent, lagrangian_bound(program), started)
+    relaxed = lagrangian(program)
+    quick = _proved(program, incumbent, None if relaxed is None else relaxed.bound, started)
     if quick is not None:
         return quick
-    drop, bound = relax(program, incumbent)
+    drop, bound = _lagrangian_fixing(program, incumbent, relaxed)
+    if not drop.any():
+        drop, bound = relax(program, incumbent)
     proved = _proved(program, incumbent, bound, started)
     if proved is not None:  # the LP's bound proves it: what HiGHS would stop at
         return proved
