@@ -353,3 +353,19 @@ def test_reduced_cost_fixing_keeps_the_optimum():
     assert relaxed is not None and relaxed.bound >= plain.objective - 1e-6
     by_lagrange, _ = milp._lagrangian_fixing(program, incumbent, relaxed)
     assert not by_lagrange[plain.chosen].any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=4))
+def test_quota_texts_parse_or_name_the_option(texts):
+    from microfluence.planning.schemas import parse_quotas
+
+    try:
+        quotas = parse_quotas(texts, "--niche")
+    except InputError as exc:
+        assert exc.field == "--niche"
+        return
+    for name, quota in quotas.items():
+        assert name.strip() == name and name
+        assert quota.min is not None or quota.max is not None
+        assert quota.min is None or quota.max is None or quota.min <= quota.max
