@@ -19,8 +19,10 @@ from store_support import flat
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     from microfluence.kernel import console
 
-    monkeypatch.setattr(console.console, "width", 250)
-    monkeypatch.setattr(console.err_console, "width", 250)
+    monkeypatch.setattr(
+        console.console, "_width", 250
+    )  # restored to None: width follows COLUMNS again
+    monkeypatch.setattr(console.err_console, "_width", 250)
 
 
 def _run(url: str, *args: str) -> tuple[int, str]:

@@ -1141,3 +1141,60 @@ def test_connections_of_the_other_workspace(two: Two, monkeypatch) -> None:
     sign_in(beta_client, "b@b.io")
     assert f"/connections/runs/{beta_run}" in beta_client.get("/connections", headers=HTML).text
     assert beta_client.get(f"/connections/runs/{beta_run}", headers=HTML).status_code == 200
+
+
+def test_the_planner_plans_and_makes_deals_only_in_the_own_workspace(
+    two: Two, store_url: str
+) -> None:
+    """/planner chooses among the own accounts only, cannot plan from the other workspace's
+    shortlist, and its deals cannot name the other's accounts or campaigns."""
+    from microfluence.campaigns.campaigns import create_campaign
+    from microfluence.campaigns.schemas import CampaignCreate
+    from microfluence.discovery.shortlists import create_shortlist
+
+    client, csrf = two.client, two.csrf
+    store = open_store(store_url)
+    with store.transaction() as session:
+        create_shortlist(session, two.beta.workspace_id, "beta picks")
+        theirs = create_campaign(session, two.beta.workspace_id, CampaignCreate(name="Beta c")).id
+    page = client.get("/planner?budget=1000000000&objective=reach", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert "alpha_" in page.text and "beta_" not in page.text.lower()
+    assert 'id="chosen-table"' in page.text
+    missing = client.get("/planner?budget=1000&shortlist=beta+picks", headers=HTML)
+    assert "no shortlist named" in missing.text and 'id="chosen-table"' not in missing.text
+    for data in (
+        {"account": "instagram:beta_ana", "campaign_name": "Mine"},
+        {"account": "instagram:alpha_ana", "campaign_id": str(theirs)},
+    ):
+        answer = client.post(
+            "/planner/deals",
+            data={"csrf_token": csrf, "format": "feed_post", "fee": "10", **data},
+            follow_redirects=False,
+        )
+        assert answer.status_code in (404, 422), answer.text
+        assert "beta c" not in answer.text.lower()
+    made = client.post(
+        "/planner/deals",
+        data={
+            "csrf_token": csrf,
+            "account": "instagram:alpha_ana",
+            "format": "feed_post",
+            "fee": "10",
+            "campaign_name": "From the planner",
+        },
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    with store.session() as session:
+        from microfluence.campaigns.tables import Campaign, Deal
+
+        names = session.scalars(
+            sa.select(Campaign.name).where(Campaign.workspace_id == two.alpha.workspace_id)
+        ).all()
+        assert names == ["From the planner"]
+        beta_deals = session.scalar(
+            sa.select(sa.func.count()).where(Deal.workspace_id == two.beta.workspace_id)
+        )
+        assert beta_deals == 0
+    store.dispose()

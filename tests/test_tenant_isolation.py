@@ -1641,3 +1641,39 @@ def test_connections_fetches_and_refreshes_belong_to_one_workspace(world, monkey
         assert theirs[0]["connected"] and theirs[0]["used_today"] == 6  # fetch, then refresh
         gone = client.delete("/api/v1/connectors/youtube", headers=b.auth("owner"))
         assert gone.status_code == 204
+
+
+@covers("get", "/api/v1/accounts/{account_id}/prices")
+@covers("get", "/api/v1/plans")
+@covers("post", "/api/v1/plans/deals")
+def test_prices_and_plans_see_only_the_callers_accounts(world):
+    client, a, b = world
+    h = a.auth("viewer")
+    for aid in b.account_ids:
+        not_found(client.get(f"/api/v1/accounts/{aid}/prices", headers=h))
+    own = client.get(f"/api/v1/accounts/{a.account_ids[0]}/prices", headers=h)
+    assert own.status_code == 200, own.text
+    assert own.json()["account"] == "instagram:alpha_ana"
+    # A plan chooses among the caller's accounts only, whatever the budget.
+    planned = client.get("/api/v1/plans", params={"budget": 10**9, "objective": "reach"}, headers=h)
+    assert planned.status_code == 200, planned.text
+    body = planned.json()
+    assert body["candidates"] > 0
+    chosen = {i["account_id"] for i in body["unconstrained"]["items"]}
+    assert chosen and chosen <= set(a.account_ids)
+    assert "bravo" not in planned.text
+    # Their accounts cannot be made deals of our campaign, nor ours of theirs.
+    campaign = client.post("/api/v1/campaigns", json={"name": "Plan"}, headers=a.auth("member"))
+    assert campaign.status_code == 201, campaign.text
+    theirs = {"account": "instagram:bravo_ana", "format": "feed_post", "fee": 10}
+    ours = {"account": "instagram:alpha_ana", "format": "feed_post", "fee": 10}
+    sent = {"campaign_id": campaign.json()["id"], "items": [theirs]}
+    assert client.post("/api/v1/plans/deals", json=sent, headers=h).status_code == 403
+    refused = client.post("/api/v1/plans/deals", json=sent, headers=a.auth("member"))
+    assert refused.status_code == 422, refused.text
+    assert "items.0.creator" in refused.text
+    other = {"campaign_id": campaign.json()["id"], "items": [ours]}
+    not_found(client.post("/api/v1/plans/deals", json=other, headers=b.auth("member")))
+    made = client.post("/api/v1/plans/deals", json=other, headers=a.auth("member"))
+    assert made.status_code == 201, made.text
+    assert [d["account"] for d in made.json()["deals"]] == ["instagram:alpha_ana"]

@@ -99,6 +99,10 @@ from microfluence.planning.learn import creator_posteriors
 from microfluence.planning.learn import report_by_names as learn_by_names
 from microfluence.planning.learn_schemas import LearnReport
 from microfluence.planning.learn_split import DEFAULT_EXPLORE, DEFAULT_MAX_MULTIPLE
+from microfluence.planning.planner import make_plan
+from microfluence.planning.prices import AccountPrices, account_prices
+from microfluence.planning.schemas import PlanDeals, PlanResult, plan_request
+from microfluence.planning.todeals import plan_to_deals
 from microfluence.relationships import pipeline as deal_pipeline
 from microfluence.relationships import records as relation_records
 from microfluence.relationships import reminder_settings, tasks
@@ -950,6 +954,30 @@ class Workspace:
         query = SearchQuery.from_dict({"q": q, **filters})
         with self._store.session() as session:
             return run_search(session, get_workspace(session, self.name).id, query)
+
+    def prices(self, account: str) -> AccountPrices:
+        """The price range of every format of ``PLATFORM:HANDLE``, as `microfluence prices`."""
+        with self._store.session() as session:
+            return account_prices(session, get_workspace(session, self.name).id, account)
+
+    def plan(self, budget: float, objective: str = "revenue", **constraints: Any) -> PlanResult:
+        """A budget plan with its alternatives, as `microfluence plan`; ``constraints`` are
+        PlanRequest's (``max_creators``, ``niches={"beauty": {"min": 2}}``, ``min_aqs`` …)."""
+        request = plan_request(budget=budget, objective=objective, **constraints)
+        with self._store.session() as session:
+            return make_plan(session, get_workspace(session, self.name), request)
+
+    def plan_to_deals(
+        self, plan: PlanResult, *, campaign: str | None = None, campaign_id: int | None = None
+    ) -> int:
+        """The plan's creators become deals of a new campaign named ``campaign`` (or of the
+        campaign ``campaign_id``), all or none → the campaign's id."""
+        items = [
+            {"account": i.account, "format": i.format, "fee": i.price.mean} for i in plan.plan.items
+        ]
+        data = PlanDeals(campaign_id=campaign_id, campaign_name=campaign, items=items)
+        with self._store.transaction() as session:
+            return plan_to_deals(session, get_workspace(session, self.name).id, data)[0]
 
     def refresh_search_quality(self) -> int:
         """Store every account's Audience Quality Score for search, as `searches refresh`."""

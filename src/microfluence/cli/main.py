@@ -64,6 +64,8 @@ COMMANDS: dict[str, str | Callable[[], Any]] = {
     "connect": "microfluence.connectors.cli:connect_app",
     "fetch": "microfluence.connectors.cli:fetch_app",
     "refresh": "microfluence.connectors.cli:refresh",
+    "prices": "microfluence.planning.cli:prices",
+    "plan": "microfluence.planning.cli:plan",
 }
 
 

@@ -24,6 +24,7 @@ from microfluence.web.api import (
     niches,
     outreach,
     pipeline,
+    planning,
     posts,
     privacy,
     products,
@@ -67,5 +68,6 @@ for module in (
     discovery,
     authorisations,
     connectors,
+    planning,
 ):
     router.include_router(module.router)

@@ -23,6 +23,7 @@ from microfluence.web.pages import (
     niches,
     outreach,
     pipeline,
+    planner,
     portal,
     products,
     relationship,
@@ -68,6 +69,7 @@ ROUTERS = [
     search.router,
     connect.router,
     connections.router,
+    planner.router,
 ]
 
 __all__ = ["ROUTERS", "render_error"]

@@ -177,3 +177,12 @@ function cronHint() {
   });
   ask();
 }
+
+// A range slider mirrored into the number field its data-mirror names, and back (the planner's
+// budget).
+for (const slider of document.querySelectorAll("input[type=range][data-mirror]")) {
+  const field = document.getElementById(slider.dataset.mirror);
+  if (!field) continue;
+  slider.addEventListener("input", () => { field.value = slider.value; });
+  field.addEventListener("input", () => { slider.value = field.value; });
+}
