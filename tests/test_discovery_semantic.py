@@ -238,3 +238,33 @@ def test_semantic_search_finds_bakers_planted_in_the_demo_population(demo_with_b
     above = page.results[:last]
     assert all(r.handle in ON_BRIEF or "food_drink" in r.why.niches for r in above)
     assert last < 10 and page.count > 40
+
+
+def test_the_index_follows_a_recompute_without_a_rebuild(store, twins):
+    acme = twins["acme"]
+    with store.session() as session:
+        before = vector_index.index_for(session, acme)
+    with store.transaction() as session:
+        session.execute(
+            update(Account)
+            .where(Account.workspace_id == acme, Account.handle == "codecraft")
+            .values(bio="Vegan croissants and eggless cakes, plant-based pastry every day.")
+        )
+        recompute_vectors(session, acme)
+    with store.session() as session:
+        after = vector_index.index_for(session, acme)
+        page = search(session, acme, SearchQuery(like=("instagram:veganlyon",), limit=2), now=NOW)
+    assert after is before and len(after) == 7 and len(set(after.ids.tolist())) == 7
+    assert "codecraft" in [r.handle for r in page.results]
+
+
+def test_an_hnsw_index_is_updated_in_place():
+    vectors = embed_texts(synthetic_texts(600, seed=3))
+    index = VectorIndex.build(np.arange(500), vectors[:500], approximate=True)
+    moved = vectors[500:510]
+    index.updated(np.arange(10), moved)  # ten accounts' texts changed
+    index.updated(np.arange(500, 590), vectors[510:600])  # ninety new accounts
+    assert len(index) == 590 and len(index.graph) == 590
+    for i in range(10):
+        ids, _ = index.nearest(moved[i], 1)
+        assert ids[0] == i

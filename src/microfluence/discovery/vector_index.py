@@ -8,10 +8,12 @@
 * A pool of the whole workspace (a very selective filter) is answered exactly whatever the
   size: the scan then costs what the graph walk would.
 
-One index per (database, workspace), built on first use and kept in this process; it is
-rebuilt when the workspace's newest ``account_vectors.updated_at`` moves (one index lookup per
-query), so a recompute is seen by the next search. Vectors of deleted accounts may linger in
-the index until then; search joins its candidates with the accounts, so they are never shown.
+One index per (database, workspace), built on first use and kept in this process; when the
+workspace's newest ``account_vectors.updated_at`` moves (one index lookup per query), the rows
+written since are loaded and replace their old entries (graph entries removed and added), or,
+past ``REFRESH_SHARE`` of the index, it is rebuilt: a recompute is seen by the next search.
+Vectors of deleted accounts may linger in the index until a rebuild; search joins its
+candidates with the workspace's accounts, so they are never shown.
 On PostgreSQL with pgvector, :func:`server_side` says so and search runs in the server instead.
 """
 
@@ -34,6 +36,7 @@ CONNECTIVITY = 16
 EF_ADD = 64
 EF_SEARCH = 96
 LOAD_BATCH = 100_000
+REFRESH_SHARE = 0.2  # up to this share of changed vectors, update the index instead of a rebuild
 
 
 def _hnsw(ids: np.ndarray, matrix: np.ndarray, threads: int = 0) -> Any:
@@ -101,6 +104,20 @@ class VectorIndex:
             ids, sims = ids[keep], sims[keep]
         return ids[:k], sims[:k]
 
+    def updated(self, ids: np.ndarray, matrix: np.ndarray) -> VectorIndex:
+        """This index with the rows of ``ids`` replaced or added (the graph changed in place:
+        the old entries removed, the new ones added), instead of a rebuild."""
+        ids = np.asarray(ids, dtype=np.int64)
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        stale = np.isin(self.ids, ids)
+        if self.graph is not None:
+            if stale.any():
+                self.graph.remove(self.ids[stale])
+            self.graph.add(ids, matrix)
+        self.ids = np.concatenate([self.ids[~stale], ids])
+        self.matrix = np.concatenate([self.matrix[~stale], matrix])
+        return self
+
     def vectors_of(self, account_ids: np.ndarray) -> np.ndarray:
         order = np.argsort(self.ids)
         at = np.searchsorted(self.ids, account_ids, sorter=order)
@@ -117,15 +134,18 @@ def _token(session: Session, workspace_id: int) -> Any:
     )
 
 
-def load(session: Session, workspace_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """The workspace's stored vectors: (account ids, float32 matrix), in batches."""
+def load(session: Session, workspace_id: int, since: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The workspace's stored vectors (those written after ``since``): (account ids,
+    float32 matrix), in batches."""
     ids: list[np.ndarray] = []
     parts: list[np.ndarray] = []
+    stmt = select(AccountVector.account_id, AccountVector.vector).where(
+        AccountVector.workspace_id == workspace_id
+    )
+    if since is not None:
+        stmt = stmt.where(AccountVector.updated_at > since)
     result = session.execute(
-        select(AccountVector.account_id, AccountVector.vector)
-        .where(AccountVector.workspace_id == workspace_id)
-        .order_by(AccountVector.account_id)
-        .execution_options(yield_per=LOAD_BATCH)
+        stmt.order_by(AccountVector.account_id).execution_options(yield_per=LOAD_BATCH)
     )
     for rows in result.partitions(LOAD_BATCH):
         ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
@@ -143,10 +163,25 @@ def index_for(session: Session, workspace_id: int) -> VectorIndex:
         cached = _CACHE.get(key)
         if cached is not None and cached[0] == token:
             return cached[1]
-        ids, matrix = load(session, workspace_id)
-        index = VectorIndex.build(ids, matrix)
+        index = _refreshed(session, workspace_id, cached, token)
         _CACHE[key] = (token, index)
         return index
+
+
+def _refreshed(
+    session: Session, workspace_id: int, cached: tuple[Any, VectorIndex] | None, token: Any
+) -> VectorIndex:
+    """The cached index with the rows written since it was built, when they are few and it
+    keeps its kind; else a new build."""
+    if cached is not None and cached[0] is not None and token is not None:
+        old_token, index = cached
+        ids, matrix = load(session, workspace_id, since=old_token)
+        grown = len(index) + len(ids)
+        same_kind = index.approximate == (grown >= HNSW_FROM)
+        if len(ids) <= REFRESH_SHARE * max(len(index), 1) and same_kind:
+            return index.updated(ids, matrix)
+    ids, matrix = load(session, workspace_id)
+    return VectorIndex.build(ids, matrix)
 
 
 def server_side(session: Session) -> bool:
