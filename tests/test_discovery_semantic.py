@@ -5,8 +5,12 @@ pgvector detection says what the server has, and workspaces never see each other
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
 from discovery_support import NOW, Planter
@@ -268,3 +272,51 @@ def test_an_hnsw_index_is_updated_in_place():
     for i in range(10):
         ids, _ = index.nearest(moved[i], 1)
         assert ids[0] == i
+
+
+def test_cli_recomputes_vectors_with_the_niches_and_searches_by_meaning(
+    store, store_url, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from microfluence.cli.main import app
+    from microfluence.kernel import console
+    from store_support import flat
+
+    monkeypatch.setattr(console.console, "width", 250)
+    monkeypatch.setattr(console.err_console, "width", 250)
+
+    with store.transaction() as session:
+        p = Planter(session, ensure_workspace(session, "acme").id)
+        p.account("veganbaker", **BAKER)
+        for handle, bio in OTHERS.items():
+            p.account(handle, bio=bio)
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, [*args, "-w", "acme", "--database-url", store_url])
+        return result.exit_code, flat(result.output)
+
+    code, out = run("niches")
+    assert code == 0 and "6 account vectors embedded" in out, out
+    code, out = run("search", "eggless cakes and croissants", "--semantic", "--limit", "2")
+    assert code == 0 and "instagram:veganbaker" in out and "similarity" in out, out
+    code, out = run("search", "eggless cakes and croissants", "--semantic", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["handle"] == "veganbaker"
+    code, out = run("search", "--like", "instagram:yogaflow", "--json")
+    page = json.loads(out)
+    assert code == 0 and page["query"]["like"] == ["instagram:yogaflow"]
+    assert "yogaflow" not in [r["handle"] for r in page["results"]] and page["results"]
+    code, out = run("search", "--like", "instagram:nobody")
+    assert code == 1 and "nobody" in out
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(brief=st.text(max_size=80), ref=st.text(max_size=40))
+def test_hostile_briefs_and_references_get_clear_errors(sqlite_store, brief, ref):
+    with sqlite_store.session() as session:
+        ws = ensure_workspace(session, "acme")
+        for query in (dict(q=brief, semantic=True), dict(like=(ref,))):
+            try:
+                search(session, ws.id, SearchQuery(**query), now=NOW)
+            except (InputError, NotFoundError) as err:
+                assert str(err)

@@ -99,7 +99,7 @@ def _fresh(value: Any) -> Any:
     return asdict(value)
 
 
-@router.get("/search", responses=READ_ERRORS)
+@router.get("/search", responses=ITEM_ERRORS)
 def run_search(
     db: DbSession,
     caller: ApiReader,
