@@ -1,7 +1,7 @@
 """Semantic search + filters and lookalikes over N account vectors (default 1,000,000), with
 the in-process index discovery.vector_index builds, next to a brute-force scan in the same run.
 
-    python -m bench.semantic [--accounts 1000000] [--texts 200000] [--queries 200]
+    python -m bench.semantic [--accounts 1000000] [--texts 200000] [--queries 200] [--exact]
 
 Vectors: ``--texts`` synthetic account texts (demo.account_texts) embedded with the shipped
 model; each of the N account vectors is one text's vector plus half of another's, normalised,
@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--texts", type=int, default=200_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--exact", action="store_true", help="the exact index whatever the size (no HNSW build)"
+    )
     args = parser.parse_args()
     n = args.accounts
     t = time.perf_counter()
@@ -121,7 +124,7 @@ def main() -> None:
     ids = np.arange(n, dtype=np.int64)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t = time.perf_counter()
-    index = vi.VectorIndex.build(ids, matrix)
+    index = vi.VectorIndex.build(ids, matrix, approximate=False if args.exact else None)
     built = time.perf_counter() - t
     graph = index.graph.memory_usage / 2**20 if index.graph is not None else 0.0
     kind = "HNSW (usearch, f16)" if index.approximate else "exact"

@@ -34,6 +34,7 @@ BATCH = 2_000
 EMBED_BATCH = 64
 
 Progress = Callable[[int, int | None], None]
+_PGVECTOR: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,11 @@ def has_pgvector_column(session: Session) -> bool:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return False
-    columns = inspect(session.connection()).get_columns("account_vectors")
-    return any(c["name"] == "embedding" for c in columns)
+    key = bind.engine.url.render_as_string(hide_password=True)
+    if key not in _PGVECTOR:  # the schema changes only by a migration: asked once per database
+        columns = inspect(session.connection()).get_columns("account_vectors")
+        _PGVECTOR[key] = any(c["name"] == "embedding" for c in columns)
+    return _PGVECTOR[key]
 
 
 def _write(
