@@ -7,7 +7,8 @@ Vectors: ``--texts`` synthetic account texts (demo.account_texts) embedded with 
 model; each of the N account vectors is one text's vector plus half of another's, normalised,
 so N vectors need only ``--texts`` embeddings and keep the texts' topical structure. Filters
 (platform, country, followers) are NumPy columns checked on the candidates the index returns,
-the pool growing eightfold until 20 pass (the rule of search.py's ``_semantic``). Reports the
+the pool growing by the pass rate seen until 20 pass (semantic.next_pool, as search
+does). Reports the
 build time and memory, p50/p95/p99 per query kind, and recall@20 against the exact scan.
 """
 
@@ -22,9 +23,9 @@ import numpy as np
 from microfluence.demo.account_texts import synthetic_texts
 from microfluence.discovery import vector_index as vi
 from microfluence.discovery.embedding import embed_texts
+from microfluence.discovery.semantic import next_pool
 
 K = 20
-GROWTH = 8
 POOL = 100
 
 
@@ -66,7 +67,7 @@ def _filtered(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=No
         passing = ids[keep[ids]]
         if len(passing) >= K or len(ids) < pool:
             return passing[:K]
-        pool *= GROWTH
+        pool = next_pool(pool, len(passing), K)
 
 
 def _brute(matrix: np.ndarray, q: np.ndarray, keep: np.ndarray, exclude=None) -> np.ndarray:

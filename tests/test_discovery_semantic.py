@@ -320,3 +320,25 @@ def test_hostile_briefs_and_references_get_clear_errors(sqlite_store, brief, ref
                 search(session, ws.id, SearchQuery(**query), now=NOW)
             except (InputError, NotFoundError) as err:
                 assert str(err)
+
+
+def test_the_pool_grows_by_the_pass_rate_until_the_page_is_full(store, twins, monkeypatch):
+    from microfluence.discovery import semantic
+
+    assert semantic.next_pool(100, 0, 20) == 800
+    assert semantic.next_pool(100, 5, 20) == 600  # 1.5 · 20 / (5 / 100)
+    assert semantic.next_pool(100, 90, 20) == 200  # at least twice the last
+    monkeypatch.setattr(semantic, "MIN_POOL", 1)
+    monkeypatch.setattr(semantic, "OVERSAMPLE", 1)
+    pools = []
+    nearest = semantic.nearest
+    monkeypatch.setattr(
+        semantic, "nearest", lambda s, w, p, pool: pools.append(pool) or nearest(s, w, p, pool)
+    )
+    page = _handles(store, twins["acme"], q="engines and track days", semantic=True, limit=2)
+    assert pools == [2]
+    page = _handles(
+        store, twins["acme"], q="engines and track days", semantic=True, country="FR", limit=2
+    )
+    assert {r.handle for r in page.results} == {"veganlyon", "patisserievegetale"}
+    assert pools[1] == 2 and len(pools) > 2 and pools == sorted(pools)

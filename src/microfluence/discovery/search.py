@@ -171,8 +171,8 @@ def _semantic(
     session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime | None
 ) -> SearchPage:
     """Semantic search and lookalikes (discovery.semantic): the nearest accounts, filtered and
-    ranked like any search; the pool of nearest grows until the page is full or it holds
-    every account with a vector."""
+    ranked like any search; the pool of nearest grows by the filters' pass rate until the page
+    is full or it holds every account with a vector."""
     probe = vectors.probe(session, workspace_id, query)
     inner = query.replace(q=None, semantic=False, like=())
     needed = query.offset + query.limit
@@ -182,7 +182,7 @@ def _semantic(
         page = search(session, workspace_id, inner, now=now, semantic=nearest)
         if page.count >= needed or exhausted:
             break
-        pool *= vectors.GROWTH
+        pool = vectors.next_pool(pool, page.count, needed)
     page.query = query.to_dict()
     for result in page.results:
         result.why.similarity = similarity.get(result.account_id)

@@ -9,12 +9,14 @@ lookalikes").
   query is the normalised sum of the two unit vectors: half brief, half lookalike.
 * **Filters** are applied after the vector search, with oversampling: the nearest ``pool``
   accounts are joined with the filters in the database; when fewer than the page needs pass,
-  the pool grows eightfold, up to the whole workspace (search.py, ``_semantic``).
+  the pool grows to what the pass rate seen says the page needs (``next_pool``), up to the
+  whole workspace (search.py, ``_semantic``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,7 +35,7 @@ from microfluence.kernel.errors import InputError
 
 OVERSAMPLE = 5  # the first pool: this many times the accounts the page needs, at least MIN_POOL
 MIN_POOL = 100
-GROWTH = 8
+GROWTH = 8  # the pool's growth when no candidate passed the filters
 
 
 def wanted(query: SearchQuery) -> bool:
@@ -74,6 +76,15 @@ class Probe:
 
     def first_pool(self, needed: int) -> int:
         return max(MIN_POOL, OVERSAMPLE * needed)
+
+
+def next_pool(pool: int, passed: int, needed: int) -> int:
+    """The pool to try when only ``passed`` of ``pool`` candidates passed the filters: enough
+    for ``needed`` at the pass rate seen, with half again for luck, and at least twice the last
+    (``GROWTH`` times when none passed)."""
+    if passed <= 0:
+        return pool * GROWTH
+    return max(2 * pool, math.ceil(1.5 * needed * pool / passed))
 
 
 def probe(session: Session, workspace_id: int, query: SearchQuery) -> Probe:

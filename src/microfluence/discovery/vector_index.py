@@ -34,7 +34,7 @@ from microfluence.discovery.vectors import from_bytes, has_pgvector_column
 HNSW_FROM = 50_000
 CONNECTIVITY = 16
 EF_ADD = 64
-EF_SEARCH = 96
+EF_SEARCH = 128
 LOAD_BATCH = 100_000
 REFRESH_SHARE = 0.2  # up to this share of changed vectors, update the index instead of a rebuild
 
