@@ -5,8 +5,8 @@
 * **Approximate** from ``HNSW_FROM`` on: an HNSW graph (Malkov & Yashunin 2018) built by
   ``usearch`` over float16 vectors (connectivity 16, expansion 64 when adding, ``EF_SEARCH``
   when searching); recall@10 measured in tests and bench/semantic.py.
-* A pool of the whole workspace (a very selective filter) is answered exactly whatever the
-  size: the scan then costs what the graph walk would.
+* A pool of ``EXACT_SHARE`` (1/64) of the workspace or more (a selective filter) is answered
+  by the exact scan whatever the size: the graph walk for that many candidates costs more.
 
 One index per (database, workspace), built on first use and kept in this process; when the
 workspace's newest ``account_vectors.updated_at`` moves (one index lookup per query), the rows
@@ -36,6 +36,9 @@ CONNECTIVITY = 16
 EF_ADD = 64
 EF_SEARCH = 128
 LOAD_BATCH = 100_000
+# A pool of this share of the index or more is answered by the scan: measured at 200,000
+# vectors, a graph search for 6,000 candidates took twice the scan (docs/benchmarks.md).
+EXACT_SHARE = 1 / 64
 REFRESH_SHARE = 0.2  # up to this share of changed vectors, update the index instead of a rebuild
 
 
@@ -93,7 +96,7 @@ class VectorIndex:
         """The k accounts most similar to ``vector`` (not those in ``exclude``), best first."""
         extra = 0 if exclude is None else len(exclude)
         want = min(k + extra, len(self.ids))
-        if self.graph is None or want >= len(self.ids) // 4:
+        if self.graph is None or want >= len(self.ids) * EXACT_SHARE:
             ids, sims = self.exact(vector, want)
         else:
             found = self.graph.search(np.asarray(vector, dtype=np.float32), want)
