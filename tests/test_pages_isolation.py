@@ -936,6 +936,27 @@ def test_niches_on_profiles_show_and_change_only_the_own_workspace(
         }
 
 
+def test_semantic_search_page_shows_only_own_vectors(two: Two, store_url: str) -> None:
+    """By meaning and "more like this" on /search rank the own accounts only; the other
+    workspace's account as a lookalike seed is not found."""
+    from microfluence.discovery.vectors import recompute_vectors
+
+    store = open_store(store_url)
+    with store.transaction() as session:
+        for tenant in (two.alpha, two.beta):
+            recompute_vectors(session, tenant.workspace_id)
+    client = two.client
+    page = client.get("/search?q=lipstick+skincare&semantic=on", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert "alpha_ana" in page.text and "beta_" not in page.text.lower()
+    assert "similarity" in page.text and 'href="/search?like=instagram%3Aalpha_ana"' in page.text
+    like = client.get("/search?like=instagram%3Aalpha_ana", headers=HTML)
+    assert like.status_code == 200 and "beta_" not in like.text.lower()
+    assert "alpha_bo" in like.text
+    theirs = client.get("/search?like=instagram%3Abeta_ana", headers=HTML)
+    assert theirs.status_code == 404 and "beta_ana_tt" not in theirs.text
+
+
 def test_search_and_shortlist_pages_of_the_other_workspace(two: Two, store_url: str) -> None:
     """/search finds and counts only the own accounts (facets too); the other workspace's
     shortlists cannot be seen, exported, added to, changed, sent to a campaign or deleted, and

@@ -1419,6 +1419,31 @@ def test_search_finds_only_the_callers_accounts(world):
     assert refreshed.status_code == 200 and refreshed.json() == {"accounts": len(a.account_ids)}
 
 
+def test_semantic_search_and_lookalikes_see_only_the_callers_vectors(world):
+    """Vectors come from the niches' recompute (a member's); a brief and lookalikes rank the
+    caller's accounts only, and another workspace's account cannot be a lookalike seed."""
+    client, a, b = world
+    for tenant in (a, b):
+        run = client.post("/api/v1/niches/recompute", json={}, headers=tenant.auth("member"))
+        assert run.status_code == 200, run.text
+    h = a.auth("viewer")
+    brief = client.get(
+        "/api/v1/search", params={"q": "lipstick skincare", "semantic": True}, headers=h
+    )
+    assert brief.status_code == 200, brief.text
+    body = brief.json()
+    assert sorted(r["account_id"] for r in body["results"]) == sorted(a.account_ids)
+    assert body["results"][0]["handle"] == "alpha_ana" and "bravo" not in brief.text
+    assert all(r["why"]["similarity"] is not None for r in body["results"])
+    like = client.get("/api/v1/search", params={"like": "instagram:alpha_ana"}, headers=h)
+    assert like.status_code == 200, like.text
+    found = {r["account_id"] for r in like.json()["results"]}
+    assert found and found <= set(a.account_ids[1:])
+    not_found(client.get("/api/v1/search", params={"like": "instagram:bravo_ana"}, headers=h))
+    bad = client.get("/api/v1/search", params={"semantic": True}, headers=h)
+    assert bad.status_code == 422 and "brief" in bad.text
+
+
 @covers("get", "/api/v1/shortlists")
 @covers("post", "/api/v1/shortlists")
 @covers("get", "/api/v1/shortlists/{shortlist_id}")

@@ -66,6 +66,7 @@ from microfluence.discovery.saved import SavedInfo
 from microfluence.discovery.search import SearchPage
 from microfluence.discovery.search import search as run_search
 from microfluence.discovery.shortlists import AddResult, ShortlistDetail, ShortlistInfo
+from microfluence.discovery.vectors import recompute_vectors
 from microfluence.export.privacy import creator_record
 from microfluence.export.tables import (
     EXPORT_FORMATS,
@@ -924,10 +925,12 @@ class Workspace:
     # -- niches (docs/discovery.md) -----------------------------------------------------------
     def recompute_niches(self, *, everything: bool = False) -> NicheRun:
         """Score the accounts whose posts or profile changed (all with ``everything``), as
-        `microfluence niches`."""
+        `microfluence niches`; the account vectors of semantic search follow."""
         with self._store.transaction() as session:
             ws = get_workspace(session, self.name).id
-            return discovery_niches.recompute_niches(session, ws, everything=everything)
+            run = discovery_niches.recompute_niches(session, ws, everything=everything)
+            recompute_vectors(session, ws, everything=everything)
+            return run
 
     def niches(self, account: str) -> AccountNiches:
         """An account's (PLATFORM:HANDLE) niches, as `microfluence niches show`."""

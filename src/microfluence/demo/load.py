@@ -24,6 +24,7 @@ from microfluence.demo.population import (
 from microfluence.demo.tiers import tier_of
 from microfluence.discovery.niches import NicheRun, recompute_niches
 from microfluence.discovery.tables import AccountNiche
+from microfluence.discovery.vectors import recompute_vectors
 from microfluence.ingest.report import ImportReport
 from microfluence.ingest.write.writer import StoreWriter, import_run
 from microfluence.kernel.store import Store
@@ -104,7 +105,9 @@ def build_demo(
         writer.labels(_with_ids(population.labels(), account_ids))
         campaign = build_campaign(writer.conn, writer.workspace_id, population, account_ids)
     with store.transaction() as session:
-        niches = recompute_niches(session, get_workspace(session, workspace).id, everything=True)
+        ws_id = get_workspace(session, workspace).id
+        niches = recompute_niches(session, ws_id, everything=True)
+        recompute_vectors(session, ws_id, everything=True)
     summary = workspace_summary(store, workspace)
     summary.niches = niches
     summary.campaign = campaign

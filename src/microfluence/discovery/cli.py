@@ -22,6 +22,7 @@ from microfluence.discovery.niches import AccountNiches, get_niches, recompute_n
 from microfluence.discovery.quality import refresh_quality
 from microfluence.discovery.query import SearchQuery, Weights
 from microfluence.discovery.search import SearchPage, search
+from microfluence.discovery.vectors import recompute_vectors
 from microfluence.kernel.console import (
     DEFAULT_WS,
     DatabaseUrlOpt,
@@ -57,9 +58,12 @@ def recompute(
     with workspace_transaction(database_url, workspace) as (session, ws):
         with ProgressBar("niches") as bar:
             run = recompute_niches(session, ws.id, everything=everything, progress=bar)
+        with ProgressBar("vectors") as bar:
+            vectors = recompute_vectors(session, ws.id, everything=everything, progress=bar)
     console.print(
         f"scored [bold]{run.scored:,}[/] of {run.accounts:,} accounts "
-        f"({run.unchanged:,} unchanged), {run.rows:,} niche rows written"
+        f"({run.unchanged:,} unchanged), {run.rows:,} niche rows written; "
+        f"{vectors.embedded:,} account vectors embedded ({vectors.unchanged:,} unchanged)"
     )
     for niche, count in sorted(run.by_niche.items(), key=lambda kv: -kv[1]):
         console.print(f"  {niche:<18} {count:>7,}")
@@ -187,6 +191,8 @@ def _why(result: Any) -> str:
     ]
     if why.niches:
         bits.append("niche: " + ", ".join(why.niches[:3]))
+    if why.similarity is not None:
+        bits.append(f"similarity {why.similarity:.2f}")
     bits.append(" + ".join(f"{p.name} {p.contribution:.2f}" for p in why.parts if p.weight))
     return "; ".join(bits)
 
@@ -243,13 +249,22 @@ def search_cmd(  # noqa: PLR0913  a command's options are its parameters
     weights: Annotated[
         str | None, typer.Option("--weights", help="e.g. relevance=0.6,engagement=0.4")
     ] = None,
+    semantic: Annotated[
+        bool,
+        typer.Option("--semantic", help="QUERY is a brief: rank by meaning, not by words."),
+    ] = False,
+    like: Annotated[
+        list[str] | None,
+        typer.Option("--like", help="PLATFORM:HANDLE to find lookalikes of (repeatable)."),
+    ] = None,
     limit: LimitOpt = 20,
     offset: Annotated[int, typer.Option("--offset", help="Results to skip.")] = 0,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = DEFAULT_WS,
     database_url: DatabaseUrlOpt = None,
 ) -> None:
-    """Find accounts by words and filters, best first, each with why it ranks there."""
+    """Find accounts by words, a brief (--semantic) or lookalikes (--like) and filters, best
+    first, each with why it ranks there."""
     q = SearchQuery(
         q=query,
         niche=niche,
@@ -267,6 +282,8 @@ def search_cmd(  # noqa: PLR0913  a command's options are its parameters
         has_email=has_email,
         posted_within_days=posted_within,
         weights=Weights.parse(weights),
+        semantic=semantic,
+        like=tuple(like or ()),
         limit=limit,
         offset=offset,
     )

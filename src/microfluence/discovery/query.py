@@ -14,6 +14,7 @@ from microfluence.kernel.store.tables import PLATFORMS
 
 MAX_LIMIT = 100
 DEFAULT_NICHE_CONFIDENCE = 0.5
+MAX_LIKE = 20  # accounts a lookalike query may name
 _NICHE = re.compile(r"^[a-z][a-z_]{1,39}$")
 
 
@@ -27,7 +28,7 @@ class Weights:
     engagement: float = 0.2
     authenticity: float = 0.2
     tier: float = 0.1
-    semantic: float = 0.0
+    semantic: float = 0.6
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -81,6 +82,10 @@ class SearchQuery:
     language: str | None = None
     has_email: bool | None = None
     posted_within_days: int | None = None
+    # Semantic search (discovery.semantic): ``q`` is a brief to embed, not words to match;
+    # ``like``: PLATFORM:HANDLE references whose lookalikes to find.
+    semantic: bool = False
+    like: tuple[str, ...] = ()
     weights: Weights = field(default_factory=Weights)
     limit: int = 20
     offset: int = 0
@@ -102,6 +107,21 @@ class SearchQuery:
             raise InputError("offset must be from 0 to 1,000,000", field="offset")
         if self.q is not None and len(self.q) > 500:
             raise InputError("a query has at most 500 characters", field="q")
+        self._check_semantic()
+
+    def _check_semantic(self) -> None:
+        like = self.like
+        if isinstance(like, str) or not isinstance(like, list | tuple):
+            raise InputError("like is a list of PLATFORM:HANDLE references", field="like")
+        if not all(isinstance(ref, str) and 0 < len(ref) <= 200 for ref in like):
+            raise InputError("like: each reference is PLATFORM:HANDLE text", field="like")
+        if len(like) > MAX_LIKE:
+            raise InputError(f"like: at most {MAX_LIKE} accounts", field="like")
+        object.__setattr__(self, "like", tuple(dict.fromkeys(like)))
+        if self.semantic and not (self.q and self.q.strip()) and not self.like:
+            raise InputError(
+                "semantic search needs a brief (q) or accounts to look like", field="q"
+            )
 
     def _check_ranges(self) -> None:
         pairs = (
@@ -132,6 +152,8 @@ class SearchQuery:
         }
         if self.weights != Weights():
             out["weights"] = dataclasses.asdict(self.weights)
+        if "like" in out:
+            out["like"] = list(self.like)
         return out
 
     @classmethod

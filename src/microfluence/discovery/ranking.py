@@ -4,7 +4,9 @@
 
 * ``relevance`` = raw keyword relevance / the largest raw relevance among the query's matches
   (only with words);
-* ``semantic`` = the similarity semantic search gives (only when a query brings one);
+* ``semantic`` = the cosine of the account's vector and the query's (a brief's embedding, or
+  the mean of the lookalike accounts'), below 0 counted 0 (only for semantic queries;
+  discovery.semantic);
 * ``engagement`` = the account's ER percentile in its (platform, tier) cohort / 100
   (``cohort_percentile``, metrics pipeline);
 * ``authenticity`` = Audience Quality Score / 100;

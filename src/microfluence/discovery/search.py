@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microfluence.discovery import filters, keyword, ranking
+from microfluence.discovery import semantic as by_meaning
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche
 from microfluence.kernel.errors import InputError
@@ -33,6 +34,7 @@ class Why:
     posts: dict[str, dict[str, int]] = field(default_factory=dict)  # caption|hashtags → word → n
     niches: list[str] = field(default_factory=list)
     parts: list[ranking.Part] = field(default_factory=list)
+    similarity: float | None = None  # semantic search and lookalikes: the cosine to the query
 
 
 @dataclass
@@ -133,6 +135,8 @@ def search(
     semantic: sa.Subquery | None = None,
 ) -> SearchPage:
     """One page of the accounts ``query`` finds, best first, each with why it is there."""
+    if semantic is None and by_meaning.wanted(query):
+        return _semantic(session, workspace_id, query, now)
     scheme, order = resolve_scheme(session, workspace_id, query.tier_scheme)
     if query.tier and query.tier not in order:
         raise InputError(
@@ -161,6 +165,28 @@ def search(
     count = rows[0]["total"] if rows else _count(session, stmt, query)
     results = _results(session, workspace_id, rows, parts, words)
     return SearchPage(results=results, count=count, scheme=scheme, query=query.to_dict())
+
+
+def _semantic(
+    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime | None
+) -> SearchPage:
+    """Semantic search and lookalikes (discovery.semantic): the nearest accounts, filtered and
+    ranked like any search; the pool of nearest grows by the filters' pass rate until the page
+    is full or it holds every account with a vector."""
+    probe = by_meaning.probe(session, workspace_id, query)
+    inner = query.replace(q=None, semantic=False, like=())
+    needed = query.offset + query.limit
+    pool = probe.first_pool(needed)
+    while True:
+        nearest, similarity, exhausted = by_meaning.nearest(session, workspace_id, probe, pool)
+        page = search(session, workspace_id, inner, now=now, semantic=nearest)
+        if page.count >= needed or exhausted:
+            break
+        pool = by_meaning.next_pool(pool, page.count, needed)
+    page.query = query.to_dict()
+    for result in page.results:
+        result.why.similarity = similarity.get(result.account_id)
+    return page
 
 
 def _count(session: Session, stmt: Any, query: SearchQuery) -> int:
@@ -260,7 +286,10 @@ def facets(
     now: dt.datetime | None = None,
 ) -> dict[str, list[tuple[str, int]]]:
     """Counts per niche, tier and country of the accounts ``query`` finds (every page), each
-    the largest ``FACET_SIZE`` first, grouped in the database."""
+    the largest ``FACET_SIZE`` first, grouped in the database. A semantic query counts what its
+    filters find: a brief or lookalikes rank accounts, they do not narrow them."""
+    if by_meaning.wanted(query):
+        query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
     c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None).c
     out: dict[str, list[tuple[str, int]]] = {}

@@ -5,7 +5,8 @@
   hand correction: never overwritten by a re-run, and while an account has one, the model's
   rows for it are not shown);
 * ``shortlists`` and ``shortlist_entries``: named lists of creators with notes, per workspace;
-* ``saved_searches``: a named query (the search's parameters as JSON) to run again.
+* ``saved_searches``: a named query (the search's parameters as JSON) to run again;
+* ``account_vectors`` (revision "0029"): each account's sentence vector (discovery.vectors).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -109,3 +111,21 @@ class SavedSearch(Base):
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AccountVector(Base):
+    """An account's sentence vector (revision "0029"; discovery.vectors): 256 float16 values
+    as bytes, L2-normalised, with the model and the fingerprint of the text it came from. On
+    PostgreSQL with pgvector the migration adds an ``embedding`` column, written beside it."""
+
+    __tablename__ = "account_vectors"
+    __table_args__ = (Index("ix_account_vectors_workspace_updated", "workspace_id", "updated_at"),)
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(60))
+    fingerprint: Mapped[str] = mapped_column(String(300))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -53,6 +53,13 @@ def search_query(  # noqa: PLR0913  each query parameter is a parameter
     weights: Annotated[
         str | None, Query(max_length=200, description="e.g. relevance=0.6,engagement=0.4")
     ] = None,
+    semantic: Annotated[
+        bool, Query(description="`q` is a brief: rank by meaning, not by matched words.")
+    ] = False,
+    like: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="PLATFORM:HANDLE to find lookalikes of (repeat)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
 ) -> SearchQuery:
@@ -74,6 +81,8 @@ def search_query(  # noqa: PLR0913  each query parameter is a parameter
         has_email=has_email,
         posted_within_days=posted_within_days,
         weights=Weights.parse(weights),
+        semantic=semantic,
+        like=tuple(like or ()),
         limit=limit,
         offset=offset,
     )
@@ -90,16 +99,18 @@ def _fresh(value: Any) -> Any:
     return asdict(value)
 
 
-@router.get("/search", responses=READ_ERRORS)
+@router.get("/search", responses=ITEM_ERRORS)
 def run_search(
     db: DbSession,
     caller: ApiReader,
     query: Search,
     with_facets: Annotated[bool, Query(alias="facets")] = False,
 ) -> SearchPage:
-    """Accounts by words and filters, best first; each result's `why` names the matched words
-    and fields, its niches and the ranking's parts with their weighted contributions (they add
-    up to `score`). `facets=true` adds counts per niche, tier and country of the whole result."""
+    """Accounts by words, a brief (`semantic=true`) or lookalikes (`like`) and filters, best
+    first; each result's `why` names the matched words and fields, its niches, its similarity
+    (semantic and lookalike queries) and the ranking's parts with their weighted contributions
+    (they add up to `score`). `facets=true` adds counts per niche, tier and country of the
+    whole result."""
     page = search(db, caller.workspace_id, query)
     if with_facets:
         page.facets = facets(db, caller.workspace_id, query)

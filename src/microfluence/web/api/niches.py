@@ -13,6 +13,7 @@ from microfluence.discovery.schemas import (
     NicheRunPublic,
     NichesCorrection,
 )
+from microfluence.discovery.vectors import recompute_vectors
 from microfluence.relationships.audit import actor_of
 from microfluence.web.api.common import ITEM_ERRORS, WRITE_ERRORS
 from microfluence.web.deps import ApiReader, ApiWriter, DbSession
@@ -40,5 +41,8 @@ def correct_niches(
 
 @router.post("/niches/recompute", responses=WRITE_ERRORS)
 def recompute(db: DbSession, caller: ApiWriter, body: NicheRecompute) -> NicheRunPublic:
-    """Score the accounts whose posts or profile changed (all with `all`), in this request."""
-    return NicheRunPublic.of(recompute_niches(db, caller.workspace_id, everything=body.all))
+    """Score the accounts whose posts or profile changed (all with `all`), in this request;
+    their vectors for semantic search and lookalikes follow."""
+    run = recompute_niches(db, caller.workspace_id, everything=body.all)
+    recompute_vectors(db, caller.workspace_id, everything=body.all)
+    return NicheRunPublic.of(run)

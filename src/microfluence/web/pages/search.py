@@ -1,6 +1,7 @@
-"""The search page (``/search``: words, filters, facets, result cards with why, paging, "add to
-shortlist") and the shortlists pages (``/shortlists``: list, entries with notes, CSV export,
-"add all to campaign"), over the same services as `microfluence search` and `shortlists`."""
+"""The search page (``/search``: words or a brief (semantic toggle), filters, facets, result
+cards with why, "more like this", paging, "add to shortlist") and the shortlists pages
+(``/shortlists``: list, entries with notes, CSV export, "add all to campaign"), over the same
+services as `microfluence search` and `shortlists`."""
 
 from __future__ import annotations
 
@@ -34,8 +35,19 @@ NUMBERS = {
     "posted_within_days": int,
     "page": int,
 }
-TEXTS = ("q", "platform", "niche", "tier", "prefer_tier", "country", "language", "has_email")
-WEIGHTS = ("relevance", "engagement", "authenticity", "tier")
+TEXTS = (
+    "q",
+    "platform",
+    "niche",
+    "tier",
+    "prefer_tier",
+    "country",
+    "language",
+    "has_email",
+    "semantic",
+    "like",
+)
+WEIGHTS = ("relevance", "engagement", "authenticity", "tier", "semantic")
 
 
 def _number(name: str, text: str) -> Any:
@@ -77,6 +89,8 @@ def _query(form: dict[str, str]) -> tuple[SearchQuery, int]:
         min_quality=n["min_quality"],
         posted_within_days=n["posted_within_days"],
         weights=weights,
+        semantic=form["semantic"] == "on",
+        like=tuple(ref.strip() for ref in form["like"].split(",") if ref.strip()),
         limit=PER_PAGE,
         offset=(page - 1) * PER_PAGE,
     )
