@@ -1,7 +1,7 @@
 """Benchmark: search over many accounts (issue 14, part B: filters, keyword + filters).
 
     .venv/bin/python -m bench.search [--accounts 100000] [--days 7] [--queries 100]
-                                     [--database-url postgresql://…]
+                                     [--database-url postgresql://…] [--keep DIR | --reuse DIR]
 
 Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
 generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
@@ -17,6 +17,10 @@ a keyword from the generator's hashtags plus a country and a follower range.
 Baseline in the same run: a brute-force scan with Polars over every row held in memory (the
 accounts frame; for keywords, each account's text — handle, name, bio, captions, hashtags —
 joined once, before timing), the same filters, ``str.contains`` for the word, sorted, top 20.
+
+A million accounts take a long load: ``--keep DIR`` leaves the generated frames (Parquet) and the
+SQLite file in ``DIR``, and ``--reuse DIR`` times them again (with the same ``--database-url``
+for PostgreSQL) without generating or loading anything.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Creator, Post, utcnow
-from microfluence.kernel.workspaces import ensure_workspace
+from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.metrics.tables import AccountMetric, MetricRun
 
 CHUNK = 20_000
@@ -241,23 +245,48 @@ def brute(
     return times, counts
 
 
+def _frames(args: argparse.Namespace) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    if args.reuse:
+        accounts = pl.read_parquet(Path(args.reuse) / "accounts.parquet")
+        return accounts, [pl.read_parquet(Path(args.reuse) / "posts.parquet")]
+    started = time.perf_counter()
+    accounts, posts = _population(args.accounts, args.days)
+    n_posts = sum(p.height for p in posts)
+    took = time.perf_counter() - started
+    print(f"generated {accounts.height:,} accounts, {n_posts:,} posts in {took:.1f}s", flush=True)
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        accounts.write_parquet(Path(args.keep) / "accounts.parquet")
+        pl.concat(posts).write_parquet(Path(args.keep) / "posts.parquet")
+    return accounts, posts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--keep", default=None, help="leave the frames and the SQLite file here")
+    parser.add_argument("--reuse", default=None, help="time a store --keep left, without loading")
     args = parser.parse_args()
-    started = time.perf_counter()
-    accounts, posts = _population(args.accounts, args.days)
-    n_posts = sum(p.height for p in posts)
-    took = time.perf_counter() - started
-    print(f"generated {accounts.height:,} accounts, {n_posts:,} posts in {took:.1f}s")
+    accounts, posts = _frames(args)
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        ws, loaded, built = load(url, accounts, posts)
+        where = Path(args.reuse or args.keep or tmp)
+        url = args.database_url or f"sqlite:///{where / 'bench.sqlite'}"
         kind = url.split(":")[0]
-        print(f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s")
+        if args.reuse:
+            store = open_store(url)
+            with store.session() as session:
+                ws = get_workspace(session, "bench").id
+            store.dispose()
+        else:
+            ws, loaded, built = load(url, accounts, posts)
+            print(
+                f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s"
+            )
+        if args.queries == 0:
+            return
         filters, keyword = queries(accounts, posts, args.queries)
         for name, cases in (("filters only", filters), ("keyword + filters", keyword)):
             ours, found = time_store(url, ws, cases)
