@@ -190,3 +190,20 @@ def test_a_search_sees_writes_at_once(store, planted):
     assert found(min_quality=51) == ["anna"]
     assert found(posted_within_days=3) == ["cleo"]
     assert found(has_email=False) == ["ben", "cleo"]
+
+
+def test_country_is_the_accounts_or_its_creators_counted_once(store, planted):
+    with store.transaction() as session:
+        anna = _account(session, "anna")
+        session.execute(update(Creator).where(Creator.id == anna.creator_id).values(country="at"))
+        ben = _account(session, "ben")
+        session.execute(update(Creator).where(Creator.id == ben.creator_id).values(country="AT"))
+        session.execute(update(Account).where(Account.id == ben.id).values(country="CH"))
+    for q, handles_ in ((None, ["anna", "ben"]), ("a", ["anna"])):
+        with store.session() as session:
+            page = search(session, planted, SearchQuery(country=" At ", q=q, limit=100), now=NOW)
+            assert sorted(r.handle for r in page.results) == handles_
+            assert page.count == len(handles_)
+    with store.session() as session:
+        page = search(session, planted, SearchQuery(country="ch"), now=NOW)
+        assert [r.handle for r in page.results] == ["ben"]

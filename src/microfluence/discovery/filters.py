@@ -98,18 +98,31 @@ def _range(column: Any, low: Any, high: Any) -> list[Any]:
 
 def _people(query: SearchQuery) -> list[Any]:
     out: list[Any] = []
-    for own, creators in ((S.country, S.creator_country), (S.language, S.creator_language)):
-        value = getattr(query, own.key)
-        if value and value.strip():
-            wanted = func.lower(value.strip())
-            out.append(or_(own == wanted, creators == wanted))
+    if query.language and query.language.strip():
+        wanted = func.lower(query.language.strip())
+        out.append(or_(S.language == wanted, S.creator_language == wanted))
     if query.has_email is not None:
         out.append(S.has_email == query.has_email)
     return out
 
 
+def branches(query: SearchQuery) -> list[list[Any]]:
+    """The country filter as disjoint alternatives, each one index range: the account's own
+    country, or else its creator's. (An OR of the two columns would make SQLite's planner fall
+    back to the follower range: ten times the rows at a million accounts.) One alternative
+    without conditions when no country is asked for."""
+    if not (query.country and query.country.strip()):
+        return [[]]
+    wanted = func.lower(query.country.strip())
+    return [
+        [S.country == wanted],
+        [S.creator_country == wanted, or_(S.country.is_(None), S.country != wanted)],
+    ]
+
+
 def conditions(workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime) -> list[Any]:
-    """The WHERE conditions of ``query`` over ``account_search``."""
+    """The WHERE conditions of ``query`` over ``account_search`` but the country's
+    (``branches``)."""
     where: list[Any] = [S.workspace_id == workspace_id]
     if query.platform:
         where.append(S.platform == query.platform)

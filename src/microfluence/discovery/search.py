@@ -98,23 +98,32 @@ def _candidates(
     reads; ``tier``: also each one's tier (the ranking's tier preference, the tier facet)."""
     s = filters.S
     words = keyword.terms(query.q)
-    columns: list[Any] = [
-        s.account_id.label("account_id"),
-        s.er_percentile.label("er_percentile"),
-        s.aqs.label("quality"),
-    ]
+    columns: list[Any] = [s.account_id, s.er_percentile, s.aqs]
     if tier:
         columns.append(filters.tier_value(workspace_id, scheme).label("tier"))
-    stmt = select(*columns)
+    where = filters.conditions(workspace_id, query, scheme, now)
+    country = filters.branches(query)
+    if words:  # the full-text hits drive: one seek per hit, the country an OR on its row
+        where.append(sa.or_(*(sa.and_(*alt) for alt in country)) if len(country) > 1 else True)
+        country = [[]]
+    alternatives = [select(*columns).where(*where, *alt) for alt in country]
+    rows = (alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)).subquery(
+        "rows"
+    )
+    stmt = select(
+        rows.c.account_id,
+        rows.c.er_percentile,
+        rows.c.aqs.label("quality"),
+        *([rows.c.tier] if tier else []),
+    )
     if words:
         kw = keyword.keyword_scores(session, workspace_id, words)
-        stmt = stmt.join(kw, kw.c.account_id == s.account_id)
+        stmt = stmt.join(kw, kw.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(kw.c.raw.label("raw"), func.max(kw.c.raw).over().label("top"))
     if semantic is not None:
-        stmt = stmt.join(semantic, semantic.c.account_id == s.account_id)
+        stmt = stmt.join(semantic, semantic.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(semantic.c.similarity.label("similarity"))
-    where = filters.conditions(workspace_id, query, scheme, now)
-    return stmt.where(*where).subquery("candidates")
+    return stmt.subquery("candidates")
 
 
 def _part_values(c: Any, query: SearchQuery, order: list[str]) -> dict[str, Any]:

@@ -69,6 +69,9 @@ class AccountQuality(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+_COVER = ("platform", "er", "er_percentile", "aqs")  # covering: the filters' and ranking's columns
+
+
 class AccountSearch(Base):
     """One row per account with every value the search's filters and ranking read (revision
     "0030"; discovery.search_rows): written by the database's own triggers on ``accounts``,
@@ -78,9 +81,15 @@ class AccountSearch(Base):
 
     __tablename__ = "account_search"
     __table_args__ = (
-        Index("ix_account_search_country", "workspace_id", "country", "followers"),
-        Index("ix_account_search_creator_country", "workspace_id", "creator_country", "followers"),
-        Index("ix_account_search_followers", "workspace_id", "followers"),
+        Index("ix_account_search_country", "workspace_id", "country", "followers", *_COVER),
+        Index(
+            "ix_account_search_creator_country",
+            "workspace_id",
+            "creator_country",
+            "followers",
+            *_COVER,
+        ),
+        Index("ix_account_search_followers", "workspace_id", "followers", *_COVER),
         Index("ix_account_search_er", "workspace_id", "er"),
         Index("ix_account_search_last_post", "workspace_id", "last_post_at"),
     )

@@ -100,10 +100,12 @@ def _table() -> None:
         op.create_index(name, "account_search", list(columns))
 
 
+# Covering: a filter's range and what the ranking reads, from the index alone.
+COVER = ("platform", "er", "er_percentile", "aqs")
 INDEXES = {
-    "ix_account_search_country": ("workspace_id", "country", "followers"),
-    "ix_account_search_creator_country": ("workspace_id", "creator_country", "followers"),
-    "ix_account_search_followers": ("workspace_id", "followers"),
+    "ix_account_search_country": ("workspace_id", "country", "followers", *COVER),
+    "ix_account_search_creator_country": ("workspace_id", "creator_country", "followers", *COVER),
+    "ix_account_search_followers": ("workspace_id", "followers", *COVER),
     "ix_account_search_er": ("workspace_id", "er"),
     "ix_account_search_last_post": ("workspace_id", "last_post_at"),
 }
