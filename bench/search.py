@@ -75,15 +75,22 @@ def _insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untype
         conn.execute(insert(table), frame.slice(start, CHUNK).to_dicts())
 
 
-def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[int, float, float]:
-    """Write everything; returns (workspace id, load seconds, index build seconds)."""
+def load(
+    url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame], *, keep_index: bool = False
+) -> tuple[int, float, float]:
+    """Write everything; returns (workspace id, load seconds, index build seconds).
+    ``keep_index``: the keyword index stays on during the load (SQLite: its triggers write it row
+    by row, as an import does), so there is nothing to build afterwards. The search rows'
+    triggers (``account_search``) are on in every case: that is what an import pays."""
     store = open_store(url)
     sqlite = store.dialect == "sqlite"
     with store.transaction() as session:
         ws = ensure_workspace(session, "bench").id
     started = time.perf_counter()
     with store.connection() as conn:
-        if sqlite:
+        if keep_index:
+            pass
+        elif sqlite:
             for fts in ("accounts_fts", "posts_fts"):
                 for suffix in ("ai", "ad", "au"):
                     conn.execute(text(f"DROP TRIGGER {fts}_{suffix}"))
@@ -144,7 +151,9 @@ def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[i
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     with store.connection() as conn:
-        if sqlite:
+        if keep_index:
+            pass
+        elif sqlite:
             conn.execute(text("INSERT INTO accounts_fts(accounts_fts) VALUES ('rebuild')"))
             conn.execute(text("INSERT INTO posts_fts(posts_fts) VALUES ('rebuild')"))
         else:
@@ -153,6 +162,7 @@ def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[i
                 ("ix_posts_search_tsv", "posts", PG_POST_TSV.format(p="")),
             ):
                 conn.execute(text(f"CREATE INDEX {name} ON {table} USING gin ({tsv})"))
+        if not sqlite:
             conn.execute(text("ANALYZE"))
     built = time.perf_counter() - started
     store.dispose()
@@ -269,6 +279,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", default=None, help="leave the frames and the SQLite file here")
     parser.add_argument("--reuse", default=None, help="time a store --keep left, without loading")
+    parser.add_argument(
+        "--keep-index",
+        action="store_true",
+        help="load with the keyword index kept current row by row (what an import pays)",
+    )
     args = parser.parse_args()
     accounts, posts = _frames(args)
     with tempfile.TemporaryDirectory() as tmp:
@@ -281,7 +296,7 @@ def main() -> None:
                 ws = get_workspace(session, "bench").id
             store.dispose()
         else:
-            ws, loaded, built = load(url, accounts, posts)
+            ws, loaded, built = load(url, accounts, posts, keep_index=args.keep_index)
             print(
                 f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s"
             )
