@@ -26,6 +26,7 @@ for PostgreSQL) without generating or loading anything.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -201,16 +202,21 @@ def queries(
 
 
 def time_store(url: str, ws: int, cases: list[dict]) -> tuple[list[float], list[int]]:
+    """Wall time per search; also prints this process's CPU time per search (on SQLite the
+    engine's work included; on PostgreSQL the server's not), which a busy machine inflates
+    less than the wall time."""
     store = open_store(url)
-    times, counts = [], []
+    times, cpu, counts = [], [], []
     with store.session() as session:
         search(session, ws, SearchQuery(**cases[0]))  # warm the caches once
         for case in cases:
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             page = search(session, ws, SearchQuery(limit=20, **case))
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
             counts.append(page.count)
     store.dispose()
+    print(f"{'':18s} {'CPU':7s}: {_percentiles(cpu)}  (this process)")
     return times, counts
 
 
@@ -303,6 +309,7 @@ def main() -> None:
         if args.queries == 0:
             return
         filters, keyword = queries(accounts, posts, args.queries)
+        print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
         for name, cases in (("filters only", filters), ("keyword + filters", keyword)):
             ours, found = time_store(url, ws, cases)
             base, base_found = brute(accounts, posts, cases)
