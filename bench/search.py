@@ -1,7 +1,7 @@
 """Benchmark: search over many accounts (issue 14, part B: filters, keyword + filters).
 
     .venv/bin/python -m bench.search [--accounts 100000] [--days 7] [--queries 100]
-                                     [--database-url postgresql://…]
+                                     [--database-url postgresql://…] [--keep DIR | --reuse DIR]
 
 Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
 generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
@@ -17,11 +17,16 @@ a keyword from the generator's hashtags plus a country and a follower range.
 Baseline in the same run: a brute-force scan with Polars over every row held in memory (the
 accounts frame; for keywords, each account's text — handle, name, bio, captions, hashtags —
 joined once, before timing), the same filters, ``str.contains`` for the word, sorted, top 20.
+
+A million accounts take a long load: ``--keep DIR`` leaves the generated frames (Parquet) and the
+SQLite file in ``DIR``, and ``--reuse DIR`` times them again (with the same ``--database-url``
+for PostgreSQL) without generating or loading anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -37,7 +42,7 @@ from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Creator, Post, utcnow
-from microfluence.kernel.workspaces import ensure_workspace
+from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.metrics.tables import AccountMetric, MetricRun
 
 CHUNK = 20_000
@@ -71,15 +76,22 @@ def _insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untype
         conn.execute(insert(table), frame.slice(start, CHUNK).to_dicts())
 
 
-def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[int, float, float]:
-    """Write everything; returns (workspace id, load seconds, index build seconds)."""
+def load(
+    url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame], *, keep_index: bool = False
+) -> tuple[int, float, float]:
+    """Write everything; returns (workspace id, load seconds, index build seconds).
+    ``keep_index``: the keyword index stays on during the load (SQLite: its triggers write it row
+    by row, as an import does), so there is nothing to build afterwards. The search rows'
+    triggers (``account_search``) are on in every case: that is what an import pays."""
     store = open_store(url)
     sqlite = store.dialect == "sqlite"
     with store.transaction() as session:
         ws = ensure_workspace(session, "bench").id
     started = time.perf_counter()
     with store.connection() as conn:
-        if sqlite:
+        if keep_index:
+            pass
+        elif sqlite:
             for fts in ("accounts_fts", "posts_fts"):
                 for suffix in ("ai", "ad", "au"):
                     conn.execute(text(f"DROP TRIGGER {fts}_{suffix}"))
@@ -140,7 +152,9 @@ def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[i
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     with store.connection() as conn:
-        if sqlite:
+        if keep_index:
+            pass
+        elif sqlite:
             conn.execute(text("INSERT INTO accounts_fts(accounts_fts) VALUES ('rebuild')"))
             conn.execute(text("INSERT INTO posts_fts(posts_fts) VALUES ('rebuild')"))
         else:
@@ -149,6 +163,7 @@ def load(url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame]) -> tuple[i
                 ("ix_posts_search_tsv", "posts", PG_POST_TSV.format(p="")),
             ):
                 conn.execute(text(f"CREATE INDEX {name} ON {table} USING gin ({tsv})"))
+        if not sqlite:
             conn.execute(text("ANALYZE"))
     built = time.perf_counter() - started
     store.dispose()
@@ -187,16 +202,21 @@ def queries(
 
 
 def time_store(url: str, ws: int, cases: list[dict]) -> tuple[list[float], list[int]]:
+    """Wall time per search; also prints this process's CPU time per search (on SQLite the
+    engine's work included; on PostgreSQL the server's not), which a busy machine inflates
+    less than the wall time."""
     store = open_store(url)
-    times, counts = [], []
+    times, cpu, counts = [], [], []
     with store.session() as session:
         search(session, ws, SearchQuery(**cases[0]))  # warm the caches once
         for case in cases:
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             page = search(session, ws, SearchQuery(limit=20, **case))
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
             counts.append(page.count)
     store.dispose()
+    print(f"{'':18s} {'CPU':7s}: {_percentiles(cpu)}  (this process)")
     return times, counts
 
 
@@ -241,24 +261,55 @@ def brute(
     return times, counts
 
 
+def _frames(args: argparse.Namespace) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    if args.reuse:
+        accounts = pl.read_parquet(Path(args.reuse) / "accounts.parquet")
+        return accounts, [pl.read_parquet(Path(args.reuse) / "posts.parquet")]
+    started = time.perf_counter()
+    accounts, posts = _population(args.accounts, args.days)
+    n_posts = sum(p.height for p in posts)
+    took = time.perf_counter() - started
+    print(f"generated {accounts.height:,} accounts, {n_posts:,} posts in {took:.1f}s", flush=True)
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        accounts.write_parquet(Path(args.keep) / "accounts.parquet")
+        pl.concat(posts).write_parquet(Path(args.keep) / "posts.parquet")
+    return accounts, posts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--keep", default=None, help="leave the frames and the SQLite file here")
+    parser.add_argument("--reuse", default=None, help="time a store --keep left, without loading")
+    parser.add_argument(
+        "--keep-index",
+        action="store_true",
+        help="load with the keyword index kept current row by row (what an import pays)",
+    )
     args = parser.parse_args()
-    started = time.perf_counter()
-    accounts, posts = _population(args.accounts, args.days)
-    n_posts = sum(p.height for p in posts)
-    took = time.perf_counter() - started
-    print(f"generated {accounts.height:,} accounts, {n_posts:,} posts in {took:.1f}s")
+    accounts, posts = _frames(args)
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        ws, loaded, built = load(url, accounts, posts)
+        where = Path(args.reuse or args.keep or tmp)
+        url = args.database_url or f"sqlite:///{where / 'bench.sqlite'}"
         kind = url.split(":")[0]
-        print(f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s")
+        if args.reuse:
+            store = open_store(url)
+            with store.session() as session:
+                ws = get_workspace(session, "bench").id
+            store.dispose()
+        else:
+            ws, loaded, built = load(url, accounts, posts, keep_index=args.keep_index)
+            print(
+                f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s"
+            )
+        if args.queries == 0:
+            return
         filters, keyword = queries(accounts, posts, args.queries)
+        print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
         for name, cases in (("filters only", filters), ("keyword + filters", keyword)):
             ours, found = time_store(url, ws, cases)
             base, base_found = brute(accounts, posts, cases)

@@ -136,9 +136,11 @@ def keyword_scores(session: Session, workspace_id: int, words: Sequence[str]) ->
     return text.columns(account_id=sa.Integer, raw=sa.Float).subquery("keyword")
 
 
+# The page's posts drive (CROSS JOIN fixes the order): FTS5 checks each by its rowid instead of
+# reading every post that matches the word in the whole table.
 _SQLITE_POST_HITS = """
-SELECT p.account_id, count(*) FROM posts_fts CROSS JOIN posts AS p ON p.id = posts_fts.rowid
-WHERE posts_fts MATCH :match AND p.workspace_id = :ws AND p.account_id IN :ids
+SELECT p.account_id, count(*) FROM posts AS p CROSS JOIN posts_fts ON posts_fts.rowid = p.id
+WHERE p.workspace_id = :ws AND p.account_id IN :ids AND posts_fts MATCH :match
 GROUP BY p.account_id
 """
 _PG_POST_HITS = """

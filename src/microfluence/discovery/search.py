@@ -92,24 +92,40 @@ def _candidates(
     scheme: str,
     now: dt.datetime,
     semantic: sa.Subquery | None,
+    *,
+    tier: bool,
 ) -> sa.Subquery:
+    """The accounts that pass the filters, from their ``account_search`` rows (one index range,
+    no seek into another table unless a tier or a niche is asked for), with what the ranking
+    reads; ``tier``: also each one's tier (the ranking's tier preference, the tier facet)."""
+    s = filters.S
     words = keyword.terms(query.q)
-    columns: list[Any] = [
-        Account.id.label("account_id"),
-        filters.tier_value(workspace_id, scheme).label("tier"),
-        filters.metric_value(workspace_id, PERCENTILE_METRIC).label("er_percentile"),
-        filters.quality_value(workspace_id).label("quality"),
-    ]
-    stmt = select(*columns).join(Creator, Creator.id == Account.creator_id)
+    columns: list[Any] = [s.account_id, s.er_percentile, s.aqs]
+    if tier:
+        columns.append(filters.tier_value(workspace_id, scheme).label("tier"))
+    where = filters.conditions(workspace_id, query, scheme, now)
+    country = filters.branches(query)
+    if words:  # the full-text hits drive: one seek per hit, the country an OR on its row
+        where.append(sa.or_(*(sa.and_(*alt) for alt in country)) if len(country) > 1 else True)
+        country = [[]]
+    alternatives = [select(*columns).where(*where, *alt) for alt in country]
+    rows = (alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)).subquery(
+        "rows"
+    )
+    stmt = select(
+        rows.c.account_id,
+        rows.c.er_percentile,
+        rows.c.aqs.label("quality"),
+        *([rows.c.tier] if tier else []),
+    )
     if words:
         kw = keyword.keyword_scores(session, workspace_id, words)
-        stmt = stmt.join(kw, kw.c.account_id == Account.id)
+        stmt = stmt.join(kw, kw.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(kw.c.raw.label("raw"), func.max(kw.c.raw).over().label("top"))
     if semantic is not None:
-        stmt = stmt.join(semantic, semantic.c.account_id == Account.id)
+        stmt = stmt.join(semantic, semantic.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(semantic.c.similarity.label("similarity"))
-    where = filters.conditions(session, workspace_id, query, scheme, now)
-    return stmt.where(*where).subquery("candidates")
+    return stmt.subquery("candidates")
 
 
 def _part_values(c: Any, query: SearchQuery, order: list[str]) -> dict[str, Any]:
@@ -150,12 +166,20 @@ def search(
         semantic=semantic is not None,
         tier=bool(query.prefer_tier),
     )
-    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), semantic).c
+    c = _candidates(
+        session,
+        workspace_id,
+        query,
+        scheme,
+        now or utcnow(),
+        semantic,
+        tier=bool(query.prefer_tier),
+    ).c
     values = _part_values(c, query, order)
     score = ranking.blend(parts, values).label("score")
     labelled = [values[name].label(f"part_{name}") for name in parts]
     stmt = (
-        select(c.account_id, c.tier, c.er_percentile, c.quality, score, *labelled)
+        select(c.account_id, c.er_percentile, c.quality, score, *labelled)
         .add_columns(func.count().over().label("total"))
         .order_by(score.desc(), c.account_id)
         .limit(query.limit)
@@ -163,7 +187,7 @@ def search(
     )
     rows = session.execute(stmt).mappings().all()
     count = rows[0]["total"] if rows else _count(session, stmt, query)
-    results = _results(session, workspace_id, rows, parts, words)
+    results = _results(session, workspace_id, scheme, rows, parts, words)
     return SearchPage(results=results, count=count, scheme=scheme, query=query.to_dict())
 
 
@@ -214,6 +238,7 @@ def effective_niches(
 def _results(
     session: Session,
     workspace_id: int,
+    scheme: str,
     rows: Any,
     parts: dict[str, float],
     words: list[str],
@@ -235,6 +260,7 @@ def _results(
                 func.coalesce(Account.country, Creator.country).label("country"),
                 Creator.name.label("creator_name"),
                 filters.metric_value(workspace_id, filters.ER_METRIC).label("er"),
+                filters.tier_value(workspace_id, scheme, Account.id).label("tier"),
             )
             .join(Creator, Creator.id == Account.creator_id)
             .where(Account.id.in_(ids))
@@ -263,7 +289,7 @@ def _results(
                 creator_name=a.creator_name,
                 country=a.country,
                 followers=a.followers,
-                tier=row["tier"],
+                tier=a.tier,
                 er=a.er,
                 er_percentile=row["er_percentile"],
                 quality=row["quality"],
@@ -291,7 +317,7 @@ def facets(
     if by_meaning.wanted(query):
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
-    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None).c
+    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None, tier=True).c
     out: dict[str, list[tuple[str, int]]] = {}
     country = func.upper(func.coalesce(Account.country, Creator.country))
     by_country = (

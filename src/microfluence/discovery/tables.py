@@ -1,4 +1,5 @@
-"""The discovery tables. Revision "0022" creates account_niches, "0024" the rest.
+"""The discovery tables. Revision "0022" creates account_niches, "0030" account_search, "0024"
+the rest.
 
 * ``account_niches``: an account's niches with their confidences, one row per account and
   niche. ``source`` is ``model`` (recomputed when the account's posts change) or ``user`` (a
@@ -16,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -66,6 +69,48 @@ class AccountQuality(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     aqs: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+_COVER = ("platform", "er", "er_percentile", "aqs")  # covering: the filters' and ranking's columns
+
+
+class AccountSearch(Base):
+    """One row per account with every value the search's filters and ranking read (revision
+    "0030"; discovery.search_rows): written by the database's own triggers on ``accounts``,
+    ``creators``, ``account_metrics``, ``account_quality`` and ``posts``, never by the services.
+    Country and language lower case; ``has_email``: the account's or its creator's address is
+    not blank; ``last_post_at``: the latest post's time."""
+
+    __tablename__ = "account_search"
+    __table_args__ = (
+        Index("ix_account_search_country", "workspace_id", "country", "followers", *_COVER),
+        Index(
+            "ix_account_search_creator_country",
+            "workspace_id",
+            "creator_country",
+            "followers",
+            *_COVER,
+        ),
+        Index("ix_account_search_followers", "workspace_id", "followers", *_COVER),
+        Index("ix_account_search_er", "workspace_id", "er"),
+        Index("ix_account_search_last_post", "workspace_id", "last_post_at"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    country: Mapped[str | None] = mapped_column(String(80))
+    creator_country: Mapped[str | None] = mapped_column(String(80))
+    language: Mapped[str | None] = mapped_column(String(40))
+    creator_language: Mapped[str | None] = mapped_column(String(40))
+    has_email: Mapped[bool] = mapped_column(Boolean)
+    er: Mapped[float | None] = mapped_column(Float)
+    er_percentile: Mapped[float | None] = mapped_column(Float)
+    aqs: Mapped[float | None] = mapped_column(Float)
+    last_post_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Shortlist(Base):
