@@ -12,6 +12,8 @@ The model (docs/planning.md, "Forecasts"), per deliverable of format ``f``:
 * clicks ``~ Poisson(reach × CTR)``, conversions ``~ Binomial(clicks, CVR)``, revenue
   ``= conversions × AOV``; CTR and CVR are Beta posteriors from the workspace's measured
   campaigns (prior pseudo-counts around the defaults), AOV log-normal around its measured mean.
+  A row of a tested account (columns ``tested_cvr_a``/``tested_cvr_b``, planning.tested) takes
+  its own test-and-learn posterior ``CVR ~ Beta(tested_cvr_a, tested_cvr_b)`` instead.
 
 Every log-normal factor has mean 1 times its centre (``exp(σZ − σ²/2)``), so the expected
 values the planner optimises are the products of the centres, exactly what the draws average.
@@ -183,11 +185,36 @@ def _format_factors(plats: np.ndarray, fmts: np.ndarray) -> tuple[np.ndarray, np
     return eng, stories
 
 
+TESTED_CVR = ("tested_cvr_a", "tested_cvr_b")  # per-row columns (planning.tested)
+
+
+def _tested_cvr(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not set(TESTED_CVR) <= set(frame.columns):
+        nan = np.full(frame.height, np.nan)
+        return nan, nan, np.zeros(frame.height, dtype=bool)
+    a, b = (frame[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in TESTED_CVR)
+    return a, b, np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+
+
+def tested_rows(frame: pl.DataFrame) -> np.ndarray:
+    """True where the row uses its account's own tested conversion rate."""
+    return _tested_cvr(frame)[2]
+
+
+def cvr_parameters(frame: pl.DataFrame, funnel: Rates) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the Beta parameters of the conversion rate: the account's own tested posterior
+    where the frame carries one (``tested_cvr_a``, ``tested_cvr_b``), else the funnel's."""
+    a, b, own = _tested_cvr(frame)
+    return np.where(own, a, funnel.cvr_a), np.where(own, b, funnel.cvr_b)
+
+
 def expected(frame: pl.DataFrame, funnel: Rates) -> pl.DataFrame:
-    """Expected reach, engagements, clicks, conversions and revenue per row (analytic)."""
+    """Expected reach, engagements, clicks, conversions and revenue per row (analytic); the
+    conversion rate is the row's Beta mean a / (a + b) (:func:`cvr_parameters`)."""
     c = centres(frame)
     clicks = c.reach * funnel.ctr
-    conversions = clicks * funnel.cvr
+    cvr_a, cvr_b = cvr_parameters(frame, funnel)
+    conversions = clicks * cvr_a / (cvr_a + cvr_b)
     return pl.DataFrame(
         {
             "reach": c.reach,
@@ -221,7 +248,8 @@ def draw(
     reach = rng.poisson(post_reach + story_reach).astype("float64")
     ctr = rng.beta(funnel.ctr_a, funnel.ctr_b, size=shape)
     clicks = rng.poisson(reach * ctr).astype("float64")
-    cvr = rng.beta(funnel.cvr_a, funnel.cvr_b, size=shape)
+    cvr_a, cvr_b = cvr_parameters(frame, funnel)
+    cvr = rng.beta(cvr_a[:, None], cvr_b[:, None], size=shape)
     conversions = rng.binomial(clicks.astype("int64"), cvr).astype("float64")
     aov = funnel.aov * _lognormal(rng, funnel.aov_log_sd, shape)
     return {

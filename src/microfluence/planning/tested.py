@@ -1,0 +1,69 @@
+"""The tested creators' own rates for the planner (docs/planning.md, "What the planner reads"):
+per account measured in the workspace's campaigns in the plan's currency, the Beta posterior of
+its conversion rate from test-and-learn (planning.learn_posteriors), as per-row parameters the
+forecasts use instead of the workspace's funnel. Untested accounts get nulls and keep it."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from microfluence.campaigns.tables import Campaign, Deal
+from microfluence.planning.learn import MIN_DRAWS
+from microfluence.planning.learn_data import tested_creators
+from microfluence.planning.learn_posteriors import fit
+
+# The forecasts' per-row columns (forecasts.TESTED_CVR): CVR ~ Beta(tested_cvr_a, tested_cvr_b).
+SCHEMA = {"account_id": pl.Int64, "tested_cvr_a": pl.Float64, "tested_cvr_b": pl.Float64}
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def measured_campaigns(session: Session, workspace_id: int, currency: str) -> list[Campaign]:
+    """The workspace's campaigns in ``currency`` that have at least one deal (one query)."""
+    has_deal = exists().where(Deal.campaign_id == Campaign.id, Deal.workspace_id == workspace_id)
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.workspace_id == workspace_id, Campaign.currency == currency, has_deal)
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def account_rates(session: Session, workspace_id: int, currency: str) -> pl.DataFrame:
+    """One row per account with at least one visit (a unique click or an order) in the
+    measured campaigns: ``account_id`` and its conversion posterior's Beta parameters. Empty,
+    at the cost of one query, when the workspace has no such campaign."""
+    campaigns = measured_campaigns(session, workspace_id, currency)
+    if not campaigns:
+        return empty()
+    tested = tested_creators(session, workspace_id, campaigns)
+    visited = pl.max_horizontal("unique_clicks", "orders") > 0
+    if tested.filter(visited & pl.col("account_id").is_not_null()).height == 0:
+        return empty()
+    frame = fit(tested, draws=MIN_DRAWS).frame
+    return (
+        frame.filter(visited & pl.col("account_id").is_not_null())
+        .select(
+            "account_id",
+            tested_cvr_a=pl.col("conversion_alpha"),
+            tested_cvr_b=pl.col("conversion_beta"),
+        )
+        .filter(pl.col("tested_cvr_a").is_not_null() & pl.col("tested_cvr_b").is_not_null())
+        .cast(SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def with_tested(options: pl.DataFrame, tested: pl.DataFrame) -> pl.DataFrame:
+    """``options`` with the tested posteriors joined on ``account_id`` (null: untested), in
+    the order of ``options``."""
+    return (
+        options.with_row_index("_row")
+        .join(tested, on="account_id", how="left")
+        .sort("_row")
+        .drop("_row")
+    )
