@@ -29,9 +29,14 @@ from microfluence.tracking.tables import LinkClick, TrackingLink
 
 MAY = dt.datetime(2026, 5, 1, 10, 0, 0)
 SHOP = "https://shop.example/"
-# handle -> (campaign currency, unique clicks, orders): Proven converts 15 %, Dud 1 %, Twin's
-# clicks are in a EUR campaign (not the plan's currency), Fresh was never tested.
-TESTS = {"proven": ("USD", 200, 30), "dud": ("USD", 200, 2), "twin": ("EUR", 60, 0)}
+# handle -> (campaign currency, unique clicks, orders, order value): Proven converts 15 % at 90,
+# Dud 1 % at 30, Twin's clicks are in a EUR campaign (not the plan's currency), Fresh was
+# never tested.
+TESTS = {
+    "proven": ("USD", 200, 30, "90.00"),
+    "dud": ("USD", 200, 2, "30.00"),
+    "twin": ("EUR", 60, 0, "0"),
+}
 HANDLES = ("proven", "dud", "twin", "fresh")
 
 
@@ -63,9 +68,9 @@ def _accounts(session, ws_id: int) -> dict[str, int]:  # type: ignore[no-untyped
     return out
 
 
-def _tested(session, ws_id: int, accounts: dict[str, int]) -> list[str]:  # type: ignore[no-untyped-def]
+def _tested(session, ws_id: int, accounts: dict[str, int]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """One campaign per currency, a deal and a link per tested account, its unique clicks in
-    one insert; the tokens of the clicks that will bring an order."""
+    one insert; the tokens of the clicks that will bring an order, with the order's value."""
     campaigns = {}
     for currency in ("USD", "EUR"):
         campaign = Campaign(
@@ -75,7 +80,7 @@ def _tested(session, ws_id: int, accounts: dict[str, int]) -> list[str]:  # type
         session.flush()
         campaigns[currency] = campaign.id
     tokens = []
-    for handle, (currency, clicks, orders) in TESTS.items():
+    for handle, (currency, clicks, orders, value) in TESTS.items():
         creator_id = session.get(Account, accounts[handle]).creator_id
         deal = Deal(
             workspace_id=ws_id,
@@ -111,7 +116,7 @@ def _tested(session, ws_id: int, accounts: dict[str, int]) -> list[str]:  # type
             for _ in range(clicks)
         ]
         session.add_all(rows)
-        tokens += [r.token for r in rows[:orders]]
+        tokens += [(r.token, value) for r in rows[:orders]]
     return tokens
 
 
@@ -122,8 +127,8 @@ def make_world(store: Store, *, campaigns: bool = True) -> World:
         tokens = _tested(session, ws.id, accounts) if campaigns else []
         create_shop(session, ws.id, platform="shopify", name="main")
     orders = (
-        order_record(f"o{i}", MAY + dt.timedelta(hours=1), "60.00", landing=f"{SHOP}?mf_click={t}")
-        for i, t in enumerate(tokens)
+        order_record(f"o{i}", MAY + dt.timedelta(hours=1), v, landing=f"{SHOP}?mf_click={t}")
+        for i, (t, v) in enumerate(tokens)
     )
     if tokens:
         put_orders(store, Brand(ws.id, {}, 0, {}), *orders)
@@ -167,12 +172,21 @@ def test_a_tested_creators_own_conversion_rate_feeds_the_plan(store):
     # Same followers, ER and platform: the same price and clicks; the proven one is planned.
     assert len({r["price_mid"] for r in rows.values()}) == 1
     assert [item.account for item in result.plan.items] == ["instagram:proven"]
-    assert "2 candidates with their own tested conversion rate" in result.forecast_basis
-    # The draws follow each row's own Beta posterior too (per-row parameters).
+    assert result.forecast_basis.endswith(
+        "; 2 candidates with their own tested conversion rate and 2 with their own order value "
+        "(test-and-learn posteriors)"
+    )
+    # Order values: the workspace's mean is (30 × 90 + 2 × 30) / 32; Proven's own posterior
+    # lies between it and their 90, Dud's below it; the others keep the workspace's.
+    aov = {h: r["revenue"] / r["conversions"] for h, r in rows.items()}
+    assert funnel.aov == pytest.approx(2760 / 32)
+    assert funnel.aov < aov["proven"] <= 90 + 1e-6 and aov["dud"] < funnel.aov
+    assert aov["twin"] == pytest.approx(funnel.aov) and aov["fresh"] == pytest.approx(funnel.aov)
+    # The draws follow each row's own posteriors too (per-row parameters).
     sims = forecasts.draw(options, funnel, draws=4000, seed=3)
-    drawn = sims["conversions"].sum(axis=1) / sims["clicks"].sum(axis=1)
-    expected = options["conversions"].to_numpy() / options["clicks"].to_numpy()
-    assert np.allclose(drawn, expected, rtol=0.08)
+    for num, den in (("conversions", "clicks"), ("revenue", "conversions")):
+        drawn = sims[num].sum(axis=1) / sims[den].sum(axis=1)
+        assert np.allclose(drawn, options[num] / options[den], rtol=0.08), num
 
 
 def test_without_campaigns_the_plan_is_the_funnels(store):

@@ -218,14 +218,16 @@ def make_plan(session: Session, workspace: Workspace, request: PlanRequest) -> P
 
 
 def forecast_basis(funnel: forecasts.Rates, options: pl.DataFrame) -> str:
-    """The funnel's basis and how many candidates use their own tested conversion rate."""
-    own = options.filter(pl.Series(forecasts.tested_rows(options)))["account_id"].n_unique()
-    if not own:
+    """The funnel's basis and how many candidates use their own tested conversion rate (and
+    order value)."""
+    rate = options.filter(pl.Series(forecasts.tested_rows(options)))["account_id"].n_unique()
+    if not rate:
         return funnel.basis
-    word = "candidate" if own == 1 else "candidates"
+    value = options.filter(pl.Series(forecasts.tested_aov(options)[3]))["account_id"].n_unique()
+    word = "candidate" if rate == 1 else "candidates"
     return (
-        f"{funnel.basis}; {own:,} {word} with their own tested conversion rate "
-        "(test-and-learn posterior)"
+        f"{funnel.basis}; {rate:,} {word} with their own tested conversion rate and {value:,} "
+        "with their own order value (test-and-learn posteriors)"
     )
 
 

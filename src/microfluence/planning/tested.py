@@ -1,7 +1,8 @@
 """The tested creators' own rates for the planner (docs/planning.md, "What the planner reads"):
 per account measured in the workspace's campaigns in the plan's currency, the Beta posterior of
-its conversion rate from test-and-learn (planning.learn_posteriors), as per-row parameters the
-forecasts use instead of the workspace's funnel. Untested accounts get nulls and keep it."""
+its conversion rate and the gamma-gamma posterior of its order value from test-and-learn
+(planning.learn_posteriors), as per-row parameters the forecasts use instead of the
+workspace's funnel. Untested accounts get nulls and keep it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from microfluence.planning.learn import MIN_DRAWS
 from microfluence.planning.learn_data import tested_creators
 from microfluence.planning.learn_posteriors import fit
 
-# The forecasts' per-row columns (forecasts.TESTED_CVR): CVR ~ Beta(tested_cvr_a, tested_cvr_b).
-SCHEMA = {"account_id": pl.Int64, "tested_cvr_a": pl.Float64, "tested_cvr_b": pl.Float64}
+# The forecasts' per-row columns (forecasts.TESTED_CVR, TESTED_AOV): CVR ~ Beta(a, b) and
+# AOV = scale / θ, θ ~ Gamma(shape, rate) (scale: κ × the paying share of orders).
+SCHEMA = {
+    "account_id": pl.Int64,
+    "tested_cvr_a": pl.Float64,
+    "tested_cvr_b": pl.Float64,
+    "tested_aov_scale": pl.Float64,
+    "tested_aov_shape": pl.Float64,
+    "tested_aov_rate": pl.Float64,
+}
 
 
 def empty() -> pl.DataFrame:
@@ -45,17 +54,28 @@ def account_rates(session: Session, workspace_id: int, currency: str) -> pl.Data
     visited = pl.max_horizontal("unique_clicks", "orders") > 0
     if tested.filter(visited & pl.col("account_id").is_not_null()).height == 0:
         return empty()
-    frame = fit(tested, draws=MIN_DRAWS).frame
+    fitted = fit(tested, draws=MIN_DRAWS)
+    value = fitted.priors.order_value
     return (
-        frame.filter(visited & pl.col("account_id").is_not_null())
+        fitted.frame.filter(visited & pl.col("account_id").is_not_null())
         .select(
             "account_id",
             tested_cvr_a=pl.col("conversion_alpha"),
             tested_cvr_b=pl.col("conversion_beta"),
+            tested_aov_scale=pl.lit(None if value is None else value.kappa * _paying_share(tested)),
+            tested_aov_shape=pl.col("order_value_theta_shape"),
+            tested_aov_rate=pl.col("order_value_theta_rate"),
         )
         .filter(pl.col("tested_cvr_a").is_not_null() & pl.col("tested_cvr_b").is_not_null())
         .cast(SCHEMA)  # type: ignore[arg-type]
     )
+
+
+def _paying_share(tested: pl.DataFrame) -> float:
+    """The tested creators' paying orders over their orders (1 without orders): the order
+    value's posterior is a paying order's, the forecast's AOV any order's."""
+    orders = int(tested["orders"].sum() or 0)
+    return int(tested["paying_orders"].sum() or 0) / orders if orders else 1.0
 
 
 def with_tested(options: pl.DataFrame, tested: pl.DataFrame) -> pl.DataFrame:
