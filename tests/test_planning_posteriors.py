@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commerce_support import Brand
 from measurement_support import order as order_record
@@ -202,3 +204,38 @@ def test_without_campaigns_the_plan_is_the_funnels(store):
     with_nulls, without = (forecasts.draw(f, funnel, draws=200, seed=5) for f in (options, bare))
     for name in forecasts.OUTCOMES:
         assert np.array_equal(with_nulls[name], without[name])
+
+
+ODD = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, -1.0, float("nan"), float("inf"), -float("inf"), 1e-300, 1e300]),
+    st.floats(min_value=0.01, max_value=1e6),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(ODD, ODD, ODD, ODD, ODD), min_size=1, max_size=4))
+def test_odd_posterior_parameters_fall_back_or_forecast_finitely(params):
+    rows = len(params)
+    frame = pl.DataFrame(
+        {
+            "followers": [20_000.0] * rows,
+            "er": [0.03] * rows,
+            "platform": ["instagram"] * rows,
+            "format": ["feed_post"] * rows,
+            **{
+                name: pl.Series([p[i] for p in params], dtype=pl.Float64)
+                for i, name in enumerate((*forecasts.TESTED_CVR, *forecasts.TESTED_AOV))
+            },
+        }
+    )
+    funnel = forecasts.funnel_rates(0, 0, 0, 0, 0)
+    means = forecasts.expected(frame, funnel)
+    sims = forecasts.draw(frame, funnel, draws=50, seed=1)
+    for name in forecasts.OUTCOMES:
+        assert np.isfinite(means[name].to_numpy()).all() and (means[name] >= 0).all()
+        assert np.isfinite(sims[name]).all() and (sims[name] >= 0).all()
+    a, b = frame["tested_cvr_a"].to_numpy(), frame["tested_cvr_b"].to_numpy()
+    bad = ~(np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0))
+    cvr = means["conversions"].to_numpy() / means["clicks"].to_numpy()
+    assert np.allclose(cvr[bad], funnel.cvr)
