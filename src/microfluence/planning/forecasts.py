@@ -12,6 +12,10 @@ The model (docs/planning.md, "Forecasts"), per deliverable of format ``f``:
 * clicks ``~ Poisson(reach × CTR)``, conversions ``~ Binomial(clicks, CVR)``, revenue
   ``= conversions × AOV``; CTR and CVR are Beta posteriors from the workspace's measured
   campaigns (prior pseudo-counts around the defaults), AOV log-normal around its measured mean.
+  A row of a tested account (columns ``tested_cvr_a``/``tested_cvr_b``, planning.tested) takes
+  its own test-and-learn posterior ``CVR ~ Beta(tested_cvr_a, tested_cvr_b)`` instead, and, where
+  its order value has a posterior mean, ``AOV = tested_aov_scale / θ`` with
+  ``θ ~ Gamma(tested_aov_shape, tested_aov_rate)`` (mean ``scale × rate / (shape − 1)``).
 
 Every log-normal factor has mean 1 times its centre (``exp(σZ − σ²/2)``), so the expected
 values the planner optimises are the products of the centres, exactly what the draws average.
@@ -183,18 +187,68 @@ def _format_factors(plats: np.ndarray, fmts: np.ndarray) -> tuple[np.ndarray, np
     return eng, stories
 
 
+TESTED_CVR = ("tested_cvr_a", "tested_cvr_b")  # per-row columns (planning.tested)
+
+
+def _tested_cvr(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not set(TESTED_CVR) <= set(frame.columns):
+        nan = np.full(frame.height, np.nan)
+        return nan, nan, np.zeros(frame.height, dtype=bool)
+    a, b = (frame[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in TESTED_CVR)
+    return a, b, np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+
+
+def tested_rows(frame: pl.DataFrame) -> np.ndarray:
+    """True where the row uses its account's own tested conversion rate."""
+    return _tested_cvr(frame)[2]
+
+
+def cvr_parameters(frame: pl.DataFrame, funnel: Rates) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the Beta parameters of the conversion rate: the account's own tested posterior
+    where the frame carries one (``tested_cvr_a``, ``tested_cvr_b``), else the funnel's."""
+    a, b, own = _tested_cvr(frame)
+    return np.where(own, a, funnel.cvr_a), np.where(own, b, funnel.cvr_b)
+
+
+TESTED_AOV = ("tested_aov_scale", "tested_aov_shape", "tested_aov_rate")
+
+
+def tested_aov(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row the order value's ``scale / θ``, θ ~ Gamma(shape, rate), and where it applies
+    (a finite mean: shape > 1); elsewhere safe placeholders (scale 0, shape 2, rate 1)."""
+    n = frame.height
+    if not set(TESTED_AOV) <= set(frame.columns):
+        return np.zeros(n), np.full(n, 2.0), np.ones(n), np.zeros(n, dtype=bool)
+    scale, shape, rate = (
+        frame[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in TESTED_AOV
+    )
+    own = np.isfinite(scale) & np.isfinite(shape) & np.isfinite(rate)
+    own &= (scale > 0) & (shape > 1) & (rate > 0)
+    return np.where(own, scale, 0.0), np.where(own, shape, 2.0), np.where(own, rate, 1.0), own
+
+
+def aov_means(frame: pl.DataFrame, funnel: Rates) -> np.ndarray:
+    """Per row the expected order value: the account's own posterior mean where it has one,
+    else the funnel's AOV."""
+    scale, shape, rate, own = tested_aov(frame)
+    return np.where(own, scale * rate / (shape - 1), funnel.aov)
+
+
 def expected(frame: pl.DataFrame, funnel: Rates) -> pl.DataFrame:
-    """Expected reach, engagements, clicks, conversions and revenue per row (analytic)."""
+    """Expected reach, engagements, clicks, conversions and revenue per row (analytic); the
+    conversion rate is the row's Beta mean a / (a + b) (:func:`cvr_parameters`), the order
+    value the row's mean (:func:`aov_means`)."""
     c = centres(frame)
     clicks = c.reach * funnel.ctr
-    conversions = clicks * funnel.cvr
+    cvr_a, cvr_b = cvr_parameters(frame, funnel)
+    conversions = clicks * cvr_a / (cvr_a + cvr_b)
     return pl.DataFrame(
         {
             "reach": c.reach,
             "engagements": c.engagements,
             "clicks": clicks,
             "conversions": conversions,
-            "revenue": conversions * funnel.aov,
+            "revenue": conversions * aov_means(frame, funnel),
         }
     )
 
@@ -221,9 +275,14 @@ def draw(
     reach = rng.poisson(post_reach + story_reach).astype("float64")
     ctr = rng.beta(funnel.ctr_a, funnel.ctr_b, size=shape)
     clicks = rng.poisson(reach * ctr).astype("float64")
-    cvr = rng.beta(funnel.cvr_a, funnel.cvr_b, size=shape)
+    cvr_a, cvr_b = cvr_parameters(frame, funnel)
+    cvr = rng.beta(cvr_a[:, None], cvr_b[:, None], size=shape)
     conversions = rng.binomial(clicks.astype("int64"), cvr).astype("float64")
     aov = funnel.aov * _lognormal(rng, funnel.aov_log_sd, shape)
+    scale, theta_shape, theta_rate, own = tested_aov(frame)
+    if own.any():  # the tested accounts' own order values: scale / θ, θ ~ Gamma(shape, rate)
+        theta = rng.gamma(theta_shape[:, None], 1 / theta_rate[:, None], size=shape)
+        aov = np.where(own[:, None], scale[:, None] / theta, aov)
     return {
         "reach": reach,
         "engagements": engagements,

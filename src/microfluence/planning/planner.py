@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Workspace
-from microfluence.planning import forecasts, milp, prices, rates
+from microfluence.planning import forecasts, milp, prices, rates, tested
 from microfluence.planning.candidates import load_candidates
 from microfluence.planning.overlap import overlap_pairs
 from microfluence.planning.schemas import PlanRequest, PlanResult, SolverInfo
@@ -62,7 +62,10 @@ def priced_options(
         )
     model = prices.fit_prices(prices.deal_history(session, workspace.id))
     funnel = forecasts.workspace_rates(session, workspace)
-    options = prices.predict(model, options_frame(candidates, request.formats))
+    own = tested.account_rates(session, workspace.id, PlanResult.model_fields["currency"].default)
+    options = prices.predict(
+        model, tested.with_tested(options_frame(candidates, request.formats), own)
+    )
     options = options.with_columns(tier=pl.Series(rates.tier_of(options["followers"].to_numpy())))
     expected = forecasts.expected(options, funnel)
     return pl.concat([options, expected], how="horizontal"), funnel, model
@@ -209,8 +212,22 @@ def make_plan(session: Session, workspace: Workspace, request: PlanRequest) -> P
             bound=solution.bound,
         ),
         price_basis=prices.basis(model),
-        forecast_basis=funnel.basis,
+        forecast_basis=forecast_basis(funnel, options),
         notes=notes,
+    )
+
+
+def forecast_basis(funnel: forecasts.Rates, options: pl.DataFrame) -> str:
+    """The funnel's basis and how many candidates use their own tested conversion rate (and
+    order value)."""
+    rate = options.filter(pl.Series(forecasts.tested_rows(options)))["account_id"].n_unique()
+    if not rate:
+        return funnel.basis
+    value = options.filter(pl.Series(forecasts.tested_aov(options)[3]))["account_id"].n_unique()
+    word = "candidate" if rate == 1 else "candidates"
+    return (
+        f"{funnel.basis}; {rate:,} {word} with their own tested conversion rate and {value:,} "
+        "with their own order value (test-and-learn posteriors)"
     )
 
 
