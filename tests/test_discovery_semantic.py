@@ -283,8 +283,8 @@ def test_cli_recomputes_vectors_with_the_niches_and_searches_by_meaning(
     from microfluence.kernel import console
     from store_support import flat
 
-    monkeypatch.setattr(console.console, "width", 250)
-    monkeypatch.setattr(console.err_console, "width", 250)
+    monkeypatch.setattr(console.console, "_width", 250)
+    monkeypatch.setattr(console.err_console, "_width", 250)
 
     with store.transaction() as session:
         p = Planter(session, ensure_workspace(session, "acme").id)

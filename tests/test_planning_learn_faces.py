@@ -29,7 +29,10 @@ def served(store, store_url):  # type: ignore[no-untyped-def]
         yield client, world, acme, other
 
 
-def test_learn_over_the_api_the_command_and_the_page(served, store, store_url):
+def test_learn_over_the_api_the_command_and_the_page(served, store, store_url, monkeypatch):
+    from microfluence.kernel import console
+
+    monkeypatch.setattr(console.console, "_width", 250)  # the table whole, whatever ran before
     client, world, acme, other = served
     cid = world.brand.campaign_id
     answer = client.get(f"/api/v1/campaigns/{cid}/learn", headers=acme["viewer"])
