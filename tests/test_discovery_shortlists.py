@@ -153,7 +153,7 @@ def test_saved_searches_store_parameters_and_run_again(store, world):
                 "engagement": 0.5,
                 "authenticity": 0.2,
                 "tier": 0.1,
-                "semantic": 0.0,
+                "semantic": 0.6,
             },
         }
         with pytest.raises(ConflictError):

@@ -211,6 +211,9 @@ def cvr_parameters(frame: pl.DataFrame, funnel: Rates) -> tuple[np.ndarray, np.n
 
 
 TESTED_AOV = ("tested_aov_scale", "tested_aov_shape", "tested_aov_rate")
+# No order is worth this much: a posterior whose mean or draw goes beyond it is broken input
+# (the workspace's funnel is used instead), and a draw is capped there so revenue stays finite.
+MAX_AOV = 1e9
 
 
 def tested_aov(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -224,6 +227,9 @@ def tested_aov(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     )
     own = np.isfinite(scale) & np.isfinite(shape) & np.isfinite(rate)
     own &= (scale > 0) & (shape > 1) & (rate > 0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mean = scale * rate / (shape - 1)
+    own &= np.isfinite(mean) & (mean <= MAX_AOV)
     return np.where(own, scale, 0.0), np.where(own, shape, 2.0), np.where(own, rate, 1.0), own
 
 
@@ -282,7 +288,9 @@ def draw(
     scale, theta_shape, theta_rate, own = tested_aov(frame)
     if own.any():  # the tested accounts' own order values: scale / θ, θ ~ Gamma(shape, rate)
         theta = rng.gamma(theta_shape[:, None], 1 / theta_rate[:, None], size=shape)
-        aov = np.where(own[:, None], scale[:, None] / theta, aov)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            drawn = np.nan_to_num(scale[:, None] / theta, nan=MAX_AOV, posinf=MAX_AOV)
+        aov = np.where(own[:, None], np.minimum(drawn, MAX_AOV), aov)
     return {
         "reach": reach,
         "engagements": engagements,
