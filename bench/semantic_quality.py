@@ -23,7 +23,7 @@ import polars as pl
 
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.embedding import embed_texts
-from microfluence.discovery.vectors import MAX_CHARS, embed
+from microfluence.discovery.vectors import MAX_CHARS
 
 K = 10
 BRIEF_K = 50
@@ -62,7 +62,7 @@ def main() -> None:
     accounts = read_accounts(args.data, limit=args.limit)
     labels = accounts["label"].to_numpy()
     t = time.perf_counter()
-    vectors = embed([t[:MAX_CHARS] for t in _texts(accounts)])
+    vectors = embed_texts([t[:MAX_CHARS] for t in _texts(accounts)])
     print(f"{len(labels):,} accounts embedded in {time.perf_counter() - t:.0f} s")
     named = np.isin(labels, list(BRIEFS))
     precisions, chance = {}, {}

@@ -25,7 +25,7 @@ import polars as pl
 import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
 
-from microfluence.discovery.embedding import DIMENSIONS, embed_texts
+from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.features import documents, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import DESCRIPTIONS, NICHES
@@ -63,22 +63,11 @@ def hashtags_only(accounts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _embed(texts: list[str], batch: int = 256) -> np.ndarray:
-    """embed_texts over texts sorted by length, in small batches: a batch is padded to its
-    longest text, so one long caption among 2,048 short ones would cost 2,048 long rows."""
-    order = np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)))
-    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    for start in range(0, len(texts), batch):
-        rows = order[start : start + batch]
-        out[rows] = embed_texts([texts[i] for i in rows], batch_size=batch)
-    return out
-
-
 def embeddings(accounts: pl.DataFrame) -> np.ndarray:
     """(accounts × 512): the embedding of the words document and of the alt texts alone."""
     words = documents(accounts)["words"].to_list()
     alt = documents(accounts.select("alt_texts").with_columns(handle=pl.lit("")))["words"]
-    return np.hstack([_embed(words), _embed(alt.to_list())])
+    return np.hstack([embed_texts(words), embed_texts(alt.to_list())])
 
 
 @dataclass

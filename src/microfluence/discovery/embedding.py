@@ -44,11 +44,26 @@ def _model():  # noqa: ANN202 - WordLlamaInference, imported lazily with the pac
     return WordLlamaInference(table, tokenizer)
 
 
-def embed_texts(texts: Sequence[str], *, batch_size: int = 2048) -> np.ndarray:
-    """One L2-normalised float32 row of ``DIMENSIONS`` per text (an empty text gives zeros)."""
+BATCH = 64  # texts per batch, after sorting by length (see embed_texts)
+
+
+def embed_texts(texts: Sequence[str], *, batch_size: int = BATCH) -> np.ndarray:
+    """One L2-normalised float32 row of ``DIMENSIONS`` per text (an empty text gives zeros),
+    in the order given.
+
+    The model pads each batch to its longest text (no truncation), so one 4,000-character
+    caption in a batch of 2,048 short ones costs 2,048 long rows (2,000 captions took 158 s that
+    way). The texts are therefore embedded sorted by length, in batches of ``batch_size``, and
+    put back in their order: each batch holds texts of about the same length and wastes little.
+    """
     if len(texts) == 0:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    clean = [text or "" for text in texts]
+    order = np.argsort(np.fromiter((len(t) for t in clean), dtype=np.int64, count=len(clean)))
+    ordered = [clean[i] for i in order]
     with np.errstate(invalid="ignore", divide="ignore"):  # an empty text's norm is 0
-        vectors = _model().embed([text or "" for text in texts], norm=True, batch_size=batch_size)
+        vectors = _model().embed(ordered, norm=True, batch_size=batch_size)
     vectors = np.nan_to_num(np.asarray(vectors, dtype=np.float32), copy=False)
-    return vectors
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out

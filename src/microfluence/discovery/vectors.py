@@ -31,7 +31,6 @@ RECIPE = "v1"  # what the text is made of; a change re-embeds every account
 RECENT_POSTS = 12
 MAX_CHARS = 4_000
 BATCH = 2_000
-EMBED_BATCH = 64
 
 Progress = Callable[[int, int | None], None]
 _PGVECTOR: dict[str, bool] = {}
@@ -160,17 +159,6 @@ def account_documents(
     return docs.to_list()
 
 
-def embed(docs: Sequence[str]) -> np.ndarray:
-    """``embed_texts`` in small batches of similar length: the model pads a batch to its
-    longest text (no truncation), so 2,000 texts of 4,000 characters in one batch would take
-    gigabytes; sorted by length, batches of ``EMBED_BATCH`` stay small and waste little."""
-    order = np.argsort([len(d) for d in docs], kind="stable")
-    vectors = embed_texts([docs[i] for i in order], batch_size=EMBED_BATCH)
-    out = np.empty_like(vectors)
-    out[order] = vectors
-    return out
-
-
 def has_pgvector_column(session: Session) -> bool:
     """Whether ``account_vectors`` has the pgvector ``embedding`` column (migration 0029 adds
     it when the PostgreSQL server has the extension)."""
@@ -236,7 +224,7 @@ def recompute_vectors(
     for start in range(0, todo.height, batch_size):
         batch = todo.slice(start, batch_size)
         docs = account_documents(session, workspace_id, batch["account_id"].to_list(), batch)
-        _write(session, workspace_id, batch, embed(docs), pg)
+        _write(session, workspace_id, batch, embed_texts(docs), pg)
         session.flush()
         if progress:
             progress(min(start + batch_size, todo.height), todo.height)
