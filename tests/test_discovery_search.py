@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from discovery_support import NICHES, NOW, Planter
+from microfluence.discovery import filters
 from microfluence.discovery.query import SearchQuery, Weights
-from microfluence.discovery.search import search
+from microfluence.discovery.search import resolve_scheme, search
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Post
 from microfluence.kernel.workspaces import ensure_workspace
@@ -123,6 +124,32 @@ def test_niche_reads_user_rows_first_then_model_rows_above_the_confidence(store,
     assert handles(store, crafted, niche="pets") == ["unknown"]
     for niche in NICHES:
         handles(store, crafted, niche=niche)
+
+
+def test_candidate_ids_are_the_filters_accounts_or_none_past_the_cap(store, crafted):
+    """filters.candidate_ids gives what search's filters pass (ids, sorted), and None past
+    its cap; the other workspace's "edge" is never among them."""
+    cases = [
+        {"country": "fr"},
+        {"min_followers": 1000},
+        {"niche": "fitness", "niche_confidence": 0.4},
+        {"platform": "tiktok", "has_email": True},
+        {"tier": "micro"},
+        {},
+    ]
+    with store.session() as session:
+        scheme = resolve_scheme(session, crafted, None)[0]
+        for filters_asked in cases:
+            query = SearchQuery(limit=100, **filters_asked)
+            page = search(session, crafted, query, now=NOW)
+            expected = sorted(r.account_id for r in page.results)
+            ids = filters.candidate_ids(session, crafted, query, scheme, NOW, cap=10)
+            assert ids is not None and ids.tolist() == expected, filters_asked
+            if expected:
+                too_few = len(expected) - 1
+                assert (
+                    filters.candidate_ids(session, crafted, query, scheme, NOW, cap=too_few) is None
+                )
 
 
 def test_bad_filters_are_named(store, crafted):

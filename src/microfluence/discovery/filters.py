@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import aliased
+import numpy as np
+from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche, AccountSearch
@@ -138,3 +139,25 @@ def conditions(workspace_id: int, query: SearchQuery, scheme: str, now: dt.datet
     if query.posted_within_days is not None:
         where.append(S.last_post_at >= now - dt.timedelta(days=query.posted_within_days))
     return where
+
+
+def candidate_ids(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    scheme: str,
+    now: dt.datetime,
+    *,
+    cap: int,
+) -> np.ndarray | None:
+    """The ids of every account of the workspace that passes the query's filters (its words,
+    brief and lookalikes aside), sorted, as int64; ``None`` when more than ``cap`` pass, so a
+    caller can let its own index drive instead. One index range per country branch
+    (``branches``), at most ``cap + 1`` rows read."""
+    where = conditions(workspace_id, query, scheme, now)
+    alternatives = [select(S.account_id).where(*where, *alt) for alt in branches(query)]
+    stmt = alternatives[0] if len(alternatives) == 1 else union_all(*alternatives)
+    rows = session.execute(stmt.limit(cap + 1)).scalars().all()
+    if len(rows) > cap:
+        return None
+    return np.sort(np.fromiter(rows, dtype=np.int64, count=len(rows)))
