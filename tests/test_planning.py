@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import optimize as scipy_optimize
 
 from microfluence.kernel.errors import InputError
 from microfluence.planning import forecasts, milp, prices, rates
@@ -353,6 +354,60 @@ def test_reduced_cost_fixing_keeps_the_optimum():
     assert relaxed is not None and relaxed.bound >= plain.objective - 1e-6
     by_lagrange, _ = milp._lagrangian_fixing(program, incumbent, relaxed)
     assert not by_lagrange[plain.chosen].any()
+
+
+def _quota_program(n: int, seed: int) -> milp.Program:
+    rng = np.random.default_rng(seed)
+    creators = rng.integers(0, n // 3, n)
+    frame = options(
+        list(rng.uniform(5, 200, n)),
+        list(rng.uniform(0, 50, n)),
+        list(creators),
+        list(rng.choice(["beauty", "food", "travel"], n, p=[0.1, 0.6, 0.3])),
+    )
+    request = PlanRequest(
+        budget=40 * n / 100,
+        max_creators=n // 40,
+        niches={"beauty": Quota(min=n // 200), "travel": Quota(min=n // 100)},
+    )
+    return build_program(frame, request)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_lagrangian_bound_is_the_lp_relaxations_optimum(seed):
+    """Column generation stops at the LP's optimum: the bound equals the whole LP relaxation
+    solved at once, and lies above the integer optimum."""
+    program = _quota_program(600, seed)
+    side, rhs = milp.side_rows(program)
+    owners = next(g for g in program.groups if g.required)
+    lp = scipy_optimize.linprog(
+        -program.values,
+        A_ub=milp.sparse.vstack([owners.matrix, side]).tocsr(),
+        b_ub=np.concatenate([owners.high, rhs]),
+        bounds=(0, 1),
+        method="highs",
+    )
+    relaxed = milp.lagrangian(program, start=np.arange(50))  # a poor start: many rounds
+    assert relaxed.bound == pytest.approx(-lp.fun, rel=1e-6)
+    assert relaxed.bound >= milp.solve(program).objective - 1e-6
+
+
+def test_a_large_program_is_solved_from_its_core_within_the_gap(monkeypatch):
+    """Above LARGE options the first plan comes from the core; the answer is the whole
+    program's optimum within the large gap (checked against HiGHS on the whole program)."""
+    program = _quota_program(3_000, 5)
+    exact, _ = milp._solve(program.values, program.groups, 60)
+    optimum = -float(exact.fun)
+    monkeypatch.setattr(milp, "LARGE", 1_000)
+    monkeypatch.setattr(milp, "CORE", 200)
+    relaxed = milp.lagrangian(program, milp._subset(program))
+    core = milp.core_start(program, relaxed, 60)
+    assert core is not None and milp._feasible(program.groups, core)
+    solution = milp.solve(program)
+    assert milp._feasible(program.groups, np.isin(np.arange(3_000), solution.chosen) * 1.0)
+    assert solution.objective >= optimum * (1 - milp.LARGE_REL_GAP) - 1e-6
+    assert solution.objective <= optimum + 1e-6
+    assert solution.bound >= optimum - 1e-6
 
 
 @settings(max_examples=200, deadline=None)

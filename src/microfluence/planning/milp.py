@@ -119,21 +119,12 @@ def relax(program: Program, incumbent: np.ndarray | None) -> tuple[np.ndarray, f
     n = len(program.values)
     if incumbent is None or not _feasible(program.groups, incumbent):
         return np.zeros(n, dtype=bool), None
-    rows = [g for g in program.groups if g.matrix.shape[0] > 0]
-    ub_parts, ub = [], []
-    for g in rows:
-        finite_hi = np.isfinite(g.high)
-        if finite_hi.any():
-            ub_parts.append(g.matrix[np.flatnonzero(finite_hi)])
-            ub.append(g.high[finite_hi])
-        positive_lo = g.low > 0
-        if positive_lo.any():
-            ub_parts.append(-g.matrix[np.flatnonzero(positive_lo)])
-            ub.append(-g.low[positive_lo])
+    side, rhs = side_rows(program)
+    owners = next(g for g in program.groups if g.required)
     lp = linprog(
         -program.values,
-        A_ub=sparse.vstack(ub_parts).tocsr(),
-        b_ub=np.concatenate(ub),
+        A_ub=sparse.vstack([owners.matrix, side]).tocsr(),
+        b_ub=np.concatenate([owners.high, rhs]),
         bounds=(0, 1),
         method="highs",
     )
@@ -149,13 +140,10 @@ LARGE = 5_000  # options above which a warm start is looked for
 SUBSET = 3_000
 
 
-def warm_start(program: Program, time_limit: float) -> np.ndarray | None:
-    """A feasible solution of a large program, from the same program over a subset of its
-    options (the best by value per unit of price, by value, and in every group that asks for
-    a minimum): any solution of the subset is one of the whole. None when there is none."""
+def _subset(program: Program) -> np.ndarray:
+    """The options a warm start looks among: the best by value per unit of price, by value,
+    and in every group that asks for a minimum."""
     n = len(program.values)
-    if n <= LARGE:
-        return None
     budget = next((g for g in program.groups if g.field == "budget"), None)
     price = budget.matrix.toarray().ravel() if budget is not None else np.ones(n)
     ratio = program.values / np.maximum(price, 1e-12)
@@ -165,79 +153,189 @@ def warm_start(program: Program, time_limit: float) -> np.ndarray | None:
             continue
         members = g.matrix.indices
         picked.append(members[np.argsort(-ratio[members])][: int(50 * g.low[0]) + 50])
-    subset = np.unique(np.concatenate(picked))
-    sub = Program(
-        program.values[subset],
-        [
-            Group(g.name, g.field, g.matrix[:, subset], g.low, g.high, g.required)
-            for g in program.groups
-        ],
-    )
-    result, _ = _solve(sub.values, sub.groups, time_limit / 4)
+    return np.unique(np.concatenate(picked))
+
+
+def warm_start(program: Program, time_limit: float) -> np.ndarray | None:
+    """A feasible solution of a large program, from the same program over a subset of its
+    options (the best by value per unit of price, by value, and in every group that asks for
+    a minimum): any solution of the subset is one of the whole. None when there is none."""
+    n = len(program.values)
+    if n <= LARGE:
+        return None
+    return _sub_solution(program, _subset(program), time_limit)
+
+
+CORE = 2_000  # options in the core a large program's first plan is looked for in
+
+
+def _sub_solution(program: Program, subset: np.ndarray, time_limit: float) -> np.ndarray | None:
+    """A plan of the whole program from the program over ``subset`` (any plan of a subset is
+    one of the whole), or None when the subset has none."""
+    groups = [
+        Group(g.name, g.field, g.matrix[:, subset], g.low, g.high, g.required)
+        for g in program.groups
+    ]
+    result, _ = _solve(program.values[subset], groups, time_limit / 4)
     if result.x is None:
         return None
-    x = np.zeros(n)
+    x = np.zeros(len(program.values))
     x[subset[result.x > 0.5]] = 1.0
     return x
+
+
+def core_start(
+    program: Program, relaxed: Lagrangian | None, time_limit: float
+) -> np.ndarray | None:
+    """A large program's first plan from its **core** (Balas & Zemel 1980, for knapsacks): the
+    ``CORE`` options whose forced choice keeps the Lagrangian bound highest
+    (``L − best_c + reduced_k``, the LP relaxation's own ranking), solved exactly. With the LP's
+    multipliers the optimum lies almost always among them; when it does not, the bound says so
+    and the fixing below takes over. None for small programs or when the core has no plan."""
+    n = len(program.values)
+    if n <= LARGE or relaxed is None:
+        return None
+    forced = relaxed.bound - relaxed.best + relaxed.reduced
+    core = np.sort(np.argpartition(-forced, CORE)[:CORE])
+    return _sub_solution(program, core, time_limit)
 
 
 @dataclass(frozen=True)
 class Lagrangian:
     bound: float
-    reduced: np.ndarray  # per option: v_k − λ p_k − μ
+    reduced: np.ndarray  # per option: v_k − Σ_r μ_r a_rk
     best: np.ndarray  # per option: its creator's max(0, best reduced value)
 
 
-def lagrangian(program: Program) -> Lagrangian | None:
-    """An upper bound on the program's optimum, cheap at any size: every constraint but one
-    option per creator, the budget and the maximum number of creators dropped (which can only
-    raise the optimum), those two moved into the objective with multipliers λ, μ ≥ 0:
-    ``L(λ, μ) = λB + μK + Σ_c max(0, max_{k of c} (v_k − λ p_k − μ))``, convex, minimised by
-    golden-section searches on each in turn (docs/planning.md)."""
-    budget = next((g for g in program.groups if g.field == "budget"), None)
+def side_rows(program: Program) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Every constraint but one option per creator as rows ``D x ≤ d``: a row's maximum as it
+    is, its minimum (when above 0) negated."""
+    n = len(program.values)
+    parts, rhs = [], []
+    for g in program.groups:
+        if g.required or g.matrix.shape[0] == 0:
+            continue
+        finite_hi = np.isfinite(g.high)
+        if finite_hi.any():
+            parts.append(g.matrix[np.flatnonzero(finite_hi)])
+            rhs.append(g.high[finite_hi])
+        positive_lo = g.low > 0
+        if positive_lo.any():
+            parts.append(-g.matrix[np.flatnonzero(positive_lo)])
+            rhs.append(-g.low[positive_lo])
+    if not parts:
+        return sparse.csr_matrix((0, n)), np.zeros(0)
+    return sparse.vstack(parts).tocsr(), np.concatenate(rhs)
+
+
+def _owners(program: Program) -> tuple[np.ndarray, int] | None:
     owners = next((g for g in program.groups if g.required), None)
-    if budget is None or owners is None or not np.isfinite(budget.high[0]):
+    if owners is None:
         return None
-    count = next(
-        (
-            g
-            for g in program.groups
-            if g.field in ("min_creators", "max_creators") and np.isfinite(g.high[0])
-        ),
-        None,
-    )
-    cap = float(count.high[0]) if count is not None else None
+    return owners.matrix.tocsc().indices, owners.matrix.shape[0]
+
+
+def _dual(program: Program, side: sparse.csr_matrix, rhs: np.ndarray, mu: np.ndarray) -> Lagrangian:
+    """``L(μ) = μ·d + Σ_c max(0, max_{k of c} (v_k − (Dᵀμ)_k))``: an upper bound on the plan's
+    value for any ``μ ≥ 0`` (every constraint but one option per creator moved into the
+    objective; one option per creator is kept, so the inner maximum is taken per creator)."""
+    owner, n_owners = _owners(program)  # type: ignore[misc]
+    reduced = program.values - side.T @ mu
+    best = np.zeros(n_owners)
+    np.maximum.at(best, owner, reduced)
+    return Lagrangian(float(mu @ rhs) + float(best.sum()), reduced, best[owner])
+
+
+MAX_ROUNDS = 30  # column generation's rounds (a few suffice: docs/planning.md)
+ADD_PER_ROUND = 2_000
+
+
+def _penalty(program: Program) -> float:
+    """The price of a unit of a minimum left unmet in the restricted LP: above any dual a
+    minimum can have (taking one more option costs at most its budget share at the best value
+    per price, plus the best value), so the LP meets every minimum it can."""
+    budget = next((g for g in program.groups if g.field == "budget"), None)
+    v = float(np.max(np.abs(program.values), initial=1.0))
+    if budget is None:
+        return 10.0 * v + 1.0
     price = budget.matrix.toarray().ravel()
-    owner = owners.matrix.tocsc().indices
-    n_owners = owners.matrix.shape[0]
-    values = program.values
+    ratio = float(np.max(np.abs(program.values) / np.maximum(price, 1e-12), initial=0.0))
+    return 10.0 * (ratio * float(np.max(price, initial=0.0)) + v) + 1.0
 
-    def parts(lam: float, mu: float) -> tuple[float, np.ndarray, np.ndarray]:
-        reduced = values - lam * price - mu
-        best = np.zeros(n_owners)
-        np.maximum.at(best, owner, reduced)
-        total = lam * float(budget.high[0]) + (mu * cap if cap is not None else 0.0)
-        return total + float(best.sum()), reduced, best
 
-    def search(f, high: float) -> float:  # type: ignore[no-untyped-def]
-        low, ratio = 0.0, (np.sqrt(5) - 1) / 2
-        for _ in range(40):
-            x1, x2 = high - ratio * (high - low), low + ratio * (high - low)
-            if f(x1) <= f(x2):
-                high = x2
-            else:
-                low = x1
-        return min((0.0, low, high), key=f)
+def _restricted_lp(
+    program: Program, side: sparse.csr_matrix, rhs: np.ndarray, subset: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The LP relaxation over ``subset``'s options: the duals of its creators' rows (by owner
+    index) and of the side rows; None when HiGHS finds no optimum. A minimum the subset cannot
+    meet is met by a slack at :func:`_penalty` per unit (big-M), so the duals still point to
+    the options that would meet it."""
+    owner, n_owners = _owners(program)  # type: ignore[misc]
+    present, rows = np.unique(owner[subset], return_inverse=True)
+    per_creator = sparse.csr_matrix(
+        (np.ones(len(subset)), (rows, np.arange(len(subset)))), shape=(len(present), len(subset))
+    )
+    minima = np.flatnonzero(rhs < 0)
+    slack = sparse.csr_matrix(
+        (-np.ones(len(minima)), (minima, np.arange(len(minima)))), shape=(len(rhs), len(minima))
+    )
+    matrix = (
+        sparse.bmat([[per_creator, None], [side[:, subset], slack]], format="csr")
+        if len(minima)
+        else sparse.vstack([per_creator, side[:, subset]]).tocsr()
+    )
+    lp = linprog(
+        np.concatenate([-program.values[subset], np.full(len(minima), _penalty(program))]),
+        A_ub=matrix,
+        b_ub=np.concatenate([np.ones(len(present)), rhs]),
+        bounds=np.column_stack(
+            [
+                np.zeros(len(subset) + len(minima)),
+                np.r_[np.ones(len(subset)), np.full(len(minima), np.inf)],
+            ]
+        ),
+        method="highs",
+    )
+    if lp.status != 0:
+        return None
+    duals = np.maximum(-np.asarray(lp.ineqlin.marginals), 0.0)
+    pi = np.zeros(n_owners)
+    pi[present] = duals[: len(present)]
+    return pi, duals[len(present) :]
 
-    lam = mu = 0.0
-    lam_high = float(np.max(values / np.maximum(price, 1e-12), initial=0.0))
-    mu_high = float(np.max(values, initial=0.0))
-    for _ in range(4 if cap is not None else 1):
-        lam = search(lambda x, m=mu: parts(x, m)[0], lam_high)
-        if cap is not None:
-            mu = search(lambda y, x=lam: parts(x, y)[0], mu_high)
-    total, reduced, best = parts(lam, mu)
-    return Lagrangian(total, reduced, best[owner])
+
+def lagrangian(program: Program, start: np.ndarray | None = None) -> Lagrangian | None:
+    """The LP relaxation's bound, cheap at any size, by column generation (Dantzig & Wolfe
+    1960; Desrosiers & Lübbecke 2005): the LP over a subset of the options (``start``, or the
+    warm start's), its duals ``μ`` (side rows) and ``π`` (one per creator), then the options
+    whose reduced profit ``v_k − (Dᵀμ)_k − π_c`` is positive are added, best per creator
+    first, until none is. ``L(μ)`` (:func:`_dual`) bounds the plan for every ``μ`` it tries, so
+    the bound is valid whenever it stops; when no option prices out it is the LP's optimum."""
+    if _owners(program) is None:
+        return None
+    side, rhs = side_rows(program)
+    if side.shape[0] == 0:
+        return _dual(program, side, rhs, np.zeros(0))
+    owner, n_owners = _owners(program)  # type: ignore[misc]
+    subset = np.unique(start if start is not None else _subset(program))
+    found = _dual(program, side, rhs, np.zeros(len(rhs)))
+    for _ in range(MAX_ROUNDS):
+        duals = _restricted_lp(program, side, rhs, subset)
+        if duals is None:
+            break
+        pi, mu = duals
+        trial = _dual(program, side, rhs, mu)
+        if trial.bound < found.bound:
+            found = trial
+        profit = trial.reduced - pi[owner]
+        profit[subset] = -np.inf
+        candidates = np.flatnonzero(profit > 1e-9 * max(1.0, abs(trial.bound)))
+        if candidates.size == 0:
+            break
+        order = candidates[np.argsort(-profit[candidates], kind="stable")]
+        _, first = np.unique(owner[order], return_index=True)
+        subset = np.union1d(subset, order[np.sort(first)][:ADD_PER_ROUND])
+    return found
 
 
 def lagrangian_bound(program: Program) -> float | None:
@@ -286,9 +384,15 @@ def solve(
     if len(program.values) == 0:
         return Solution(np.zeros(0, dtype="int64"), 0.0, "empty", 0.0, 0.0, 0.0)
     started = time.perf_counter()
-    if incumbent is None or not _feasible(program.groups, incumbent):
-        incumbent = warm_start(program, time_limit)
-    relaxed = lagrangian(program)
+    given = incumbent is not None and _feasible(program.groups, incumbent)
+    start = _subset(program)
+    if given:
+        start = np.union1d(start, np.flatnonzero(incumbent > 0.5))
+    relaxed = lagrangian(program, start)
+    if not given:
+        incumbent = core_start(program, relaxed, time_limit)
+        if incumbent is None:
+            incumbent = warm_start(program, time_limit)
     quick = _proved(program, incumbent, None if relaxed is None else relaxed.bound, started)
     if quick is not None:
         return quick
