@@ -349,7 +349,7 @@ def test_reduced_cost_fixing_keeps_the_optimum():
     assert fixed.sum() > n // 2  # most options are proved useless …
     assert not fixed[plain.chosen].any()  # … and none of the optimum
     assert milp.solve(program, incumbent=incumbent).objective == pytest.approx(plain.objective)
-    # The Lagrangian bound's fixing (budget and count relaxed) never drops the optimum either.
+    # The Lagrangian bound's fixing (every side row relaxed) never drops the optimum either.
     relaxed = milp.lagrangian(program)
     assert relaxed is not None and relaxed.bound >= plain.objective - 1e-6
     by_lagrange, _ = milp._lagrangian_fixing(program, incumbent, relaxed)
