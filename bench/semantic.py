@@ -2,7 +2,7 @@
 the in-process index discovery.vector_index builds, next to a brute-force scan in the same run.
 
     python -m bench.semantic [--accounts 1000000] [--texts 200000] [--queries 200] [--exact]
-                             [--cache DIR] [--sweep]
+                             [--cache DIR] [--sweep] [--store]
 
 Vectors: ``--texts`` synthetic account texts (demo.account_texts) embedded with the shipped
 model; each of the N account vectors is one text's vector plus half of another's, normalised,
@@ -20,6 +20,11 @@ synthetic population (0.3–1.3 % passing). Three ways, each query timed for eac
   cap;
 * **scan** (baseline): one float32 product over every vector, the filter as a mask, the best 20.
 
+``--store``: the pre-filter end to end on a real SQLite store, too: a file with the population's
+``account_search`` rows (platform, country, followers: the filters' columns; the table alone,
+written in bulk, where the app's triggers would write it), ``filters.candidate_ids`` for each
+query (its ids checked against the mask's), then ``VectorIndex.among``.
+
 Lookalikes: the mean of three random accounts' vectors, those left out, no filter; index and
 scan. Reports the build time and memory, p50/p95/p99 per query kind, and recall@20 against the
 scan. ``--sweep``: the cost of ``VectorIndex.among`` by the number of candidates (the cap's
@@ -30,17 +35,26 @@ in DIR and reuses them: the graph's build time is then the one recorded when it 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import resource
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from microfluence.demo.account_texts import synthetic_texts
+from microfluence.discovery import filters
 from microfluence.discovery import vector_index as vi
 from microfluence.discovery.embedding import embed_texts
+from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.semantic import PREFILTER_CAP, next_pool
+from microfluence.discovery.tables import AccountSearch
+from microfluence.kernel.store.tables import PLATFORMS
 
 K = 20
 POOL = 100
@@ -108,13 +122,53 @@ def _filters(n: int, seed: int = 3) -> dict[str, np.ndarray]:
     }
 
 
-def _mask(cols: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _asked(rng: np.random.Generator) -> tuple[int, int, int]:
+    """A query's filters: (platform, country, follower floor)."""
     low = int(rng.choice([1_000, 10_000, 50_000]))
+    return int(rng.integers(0, 6)), int(rng.integers(0, 12)), low
+
+
+def _mask(cols: dict[str, np.ndarray], asked: tuple[int, int, int]) -> np.ndarray:
+    platform, country, low = asked
     return (
-        (cols["platform"] == rng.integers(0, 6))
-        & (cols["country"] == rng.integers(0, 12))
-        & (cols["followers"] >= low)
+        (cols["platform"] == platform) & (cols["country"] == country) & (cols["followers"] >= low)
     )
+
+
+STORE_BATCH = 50_000
+NOW = dt.datetime(2026, 11, 27)
+
+
+def _store(cols: dict[str, np.ndarray], path: Path) -> sa.Engine:
+    """A SQLite file with the population's account_search rows (ids from 1, workspace 1)."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    AccountSearch.__table__.create(engine)
+    n = len(cols["platform"])
+    frame = pl.DataFrame(
+        {
+            "account_id": np.arange(1, n + 1),
+            "platform": np.array(PLATFORMS[:6])[cols["platform"]],
+            "country": np.char.add("c", cols["country"].astype(str)),
+            "followers": cols["followers"],
+        }
+    ).with_columns(workspace_id=pl.lit(1), has_email=pl.lit(False))
+    with engine.begin() as conn:
+        for part in frame.iter_slices(STORE_BATCH):
+            conn.execute(sa.insert(AccountSearch), part.to_dicts())
+    return engine
+
+
+def _query(asked: tuple[int, int, int]) -> SearchQuery:
+    platform, country, low = asked
+    return SearchQuery(platform=PLATFORMS[platform], country=f"c{country}", min_followers=low)
+
+
+def _from_store(session: Session, asked, keep: np.ndarray) -> np.ndarray | None:
+    """filters.candidate_ids for the query, as row numbers (checked against the mask)."""
+    ids = filters.candidate_ids(session, 1, _query(asked), "mediakix", NOW, cap=PREFILTER_CAP)
+    if ids is not None and not np.array_equal(ids - 1, np.flatnonzero(keep)):
+        raise AssertionError(f"candidate_ids disagrees with the mask for {asked}")
+    return None if ids is None else ids - 1
 
 
 def _pooled(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=None):
@@ -159,16 +213,25 @@ def _hits(got: np.ndarray, truth: np.ndarray) -> int:
 
 def _report(name: str, way: str, times: list[float], hits: int | None, queries: int) -> None:
     recall = "" if hits is None else f"   recall@{K} {hits / (K * queries):.3f}"
-    print(f"{name:<22} {way:<10} {_pcts(times)}{recall}", flush=True)
+    print(f"{name:<22} {way:<18} {_pcts(times)}{recall}", flush=True)
 
 
-def _semantic_filters(index, matrix, cols, briefs) -> None:
+def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> None:  # noqa: PLR0914
     rng = np.random.default_rng(11)
     times: dict[str, list[float]] = {"pre-filter": [], "pool": [], "scan": []}
+    if session is not None:
+        times = {"candidate_ids": [], "store + pre-filter": [], **times}
     hits = {"pre-filter": 0, "pool": 0}
     passing = []
     for q in briefs:
-        keep = _mask(cols, rng)
+        asked = _asked(rng)
+        keep = _mask(cols, asked)
+        if session is not None:
+            t = time.perf_counter()
+            ids = _from_store(session, asked, keep)
+            times["candidate_ids"].append(time.perf_counter() - t)
+            _prefiltered(index, q, np.flatnonzero(keep) if ids is None else ids, keep)
+            times["store + pre-filter"].append(time.perf_counter() - t)
         candidates = np.flatnonzero(keep)  # filters.candidate_ids' sorted ids, emulated
         first, took = _timed(_prefiltered, index, q, candidates, keep)
         times["pre-filter"].append(took)
@@ -231,6 +294,7 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, help="keep and reuse the vectors and the graph here")
     parser.add_argument("--sweep", action="store_true", help="VectorIndex.among by candidates")
+    parser.add_argument("--store", action="store_true", help="candidate_ids from a SQLite store")
     args = parser.parse_args()
     n, texts = args.accounts, min(args.texts, args.accounts)
     if args.cache:
@@ -252,7 +316,17 @@ def main() -> None:
     briefs = embed_texts(synthetic_texts(args.queries, seed=99))
     if args.sweep:
         _sweep(index, briefs)
-    _semantic_filters(index, matrix, cols, briefs)
+    with tempfile.TemporaryDirectory() as tmp:
+        session = None
+        if args.store:
+            t = time.perf_counter()
+            engine = _store(cols, Path(tmp) / "search.sqlite")
+            print(f"store: {n:,} account_search rows written in {time.perf_counter() - t:.0f} s")
+            session = Session(engine)
+        _semantic_filters(index, matrix, cols, briefs, session)
+        if session is not None:
+            session.close()
+            engine.dispose()
     _lookalikes(index, matrix, args.queries)
 
 
