@@ -11,10 +11,11 @@ so N vectors need only ``--texts`` embeddings and keep the texts' topical struct
 Semantic + filters: the filters (platform, country, followers) are NumPy columns, a mask over the
 synthetic population (0.3–1.3 % passing). Three ways, each query timed for each:
 
-* **pre-filter** (what search does when the filters pass at most ``semantic.PREFILTER_CAP``
-  accounts): the mask's ids stand in for ``filters.candidate_ids`` (the database's part, timed
-  by bench/search.py, is not in this figure), ranked by ``VectorIndex.among``; past the cap, the
-  pool path below;
+* **pre-filter** (search's path): the first pool (100) from the index, the filter checked on
+  it; when fewer than 20 pass, the filters' accounts if they are at most
+  ``semantic.PREFILTER_CAP`` — the mask's ids stand in for ``filters.candidate_ids`` (the
+  database's part; see ``--store``) — ranked by ``VectorIndex.among``; past the cap, the pool
+  growing as below;
 * **pool**: the nearest candidates the index returns, the filter checked on them, the pool
   growing by the pass rate seen until 20 pass (``semantic.next_pool``): search's path past the
   cap;
@@ -40,6 +41,7 @@ import json
 import resource
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -171,8 +173,7 @@ def _from_store(session: Session, asked, keep: np.ndarray) -> np.ndarray | None:
     return None if ids is None else ids - 1
 
 
-def _pooled(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=None):
-    pool = POOL
+def _pooled(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=None, pool=POOL):
     while True:
         ids, _ = index.nearest(q, pool, exclude)
         passing = ids[keep[ids]]
@@ -181,10 +182,21 @@ def _pooled(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=None
         pool = next_pool(pool, len(passing), K)
 
 
-def _prefiltered(index: vi.VectorIndex, q: np.ndarray, candidates: np.ndarray, keep: np.ndarray):
-    if len(candidates) > PREFILTER_CAP:
-        return _pooled(index, q, keep)
-    return index.among(q, candidates, K)[0]
+def _searched(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, candidates, ways: list):
+    """search's path: the first pool; when it leaves the page short, the filters' accounts
+    ranked exactly if ``candidates()`` gives their ids (``None`` past the cap), else the pool
+    growing. ``ways`` is told which way answered."""
+    ids, _ = index.nearest(q, POOL)
+    passing = ids[keep[ids]]
+    if len(passing) >= K or len(ids) < POOL:
+        ways.append("first pool")
+        return passing[:K]
+    few = candidates()
+    if few is None:
+        ways.append("pool past the cap")
+        return _pooled(index, q, keep, pool=next_pool(POOL, len(passing), K))
+    ways.append("pre-filter")
+    return index.among(q, few, K)[0]
 
 
 def _brute(matrix: np.ndarray, q: np.ndarray, keep: np.ndarray, exclude=None) -> np.ndarray:
@@ -222,18 +234,20 @@ def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> N
     if session is not None:
         times = {"candidate_ids": [], "store + pre-filter": [], **times}
     hits = {"pre-filter": 0, "pool": 0}
-    passing = []
+    passing, ways, also = [], [], []
     for q in briefs:
         asked = _asked(rng)
         keep = _mask(cols, asked)
+        mask_ids = np.flatnonzero(keep)  # filters.candidate_ids' sorted ids, emulated
         if session is not None:
             t = time.perf_counter()
-            ids = _from_store(session, asked, keep)
-            times["candidate_ids"].append(time.perf_counter() - t)
-            _prefiltered(index, q, np.flatnonzero(keep) if ids is None else ids, keep)
+            _searched(index, q, keep, partial(_from_store, session, asked, keep), also)
             times["store + pre-filter"].append(time.perf_counter() - t)
-        candidates = np.flatnonzero(keep)  # filters.candidate_ids' sorted ids, emulated
-        first, took = _timed(_prefiltered, index, q, candidates, keep)
+            t = time.perf_counter()
+            _from_store(session, asked, keep)
+            times["candidate_ids"].append(time.perf_counter() - t)
+        few = mask_ids if len(mask_ids) <= PREFILTER_CAP else None
+        first, took = _timed(_searched, index, q, keep, lambda few=few: few, ways)
         times["pre-filter"].append(took)
         pooled, took = _timed(_pooled, index, q, keep)
         times["pool"].append(took)
@@ -241,12 +255,12 @@ def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> N
         times["scan"].append(took)
         hits["pre-filter"] += _hits(first, truth)
         hits["pool"] += _hits(pooled, truth)
-        passing.append(len(candidates))
+        passing.append(len(mask_ids))
     share = np.array(passing) / len(matrix) * 100
     print(
         f"semantic + filters: {share.min():.2f}–{share.max():.2f} % pass "
         f"({min(passing):,}–{max(passing):,} accounts; cap {PREFILTER_CAP:,}, "
-        f"{sum(p <= PREFILTER_CAP for p in passing)} of {len(passing)} pre-filtered)"
+        f"answered by: {', '.join(f'{w} {ways.count(w)}' for w in sorted(set(ways)))})"
     )
     for way, spent in times.items():
         _report("semantic + filters", way, spent, hits.get(way), len(briefs))

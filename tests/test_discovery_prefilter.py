@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from discovery_support import NOW, Planter
-from microfluence.discovery import semantic, vector_index
+from microfluence.discovery import filters, semantic, vector_index
 from microfluence.discovery.embedding import DIMENSIONS
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
@@ -143,8 +143,8 @@ def test_a_selective_filter_gets_exactly_the_brute_force_nearest(store, planted,
     for result in page.results:
         want = float(planted["vectors"][result.account_id] @ q)
         assert result.why.similarity == pytest.approx(want, abs=1e-3)
-    if cap:  # the pre-filter never asks the index for a pool: it weighed the French only
-        assert pools == [] and page.count == 5
+    if cap:  # after the first pool (the Germans), the French only, all weighed: no new pool
+        assert pools == [5] and page.count == 5
     else:  # the pool path grows past the Germans, nearer the seed than any French account
         assert pools[0] == 5 and len(pools) > 1 and page.count >= 5
 
@@ -152,16 +152,18 @@ def test_a_selective_filter_gets_exactly_the_brute_force_nearest(store, planted,
 def test_the_pre_filter_weighs_every_passing_account_with_a_vector_and_no_other(
     store, planted, monkeypatch
 ):
-    page, pools = _search(store, planted, monkeypatch, cap=1_000, limit=50)
+    monkeypatch.setattr(semantic, "MIN_POOL", 1)
+    monkeypatch.setattr(semantic, "OVERSAMPLE", 1)
+    page, pools = _search(store, planted, monkeypatch, cap=1_000, limit=30)
     got = {r.account_id for r in page.results}
-    assert pools == [] and got == set(planted["fr"])  # not the seed, the vectorless, the rival's
+    assert pools == [30] and got == set(planted["fr"])  # not the seed, vectorless, rival's
     assert page.count == FR
     with store.session() as session:
         index = vector_index.index_for(session, planted["acme"])
         rivals = np.array(planted["rival_ids"], dtype=np.int64)
         assert index.among(index.matrix[0], rivals, 10)[0].size == 0
     page, pools = _search(store, planted, monkeypatch, cap=1_000, limit=10, country="IT")
-    assert (page.results, page.count, pools) == ([], 0, [])
+    assert (page.results, page.count, pools) == ([], 0, [10])  # none pass: no pool grows
 
 
 def test_more_accounts_than_the_cap_take_the_pool_path(store, planted, monkeypatch):
@@ -169,7 +171,18 @@ def test_more_accounts_than_the_cap_take_the_pool_path(store, planted, monkeypat
     assert pools and sorted(r.account_id for r in page.results) == sorted(
         _truth(planted, planted["fr"], len(page.results))
     )
+    # A filter the nearest accounts pass fills the page from the first pool: its ids are not read.
+    monkeypatch.setattr(semantic, "MIN_POOL", 1)
+    monkeypatch.setattr(semantic, "OVERSAMPLE", 1)
+    read = []
+    candidate_ids = filters.candidate_ids
+    monkeypatch.setattr(
+        filters, "candidate_ids", lambda *a, **k: read.append(1) or candidate_ids(*a, **k)
+    )
+    page, pools = _search(store, planted, monkeypatch, cap=1_000, limit=5, country="DE")
+    assert read == [] and pools == [5] and len(page.results) == 5
     # No filter at all: the pool path, over every account with a vector but the seed.
+    monkeypatch.setattr(semantic, "MIN_POOL", 100)
     monkeypatch.setattr(semantic, "PREFILTER_CAP", 1_000)
     asked = len(pools)
     with store.session() as session:

@@ -7,16 +7,15 @@ lookalikes").
 * **Lookalikes** (``like``: ``PLATFORM:HANDLE`` references of this workspace) use the mean of
   those accounts' vectors, normalised, and leave them out of the results. With a brief too, the
   query is the normalised sum of the two unit vectors: half brief, half lookalike.
-* **Selective filters** are applied first (``prefiltered``): when the filters pass at most
-  ``PREFILTER_CAP`` accounts (``filters.candidate_ids``), exactly those are ranked by cosine
-  (``VectorIndex.among``: their rows gathered from the index's matrix, one product) and the
-  first pool's worth of them, the nearest, goes to the ranking: the nearest of the filters'
-  accounts, exactly, whatever their share of the workspace.
-* **Other filters** are applied after the vector search, with oversampling: the nearest
-  ``pool`` accounts are joined with the filters in the database; when fewer than the page needs
-  pass, the pool grows to what the pass rate seen says the page needs (``next_pool``), up to the
-  whole workspace (search.py, ``_semantic``). So is every filter on PostgreSQL with pgvector,
-  whose search runs in the server.
+* **Filters** are applied after the vector search, with oversampling: the nearest ``pool``
+  accounts are joined with the filters in the database (search.py, ``_semantic``). When fewer
+  than the page needs pass the first pool, and the filters pass at most ``PREFILTER_CAP``
+  accounts of the workspace (``filters.candidate_ids``), exactly those are ranked by cosine
+  (``prefiltered``; ``VectorIndex.among``: their rows gathered from the index's matrix, one
+  product) and the first pool's worth of them, the nearest, goes to the ranking: the nearest of
+  the filters' accounts, exactly, whatever their share of the workspace. Past the cap (or on
+  PostgreSQL with pgvector, whose search runs in the server) the pool grows to what the pass
+  rate seen says the page needs (``next_pool``), up to the whole workspace.
 """
 
 from __future__ import annotations
@@ -197,7 +196,8 @@ def prefiltered(  # noqa: PLR0913  the search's context: the filters need its sc
     ``PREFILTER_CAP`` accounts, the first pool's worth of those accounts nearest the probe,
     exactly (every account that passes was weighed: the pool cannot grow); ``None`` when the
     query has no filter, more accounts pass, or vectors are searched in the server (pgvector),
-    for the pool path instead."""
+    for the pool path instead. Search asks only when the first pool left the page short, so a
+    filter most accounts pass never pays for reading its ids."""
     if server_side(session) or not _filters_given(workspace_id, query, scheme, now):
         return None
     candidates = filters.candidate_ids(session, workspace_id, query, scheme, now, cap=PREFILTER_CAP)
