@@ -29,8 +29,9 @@ query (its ids checked against the mask's), then ``VectorIndex.among``.
 Lookalikes: the mean of three random accounts' vectors, those left out, no filter; index and
 scan. Reports the build time and memory, p50/p95/p99 per query kind, and recall@20 against the
 scan. ``--sweep``: the cost of ``VectorIndex.among`` by the number of candidates (the cap's
-measurement). ``--cache DIR`` keeps the vectors (``.npy``) and the HNSW graph (usearch's file)
-in DIR and reuses them: the graph's build time is then the one recorded when it was built.
+measurement), and of its product alone by ``einsum`` and by BLAS. ``--cache DIR`` keeps the
+vectors (``.npy``) and the HNSW graph (usearch's file) in DIR and reuses them: the graph's build
+time is then the one recorded when it was built.
 """
 
 from __future__ import annotations
@@ -285,17 +286,22 @@ def _lookalikes(index, matrix, briefs_n: int, seed: int = 5) -> None:
 
 
 def _sweep(index: vi.VectorIndex, briefs: np.ndarray) -> None:
-    """VectorIndex.among's cost by the number of candidates (random ids, sorted)."""
+    """VectorIndex.among's cost by the number of candidates (random ids, sorted), and, for the
+    same gathered rows, the product alone by einsum (what among uses) and by BLAS (``@``)."""
     rng = np.random.default_rng(13)
     n = len(index)
     for m in SWEEP:
         if m > n:
             break
-        times = []
+        times: dict[str, list[float]] = {"among": [], "einsum": [], "BLAS": []}
         for q in briefs:
             candidates = np.sort(rng.choice(n, m, replace=False))
-            times.append(_timed(index.among, q, candidates, K)[1])
-        print(f"among {m:>7,} candidates  {_pcts(times)}", flush=True)
+            times["among"].append(_timed(index.among, q, candidates, K)[1])
+            rows = index.matrix[index.rows_of(candidates)[0]]
+            times["einsum"].append(_timed(np.einsum, "ij,j->i", rows, q)[1])
+            times["BLAS"].append(_timed(np.matmul, rows, q)[1])
+        for way, spent in times.items():
+            print(f"{m:>7,} candidates  {way:<7} {_pcts(spent)}", flush=True)
 
 
 def main() -> None:
