@@ -183,7 +183,7 @@ def _filters_given(workspace_id: int, query: SearchQuery, scheme: str, now: dt.d
     return len(where) > 1 or len(filters.branches(query)) > 1
 
 
-def prefiltered(  # noqa: PLR0913  the search's context: the filters need its scheme and now
+def prefiltered(
     session: Session,
     workspace_id: int,
     p: Probe,
