@@ -2,31 +2,66 @@
 the in-process index discovery.vector_index builds, next to a brute-force scan in the same run.
 
     python -m bench.semantic [--accounts 1000000] [--texts 200000] [--queries 200] [--exact]
+                             [--cache DIR] [--sweep] [--store]
 
 Vectors: ``--texts`` synthetic account texts (demo.account_texts) embedded with the shipped
 model; each of the N account vectors is one text's vector plus half of another's, normalised,
-so N vectors need only ``--texts`` embeddings and keep the texts' topical structure. Filters
-(platform, country, followers) are NumPy columns checked on the candidates the index returns,
-the pool growing by the pass rate seen until 20 pass (semantic.next_pool, as search
-does). Reports the
-build time and memory, p50/p95/p99 per query kind, and recall@20 against the exact scan.
+so N vectors need only ``--texts`` embeddings and keep the texts' topical structure.
+
+Semantic + filters: the filters (platform, country, followers) are NumPy columns, a mask over the
+synthetic population (0.3–1.3 % passing). Three ways, each query timed for each:
+
+* **pre-filter** (search's path): the first pool (100) from the index, the filter checked on
+  it; when fewer than 20 pass, the filters' accounts if they are at most
+  ``semantic.PREFILTER_CAP`` — the mask's ids stand in for ``filters.candidate_ids`` (the
+  database's part; see ``--store``) — ranked by ``VectorIndex.among``; past the cap, the pool
+  growing as below;
+* **pool**: the nearest candidates the index returns, the filter checked on them, the pool
+  growing by the pass rate seen until 20 pass (``semantic.next_pool``): search's path past the
+  cap;
+* **scan** (baseline): one float32 product over every vector, the filter as a mask, the best 20.
+
+``--store``: the pre-filter end to end on a real SQLite store, too: a file with the population's
+``account_search`` rows (platform, country, followers: the filters' columns; the table alone,
+written in bulk, where the app's triggers would write it), ``filters.candidate_ids`` for each
+query (its ids checked against the mask's), then ``VectorIndex.among``.
+
+Lookalikes: the mean of three random accounts' vectors, those left out, no filter; index and
+scan. Reports the build time and memory, p50/p95/p99 per query kind, and recall@20 against the
+scan. ``--sweep``: the cost of ``VectorIndex.among`` by the number of candidates (the cap's
+measurement), and of its product alone by ``einsum`` and by BLAS. ``--cache DIR`` keeps the
+vectors (``.npy``) and the HNSW graph (usearch's file) in DIR and reuses them: the graph's build
+time is then the one recorded when it was built.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import resource
+import tempfile
 import time
+from functools import partial
+from pathlib import Path
 
 import numpy as np
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from microfluence.demo.account_texts import synthetic_texts
+from microfluence.discovery import filters
 from microfluence.discovery import vector_index as vi
 from microfluence.discovery.embedding import embed_texts
-from microfluence.discovery.semantic import next_pool
+from microfluence.discovery.query import SearchQuery
+from microfluence.discovery.semantic import PREFILTER_CAP, next_pool
+from microfluence.discovery.tables import AccountSearch
+from microfluence.kernel.store.tables import PLATFORMS
 
 K = 20
 POOL = 100
+SWEEP = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 
 
 def _vectors(n: int, texts: int, seed: int = 7) -> np.ndarray:
@@ -42,6 +77,45 @@ def _vectors(n: int, texts: int, seed: int = 7) -> np.ndarray:
     return out
 
 
+def _cached_vectors(n: int, texts: int, cache: Path | None) -> np.ndarray:
+    path = cache / f"vectors-{n}-{texts}.npy" if cache else None
+    if path is not None and path.exists():
+        return np.load(path)
+    matrix = _vectors(n, texts)
+    if path is not None:
+        np.save(path, matrix)
+    return matrix
+
+
+def _rss() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _index(matrix: np.ndarray, exact: bool, cache: Path | None) -> tuple[vi.VectorIndex, str]:
+    """The index, and how it came to be (built in s, or loaded from the cache)."""
+    n = len(matrix)
+    ids = np.arange(n, dtype=np.int64)
+    approximate = False if exact else n >= vi.HNSW_FROM
+    graph_path = cache / f"hnsw-{n}.usearch" if cache else None
+    meta_path = cache / f"hnsw-{n}.json" if cache else None
+    if approximate and graph_path is not None and graph_path.exists() and meta_path.exists():
+        from usearch.index import Index
+
+        graph = Index.restore(str(graph_path))
+        graph.expansion_search = vi.EF_SEARCH
+        meta = json.loads(meta_path.read_text())
+        index = vi.VectorIndex(ids=ids, matrix=matrix, approximate=True, graph=graph)
+        return index, f"loaded from {graph_path} (built in {meta['seconds']:.0f} s, {meta['when']})"
+    t = time.perf_counter()
+    index = vi.VectorIndex.build(ids, matrix, approximate=approximate)
+    built = time.perf_counter() - t
+    if index.graph is not None and graph_path is not None:
+        index.graph.save(str(graph_path))
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        meta_path.write_text(json.dumps({"seconds": built, "when": when}))
+    return index, f"built in {built:.0f} s"
+
+
 def _filters(n: int, seed: int = 3) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {
@@ -51,23 +125,79 @@ def _filters(n: int, seed: int = 3) -> dict[str, np.ndarray]:
     }
 
 
-def _mask(cols: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _asked(rng: np.random.Generator) -> tuple[int, int, int]:
+    """A query's filters: (platform, country, follower floor)."""
     low = int(rng.choice([1_000, 10_000, 50_000]))
+    return int(rng.integers(0, 6)), int(rng.integers(0, 12)), low
+
+
+def _mask(cols: dict[str, np.ndarray], asked: tuple[int, int, int]) -> np.ndarray:
+    platform, country, low = asked
     return (
-        (cols["platform"] == rng.integers(0, 6))
-        & (cols["country"] == rng.integers(0, 12))
-        & (cols["followers"] >= low)
+        (cols["platform"] == platform) & (cols["country"] == country) & (cols["followers"] >= low)
     )
 
 
-def _filtered(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=None):
-    pool = POOL
+STORE_BATCH = 50_000
+NOW = dt.datetime(2026, 11, 27)
+
+
+def _store(cols: dict[str, np.ndarray], path: Path) -> sa.Engine:
+    """A SQLite file with the population's account_search rows (ids from 1, workspace 1)."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    AccountSearch.__table__.create(engine)
+    n = len(cols["platform"])
+    frame = pl.DataFrame(
+        {
+            "account_id": np.arange(1, n + 1),
+            "platform": np.array(PLATFORMS[:6])[cols["platform"]],
+            "country": np.char.add("c", cols["country"].astype(str)),
+            "followers": cols["followers"],
+        }
+    ).with_columns(workspace_id=pl.lit(1), has_email=pl.lit(False))
+    with engine.begin() as conn:
+        for part in frame.iter_slices(STORE_BATCH):
+            conn.execute(sa.insert(AccountSearch), part.to_dicts())
+    return engine
+
+
+def _query(asked: tuple[int, int, int]) -> SearchQuery:
+    platform, country, low = asked
+    return SearchQuery(platform=PLATFORMS[platform], country=f"c{country}", min_followers=low)
+
+
+def _from_store(session: Session, asked, keep: np.ndarray) -> np.ndarray | None:
+    """filters.candidate_ids for the query, as row numbers (checked against the mask)."""
+    ids = filters.candidate_ids(session, 1, _query(asked), "mediakix", NOW, cap=PREFILTER_CAP)
+    if ids is not None and not np.array_equal(ids - 1, np.flatnonzero(keep)):
+        raise AssertionError(f"candidate_ids disagrees with the mask for {asked}")
+    return None if ids is None else ids - 1
+
+
+def _pooled(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, exclude=None, pool=POOL):
     while True:
-        ids, sims = index.nearest(q, pool, exclude)
+        ids, _ = index.nearest(q, pool, exclude)
         passing = ids[keep[ids]]
         if len(passing) >= K or len(ids) < pool:
             return passing[:K]
         pool = next_pool(pool, len(passing), K)
+
+
+def _searched(index: vi.VectorIndex, q: np.ndarray, keep: np.ndarray, candidates, ways: list):
+    """search's path: the first pool; when it leaves the page short, the filters' accounts
+    ranked exactly if ``candidates()`` gives their ids (``None`` past the cap), else the pool
+    growing. ``ways`` is told which way answered."""
+    ids, _ = index.nearest(q, POOL)
+    passing = ids[keep[ids]]
+    if len(passing) >= K or len(ids) < POOL:
+        ways.append("first pool")
+        return passing[:K]
+    few = candidates()
+    if few is None:
+        ways.append("pool past the cap")
+        return _pooled(index, q, keep, pool=next_pool(POOL, len(passing), K))
+    ways.append("pre-filter")
+    return index.among(q, few, K)[0]
 
 
 def _brute(matrix: np.ndarray, q: np.ndarray, keep: np.ndarray, exclude=None) -> np.ndarray:
@@ -84,27 +214,94 @@ def _pcts(times: list[float]) -> str:
     return f"p50 {p[0]:.1f} ms  p95 {p[1]:.1f} ms  p99 {p[2]:.1f} ms"
 
 
-def _run(name: str, index, matrix, cols, queries, like_sets) -> None:
+def _timed(fn, *args) -> tuple[np.ndarray, float]:
+    t = time.perf_counter()
+    got = fn(*args)
+    return got, time.perf_counter() - t
+
+
+def _hits(got: np.ndarray, truth: np.ndarray) -> int:
+    return len(set(got.tolist()) & set(truth.tolist()))
+
+
+def _report(name: str, way: str, times: list[float], hits: int | None, queries: int) -> None:
+    recall = "" if hits is None else f"   recall@{K} {hits / (K * queries):.3f}"
+    print(f"{name:<22} {way:<18} {_pcts(times)}{recall}", flush=True)
+
+
+def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> None:  # noqa: PLR0914
     rng = np.random.default_rng(11)
+    times: dict[str, list[float]] = {"pre-filter": [], "pool": [], "scan": []}
+    if session is not None:
+        times = {"candidate_ids": [], "store + pre-filter": [], **times}
+    hits = {"pre-filter": 0, "pool": 0}
+    passing, ways, also = [], [], []
+    for q in briefs:
+        asked = _asked(rng)
+        keep = _mask(cols, asked)
+        mask_ids = np.flatnonzero(keep)  # filters.candidate_ids' sorted ids, emulated
+        if session is not None:
+            t = time.perf_counter()
+            _searched(index, q, keep, partial(_from_store, session, asked, keep), also)
+            times["store + pre-filter"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            _from_store(session, asked, keep)
+            times["candidate_ids"].append(time.perf_counter() - t)
+        few = mask_ids if len(mask_ids) <= PREFILTER_CAP else None
+        first, took = _timed(_searched, index, q, keep, lambda few=few: few, ways)
+        times["pre-filter"].append(took)
+        pooled, took = _timed(_pooled, index, q, keep)
+        times["pool"].append(took)
+        truth, took = _timed(_brute, matrix, q.copy(), keep)
+        times["scan"].append(took)
+        hits["pre-filter"] += _hits(first, truth)
+        hits["pool"] += _hits(pooled, truth)
+        passing.append(len(mask_ids))
+    share = np.array(passing) / len(matrix) * 100
+    print(
+        f"semantic + filters: {share.min():.2f}–{share.max():.2f} % pass "
+        f"({min(passing):,}–{max(passing):,} accounts; cap {PREFILTER_CAP:,}, "
+        f"answered by: {', '.join(f'{w} {ways.count(w)}' for w in sorted(set(ways)))})"
+    )
+    for way, spent in times.items():
+        _report("semantic + filters", way, spent, hits.get(way), len(briefs))
+
+
+def _lookalikes(index, matrix, briefs_n: int, seed: int = 5) -> None:
+    rng = np.random.default_rng(seed)
+    n = len(matrix)
     fast, slow, hits = [], [], 0
-    for i, q in enumerate(queries):
-        exclude = None
-        if like_sets is not None:
-            exclude = like_sets[i]
-            q = matrix[exclude].mean(axis=0)
-            q /= np.linalg.norm(q)
-            keep = np.ones(len(matrix), dtype=bool)
-        else:
-            keep = _mask(cols, rng)
-        t = time.perf_counter()
-        got = _filtered(index, q, keep, exclude)
-        fast.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        truth = _brute(matrix, q.copy(), keep, exclude)
-        slow.append(time.perf_counter() - t)
-        hits += len(set(got.tolist()) & set(truth.tolist()))
-    print(f"{name:<22} index  {_pcts(fast)}")
-    print(f"{name:<22} scan   {_pcts(slow)}   recall@{K} {hits / (K * len(queries)):.3f}")
+    keep = np.ones(n, dtype=bool)
+    for _ in range(briefs_n):
+        exclude = rng.choice(n, 3, replace=False)
+        q = matrix[exclude].mean(axis=0)
+        q /= np.linalg.norm(q)
+        got, took = _timed(_pooled, index, q, keep, exclude)
+        fast.append(took)
+        truth, took = _timed(_brute, matrix, q.copy(), keep, exclude)
+        slow.append(took)
+        hits += _hits(got, truth)
+    _report("lookalikes (3 seeds)", "index", fast, hits, briefs_n)
+    _report("lookalikes (3 seeds)", "scan", slow, None, briefs_n)
+
+
+def _sweep(index: vi.VectorIndex, briefs: np.ndarray) -> None:
+    """VectorIndex.among's cost by the number of candidates (random ids, sorted), and, for the
+    same gathered rows, the product alone by einsum (what among uses) and by BLAS (``@``)."""
+    rng = np.random.default_rng(13)
+    n = len(index)
+    for m in SWEEP:
+        if m > n:
+            break
+        times: dict[str, list[float]] = {"among": [], "einsum": [], "BLAS": []}
+        for q in briefs:
+            candidates = np.sort(rng.choice(n, m, replace=False))
+            times["among"].append(_timed(index.among, q, candidates, K)[1])
+            rows = index.matrix[index.rows_of(candidates)[0]]
+            times["einsum"].append(_timed(np.einsum, "ij,j->i", rows, q)[1])
+            times["BLAS"].append(_timed(np.matmul, rows, q)[1])
+        for way, spent in times.items():
+            print(f"{m:>7,} candidates  {way:<7} {_pcts(spent)}", flush=True)
 
 
 def main() -> None:
@@ -115,30 +312,42 @@ def main() -> None:
     parser.add_argument(
         "--exact", action="store_true", help="the exact index whatever the size (no HNSW build)"
     )
+    parser.add_argument("--cache", type=Path, help="keep and reuse the vectors and the graph here")
+    parser.add_argument("--sweep", action="store_true", help="VectorIndex.among by candidates")
+    parser.add_argument("--store", action="store_true", help="candidate_ids from a SQLite store")
     args = parser.parse_args()
-    n = args.accounts
+    n, texts = args.accounts, min(args.texts, args.accounts)
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    matrix = _vectors(n, min(args.texts, n))
-    seconds = time.perf_counter() - t
-    print(f"{n:,} vectors from {min(args.texts, n):,} embedded texts in {seconds:.0f} s")
+    matrix = _cached_vectors(n, texts, args.cache)
+    print(f"{n:,} vectors from {texts:,} embedded texts in {time.perf_counter() - t:.0f} s")
     cols = _filters(n)
-    ids = np.arange(n, dtype=np.int64)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t = time.perf_counter()
-    index = vi.VectorIndex.build(ids, matrix, approximate=False if args.exact else None)
-    built = time.perf_counter() - t
+    before = _rss()
+    index, how = _index(matrix, args.exact, args.cache)
     graph = index.graph.memory_usage / 2**20 if index.graph is not None else 0.0
     kind = "HNSW (usearch, f16)" if index.approximate else "exact"
     print(
-        f"index: {kind}, built in {built:.0f} s; matrix {matrix.nbytes / 2**20:.0f} MiB, "
-        f"graph {graph:.0f} MiB; peak RSS {rss:.0f} MiB before the build, "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB after"
+        f"index: {kind}, {how}; matrix {matrix.nbytes / 2**20:.0f} MiB, "
+        f"graph {graph:.0f} MiB; peak RSS {before:.0f} MiB before the index, "
+        f"{_rss():.0f} MiB after",
+        flush=True,
     )
     briefs = embed_texts(synthetic_texts(args.queries, seed=99))
-    rng = np.random.default_rng(5)
-    likes = [rng.choice(n, 3, replace=False) for _ in range(args.queries)]
-    _run("semantic + filters", index, matrix, cols, briefs, None)
-    _run("lookalikes (3 seeds)", index, matrix, cols, briefs, likes)
+    if args.sweep:
+        _sweep(index, briefs)
+    with tempfile.TemporaryDirectory() as tmp:
+        session = None
+        if args.store:
+            t = time.perf_counter()
+            engine = _store(cols, Path(tmp) / "search.sqlite")
+            print(f"store: {n:,} account_search rows written in {time.perf_counter() - t:.0f} s")
+            session = Session(engine)
+        _semantic_filters(index, matrix, cols, briefs, session)
+        if session is not None:
+            session.close()
+            engine.dispose()
+    _lookalikes(index, matrix, args.queries)
 
 
 if __name__ == "__main__":

@@ -330,6 +330,7 @@ def test_the_pool_grows_by_the_pass_rate_until_the_page_is_full(store, twins, mo
     assert semantic.next_pool(100, 90, 20) == 200  # at least twice the last
     monkeypatch.setattr(semantic, "MIN_POOL", 1)
     monkeypatch.setattr(semantic, "OVERSAMPLE", 1)
+    monkeypatch.setattr(semantic, "PREFILTER_CAP", 0)  # the pool path, whatever passes
     pools = []
     nearest = semantic.nearest
     monkeypatch.setattr(

@@ -195,18 +195,29 @@ def _semantic(
     session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime | None
 ) -> SearchPage:
     """Semantic search and lookalikes (discovery.semantic): the nearest accounts, filtered and
-    ranked like any search; the pool of nearest grows by the filters' pass rate until the page
-    is full or it holds every account with a vector."""
+    ranked like any search. When the filters leave the first pool short and pass few accounts,
+    the nearest of exactly those (pre-filtering); else the pool of nearest grows by the filters'
+    pass rate until the page is full or it holds every account with a vector."""
     probe = by_meaning.probe(session, workspace_id, query)
     inner = query.replace(q=None, semantic=False, like=())
     needed = query.offset + query.limit
+    now = now or utcnow()
     pool = probe.first_pool(needed)
+    found = by_meaning.nearest(session, workspace_id, probe, pool)
+    first = True
     while True:
-        nearest, similarity, exhausted = by_meaning.nearest(session, workspace_id, probe, pool)
+        nearest, similarity, exhausted = found
         page = search(session, workspace_id, inner, now=now, semantic=nearest)
         if page.count >= needed or exhausted:
             break
+        if first:  # short: do the filters pass few accounts? Then rank exactly those, last.
+            scheme, _ = resolve_scheme(session, workspace_id, query.tier_scheme)
+            found = by_meaning.prefiltered(session, workspace_id, probe, inner, scheme, now, needed)
+            first = False
+            if found is not None:
+                continue
         pool = by_meaning.next_pool(pool, page.count, needed)
+        found = by_meaning.nearest(session, workspace_id, probe, pool)
     page.query = query.to_dict()
     for result in page.results:
         result.why.similarity = similarity.get(result.account_id)

@@ -8,13 +8,19 @@ lookalikes").
   those accounts' vectors, normalised, and leave them out of the results. With a brief too, the
   query is the normalised sum of the two unit vectors: half brief, half lookalike.
 * **Filters** are applied after the vector search, with oversampling: the nearest ``pool``
-  accounts are joined with the filters in the database; when fewer than the page needs pass,
-  the pool grows to what the pass rate seen says the page needs (``next_pool``), up to the
-  whole workspace (search.py, ``_semantic``).
+  accounts are joined with the filters in the database (search.py, ``_semantic``). When fewer
+  than the page needs pass the first pool, and the filters pass at most ``PREFILTER_CAP``
+  accounts of the workspace (``filters.candidate_ids``), exactly those are ranked by cosine
+  (``prefiltered``; ``VectorIndex.among``: their rows gathered from the index's matrix, one
+  product) and the first pool's worth of them, the nearest, goes to the ranking: the nearest of
+  the filters' accounts, exactly, whatever their share of the workspace. Past the cap (or on
+  PostgreSQL with pgvector, whose search runs in the server) the pool grows to what the pass
+  rate seen says the page needs (``next_pool``), up to the whole workspace.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Sequence
@@ -26,6 +32,7 @@ from sqlalchemy import Float, Integer, false, literal, select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account_by_reference
+from microfluence.discovery import filters
 from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountVector
@@ -36,6 +43,9 @@ from microfluence.kernel.errors import InputError
 OVERSAMPLE = 5  # the first pool: this many times the accounts the page needs, at least MIN_POOL
 MIN_POOL = 100
 GROWTH = 8  # the pool's growth when no candidate passed the filters
+# Filters that pass at most this many accounts are searched exactly among those accounts
+# (prefiltered); the figures that chose it are in docs/benchmarks.md ("the vector index").
+PREFILTER_CAP = 20_000
 
 
 def wanted(query: SearchQuery) -> bool:
@@ -165,3 +175,35 @@ def nearest(
         dict(zip(ids.tolist(), sims.tolist(), strict=True)),
         exhausted,
     )
+
+
+def _filters_given(workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime) -> bool:
+    """Whether ``query`` filters at all (more than its workspace's condition, or a country)."""
+    where = filters.conditions(workspace_id, query, scheme, now)
+    return len(where) > 1 or len(filters.branches(query)) > 1
+
+
+def prefiltered(
+    session: Session,
+    workspace_id: int,
+    p: Probe,
+    query: SearchQuery,
+    scheme: str,
+    now: dt.datetime,
+    needed: int,
+) -> tuple[sa.Subquery, dict[int, float], bool] | None:
+    """Pre-filtering, as :func:`nearest` returns: when ``query``'s filters pass at most
+    ``PREFILTER_CAP`` accounts, the first pool's worth of those accounts nearest the probe,
+    exactly (every account that passes was weighed: the pool cannot grow); ``None`` when the
+    query has no filter, more accounts pass, or vectors are searched in the server (pgvector),
+    for the pool path instead. Search asks only when the first pool left the page short, so a
+    filter most accounts pass never pays for reading its ids."""
+    if server_side(session) or not _filters_given(workspace_id, query, scheme, now):
+        return None
+    candidates = filters.candidate_ids(session, workspace_id, query, scheme, now, cap=PREFILTER_CAP)
+    if candidates is None:
+        return None
+    index: VectorIndex = index_for(session, workspace_id)
+    exclude = np.asarray(p.exclude, dtype=np.int64)
+    ids, sims = index.among(p.vector, candidates, p.first_pool(needed), exclude)
+    return _subquery(session, ids, sims), dict(zip(ids.tolist(), sims.tolist(), strict=True)), True

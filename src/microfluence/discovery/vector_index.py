@@ -7,6 +7,9 @@
   when searching); recall@10 measured in tests and bench/semantic.py.
 * A pool of ``EXACT_SHARE`` (1/64) of the workspace or more (a selective filter) is answered
   by the exact scan whatever the size: the graph walk for that many candidates costs more.
+* **Among given accounts** (:meth:`VectorIndex.among`, the pre-filter of a selective search):
+  their rows gathered from the matrix (the ids are kept sorted, so one ``searchsorted`` maps
+  ids to rows; ids without a vector here are skipped), one product, the best k: exact.
 
 One index per (database, workspace), built on first use and kept in this process; when the
 workspace's newest ``account_vectors.updated_at`` moves (one index lookup per query), the rows
@@ -61,7 +64,7 @@ def _hnsw(ids: np.ndarray, matrix: np.ndarray, threads: int = 0) -> Any:
 class VectorIndex:
     """Account ids and their unit vectors; :meth:`nearest` answers exactly or by HNSW."""
 
-    ids: np.ndarray  # int64, one per row
+    ids: np.ndarray  # int64, one per row, ascending (VectorIndex.build and updated sort them)
     matrix: np.ndarray  # float32 (n, DIMENSIONS), unit rows
     approximate: bool = False
     graph: Any = field(default=None, repr=False)
@@ -70,8 +73,7 @@ class VectorIndex:
     def build(
         cls, ids: np.ndarray, matrix: np.ndarray, *, approximate: bool | None = None
     ) -> VectorIndex:
-        ids = np.asarray(ids, dtype=np.int64)
-        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        ids, matrix = _by_id(ids, matrix)
         if approximate is None:
             approximate = len(ids) >= HNSW_FROM
         graph = _hnsw(ids, matrix) if approximate and len(ids) else None
@@ -82,13 +84,41 @@ class VectorIndex:
 
     def exact(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k rows most similar to ``vector`` by a full scan: (ids, cosines), best first."""
-        k = min(k, len(self.ids))
-        if k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        sims = self.matrix @ np.asarray(vector, dtype=np.float32)
-        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        top = top[np.lexsort((self.ids[top], -sims[top]))]
-        return self.ids[top], sims[top]
+        if not len(self.ids):
+            return _best(self.ids, np.zeros(0, dtype=np.float32), k)
+        return _best(self.ids, self.matrix @ np.asarray(vector, dtype=np.float32), k)
+
+    def rows_of(self, account_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, ids): the matrix rows of those of ``account_ids`` this index holds, and those
+        ids, in the order given; ids it does not hold (no vector, another workspace's) are left
+        out."""
+        account_ids = np.asarray(account_ids, dtype=np.int64)
+        if not len(self.ids):
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.ids, account_ids), len(self.ids) - 1)
+        held = self.ids[at] == account_ids
+        return at[held], account_ids[held]
+
+    def among(
+        self,
+        vector: np.ndarray,
+        candidates: np.ndarray,
+        k: int,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k of ``candidates`` (account ids; not those in ``exclude``) most similar to
+        ``vector``, exactly: their rows gathered, one product. (ids, cosines), best first;
+        candidates without a vector in this index are skipped."""
+        rows, ids = self.rows_of(candidates)
+        if exclude is not None and len(exclude):
+            keep = ~np.isin(ids, exclude)
+            rows, ids = rows[keep], ids[keep]
+        gathered = np.take(self.matrix, rows, axis=0)
+        # einsum, not BLAS: on the shared 2-core machine a multi-threaded BLAS product waited
+        # about 16 ms for its second thread past 2,000 rows, einsum's one core took 0.2 ms
+        # for 5,000 (docs/benchmarks.md)
+        sims = np.einsum("ij,j->i", gathered, np.asarray(vector, dtype=np.float32))
+        return _best(ids, sims, k)
 
     def nearest(
         self, vector: np.ndarray, k: int, exclude: np.ndarray | None = None
@@ -110,21 +140,37 @@ class VectorIndex:
     def updated(self, ids: np.ndarray, matrix: np.ndarray) -> VectorIndex:
         """This index with the rows of ``ids`` replaced or added (the graph changed in place:
         the old entries removed, the new ones added), instead of a rebuild."""
-        ids = np.asarray(ids, dtype=np.int64)
-        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        ids, matrix = _by_id(ids, matrix)
         stale = np.isin(self.ids, ids)
         if self.graph is not None:
             if stale.any():
                 self.graph.remove(self.ids[stale])
             self.graph.add(ids, matrix)
-        self.ids = np.concatenate([self.ids[~stale], ids])
-        self.matrix = np.concatenate([self.matrix[~stale], matrix])
+        self.ids, self.matrix = _by_id(
+            np.concatenate([self.ids[~stale], ids]), np.concatenate([self.matrix[~stale], matrix])
+        )
         return self
 
-    def vectors_of(self, account_ids: np.ndarray) -> np.ndarray:
-        order = np.argsort(self.ids)
-        at = np.searchsorted(self.ids, account_ids, sorter=order)
-        return self.matrix[order[np.clip(at, 0, len(order) - 1)]]
+
+def _by_id(ids: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ids as int64 and the matrix as contiguous float32, both in ascending id order (the
+    order ``rows_of`` searches)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
+        order = np.argsort(ids, kind="stable")
+        ids, matrix = ids[order], np.ascontiguousarray(matrix[order])
+    return ids, matrix
+
+
+def _best(ids: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of ``ids`` by ``sims``: (ids, sims), best first, ties by id."""
+    k = min(k, len(ids))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+    top = top[np.lexsort((ids[top], -sims[top]))]
+    return ids[top], sims[top]
 
 
 _CACHE: dict[tuple[str, int], tuple[Any, VectorIndex]] = {}
