@@ -43,7 +43,9 @@ from microfluence.discovery.taxonomy import (
     LABELS as NICHE_LABELS,
 )
 from microfluence.discovery.training import (
+    ACCOUNT_DROPOUT,
     ALT_DROPOUT,
+    _drop_account_numbers,
     _drop_alt_texts,
     keyword_baseline,
     train,
@@ -268,6 +270,22 @@ def test_training_hides_the_alt_texts_of_half_the_accounts_the_same_way_each_tim
     assert first.equals(_drop_alt_texts(accounts, seed=0)["alt_texts"])
     assert not first.equals(_drop_alt_texts(accounts, seed=1)["alt_texts"])
     assert _drop_alt_texts(frame(captions=["x"]), seed=0).columns == frame(captions=["x"]).columns
+
+
+def test_training_hides_the_account_numbers_of_another_half_of_the_accounts() -> None:
+    accounts = frame(alt_texts=["Image may contain: dog"] * 400).with_columns(
+        followers=pl.lit(1000.0), locations=pl.lit("Lyon"), post_types=pl.lit("image")
+    )
+    hidden = _drop_account_numbers(accounts, seed=0)
+    gone = hidden["followers"].is_null()
+    assert abs(gone.sum() - ACCOUNT_DROPOUT * 400) < 60
+    assert gone.equals(hidden["locations"].is_null()) and gone.equals(
+        hidden["post_types"].is_null()
+    )
+    assert hidden.equals(_drop_account_numbers(accounts, seed=0))
+    # Drawn apart from the alt texts: the two hidden halves are not the same accounts.
+    assert not gone.equals(_drop_alt_texts(accounts, seed=0)["alt_texts"] == "")
+    assert _drop_account_numbers(frame(captions=["x"]), seed=0).equals(frame(captions=["x"]))
 
 
 def test_the_baseline_and_weak_labels_follow_the_seeds() -> None:

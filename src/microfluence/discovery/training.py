@@ -1,8 +1,9 @@
 """Training the niche model: labelled accounts, weak labels for the niches the labels miss,
 seed documents, and a linear classifier (scikit-learn SGD, logistic loss, balanced classes)
 blended with a Complement Naive Bayes model of the same features. Half the training accounts
-(``ALT_DROPOUT``, drawn with the seed) are shown without their alt texts, so the model does not
-come to rely on them.
+(``ALT_DROPOUT``, drawn with the seed) are shown without their alt texts, and an independent
+half (``ACCOUNT_DROPOUT``) without their location names, post types and account numbers, so
+the model does not come to rely on them: accounts that come without them are still read.
 
 The blend (``NB_WEIGHT``): both models are linear in the features — SGD's scores are
 x·wₖ + bₖ, Complement NB's joint log-likelihoods x·θₖ (Rennie, Shih, Teevan & Karger, "Tackling
@@ -27,7 +28,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
 from sklearn.naive_bayes import ComplementNB
 
-from microfluence.discovery.features import N_FEATURES, featurise
+from microfluence.discovery.features import META_COLUMNS, N_FEATURES, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import NICHES, SEEDS, WEAK
 
@@ -39,6 +40,10 @@ EPOCHS = 15
 # Share of the training accounts whose alt texts are hidden from the training, so the model
 # still reads accounts that come without alt texts (most table imports, other platforms).
 ALT_DROPOUT = 0.5
+# The same for the location names, post types and account numbers (features.meta_tokens):
+# tables without follower counts or post types are common, and without this the model read
+# hashtag-only accounts clearly worse than the previous one (docs/discovery.md).
+ACCOUNT_DROPOUT = 0.5
 NB_WEIGHT = 0.3
 NB_SMOOTHING = 0.3  # Complement NB's additive (Laplace/Lidstone) smoothing α
 
@@ -134,12 +139,24 @@ def _blend(
     return coef + scale * theta
 
 
+def _drop_account_numbers(accounts: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """``accounts`` with the location names, post types and account numbers of a random
+    ``ACCOUNT_DROPOUT`` share of them unknown (a draw independent of the alt texts')."""
+    columns = [c for c in ("locations", "post_types", *META_COLUMNS) if c in accounts.columns]
+    if not columns:
+        return accounts
+    hide = pl.Series(np.random.default_rng([seed, 1]).random(accounts.height) < ACCOUNT_DROPOUT)
+    return accounts.with_columns(
+        [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in columns]
+    )
+
+
 def train(
     accounts: pl.DataFrame, version: str, seed: int = 0, *, nb_weight: float = NB_WEIGHT
 ) -> NicheModel:
     """A model from labelled accounts (documents' columns plus ``label``); ``nb_weight`` 0
     leaves Complement NB out (the previous recipe)."""
-    features = featurise(_drop_alt_texts(accounts, seed))
+    features = featurise(_drop_account_numbers(_drop_alt_texts(accounts, seed), seed))
     labels = weak_labels(features, accounts["label"].to_numpy())
     docs = seed_documents(seed)
     x = sp.vstack([features, featurise(docs)], format="csr")
