@@ -497,8 +497,13 @@ def test_only_changed_accounts_are_recomputed(two_workspaces) -> None:  # type: 
         assert recompute_niches(session, a).scored == 0
         post = session.scalars(sa.select(Post).where(Post.account_id == ids["gym"])).first()
         post.location = "Gold's Gym Venice"
+        post.likes, post.comments, post.post_type = 120, 4, "reel"  # averaged in the database
     with store.transaction() as session:
         assert recompute_niches(session, a).scored == 1
+        post = session.scalars(sa.select(Post).where(Post.account_id == ids["gym"])).first()
+        post.likes = 121  # the same power of two
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 0
         session.get(Account, ids["chef"]).bio = "pastry chef in Lyon"
     with store.transaction() as session:
         assert recompute_niches(session, a).scored == 1
