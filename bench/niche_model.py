@@ -12,12 +12,13 @@ Figures go in docs/discovery.md.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 import polars as pl
 
-from microfluence.discovery.candidates import all_methods, hashed_methods
+from microfluence.discovery.candidates import PREVIOUS, all_methods, hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, NicheEvaluation, evaluate
 from microfluence.discovery.model import SHIPPED_MODEL, VERSION, NicheModel
@@ -38,7 +39,7 @@ def report(result: NicheEvaluation) -> None:
         "  seconds (training + scoring, all folds): "
         + ", ".join(f"{m} {s:.0f}" for m, s in result.seconds.items())
     )
-    for name in (names[0], "previous model (no alt texts)", "keyword baseline"):
+    for name in (names[0], PREVIOUS, "keyword baseline"):
         if name in result.methods:
             per = result.methods[name].per_niche_f1
             print(f"  F1 per niche, {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
@@ -50,14 +51,16 @@ def report(result: NicheEvaluation) -> None:
 def speed(model: NicheModel, accounts: pl.DataFrame) -> None:
     sample = pl.concat([accounts] * (SPEED_ACCOUNTS // accounts.height + 1)).head(SPEED_ACCOUNTS)
     model.probabilities(sample.head(100))  # the hashers are built on first use
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, sample.height, 2_000):  # the batches niches.recompute_niches uses
         model.probabilities(sample.slice(start, 2_000))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(
         f"scoring {sample.height:,} accounts: {seconds:.1f} s, "
         f"{sample.height / seconds:,.0f} accounts/s "
-        f"(1,000,000 accounts: {1e6 / sample.height * seconds / 60:.0f} min)"
+        f"(1,000,000 accounts: {1e6 / sample.height * seconds / 60:.0f} min); "
+        f"{cpu:.1f} s of CPU, {sample.height / cpu:,.0f} accounts per CPU-second; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 

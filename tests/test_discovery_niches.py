@@ -20,7 +20,7 @@ from microfluence.cli.main import app
 from microfluence.discovery.candidates import hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
-from microfluence.discovery.features import documents, featurise
+from microfluence.discovery.features import documents, featurise, meta_tokens
 from microfluence.discovery.model import load_shipped_model
 from microfluence.discovery.niches import (
     THRESHOLD,
@@ -43,9 +43,12 @@ from microfluence.discovery.taxonomy import (
     LABELS as NICHE_LABELS,
 )
 from microfluence.discovery.training import (
+    ACCOUNT_DROPOUT,
     ALT_DROPOUT,
+    _drop_account_numbers,
     _drop_alt_texts,
     keyword_baseline,
+    train,
     weak_labels,
 )
 from microfluence.kernel.errors import InputError, NotFoundError
@@ -107,6 +110,76 @@ def test_any_text_gives_unit_or_empty_rows(texts: list[str]) -> None:
     assert np.all((np.abs(norms - 1) < 1e-4) | (norms == 0))
     probs = load_shipped_model().probabilities(frame(captions=texts))
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+
+
+def test_locations_join_the_words() -> None:
+    docs = documents(frame(captions=["dinner"], locations=["Jones Beach\nOlbia, Italy"]))
+    assert "jones beach" in docs["words"][0] and "olbia" in docs["words"][0]
+
+
+def test_account_tokens_are_binned_and_unknown_numbers_give_none() -> None:
+    accounts = pl.DataFrame(
+        {
+            "followers": [6453.0, None, -5.0, float("nan")],
+            "following": [710.0, None, 3.0, None],
+            "posts_count": [1059.0, None, None, None],
+            "likes": [212.0, 40.0, None, None],
+            "comments": [4.0, 1.0, None, None],
+            "post_types": ["image carousel", None, "", "video"],
+        }
+    )
+    assert [t.split() for t in meta_tokens(accounts)] == [
+        # log2 rounded: 6454 → 13, 711 → 9, 1060 → 10, 6454/711 → 3, 216/6454 → -5, 5/213 → -5
+        "m_fol13 m_fng9 m_pc10 m_ratio3 m_er-5 m_cr-5 m_type_image m_type_carousel".split(),
+        ["m_cr-4"],  # no followers: no follower, ratio or ER token
+        ["m_fng2"],  # a negative count is unknown
+        ["m_type_video"],
+    ]
+    assert list(meta_tokens(frame(captions=["x"]))) == [""]  # no such columns: no tokens
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.floats(allow_nan=True, allow_infinity=True),
+            st.none() | st.integers(min_value=-(2**62), max_value=2**62),
+            st.none() | st.text(max_size=30),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_account_numbers_give_unit_rows(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    accounts = frame(captions=["hello"] * len(rows)).with_columns(
+        followers=pl.Series([r[0] for r in rows], dtype=pl.Float64),
+        following=pl.Series([r[1] for r in rows], dtype=pl.Int64),
+        likes=pl.Series([r[0] for r in rows], dtype=pl.Float64),
+        post_types=pl.Series([r[2] for r in rows], dtype=pl.Utf8),
+    )
+    matrix = featurise(accounts)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    assert np.all(np.abs(norms - 1) < 1e-4)
+
+
+def test_complement_nb_is_blended_in_and_can_be_left_out() -> None:
+    accounts = read_accounts(
+        write_dataset_lines(
+            [
+                {"username": f"{label}_{i}", "category": label, "posts": [{"caption": text}]}
+                for label, text in CRAFTED.items()
+                for i in range(4)
+            ]
+        )
+    )
+    plain = train(accounts, version="t", nb_weight=0.0)
+    blended = train(accounts, version="t")
+    assert not np.allclose(plain.weights, blended.weights)
+    assert np.allclose(plain.bias, blended.bias)
+    # The NB part is centred over the niches: every feature's weights move by the same total.
+    assert np.allclose((blended.weights - plain.weights).sum(axis=1), 0, atol=1e-3)
+    guess = blended.probabilities(accounts).argmax(axis=1)
+    assert np.mean(np.array(blended.niches)[guess] == accounts["label"].to_numpy()) > 0.8
 
 
 def test_the_model_reads_clear_accounts() -> None:
@@ -199,6 +272,22 @@ def test_training_hides_the_alt_texts_of_half_the_accounts_the_same_way_each_tim
     assert _drop_alt_texts(frame(captions=["x"]), seed=0).columns == frame(captions=["x"]).columns
 
 
+def test_training_hides_the_account_numbers_of_another_half_of_the_accounts() -> None:
+    accounts = frame(alt_texts=["Image may contain: dog"] * 400).with_columns(
+        followers=pl.lit(1000.0), locations=pl.lit("Lyon"), post_types=pl.lit("image")
+    )
+    hidden = _drop_account_numbers(accounts, seed=0)
+    gone = hidden["followers"].is_null()
+    assert abs(gone.sum() - ACCOUNT_DROPOUT * 400) < 60
+    assert gone.equals(hidden["locations"].is_null()) and gone.equals(
+        hidden["post_types"].is_null()
+    )
+    assert hidden.equals(_drop_account_numbers(accounts, seed=0))
+    # Drawn apart from the alt texts: the two hidden halves are not the same accounts.
+    assert not gone.equals(_drop_alt_texts(accounts, seed=0)["alt_texts"] == "")
+    assert _drop_account_numbers(frame(captions=["x"]), seed=0).equals(frame(captions=["x"]))
+
+
 def test_the_baseline_and_weak_labels_follow_the_seeds() -> None:
     accounts = frame(captions=["#gaming #twitch #gamer", "#ootd", "nothing here"])
     features = featurise(accounts)
@@ -220,6 +309,32 @@ CRAFTED = {
     "pet": "my dog and cat #dogsofinstagram {i}",
     "other": "hello everyone, good day {i}",
 }
+
+
+def write_dataset_lines(lines: list[dict], path: Path | None = None) -> Path:  # type: ignore[type-arg]
+    import tempfile  # noqa: PLC0415
+
+    path = path or Path(tempfile.mkdtemp()) / "accounts.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_data_set_gives_locations_post_types_and_account_numbers(tmp_path: Path) -> None:
+    line = {
+        "username": "sea_lu",
+        "category": "travel",
+        "followers": 2031,
+        "following": "53",  # not a number: unknown
+        "posts_count": 2520,
+        "posts": [
+            {"caption": "a", "type": "GraphSidecar", "location": "Olbia, Italy", "likes": 10},
+            {"caption": "b", "type": "GraphImage", "location": None, "likes": 20, "comments": 3},
+        ],
+    }
+    row = read_accounts(write_dataset_lines([line], tmp_path / "a.jsonl")).row(0, named=True)
+    assert (row["locations"], row["post_types"]) == ("Olbia, Italy", "carousel image")
+    assert (row["followers"], row["following"], row["posts_count"]) == (2031, None, 2520)
+    assert (row["likes"], row["comments"]) == (15, 3)
 
 
 def write_dataset(path: Path, per_label: int = 6) -> Path:
@@ -255,7 +370,7 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
     assert one_post.accounts == accounts.filter(pl.col("posts") == 1).height
     methods = [
         "model",
-        "previous model (no alt texts)",
+        "previous model (sgd-2)",
         "keyword baseline",
         "zero-shot embeddings",
         "embeddings, linear",
@@ -276,7 +391,7 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
 def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
     accounts = read_accounts(write_dataset(tmp_path / "a.jsonl", per_label=3))
     result = evaluate(accounts, folds=2, methods=hashed_methods())
-    assert list(result.methods) == ["model", "previous model (no alt texts)", "keyword baseline"]
+    assert list(result.methods) == ["model", "previous model (sgd-2)", "keyword baseline"]
     assert list(result.slices["hashtags only"]) == list(result.methods)
 
 
@@ -374,7 +489,19 @@ def test_only_changed_accounts_are_recomputed(two_workspaces) -> None:  # type: 
         recompute_niches(session, a)
     with store.transaction() as session:
         assert recompute_niches(session, a).scored == 0
-        session.get(Account, ids["chef"]).followers = 12_345  # new numbers: not an input
+        session.get(Account, ids["chef"]).followers = 12_345  # a follower count: an input
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 1
+        session.get(Account, ids["chef"]).followers = 12_400  # the same power of two
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 0
+        post = session.scalars(sa.select(Post).where(Post.account_id == ids["gym"])).first()
+        post.location = "Gold's Gym Venice"
+        post.likes, post.comments, post.post_type = 120, 4, "reel"  # averaged in the database
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 1
+        post = session.scalars(sa.select(Post).where(Post.account_id == ids["gym"])).first()
+        post.likes = 121  # the same power of two
     with store.transaction() as session:
         assert recompute_niches(session, a).scored == 0
         session.get(Account, ids["chef"]).bio = "pastry chef in Lyon"

@@ -2,9 +2,10 @@
 scored the same way: ``fit`` on labelled accounts, then ``predict`` one niche per account.
 
 * :class:`Shipped` — the shipped recipe (training.train: hashed words, hashtags, character
-  n-grams and alt texts; weak labels; seed documents);
-* :class:`Shipped` with ``alt_texts=False`` — the previous model (niches-hashed-sgd-1): the
-  same recipe without the alt texts;
+  n-grams, alt texts, location names and account tokens; weak labels; seed documents; SGD
+  blended with Complement NB);
+* :class:`Shipped` with ``previous=True`` — the previous model (niches-hashed-sgd-2): the
+  same without location names, account tokens and Complement NB;
 * :class:`Keywords` — the seed lists alone (training.keyword_baseline);
 * :class:`ZeroShot` — sentence embeddings (discovery.embedding) of each account against
   short category descriptions (taxonomy.DESCRIPTIONS): the nearest description wins;
@@ -26,11 +27,12 @@ import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
 
 from microfluence.discovery.embedding import embed_texts
-from microfluence.discovery.features import documents, featurise
+from microfluence.discovery.features import META_COLUMNS, documents, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import DESCRIPTIONS, NICHES
-from microfluence.discovery.training import ALPHA, EPOCHS, keyword_baseline, train
+from microfluence.discovery.training import ALPHA, EPOCHS, NB_WEIGHT, keyword_baseline, train
 
+PREVIOUS = "previous model (sgd-2)"
 EMBEDDING_ALPHA = 1e-4
 EMBEDDING_EPOCHS = 30
 # The weight of the embedding block next to the unit-length hashed features (Combined).
@@ -53,9 +55,15 @@ def without_alt_texts(accounts: pl.DataFrame) -> pl.DataFrame:
     return accounts.with_columns(alt_texts=pl.lit(""))
 
 
+def without_account_numbers(accounts: pl.DataFrame) -> pl.DataFrame:
+    """No location names, post types or account numbers: what niches-hashed-sgd-2 read."""
+    return accounts.drop(["locations", "post_types", *META_COLUMNS], strict=False)
+
+
 def hashtags_only(accounts: pl.DataFrame) -> pl.DataFrame:
-    """Each caption cut down to its hashtags; no bio, name or alt text (the handle stays)."""
-    return accounts.with_columns(
+    """Each caption cut down to its hashtags; no bio, name, alt text, location or account
+    numbers (the handle stays)."""
+    return without_account_numbers(accounts).with_columns(
         captions=pl.col("captions").fill_null("").str.extract_all(r"#\w+").list.join(" "),
         bio=pl.lit(""),
         name=pl.lit(""),
@@ -73,15 +81,16 @@ def embeddings(accounts: pl.DataFrame) -> np.ndarray:
 @dataclass
 class Shipped:
     name: str = "model"
-    alt_texts: bool = True
+    previous: bool = False
     uses_vectors: bool = False
     model: NicheModel | None = None
 
     def _input(self, accounts: pl.DataFrame) -> pl.DataFrame:
-        return accounts if self.alt_texts else without_alt_texts(accounts)
+        return without_account_numbers(accounts) if self.previous else accounts
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
-        self.model = train(self._input(accounts), version="cv", seed=seed)
+        nb_weight = 0.0 if self.previous else NB_WEIGHT
+        self.model = train(self._input(accounts), version="cv", seed=seed, nb_weight=nb_weight)
 
     def predict(self, accounts: pl.DataFrame, vectors: np.ndarray) -> np.ndarray:
         assert self.model is not None
@@ -166,7 +175,7 @@ class Combined:
 
 def hashed_methods() -> list[Method]:
     """The model, the previous model and the keyword baseline: no embeddings needed."""
-    return [Shipped(), Shipped(name="previous model (no alt texts)", alt_texts=False), Keywords()]
+    return [Shipped(), Shipped(name=PREVIOUS, previous=True), Keywords()]
 
 
 def all_methods() -> list[Method]:

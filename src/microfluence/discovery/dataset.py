@@ -1,11 +1,14 @@
 """Reading the labelled niche data set (Kim et al., WWW 2020: accounts.jsonl) for evaluation
 and training. Its texts are research-use only: they are read here, never copied into the repo.
 
-One account a line: ``username, category, posts[]`` with each post's ``caption`` and
-``accessibility_caption`` (the image's description, our ``alt_texts``). The result
-has the columns :func:`microfluence.discovery.features.documents` reads, plus ``label`` (our
-taxonomy's name, :data:`microfluence.discovery.taxonomy.DATASET_LABELS`) and ``posts`` (how
-many posts the line carries).
+One account a line: ``username, category, followers, following, posts_count, posts[]`` with
+each post's ``caption``, ``accessibility_caption`` (the image's description, our
+``alt_texts``), ``location``, ``type`` (``GraphImage``…, read as the Instagram importer reads
+it), ``likes`` and ``comments``. The result has the columns
+:func:`microfluence.discovery.features.documents` and
+:func:`~microfluence.discovery.features.meta_tokens` read, plus ``label`` (our taxonomy's name,
+:data:`microfluence.discovery.taxonomy.DATASET_LABELS`) and ``posts`` (how many posts the line
+carries). A number that is missing or not a number is unknown (null), as from an importer.
 """
 
 from __future__ import annotations
@@ -16,7 +19,19 @@ from pathlib import Path
 import polars as pl
 
 from microfluence.discovery.taxonomy import DATASET_LABELS
+from microfluence.ingest.instagram.records import TYPENAMES
 from microfluence.kernel.errors import InputError
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
 
 
 def _account(path: Path, number: int, line: str) -> dict[str, object]:
@@ -35,8 +50,11 @@ def _account(path: Path, number: int, line: str) -> dict[str, object]:
     posts = raw.get("posts") or []
     if not isinstance(posts, list):
         raise InputError(f"{path}, line {number}, field posts: expected a list")
-    captions = [p.get("caption") or "" for p in posts if isinstance(p, dict)]
-    alt_texts = [p.get("accessibility_caption") or "" for p in posts if isinstance(p, dict)]
+    posts = [p for p in posts if isinstance(p, dict)]
+    captions = [p.get("caption") or "" for p in posts]
+    alt_texts = [p.get("accessibility_caption") or "" for p in posts]
+    locations = [p.get("location") for p in posts]
+    types = [TYPENAMES.get(str(p.get("type")), "") for p in posts]
     return {
         "handle": str(raw.get("username") or ""),
         "name": "",
@@ -44,6 +62,13 @@ def _account(path: Path, number: int, line: str) -> dict[str, object]:
         "captions": "\n".join(captions),
         "hashtags": "",
         "alt_texts": "\n".join(a for a in alt_texts if isinstance(a, str)),
+        "locations": "\n".join(x for x in locations if isinstance(x, str)),
+        "post_types": " ".join(t for t in types if t),
+        "followers": _number(raw.get("followers")),
+        "following": _number(raw.get("following")),
+        "posts_count": _number(raw.get("posts_count")),
+        "likes": _mean([_number(p.get("likes")) for p in posts]),
+        "comments": _mean([_number(p.get("comments")) for p in posts]),
         "label": DATASET_LABELS[category],
         "posts": len(captions),
     }
@@ -62,4 +87,6 @@ def read_accounts(path: Path, limit: int | None = None) -> pl.DataFrame:
                 rows.append(_account(path, number, line))
     if not rows:
         raise InputError(f"{path}: no accounts")
-    return pl.DataFrame(rows).unique(subset="handle", keep="first", maintain_order=True)
+    return pl.DataFrame(rows, infer_schema_length=None).unique(
+        subset="handle", keep="first", maintain_order=True
+    )

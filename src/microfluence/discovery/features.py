@@ -14,8 +14,15 @@ accounts) into two documents:
   hashtags without a dictionary (``#veganbreakfastideas`` shares ``veg``, ``vega``,
   ``break``… with ``#vegan`` and ``#breakfast``) and words in many languages and spellings.
 
-Each is hashed (the hashing trick: no vocabulary is stored, so nothing of the training text
-ships), counts are damped with log(1 + n) and every row is scaled to unit length.
+The posts' location names (``Jones Beach``, ``Olbia, Italy``, a restaurant's name) join the
+words. Each of these is hashed (the hashing trick: no vocabulary is stored, so nothing of the
+training text ships), counts are damped with log(1 + n) and the row is scaled to unit length.
+
+A small block of **account tokens** (:func:`meta_tokens`) comes beside them: followers,
+following and the posts count in powers of two, the follower/following ratio, likes and
+comments per follower and comments per like (powers of two), and each post's type
+(image, carousel, video…). A value the source does not give yields no token. The block is
+weighted ``META_WEIGHT`` / √(its tokens) and the whole row scaled to unit length again.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ if TYPE_CHECKING:
 
 WORD_BITS = 16
 CHAR_BITS = 15
-N_FEATURES = (1 << WORD_BITS) + (1 << CHAR_BITS)
+META_BITS = 10
+N_FEATURES = (1 << WORD_BITS) + (1 << CHAR_BITS) + (1 << META_BITS)
+META_WEIGHT = 0.5
 
 HASHTAG = r"#(\w+)"
 EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf]"
@@ -39,9 +48,10 @@ _TOKEN = rf"(?u)\b\w\w+\b|{EMOJI}"
 
 
 @cache
-def _vectorisers() -> tuple[Any, Any]:
-    """The word and character hashers. scikit-learn is imported on first use, not when the
-    app starts: the web server stays within its memory bound (docs/importing.md, "Limits")."""
+def _vectorisers() -> tuple[Any, Any, Any]:
+    """The word, character and account-token hashers. scikit-learn is imported on first use,
+    not when the app starts: the web server stays within its memory bound (docs/importing.md,
+    "Limits")."""
     from sklearn.feature_extraction.text import HashingVectorizer  # noqa: PLC0415
 
     words = HashingVectorizer(
@@ -61,10 +71,21 @@ def _vectorisers() -> tuple[Any, Any]:
         norm=None,
         dtype=np.float32,
     )
-    return words, chars
+    meta = HashingVectorizer(
+        n_features=1 << META_BITS,
+        token_pattern=r"\S+",
+        lowercase=False,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+    return words, chars, meta
 
 
-ACCOUNT_COLUMNS = ("handle", "name", "bio", "captions", "hashtags", "alt_texts")
+ACCOUNT_COLUMNS = ("handle", "name", "bio", "captions", "hashtags", "alt_texts", "locations")
+# The numbers meta_tokens reads: the account's (followers, following, posts_count), the mean
+# likes and comments of its posts, and its posts' types (space-separated: image, carousel…).
+META_COLUMNS = ("followers", "following", "posts_count", "likes", "comments")
 # Instagram's automatic alt texts open with phrases that say nothing about the picture
 # ("Image may contain: dog", "Photo by lea.v on May 1, 2024. May be an image of 1 person").
 ALT_BOILERPLATE = (
@@ -84,14 +105,66 @@ def _split_words(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def _log2(expr: pl.Expr, low: int, high: int) -> pl.Expr:
+    """round(log2(x)), clipped to [low, high]; null stays null (0 gives ``low``)."""
+    return expr.cast(pl.Float64).log(2).round(0).clip(low, high).cast(pl.Int64)
+
+
+def meta_bins(accounts: pl.DataFrame) -> pl.DataFrame:
+    """The account numbers meta_tokens reads, binned (powers of two); null where unknown
+    (missing, negative, not finite)."""
+    frame = pl.DataFrame(
+        {
+            c: accounts[c].cast(pl.Float64)
+            if c in accounts.columns
+            else pl.Series([None] * accounts.height, dtype=pl.Float64)
+            for c in META_COLUMNS
+        }
+    )
+    frame = frame.select(
+        pl.when(pl.col(c).is_finite() & (pl.col(c) >= 0)).then(pl.col(c)).alias(c)
+        for c in META_COLUMNS
+    )
+    return frame.select(
+        fol=_log2(pl.col("followers") + 1, 0, 40),
+        fng=_log2(pl.col("following") + 1, 0, 40),
+        pc=_log2(pl.col("posts_count") + 1, 0, 40),
+        ratio=_log2((pl.col("followers") + 1) / (pl.col("following") + 1), -10, 10),
+        er=_log2((pl.col("likes") + pl.col("comments")) / (pl.col("followers") + 1), -15, 5),
+        cr=_log2((pl.col("comments") + 1) / (pl.col("likes") + 1), -12, 2),
+    )
+
+
+def meta_tokens(accounts: pl.DataFrame) -> pl.Series:
+    """The account tokens (module doc): ``m_fol12 m_fng9 … m_type_image``, one string a row."""
+    bins = meta_bins(accounts)
+    types = (
+        accounts["post_types"].cast(pl.Utf8).fill_null("")
+        if "post_types" in accounts.columns
+        else pl.Series([""] * accounts.height, dtype=pl.Utf8)
+    )
+    return (
+        bins.with_columns(types=types.str.to_lowercase().str.replace_all(r"(\w+)", "m_type_${1}"))
+        .select(
+            pl.concat_str(
+                [pl.lit(f"m_{c}") + pl.col(c).cast(pl.Utf8) for c in bins.columns]
+                + [pl.col("types")],
+                separator=" ",
+                ignore_nulls=True,
+            ).fill_null("")
+        )
+        .to_series()
+    )
+
+
 def documents(accounts: pl.DataFrame) -> pl.DataFrame:
-    """The documents per account from columns handle, name, bio, captions, hashtags and
-    alt_texts.
+    """The documents per account from columns handle, name, bio, captions, hashtags,
+    alt_texts and locations.
 
     ``captions`` is all the account's captions joined; ``hashtags`` the hashtags the source
     listed apart from the captions, space-separated (hashtags written in captions are found
-    there too); ``alt_texts`` the posts' image descriptions joined. Missing values and missing
-    columns are empty texts.
+    there too); ``alt_texts`` the posts' image descriptions joined; ``locations`` the posts'
+    location names joined. Missing values and missing columns are empty texts.
     """
     frame = accounts.select(
         [
@@ -114,6 +187,7 @@ def documents(accounts: pl.DataFrame) -> pl.DataFrame:
             pl.col("bio"),
             pl.col("captions").str.replace_all(HASHTAG, " "),
             pl.col("alt_texts").str.replace_all(ALT_BOILERPLATE, " "),
+            pl.col("locations"),
             _split_words(pl.col("tags")),
             _split_words(pl.col("handle")),
             separator=" ",
@@ -133,11 +207,15 @@ def featurise(accounts: pl.DataFrame) -> sp.csr_matrix:
     import scipy.sparse as sp  # noqa: PLC0415 - with scikit-learn, on first use
     from sklearn.preprocessing import normalize  # noqa: PLC0415
 
-    words, chars = _vectorisers()
+    words, chars, meta = _vectorisers()
     docs = documents(accounts)
-    matrix = sp.hstack(
+    text = sp.hstack(
         [words.transform(docs["words"].to_list()), chars.transform(docs["chars"].to_list())],
         format="csr",
     )
-    matrix.data = np.log1p(matrix.data)
+    text.data = np.log1p(text.data)
+    tokens = meta.transform(meta_tokens(accounts).to_list())
+    weight = META_WEIGHT / np.sqrt(np.maximum(np.asarray(tokens.sum(axis=1)).ravel(), 1.0))
+    tokens = sp.diags(weight.astype(np.float32)) @ tokens
+    matrix = sp.hstack([normalize(text, copy=False), tokens], format="csr")
     return normalize(matrix, copy=False)

@@ -24,8 +24,9 @@ from microfluence.kernel.errors import InputError
 
 SHIPPED_MODEL = "niche_model.npz"
 # The version the current recipe (features + training) writes into the model it builds; a new
-# version re-scores every account once (niches.fingerprints). 2: alt texts read.
-VERSION = "niches-hashed-sgd-2"
+# version re-scores every account once (niches.fingerprints). 2: alt texts read. 3: location
+# names and account tokens read, Complement NB blended in.
+VERSION = "niches-hashed-sgd-3"
 
 
 @dataclass(frozen=True)

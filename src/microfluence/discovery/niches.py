@@ -22,6 +22,7 @@ from sqlalchemy import String, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account
+from microfluence.discovery.features import META_COLUMNS, meta_bins
 from microfluence.discovery.model import NicheModel, load_shipped_model
 from microfluence.discovery.tables import AccountNiche
 from microfluence.discovery.taxonomy import NICHES
@@ -60,13 +61,18 @@ class AccountNiches:
     model_version: str | None
 
 
-def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFrame:
+def fingerprints(
+    session: Session, workspace_id: int, version: str, *, account_numbers: bool = False
+) -> pl.DataFrame:
     """account_id and fingerprint of every account of the workspace, in one query.
 
     Only what the model reads counts: the lengths of the handle, bio, name and category,
     the number of posts, the newest post id and the total length of the captions, hashtag
-    lists and alt texts. New follower numbers or a re-import of the same posts leave it as it
-    was.
+    lists and alt texts; with ``account_numbers`` (the niche model's own fingerprint) also the
+    total length of the location names and of the post types, and the account tokens' bins
+    (features.meta_bins: followers, following, posts count, likes and comments in powers of
+    two). New follower numbers within the same power of two or a re-import of the same posts
+    leave it as it was.
     """
     text = func.coalesce(func.sum(func.length(Post.caption)), 0)
     tags = func.coalesce(func.sum(func.length(cast(Post.hashtags, String))), 0)
@@ -79,6 +85,10 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
             text.label("chars"),
             tags.label("tags"),
             alts.label("alts"),
+            func.coalesce(func.sum(func.length(Post.location)), 0).label("places"),
+            func.coalesce(func.sum(func.length(Post.post_type)), 0).label("types"),
+            func.avg(Post.likes).label("likes"),
+            func.avg(Post.comments).label("comments"),
         )
         .where(Post.workspace_id == workspace_id)
         .group_by(Post.account_id)
@@ -96,6 +106,13 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
             posts.c.chars,
             posts.c.tags,
             posts.c.alts,
+            posts.c.places,
+            posts.c.types,
+            Account.followers,
+            Account.following,
+            Account.posts_count,
+            posts.c.likes,
+            posts.c.comments,
         )
         .outerjoin(posts, posts.c.account_id == Account.id)
         .where(Account.workspace_id == workspace_id)
@@ -114,16 +131,20 @@ def fingerprints(session: Session, workspace_id: int, version: str) -> pl.DataFr
     ]
     frame = pl.DataFrame(
         session.execute(query).all(),
-        schema=columns,
+        schema=[*columns, "places", "types", *META_COLUMNS],
         orient="row",
         infer_schema_length=None,
     )
+    parts = [pl.col(c).cast(pl.Utf8).fill_null("-") for c in columns[1:]]
+    if account_numbers:
+        bins = meta_bins(frame)
+        frame = pl.concat([frame, bins], how="horizontal")
+        parts += [
+            pl.col(c).cast(pl.Utf8).fill_null("-") for c in ("places", "types", *bins.columns)
+        ]
     return frame.select(
         "account_id",
-        fingerprint=pl.concat_str(
-            [pl.lit(version)] + [pl.col(c).cast(pl.Utf8).fill_null("-") for c in columns[1:]],
-            separator="|",
-        ),
+        fingerprint=pl.concat_str([pl.lit(version), *parts], separator="|"),
     )
 
 
@@ -146,7 +167,14 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
     profiles = pl.DataFrame(
         session.execute(
             select(
-                Account.id, Account.handle, Account.display_name, Account.bio, Account.category
+                Account.id,
+                Account.handle,
+                Account.display_name,
+                Account.bio,
+                Account.category,
+                Account.followers,
+                Account.following,
+                Account.posts_count,
             ).where(Account.workspace_id == workspace_id, Account.id.in_(account_ids))
         ).all(),
         schema={
@@ -155,16 +183,35 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
             "name": pl.Utf8,
             "bio": pl.Utf8,
             "category": pl.Utf8,
+            "followers": pl.Float64,
+            "following": pl.Float64,
+            "posts_count": pl.Float64,
         },
         orient="row",
     )
     posts = pl.DataFrame(
         session.execute(
-            select(Post.account_id, Post.caption, cast(Post.hashtags, String), Post.alt_text).where(
-                Post.workspace_id == workspace_id, Post.account_id.in_(account_ids)
-            )
+            select(
+                Post.account_id,
+                Post.caption,
+                cast(Post.hashtags, String),
+                Post.alt_text,
+                Post.location,
+                Post.post_type,
+                Post.likes,
+                Post.comments,
+            ).where(Post.workspace_id == workspace_id, Post.account_id.in_(account_ids))
         ).all(),
-        schema={"account_id": pl.Int64, "caption": pl.Utf8, "tags": pl.Utf8, "alt": pl.Utf8},
+        schema={
+            "account_id": pl.Int64,
+            "caption": pl.Utf8,
+            "tags": pl.Utf8,
+            "alt": pl.Utf8,
+            "location": pl.Utf8,
+            "type": pl.Utf8,
+            "likes": pl.Float64,
+            "comments": pl.Float64,
+        },
         orient="row",
     ).with_columns(
         # The JSON list as the store wrote it (non-ASCII may be escaped): decoded by Polars.
@@ -174,6 +221,10 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
         captions=pl.col("caption").fill_null("").str.join("\n"),
         hashtags=pl.col("tags").fill_null("").str.join(" "),
         alt_texts=pl.col("alt").fill_null("").str.join("\n"),
+        locations=pl.col("location").fill_null("").str.join("\n"),
+        post_types=pl.col("type").fill_null("").str.join(" "),
+        likes=pl.col("likes").mean(),
+        comments=pl.col("comments").mean(),
     )
     order = pl.DataFrame({"account_id": list(account_ids)}, schema={"account_id": pl.Int64})
     return (
@@ -247,7 +298,7 @@ def recompute_niches(
 ) -> NicheRun:
     """Score the accounts whose inputs changed (all with ``everything``); see the module."""
     model = model or load_shipped_model()
-    current = fingerprints(session, workspace_id, model.version)
+    current = fingerprints(session, workspace_id, model.version, account_numbers=True)
     todo = current if everything else _stale(session, workspace_id, current)
     written: list[pl.DataFrame] = []
     if progress:

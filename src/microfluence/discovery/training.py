@@ -1,7 +1,18 @@
 """Training the niche model: labelled accounts, weak labels for the niches the labels miss,
-seed documents, and a linear classifier (scikit-learn SGD, logistic loss, balanced classes).
-Half the training accounts (``ALT_DROPOUT``, drawn with the seed) are shown without their alt
-texts, so the model does not come to rely on them.
+seed documents, and a linear classifier (scikit-learn SGD, logistic loss, balanced classes)
+blended with a Complement Naive Bayes model of the same features. Half the training accounts
+(``ALT_DROPOUT``, drawn with the seed) are shown without their alt texts, and an independent
+half (``ACCOUNT_DROPOUT``) without their location names, post types and account numbers, so
+the model does not come to rely on them: accounts that come without them are still read.
+
+The blend (``NB_WEIGHT``): both models are linear in the features — SGD's scores are
+x·wₖ + bₖ, Complement NB's joint log-likelihoods x·θₖ (Rennie, Shih, Teevan & Karger, "Tackling
+the Poor Assumptions of Naive Bayes Text Classifiers", ICML 2003; scikit-learn's
+``ComplementNB``) — so their weighted sum is one linear model, shipped as one weight matrix:
+wₖ + c·(θₖ − θ̄) with θ̄ the mean of θ over the niches (which moves every niche's score by the
+same amount) and c = ``NB_WEIGHT`` · σ̄(SGD scores) / σ̄(NB scores), σ̄ the mean over the training
+accounts of the spread (standard deviation) of their scores across the niches, which puts the
+two on one scale.
 
 Weak labels (taxonomy.SEEDS): an account labelled ``other`` whose words hit one unlabelled
 niche's seeds at least ``WEAK_MIN_HITS`` times, and more than any other niche's, is relabelled to
@@ -15,8 +26,9 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
+from sklearn.naive_bayes import ComplementNB
 
-from microfluence.discovery.features import N_FEATURES, featurise
+from microfluence.discovery.features import META_COLUMNS, N_FEATURES, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import NICHES, SEEDS, WEAK
 
@@ -28,6 +40,12 @@ EPOCHS = 15
 # Share of the training accounts whose alt texts are hidden from the training, so the model
 # still reads accounts that come without alt texts (most table imports, other platforms).
 ALT_DROPOUT = 0.5
+# The same for the location names, post types and account numbers (features.meta_tokens):
+# tables without follower counts or post types are common, and without this the model read
+# hashtag-only accounts clearly worse than the previous one (docs/discovery.md).
+ACCOUNT_DROPOUT = 0.5
+NB_WEIGHT = 0.3
+NB_SMOOTHING = 0.3  # Complement NB's additive (Laplace/Lidstone) smoothing α
 
 
 def seed_matrix() -> sp.csr_matrix:
@@ -101,9 +119,44 @@ def _drop_alt_texts(accounts: pl.DataFrame, seed: int) -> pl.DataFrame:
     )
 
 
-def train(accounts: pl.DataFrame, version: str, seed: int = 0) -> NicheModel:
-    """A model from labelled accounts (documents' columns plus ``label``)."""
-    features = featurise(_drop_alt_texts(accounts, seed))
+def _spread(scores: np.ndarray) -> float:
+    return float(np.asarray(scores).std(axis=1).mean()) or 1.0
+
+
+def _blend(
+    classifier: SGDClassifier, x: sp.csr_matrix, y: np.ndarray, nb_weight: float
+) -> np.ndarray:
+    """The SGD weights (features × classes) plus the scaled Complement NB ones (module doc)."""
+    coef = classifier.coef_.T.astype(np.float64)
+    if nb_weight <= 0:
+        return coef
+    nb = ComplementNB(alpha=NB_SMOOTHING).fit(x, y)
+    assert list(nb.classes_) == list(classifier.classes_)
+    # Centred over the classes: a constant per account, so the argmax is unchanged, but the
+    # scores stay near the SGD model's and the logistic probabilities keep their meaning.
+    theta = (nb.feature_log_prob_ - nb.feature_log_prob_.mean(axis=0, keepdims=True)).T
+    scale = nb_weight * _spread(x @ coef) / _spread(x @ theta)
+    return coef + scale * theta
+
+
+def _drop_account_numbers(accounts: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """``accounts`` with the location names, post types and account numbers of a random
+    ``ACCOUNT_DROPOUT`` share of them unknown (a draw independent of the alt texts')."""
+    columns = [c for c in ("locations", "post_types", *META_COLUMNS) if c in accounts.columns]
+    if not columns:
+        return accounts
+    hide = pl.Series(np.random.default_rng([seed, 1]).random(accounts.height) < ACCOUNT_DROPOUT)
+    return accounts.with_columns(
+        [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in columns]
+    )
+
+
+def train(
+    accounts: pl.DataFrame, version: str, seed: int = 0, *, nb_weight: float = NB_WEIGHT
+) -> NicheModel:
+    """A model from labelled accounts (documents' columns plus ``label``); ``nb_weight`` 0
+    leaves Complement NB out (the previous recipe)."""
+    features = featurise(_drop_account_numbers(_drop_alt_texts(accounts, seed), seed))
     labels = weak_labels(features, accounts["label"].to_numpy())
     docs = seed_documents(seed)
     x = sp.vstack([features, featurise(docs)], format="csr")
@@ -116,9 +169,10 @@ def train(accounts: pl.DataFrame, version: str, seed: int = 0) -> NicheModel:
         tol=None,
         random_state=seed,
     ).fit(x, y)
+    blended = _blend(classifier, x, y, nb_weight)
     weights = np.zeros((N_FEATURES, len(NICHES)), dtype=np.float32)
     bias = np.full(len(NICHES), -30.0, dtype=np.float32)
     for row, niche in enumerate(classifier.classes_):
-        weights[:, NICHES.index(niche)] = classifier.coef_[row]
+        weights[:, NICHES.index(niche)] = blended[:, row]
         bias[NICHES.index(niche)] = classifier.intercept_[row]
     return NicheModel(version=version, niches=NICHES, weights=weights, bias=bias)
