@@ -37,7 +37,9 @@ from microfluence.discovery.vectors import from_bytes, has_pgvector_column
 HNSW_FROM = 50_000
 CONNECTIVITY = 16
 EF_ADD = 64
-EF_SEARCH = 128
+# 512: recall@20 on hard lookalike queries 0.97 at a million vectors (0.80 at 128), p95 24 ms
+# (docs/benchmarks.md, "the expansion on search").
+EF_SEARCH = 512
 LOAD_BATCH = 100_000
 # A pool of this share of the index or more is answered by the scan: measured at 200,000
 # vectors, a graph search for 6,000 candidates took twice the scan (docs/benchmarks.md).
