@@ -3,7 +3,9 @@ then the page's explanations (docs/discovery.md, "Search" and "Ranking").
 
 ``search(session, workspace_id, query)`` is the service every face calls. ``semantic``: a
 subquery (``account_id``, ``similarity`` in [0, 1]) from semantic search or lookalikes, for the
-blend's ``semantic`` part; without it the part is not used.
+blend's ``semantic`` part; without it the part is not used. ``matched``: a subquery
+(``account_id``, ``raw``) of the accounts the words match, from the in-process keyword index
+(discovery.keyword_plan); a query with words gets it there when not given.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import filters, keyword, ranking
+from microfluence.discovery import filters, keyword, keyword_plan, ranking
 from microfluence.discovery import semantic as by_meaning
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche
@@ -94,10 +96,12 @@ def _candidates(
     semantic: sa.Subquery | None,
     *,
     tier: bool,
+    matched: sa.Subquery | None = None,
 ) -> sa.Subquery:
     """The accounts that pass the filters, from their ``account_search`` rows (one index range,
     no seek into another table unless a tier or a niche is asked for), with what the ranking
-    reads; ``tier``: also each one's tier (the ranking's tier preference, the tier facet)."""
+    reads; ``tier``: also each one's tier (the ranking's tier preference, the tier facet);
+    ``matched``: the accounts the words match (keyword_plan), required with words."""
     s = filters.S
     words = keyword.terms(query.q)
     columns: list[Any] = [s.account_id, s.er_percentile, s.aqs]
@@ -105,7 +109,7 @@ def _candidates(
         columns.append(filters.tier_value(workspace_id, scheme).label("tier"))
     where = filters.conditions(workspace_id, query, scheme, now)
     country = filters.branches(query)
-    if words:  # the full-text hits drive: one seek per hit, the country an OR on its row
+    if words:  # the matches drive: one seek per match, the country an OR on its row
         where.append(sa.or_(*(sa.and_(*alt) for alt in country)) if len(country) > 1 else True)
         country = [[]]
     alternatives = [select(*columns).where(*where, *alt) for alt in country]
@@ -119,7 +123,9 @@ def _candidates(
         *([rows.c.tier] if tier else []),
     )
     if words:
-        kw = keyword.keyword_scores(session, workspace_id, words)
+        if matched is None:
+            raise ValueError("a query with words needs its matches (keyword_plan)")
+        kw = matched
         stmt = stmt.join(kw, kw.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(kw.c.raw.label("raw"), func.max(kw.c.raw).over().label("top"))
     if semantic is not None:
@@ -149,6 +155,7 @@ def search(
     *,
     now: dt.datetime | None = None,
     semantic: sa.Subquery | None = None,
+    matched: sa.Subquery | None = None,
 ) -> SearchPage:
     """One page of the accounts ``query`` finds, best first, each with why it is there."""
     if semantic is None and by_meaning.wanted(query):
@@ -160,6 +167,8 @@ def search(
             field="tier",
         )
     words = keyword.terms(query.q)
+    if words and matched is None:
+        return _keyword(session, workspace_id, query, scheme, now or utcnow())
     parts = ranking.active_parts(
         query.weights,
         words=bool(words),
@@ -174,6 +183,7 @@ def search(
         now or utcnow(),
         semantic,
         tier=bool(query.prefer_tier),
+        matched=matched,
     ).c
     values = _part_values(c, query, order)
     score = ranking.blend(parts, values).label("score")
@@ -189,6 +199,24 @@ def search(
     count = rows[0]["total"] if rows else _count(session, stmt, query)
     results = _results(session, workspace_id, scheme, rows, parts, words)
     return SearchPage(results=results, count=count, scheme=scheme, query=query.to_dict())
+
+
+def _keyword(
+    session: Session, workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime
+) -> SearchPage:
+    """Keyword search: the matches from the in-process index (keyword_plan), ranked and filtered
+    like any search; when the words drive, the pool of best matches grows by the filters' pass
+    rate until the page is full or it holds every match."""
+    found = keyword_plan.matches(session, workspace_id, query, scheme, now, keyword.terms(query.q))
+    needed = query.offset + query.limit
+    pool = found.first_pool(needed)
+    while True:
+        ids, raw, exhausted = found.pool(pool)
+        matched = keyword_plan.subquery(session, ids, raw)
+        page = search(session, workspace_id, query, now=now, matched=matched)
+        if page.count >= needed or exhausted:
+            return page
+        pool = keyword_plan.next_pool(pool, page.count, needed)
 
 
 def _semantic(
@@ -317,7 +345,12 @@ def facets(
     if by_meaning.wanted(query):
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
-    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None, tier=True).c
+    now = now or utcnow()
+    matched = None
+    if words := keyword.terms(query.q):
+        found = keyword_plan.matches(session, workspace_id, query, scheme, now, words)
+        matched = keyword_plan.subquery(session, found.ids, found.raw)
+    c = _candidates(session, workspace_id, query, scheme, now, None, tier=True, matched=matched).c
     out: dict[str, list[tuple[str, int]]] = {}
     country = func.upper(func.coalesce(Account.country, Creator.country))
     by_country = (

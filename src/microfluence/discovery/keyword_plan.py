@@ -1,0 +1,109 @@
+"""How a keyword query finds its accounts (docs/discovery.md, "Keyword relevance"): the
+in-process index (discovery.term_index) scores them, and search ranks them in the database
+with the filters and the blend, as it ranks the nearest accounts of a semantic query.
+
+* **The filters drive** when they pass few accounts (``filters.candidate_ids`` under
+  ``CANDIDATE_CAP``): only those accounts' rows are scored, and every match is handed on —
+  the result is exact.
+* **The words drive** when the filters pass more: every account that matches is scored, and
+  the best ``pool`` by relevance go to the database with the filters; when fewer pass than the
+  page needs, the pool grows by the pass rate seen (``next_pool``) up to every match. As with
+  semantic search, the page is then the best blend among that pool, and ``count`` the pool's
+  accounts that pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import Float, Integer, false, literal, select
+from sqlalchemy.orm import Session
+
+from microfluence.discovery import filters, term_index, terms
+from microfluence.discovery.query import SearchQuery
+
+CANDIDATE_CAP = 20_000
+OVERSAMPLE = 5  # the first pool: this many times the accounts the page needs, at least MIN_POOL
+MIN_POOL = 200
+GROWTH = 8  # the pool's growth when none passed the filters
+
+
+@dataclass
+class Matches:
+    """The accounts a query's words match with their raw relevance; ``driven_by`` says which
+    side chose them (``filters``: every match among the filters' accounts; ``words``: every
+    match, best first)."""
+
+    ids: np.ndarray
+    raw: np.ndarray
+    driven_by: str
+
+    def first_pool(self, needed: int) -> int:
+        if self.driven_by == "filters":
+            return len(self.ids)
+        return max(MIN_POOL, OVERSAMPLE * needed)
+
+    def pool(self, size: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The best ``size`` matches, and whether that is every match."""
+        return self.ids[:size], self.raw[:size], size >= len(self.ids)
+
+
+def next_pool(pool: int, passed: int, needed: int) -> int:
+    """The pool to try when only ``passed`` of ``pool`` matches passed the filters: enough for
+    ``needed`` at the pass rate seen, with half again for luck, at least twice the last
+    (``GROWTH`` times when none passed)."""
+    if passed <= 0:
+        return pool * GROWTH
+    return max(2 * pool, math.ceil(1.5 * needed * pool / passed))
+
+
+def matches(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    scheme: str,
+    now: dt.datetime,
+    words: list[str],
+    *,
+    cap: int | None = None,
+) -> Matches:
+    """The accounts ``words`` (keyword.terms) match, by the plan of the module."""
+    index = term_index.index_for(session, workspace_id)
+    wanted = terms.query_terms(words)
+    limit = CANDIDATE_CAP if cap is None else cap
+    candidates = filters.candidate_ids(session, workspace_id, query, scheme, now, cap=limit)
+    if candidates is not None:
+        ids, raw = index.scores(wanted, candidates)
+        return Matches(ids, raw, "filters")
+    ids, raw = index.scores(wanted)
+    order = np.lexsort((ids, -raw))
+    return Matches(ids[order], raw[order], "words")
+
+
+# The matches reach the database as one parameter whatever their number.
+_SQLITE_ROWS = (
+    "SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS account_id, "
+    "json_extract(value, '$[1]') AS raw FROM json_each(:rows)"
+)
+_PG_ROWS = (
+    "SELECT account_id, raw FROM unnest(CAST(:ids AS integer[]), "
+    "CAST(:raws AS double precision[])) AS matched(account_id, raw)"
+)
+
+
+def subquery(session: Session, ids: np.ndarray, raw: np.ndarray) -> sa.Subquery:
+    """(``account_id``, ``raw``) rows for search's ranking."""
+    if not len(ids):
+        empty = select(literal(0).label("account_id"), literal(0.0).label("raw"))
+        return empty.where(false()).subquery("keyword")
+    if session.get_bind().dialect.name == "sqlite":
+        pairs = np.column_stack([ids.astype(np.float64), raw.astype(np.float64)])
+        stmt = sa.text(_SQLITE_ROWS).bindparams(rows=json.dumps(pairs.tolist()))
+    else:
+        stmt = sa.text(_PG_ROWS).bindparams(ids=ids.tolist(), raws=raw.tolist())
+    return stmt.columns(account_id=Integer, raw=Float).subquery("keyword")
