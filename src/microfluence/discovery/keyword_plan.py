@@ -15,14 +15,18 @@ with the filters and the blend, as it ranks the nearest accounts of a semantic q
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Float, Integer, false, literal, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Join
 
 from microfluence.discovery import filters, term_index, terms
 from microfluence.discovery.query import SearchQuery
@@ -107,3 +111,28 @@ def subquery(session: Session, ids: np.ndarray, raw: np.ndarray) -> sa.Subquery:
     else:
         stmt = sa.text(_PG_ROWS).bindparams(ids=ids.tolist(), raws=raw.tolist())
     return stmt.columns(account_id=Integer, raw=Float).subquery("keyword")
+
+
+class DrivingJoin(Join):
+    """A join whose left side drives the loop: ``CROSS JOIN`` on SQLite, whose planner keeps
+    that order (it would otherwise scan the filters' index range and look each row up in the
+    matches: 215 ms instead of 1.3 ms at 20,000 accounts), a plain join elsewhere."""
+
+    inherit_cache = True
+
+
+@compiles(DrivingJoin, "sqlite")
+def _cross_join(join: DrivingJoin, compiler: Any, from_linter: Any = None, **kw: Any) -> str:
+    if from_linter:
+        from_linter.edges.update(
+            itertools.product(join.left._from_objects, join.right._from_objects)
+        )
+    kw.pop("asfrom", None)
+    left = join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+    right = join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+    on = join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+def driving_join(left: Any, right: Any, onclause: Any) -> DrivingJoin:
+    return DrivingJoin(left, right, onclause)

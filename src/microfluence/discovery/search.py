@@ -110,12 +110,19 @@ def _candidates(
     where = filters.conditions(workspace_id, query, scheme, now)
     country = filters.branches(query)
     if words:  # the matches drive: one seek per match, the country an OR on its row
+        if matched is None:
+            raise ValueError("a query with words needs its matches (keyword_plan)")
         where.append(sa.or_(*(sa.and_(*alt) for alt in country)) if len(country) > 1 else True)
-        country = [[]]
-    alternatives = [select(*columns).where(*where, *alt) for alt in country]
-    rows = (alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)).subquery(
-        "rows"
-    )
+        source = keyword_plan.driving_join(
+            matched, s.__table__, matched.c.account_id == s.account_id
+        )
+        columns.append(matched.c.raw)
+        rows = select(*columns).select_from(source).where(*where).subquery("rows")
+    else:
+        alternatives = [select(*columns).where(*where, *alt) for alt in country]
+        rows = (
+            alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)
+        ).subquery("rows")
     stmt = select(
         rows.c.account_id,
         rows.c.er_percentile,
@@ -123,11 +130,7 @@ def _candidates(
         *([rows.c.tier] if tier else []),
     )
     if words:
-        if matched is None:
-            raise ValueError("a query with words needs its matches (keyword_plan)")
-        kw = matched
-        stmt = stmt.join(kw, kw.c.account_id == rows.c.account_id)
-        stmt = stmt.add_columns(kw.c.raw.label("raw"), func.max(kw.c.raw).over().label("top"))
+        stmt = stmt.add_columns(rows.c.raw.label("raw"), func.max(rows.c.raw).over().label("top"))
     if semantic is not None:
         stmt = stmt.join(semantic, semantic.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(semantic.c.similarity.label("similarity"))

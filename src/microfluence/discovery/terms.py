@@ -89,15 +89,21 @@ def _folded(words: pl.Series) -> pl.DataFrame:
 
 
 def query_terms(words: Sequence[str]) -> list[str]:
-    """The index's words for a query's words (keyword.terms), in order, each once."""
+    """The index's words for a query's words (keyword.terms), in order, each once: the
+    documents' expressions on a Series (eager, a few words: no frame, no join)."""
     if not words:
         return []
-    cut = pl.DataFrame({"text": list(words)}).select(_words(pl.col("text")).alias("word"))
-    exploded = cut.explode("word").drop_nulls()["word"]
-    if exploded.is_empty():
-        return []
-    folded = pl.DataFrame({"word": exploded}).join(_folded(exploded), on="word", how="inner")
-    return list(dict.fromkeys(folded["term"].to_list()))
+    cut = pl.Series(list(words), dtype=pl.String).str.to_lowercase().str.extract_all(_WORD)
+    folded = (
+        cut.explode()
+        .drop_nulls()
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.extract_all(_WORD)
+        .explode()
+        .drop_nulls()
+    )
+    return list(dict.fromkeys(folded.to_list()))
 
 
 @dataclass
