@@ -311,6 +311,8 @@ def _fresh(session: Session, workspace_id: int) -> _Entry:
 
 def _followed(session: Session, workspace_id: int, entry: _Entry) -> _Entry:
     mark, found = _changes(session, workspace_id, entry.mark)
+    if mark < entry.mark:  # the stamps went back: another database at the same address
+        return _fresh(session, workspace_id)
     new = {a: s for a, s in found.items() if entry.seen.get(a) != s}
     seen = {a: s for a, s in found.items() if s >= mark}
     if not new:
@@ -328,3 +330,9 @@ def forget(workspace_id: int | None = None) -> None:
     with _LOCK:
         for key in [k for k in _CACHE if workspace_id is None or k[1] == workspace_id]:
             del _CACHE[key]
+
+
+def cached(session: Session, workspace_id: int) -> TermIndex | None:
+    """The index this process holds for the workspace, as it is (no refresh), or None."""
+    entry = _CACHE.get(_key(session, workspace_id))
+    return None if entry is None else entry.index
