@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import filters, keyword, keyword_plan, ranking
+from microfluence.discovery import filters, keyword, keyword_plan, ranking, terms
 from microfluence.discovery import semantic as by_meaning
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche
@@ -298,14 +298,13 @@ def _results(
         )
     }
     niches = effective_niches(session, workspace_id, ids)
-    posts = keyword.post_hits(session, workspace_id, ids, words)
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    posts = terms.post_hits(session, workspace_id, ids, words)
     out = []
     for row in rows:
         a = info[row["account_id"]]
         fields_ = {"handle": a.handle, "name": a.display_name, "bio": a.bio}
         why = Why(
-            matched=keyword.profile_hits(fields_, words, sqlite=sqlite) if words else {},
+            matched=keyword.profile_hits(fields_, words) if words else {},
             posts={k: dict(v) for k, v in posts.get(a.id, {}).items()},
             niches=niches.get(a.id, []),
             parts=ranking.explain(parts, {n: row[f"part_{n}"] for n in parts}),

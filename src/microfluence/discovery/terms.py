@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from microfluence.discovery.keyword import PROFILE_WEIGHT
+from microfluence.kernel.store.tables import Post
 
 FIELD_WEIGHTS = {
     "handle": PROFILE_WEIGHT * 10.0,
@@ -203,3 +204,57 @@ def documents(
     }
     for rows in result.partitions(batch):
         yield pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _query_words(words: Sequence[str]) -> pl.DataFrame:
+    """(word, term): each query word (keyword.terms) with the index words it stands for."""
+    pairs = [(w, t) for w in words for t in query_terms([w])]
+    return pl.DataFrame(pairs, schema={"word": pl.String, "term": pl.String}, orient="row")
+
+
+def post_hits(
+    session: Session, workspace_id: int, account_ids: Sequence[int], words: Sequence[str]
+) -> dict[int, dict[str, dict[str, int]]]:
+    """For one page of results: account → field (``caption``, ``hashtags``) → query word → how
+    many of its posts contain the word there, cut and folded as the index does (page-sized:
+    the page's posts are read once, on either store)."""
+    if not account_ids or not words:
+        return {}
+    rows = session.execute(
+        sa.select(Post.id, Post.account_id, Post.caption, Post.hashtags).where(
+            Post.workspace_id == workspace_id, Post.account_id.in_(list(account_ids))
+        )
+    ).all()
+    if not rows:
+        return {}
+    posts = pl.DataFrame(
+        {
+            "post": [r[0] for r in rows],
+            "account": [r[1] for r in rows],
+            "caption": [r[2] for r in rows],
+            "hashtags": [
+                " ".join(map(str, r[3])) if isinstance(r[3], list) else None for r in rows
+            ],
+        },
+        schema={"post": pl.Int64, "account": pl.Int64, "caption": pl.String, "hashtags": pl.String},
+    )
+    long = pl.concat(
+        [
+            posts.select(
+                "post", "account", pl.lit(f).alias("field"), _words(pl.col(f)).alias("raw")
+            ).explode("raw")
+            for f in ("caption", "hashtags")
+        ]
+    ).drop_nulls("raw")
+    folded = _folded(long["raw"]).rename({"word": "raw"})
+    hits = (
+        long.join(folded, on="raw")
+        .join(_query_words(words), on="term")
+        .unique(["post", "field", "word"])
+        .group_by("account", "field", "word")
+        .len()
+    )
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    for account, field_, word, n in hits.iter_rows():  # page-sized
+        out.setdefault(account, {}).setdefault(field_, {})[word] = n
+    return out
