@@ -77,34 +77,38 @@ def _folded(words: pl.Series) -> pl.DataFrame:
     distinct = words.unique().drop_nulls()
     return (
         pl.DataFrame({"word": distinct})
-        .with_columns(
-            pl.col("word")
-            .str.normalize("NFKD")
-            .str.replace_all(r"\p{M}", "")
-            .str.extract_all(_WORD)
-            .alias("term")
-        )
+        .with_columns(_fold(pl.col("word")).alias("term"))
         .explode("term")
         .drop_nulls("term")
     )
 
 
+def _fold(expr: pl.Expr) -> pl.Expr:
+    return expr.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.extract_all(_WORD)
+
+
+def word_terms(words: Sequence[str]) -> pl.DataFrame:
+    """(word, term): each query word (keyword.terms) with the index words it stands for, cut
+    and folded by the documents' own expressions (one lazy query)."""
+    return (
+        pl.LazyFrame({"word": list(words)}, schema={"word": pl.String})
+        .with_columns(_words(pl.col("word")).alias("raw"))
+        .explode("raw")
+        .drop_nulls("raw")
+        .with_columns(_fold(pl.col("raw")).alias("term"))
+        .explode("term")
+        .drop_nulls("term")
+        .select("word", "term")
+        .unique(maintain_order=True)
+        .collect()
+    )
+
+
 def query_terms(words: Sequence[str]) -> list[str]:
-    """The index's words for a query's words (keyword.terms), in order, each once: the
-    documents' expressions on a Series (eager, a few words: no frame, no join)."""
+    """The index's words for a query's words, in order, each once."""
     if not words:
         return []
-    cut = pl.Series(list(words), dtype=pl.String).str.to_lowercase().str.extract_all(_WORD)
-    folded = (
-        cut.explode()
-        .drop_nulls()
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.extract_all(_WORD)
-        .explode()
-        .drop_nulls()
-    )
-    return list(dict.fromkeys(folded.to_list()))
+    return list(dict.fromkeys(word_terms(words)["term"].to_list()))
 
 
 @dataclass
@@ -206,18 +210,12 @@ def documents(
         yield pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _query_words(words: Sequence[str]) -> pl.DataFrame:
-    """(word, term): each query word (keyword.terms) with the index words it stands for."""
-    pairs = [(w, t) for w in words for t in query_terms([w])]
-    return pl.DataFrame(pairs, schema={"word": pl.String, "term": pl.String}, orient="row")
-
-
 def post_hits(
     session: Session, workspace_id: int, account_ids: Sequence[int], words: Sequence[str]
 ) -> dict[int, dict[str, dict[str, int]]]:
     """For one page of results: account → field (``caption``, ``hashtags``) → query word → how
     many of its posts contain the word there, cut and folded as the index does (page-sized:
-    the page's posts are read once, on either store)."""
+    the page's posts are read once, on either store, and counted in one lazy query)."""
     if not account_ids or not words:
         return {}
     rows = session.execute(
@@ -227,7 +225,7 @@ def post_hits(
     ).all()
     if not rows:
         return {}
-    posts = pl.DataFrame(
+    posts = pl.LazyFrame(
         {
             "post": [r[0] for r in rows],
             "account": [r[1] for r in rows],
@@ -245,14 +243,16 @@ def post_hits(
             ).explode("raw")
             for f in ("caption", "hashtags")
         ]
-    ).drop_nulls("raw")
-    folded = _folded(long["raw"]).rename({"word": "raw"})
+    )
     hits = (
-        long.join(folded, on="raw")
-        .join(_query_words(words), on="term")
+        long.drop_nulls("raw")
+        .with_columns(_fold(pl.col("raw")).alias("term"))
+        .explode("term")
+        .join(word_terms(words).lazy(), on="term")
         .unique(["post", "field", "word"])
         .group_by("account", "field", "word")
         .len()
+        .collect()
     )
     out: dict[int, dict[str, dict[str, int]]] = {}
     for account, field_, word, n in hits.iter_rows():  # page-sized
