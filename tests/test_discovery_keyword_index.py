@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -294,3 +295,25 @@ def test_hostile_words_never_break_the_index(store, planted, words):
             search(session, ws, SearchQuery(q=" ".join(words)), now=NOW)
         except InputError as err:
             assert err.field == "q"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    # characters of Python's Unicode tables (14.0 for 3.11; Polars' may be newer)
+    st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=80)
+    | st.sampled_from(["Frühstück fit² ＦＵＬＬ Ⓐbc ΟΔΟΣ e\u0301te", "ﬁt 😀_x"])
+)
+def test_query_words_are_cut_as_the_documents_are(text):
+    """A query's words (Python) and a document's (Polars) are cut and folded alike (for the
+    characters Python's Unicode tables know)."""
+    frame = pl.DataFrame(
+        {"id": [1], "handle": [""], "name": [None], "bio": [text], "posts": [None]},
+        schema={
+            "id": pl.Int64,
+            "handle": pl.String,
+            "name": pl.String,
+            "bio": pl.String,
+            "posts": pl.String,
+        },
+    )
+    assert set(terms.count(frame).vocab.tolist()) == set(terms.words_of(text))

@@ -22,7 +22,10 @@ counted with Polars expressions.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -87,28 +90,59 @@ def _fold(expr: pl.Expr) -> pl.Expr:
     return expr.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.extract_all(_WORD)
 
 
-def word_terms(words: Sequence[str]) -> pl.DataFrame:
-    """(word, term): each query word (keyword.terms) with the index words it stands for, cut
-    and folded by the documents' own expressions (one lazy query)."""
-    return (
-        pl.LazyFrame({"word": list(words)}, schema={"word": pl.String})
-        .with_columns(_words(pl.col("word")).alias("raw"))
-        .explode("raw")
-        .drop_nulls("raw")
-        .with_columns(_fold(pl.col("raw")).alias("term"))
-        .explode("term")
-        .drop_nulls("term")
-        .select("word", "term")
-        .unique(maintain_order=True)
-        .collect()
+# Rust's ``\w`` (what Polars' ``extract_all`` uses): Alphabetic, marks, decimal digits,
+# connector punctuation and the joiners. As a Python class, built once per process (0.4 s): the
+# categories, plus the letter-like symbols Unicode counts as Alphabetic.
+_WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Mc", "Me", "Nd", "Pc"})
+_ALPHABETIC_SYMBOLS = ((0x24B6, 0x24E9), (0x1F130, 0x1F149), (0x1F150, 0x1F169), (0x1F170, 0x1F189))
+
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    codes = np.array(
+        [
+            cp
+            for cp in range(0x110000)
+            if cp != 0x5F
+            and (unicodedata.category(chr(cp)) in _WORD_CATEGORIES or cp in (0x200C, 0x200D))
+        ]
+        + [cp for lo, hi in _ALPHABETIC_SYMBOLS for cp in range(lo, hi + 1)]
     )
+    codes = np.unique(codes)
+    breaks = np.flatnonzero(np.diff(codes) != 1)
+    starts = np.concatenate([[codes[0]], codes[breaks + 1]])
+    ends = np.concatenate([codes[breaks], [codes[-1]]])
+    ranges = "".join(
+        re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    )
+    return re.compile(f"[{ranges}]+")
+
+
+def words_of(text: str | None) -> list[str]:
+    """One text's index words in Python, the same as the documents' Polars expressions (for a
+    query's few words and a page's explanations, where a Polars query costs more than it
+    saves): lower case, cut, each word folded and cut again."""
+    pattern = _word_pattern()
+    out: list[str] = []
+    for raw in pattern.findall((text or "").lower()):
+        if raw.isascii():
+            out.append(raw)
+            continue
+        decomposed = unicodedata.normalize("NFKD", raw)
+        stripped = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+        out.extend(pattern.findall(stripped))
+    return out
+
+
+def word_terms(words: Sequence[str]) -> list[tuple[str, str]]:
+    """(word, term): each query word (keyword.terms) with the index words it stands for."""
+    return list(dict.fromkeys((w, t) for w in words for t in words_of(w)))
 
 
 def query_terms(words: Sequence[str]) -> list[str]:
     """The index's words for a query's words, in order, each once."""
-    if not words:
-        return []
-    return list(dict.fromkeys(word_terms(words)["term"].to_list()))
+    return list(dict.fromkeys(t for _w, t in word_terms(words)))
 
 
 @dataclass
@@ -215,46 +249,23 @@ def post_hits(
 ) -> dict[int, dict[str, dict[str, int]]]:
     """For one page of results: account → field (``caption``, ``hashtags``) → query word → how
     many of its posts contain the word there, cut and folded as the index does (page-sized:
-    the page's posts are read once, on either store, and counted in one lazy query)."""
+    the page's posts are read once, on either store)."""
     if not account_ids or not words:
         return {}
+    wanted: dict[str, set[str]] = {}
+    for word, term in word_terms(words):
+        wanted.setdefault(term, set()).add(word)
     rows = session.execute(
-        sa.select(Post.id, Post.account_id, Post.caption, Post.hashtags).where(
+        sa.select(Post.account_id, Post.caption, Post.hashtags).where(
             Post.workspace_id == workspace_id, Post.account_id.in_(list(account_ids))
         )
     ).all()
-    if not rows:
-        return {}
-    posts = pl.LazyFrame(
-        {
-            "post": [r[0] for r in rows],
-            "account": [r[1] for r in rows],
-            "caption": [r[2] for r in rows],
-            "hashtags": [
-                " ".join(map(str, r[3])) if isinstance(r[3], list) else None for r in rows
-            ],
-        },
-        schema={"post": pl.Int64, "account": pl.Int64, "caption": pl.String, "hashtags": pl.String},
-    )
-    long = pl.concat(
-        [
-            posts.select(
-                "post", "account", pl.lit(f).alias("field"), _words(pl.col(f)).alias("raw")
-            ).explode("raw")
-            for f in ("caption", "hashtags")
-        ]
-    )
-    hits = (
-        long.drop_nulls("raw")
-        .with_columns(_fold(pl.col("raw")).alias("term"))
-        .explode("term")
-        .join(word_terms(words).lazy(), on="term")
-        .unique(["post", "field", "word"])
-        .group_by("account", "field", "word")
-        .len()
-        .collect()
-    )
     out: dict[int, dict[str, dict[str, int]]] = {}
-    for account, field_, word, n in hits.iter_rows():  # page-sized
-        out.setdefault(account, {}).setdefault(field_, {})[word] = n
-    return out
+    for account, caption, hashtags in rows:  # the page's posts
+        tags = " ".join(map(str, hashtags)) if isinstance(hashtags, list) else None
+        for field_, text in (("caption", caption), ("hashtags", tags)):
+            found = set().union(*(wanted.get(t, ()) for t in set(words_of(text))))
+            counts = out.setdefault(account, {}).setdefault(field_, {}) if found else {}
+            for word in found:
+                counts[word] = counts.get(word, 0) + 1
+    return {a: {f: c for f, c in fields.items() if c} for a, fields in out.items()}
