@@ -41,7 +41,7 @@ GROWTH = 8  # the pool's growth when none passed the filters
 class Matches:
     """The accounts a query's words match with their raw relevance; ``driven_by`` says which
     side chose them (``filters``: every match among the filters' accounts; ``words``: every
-    match, best first)."""
+    match, for ``pool`` to take the best of)."""
 
     ids: np.ndarray
     raw: np.ndarray
@@ -53,8 +53,22 @@ class Matches:
         return max(MIN_POOL, OVERSAMPLE * needed)
 
     def pool(self, size: int) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The best ``size`` matches, and whether that is every match."""
-        return self.ids[:size], self.raw[:size], size >= len(self.ids)
+        """The best ``size`` matches (unordered: the database orders by the blend), and
+        whether that is every match. ``argpartition``, not a sort of every match; ties at the
+        pool's edge go to the lower account id."""
+        if size >= len(self.ids):
+            return self.ids, self.raw, True
+        # by raw, then id: a composite key keeps the edge's ties deterministic
+        order = np.lexsort((self.ids, -self.raw)) if len(self.ids) <= 4 * size else None
+        if order is None:
+            edge = np.partition(-self.raw, size - 1)[size - 1]  # the size-th best raw, negated
+            better = np.flatnonzero(-self.raw < edge)
+            tied = np.flatnonzero(-self.raw == edge)
+            tied = tied[np.argsort(self.ids[tied], kind="stable")][: size - len(better)]
+            order = np.concatenate([better, tied])
+        else:
+            order = order[:size]
+        return self.ids[order], self.raw[order], False
 
 
 def next_pool(pool: int, passed: int, needed: int) -> int:
@@ -85,8 +99,7 @@ def matches(
         ids, raw = index.scores(wanted, candidates)
         return Matches(ids, raw, "filters")
     ids, raw = index.scores(wanted)
-    order = np.lexsort((ids, -raw))
-    return Matches(ids[order], raw[order], "words")
+    return Matches(ids, raw, "words")
 
 
 # The matches reach the database as one parameter whatever their number.

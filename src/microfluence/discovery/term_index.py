@@ -149,10 +149,28 @@ class Block:
                 tfs.append(self.handle_tf.data[lo:hi])
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
-        r, t = np.concatenate(rows).astype(np.int64), np.concatenate(tfs)
+        r, t = np.concatenate(rows), np.concatenate(tfs)
         keep = self.alive[r]
         r, t = r[keep], t[keep]
-        return r, t, len(np.unique(r)) if len(rows) > 1 else len(r)
+        if len(rows) == 1:
+            return r, t, len(r)
+        seen = np.zeros(len(self.ids), dtype=bool)  # O(rows), not a sort of the postings
+        seen[r] = True
+        return r, t, int(np.count_nonzero(seen))
+
+
+DENSE_SHARE = 1 / 32  # postings longer than this share of a block's rows are summed densely
+
+
+def _summed(rows: np.ndarray, values: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, the sum of ``values`` per row): a sort for a few rows, a dense
+    ``bincount`` over the block for many (a word in a fifth of a million accounts)."""
+    if len(rows) > DENSE_SHARE * n_rows:
+        dense = np.bincount(rows, weights=values, minlength=n_rows)
+        hit = np.flatnonzero(dense)
+        return hit, dense[hit]
+    distinct, inverse = np.unique(rows, return_inverse=True)
+    return distinct, np.bincount(inverse, weights=values)
 
 
 def _block_scores(
@@ -177,15 +195,16 @@ def _block_scores(
             rows, tf = rows[keep], tf[keep]
         if not len(rows):
             continue
-        rows, inverse = np.unique(rows, return_inverse=True)
-        summed = np.bincount(inverse, weights=tf)
+        rows, summed = _summed(rows, tf, len(block))
         norm = K1 * (1 - B + B * block.length[rows] / avgdl)
         rows_all.append(rows)
         w_all.append(idf[word] * summed * (K1 + 1) / (summed + norm))
     if not rows_all:
         return none
-    rows, inverse = np.unique(np.concatenate(rows_all), return_inverse=True)
-    raw = np.bincount(inverse, weights=np.concatenate(w_all))
+    if len(rows_all) == 1:
+        rows, raw = rows_all[0], w_all[0]
+    else:
+        rows, raw = _summed(np.concatenate(rows_all), np.concatenate(w_all), len(block))
     keep = raw > 0
     return block.ids[rows[keep]], raw[keep]
 
