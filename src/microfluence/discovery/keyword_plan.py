@@ -94,12 +94,46 @@ def matches(
     index = term_index.index_for(session, workspace_id)
     wanted = terms.query_terms(words)
     limit = CANDIDATE_CAP if cap is None else cap
-    candidates = filters.candidate_ids(session, workspace_id, query, scheme, now, cap=limit)
+    candidates = candidate_ids(session, workspace_id, query, scheme, now, cap=limit)
     if candidates is not None:
         ids, raw = index.scores(wanted, candidates)
         return Matches(ids, raw, "filters")
     ids, raw = index.scores(wanted)
     return Matches(ids, raw, "words")
+
+
+def candidate_ids(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    scheme: str,
+    now: dt.datetime,
+    *,
+    cap: int,
+) -> np.ndarray | None:
+    """``filters.candidate_ids``'s statement (its accounts, sorted; None past ``cap``), read
+    through the driver's cursor: up to 20,000 ids through SQLAlchemy's result rows cost 50 ms
+    of CPU at a million accounts, 9 ms this way."""
+    where = filters.conditions(workspace_id, query, scheme, now)
+    alternatives = [
+        select(filters.S.account_id).where(*where, *alt) for alt in filters.branches(query)
+    ]
+    stmt = alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)
+    compiled = stmt.limit(cap + 1).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = [params[name] for name in compiled.positiontup]
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if len(rows) > cap:
+        return None
+    return np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
 
 
 # The matches reach the database as one parameter whatever their number.
