@@ -3,7 +3,9 @@ then the page's explanations (docs/discovery.md, "Search" and "Ranking").
 
 ``search(session, workspace_id, query)`` is the service every face calls. ``semantic``: a
 subquery (``account_id``, ``similarity`` in [0, 1]) from semantic search or lookalikes, for the
-blend's ``semantic`` part; without it the part is not used.
+blend's ``semantic`` part; without it the part is not used. ``matched``: a subquery
+(``account_id``, ``raw``) of the accounts the words match, from the in-process keyword index
+(discovery.keyword_plan); a query with words gets it there when not given.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import filters, keyword, ranking
+from microfluence.discovery import filters, keyword, keyword_plan, ranking, terms
 from microfluence.discovery import semantic as by_meaning
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche
@@ -94,10 +96,12 @@ def _candidates(
     semantic: sa.Subquery | None,
     *,
     tier: bool,
+    matched: sa.Subquery | None = None,
 ) -> sa.Subquery:
     """The accounts that pass the filters, from their ``account_search`` rows (one index range,
     no seek into another table unless a tier or a niche is asked for), with what the ranking
-    reads; ``tier``: also each one's tier (the ranking's tier preference, the tier facet)."""
+    reads; ``tier``: also each one's tier (the ranking's tier preference, the tier facet);
+    ``matched``: the accounts the words match (keyword_plan), required with words."""
     s = filters.S
     words = keyword.terms(query.q)
     columns: list[Any] = [s.account_id, s.er_percentile, s.aqs]
@@ -105,13 +109,20 @@ def _candidates(
         columns.append(filters.tier_value(workspace_id, scheme).label("tier"))
     where = filters.conditions(workspace_id, query, scheme, now)
     country = filters.branches(query)
-    if words:  # the full-text hits drive: one seek per hit, the country an OR on its row
+    if words:  # the matches drive: one seek per match, the country an OR on its row
+        if matched is None:
+            raise ValueError("a query with words needs its matches (keyword_plan)")
         where.append(sa.or_(*(sa.and_(*alt) for alt in country)) if len(country) > 1 else True)
-        country = [[]]
-    alternatives = [select(*columns).where(*where, *alt) for alt in country]
-    rows = (alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)).subquery(
-        "rows"
-    )
+        source = keyword_plan.driving_join(
+            matched, s.__table__, matched.c.account_id == s.account_id
+        )
+        columns.append(matched.c.raw)
+        rows = select(*columns).select_from(source).where(*where).subquery("rows")
+    else:
+        alternatives = [select(*columns).where(*where, *alt) for alt in country]
+        rows = (
+            alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)
+        ).subquery("rows")
     stmt = select(
         rows.c.account_id,
         rows.c.er_percentile,
@@ -119,9 +130,7 @@ def _candidates(
         *([rows.c.tier] if tier else []),
     )
     if words:
-        kw = keyword.keyword_scores(session, workspace_id, words)
-        stmt = stmt.join(kw, kw.c.account_id == rows.c.account_id)
-        stmt = stmt.add_columns(kw.c.raw.label("raw"), func.max(kw.c.raw).over().label("top"))
+        stmt = stmt.add_columns(rows.c.raw.label("raw"), func.max(rows.c.raw).over().label("top"))
     if semantic is not None:
         stmt = stmt.join(semantic, semantic.c.account_id == rows.c.account_id)
         stmt = stmt.add_columns(semantic.c.similarity.label("similarity"))
@@ -149,6 +158,7 @@ def search(
     *,
     now: dt.datetime | None = None,
     semantic: sa.Subquery | None = None,
+    matched: sa.Subquery | None = None,
 ) -> SearchPage:
     """One page of the accounts ``query`` finds, best first, each with why it is there."""
     if semantic is None and by_meaning.wanted(query):
@@ -160,6 +170,8 @@ def search(
             field="tier",
         )
     words = keyword.terms(query.q)
+    if words and matched is None:
+        return _keyword(session, workspace_id, query, scheme, now or utcnow())
     parts = ranking.active_parts(
         query.weights,
         words=bool(words),
@@ -174,6 +186,7 @@ def search(
         now or utcnow(),
         semantic,
         tier=bool(query.prefer_tier),
+        matched=matched,
     ).c
     values = _part_values(c, query, order)
     score = ranking.blend(parts, values).label("score")
@@ -189,6 +202,24 @@ def search(
     count = rows[0]["total"] if rows else _count(session, stmt, query)
     results = _results(session, workspace_id, scheme, rows, parts, words)
     return SearchPage(results=results, count=count, scheme=scheme, query=query.to_dict())
+
+
+def _keyword(
+    session: Session, workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime
+) -> SearchPage:
+    """Keyword search: the matches from the in-process index (keyword_plan), ranked and filtered
+    like any search; when the words drive, the pool of best matches grows by the filters' pass
+    rate until the page is full or it holds every match."""
+    found = keyword_plan.matches(session, workspace_id, query, scheme, now, keyword.terms(query.q))
+    needed = query.offset + query.limit
+    pool = found.first_pool(needed)
+    while True:
+        ids, raw, exhausted = found.pool(pool)
+        matched = keyword_plan.subquery(session, ids, raw)
+        page = search(session, workspace_id, query, now=now, matched=matched)
+        if page.count >= needed or exhausted:
+            return page
+        pool = keyword_plan.next_pool(pool, page.count, needed)
 
 
 def _semantic(
@@ -278,14 +309,13 @@ def _results(
         )
     }
     niches = effective_niches(session, workspace_id, ids)
-    posts = keyword.post_hits(session, workspace_id, ids, words)
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    posts = terms.post_hits(session, workspace_id, ids, words)
     out = []
     for row in rows:
         a = info[row["account_id"]]
         fields_ = {"handle": a.handle, "name": a.display_name, "bio": a.bio}
         why = Why(
-            matched=keyword.profile_hits(fields_, words, sqlite=sqlite) if words else {},
+            matched=keyword.profile_hits(fields_, words) if words else {},
             posts={k: dict(v) for k, v in posts.get(a.id, {}).items()},
             niches=niches.get(a.id, []),
             parts=ranking.explain(parts, {n: row[f"part_{n}"] for n in parts}),
@@ -328,7 +358,12 @@ def facets(
     if by_meaning.wanted(query):
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
-    c = _candidates(session, workspace_id, query, scheme, now or utcnow(), None, tier=True).c
+    now = now or utcnow()
+    matched = None
+    if words := keyword.terms(query.q):
+        found = keyword_plan.matches(session, workspace_id, query, scheme, now, words)
+        matched = keyword_plan.subquery(session, found.ids, found.raw)
+    c = _candidates(session, workspace_id, query, scheme, now, None, tier=True, matched=matched).c
     out: dict[str, list[tuple[str, int]]] = {}
     country = func.upper(func.coalesce(Account.country, Creator.country))
     by_country = (

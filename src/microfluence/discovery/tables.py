@@ -7,7 +7,9 @@ the rest.
   rows for it are not shown);
 * ``shortlists`` and ``shortlist_entries``: named lists of creators with notes, per workspace;
 * ``saved_searches``: a named query (the search's parameters as JSON) to run again;
-* ``account_vectors`` (revision "0029"): each account's sentence vector (discovery.vectors).
+* ``account_vectors`` (revision "0029"): each account's sentence vector (discovery.vectors);
+* ``account_text_changes`` (revision "0031"): which accounts' text changed, for the keyword
+  index (discovery.term_index).
 """
 
 from __future__ import annotations
@@ -111,6 +113,20 @@ class AccountSearch(Base):
     er_percentile: Mapped[float | None] = mapped_column(Float)
     aqs: Mapped[float | None] = mapped_column(Float)
     last_post_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AccountTextChange(Base):
+    """The latest change of an account's text (revision "0031"; discovery.term_index): written
+    by the database's triggers on ``accounts`` and ``posts``, never by the services. ``stamp``:
+    on SQLite the workspace's largest stamp + 1, on PostgreSQL the writing transaction's id. No
+    foreign keys: a deleted account keeps its stamp."""
+
+    __tablename__ = "account_text_changes"
+    __table_args__ = (Index("ix_account_text_changes_stamp", "workspace_id", "stamp"),)
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    stamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class Shortlist(Base):
