@@ -317,26 +317,3 @@ def test_query_words_are_cut_as_the_documents_are(text):
         },
     )
     assert set(terms.count(frame).vocab.tolist()) == set(terms.words_of(text))
-
-
-def test_candidate_ids_through_the_cursor_equal_the_filters(store, planted):
-    ws, _ids, _other = planted
-    from microfluence.discovery import filters
-    from microfluence.discovery.search import resolve_scheme
-
-    cases = [
-        {"country": "de"},
-        {"min_followers": 5000},
-        {"country": "fr", "max_followers": 20_000},
-        {},
-    ]
-    with store.session() as session:
-        scheme = resolve_scheme(session, ws, None)[0]
-        for asked in cases:
-            query = SearchQuery(**asked)
-            for cap in (0, 2, 100):
-                ours = keyword_plan.candidate_ids(session, ws, query, scheme, NOW, cap=cap)
-                theirs = filters.candidate_ids(session, ws, query, scheme, NOW, cap=cap)
-                assert (ours is None) == (theirs is None), (asked, cap)
-                if ours is not None:
-                    assert ours.tolist() == theirs.tolist()

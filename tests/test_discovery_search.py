@@ -135,6 +135,7 @@ def test_candidate_ids_are_the_filters_accounts_or_none_past_the_cap(store, craf
         {"niche": "fitness", "niche_confidence": 0.4},
         {"platform": "tiktok", "has_email": True},
         {"tier": "micro"},
+        {"posted_within_days": 30},
         {},
     ]
     with store.session() as session:

@@ -21,18 +21,17 @@ lookalikes").
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy import Float, Integer, false, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account_by_reference
-from microfluence.discovery import filters
+from microfluence.discovery import filters, scored
 from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountVector
@@ -113,29 +112,8 @@ def probe(session: Session, workspace_id: int, query: SearchQuery) -> Probe:
     return Probe(vector=_unit(np.sum(parts, axis=0)).astype(np.float32), exclude=exclude)
 
 
-# The nearest accounts reach the database as one parameter whatever the pool's size.
-_SQLITE_ROWS = (
-    "SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS account_id, "
-    "json_extract(value, '$[1]') AS similarity FROM json_each(:rows)"
-)
-_PG_ROWS = (
-    "SELECT account_id, similarity FROM unnest(CAST(:ids AS integer[]), "
-    "CAST(:sims AS double precision[])) AS nearest(account_id, similarity)"
-)
-
-
 def _subquery(session: Session, ids: np.ndarray, sims: np.ndarray) -> sa.Subquery:
-    if not len(ids):
-        empty = select(literal(0).label("account_id"), literal(0.0).label("similarity"))
-        return empty.where(false()).subquery("semantic")
-    if session.get_bind().dialect.name == "sqlite":
-        pairs = np.column_stack([ids.astype(np.float64), sims.astype(np.float64)])
-        stmt = sa.text(_SQLITE_ROWS).bindparams(rows=json.dumps(pairs.tolist()))
-    else:
-        stmt = sa.text(_PG_ROWS).bindparams(
-            ids=[int(i) for i in ids.tolist()], sims=[float(s) for s in sims.tolist()]
-        )
-    return stmt.columns(account_id=Integer, similarity=Float).subquery("semantic")
+    return scored.rows(session, ids, sims, value="similarity", name="semantic")
 
 
 _PG_NEAREST = """

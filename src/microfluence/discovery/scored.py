@@ -1,0 +1,40 @@
+"""Scored accounts handed to the database's ranking query: (``account_id``, a value) rows from
+NumPy arrays, as one parameter whatever their number — SQLite's ``json_each`` over a JSON list
+of pairs, PostgreSQL's ``unnest`` of two arrays. Semantic search passes similarities, keyword
+search its BM25 scores."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import Float, Integer, false, literal, select
+from sqlalchemy.orm import Session
+
+_SQLITE_ROWS = (
+    "SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS account_id, "
+    "json_extract(value, '$[1]') AS {value} FROM json_each(:rows)"
+)
+_PG_ROWS = (
+    "SELECT account_id, {value} FROM unnest(CAST(:ids AS integer[]), "
+    "CAST(:values AS double precision[])) AS scored(account_id, {value})"
+)
+
+
+def rows(
+    session: Session, ids: np.ndarray, values: np.ndarray, *, value: str, name: str
+) -> sa.Subquery:
+    """A subquery ``name`` of (``account_id``, ``value``) rows, one per id; empty for none.
+    ``value`` is a column name of ours, never user input."""
+    if not len(ids):
+        empty = select(literal(0).label("account_id"), literal(0.0).label(value))
+        return empty.where(false()).subquery(name)
+    if session.get_bind().dialect.name == "sqlite":
+        pairs = np.column_stack([ids.astype(np.float64), values.astype(np.float64)])
+        stmt = sa.text(_SQLITE_ROWS.format(value=value)).bindparams(rows=json.dumps(pairs.tolist()))
+    else:
+        stmt = sa.text(_PG_ROWS.format(value=value)).bindparams(
+            ids=[int(i) for i in ids.tolist()], values=[float(v) for v in values.tolist()]
+        )
+    return stmt.columns(account_id=Integer, **{value: Float}).subquery(name)
