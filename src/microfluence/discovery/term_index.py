@@ -25,7 +25,6 @@ no document and drop out.
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from microfluence.discovery import terms
 from microfluence.discovery.keyword import MIN_PREFIX
+from microfluence.discovery.locks import KeyedLocks
 
 K1 = 1.2
 B = 0.75
@@ -294,7 +294,7 @@ class _Entry:
 
 
 _CACHE: dict[tuple[str, int], _Entry] = {}
-_LOCK = threading.Lock()
+_LOCKS = KeyedLocks()  # one per (database, workspace): a build holds only its own workspace
 
 
 def _changes(session: Session, workspace_id: int, mark: int) -> tuple[int, dict[int, int]]:
@@ -312,7 +312,7 @@ def _key(session: Session, workspace_id: int) -> tuple[str, int]:
 def index_for(session: Session, workspace_id: int) -> TermIndex:
     """The workspace's in-process keyword index, current with the store (see the module)."""
     key = _key(session, workspace_id)
-    with _LOCK:
+    with _LOCKS(key):
         entry = _CACHE.get(key)
         if entry is None:
             entry = _fresh(session, workspace_id)
@@ -346,9 +346,9 @@ def _followed(session: Session, workspace_id: int, entry: _Entry) -> _Entry:
 
 def forget(workspace_id: int | None = None) -> None:
     """Drop the cached indexes (of one workspace, or all): the next search rebuilds."""
-    with _LOCK:
-        for key in [k for k in _CACHE if workspace_id is None or k[1] == workspace_id]:
-            del _CACHE[key]
+    for key in [k for k in list(_CACHE) if workspace_id is None or k[1] == workspace_id]:
+        with _LOCKS(key):
+            _CACHE.pop(key, None)
 
 
 def cached(session: Session, workspace_id: int) -> TermIndex | None:

@@ -22,7 +22,6 @@ On PostgreSQL with pgvector, :func:`server_side` says so and search runs in the 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microfluence.discovery.embedding import DIMENSIONS
+from microfluence.discovery.locks import KeyedLocks
 from microfluence.discovery.tables import AccountVector
 from microfluence.discovery.vectors import from_bytes, has_pgvector_column
 
@@ -176,7 +176,7 @@ def _best(ids: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
 
 
 _CACHE: dict[tuple[str, int], tuple[Any, VectorIndex]] = {}
-_LOCK = threading.Lock()
+_LOCKS = KeyedLocks()  # one per (database, workspace): a build holds only its own workspace
 
 
 def _token(session: Session, workspace_id: int) -> Any:
@@ -210,7 +210,7 @@ def index_for(session: Session, workspace_id: int) -> VectorIndex:
     """The workspace's in-process index, rebuilt when its vectors changed (see the module)."""
     key = (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
     token = _token(session, workspace_id)
-    with _LOCK:
+    with _LOCKS(key):
         cached = _CACHE.get(key)
         if cached is not None and cached[0] == token:
             return cached[1]
