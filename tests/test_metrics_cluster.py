@@ -267,9 +267,11 @@ def _same_as_duckdb(store: Store, workspace: str) -> None:
     assert_same_results(_stored(store, workspace), on_spark)
 
 
+# Not in the "spark" xdist group: its Spark runs in a cluster and a driver process of its own,
+# not in the worker's SparkSession, and it is the longest test of the run; alone, the scheduler
+# can run it beside the group on the other worker.
 @pytest.mark.spark
 @pytest.mark.slow
-@pytest.mark.xdist_group("spark")
 def test_score_on_a_standalone_cluster_matches_duckdb_with_flat_driver_memory(
     spark_cluster, pg_server, tmp_path
 ):
