@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from microfluence.kernel.store import Store, migrations, open_store
 from microfluence.kernel.store.engine import make_engine
@@ -32,10 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer()
     server.start()
-    engine = make_engine(server.url())
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("CREATE DATABASE template_microfluence"))
-    engine.dispose()
+    server.create_database("template_microfluence")
     template = make_engine(server.url("template_microfluence"))
     migrations.upgrade(template)
     template.dispose()
@@ -63,10 +59,10 @@ def _new_store_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) ->
         return f"sqlite:///{path}"
     server: PostgresServer = request.getfixturevalue("pg_server")
     name = f"t{next(_counter)}_{abs(hash(request.node.nodeid)) % 10**8}"
-    engine = make_engine(server.url())
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template_microfluence'))
-    engine.dispose()
+    server.create_database(name, template="template_microfluence")
+    # Dropped when the test ends, after the fixtures that use it (the store, an app's server):
+    # a worker's session otherwise ends with hundreds of databases to remove.
+    request.addfinalizer(lambda: server.drop_database(name))
     return server.url(name)
 
 

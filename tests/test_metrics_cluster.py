@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -240,14 +242,17 @@ def _score_on_cluster(url: str, workspace: str, master: str, staging: Path) -> d
     return json.loads(peak.removeprefix("PEAK "))
 
 
-@pytest.mark.spark
-@pytest.mark.slow
-@pytest.mark.xdist_group("spark")
-def _new_pg_store(pg_server, prefix: str) -> tuple[str, Store]:  # type: ignore[no-untyped-def]
+@contextmanager
+def _pg_store(pg_server, prefix: str) -> Iterator[tuple[str, Store]]:  # type: ignore[no-untyped-def]
+    """A new PostgreSQL store, disposed and dropped afterwards."""
     name = f"{prefix}_{os.getpid()}"
-    with sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template_microfluence'))
-    return pg_server.url(name), open_store(pg_server.url(name))
+    pg_server.create_database(name, template="template_microfluence")
+    store = open_store(pg_server.url(name))
+    try:
+        yield pg_server.url(name), store
+    finally:
+        store.dispose()
+        pg_server.drop_database(name)
 
 
 def _same_as_duckdb(store: Store, workspace: str) -> None:
@@ -262,11 +267,15 @@ def _same_as_duckdb(store: Store, workspace: str) -> None:
     assert_same_results(_stored(store, workspace), on_spark)
 
 
+# Not in the "spark" xdist group: its Spark runs in a cluster and a driver process of its own,
+# not in the worker's SparkSession, and it is the longest test of the run; alone, the scheduler
+# can run it beside the group on the other worker.
+@pytest.mark.spark
+@pytest.mark.slow
 def test_score_on_a_standalone_cluster_matches_duckdb_with_flat_driver_memory(
     spark_cluster, pg_server, tmp_path
 ):
-    url, store = _new_pg_store(pg_server, "cluster")
-    try:
+    with _pg_store(pg_server, "cluster") as (url, store):
         sizes = {"small": 20_000, "large": 200_000}
         for workspace, posts in sizes.items():
             generate_workspace(store, workspace, accounts=200, posts=posts)
@@ -275,8 +284,6 @@ def test_score_on_a_standalone_cluster_matches_duckdb_with_flat_driver_memory(
             peaks[workspace] = _score_on_cluster(url, workspace, spark_cluster.url, tmp_path)
             _same_as_duckdb(store, workspace)
         assert list(tmp_path.iterdir()) == []  # the snapshot and results are cleaned up
-    finally:
-        store.dispose()
     small, large = peaks["small"], peaks["large"]
     print(f"driver peak memory (MiB): {peaks}")
     # Ten times the posts: the driver's Python process holds one batch at a time, so its peak
@@ -301,14 +308,11 @@ def spark_connect():
 def test_score_through_spark_connect_matches_duckdb(spark_connect, pg_server, tmp_path):
     """``--spark-master sc://…``: the CLI is a Spark Connect client; the server reads the
     snapshot and writes the results itself; the numbers are DuckDB's."""
-    url, store = _new_pg_store(pg_server, "connect")
-    try:
+    with _pg_store(pg_server, "connect") as (url, store):
         generate_workspace(store, "connected", accounts=60, posts=6_000)
         _score_on_cluster(url, "connected", spark_connect.url, tmp_path)
         _same_as_duckdb(store, "connected")
         assert list(tmp_path.iterdir()) == []
-    finally:
-        store.dispose()
 
 
 @pytest.mark.spark
