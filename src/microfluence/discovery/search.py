@@ -157,21 +157,49 @@ def search(
     query: SearchQuery,
     *,
     now: dt.datetime | None = None,
-    semantic: sa.Subquery | None = None,
-    matched: sa.Subquery | None = None,
 ) -> SearchPage:
     """One page of the accounts ``query`` finds, best first, each with why it is there."""
-    if semantic is None and by_meaning.wanted(query):
+    if by_meaning.wanted(query):
         return _semantic(session, workspace_id, query, now)
+    if keyword.terms(query.q):
+        return _keyword(session, workspace_id, query, now or utcnow())
+    return _page(session, workspace_id, query, _rank(session, workspace_id, query, now=now))
+
+
+def _scheme(session: Session, workspace_id: int, query: SearchQuery) -> tuple[str, list[str]]:
+    """The query's tier scheme and its tiers; the asked tier must be one of them."""
     scheme, order = resolve_scheme(session, workspace_id, query.tier_scheme)
     if query.tier and query.tier not in order:
         raise InputError(
             f"tier {query.tier!r} is not in scheme {scheme}: use one of {', '.join(order)}",
             field="tier",
         )
+    return scheme, order
+
+
+@dataclass
+class _Ranked:
+    """One page's rows from the ranking query, before their explanations (``_page``): a pool
+    that grows runs the query again, and only the last page is explained."""
+
+    rows: Any
+    count: int
+    scheme: str
+    parts: dict[str, float]
+    words: list[str]
+
+
+def _rank(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    *,
+    now: dt.datetime | None = None,
+    semantic: sa.Subquery | None = None,
+    matched: sa.Subquery | None = None,
+) -> _Ranked:
+    scheme, order = _scheme(session, workspace_id, query)
     words = keyword.terms(query.q)
-    if words and matched is None:
-        return _keyword(session, workspace_id, query, scheme, now or utcnow())
     parts = ranking.active_parts(
         query.weights,
         words=bool(words),
@@ -200,26 +228,35 @@ def search(
     )
     rows = session.execute(stmt).mappings().all()
     count = rows[0]["total"] if rows else _count(session, stmt, query)
-    results = _results(session, workspace_id, scheme, rows, parts, words)
-    return SearchPage(results=results, count=count, scheme=scheme, query=query.to_dict())
+    return _Ranked(rows, count, scheme, parts, words)
+
+
+def _page(session: Session, workspace_id: int, query: SearchQuery, ranked: _Ranked) -> SearchPage:
+    results = _results(
+        session, workspace_id, ranked.scheme, ranked.rows, ranked.parts, ranked.words
+    )
+    return SearchPage(
+        results=results, count=ranked.count, scheme=ranked.scheme, query=query.to_dict()
+    )
 
 
 def _keyword(
-    session: Session, workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime
+    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
 ) -> SearchPage:
     """Keyword search: the matches from the in-process index (keyword_plan), ranked and filtered
     like any search; when the words drive, the pool of best matches grows by the filters' pass
     rate until the page is full or it holds every match."""
+    scheme, _ = _scheme(session, workspace_id, query)
     found = keyword_plan.matches(session, workspace_id, query, scheme, now, keyword.terms(query.q))
     needed = query.offset + query.limit
     pool = found.first_pool(needed)
     while True:
         ids, raw, exhausted = found.pool(pool)
         matched = keyword_plan.subquery(session, ids, raw)
-        page = search(session, workspace_id, query, now=now, matched=matched)
-        if page.count >= needed or exhausted:
-            return page
-        pool = keyword_plan.next_pool(pool, page.count, needed)
+        ranked = _rank(session, workspace_id, query, now=now, matched=matched)
+        if ranked.count >= needed or exhausted:
+            return _page(session, workspace_id, query, ranked)
+        pool = keyword_plan.next_pool(pool, ranked.count, needed)
 
 
 def _semantic(
@@ -238,8 +275,8 @@ def _semantic(
     first = True
     while True:
         nearest, similarity, exhausted = found
-        page = search(session, workspace_id, inner, now=now, semantic=nearest)
-        if page.count >= needed or exhausted:
+        ranked = _rank(session, workspace_id, inner, now=now, semantic=nearest)
+        if ranked.count >= needed or exhausted:
             break
         if first:  # short: do the filters pass few accounts? Then rank exactly those, last.
             scheme, _ = resolve_scheme(session, workspace_id, query.tier_scheme)
@@ -247,9 +284,9 @@ def _semantic(
             first = False
             if found is not None:
                 continue
-        pool = by_meaning.next_pool(pool, page.count, needed)
+        pool = by_meaning.next_pool(pool, ranked.count, needed)
         found = by_meaning.nearest(session, workspace_id, probe, pool)
-    page.query = query.to_dict()
+    page = _page(session, workspace_id, query, ranked)
     for result in page.results:
         result.why.similarity = similarity.get(result.account_id)
     return page
