@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from learn_support import simulate
@@ -160,6 +160,7 @@ counts = st.integers(min_value=0, max_value=10**6)
         max_size=8,
     )
 )
+@example(rows=[(0, 0, 0.0, 0, 5e-324)])  # a fee so small that the budget / fee is infinite
 def test_hostile_counts_never_break_the_posteriors(rows):
     frame = pl.DataFrame(
         {

@@ -122,7 +122,7 @@ def next_round(
     per_post = fee / np.maximum(frame["posts"].to_numpy(), 1)  # no post matched: the deal is one
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         affordable = np.floor(amount / np.where(arms, per_post, 1.0) + 1e-9)
-    posts = np.where(arms, np.clip(np.nan_to_num(affordable), 0, 10**6), 0)
+    posts = np.where(arms, np.clip(np.nan_to_num(affordable), 0, MAX_COUNT), 0)
     winner = (frame["roi_flag"] == ABOVE).to_numpy()
     advice = np.select([(posts >= 2) & winner, posts >= 1], [BUNDLE, REPEAT], default=PAUSE)
     creators = (
@@ -147,6 +147,17 @@ def next_round(
         new_share=new_share,
         new_amount=new_amount,
         new_p_best=p_new,
-        new_creators=int(new_amount // median_fee) if median_fee else 0,
+        new_creators=_how_many(new_amount, median_fee),
         median_fee=median_fee,
     )
+
+
+MAX_COUNT = 10**6  # posts or creators a split may advise: the same cap as the posts above
+
+
+def _how_many(amount: float, price: float | None) -> int:
+    """How many of ``price`` fit in ``amount``, at most ``MAX_COUNT``: a fee of a tiny fraction
+    of a cent would make the quotient infinite (found by hypothesis)."""
+    if not price or price <= 0:
+        return 0
+    return int(min(amount // price, MAX_COUNT))
