@@ -6,10 +6,12 @@ pages (``web.pages``: its ``ROUTERS``, when installed).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import BaseRoute
 
 from microfluence import __version__
 from microfluence.access.housekeeping import prune as prune_expired
@@ -120,9 +122,31 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         country_header=tracking.country_header,
         cache_seconds=tracking.link_cache_seconds,
     )
-    app.include_router(api.router)
-    app.include_router(signin.router)
-    app.include_router(hooks.router)
-    for router in pages.ROUTERS:
-        app.include_router(router)
+    _include_faces(app)
     return app
+
+
+_faces: list[BaseRoute] = []
+_faces_lock = threading.Lock()
+
+
+def _include_faces(app: FastAPI) -> None:
+    """The faces' routes, included once per process and shared by every app it creates.
+
+    FastAPI works out an included route's parameters, models and handler on the first request
+    that reaches it, per inclusion: about a second for our 360 routes. Every app of a process
+    includes the same routers in the same way, so the later ones take the first one's included
+    routes, with what they have already worked out. A request still sees its own app (its
+    store, settings and middleware) as ``request.app``.
+    """
+    with _faces_lock:
+        if not _faces:
+            before = len(app.router.routes)
+            app.include_router(api.router)
+            app.include_router(signin.router)
+            app.include_router(hooks.router)
+            for router in pages.ROUTERS:
+                app.include_router(router)
+            _faces.extend(app.router.routes[before:])
+            return
+    app.router.routes.extend(_faces)
