@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_support import Tenant, make_tenant
+from microfluence.kernel.store import open_store
 from microfluence.web.app import create_app
 
 ERROR_KEYS = {"status", "code", "message", "details"}
@@ -536,3 +537,19 @@ def test_every_web_setting_and_error_code_is_documented():
     for status, code in HTTP_CODES.items():
         if status not in (406, 415):  # never answered by our routes; Starlette's own
             assert f"`{code}`" in doc, code
+
+
+def test_two_apps_in_one_process_each_answer_from_their_own_store(tmp_path):
+    """The apps of a process share their included routes (web.app): each request still reaches
+    its own app's store, and a key of one store means nothing to the other."""
+    stores = {name: open_store(f"sqlite:///{tmp_path / name}.sqlite") for name in ("one", "two")}
+    tenants = {name: make_tenant(store, name) for name, store in stores.items()}
+    apps = {name: TestClient(create_app(store.url)) for name, store in stores.items()}
+    with apps["one"] as one, apps["two"] as two:
+        for name, client in (("one", one), ("two", two)):
+            answer = client.get("/api/v1/creators", headers=tenants[name].auth())
+            assert answer.status_code == 200, answer.text
+            assert names(answer) == [f"{name} Ana", f"{name} Bo", f"{name} Cy"]
+        error_of(two.get("/api/v1/creators", headers=tenants["one"].auth()), 401, "unauthenticated")
+    for store in stores.values():
+        store.dispose()
