@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -11,9 +13,14 @@ MIN_LENGTH = 8
 MAX_LENGTH = 1024
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so that a wrong e-mail costs as much time as a
-# wrong password and timing does not tell which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("microfluence-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so that a wrong e-mail costs as much time as
+    a wrong password and timing does not tell which addresses have accounts. Made on first use,
+    not on import: one hash costs about 0.2 s, and every command and process imports this."""
+    return _hasher.hash("microfluence-timing-equaliser")
 
 
 def check_password_strength(password: str) -> str:
@@ -33,7 +40,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends the time of one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
