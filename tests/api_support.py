@@ -10,11 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pytest
 import uvicorn
-from argon2 import PasswordHasher
 
-from microfluence.access import passwords
 from microfluence.access.api_keys import create_api_key
 from microfluence.access.users import create_user, set_membership
 from microfluence.catalog.latest import refresh_latest
@@ -23,14 +20,6 @@ from microfluence.kernel.store.tables import Account, AccountSnapshot, Creator, 
 from microfluence.kernel.workspaces import ensure_workspace
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with small costs: the tests sign in often on a shared 2-core machine."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @dataclass

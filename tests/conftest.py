@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
+from microfluence.access import passwords
 from microfluence.kernel.store import Store, migrations, open_store
 from microfluence.kernel.store.engine import make_engine
 from pg_server import PostgresServer
@@ -25,6 +27,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if "MICROFLUENCE_SECRETS_KEY_FILE" not in os.environ:
         keys = Path(tempfile.mkdtemp(prefix="microfluence-test-keys-"))
         os.environ["MICROFLUENCE_SECRETS_KEY_FILE"] = str(keys / "secrets.key")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[PasswordHasher]:
+    """argon2id with small costs in this process, for the whole run: the tests create users and
+    sign in hundreds of times on a shared 2-core machine (0.2–0.4 s a hash at the real costs).
+    Yields the real hasher; ``real_password_hashing`` puts it back for a test."""
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield real
+    passwords._hasher = real
+
+
+@pytest.fixture
+def real_password_hashing(
+    cheap_password_hashing: PasswordHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hasher the product runs with, for a test of its costs."""
+    monkeypatch.setattr(passwords, "_hasher", cheap_password_hashing)
 
 
 @pytest.fixture(scope="session")

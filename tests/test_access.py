@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from api_support import (
     PASSWORD,
-    cheap_password_hashing,  # noqa: F401
     make_user,
 )
 from microfluence.access import api_keys, sessions, throttle
@@ -34,7 +33,14 @@ from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import utcnow
 from microfluence.kernel.workspaces import ensure_workspace
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+
+@pytest.mark.usefixtures("real_password_hashing")
+def test_passwords_are_hashed_at_rfc_9106_costs():
+    """The product's costs (the tests run with small ones: conftest.cheap_password_hashing):
+    argon2id, 64 MiB, 3 passes, 4 lanes, RFC 9106's second recommended option."""
+    hashed = hash_password("a long enough secret")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), hashed
+    assert verify_password(hashed, "a long enough secret")
 
 
 def test_passwords_are_argon2_hashes():

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from api_support import (
     PASSWORD,
-    cheap_password_hashing,  # noqa: F401
     make_user,
 )
 from microfluence.access import account, api_keys, housekeeping, invitations, members, sessions
@@ -30,8 +29,6 @@ from microfluence.access.users import find_membership, get_user
 from microfluence.kernel.errors import ConflictError, InputError, NotFoundError
 from microfluence.kernel.store.tables import utcnow
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def owner_of(store, email: str, workspace: str) -> Principal:  # type: ignore[no-untyped-def]

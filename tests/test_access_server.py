@@ -17,7 +17,6 @@ import pytest
 from api_support import (
     PASSWORD,
     Tenant,
-    cheap_password_hashing,  # noqa: F401
     make_tenant,
     make_user,
     serve,
@@ -27,7 +26,6 @@ from microfluence.kernel.store.tables import Follower
 from microfluence.web.app import create_app
 from pages_support import HTML, csrf_of
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 WHEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
 NEW_SECTION = re.compile(r'<section class="card new-key" role="status">(.*?)</section>', re.S)
 

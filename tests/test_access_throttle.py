@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from api_support import (
     PASSWORD,
-    cheap_password_hashing,  # noqa: F401
     make_user,
 )
 from microfluence.access import sessions, throttle
@@ -21,7 +20,6 @@ from microfluence.access.errors import AuthenticationError, RateLimitedError
 from microfluence.access.tables import SignInThrottle
 from microfluence.kernel.store.tables import utcnow
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 GUESSES = 25
 
 

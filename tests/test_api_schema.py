@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api_support import cheap_password_hashing, make_tenant  # noqa: F401
+from api_support import make_tenant
 from microfluence.web.app import create_app
 
 MAX_EXAMPLES = 25  # per operation: enough to find crashes, bounded for CI

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import cheap_password_hashing, make_tenant  # noqa: F401
+from api_support import make_tenant
 from microfluence.web.app import create_app
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 CAMPAIGN = {
     "name": "January",

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from api_support import PASSWORD, cheap_password_hashing, free_port  # noqa: F401
+from api_support import PASSWORD, free_port
 from microfluence.access import cli as access_cli
 from microfluence.access import sessions
 from microfluence.cli.main import app
 from microfluence.kernel.store import open_store
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing", "wide_console")
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import cheap_password_hashing, make_tenant  # noqa: F401
+from api_support import make_tenant
 from microfluence.web.app import create_app
 
 EXPORT = Path(__file__).parent / "data" / "commerce" / "shopify_orders_export.csv"
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

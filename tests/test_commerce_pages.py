@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
-from api_support import cheap_password_hashing, make_tenant, make_user  # noqa: F401
+from api_support import make_tenant, make_user
 from microfluence.commerce.orders import save_orders
 from microfluence.commerce.payloads import OrderRecord
 from microfluence.commerce.shops import create_shop, find_shop
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def test_members_make_codes_viewers_only_read(store, store_url):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from api_support import cheap_password_hashing, make_tenant, make_user  # noqa: F401
+from api_support import make_tenant, make_user
 from microfluence.campaigns.campaigns import create_campaign
 from microfluence.campaigns.deals import add_deal
 from microfluence.campaigns.schemas import CampaignCreate, DealCreate
@@ -23,8 +23,6 @@ from microfluence.campaigns.tables import Deliverable
 from microfluence.kernel.store import open_store
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 FORM = {
     "flat_fee": "300",

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from api_support import cheap_password_hashing, make_user  # noqa: F401
+from api_support import make_user
 from microfluence.campaigns.tables import Campaign, Deal, Deliverable
 from microfluence.cli.main import app
 from microfluence.commerce.tables import Order, Refund, Shop
@@ -67,7 +67,6 @@ def _numbers(report) -> tuple:  # type: ignore[no-untyped-def]
     return totals, creators, days
 
 
-@pytest.mark.usefixtures("cheap_password_hashing")
 def test_the_demo_has_a_running_campaign_with_real_attribution(store, store_url):
     summary = build_demo(store, FULL)
     made = summary.campaign

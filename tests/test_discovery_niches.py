@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from api_support import cheap_password_hashing  # noqa: F401
 from microfluence.cli.main import app
 from microfluence.discovery.candidates import hashed_methods
 from microfluence.discovery.dataset import read_accounts
@@ -655,7 +654,6 @@ def test_the_demo_build_gives_its_accounts_their_niches(sqlite_store) -> None:  
     assert (best["niche"] == expected).mean() >= 0.8
 
 
-@pytest.mark.usefixtures("cheap_password_hashing")
 def test_the_profile_shows_niches_to_viewers_and_the_form_to_members(store_url: str) -> None:
     from fastapi.testclient import TestClient
 

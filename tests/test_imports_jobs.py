@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api_support import (
-    cheap_password_hashing,  # noqa: F401
     make_tenant,
     make_user,
 )
@@ -22,8 +21,6 @@ from microfluence.jobs.tables import ImportJob
 from microfluence.kernel.errors import ConflictError, NotFoundError
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def queued_job(store, workspace_id: int, filename: str = "later.csv") -> str:  # type: ignore[no-untyped-def]

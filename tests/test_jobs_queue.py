@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from api_support import (
     PASSWORD,
-    cheap_password_hashing,  # noqa: F401
     free_port,
     make_tenant,
     make_user,
@@ -39,7 +38,7 @@ from microfluence.metrics.tables import MetricRun
 from pages_support import HTML, csrf_of
 from server_process import SRC, server_process
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("cheap_password_hashing")]
+pytestmark = pytest.mark.slow
 
 WAIT_SECONDS = 20  # the longest any step here may take, on a loaded 2-core machine
 ROWS = 5_000  # creators in the import a worker is killed after

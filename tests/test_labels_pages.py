@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api_support import cheap_password_hashing, make_user  # noqa: F401
+from api_support import make_user
 from labels_support import sampled_workspace
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Follower
 from microfluence.web.app import create_app
 from microfluence.web.settings import WebSettings
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def _site(store_url: str, **settings: str) -> TestClient:

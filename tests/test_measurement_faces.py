@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import microfluence
-from api_support import cheap_password_hashing  # noqa: F401
 from measurement_support import crafted
 from microfluence.access.api_keys import create_api_key
 from microfluence.cli.main import app
@@ -21,7 +20,6 @@ from microfluence.measurement.schemas import CampaignReport, CreatorKpis, DayKpi
 from microfluence.web.app import create_app
 from store_support import flat
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 MAY = {"from": "2026-05-01", "to": "2026-05-31"}
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from api_support import cheap_password_hashing, make_user  # noqa: F401
+from api_support import make_user
 from measurement_support import Crafted, crafted
 from microfluence.campaigns.campaigns import create_campaign
 from microfluence.campaigns.deals import add_deal
@@ -27,8 +27,6 @@ from microfluence.measurement import emv
 from microfluence.measurement.intervals import poisson_bounds
 from microfluence.web.app import create_app
 from pages_support import HTML, csrf_of, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api_support import cheap_password_hashing, make_tenant, make_user, serve  # noqa: F401
+from api_support import make_user, serve
 from microfluence.access.api_keys import create_api_key
 from microfluence.cli.main import app as cli
 from microfluence.kernel.store.tables import Workspace
@@ -21,8 +21,6 @@ from microfluence.relationships.contact import relation_of
 from microfluence.web.app import create_app
 from outreach_support import SmtpServer, make_outreach, running_smtp_server
 from pages_support import sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 BODY = "Hi {{ first_name }}, about {{ offer }}.\nUnsubscribe: {{ unsubscribe_link }}\n"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from api_support import cheap_password_hashing, make_user, serve  # noqa: F401
+from api_support import make_user, serve
 from microfluence.access.api_keys import create_api_key
 from microfluence.cli.main import app as cli
 from microfluence.kernel.store.tables import Workspace
@@ -30,8 +30,6 @@ from microfluence.relationships.tables import DealEvent
 from microfluence.web.app import create_app
 from outreach_support import SmtpServer, make_outreach, running_smtp_server
 from pages_support import sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 from api_support import (
     Tenant,
-    cheap_password_hashing,  # noqa: F401
     make_tenant,
     make_user,
 )
@@ -22,8 +21,6 @@ from microfluence.jobs.tables import ImportJob, JobSchedule
 from microfluence.kernel.store import open_store
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -10,15 +10,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import microfluence
-from api_support import cheap_password_hashing, make_user  # noqa: F401
+from api_support import make_user
 from measurement_support import crafted
 from microfluence.cli.main import app
 from microfluence.planning.learn_schemas import CreatorPosterior, LearnReport
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
 from test_measurement_faces import keys
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
-from api_support import cheap_password_hashing, make_user  # noqa: F401
+from api_support import make_user
 from measurement_support import crafted
 from microfluence.kernel.store import open_store
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def test_the_relationship_page(store_url: str) -> None:

@@ -9,11 +9,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api_support import cheap_password_hashing, make_tenant  # noqa: F401
+from api_support import make_tenant
 from microfluence.campaigns.tables import STAGES
 from microfluence.web.app import create_app
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def where(client: TestClient, base: str, h: dict[str, str]) -> dict[int, tuple[str, str]]:

@@ -11,14 +11,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import cheap_password_hashing, make_tenant, make_user  # noqa: F401
+from api_support import make_tenant, make_user
 from microfluence.campaigns.campaigns import create_campaign
 from microfluence.campaigns.schemas import CampaignCreate
 from microfluence.kernel.store import open_store
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from api_support import cheap_password_hashing, make_tenant, make_user  # noqa: F401
+from api_support import make_tenant, make_user
 from microfluence.campaigns.campaigns import create_campaign
 from microfluence.campaigns.deals import add_deal
 from microfluence.campaigns.products import ProductCreate, add_product
@@ -32,7 +32,6 @@ from microfluence.tracking import links
 from microfluence.web.app import create_app
 from pages_support import HTML, csrf_of, sign_in
 
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 FORM = re.compile(r'name="form_token" value="([^"]+)"')
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import Tenant, cheap_password_hashing, make_tenant, make_user  # noqa: F401
+from api_support import Tenant, make_tenant, make_user
 from microfluence.campaigns.campaigns import create_campaign
 from microfluence.campaigns.deals import add_deal
 from microfluence.campaigns.schemas import CampaignCreate, DealCreate
@@ -21,8 +21,6 @@ from microfluence.kernel.store.tables import utcnow
 from microfluence.relationships.stages import move_deals
 from microfluence.web.app import create_app
 from pages_support import HTML, sign_in
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from api_support import (
     Tenant,
-    cheap_password_hashing,  # noqa: F401
     make_tenant,
     make_user,
 )
@@ -25,8 +24,6 @@ from microfluence.kernel.errors import NotFoundError
 from microfluence.web.app import create_app
 
 COVERED: set[tuple[str, str]] = set()
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def covers(method: str, path: str):  # type: ignore[no-untyped-def]

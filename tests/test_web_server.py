@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form
 
 from api_support import (
     PASSWORD,
-    cheap_password_hashing,  # noqa: F401
     make_tenant,
     make_user,
     serve,
@@ -22,8 +21,6 @@ from microfluence.web.settings import WebSettings
 
 # A page router as the pages will add them: session cookie auth, CSRF on the form post.
 pages = APIRouter()
-
-pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pages.get("/t/whoami")
