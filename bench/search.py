@@ -6,9 +6,10 @@
 Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
 generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
 ``--days`` days with captions and hashtags; each account its own creator, its engagement rate
-(``er_median``) and percentile stored as `microfluence score` would. The keyword index is then
-built in one go (SQLite: FTS5 ``rebuild`` of both tables, the triggers dropped during the load;
-PostgreSQL: ``CREATE INDEX`` of the two GIN expression indexes) and timed.
+(``er_median``) and percentile stored as `microfluence score` would. The keyword index's change
+stamps (``account_text_changes``, revision 0031) are off during the load unless
+``--keep-index``: a store loaded whole needs none, the in-process index is built whole on first
+use. The search rows' triggers (``account_search``) are on in every case.
 
 Timed, ``--queries`` each, with p50/p95/p99: ``discovery.search.search`` (one page of 20, with
 the explanations) for filters only (platform, country, a follower range, a minimum ER), for
@@ -41,7 +42,6 @@ from sqlalchemy import insert, text
 
 from microfluence.demo.population import PopulationSpec, generate_population
 from microfluence.discovery import term_index
-from microfluence.discovery.keyword import PG_ACCOUNT_TSV, PG_POST_TSV
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
 from microfluence.kernel.store import open_store
@@ -51,7 +51,7 @@ from microfluence.metrics.tables import AccountMetric, MetricRun
 
 CHUNK = 20_000
 # The keyword index's change stamps (revision 0031): not needed for a store loaded in one go
-# (the index is built whole on first use), so dropped for the load like the FTS triggers.
+# (the index is built whole on first use), so dropped for the load.
 TEXT_TRIGGERS = {
     "accounts_text_ins": "accounts",
     "accounts_text_upd": "accounts",
@@ -91,29 +91,20 @@ def _insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untype
 
 
 def _drop_keyword_upkeep(conn, *, sqlite: bool, keep_index: bool) -> None:  # type: ignore[no-untyped-def]
-    """The keyword indexes' triggers off for the load (unless ``keep_index``)."""
+    """The keyword index's change stamps off for the load (unless ``keep_index``)."""
     if keep_index:
-        pass
-    elif sqlite:
-        for fts in ("accounts_fts", "posts_fts"):
-            for suffix in ("ai", "ad", "au"):
-                conn.execute(text(f"DROP TRIGGER {fts}_{suffix}"))
-        for name in TEXT_TRIGGERS:
-            conn.execute(text(f"DROP TRIGGER {name}"))
-    else:
-        conn.execute(text("DROP INDEX ix_accounts_search_tsv"))
-        conn.execute(text("DROP INDEX ix_posts_search_tsv"))
-        for name, table in TEXT_TRIGGERS.items():
-            conn.execute(text(f"DROP TRIGGER {name} ON {table}"))
+        return
+    for name, table in TEXT_TRIGGERS.items():
+        conn.execute(text(f"DROP TRIGGER {name}" if sqlite else f"DROP TRIGGER {name} ON {table}"))
 
 
 def load(
     url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame], *, keep_index: bool = False
-) -> tuple[int, float, float]:
-    """Write everything; returns (workspace id, load seconds, index build seconds).
-    ``keep_index``: the keyword index stays on during the load (SQLite: its triggers write it row
-    by row, as an import does), so there is nothing to build afterwards. The search rows'
-    triggers (``account_search``) are on in every case: that is what an import pays."""
+) -> tuple[int, float]:
+    """Write everything; returns (workspace id, load seconds).
+    ``keep_index``: the keyword index's change stamps are written during the load, row by row
+    on SQLite, as an import writes them. The search rows' triggers (``account_search``) are on
+    in every case: that is what an import pays."""
     store = open_store(url)
     sqlite = store.dialect == "sqlite"
     with store.transaction() as session:
@@ -173,24 +164,11 @@ def load(
                 ),
             )
     loaded = time.perf_counter() - started
-    started = time.perf_counter()
-    with store.connection() as conn:
-        if keep_index:
-            pass
-        elif sqlite:
-            conn.execute(text("INSERT INTO accounts_fts(accounts_fts) VALUES ('rebuild')"))
-            conn.execute(text("INSERT INTO posts_fts(posts_fts) VALUES ('rebuild')"))
-        else:
-            for name, table, tsv in (
-                ("ix_accounts_search_tsv", "accounts", PG_ACCOUNT_TSV.format(a="")),
-                ("ix_posts_search_tsv", "posts", PG_POST_TSV.format(p="")),
-            ):
-                conn.execute(text(f"CREATE INDEX {name} ON {table} USING gin ({tsv})"))
-        if not sqlite:
+    if not sqlite:
+        with store.connection() as conn:
             conn.execute(text("ANALYZE"))
-    built = time.perf_counter() - started
     store.dispose()
-    return ws, loaded, built
+    return ws, loaded
 
 
 def _percentiles(times: list[float]) -> str:
@@ -343,7 +321,7 @@ def main() -> None:
     parser.add_argument(
         "--keep-index",
         action="store_true",
-        help="load with the keyword index kept current row by row (what an import pays)",
+        help="load with the keyword index's change stamps written row by row (what an import pays)",
     )
     args = parser.parse_args()
     accounts, posts = _frames(args)
@@ -357,10 +335,8 @@ def main() -> None:
                 ws = get_workspace(session, "bench").id
             store.dispose()
         else:
-            ws, loaded, built = load(url, accounts, posts, keep_index=args.keep_index)
-            print(
-                f"store: {kind}; rows loaded in {loaded:.1f}s; keyword index built in {built:.1f}s"
-            )
+            ws, loaded = load(url, accounts, posts, keep_index=args.keep_index)
+            print(f"store: {kind}; rows loaded in {loaded:.1f}s")
         if args.queries == 0:
             return
         filters, keyword, broad = queries(accounts, posts, args.queries)

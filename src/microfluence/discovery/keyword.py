@@ -6,9 +6,6 @@ Terms are the runs of letters and digits of the query (``#vegan`` → ``vegan``,
 ``vegan_baker`` → ``vegan``, ``baker``), at most ``MAX_TERMS``; a handle also matches a word it
 starts with (``kettlebellkate`` for ``kettlebell``; words of ``MIN_PREFIX`` letters or more).
 The profile's fields weigh ``PROFILE_WEIGHT`` times their own weights (discovery.terms).
-
-``PG_ACCOUNT_TSV`` and ``PG_POST_TSV`` are the expressions of PostgreSQL's GIN full-text
-indexes (migration 0024), which search no longer reads.
 """
 
 from __future__ import annotations
@@ -26,16 +23,6 @@ MIN_PREFIX = 3  # a handle matches a word it starts with, from this length on
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 FIELDS = ("handle", "name", "bio", "caption", "hashtags")
 
-PG_ACCOUNT_TSV = (
-    "(setweight(to_tsvector('simple'::regconfig, coalesce({a}handle, '')), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, coalesce({a}display_name, '')), 'B') || "
-    "setweight(to_tsvector('simple'::regconfig, coalesce({a}bio, '')), 'C'))"
-)
-PG_POST_TSV = (
-    "(to_tsvector('simple'::regconfig, coalesce({p}caption, '')) || "
-    "to_tsvector('simple'::regconfig, coalesce({p}hashtags::text, '')))"
-)
-
 
 def terms(query: str | None) -> list[str]:
     """The query's words, lower case, each once, in order; InputError past ``MAX_TERMS``."""
@@ -48,7 +35,8 @@ def terms(query: str | None) -> list[str]:
 
 
 def fold(text: str) -> str:
-    """Lower case without diacritics: how FTS5's ``remove_diacritics 2`` compares words."""
+    """Lower case without diacritics (NFKD, marks dropped): how the keyword index folds words
+    (discovery.terms)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

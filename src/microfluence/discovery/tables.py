@@ -119,7 +119,8 @@ class AccountTextChange(Base):
     """The latest change of an account's text (revision "0031"; discovery.term_index): written
     by the database's triggers on ``accounts`` and ``posts``, never by the services. ``stamp``:
     on SQLite the workspace's largest stamp + 1, on PostgreSQL the writing transaction's id. No
-    foreign keys: a deleted account keeps its stamp."""
+    foreign keys: a deleted account keeps its stamp; a deleted workspace's stamps are removed by
+    a trigger on ``workspaces`` (revision "0032")."""
 
     __tablename__ = "account_text_changes"
     __table_args__ = (Index("ix_account_text_changes_stamp", "workspace_id", "stamp"),)

@@ -11,8 +11,8 @@ words and counted per account, with the fields' weights (docs/discovery.md, "Ind
   ``json_array_elements_text``), so an escaped ``"caf\\u00e9"`` is ``café``.
 * **Weighted term frequency** of a word in an account: ``3 · (10 · handle + 5 · name + 2 · bio)
   + posts`` (the counts of the word in each field; ``keyword.PROFILE_WEIGHT`` = 3 and the
-  handle/name/bio weights the FTS5 ranking used), and the account's weighted length is the same
-  sum over all its words (BM25F, Robertson, Zaragoza & Taylor 2004). The handle's words are
+  handle/name/bio weights the former FTS5 ranking used), and the account's weighted length is
+  the same sum over all its words (BM25F, Robertson, Zaragoza & Taylor 2004). The handle's words are
   also kept apart (``HANDLE_FIELD``) for the handle prefix match (``kettlebellkate`` for
   ``kettlebell``).
 
