@@ -7,7 +7,9 @@ names the module and the Typer app or command function that implements it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
 
@@ -87,9 +89,28 @@ def _resolve(target: str | Callable[[], Any]) -> Any:
     return getattr(import_module(module), attribute)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Imports without the cyclic garbage collector, which they trigger again and again.
+
+    An import makes many long-lived objects (classes, SQLAlchemy tables, pydantic models,
+    routes) and hardly any garbage, yet its allocations set the collector off again and again,
+    its full collections walking every object made so far: about 0.4 s of a command's start-up
+    (docs/benchmarks.md, "Start-up"). The collector runs as usual once the modules are in.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_command(name: str) -> Any:
     """The click command behind ``microfluence NAME``, importing its module now."""
-    obj = _resolve(COMMANDS[name])
+    with _collector_paused():
+        obj = _resolve(COMMANDS[name])
     # Mount it on a throw-away parent exactly as eager registration would (a Typer app stays
     # a group even with one command), then take it out again.
     parent = typer.Typer()

@@ -19,18 +19,20 @@ Only the shipped recipe ships; the others exist to be measured next to it in the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
-from sklearn.linear_model import SGDClassifier
 
 from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.features import META_COLUMNS, documents, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import DESCRIPTIONS, NICHES
 from microfluence.discovery.training import ALPHA, EPOCHS, NB_WEIGHT, keyword_baseline, train
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.linear_model import SGDClassifier
 
 PREVIOUS = "previous model (sgd-2)"
 EMBEDDING_ALPHA = 1e-4
@@ -126,6 +128,9 @@ class ZeroShot:
 
 
 def _linear(seed: int, alpha: float, epochs: int) -> SGDClassifier:
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.linear_model import SGDClassifier
+
     return SGDClassifier(
         loss="log_loss",
         alpha=alpha,
@@ -160,6 +165,8 @@ class Combined:
 
     @staticmethod
     def _features(accounts: pl.DataFrame, vectors: np.ndarray) -> sp.csr_matrix:
+        import scipy.sparse as sp  # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+
         dense = sp.csr_matrix(vectors * COMBINED_WEIGHT)
         return sp.hstack([featurise(accounts), dense], format="csr")
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.model_selection import StratifiedGroupKFold
 
 from microfluence.discovery.candidates import (
     Method,
@@ -90,6 +88,9 @@ def non_english(accounts: pl.DataFrame) -> np.ndarray:
 
 
 def _scores(truth: np.ndarray, predicted: np.ndarray) -> Scores:
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.metrics import accuracy_score, f1_score
+
     per = f1_score(truth, predicted, labels=list(MEASURED), average=None, zero_division=0)
     return Scores(
         accounts=len(truth),
@@ -132,6 +133,10 @@ def evaluate(
 ) -> NicheEvaluation:
     """Cross-validate every method (candidates.all_methods() unless given; the first is the
     model) on labelled accounts (dataset.read_accounts), as they are and out of domain."""
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.metrics import confusion_matrix
+    from sklearn.model_selection import StratifiedGroupKFold
+
     truth = accounts["label"].to_numpy().astype(object)
     _check(truth, folds)
     methods = list(methods) if methods is not None else all_methods()

@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from microfluence.discovery import terms
 from microfluence.discovery.keyword import MIN_PREFIX
 from microfluence.discovery.locks import KeyedLocks
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 K1 = 1.2
 B = 0.75
@@ -48,6 +51,8 @@ def _merged(
 ) -> tuple[np.ndarray, sp.csc_matrix]:
     """(sorted vocabulary, CSC matrix rows × vocabulary) of the batches' counts: each batch's
     own vocabulary mapped into the union by ``searchsorted``."""
+    import scipy.sparse as sp  # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+
     prefix = "handle_" if handle else ""
     used = [c.vocab[np.unique(getattr(c, f"{prefix}col"))] for c in parts]
     vocab = np.unique(np.concatenate(used)) if used else np.array([], dtype=object)

@@ -22,15 +22,18 @@ as hashtags, so each niche of the taxonomy has examples.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
-from sklearn.linear_model import SGDClassifier
-from sklearn.naive_bayes import ComplementNB
 
 from microfluence.discovery.features import META_COLUMNS, N_FEATURES, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import NICHES, SEEDS, WEAK
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.linear_model import SGDClassifier
 
 WEAK_MIN_HITS = 2
 SEED_DOCS = 40
@@ -127,6 +130,9 @@ def _blend(
     classifier: SGDClassifier, x: sp.csr_matrix, y: np.ndarray, nb_weight: float
 ) -> np.ndarray:
     """The SGD weights (features × classes) plus the scaled Complement NB ones (module doc)."""
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.naive_bayes import ComplementNB
+
     coef = classifier.coef_.T.astype(np.float64)
     if nb_weight <= 0:
         return coef
@@ -156,6 +162,9 @@ def train(
 ) -> NicheModel:
     """A model from labelled accounts (documents' columns plus ``label``); ``nb_weight`` 0
     leaves Complement NB out (the previous recipe)."""
+    import scipy.sparse as sp  # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.linear_model import SGDClassifier
+
     features = featurise(_drop_account_numbers(_drop_alt_texts(accounts, seed), seed))
     labels = weak_labels(features, accounts["label"].to_numpy())
     docs = seed_documents(seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import chi2
 
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile: a 95 % two-sided interval
 ALPHA = 0.05
@@ -35,6 +34,8 @@ def wilson(successes: str, trials: str, z: float = Z95) -> tuple[pl.Expr, pl.Exp
 def poisson_bounds(counts: np.ndarray, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:
     """Garwood's exact interval for a Poisson mean, given the observed ``counts``:
     ``[χ²(α/2; 2k)/2, χ²(1−α/2; 2k+2)/2]``, the lower bound 0 when k = 0."""
+    from scipy.stats import chi2  # scipy.stats costs about 0.9 s to import: only when used
+
     k = np.asarray(counts, dtype=float)
     with np.errstate(invalid="ignore"):
         low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)

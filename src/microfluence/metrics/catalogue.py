@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from microfluence.metrics.pipeline import GROWTH_DAYS
+from microfluence.metrics.inputs import GROWTH_DAYS
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store import Store
 from microfluence.metrics.engines import LOCAL_MASTER, is_local_master
+from microfluence.metrics.inputs import INPUT_SCHEMAS
 from microfluence.metrics.loading import input_schema, iter_input_batches
-from microfluence.metrics.pipeline import INPUT_SCHEMAS
 
 # Rows per batch streamed from the store and back (default): bounds the driver's memory.
 STAGE_BATCH_ROWS = 50_000

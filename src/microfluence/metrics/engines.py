@@ -12,18 +12,19 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
 
 from microfluence.kernel.errors import InputError
-from microfluence.metrics.pipeline import INPUT_SCHEMAS, account_frame, post_frame
+from microfluence.metrics.inputs import INPUT_SCHEMAS
 from microfluence.metrics.references import add_reference_bands
 from microfluence.metrics.settings import MetricsSettings
+
+if TYPE_CHECKING:
+    import ibis
 
 EngineName = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -147,6 +148,8 @@ class _Run:
     """One engine connection with the inputs registered under names unique to this run."""
 
     def __init__(self, engine: str, spark: Any = None) -> None:
+        import ibis  # the engines' front end, 0.4 s to import: only when a pipeline runs
+
         if engine not in ENGINES:
             raise InputError(f"unknown engine {engine!r}; use one of {ENGINES}", field="engine")
         self.engine = engine
@@ -215,6 +218,8 @@ def run_pipeline(
     keep_posts: bool = True,
 ) -> PipelineResult:
     """Run the one pipeline definition on ``engine``; results as Arrow tables."""
+    from microfluence.metrics.pipeline import account_frame, post_frame  # Ibis, on first run
+
     step = progress or (lambda _msg: None)
     run = _Run(engine, spark)
     try:
@@ -251,6 +256,10 @@ def run_staged(
     results as Parquet to ``folder/out_posts`` themselves; only the per-account table (one row
     per account, whatever the number of posts) comes back to the driver, as Arrow.
     """
+    import ibis
+
+    from microfluence.metrics.pipeline import account_frame, post_frame
+
     step = progress or (lambda _msg: None)
     con = ibis.pyspark.connect(spark)
     tag = uuid.uuid4().hex[:10]
@@ -300,6 +309,8 @@ def finish(accounts: pa.Table) -> pa.Table:
     sd = accounts["er_sd"].to_numpy(zero_copy_only=False)
     mean = np.asarray(mean, dtype="float64")
     sd = np.asarray(sd, dtype="float64")
+    from scipy import stats  # scipy.stats costs about 0.9 s to import: only when used
+
     ok = (n >= 2) & ~np.isnan(mean) & ~np.isnan(sd)
     t = np.full(n.shape, np.nan)
     t[ok] = stats.t.ppf(0.975, n[ok] - 1)

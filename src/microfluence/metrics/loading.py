@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from microfluence.kernel.store import Store
 from microfluence.metrics.engines import PipelineInputs, conform
-from microfluence.metrics.pipeline import INPUT_SCHEMAS
+from microfluence.metrics.inputs import INPUT_SCHEMAS
 
 ARROW_TYPES = {"int64": pa.int64(), "string": pa.string(), "boolean": pa.bool_()}
 BATCH_ROWS = 200_000

@@ -1,8 +1,8 @@
 """The metric definitions, written once as Ibis expressions and run on DuckDB or Spark.
 
-Inputs are three tables (see ``INPUT_SCHEMAS``); every time is an integer of seconds since
-1970-01-01 UTC, so no engine's time-zone rules can move a number. Nothing here imports an
-engine: ``engines.py`` hands these functions tables and runs what they return.
+Inputs are three tables (see ``INPUT_SCHEMAS`` in ``inputs.py``); every time is an integer of
+seconds since 1970-01-01 UTC, so no engine's time-zone rules can move a number. Nothing here
+imports an engine: ``engines.py`` hands these functions tables and runs what they return.
 
 Each formula, with its rationale and sources, is in docs/metrics.md; comments here say *why*.
 """
@@ -15,37 +15,19 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from microfluence.metrics.inputs import (
+    DAY,
+    GROWTH_DAYS,
+    HYPEAUDITOR_POSTS,
+    MODASH_DAYS,
+    MODASH_VIEW_PLATFORMS,
+    NOT_VIDEO,
+    POST_COLUMNS,
+    UPFLUENCE_DAYS,
+    Z95,
+)
 from microfluence.metrics.settings import REQUIRED_COMPONENTS, MetricsSettings
 from microfluence.metrics.tiers import TierScheme
-
-DAY = 86_400
-# Views are read as a video's views unless the post is known to be a still image.
-NOT_VIDEO = ("image", "carousel")
-GROWTH_DAYS = (7, 30, 90)
-HYPEAUDITOR_POSTS = 12
-MODASH_DAYS = 60
-MODASH_VIEW_PLATFORMS = ("tiktok", "youtube")
-UPFLUENCE_DAYS = 90
-Z95 = 1.959964
-
-INPUT_SCHEMAS: dict[str, dict[str, str]] = {
-    "accounts": {"account_id": "int64", "platform": "string"},
-    "snapshots": {"account_id": "int64", "t": "int64", "followers": "int64"},
-    "posts": {
-        "post_id": "int64",
-        "account_id": "int64",
-        "t": "int64",
-        "post_type": "string",
-        "likes": "int64",
-        "comments": "int64",
-        "shares": "int64",
-        "saves": "int64",
-        "views": "int64",
-        "reach": "int64",
-        "is_sponsored": "boolean",
-    },
-}
-POST_COLUMNS = tuple(INPUT_SCHEMAS["posts"])
 
 
 def _null(dtype: str | dt.DataType) -> ir.Value:

@@ -20,7 +20,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
 
 LOW, HIGH = 0.025, 0.975  # the quantiles of a 95 % equal-tailed credible interval
 MIN_GROUPS = 3
@@ -92,6 +91,8 @@ def _best_start(objective, grid: np.ndarray) -> np.ndarray:  # type: ignore[no-u
 
 def beta_binomial_loglik(k: np.ndarray, n: np.ndarray, a: float, b: float) -> float:
     """Σ log P(kᵢ | nᵢ, a, b) up to the binomial coefficients (which do not depend on a, b)."""
+    from scipy import special
+
     return float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
 
 
@@ -100,6 +101,8 @@ def fit_beta_binomial(successes: object, trials: object) -> BetaPrior:
     ``trials`` (rows with no trial carry no information); parameterised by the mean
     μ = a/(a+b) and the strength a + b. Weak prior Beta(2μ, 2(1−μ)) around the pooled rate
     μ = (Σk + ½)/(Σn + 1) when too few rows have trials or no success was seen."""
+    from scipy import optimize, special
+
     k, n = _arrays(successes, trials)
     keep = n > 0
     k, n = k[keep], n[keep]
@@ -130,6 +133,8 @@ def fit_beta_binomial(successes: object, trials: object) -> BetaPrior:
 def gamma_poisson_loglik(k: np.ndarray, t: np.ndarray, shape: float, rate: float) -> float:
     """Σ log P(kᵢ | exposure tᵢ) under the negative binomial (Poisson mixed over a gamma), up
     to the terms free of the hyperparameters."""
+    from scipy import special
+
     return float(
         np.sum(
             special.gammaln(k + shape)
@@ -145,6 +150,8 @@ def fit_gamma_poisson(counts: object, exposure: object) -> GammaPrior | None:
     ``counts`` over ``exposure`` (mean and shape as parameters). None when nothing was exposed;
     a weak prior (shape 1, mean the pooled rate (Σk + ½)/Σt) when too few rows are exposed or
     no event was seen."""
+    from scipy import optimize
+
     k, t = _arrays(counts, exposure)
     keep = t > MIN_EXPOSURE
     k, t = k[keep], t[keep]
@@ -179,6 +186,8 @@ def gamma_gamma_loglik(
 ) -> float:
     """Σ over creators of log p(their order values) with θ integrated out: m orders summing to
     ``total``, their logs summing to ``log_total``."""
+    from scipy import special
+
     return float(
         np.sum(
             (kappa - 1) * log_total
@@ -197,6 +206,8 @@ def fit_gamma_gamma(orders: object, total: object, log_total: object) -> ValuePr
     without an order; with too few (under 3 orders or :data:`MIN_GROUPS` creators), κ from
     the pooled values' moments (mean²/variance, 1 — exponential — under 2 orders), q = 2 and
     the pooled mean value as the prior mean."""
+    from scipy import optimize
+
     m, s, logs = _arrays(orders, total, log_total)
     keep = (m > 0) & (s > MIN_EXPOSURE)
     m, s, logs = m[keep], s[keep], logs[keep]
@@ -253,12 +264,16 @@ def _nan(size: int) -> Posterior:
 
 
 def beta_posterior(prior: BetaPrior, successes: object, trials: object) -> Posterior:
+    from scipy import stats
+
     k, n = _arrays(successes, trials)
     a, b = prior.alpha + k, prior.beta + n - k
     return Posterior(a, b, a / (a + b), stats.beta.ppf(LOW, a, b), stats.beta.ppf(HIGH, a, b))
 
 
 def gamma_posterior(prior: GammaPrior | None, counts: object, exposure: object) -> Posterior:
+    from scipy import stats
+
     k, t = _arrays(counts, exposure)
     if prior is None:
         return _nan(k.size)
@@ -275,6 +290,8 @@ def gamma_posterior(prior: GammaPrior | None, counts: object, exposure: object) 
 def value_posterior(prior: ValuePrior | None, orders: object, total: object) -> Posterior:
     """θ's posterior Gamma(q + κm, γ + Σx) and the mean order value κ/θ: its mean
     κ(γ + Σx)/(q + κm − 1) and 95 % interval (κ over θ's upper and lower quantiles)."""
+    from scipy import stats
+
     m, s = _arrays(orders, total)
     if prior is None:
         return _nan(m.size)

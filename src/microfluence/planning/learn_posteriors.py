@@ -126,15 +126,19 @@ def _flags(p_above: np.ndarray, p_below: np.ndarray, unsure: np.ndarray) -> np.n
 def too_little_data(orders: np.ndarray, visits: np.ndarray, pooled: float | None) -> np.ndarray:
     """True where the creator's own data (Jeffreys' 95 % interval, Beta(k + ½, n − k + ½)) can
     still not tell a rate of half the pooled one from one of twice it."""
+    from scipy import stats  # scipy.stats costs about 0.9 s to import: only when used
+
     if pooled is None or pooled <= 0:
         return np.ones(orders.size, dtype=bool)
-    low = M.stats.beta.ppf(M.LOW, orders + 0.5, visits - orders + 0.5)
-    high = M.stats.beta.ppf(M.HIGH, orders + 0.5, visits - orders + 0.5)
+    low = stats.beta.ppf(M.LOW, orders + 0.5, visits - orders + 0.5)
+    high = stats.beta.ppf(M.HIGH, orders + 0.5, visits - orders + 0.5)
     return (low < pooled / 2) & (high > min(2 * pooled, 1.0))
 
 
 def fit(tested: pl.DataFrame, *, draws: int = 2000, seed: int = 0) -> Fit:
     """Priors, posteriors, intervals, flags and ROI draws of the ``tested`` creators."""
+    from scipy import stats  # scipy.stats costs about 0.9 s to import: only when used
+
     t = tested.cast(TESTED_SCHEMA)  # type: ignore[arg-type]
     priors, pooled = fit_priors(t), pooled_rates(t)
     rng = np.random.default_rng(seed)
@@ -164,7 +168,7 @@ def fit(tested: pl.DataFrame, *, draws: int = 2000, seed: int = 0) -> Fit:
     sold = float(t["revenue"].sum()) > 0 and k.sum() > 0
     nan = np.full(k.size, np.nan)
     p_conv = (
-        M.stats.beta.sf(pooled.conversion_rate, conversion.first, conversion.second)
+        stats.beta.sf(pooled.conversion_rate, conversion.first, conversion.second)
         if sold and pooled.conversion_rate
         else nan
     )

@@ -5,17 +5,22 @@ constraints (docs/planning.md, "Planner")."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 from sqlalchemy.orm import Session
 
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Workspace
-from microfluence.planning import forecasts, milp, prices, rates, tested
+from microfluence.planning import forecasts, prices, rates, tested
 from microfluence.planning.candidates import load_candidates
 from microfluence.planning.overlap import overlap_pairs
 from microfluence.planning.schemas import PlanRequest, PlanResult, SolverInfo
 from microfluence.planning.simulate import outcome
+
+if TYPE_CHECKING:
+    from microfluence.planning import milp
 
 MAX_CANDIDATES = 200_000
 
@@ -100,6 +105,9 @@ def build_program(
     constrained: bool = True,
 ) -> milp.Program:
     """The program's value vector and its named groups of constraints."""
+    # The solver's module imports scipy.optimize and scipy.sparse (about 0.9 s): on first plan.
+    from microfluence.planning import milp
+
     values = value_of(options, options["price_mid"].to_numpy(), request.objective)
     creators = options["creator_id"].to_numpy()
     per_creator, _ = milp.indicator(creators)
@@ -171,6 +179,8 @@ def _count_name(low: int | None, high: int | None, what: str) -> str:
 
 def make_plan(session: Session, workspace: Workspace, request: PlanRequest) -> PlanResult:
     """Plan ``request`` over the workspace's accounts (or its shortlist)."""
+    from microfluence.planning import milp
+
     _check(request)
     options, funnel, model = priced_options(session, workspace, request)
     total = options.height

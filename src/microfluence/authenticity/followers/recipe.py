@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RepeatedStratifiedKFold
 
 from microfluence.authenticity.evaluation.classification import roc_auc
 from microfluence.authenticity.followers.features import FEATURE_SOURCES, FEATURES, MODEL_COLUMNS
@@ -104,6 +101,9 @@ def _fit_logistic(
         scale = np.where(missing.all(axis=0), 1.0, np.nanstd(x, axis=0))
     scale = np.where(scale > 0, scale, 1.0)
     standard = np.where(missing, 0.0, (x - center) / scale)
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=params["C"], max_iter=5000)
     model.fit(np.hstack([standard, missing.astype(float)]), y, sample_weight=w)
     coef = model.coef_[0]
@@ -119,6 +119,9 @@ def _fit_logistic(
 def _fit_boosting(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, params: dict[str, Any]
 ) -> dict[str, Any]:
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     model = HistGradientBoostingClassifier(
         max_iter=params["max_iter"],
         max_leaf_nodes=params["leaves"],
@@ -222,6 +225,9 @@ def cross_validate(  # noqa: PLR0913  the data, its strata and three options
     robustness: bool = False,
 ) -> CrossValidation:
     """K-fold cross-validation stratified by source and class, repeated; out-of-fold scores."""
+    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
     splitter = RepeatedStratifiedKFold(n_splits=FOLDS, n_repeats=repeats, random_state=SEED)
     oof = np.full((repeats, len(y)), np.nan)
     aucs: list[float] = []

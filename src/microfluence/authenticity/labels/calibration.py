@@ -27,7 +27,6 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from scipy.stats import beta
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -175,6 +174,8 @@ def confusion_of(scored: pl.DataFrame) -> Confusion:
 
 
 def _posterior(prior: float, hits: int, misses: int, m: int, confidence: float) -> Rate:
+    from scipy.stats import beta  # scipy.stats costs about 0.9 s to import: only when used
+
     a, b = m * prior + hits, m * (1 - prior) + misses
     tail = (1 - confidence) / 2
     # A model whose rate is exactly 0 or 1, with no label against it, is a point mass there.

@@ -18,7 +18,7 @@ from microfluence.catalog.listing import Window
 from microfluence.catalog.posts import PostFilters, list_posts
 from microfluence.catalog.schemas import AccountPublic, CreatorPublic
 from microfluence.metrics.catalogue import VENDOR_METRICS
-from microfluence.metrics.pipeline import GROWTH_DAYS
+from microfluence.metrics.inputs import GROWTH_DAYS
 from microfluence.metrics.service import (
     AccountMetrics,
     account_metrics,
