@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 
 from discovery_support import NOW, Planter
 from microfluence.discovery import keyword_plan, term_index, terms
+from microfluence.discovery import search as search_module
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
 from microfluence.kernel.errors import InputError
@@ -190,6 +191,27 @@ def test_filters_driven_and_words_driven_plans_agree(store, planted, monkeypatch
     by_words = run()
     assert by_words[0] == by_filters[0]
     assert by_filters[0]
+
+
+def test_a_growing_pool_reads_the_tier_scheme_once(store, planted, monkeypatch):
+    """The tier scheme (a settings read) is resolved once per search, not once per round."""
+    ws, _ids, _other = planted
+    reads = []
+    real = search_module.get_metrics_settings
+
+    def counted(*args, **kwargs):
+        reads.append(args[1:])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "get_metrics_settings", counted)
+    monkeypatch.setattr(keyword_plan, "CANDIDATE_CAP", 0)  # the words drive
+    monkeypatch.setattr(keyword_plan, "MIN_POOL", 1)  # and the pool grows: 1, 8, …
+    monkeypatch.setattr(keyword_plan, "OVERSAMPLE", 1)
+    with store.session() as session:
+        query = SearchQuery(q="daily", min_followers=10_000, limit=2)
+        page = search(session, ws, query, now=NOW)
+    assert {r.handle for r in page.results} == {"manyposts", "veganlyon"}
+    assert len(reads) == 1
 
 
 def test_the_index_follows_writes_from_this_engine_and_another(store, store_url, planted):
