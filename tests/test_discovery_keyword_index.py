@@ -339,3 +339,45 @@ def test_query_words_are_cut_as_the_documents_are(text):
         },
     )
     assert set(terms.count(frame).vocab.tolist()) == set(terms.words_of(text))
+
+
+def _post_hits_by_hand(posts, words):
+    """account → field → query word → posts whose field has the word: a post's text cut and
+    folded one post at a time in Python (``terms.words_of``, the query's own cutting, checked
+    against the documents' Polars cutting above), each query word's own terms."""
+    out: dict = {}
+    for account, caption, tags in posts:
+        for field, text in (("caption", caption), ("hashtags", tags)):
+            have = set(terms.words_of(text))
+            for word in dict.fromkeys(words):
+                if set(terms.words_of(word)) & have:
+                    counts = out.setdefault(account, {}).setdefault(field, {})
+                    counts[word] = counts.get(word, 0) + 1
+    return out
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=40) | st.sampled_from(
+    ["Frühstück #vegan 💛", "VEGAN_baker vegan", "ﬁt fit² e\u0301te ete", "Ⓐbc #abc"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 3), st.none() | _TEXT, st.none() | _TEXT), max_size=8),
+    st.lists(
+        st.sampled_from(["vegan", "fruhstuck", "Frühstück", "fit", "ete", "abc", "baker"])
+        | st.text(max_size=8),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_pages_post_hits_count_posts_as_documented(posts, words):
+    """The page's explanations (terms.post_hits, cut by Polars in one pass) count, per field
+    and query word, the posts whose words hold the word's folded terms."""
+    frame = pl.DataFrame(
+        posts,
+        schema={"account": pl.Int64, "caption": pl.String, "hashtags": pl.String},
+        orient="row",
+    )
+    got = terms._counted(terms._post_words(frame), terms.word_terms(words))
+    assert got == _post_hits_by_hand(posts, words)
