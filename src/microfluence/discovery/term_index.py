@@ -43,6 +43,10 @@ REFRESH_SHARE = 0.05  # past this share of changed accounts, rebuild instead of 
 OVERLAY_FLOOR = 1_000  # … or up to this many accounts, whichever is more
 MAX_OVERLAYS = 8
 
+# (rows, weighted tf, distinct rows, whether no row repeats: one column of a CSC matrix, its
+# rows sorted and each once)
+Postings = tuple[np.ndarray, np.ndarray, int, bool]
+
 
 def _merged(
     parts: list[terms.Counts], n_rows: int, *, handle: bool
@@ -132,15 +136,18 @@ class Block:
         out.alive[rows] = False
         return out
 
-    def postings(self, word: str) -> tuple[np.ndarray, np.ndarray, int]:
+    def postings(self, word: str) -> Postings:
         """(rows, weighted tf) of the alive rows that contain ``word`` — or whose handle has a
-        word starting with it — and how many distinct rows (a row may repeat: summed later)."""
+        word starting with it — how many distinct rows, and whether no row repeats (a row may
+        repeat when they come from several columns: summed later)."""
         rows, tfs = [], []
+        columns = 0
         col = self._col.get(word)
         if col is not None:
             lo, hi = self.tf.indptr[col], self.tf.indptr[col + 1]
             rows.append(self.tf.indices[lo:hi])
             tfs.append(self.tf.data[lo:hi])
+            columns += 1
         if len(word) >= MIN_PREFIX and len(self.handle_vocab):
             first = np.searchsorted(self.handle_vocab, word, side="right")
             last = np.searchsorted(self.handle_vocab, word + "\U0010ffff", side="left")
@@ -148,16 +155,17 @@ class Block:
                 lo, hi = self.handle_tf.indptr[first], self.handle_tf.indptr[last]
                 rows.append(self.handle_tf.indices[lo:hi])
                 tfs.append(self.handle_tf.data[lo:hi])
+                columns += int(last - first)
         if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, True
         r, t = np.concatenate(rows), np.concatenate(tfs)
         keep = self.alive[r]
         r, t = r[keep], t[keep]
         if len(rows) == 1:
-            return r, t, len(r)
+            return r, t, len(r), columns == 1
         seen = np.zeros(len(self.ids), dtype=bool)  # O(rows), not a sort of the postings
         seen[r] = True
-        return r, t, int(np.count_nonzero(seen))
+        return r, t, int(np.count_nonzero(seen)), False
 
 
 DENSE_SHARE = 1 / 32  # postings longer than this share of a block's rows are summed densely
@@ -176,7 +184,7 @@ def _summed(rows: np.ndarray, values: np.ndarray, n_rows: int) -> tuple[np.ndarr
 
 def _block_scores(
     block: Block,
-    postings: dict[str, tuple[np.ndarray, np.ndarray, int]],
+    postings: dict[str, Postings],
     idf: dict[str, float],
     only: np.ndarray | None,
     avgdl: float,
@@ -190,13 +198,16 @@ def _block_scores(
         wanted = np.zeros(len(block), dtype=bool)
         wanted[only] = True
     rows_all, w_all = [], []
-    for word, (rows, tf, _n) in postings.items():  # at most keyword.MAX_TERMS words
+    for word, (rows, tf, _n, distinct) in postings.items():  # at most keyword.MAX_TERMS words
         if wanted is not None:
             keep = wanted[rows]
             rows, tf = rows[keep], tf[keep]
         if not len(rows):
             continue
-        rows, summed = _summed(rows, tf, len(block))
+        if distinct:  # one column: already one sorted row each, nothing to sum (a dense
+            summed = tf.astype(np.float64)  # bincount over the block cost more than the rest)
+        else:
+            rows, summed = _summed(rows, tf, len(block))
         norm = K1 * (1 - B + B * block.length[rows] / avgdl)
         rows_all.append(rows)
         w_all.append(idf[word] * summed * (K1 + 1) / (summed + norm))
