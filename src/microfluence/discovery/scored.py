@@ -40,3 +40,20 @@ def rows(
             ids=[int(i) for i in ids.tolist()], values=[float(v) for v in values.tolist()]
         )
     return stmt.columns(account_id=Integer, **{value: Float}).subquery(name)
+
+
+_SQLITE_IDS = "SELECT value AS account_id FROM json_each(:ids)"
+_PG_IDS = "SELECT unnest(CAST(:ids AS integer[])) AS account_id"
+
+
+def ids_only(session: Session, ids: np.ndarray, *, name: str) -> sa.Subquery:
+    """A subquery ``name`` of (``account_id``) rows, one per id (JSON integers on SQLite: no
+    values to parse), for asking which of them pass the filters."""
+    listed = [int(i) for i in ids.tolist()]
+    if not listed:
+        return select(literal(0).label("account_id")).where(false()).subquery(name)
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = sa.text(_SQLITE_IDS).bindparams(ids=json.dumps(listed))
+    else:
+        stmt = sa.text(_PG_IDS).bindparams(ids=listed)
+    return stmt.columns(account_id=Integer).subquery(name)

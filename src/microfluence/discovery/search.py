@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -258,11 +259,16 @@ def _keyword(
     pool = found.first_pool(needed)
     while True:
         ids, raw, exhausted = found.pool(pool)
+        if not exhausted:  # a round that may leave the page short: which pass, ids only
+            kept = keyword_plan.passing(session, workspace_id, query, tiers[0], now, ids)
+            if len(kept) < needed:
+                pool = keyword_plan.next_pool(pool, len(kept), needed)
+                continue
+            keep = np.isin(ids, kept)  # the page is the best blend of those, as of the pool
+            ids, raw = ids[keep], raw[keep]
         matched = keyword_plan.subquery(session, ids, raw)
         ranked = _rank(session, workspace_id, query, tiers, now=now, matched=matched)
-        if ranked.count >= needed or exhausted:
-            return _page(session, workspace_id, query, ranked)
-        pool = keyword_plan.next_pool(pool, ranked.count, needed)
+        return _page(session, workspace_id, query, ranked)
 
 
 def _semantic(
