@@ -7,9 +7,10 @@ with the filters and the blend, as it ranks the nearest accounts of a semantic q
   the result is exact.
 * **The words drive** when the filters pass more: every account that matches is scored, and
   the best ``pool`` by relevance go to the database with the filters; when fewer pass than the
-  page needs, the pool grows by the pass rate seen (``next_pool``) up to every match. As with
-  semantic search, the page is then the best blend among that pool, and ``count`` the pool's
-  accounts that pass.
+  page needs, the pool grows by the pass rate seen (``next_pool``) up to every match. A round
+  that may leave the page short asks only which of its matches pass (``passing``: ids alone);
+  the round that fills the page ranks those. As with semantic search, the page is then the
+  best blend among that pool, and ``count`` the pool's accounts that pass.
 """
 
 from __future__ import annotations
