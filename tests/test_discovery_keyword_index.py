@@ -406,3 +406,21 @@ def test_a_pages_post_hits_count_posts_as_documented(posts, words):
     )
     got = terms._counted(terms._post_words(frame), terms.word_terms(words))
     assert got == _post_hits_by_hand(posts, words)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(1, 3_000), max_size=60),
+    st.lists(st.integers(1, 3_000), max_size=40),
+    st.sampled_from([1, 50, 1 << 24]),
+)
+def test_postings_are_kept_by_their_account_ids(ids, wanted, span):
+    """The scoring keeps a word's rows whose account is among those asked for: a lookup table
+    over the asked ids' span, or a sort past ``TABLE_SPAN``, the same as a set lookup."""
+    asked = np.unique(np.array(wanted, dtype=np.int64))
+    old, term_index.TABLE_SPAN = term_index.TABLE_SPAN, span
+    try:
+        got = term_index._among(np.array(ids, dtype=np.int64), asked)
+    finally:
+        term_index.TABLE_SPAN = old
+    assert got.tolist() == [i in set(wanted) for i in ids]

@@ -182,6 +182,25 @@ def _summed(rows: np.ndarray, values: np.ndarray, n_rows: int) -> tuple[np.ndarr
     return distinct, np.bincount(inverse, weights=values)
 
 
+TABLE_SPAN = 1 << 24  # ids spanning up to this many are looked up in a table (16 MB at most)
+
+
+def _among(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``wanted`` (sorted, distinct): a lookup table over ``wanted``'s
+    span when it is small (a million accounts: 1 MB, one pass over each), else a sort."""
+    if not len(wanted) or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    lo, hi = int(wanted[0]), int(wanted[-1])
+    if hi - lo >= TABLE_SPAN:
+        return np.isin(ids, wanted, assume_unique=True)
+    table = np.zeros(hi - lo + 1, dtype=bool)
+    table[wanted - lo] = True
+    inside = (ids >= lo) & (ids <= hi)
+    out = np.zeros(len(ids), dtype=bool)
+    out[inside] = table[ids[inside] - lo]
+    return out
+
+
 def _block_scores(
     block: Block,
     postings: dict[str, Postings],
@@ -189,18 +208,16 @@ def _block_scores(
     only: np.ndarray | None,
     avgdl: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One block's (account ids, raw) from the query words' postings, its rows ``only``."""
+    """One block's (account ids, raw) from the query words' postings, of the accounts ``only``
+    (sorted, distinct ids) when given: each word's rows kept by their ids, not a search of
+    every wanted id among the block's (20,000 ids in a million: 2 ms)."""
     none = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     if only is not None and not len(only):
         return none
-    wanted = None
-    if only is not None:
-        wanted = np.zeros(len(block), dtype=bool)
-        wanted[only] = True
     rows_all, w_all = [], []
     for word, (rows, tf, _n, distinct) in postings.items():  # at most keyword.MAX_TERMS words
-        if wanted is not None:
-            keep = wanted[rows]
+        if only is not None:
+            keep = _among(block.ids[rows], only)
             rows, tf = rows[keep], tf[keep]
         if not len(rows):
             continue
@@ -266,9 +283,13 @@ class TermIndex:
         for w in words:
             n = sum(p[w][2] for p in postings)
             idf[w] = float(np.log1p((n_docs - n + 0.5) / (n + 0.5)))
+        only = None
+        if account_ids is not None:
+            only = np.asarray(account_ids, dtype=np.int64)
+            if len(only) > 1 and not np.all(only[1:] > only[:-1]):
+                only = np.unique(only)
         found_ids, found_raw = [], []
         for block, posted in zip(self.blocks, postings, strict=True):
-            only = None if account_ids is None else block.rows_of(account_ids)
             ids, raw = _block_scores(block, posted, idf, only, avgdl)
             found_ids.append(ids)
             found_raw.append(raw)
