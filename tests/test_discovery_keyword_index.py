@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from discovery_support import NOW, Planter
-from microfluence.discovery import keyword_plan, term_index, terms
+from microfluence.discovery import filters, keyword_plan, term_index, terms
+from microfluence.discovery import search as search_module
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
 from microfluence.kernel.errors import InputError
@@ -172,6 +173,8 @@ def test_keyword_and_filters_are_exact_and_ranked_by_the_blend(store, planted):
         {"q": "daily", "min_followers": 1000, "max_followers": 12_000},
         {"q": "daily", "limit": 2},
         {"q": "daily", "limit": 2, "offset": 2},
+        {"q": "daily", "country": "de", "limit": 1},  # rounds that ask which pass, then grow
+        {"q": "daily", "min_followers": 5_000, "limit": 2},
     ],
 )
 def test_filters_driven_and_words_driven_plans_agree(store, planted, monkeypatch, asked):
@@ -190,6 +193,50 @@ def test_filters_driven_and_words_driven_plans_agree(store, planted, monkeypatch
     by_words = run()
     assert by_words[0] == by_filters[0]
     assert by_filters[0]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [{}, {"country": "de"}, {"min_followers": 5_000, "max_followers": 12_000}, {"country": "xx"}],
+)
+def test_a_pools_passing_accounts_are_the_filters_accounts(store, planted, asked):
+    """keyword_plan.passing (a round of the growing pool: which matches pass) keeps exactly
+    the accounts the filters pass (filters.candidate_ids), whatever the pool holds."""
+    ws, ids, other = planted
+    query = SearchQuery(**asked)
+    pool = np.array(sorted([*ids.values(), 10**6]), dtype=np.int64)  # and an id of no account
+    with store.session() as session:
+        scheme = search_module.resolve_scheme(session, ws, None)[0]
+        expected = filters.candidate_ids(session, ws, query, scheme, NOW, cap=100)
+        assert expected is not None
+        kept = keyword_plan.passing(session, ws, query, scheme, NOW, pool)
+        assert kept.tolist() == expected.tolist()
+        assert keyword_plan.passing(session, ws, query, scheme, NOW, pool[:2]).tolist() == [
+            i for i in expected.tolist() if i in pool[:2]
+        ]
+        empty = np.zeros(0, dtype=np.int64)
+        assert keyword_plan.passing(session, ws, query, scheme, NOW, empty).tolist() == []
+
+
+def test_a_growing_pool_reads_the_tier_scheme_once(store, planted, monkeypatch):
+    """The tier scheme (a settings read) is resolved once per search, not once per round."""
+    ws, _ids, _other = planted
+    reads = []
+    real = search_module.get_metrics_settings
+
+    def counted(*args, **kwargs):
+        reads.append(args[1:])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "get_metrics_settings", counted)
+    monkeypatch.setattr(keyword_plan, "CANDIDATE_CAP", 0)  # the words drive
+    monkeypatch.setattr(keyword_plan, "MIN_POOL", 1)  # and the pool grows: 1, 8, …
+    monkeypatch.setattr(keyword_plan, "OVERSAMPLE", 1)
+    with store.session() as session:
+        query = SearchQuery(q="daily", min_followers=10_000, limit=2)
+        page = search(session, ws, query, now=NOW)
+    assert {r.handle for r in page.results} == {"manyposts", "veganlyon"}
+    assert len(reads) == 1
 
 
 def test_the_index_follows_writes_from_this_engine_and_another(store, store_url, planted):
@@ -317,3 +364,63 @@ def test_query_words_are_cut_as_the_documents_are(text):
         },
     )
     assert set(terms.count(frame).vocab.tolist()) == set(terms.words_of(text))
+
+
+def _post_hits_by_hand(posts, words):
+    """account → field → query word → posts whose field has the word: a post's text cut and
+    folded one post at a time in Python (``terms.words_of``, the query's own cutting, checked
+    against the documents' Polars cutting above), each query word's own terms."""
+    out: dict = {}
+    for account, caption, tags in posts:
+        for field, text in (("caption", caption), ("hashtags", tags)):
+            have = set(terms.words_of(text))
+            for word in dict.fromkeys(words):
+                if set(terms.words_of(word)) & have:
+                    counts = out.setdefault(account, {}).setdefault(field, {})
+                    counts[word] = counts.get(word, 0) + 1
+    return out
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=40) | st.sampled_from(
+    ["Frühstück #vegan 💛", "VEGAN_baker vegan", "ﬁt fit² e\u0301te ete", "Ⓐbc #abc"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 3), st.none() | _TEXT, st.none() | _TEXT), max_size=8),
+    st.lists(
+        st.sampled_from(["vegan", "fruhstuck", "Frühstück", "fit", "ete", "abc", "baker"])
+        | st.text(max_size=8),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_pages_post_hits_count_posts_as_documented(posts, words):
+    """The page's explanations (terms.post_hits, cut by Polars in one pass) count, per field
+    and query word, the posts whose words hold the word's folded terms."""
+    frame = pl.DataFrame(
+        posts,
+        schema={"account": pl.Int64, "caption": pl.String, "hashtags": pl.String},
+        orient="row",
+    )
+    got = terms._counted(terms._post_words(frame), terms.word_terms(words))
+    assert got == _post_hits_by_hand(posts, words)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(1, 3_000), max_size=60),
+    st.lists(st.integers(1, 3_000), max_size=40),
+    st.sampled_from([1, 50, 1 << 24]),
+)
+def test_postings_are_kept_by_their_account_ids(ids, wanted, span):
+    """The scoring keeps a word's rows whose account is among those asked for: a lookup table
+    over the asked ids' span, or a sort past ``TABLE_SPAN``, the same as a set lookup."""
+    asked = np.unique(np.array(wanted, dtype=np.int64))
+    old, term_index.TABLE_SPAN = term_index.TABLE_SPAN, span
+    try:
+        got = term_index._among(np.array(ids, dtype=np.int64), asked)
+    finally:
+        term_index.TABLE_SPAN = old
+    assert got.tolist() == [i in set(wanted) for i in ids]

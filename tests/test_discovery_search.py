@@ -147,6 +147,10 @@ def test_candidate_ids_are_the_filters_accounts_or_none_past_the_cap(store, craf
             ids = filters.candidate_ids(session, crafted, query, scheme, NOW, cap=10)
             assert ids is not None and ids.tolist() == expected, filters_asked
             if expected:
+                exactly = filters.candidate_ids(
+                    session, crafted, query, scheme, NOW, cap=len(expected)
+                )
+                assert exactly is not None and exactly.tolist() == expected
                 too_few = len(expected) - 1
                 assert (
                     filters.candidate_ids(session, crafted, query, scheme, NOW, cap=too_few) is None

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import numpy as np
@@ -153,15 +154,24 @@ def candidate_ids(
     """The ids of every account of the workspace that passes the query's filters (its words,
     brief and lookalikes aside), sorted, as int64; ``None`` when more than ``cap`` pass, so a
     caller can let its own index drive instead. One index range per country branch
-    (``branches``), at most ``cap + 1`` rows read."""
+    (``branches``), at most ``cap + 1`` rows counted, then, when no more than ``cap`` pass,
+    read as one list (a JSON array on SQLite, an array on PostgreSQL): at a million accounts
+    counting 20,001 rows of the range takes 1.5 ms where reading them as rows took 9–13 ms,
+    and the list 4–6 ms."""
     where = conditions(workspace_id, query, scheme, now)
     alternatives = [select(S.account_id).where(*where, *alt) for alt in branches(query)]
     stmt = alternatives[0] if len(alternatives) == 1 else union_all(*alternatives)
-    result = session.connection().execute(stmt.limit(cap + 1))
-    try:  # the driver's own tuples: SQLAlchemy's row objects cost 3x the read past a few
-        rows = result.cursor.fetchall()  # thousand ids (83,481 ids: 425 ms against 130 ms)
-    finally:
-        result.close()
-    if len(rows) > cap:
+    passing = stmt.limit(cap + 1).subquery("passing")
+    if session.scalar(select(func.count()).select_from(passing)) > cap:
         return None
-    return np.sort(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    listed = (
+        func.json_group_array(passing.c.account_id)
+        if sqlite
+        else func.array_agg(passing.c.account_id)
+    )
+    found = session.scalar(select(listed))
+    ids = json.loads(found) if sqlite else (found or [])
+    if len(ids) > cap:  # more committed since the count
+        return None
+    return np.sort(np.asarray(ids, dtype=np.int64))

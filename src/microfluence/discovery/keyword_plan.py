@@ -7,9 +7,10 @@ with the filters and the blend, as it ranks the nearest accounts of a semantic q
   the result is exact.
 * **The words drive** when the filters pass more: every account that matches is scored, and
   the best ``pool`` by relevance go to the database with the filters; when fewer pass than the
-  page needs, the pool grows by the pass rate seen (``next_pool``) up to every match. As with
-  semantic search, the page is then the best blend among that pool, and ``count`` the pool's
-  accounts that pass.
+  page needs, the pool grows by the pass rate seen (``next_pool``) up to every match. A round
+  that may leave the page short asks only which of its matches pass (``passing``: ids alone);
+  the round that fills the page ranks those. As with semantic search, the page is then the
+  best blend among that pool, and ``count`` the pool's accounts that pass.
 """
 
 from __future__ import annotations
@@ -98,6 +99,29 @@ def matches(
         return Matches(ids, raw, "filters")
     ids, raw = index.scores(wanted)
     return Matches(ids, raw, "words")
+
+
+def passing(
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    scheme: str,
+    now: dt.datetime,
+    ids: np.ndarray,
+) -> np.ndarray:
+    """Which of the accounts ``ids`` (a pool of matches) pass the query's filters, sorted:
+    one seek per id as in the ranking query, but only ids go to the database (no relevance
+    to parse, no blend, no sort), so a round that leaves the page short costs a fraction of
+    a ranking, and the round that fills it ranks only the accounts that pass."""
+    s = filters.S
+    where = filters.conditions(workspace_id, query, scheme, now)
+    country = filters.branches(query)
+    if len(country) > 1:
+        where.append(sa.or_(*(sa.and_(*alt) for alt in country)))
+    pool = scored.ids_only(session, ids, name="pool")
+    source = driving_join(pool, s.__table__, pool.c.account_id == s.account_id)
+    found = session.execute(sa.select(s.account_id).select_from(source).where(*where))
+    return np.sort(np.fromiter(found.scalars(), dtype=np.int64))
 
 
 def subquery(session: Session, ids: np.ndarray, raw: np.ndarray) -> sa.Subquery:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -163,7 +164,8 @@ def search(
         return _semantic(session, workspace_id, query, now)
     if keyword.terms(query.q):
         return _keyword(session, workspace_id, query, now or utcnow())
-    return _page(session, workspace_id, query, _rank(session, workspace_id, query, now=now))
+    tiers = _scheme(session, workspace_id, query)
+    return _page(session, workspace_id, query, _rank(session, workspace_id, query, tiers, now=now))
 
 
 def _scheme(session: Session, workspace_id: int, query: SearchQuery) -> tuple[str, list[str]]:
@@ -193,12 +195,15 @@ def _rank(
     session: Session,
     workspace_id: int,
     query: SearchQuery,
+    tiers: tuple[str, list[str]],
     *,
     now: dt.datetime | None = None,
     semantic: sa.Subquery | None = None,
     matched: sa.Subquery | None = None,
 ) -> _Ranked:
-    scheme, order = _scheme(session, workspace_id, query)
+    """One ranking query; ``tiers``: the query's (scheme, its tiers) from ``_scheme``, resolved
+    once per search (a settings read), not once per round of a growing pool."""
+    scheme, order = tiers
     words = keyword.terms(query.q)
     parts = ranking.active_parts(
         query.weights,
@@ -246,17 +251,24 @@ def _keyword(
     """Keyword search: the matches from the in-process index (keyword_plan), ranked and filtered
     like any search; when the words drive, the pool of best matches grows by the filters' pass
     rate until the page is full or it holds every match."""
-    scheme, _ = _scheme(session, workspace_id, query)
-    found = keyword_plan.matches(session, workspace_id, query, scheme, now, keyword.terms(query.q))
+    tiers = _scheme(session, workspace_id, query)
+    found = keyword_plan.matches(
+        session, workspace_id, query, tiers[0], now, keyword.terms(query.q)
+    )
     needed = query.offset + query.limit
     pool = found.first_pool(needed)
     while True:
         ids, raw, exhausted = found.pool(pool)
+        if not exhausted:  # a round that may leave the page short: which pass, ids only
+            kept = keyword_plan.passing(session, workspace_id, query, tiers[0], now, ids)
+            if len(kept) < needed:
+                pool = keyword_plan.next_pool(pool, len(kept), needed)
+                continue
+            keep = np.isin(ids, kept)  # the page is the best blend of those, as of the pool
+            ids, raw = ids[keep], raw[keep]
         matched = keyword_plan.subquery(session, ids, raw)
-        ranked = _rank(session, workspace_id, query, now=now, matched=matched)
-        if ranked.count >= needed or exhausted:
-            return _page(session, workspace_id, query, ranked)
-        pool = keyword_plan.next_pool(pool, ranked.count, needed)
+        ranked = _rank(session, workspace_id, query, tiers, now=now, matched=matched)
+        return _page(session, workspace_id, query, ranked)
 
 
 def _semantic(
@@ -272,15 +284,17 @@ def _semantic(
     now = now or utcnow()
     pool = probe.first_pool(needed)
     found = by_meaning.nearest(session, workspace_id, probe, pool)
+    tiers = _scheme(session, workspace_id, inner)  # once: the rounds and the prefilter share it
     first = True
     while True:
         nearest, similarity, exhausted = found
-        ranked = _rank(session, workspace_id, inner, now=now, semantic=nearest)
+        ranked = _rank(session, workspace_id, inner, tiers, now=now, semantic=nearest)
         if ranked.count >= needed or exhausted:
             break
         if first:  # short: do the filters pass few accounts? Then rank exactly those, last.
-            scheme, _ = resolve_scheme(session, workspace_id, query.tier_scheme)
-            found = by_meaning.prefiltered(session, workspace_id, probe, inner, scheme, now, needed)
+            found = by_meaning.prefiltered(
+                session, workspace_id, probe, inner, tiers[0], now, needed
+            )
             first = False
             if found is not None:
                 continue

@@ -25,6 +25,7 @@ no document and drop out.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,10 @@ B = 0.75
 REFRESH_SHARE = 0.05  # past this share of changed accounts, rebuild instead of overlays
 OVERLAY_FLOOR = 1_000  # … or up to this many accounts, whichever is more
 MAX_OVERLAYS = 8
+
+# (rows, weighted tf, distinct rows, whether no row repeats: one column of a CSC matrix, its
+# rows sorted and each once)
+Postings = tuple[np.ndarray, np.ndarray, int, bool]
 
 
 def _merged(
@@ -136,15 +141,18 @@ class Block:
         out.alive[rows] = False
         return out
 
-    def postings(self, word: str) -> tuple[np.ndarray, np.ndarray, int]:
+    def postings(self, word: str) -> Postings:
         """(rows, weighted tf) of the alive rows that contain ``word`` — or whose handle has a
-        word starting with it — and how many distinct rows (a row may repeat: summed later)."""
+        word starting with it — how many distinct rows, and whether no row repeats (a row may
+        repeat when they come from several columns: summed later)."""
         rows, tfs = [], []
+        columns = 0
         col = self._col.get(word)
         if col is not None:
             lo, hi = self.tf.indptr[col], self.tf.indptr[col + 1]
             rows.append(self.tf.indices[lo:hi])
             tfs.append(self.tf.data[lo:hi])
+            columns += 1
         if len(word) >= MIN_PREFIX and len(self.handle_vocab):
             first = np.searchsorted(self.handle_vocab, word, side="right")
             last = np.searchsorted(self.handle_vocab, word + "\U0010ffff", side="left")
@@ -152,16 +160,17 @@ class Block:
                 lo, hi = self.handle_tf.indptr[first], self.handle_tf.indptr[last]
                 rows.append(self.handle_tf.indices[lo:hi])
                 tfs.append(self.handle_tf.data[lo:hi])
+                columns += int(last - first)
         if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, True
         r, t = np.concatenate(rows), np.concatenate(tfs)
         keep = self.alive[r]
         r, t = r[keep], t[keep]
         if len(rows) == 1:
-            return r, t, len(r)
+            return r, t, len(r), columns == 1
         seen = np.zeros(len(self.ids), dtype=bool)  # O(rows), not a sort of the postings
         seen[r] = True
-        return r, t, int(np.count_nonzero(seen))
+        return r, t, int(np.count_nonzero(seen)), False
 
 
 DENSE_SHARE = 1 / 32  # postings longer than this share of a block's rows are summed densely
@@ -178,29 +187,49 @@ def _summed(rows: np.ndarray, values: np.ndarray, n_rows: int) -> tuple[np.ndarr
     return distinct, np.bincount(inverse, weights=values)
 
 
+TABLE_SPAN = 1 << 24  # ids spanning up to this many are looked up in a table (16 MB at most)
+
+
+def _among(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``wanted`` (sorted, distinct): a lookup table over ``wanted``'s
+    span when it is small (a million accounts: 1 MB, one pass over each), else a sort."""
+    if not len(wanted) or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    lo, hi = int(wanted[0]), int(wanted[-1])
+    if hi - lo >= TABLE_SPAN:
+        return np.isin(ids, wanted, assume_unique=True)
+    table = np.zeros(hi - lo + 1, dtype=bool)
+    table[wanted - lo] = True
+    inside = (ids >= lo) & (ids <= hi)
+    out = np.zeros(len(ids), dtype=bool)
+    out[inside] = table[ids[inside] - lo]
+    return out
+
+
 def _block_scores(
     block: Block,
-    postings: dict[str, tuple[np.ndarray, np.ndarray, int]],
+    postings: dict[str, Postings],
     idf: dict[str, float],
     only: np.ndarray | None,
     avgdl: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One block's (account ids, raw) from the query words' postings, its rows ``only``."""
+    """One block's (account ids, raw) from the query words' postings, of the accounts ``only``
+    (sorted, distinct ids) when given: each word's rows kept by their ids, not a search of
+    every wanted id among the block's (20,000 ids in a million: 2 ms)."""
     none = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     if only is not None and not len(only):
         return none
-    wanted = None
-    if only is not None:
-        wanted = np.zeros(len(block), dtype=bool)
-        wanted[only] = True
     rows_all, w_all = [], []
-    for word, (rows, tf, _n) in postings.items():  # at most keyword.MAX_TERMS words
-        if wanted is not None:
-            keep = wanted[rows]
+    for word, (rows, tf, _n, distinct) in postings.items():  # at most keyword.MAX_TERMS words
+        if only is not None:
+            keep = _among(block.ids[rows], only)
             rows, tf = rows[keep], tf[keep]
         if not len(rows):
             continue
-        rows, summed = _summed(rows, tf, len(block))
+        if distinct:  # one column: already one sorted row each, nothing to sum (a dense
+            summed = tf.astype(np.float64)  # bincount over the block cost more than the rest)
+        else:
+            rows, summed = _summed(rows, tf, len(block))
         norm = K1 * (1 - B + B * block.length[rows] / avgdl)
         rows_all.append(rows)
         w_all.append(idf[word] * summed * (K1 + 1) / (summed + norm))
@@ -225,10 +254,18 @@ class TermIndex:
     """The main block and the overlays: blocks of accounts changed since the main one was built
     (a changed account's older rows are masked; at most ``MAX_OVERLAYS``, then merged)."""
 
-    blocks: list[Block]
+    blocks: list[Block]  # never changed in place: a change makes a new TermIndex
 
     def __len__(self) -> int:
-        return int(sum(b.alive.sum() for b in self.blocks))
+        return self._stats[0]
+
+    @functools.cached_property
+    def _stats(self) -> tuple[int, float]:
+        """(alive accounts, their mean weighted length), once per index: two passes over a
+        million rows cost ~5 ms, which every query paid."""
+        n = int(sum(b.alive.sum() for b in self.blocks))
+        total = sum(float(b.length[b.alive].sum()) for b in self.blocks)
+        return n, total / max(n, 1) or 1.0
 
     def overlaid(self) -> int:
         """Accounts held by the overlays."""
@@ -238,8 +275,7 @@ class TermIndex:
         return sum(b.nbytes() for b in self.blocks)
 
     def _avgdl(self) -> float:
-        total = sum(float(b.length[b.alive].sum()) for b in self.blocks)
-        return total / max(len(self), 1) or 1.0
+        return self._stats[1]
 
     def scores(
         self, words: list[str], account_ids: np.ndarray | None = None
@@ -252,9 +288,13 @@ class TermIndex:
         for w in words:
             n = sum(p[w][2] for p in postings)
             idf[w] = float(np.log1p((n_docs - n + 0.5) / (n + 0.5)))
+        only = None
+        if account_ids is not None:
+            only = np.asarray(account_ids, dtype=np.int64)
+            if len(only) > 1 and not np.all(only[1:] > only[:-1]):
+                only = np.unique(only)
         found_ids, found_raw = [], []
         for block, posted in zip(self.blocks, postings, strict=True):
-            only = None if account_ids is None else block.rows_of(account_ids)
             ids, raw = _block_scores(block, posted, idf, only, avgdl)
             found_ids.append(ids)
             found_raw.append(raw)
