@@ -219,6 +219,13 @@ def index_for(session: Session, workspace_id: int) -> VectorIndex:
         return index
 
 
+def cached(session: Session, workspace_id: int) -> VectorIndex | None:
+    """The index this process holds for the workspace, as it is (no refresh), or None."""
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
+    entry = _CACHE.get(key)
+    return None if entry is None else entry[1]
+
+
 def _refreshed(
     session: Session, workspace_id: int, cached: tuple[Any, VectorIndex] | None, token: Any
 ) -> VectorIndex:

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from microfluence import __version__
 from microfluence.access.housekeeping import prune as prune_expired
 from microfluence.access.site_secrets import site_secret
+from microfluence.discovery.warmup import warm_in_background
 from microfluence.jobs.imports import fail_interrupted
 from microfluence.jobs.queue import Queue, QueueRunner
 from microfluence.jobs.recovery import recover_orphans
@@ -81,7 +82,14 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
             retry_pending(store, jobs.submit_webhook, older_than=0)  # stored before a stop
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
         clicks.start()  # moves the clicks that processes killed before left in the log
+        warming = (
+            warm_in_background(store, settings.search_warm_accounts)
+            if settings.search_warm_accounts
+            else None
+        )
         yield
+        if warming is not None:
+            warming[1].set()  # stops between two workspaces; a build under way is dropped
         clicks.stop()
         jobs.shutdown()
         store.dispose()
