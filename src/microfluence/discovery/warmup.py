@@ -63,8 +63,8 @@ def warm_indexes(
     return done
 
 
-def warm_in_background(store: Store, min_accounts: int) -> tuple[threading.Thread, threading.Event]:
-    """:func:`warm_indexes` in a daemon thread, logged; the thread and its stop event."""
+def warm_in_background(store: Store, min_accounts: int) -> threading.Event:
+    """:func:`warm_indexes` in a daemon thread, logged; the event that stops it."""
     stop = threading.Event()
 
     def report(workspace_id: int, accounts: int) -> None:
@@ -77,6 +77,5 @@ def warm_in_background(store: Store, min_accounts: int) -> tuple[threading.Threa
             if not stop.is_set():
                 log.exception("building the search indexes ahead failed")
 
-    thread = threading.Thread(target=run, name="microfluence-search-warmup", daemon=True)
-    thread.start()
-    return thread, stop
+    threading.Thread(target=run, name="microfluence-search-warmup", daemon=True).start()
+    return stop

@@ -89,7 +89,7 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
         )
         yield
         if warming is not None:
-            warming[1].set()  # stops between two workspaces; a build under way is dropped
+            warming.set()  # stops between two workspaces; a build under way is dropped
         clicks.stop()
         jobs.shutdown()
         store.dispose()
