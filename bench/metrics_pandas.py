@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from microfluence.metrics.engines import finish
-from microfluence.metrics.pipeline import (
+from microfluence.metrics.inputs import (
     DAY,
     GROWTH_DAYS,
     HYPEAUDITOR_POSTS,
