@@ -34,7 +34,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
 
 
 def test_search_filter_open_and_shortlist_in_the_browser(served) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, url, workspace_id, shortlist = served
     errors: list[str] = []
@@ -52,8 +52,7 @@ def test_search_filter_open_and_shortlist_in_the_browser(served) -> None:
         # Words: the bios say "lipstick and skincare" and "short beauty clips".
         page.fill("#search-form input[name=q]", "lipstick beauty")
         page.click("#search-button")
-        page.wait_for_selector("article.result")
-        assert page.locator("article.result").count() == 2
+        expect(page.locator("article.result")).to_have_count(2)
         assert "bio: lipstick" in page.inner_text("article.result >> nth=0")
         # A facet (country FR), then a filter (followers at most 10,000).
         page.click("a[data-facet=country]:has-text('FR')")

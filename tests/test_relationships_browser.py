@@ -41,7 +41,7 @@ def _column_of(page, name: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_move_cards_by_keyboard_and_by_drag(base: tuple[str, int]) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     root, cid = base
     errors: list[str] = []
@@ -89,8 +89,9 @@ def test_move_cards_by_keyboard_and_by_drag(base: tuple[str, int]) -> None:
         page.select_option("#bulk-move select[name=stage]", "agreed")
         page.click("#bulk-move button[type=submit]")
         page.wait_for_selector("p.notice:has-text('Moved 2 deal(s)')")
-        assert page.locator("[data-stage=agreed] .deal-card").count() == 2
-        assert page.locator("#pipeline-funnel .main-svg").count() > 0  # the funnel is drawn
+        expect(page.locator("[data-stage=agreed] .deal-card")).to_have_count(2)
+        # the funnel is drawn
+        expect(page.locator("#pipeline-funnel .main-svg").first).to_be_visible()
         _shot(page, "pipeline")
 
         # The history of Ana's deal: every move, with the member's e-mail address.
