@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.search [--accounts 100000] [--days 7] [--queries 100]
                                      [--database-url postgresql://…] [--keep DIR | --reuse DIR]
+                                     [--no-freeze]
 
 Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
 generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
@@ -16,7 +17,9 @@ the explanations) for filters only (platform, country, a follower range, a minim
 a keyword from the generator's hashtags plus a country and a follower range (the filters pass
 few accounts: they drive, discovery.keyword_plan), and for a keyword with a country alone (the
 filters pass more than ``keyword_plan.CANDIDATE_CAP``: the words drive). Before them, the
-in-process keyword index (discovery.term_index) is built once and timed, with its memory.
+in-process keyword index (discovery.term_index) is built once and timed, with its memory; then
+the heap is frozen (kernel.heap.settle) as the app does once it has built its indexes ahead,
+unless ``--no-freeze``.
 
 Baseline in the same run: a brute-force scan with Polars over every row held in memory (the
 accounts frame; for keywords, each account's text — handle, name, bio, captions, hashtags —
@@ -44,6 +47,7 @@ from microfluence.demo.population import PopulationSpec, generate_population
 from microfluence.discovery import term_index
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
+from microfluence.kernel import heap
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Creator, Post, utcnow
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
@@ -323,6 +327,11 @@ def main() -> None:
         action="store_true",
         help="load with the keyword index's change stamps written row by row (what an import pays)",
     )
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the garbage collector's heap as it is (MICROFLUENCE_FREEZE_HEAP=false)",
+    )
     args = parser.parse_args()
     accounts, posts = _frames(args)
     with tempfile.TemporaryDirectory() as tmp:
@@ -342,6 +351,8 @@ def main() -> None:
         filters, keyword, broad = queries(accounts, posts, args.queries)
         print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
         build_index(url, ws)
+        if not args.no_freeze:  # as the app does once the indexes are built ahead
+            print(f"heap frozen: {heap.settle():,} objects", flush=True)
         print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
         for name, cases in (
             ("filters only", filters),

@@ -24,6 +24,10 @@ _counter = itertools.count()
 def pytest_configure(config: pytest.Config) -> None:
     """One secrets key file for the run (kernel.vault), shared by every server and worker the
     tests start, never the user's own."""
+    # The app freezes what its start-up made (kernel.heap). This process makes hundreds of
+    # apps, whose cycles would then stay for the whole run; the servers the tests start
+    # inherit the setting. tests/test_heap.py runs an app with it on.
+    os.environ.setdefault("MICROFLUENCE_FREEZE_HEAP", "false")
     if "MICROFLUENCE_SECRETS_KEY_FILE" not in os.environ:
         keys = Path(tempfile.mkdtemp(prefix="microfluence-test-keys-"))
         os.environ["MICROFLUENCE_SECRETS_KEY_FILE"] = str(keys / "secrets.key")

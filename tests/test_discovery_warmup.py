@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api_support import make_tenant
 from microfluence.discovery import term_index, vector_index
-from microfluence.discovery.warmup import large_workspaces, warm_indexes
+from microfluence.discovery.warmup import large_workspaces, warm_in_background, warm_indexes
 from microfluence.kernel.store.tables import Account, Creator
 from microfluence.kernel.workspaces import ensure_workspace
 from microfluence.web.app import create_app
@@ -75,3 +75,11 @@ def test_the_app_builds_them_when_it_starts(store, store_url):
             time.sleep(0.05)
         assert _built(store, big)
     assert not _built(store, small)
+
+
+def test_the_thread_says_when_every_workspace_is_built(store):
+    big, _small = _workspaces(store)
+    finished = threading.Event()
+    warm_in_background(store, 2, done=finished.set)
+    assert finished.wait(60)
+    assert _built(store, big)  # done comes after the build, not before

@@ -63,8 +63,11 @@ def warm_indexes(
     return done
 
 
-def warm_in_background(store: Store, min_accounts: int) -> threading.Event:
-    """:func:`warm_indexes` in a daemon thread, logged; the event that stops it."""
+def warm_in_background(
+    store: Store, min_accounts: int, *, done: Callable[[], object] | None = None
+) -> threading.Event:
+    """:func:`warm_indexes` in a daemon thread, logged; the event that stops it. ``done`` is
+    called when every workspace is built (not when stopped or failed)."""
     stop = threading.Event()
 
     def report(workspace_id: int, accounts: int) -> None:
@@ -73,6 +76,8 @@ def warm_in_background(store: Store, min_accounts: int) -> threading.Event:
     def run() -> None:
         try:
             warm_indexes(store, min_accounts, stop=stop, progress=report)
+            if done is not None and not stop.is_set():
+                done()
         except Exception:  # a failed warm-up only means the first search builds them
             if not stop.is_set():
                 log.exception("building the search indexes ahead failed")

@@ -23,6 +23,7 @@ from microfluence.jobs.recovery import recover_orphans
 from microfluence.jobs.runner import JobRunner
 from microfluence.jobs.settings import JobSettings
 from microfluence.jobs.webhooks import retry_pending
+from microfluence.kernel import heap
 from microfluence.kernel.store import open_store
 from microfluence.tracking.recorder import ClickRecorder
 from microfluence.tracking.settings import TrackingSettings, click_log_dir
@@ -82,8 +83,11 @@ def create_app(store_url: str | None = None, settings: WebSettings | None = None
             retry_pending(store, jobs.submit_webhook, older_than=0)  # stored before a stop
         prune_expired(store)  # sign-in counts, sessions and invitations that ran out
         clicks.start()  # moves the clicks that processes killed before left in the log
-        warming = (
-            warm_in_background(store, settings.search_warm_accounts)
+        settle = heap.settle if settings.freeze_heap else None
+        if settle is not None:  # what start-up made lives as long as the process
+            settle()
+        warming = (  # and so do the indexes: frozen again once built
+            warm_in_background(store, settings.search_warm_accounts, done=settle)
             if settings.search_warm_accounts
             else None
         )

@@ -55,6 +55,14 @@ class WebSettings(BaseSettings):
             "search."
         ),
     )
+    freeze_heap: bool = Field(
+        True,
+        description=(
+            "After start-up, and again once the search indexes are built ahead, move the "
+            "objects alive then out of the garbage collector's reach (gc.freeze): its full "
+            "collections otherwise pause a request for about 100 ms now and then."
+        ),
+    )
     follower_picture_hosts: str = Field(
         default="",
         pattern=r"^(https://(\*\.)?[A-Za-z0-9.-]+(:\d+)?( +|$))*$",
