@@ -19,8 +19,16 @@ from microfluence.cli.main import app
 from microfluence.discovery.candidates import hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
-from microfluence.discovery.features import documents, featurise, meta_tokens
-from microfluence.discovery.model import load_shipped_model
+from microfluence.discovery.features import (
+    N_TEXT,
+    TermWeights,
+    counts,
+    documents,
+    featurise,
+    idf,
+    meta_tokens,
+)
+from microfluence.discovery.model import NicheModel, load_shipped_model
 from microfluence.discovery.niches import (
     THRESHOLD,
     TOP_K,
@@ -47,6 +55,7 @@ from microfluence.discovery.training import (
     _drop_account_numbers,
     _drop_alt_texts,
     keyword_baseline,
+    log_count_ratios,
     train,
     weak_labels,
 )
@@ -104,11 +113,40 @@ def test_hashtags_are_split_and_kept_whole() -> None:
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(st.text(max_size=200), min_size=1, max_size=5))
 def test_any_text_gives_unit_or_empty_rows(texts: list[str]) -> None:
-    matrix = featurise(frame(captions=texts, bio=texts, handle=texts))
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    assert np.all((np.abs(norms - 1) < 1e-4) | (norms == 0))
+    accounts = frame(captions=texts, bio=texts, handle=texts)
+    terms = TermWeights(np.linspace(1, 9, N_TEXT, dtype=np.float32))
+    for matrix in (featurise(accounts), featurise(accounts, terms)):
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        assert np.all((np.abs(norms - 1) < 1e-4) | (norms == 0))
     probs = load_shipped_model().probabilities(frame(captions=texts))
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+
+
+def test_counts_are_saturated_and_weighted_by_idf() -> None:
+    accounts = frame(captions=["#ootd " * 10 + "#gym", "#ootd", "#ootd #vegan", "#ootd #vegan"])
+    text, _ = counts(accounts)
+    weights = idf(text)
+    # ln((1 + n)/(1 + df)) + 1: a slot in every account gets 1, one in two of four
+    # ln(5/3) + 1, a slot no account has the most.
+    seen = np.bincount(text.indices, minlength=N_TEXT)
+    assert weights.shape == (N_TEXT,)
+    assert np.allclose(weights[seen == 4], 1.0)
+    assert np.allclose(weights[seen == 2], np.log(5 / 3) + 1)
+    assert weights.max() == pytest.approx(np.log(5) + 1)
+    # Ten #ootd beside one #gym: BM25 saturation n·(k₁ + 1)/(n + k₁) weighs 10 against 1 as
+    # 1.96 to 1, log(1 + n) as 3.46 to 1.
+    ones = TermWeights(np.ones(N_TEXT, dtype=np.float32))
+    for terms, ratio in ((ones, 10 * 2.2 / 11.2 / 1.0), (None, np.log(11) / np.log(2))):
+        row = featurise(accounts.head(1), terms)[0, :N_TEXT].data
+        assert row.max() / row.min() == pytest.approx(ratio, rel=1e-3)
+    # With the idf, the slots of #vegan (in two accounts) outweigh those of #ootd (in all).
+    plain, weighted = featurise(accounts, ones), featurise(accounts, TermWeights(weights))
+    with_idf = weighted[2, :N_TEXT].toarray().ravel()
+    without = plain[2, :N_TEXT].toarray().ravel()
+    rare, common = (seen == 2) & (without > 0), (seen == 4) & (without > 0)
+    assert rare.any() and common.any()
+    gain = with_idf[without > 0] / without[without > 0]
+    assert gain[rare[without > 0]].min() > gain[common[without > 0]].max()
 
 
 def test_locations_join_the_words() -> None:
@@ -179,6 +217,55 @@ def test_complement_nb_is_blended_in_and_can_be_left_out() -> None:
     assert np.allclose((blended.weights - plain.weights).sum(axis=1), 0, atol=1e-3)
     guess = blended.probabilities(accounts).argmax(axis=1)
     assert np.mean(np.array(blended.niches)[guess] == accounts["label"].to_numpy()) > 0.8
+
+
+def test_the_nb_svm_is_averaged_in_and_the_idf_ships(tmp_path: Path) -> None:
+    accounts = read_accounts(
+        write_dataset_lines(
+            [
+                {"username": f"{label}_{i}", "category": label, "posts": [{"caption": text}]}
+                for label, text in CRAFTED.items()
+                for i in range(4)
+            ]
+        )
+    )
+    previous = train(accounts, version="t", nbsvm_weight=0.0, term_weights=False)
+    model = train(accounts, version="t")
+    without = train(accounts, version="t", nbsvm_weight=0.0)
+    assert previous.idf is None and model.idf is not None and model.idf.shape == (N_TEXT,)
+    assert not np.allclose(model.weights, without.weights)
+    for each in (model, previous):
+        guess = each.probabilities(accounts).argmax(axis=1)
+        assert np.mean(np.array(each.niches)[guess] == accounts["label"].to_numpy()) > 0.8
+        each.save(tmp_path / "m.npz")
+        loaded = NicheModel.load(tmp_path / "m.npz")
+        assert (loaded.idf is None) == (each.idf is None)
+        assert np.allclose(loaded.probabilities(accounts), each.probabilities(accounts), atol=0.02)
+    # An idf that does not fit the features is refused by name.
+    np.savez(
+        tmp_path / "bad.npz",
+        version=np.array("x"),
+        niches=np.array(model.niches),
+        weights=model.weights,
+        bias=model.bias,
+        idf=np.ones(5),
+    )
+    with pytest.raises(InputError, match="bad.npz"):
+        NicheModel.load(tmp_path / "bad.npz")
+
+
+def test_log_count_ratios_favour_a_niches_own_features() -> None:
+    x = featurise(frame(captions=["#ootd", "#ootd #style", "#gym", "#gym #style"]))
+    y = np.array(["fashion", "fashion", "fitness", "fitness"], dtype=object)
+    ratios = log_count_ratios(x, y, np.array(["fashion", "fitness"], dtype=object))
+    only = lambda row: set(x[row].indices)  # noqa: E731
+    ootd = only(0) - only(2) - only(3)
+    shared = only(1) & only(3)
+    assert ootd and shared
+    for j in ootd:
+        assert ratios[j, 0] > 0 > ratios[j, 1]
+    for j in shared - only(0) - only(2):  # #style: once in each class, so about even
+        assert abs(ratios[j, 0]) < 1e-3 and abs(ratios[j, 1]) < 1e-3
 
 
 def test_the_model_reads_clear_accounts() -> None:
@@ -369,7 +456,7 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
     assert one_post.accounts == accounts.filter(pl.col("posts") == 1).height
     methods = [
         "model",
-        "previous model (sgd-2)",
+        "previous model (sgd-3)",
         "keyword baseline",
         "zero-shot embeddings",
         "embeddings, linear",
@@ -390,7 +477,7 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
 def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
     accounts = read_accounts(write_dataset(tmp_path / "a.jsonl", per_label=3))
     result = evaluate(accounts, folds=2, methods=hashed_methods())
-    assert list(result.methods) == ["model", "previous model (sgd-2)", "keyword baseline"]
+    assert list(result.methods) == ["model", "previous model (sgd-3)", "keyword baseline"]
     assert list(result.slices["hashtags only"]) == list(result.methods)
 
 

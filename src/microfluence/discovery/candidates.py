@@ -2,10 +2,10 @@
 scored the same way: ``fit`` on labelled accounts, then ``predict`` one niche per account.
 
 * :class:`Shipped` — the shipped recipe (training.train: hashed words, hashtags, character
-  n-grams, alt texts, location names and account tokens; weak labels; seed documents; SGD
-  blended with Complement NB);
-* :class:`Shipped` with ``previous=True`` — the previous model (niches-hashed-sgd-2): the
-  same without location names, account tokens and Complement NB;
+  n-grams, alt texts, location names and account tokens, BM25-weighted with idf; weak labels;
+  seed documents; SGD blended with Complement NB, an NB-SVM averaged in);
+* :class:`Shipped` with ``previous=True`` — the previous model (niches-hashed-sgd-3): the
+  same with log(1 + n) counts, no idf and no NB-SVM;
 * :class:`Keywords` — the seed lists alone (training.keyword_baseline);
 * :class:`ZeroShot` — sentence embeddings (discovery.embedding) of each account against
   short category descriptions (taxonomy.DESCRIPTIONS): the nearest description wins;
@@ -28,13 +28,13 @@ from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.features import META_COLUMNS, documents, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import DESCRIPTIONS, NICHES
-from microfluence.discovery.training import ALPHA, EPOCHS, NB_WEIGHT, keyword_baseline, train
+from microfluence.discovery.training import ALPHA, EPOCHS, keyword_baseline, train
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
     from sklearn.linear_model import SGDClassifier
 
-PREVIOUS = "previous model (sgd-2)"
+PREVIOUS = "previous model (sgd-3)"
 EMBEDDING_ALPHA = 1e-4
 EMBEDDING_EPOCHS = 30
 # The weight of the embedding block next to the unit-length hashed features (Combined).
@@ -87,16 +87,17 @@ class Shipped:
     uses_vectors: bool = False
     model: NicheModel | None = None
 
-    def _input(self, accounts: pl.DataFrame) -> pl.DataFrame:
-        return without_account_numbers(accounts) if self.previous else accounts
-
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
-        nb_weight = 0.0 if self.previous else NB_WEIGHT
-        self.model = train(self._input(accounts), version="cv", seed=seed, nb_weight=nb_weight)
+        if self.previous:
+            self.model = train(
+                accounts, version="cv", seed=seed, nbsvm_weight=0.0, term_weights=False
+            )
+        else:
+            self.model = train(accounts, version="cv", seed=seed)
 
     def predict(self, accounts: pl.DataFrame, vectors: np.ndarray) -> np.ndarray:
         assert self.model is not None
-        probs = self.model.probabilities(self._input(accounts))
+        probs = self.model.probabilities(accounts)
         return np.array(self.model.niches, dtype=object)[probs.argmax(axis=1)]
 
 

@@ -16,7 +16,10 @@ accounts) into two documents:
 
 The posts' location names (``Jones Beach``, ``Olbia, Italy``, a restaurant's name) join the
 words. Each of these is hashed (the hashing trick: no vocabulary is stored, so nothing of the
-training text ships), counts are damped with log(1 + n) and the row is scaled to unit length.
+training text ships) and counted. With :class:`TermWeights` (since ``niches-hashed-sgd-4``) a
+count n becomes n·(k₁ + 1)/(n + k₁) (BM25's term-frequency saturation, k₁ = ``BM25_K1``)
+times the slot's idf, learnt on the training accounts (:func:`idf`); without them (the recipe of
+``niches-hashed-sgd-3``) log(1 + n). Either way the text part is then scaled to unit length.
 
 A small block of **account tokens** (:func:`meta_tokens`) comes beside them: followers,
 following and the posts count in powers of two, the follower/following ratio, likes and
@@ -27,6 +30,7 @@ weighted ``META_WEIGHT`` / √(its tokens) and the whole row scaled to unit leng
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +43,13 @@ if TYPE_CHECKING:
 WORD_BITS = 16
 CHAR_BITS = 15
 META_BITS = 10
-N_FEATURES = (1 << WORD_BITS) + (1 << CHAR_BITS) + (1 << META_BITS)
+N_TEXT = (1 << WORD_BITS) + (1 << CHAR_BITS)
+N_FEATURES = N_TEXT + (1 << META_BITS)
 META_WEIGHT = 0.5
+# BM25's term-frequency saturation (Robertson & Zaragoza, "The Probabilistic Relevance
+# Framework: BM25 and Beyond", 2009): the usual k₁; no length part (b = 0), the rows are scaled
+# to unit length instead.
+BM25_K1 = 1.2
 
 HASHTAG = r"#(\w+)"
 EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf]"
@@ -202,10 +211,17 @@ def documents(accounts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def featurise(accounts: pl.DataFrame) -> sp.csr_matrix:
-    """The hashed, damped, unit-length feature matrix (one row per account)."""
+@dataclass(frozen=True)
+class TermWeights:
+    """How the text counts are weighted: BM25 saturation times ``idf`` (one per text slot)."""
+
+    idf: np.ndarray  # (N_TEXT,)
+
+
+def counts(accounts: pl.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The raw hashed counts: text (words, then character n-grams; N_TEXT columns) and the
+    account tokens (2^META_BITS columns)."""
     import scipy.sparse as sp  # noqa: PLC0415 - with scikit-learn, on first use
-    from sklearn.preprocessing import normalize  # noqa: PLC0415
 
     words, chars, meta = _vectorisers()
     docs = documents(accounts)
@@ -213,8 +229,36 @@ def featurise(accounts: pl.DataFrame) -> sp.csr_matrix:
         [words.transform(docs["words"].to_list()), chars.transform(docs["chars"].to_list())],
         format="csr",
     )
-    text.data = np.log1p(text.data)
-    tokens = meta.transform(meta_tokens(accounts).to_list())
+    return text, meta.transform(meta_tokens(accounts).to_list()).tocsr()
+
+
+def idf(text: sp.csr_matrix) -> np.ndarray:
+    """Each text slot's smoothed inverse document frequency over the rows of ``text`` (raw
+    counts): ln((1 + n)/(1 + df)) + 1, n the rows and df those where the slot occurs
+    (scikit-learn's ``TfidfTransformer(smooth_idf=True)``); slots never seen get the highest."""
+    seen = np.bincount(text.indices, minlength=text.shape[1])
+    return (np.log((1.0 + text.shape[0]) / (1.0 + seen)) + 1.0).astype(np.float32)
+
+
+def featurise(accounts: pl.DataFrame, terms: TermWeights | None = None) -> sp.csr_matrix:
+    """The hashed, weighted, unit-length feature matrix (one row per account); ``terms`` None
+    damps the counts with log(1 + n) (module doc)."""
+    return weigh(*counts(accounts), terms)
+
+
+def weigh(
+    text: sp.csr_matrix, tokens: sp.csr_matrix, terms: TermWeights | None = None
+) -> sp.csr_matrix:
+    """:func:`featurise` from :func:`counts` (``text`` and ``tokens`` are left as they were)."""
+    import scipy.sparse as sp  # noqa: PLC0415 - with scikit-learn, on first use
+    from sklearn.preprocessing import normalize  # noqa: PLC0415
+
+    text = text.astype(np.float32)  # a copy
+    if terms is None:
+        text.data = np.log1p(text.data)
+    else:
+        text.data = text.data * (BM25_K1 + 1.0) / (text.data + BM25_K1)
+        text.data *= terms.idf[text.indices]
     weight = META_WEIGHT / np.sqrt(np.maximum(np.asarray(tokens.sum(axis=1)).ravel(), 1.0))
     tokens = sp.diags(weight.astype(np.float32)) @ tokens
     matrix = sp.hstack([normalize(text, copy=False), tokens], format="csr")
