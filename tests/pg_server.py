@@ -56,8 +56,17 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="microfluence-pg-", dir=_data_parent()))
+    """``root``: a data directory kept between runs (a benchmark's loaded store, bench/search.py
+    ``--pg-data``): initialised on the first start only, and left in place by ``stop``; without
+    it, a new temporary one, removed by ``stop``."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.kept = root is not None
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="microfluence-pg-", dir=_data_parent()))
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+        self.root = root
         self.data = self.root / "data"
         self.port = _free_port()
         self.user = "microfluence"
@@ -75,7 +84,15 @@ class PostgresServer:
             return ["runuser", "-u", self._run_as, "--", *args]
         return list(args)
 
+    def initialised(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
     def start(self) -> None:
+        if not self.initialised():
+            self._initdb()
+        self._start()
+
+    def _initdb(self) -> None:
         subprocess.run(
             self._cmd(
                 _bin("initdb"),
@@ -91,6 +108,8 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+
+    def _start(self) -> None:
         opts = (
             f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
@@ -159,7 +178,8 @@ class PostgresServer:
             self._cmd(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"),
             capture_output=True,
         )
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _user_exists(name: str) -> bool:
