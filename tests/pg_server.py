@@ -174,8 +174,11 @@ class PostgresServer:
     def stop(self) -> None:
         if self._admin is not None:
             self._admin.dispose()
+        mode = "fast" if self.kept else "immediate"
         subprocess.run(
-            self._cmd(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"),
+            # a kept data directory is shut down cleanly (a checkpoint): an immediate stop
+            # leaves crash recovery to the next start, which a benchmark's store should not need
+            self._cmd(_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "stop"),
             capture_output=True,
         )
         if not self.kept:
