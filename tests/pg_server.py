@@ -58,10 +58,12 @@ def _free_port() -> int:
 class PostgresServer:
     """``root``: a data directory kept between runs (a benchmark's loaded store, bench/search.py
     ``--pg-data``): initialised on the first start only, and left in place by ``stop``; without
-    it, a new temporary one, removed by ``stop``."""
+    it, a new temporary one, removed by ``stop``. ``settings``: server settings on top of the
+    tests' (a benchmark's shared buffers)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, settings: dict[str, str] | None = None) -> None:
         self.kept = root is not None
+        self.settings = settings or {}  # more server settings (-c name=value), a benchmark's
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="microfluence-pg-", dir=_data_parent()))
         else:
@@ -115,7 +117,7 @@ class PostgresServer:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
             # No replicas: tables created and filled in one transaction skip the log.
             "-c wal_level=minimal -c max_wal_senders=0"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         subprocess.run(
             self._cmd(
                 _bin("pg_ctl"),
