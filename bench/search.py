@@ -1,8 +1,9 @@
 """Benchmark: search over many accounts (issue 14, part B: filters, keyword + filters).
 
     .venv/bin/python -m bench.search [--accounts 100000] [--days 7] [--queries 100]
-                                     [--database-url postgresql://…] [--keep DIR | --reuse DIR]
-                                     [--no-freeze]
+                                     [--database-url postgresql://… | --pg-data DIR
+                                      [--shared-buffers SIZE] [--prewarm]]
+                                     [--keep DIR | --reuse DIR] [--no-freeze]
 
 Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
 generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
@@ -28,20 +29,33 @@ joined once, before timing), the same filters, ``str.contains`` for the word, so
 A million accounts take a long load: ``--keep DIR`` leaves the generated frames (Parquet) and the
 SQLite file in ``DIR``, and ``--reuse DIR`` times them again (with the same ``--database-url``
 for PostgreSQL) without generating or loading anything.
+
+PostgreSQL: ``--pg-data DIR`` starts a server (tests/pg_server.py) on the data directory
+``DIR``, kept between runs: a new one is initialised and loaded (from ``--reuse``'s frames when
+given), one already there is timed as it is; the server stops at the end of the run. The load
+is ``COPY`` (psycopg) instead of inserts — a million accounts in minutes, not an hour — with
+the same triggers firing, so the search rows are what an import writes
+(tests/test_bench_search.py compares the two loads row by row), then ``VACUUM (ANALYZE)``,
+what autovacuum does to a freshly loaded table. ``--shared-buffers 2GB`` starts it with more
+shared buffers than PostgreSQL's 128 MB (the search rows of a million accounts and their
+indexes take 1.6 GB), and ``--prewarm`` reads those into them before the timing
+(``pg_prewarm``), as a server that has been answering searches holds them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sqlalchemy import insert, text
+from sqlalchemy import JSON, insert, text
 
 from microfluence.demo.population import PopulationSpec, generate_population
 from microfluence.discovery import term_index
@@ -53,6 +67,7 @@ from microfluence.kernel.store.tables import Account, Creator, Post, utcnow
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
 from microfluence.metrics.tables import AccountMetric, MetricRun
 
+ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 20_000
 # The keyword index's change stamps (revision 0031): not needed for a store loaded in one go
 # (the index is built whole on first use), so dropped for the load.
@@ -94,6 +109,40 @@ def _insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untype
         conn.execute(insert(table), frame.slice(start, CHUNK).to_dicts())
 
 
+COPY_CHUNK = 200_000  # rows per COPY: each fires the statement triggers once, over its rows
+
+
+def _csv_ready(table, frame: pl.DataFrame) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """``frame`` as COPY's CSV reads it as the SQLAlchemy insert writes it: JSON columns as
+    SQLAlchemy's JSON type serialises them (``json.dumps``; a missing list is JSON ``null``),
+    the columns an insert fills from their Python defaults (``created_at``…) filled the same."""
+    out = frame
+    for column in table.columns:
+        name = column.name
+        if name in out.columns and isinstance(column.type, JSON):
+            values = [json.dumps(v) for v in out[name].to_list()]
+            out = out.with_columns(pl.Series(name, values, dtype=pl.String))
+        elif name not in out.columns and column.default is not None and column.default.is_callable:
+            out = out.with_columns(pl.lit(column.default.arg(None)).alias(name))
+    return out
+
+
+def _copy(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL's ``COPY … FROM STDIN`` of ``frame`` (psycopg), in ``COPY_CHUNK`` rows: the
+    rows an insert writes, at a fraction of its cost (1,000,000 accounts in minutes, not an
+    hour). The triggers fire as on an insert (statement triggers over the rows copied), so the
+    search rows are what an import writes. Empty strings are quoted (``FORCE_QUOTE``-like) so
+    COPY tells them from NULL, which is the unquoted empty field."""
+    ready = _csv_ready(table, frame)
+    columns = ", ".join(f'"{c}"' for c in ready.columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        for part in ready.iter_slices(COPY_CHUNK):
+            body = part.write_csv(include_header=False, quote_style="non_numeric", null_value="")
+            with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(body)
+
+
 def _drop_keyword_upkeep(conn, *, sqlite: bool, keep_index: bool) -> None:  # type: ignore[no-untyped-def]
     """The keyword index's change stamps off for the load (unless ``keep_index``)."""
     if keep_index:
@@ -103,14 +152,21 @@ def _drop_keyword_upkeep(conn, *, sqlite: bool, keep_index: bool) -> None:  # ty
 
 
 def load(
-    url: str, accounts: pl.DataFrame, posts: list[pl.DataFrame], *, keep_index: bool = False
+    url: str,
+    accounts: pl.DataFrame,
+    posts: list[pl.DataFrame],
+    *,
+    keep_index: bool = False,
+    copy: bool = True,
 ) -> tuple[int, float]:
     """Write everything; returns (workspace id, load seconds).
     ``keep_index``: the keyword index's change stamps are written during the load, row by row
     on SQLite, as an import writes them. The search rows' triggers (``account_search``) are on
-    in every case: that is what an import pays."""
+    in every case: that is what an import pays. ``copy``: on PostgreSQL, ``COPY`` (``_copy``)
+    instead of inserts (tests/test_bench_search.py checks they write the same rows)."""
     store = open_store(url)
     sqlite = store.dialect == "sqlite"
+    write = _copy if copy and not sqlite else _insert
     with store.transaction() as session:
         ws = ensure_workspace(session, "bench").id
     started = time.perf_counter()
@@ -118,13 +174,13 @@ def load(
         _drop_keyword_upkeep(conn, sqlite=sqlite, keep_index=keep_index)
         n = accounts.height
         ids = pl.Series("id", np.arange(1, n + 1))
-        _insert(
+        write(
             conn,
             Creator.__table__,
             pl.DataFrame({"id": ids, "workspace_id": ws, "name": accounts["creator_name"]}),
         )
         columns = ["platform", "handle", "display_name", "bio", "country", "language", "email"]
-        _insert(
+        write(
             conn,
             Account.__table__,
             accounts.select(columns).with_columns(
@@ -147,14 +203,14 @@ def load(
                 pl.col("likes"),
                 pl.col("comments"),
             )
-            _insert(conn, Post.__table__, frame)
+            write(conn, Post.__table__, frame)
         run = conn.execute(
             insert(MetricRun).values(workspace_id=ws, engine="bench", now=utcnow())
         ).inserted_primary_key[0]
         er = accounts["engagement_rate"].fill_null(0.0)
         pct = er.rank("average") / er.len() * 100
         for metric, values in (("er_median", er), ("cohort_percentile", pct)):
-            _insert(
+            write(
                 conn,
                 AccountMetric.__table__,
                 pl.DataFrame(
@@ -168,9 +224,11 @@ def load(
                 ),
             )
     loaded = time.perf_counter() - started
-    if not sqlite:
-        with store.connection() as conn:
-            conn.execute(text("ANALYZE"))
+    if not sqlite:  # what autovacuum does to a freshly loaded table, before the timing: the
+        # visibility map lets the search rows' covering indexes answer without the table
+        # (Index Only Scan), and the hint bits are set once, not by the first searches
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE)"))
     store.dispose()
     return ws, loaded
 
@@ -314,12 +372,88 @@ def _frames(args: argparse.Namespace) -> tuple[pl.DataFrame, list[pl.DataFrame]]
     return accounts, posts
 
 
+def _pg_server(data: Path, shared_buffers: str | None = None):  # type: ignore[no-untyped-def]
+    """A PostgreSQL server (tests/pg_server.py) on the data directory ``data``, kept between
+    runs; returns (server, URL of its ``bench`` database, whether it was new).
+    ``shared_buffers``: the server's (the tests' server keeps PostgreSQL's 128 MB)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pg_server import PostgresServer  # type: ignore[import-not-found]
+
+    settings = {"shared_buffers": shared_buffers} if shared_buffers else None
+    server = PostgresServer(data, settings=settings)
+    fresh = not server.initialised()
+    server.start()
+    if fresh:
+        server.create_database("bench")
+    return server, server.url("bench"), fresh
+
+
+def prewarm(url: str) -> None:
+    """Read the search rows and their indexes into PostgreSQL's shared buffers (``pg_prewarm``),
+    what a server that has been answering searches holds: a server just started reads each
+    page from the system's cache on its first use (1,500 primary-key seeks: 36 ms cold, 5 ms
+    warm, at a million accounts)."""
+    store = open_store(url)
+    started = time.perf_counter()
+    with store.connection() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+        pages = conn.execute(
+            text(
+                "SELECT sum(pg_prewarm(c.oid)) FROM pg_class AS c WHERE c.oid = "
+                "'account_search'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index "
+                "WHERE indrelid = 'account_search'::regclass)"
+            )
+        ).scalar()
+    took = time.perf_counter() - started
+    print(f"prewarmed {int(pages or 0) * 8 / 1024:,.0f} MiB of search rows in {took:.1f}s")
+    store.dispose()
+
+
+def _workspace(url: str) -> int:
+    store = open_store(url)
+    with store.session() as session:
+        ws = get_workspace(session, "bench").id
+    store.dispose()
+    return ws
+
+
+def _timed_runs(url: str, ws: int, accounts, posts, k: int, *, freeze: bool) -> None:  # type: ignore[no-untyped-def]
+    filters, keyword, broad = queries(accounts, posts, k)
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
+    build_index(url, ws)
+    if freeze:  # as the app does once the indexes are built ahead
+        print(f"heap frozen: {heap.settle():,} objects", flush=True)
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
+    for name, cases in (
+        ("filters only", filters),
+        ("keyword + filters", keyword),
+        ("keyword + country", broad),
+    ):
+        ours, found = time_store(url, ws, cases)
+        base, base_found = brute(accounts, posts, cases)
+        for label, times, counts in (("search", ours, found), ("brute", base, base_found)):
+            matches = statistics.median(counts)
+            line = f"{name:18s} {label:7s}: {_percentiles(times)}"
+            print(f"{line}  (median {matches:,.0f} matches)")
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--pg-data",
+        type=Path,
+        default=None,
+        help="PostgreSQL on this data directory, kept: loaded when new, else timed as it is",
+    )
+    parser.add_argument("--shared-buffers", help="with --pg-data: the server's, e.g. 2GB")
+    parser.add_argument(
+        "--prewarm", action="store_true", help="PostgreSQL: search rows into shared buffers first"
+    )
     parser.add_argument("--keep", default=None, help="leave the frames and the SQLite file here")
     parser.add_argument("--reuse", default=None, help="time a store --keep left, without loading")
     parser.add_argument(
@@ -334,37 +468,25 @@ def main() -> None:
     )
     args = parser.parse_args()
     accounts, posts = _frames(args)
-    with tempfile.TemporaryDirectory() as tmp:
-        where = Path(args.reuse or args.keep or tmp)
-        url = args.database_url or f"sqlite:///{where / 'bench.sqlite'}"
-        kind = url.split(":")[0]
-        if args.reuse:
-            store = open_store(url)
-            with store.session() as session:
-                ws = get_workspace(session, "bench").id
-            store.dispose()
-        else:
-            ws, loaded = load(url, accounts, posts, keep_index=args.keep_index)
-            print(f"store: {kind}; rows loaded in {loaded:.1f}s")
-        if args.queries == 0:
-            return
-        filters, keyword, broad = queries(accounts, posts, args.queries)
-        print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
-        build_index(url, ws)
-        if not args.no_freeze:  # as the app does once the indexes are built ahead
-            print(f"heap frozen: {heap.settle():,} objects", flush=True)
-        print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
-        for name, cases in (
-            ("filters only", filters),
-            ("keyword + filters", keyword),
-            ("keyword + country", broad),
-        ):
-            ours, found = time_store(url, ws, cases)
-            base, base_found = brute(accounts, posts, cases)
-            for label, times, counts in (("search", ours, found), ("brute", base, base_found)):
-                matches = statistics.median(counts)
-                line = f"{name:18s} {label:7s}: {_percentiles(times)}"
-                print(f"{line}  (median {matches:,.0f} matches)")
+    server, url, fresh = (None, args.database_url, not args.reuse)
+    if args.pg_data:
+        server, url, fresh = _pg_server(args.pg_data, args.shared_buffers)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            where = Path(args.reuse or args.keep or tmp)
+            url = url or f"sqlite:///{where / 'bench.sqlite'}"
+            if fresh:
+                ws, loaded = load(url, accounts, posts, keep_index=args.keep_index)
+                print(f"store: {url.split(':')[0]}; rows loaded in {loaded:.1f}s", flush=True)
+            else:
+                ws = _workspace(url)
+            if args.prewarm:
+                prewarm(url)
+            if args.queries:
+                _timed_runs(url, ws, accounts, posts, args.queries, freeze=not args.no_freeze)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

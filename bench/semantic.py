@@ -2,7 +2,7 @@
 the in-process index discovery.vector_index builds, next to a brute-force scan in the same run.
 
     python -m bench.semantic [--accounts 1000000] [--texts 200000] [--queries 200] [--exact]
-                             [--cache DIR] [--sweep] [--store]
+                             [--cache DIR] [--sweep] [--store | --pg-data DIR]
 
 Vectors: ``--texts`` synthetic account texts (demo.account_texts) embedded with the shipped
 model; each of the N account vectors is one text's vector plus half of another's, normalised,
@@ -26,6 +26,12 @@ synthetic population (0.3–1.3 % passing). Three ways, each query timed for eac
 written in bulk, where the app's triggers would write it), ``filters.candidate_ids`` for each
 query (its ids checked against the mask's), then ``VectorIndex.among``.
 
+``--pg-data DIR``: the same on PostgreSQL, over the store ``bench.search --pg-data DIR`` loaded
+(its server started on that data directory and stopped at the end): the filters' columns are
+that store's ``account_search`` rows (platform, the account's or else its creator's country,
+followers; ids 1…N, one per vector, N its accounts), and each query's candidates come from its
+``filters.candidate_ids`` (checked against the mask's).
+
 Lookalikes: the mean of three random accounts' vectors, those left out, no filter; index and
 scan. Reports the build time and memory, p50/p95/p99 per query kind, and recall@20 against the
 scan. ``--sweep``: the cost of ``VectorIndex.among`` by the number of candidates (the cap's
@@ -37,11 +43,15 @@ time is then the one recorded when it was built.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -57,6 +67,7 @@ from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.semantic import PREFILTER_CAP, next_pool
 from microfluence.discovery.tables import AccountSearch
+from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import PLATFORMS
 
 K = 20
@@ -116,43 +127,96 @@ def _index(matrix: np.ndarray, exact: bool, cache: Path | None) -> tuple[vi.Vect
     return index, f"built in {built:.0f} s"
 
 
-def _filters(n: int, seed: int = 3) -> dict[str, np.ndarray]:
+@dataclass
+class Population:
+    """The filters' columns, one row per vector (row ``i`` is account ``i + 1``): platform and
+    country as codes into ``platforms`` and ``countries`` (-1: none), followers (-1: none)."""
+
+    platform: np.ndarray
+    country: np.ndarray
+    creator_country: np.ndarray
+    followers: np.ndarray
+    platforms: list[str]
+    countries: list[str]
+
+
+def _filters(n: int, seed: int = 3) -> Population:
     rng = np.random.default_rng(seed)
-    return {
-        "platform": rng.integers(0, 6, n),
-        "country": rng.integers(0, 12, n),
-        "followers": np.exp(rng.normal(9.5, 1.6, n)).astype(np.int64),
-    }
+    return Population(
+        platform=rng.integers(0, 6, n),
+        country=rng.integers(0, 12, n),
+        creator_country=np.full(n, -1),
+        followers=np.exp(rng.normal(9.5, 1.6, n)).astype(np.int64),
+        platforms=list(PLATFORMS[:6]),
+        countries=[f"c{i}" for i in range(12)],
+    )
 
 
-def _asked(rng: np.random.Generator) -> tuple[int, int, int]:
+def _codes(values: pl.Series, names: list[str]) -> np.ndarray:
+    """Codes of ``values`` into the sorted ``names`` (-1 for none)."""
+    at = {name: i for i, name in enumerate(names)}
+    return values.cast(pl.String).replace_strict(at, default=-1, return_dtype=pl.Int64).to_numpy()
+
+
+def _from_rows(engine: sa.Engine, workspace_id: int) -> Population:
+    """The filters' columns of a real store: its workspace's ``account_search`` rows (the ones
+    bench.search loaded: ids 1…N, one per vector)."""
+    s = AccountSearch
+    stmt = (
+        sa.select(s.account_id, s.platform, s.country, s.creator_country, s.followers)
+        .where(s.workspace_id == workspace_id)
+        .order_by(s.account_id)
+    )
+    with engine.connect() as conn:
+        rows = pl.DataFrame(
+            conn.execute(stmt).all(),
+            schema=["account_id", "platform", "country", "creator_country", "followers"],
+            orient="row",
+        )
+    if not rows["account_id"].equals(pl.Series("account_id", np.arange(1, rows.height + 1))):
+        raise SystemExit("the store's accounts are not numbered 1…N: load it with bench.search")
+    platforms = sorted(rows["platform"].unique().to_list())
+    countries = sorted(
+        set(rows["country"].drop_nulls().to_list()) | set(rows["creator_country"].drop_nulls())
+    )
+    return Population(
+        platform=_codes(rows["platform"], platforms),
+        country=_codes(rows["country"], countries),
+        creator_country=_codes(rows["creator_country"], countries),
+        followers=rows["followers"].fill_null(-1).to_numpy(),
+        platforms=platforms,
+        countries=countries,
+    )
+
+
+def _asked(rng: np.random.Generator, cols: Population) -> tuple[int, int, int]:
     """A query's filters: (platform, country, follower floor)."""
     low = int(rng.choice([1_000, 10_000, 50_000]))
-    return int(rng.integers(0, 6)), int(rng.integers(0, 12)), low
+    return int(rng.integers(0, len(cols.platforms))), int(rng.integers(0, len(cols.countries))), low
 
 
-def _mask(cols: dict[str, np.ndarray], asked: tuple[int, int, int]) -> np.ndarray:
+def _mask(cols: Population, asked: tuple[int, int, int]) -> np.ndarray:
+    """The filters as search reads them: the account's country, or else its creator's."""
     platform, country, low = asked
-    return (
-        (cols["platform"] == platform) & (cols["country"] == country) & (cols["followers"] >= low)
-    )
+    where = (cols.country == country) | (cols.creator_country == country)
+    return (cols.platform == platform) & where & (cols.followers >= low)
 
 
 STORE_BATCH = 50_000
 NOW = dt.datetime(2026, 11, 27)
 
 
-def _store(cols: dict[str, np.ndarray], path: Path) -> sa.Engine:
+def _store(cols: Population, path: Path) -> sa.Engine:
     """A SQLite file with the population's account_search rows (ids from 1, workspace 1)."""
     engine = sa.create_engine(f"sqlite:///{path}")
     AccountSearch.__table__.create(engine)
-    n = len(cols["platform"])
+    n = len(cols.platform)
     frame = pl.DataFrame(
         {
             "account_id": np.arange(1, n + 1),
-            "platform": np.array(PLATFORMS[:6])[cols["platform"]],
-            "country": np.char.add("c", cols["country"].astype(str)),
-            "followers": cols["followers"],
+            "platform": np.array(cols.platforms)[cols.platform],
+            "country": np.array(cols.countries)[cols.country],
+            "followers": cols.followers,
         }
     ).with_columns(workspace_id=pl.lit(1), has_email=pl.lit(False))
     with engine.begin() as conn:
@@ -161,14 +225,17 @@ def _store(cols: dict[str, np.ndarray], path: Path) -> sa.Engine:
     return engine
 
 
-def _query(asked: tuple[int, int, int]) -> SearchQuery:
+def _query(cols: Population, asked: tuple[int, int, int]) -> SearchQuery:
     platform, country, low = asked
-    return SearchQuery(platform=PLATFORMS[platform], country=f"c{country}", min_followers=low)
+    return SearchQuery(
+        platform=cols.platforms[platform], country=cols.countries[country], min_followers=low
+    )
 
 
-def _from_store(session: Session, asked, keep: np.ndarray) -> np.ndarray | None:
+def _from_store(session: Session, workspace_id: int, cols: Population, asked, keep: np.ndarray):
     """filters.candidate_ids for the query, as row numbers (checked against the mask)."""
-    ids = filters.candidate_ids(session, 1, _query(asked), "mediakix", NOW, cap=PREFILTER_CAP)
+    query = _query(cols, asked)
+    ids = filters.candidate_ids(session, workspace_id, query, "mediakix", NOW, cap=PREFILTER_CAP)
     if ids is not None and not np.array_equal(ids - 1, np.flatnonzero(keep)):
         raise AssertionError(f"candidate_ids disagrees with the mask for {asked}")
     return None if ids is None else ids - 1
@@ -206,6 +273,7 @@ def _brute(matrix: np.ndarray, q: np.ndarray, keep: np.ndarray, exclude=None) ->
     if exclude is not None:
         sims[exclude] = -np.inf
     top = np.argpartition(-sims, K)[:K]
+    top = top[np.isfinite(sims[top])]  # fewer than K pass: only those
     return top[np.argsort(-sims[top])]
 
 
@@ -224,28 +292,32 @@ def _hits(got: np.ndarray, truth: np.ndarray) -> int:
     return len(set(got.tolist()) & set(truth.tolist()))
 
 
-def _report(name: str, way: str, times: list[float], hits: int | None, queries: int) -> None:
-    recall = "" if hits is None else f"   recall@{K} {hits / (K * queries):.3f}"
+def _report(name: str, way: str, times: list[float], hits: int | None, found: int) -> None:
+    """``found``: the true results over all queries (``K`` each, fewer where fewer pass)."""
+    recall = "" if hits is None else f"   recall@{K} {hits / max(found, 1):.3f}"
     print(f"{name:<22} {way:<18} {_pcts(times)}{recall}", flush=True)
 
 
-def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> None:  # noqa: PLR0914
+def _semantic_filters(index, matrix, cols, briefs, store: tuple[Session, int] | None) -> None:  # noqa: PLR0914
+    """``store``: (a session, the workspace) whose ``filters.candidate_ids`` the pre-filter
+    asks, timed; else the mask's ids stand in for them."""
     rng = np.random.default_rng(11)
     times: dict[str, list[float]] = {"pre-filter": [], "pool": [], "scan": []}
-    if session is not None:
+    if store is not None:
         times = {"candidate_ids": [], "store + pre-filter": [], **times}
     hits = {"pre-filter": 0, "pool": 0}
-    passing, ways, also = [], [], []
+    passing, ways, also, found = [], [], [], 0
     for q in briefs:
-        asked = _asked(rng)
+        asked = _asked(rng, cols)
         keep = _mask(cols, asked)
         mask_ids = np.flatnonzero(keep)  # filters.candidate_ids' sorted ids, emulated
-        if session is not None:
+        if store is not None:
+            from_store = partial(_from_store, *store, cols, asked, keep)
             t = time.perf_counter()
-            _searched(index, q, keep, partial(_from_store, session, asked, keep), also)
+            _searched(index, q, keep, from_store, also)
             times["store + pre-filter"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            _from_store(session, asked, keep)
+            from_store()
             times["candidate_ids"].append(time.perf_counter() - t)
         few = mask_ids if len(mask_ids) <= PREFILTER_CAP else None
         first, took = _timed(_searched, index, q, keep, lambda few=few: few, ways)
@@ -256,6 +328,7 @@ def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> N
         times["scan"].append(took)
         hits["pre-filter"] += _hits(first, truth)
         hits["pool"] += _hits(pooled, truth)
+        found += len(truth)
         passing.append(len(mask_ids))
     share = np.array(passing) / len(matrix) * 100
     print(
@@ -264,7 +337,7 @@ def _semantic_filters(index, matrix, cols, briefs, session: Session | None) -> N
         f"answered by: {', '.join(f'{w} {ways.count(w)}' for w in sorted(set(ways)))})"
     )
     for way, spent in times.items():
-        _report("semantic + filters", way, spent, hits.get(way), len(briefs))
+        _report("semantic + filters", way, spent, hits.get(way), found)
 
 
 def _lookalikes(index, matrix, briefs_n: int, seed: int = 5) -> None:
@@ -281,8 +354,8 @@ def _lookalikes(index, matrix, briefs_n: int, seed: int = 5) -> None:
         truth, took = _timed(_brute, matrix, q.copy(), keep, exclude)
         slow.append(took)
         hits += _hits(got, truth)
-    _report("lookalikes (3 seeds)", "index", fast, hits, briefs_n)
-    _report("lookalikes (3 seeds)", "scan", slow, None, briefs_n)
+    _report("lookalikes (3 seeds)", "index", fast, hits, K * briefs_n)
+    _report("lookalikes (3 seeds)", "scan", slow, None, K * briefs_n)
 
 
 def _sweep(index: vi.VectorIndex, briefs: np.ndarray) -> None:
@@ -315,14 +388,67 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="keep and reuse the vectors and the graph here")
     parser.add_argument("--sweep", action="store_true", help="VectorIndex.among by candidates")
     parser.add_argument("--store", action="store_true", help="candidate_ids from a SQLite store")
+    parser.add_argument(
+        "--pg-data",
+        type=Path,
+        help="candidate_ids and the filters' columns from the PostgreSQL store bench.search "
+        "loaded in this data directory (--accounts: its accounts)",
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        cols, store = _population_and_store(args, tmp, stack)
+        _run(args, cols, store)
+
+
+@contextlib.contextmanager
+def _pg_store(data: Path) -> Iterator[tuple[Session, int]]:
+    """A session on the PostgreSQL store bench.search left in ``data`` (its server started
+    and stopped here) and its workspace."""
+    from bench.search import _pg_server, _workspace
+
+    server, url, fresh = _pg_server(data)
+    try:
+        if fresh:
+            raise SystemExit(f"no store in {data}: load one with bench.search --pg-data {data}")
+        engine = open_store(url).engine
+        with Session(engine) as session:
+            yield session, _workspace(url)
+        engine.dispose()
+    finally:
+        server.stop()
+
+
+def _population_and_store(args, tmp: Path, stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
+    """The filters' columns and, with ``--store`` or ``--pg-data``, (a session, the workspace)
+    of the store that answers ``filters.candidate_ids``."""
+    if args.pg_data:
+        session, ws = stack.enter_context(_pg_store(args.pg_data))
+        t = time.perf_counter()
+        cols = _from_rows(session.get_bind(), ws)
+        args.accounts = len(cols.platform)
+        took = time.perf_counter() - t
+        print(f"store: PostgreSQL, {args.accounts:,} account_search rows read in {took:.0f} s")
+        return cols, (session, ws)
+    cols = _filters(args.accounts)
+    if not args.store:
+        return cols, None
+    t = time.perf_counter()
+    engine = _store(cols, tmp / "search.sqlite")
+    stack.callback(engine.dispose)
+    print(
+        f"store: {args.accounts:,} account_search rows written in {time.perf_counter() - t:.0f} s"
+    )
+    return cols, (stack.enter_context(Session(engine)), 1)
+
+
+def _run(args, cols: Population, store: tuple[Session, int] | None) -> None:  # type: ignore[no-untyped-def]
     n, texts = args.accounts, min(args.texts, args.accounts)
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     matrix = _cached_vectors(n, texts, args.cache)
     print(f"{n:,} vectors from {texts:,} embedded texts in {time.perf_counter() - t:.0f} s")
-    cols = _filters(n)
     before = _rss()
     index, how = _index(matrix, args.exact, args.cache)
     graph = index.graph.memory_usage / 2**20 if index.graph is not None else 0.0
@@ -336,18 +462,10 @@ def main() -> None:
     briefs = embed_texts(synthetic_texts(args.queries, seed=99))
     if args.sweep:
         _sweep(index, briefs)
-    with tempfile.TemporaryDirectory() as tmp:
-        session = None
-        if args.store:
-            t = time.perf_counter()
-            engine = _store(cols, Path(tmp) / "search.sqlite")
-            print(f"store: {n:,} account_search rows written in {time.perf_counter() - t:.0f} s")
-            session = Session(engine)
-        _semantic_filters(index, matrix, cols, briefs, session)
-        if session is not None:
-            session.close()
-            engine.dispose()
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
+    _semantic_filters(index, matrix, cols, briefs, store)
     _lookalikes(index, matrix, args.queries)
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
 
 
 if __name__ == "__main__":

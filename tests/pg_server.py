@@ -56,8 +56,19 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="microfluence-pg-", dir=_data_parent()))
+    """``root``: a data directory kept between runs (a benchmark's loaded store, bench/search.py
+    ``--pg-data``): initialised on the first start only, and left in place by ``stop``; without
+    it, a new temporary one, removed by ``stop``. ``settings``: server settings on top of the
+    tests' (a benchmark's shared buffers)."""
+
+    def __init__(self, root: Path | None = None, settings: dict[str, str] | None = None) -> None:
+        self.kept = root is not None
+        self.settings = settings or {}  # more server settings (-c name=value), a benchmark's
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="microfluence-pg-", dir=_data_parent()))
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+        self.root = root
         self.data = self.root / "data"
         self.port = _free_port()
         self.user = "microfluence"
@@ -75,7 +86,15 @@ class PostgresServer:
             return ["runuser", "-u", self._run_as, "--", *args]
         return list(args)
 
+    def initialised(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
     def start(self) -> None:
+        if not self.initialised():
+            self._initdb()
+        self._start()
+
+    def _initdb(self) -> None:
         subprocess.run(
             self._cmd(
                 _bin("initdb"),
@@ -91,12 +110,14 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+
+    def _start(self) -> None:
         opts = (
             f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
             # No replicas: tables created and filled in one transaction skip the log.
             "-c wal_level=minimal -c max_wal_senders=0"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         subprocess.run(
             self._cmd(
                 _bin("pg_ctl"),
@@ -155,11 +176,15 @@ class PostgresServer:
     def stop(self) -> None:
         if self._admin is not None:
             self._admin.dispose()
+        mode = "fast" if self.kept else "immediate"
         subprocess.run(
-            self._cmd(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"),
+            # a kept data directory is shut down cleanly (a checkpoint): an immediate stop
+            # leaves crash recovery to the next start, which a benchmark's store should not need
+            self._cmd(_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "stop"),
             capture_output=True,
         )
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _user_exists(name: str) -> bool:

@@ -23,7 +23,7 @@ import json
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from microfluence.discovery.query import SearchQuery
@@ -157,21 +157,28 @@ def candidate_ids(
     (``branches``), at most ``cap + 1`` rows counted, then, when no more than ``cap`` pass,
     read as one list (a JSON array on SQLite, an array on PostgreSQL): at a million accounts
     counting 20,001 rows of the range takes 1.5 ms where reading them as rows took 9–13 ms,
-    and the list 4–6 ms."""
+    and the list 4–6 ms. On PostgreSQL the count and the list are one pass (``_pg_listed``)."""
     where = conditions(workspace_id, query, scheme, now)
     alternatives = [select(S.account_id).where(*where, *alt) for alt in branches(query)]
     stmt = alternatives[0] if len(alternatives) == 1 else union_all(*alternatives)
     passing = stmt.limit(cap + 1).subquery("passing")
+    if session.get_bind().dialect.name != "sqlite":
+        return _pg_listed(session, passing, cap)
     if session.scalar(select(func.count()).select_from(passing)) > cap:
         return None
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    listed = (
-        func.json_group_array(passing.c.account_id)
-        if sqlite
-        else func.array_agg(passing.c.account_id)
-    )
-    found = session.scalar(select(listed))
-    ids = json.loads(found) if sqlite else (found or [])
+    ids = json.loads(session.scalar(select(func.json_group_array(passing.c.account_id))))
     if len(ids) > cap:  # more committed since the count
         return None
     return np.sort(np.asarray(ids, dtype=np.int64))
+
+
+def _pg_listed(session: Session, passing: Any, cap: int) -> np.ndarray | None:
+    """PostgreSQL: the count and the list in one pass over the range (``array_agg`` of at most
+    ``cap + 1`` ids, returned only when no more than ``cap`` pass): two queries read the range
+    twice, each an index range of up to 20,001 entries (2–4 ms each at 100,000 accounts)."""
+    n = func.count()
+    listed = case((n > cap, None), else_=func.array_agg(passing.c.account_id))
+    total, ids = session.execute(select(n, listed).select_from(passing)).one()
+    if total > cap:
+        return None
+    return np.sort(np.asarray(ids or [], dtype=np.int64))

@@ -160,12 +160,23 @@ def search(
     now: dt.datetime | None = None,
 ) -> SearchPage:
     """One page of the accounts ``query`` finds, best first, each with why it is there."""
+    serial_plans(session)
     if by_meaning.wanted(query):
         return _semantic(session, workspace_id, query, now)
     if keyword.terms(query.q):
         return _keyword(session, workspace_id, query, now or utcnow())
     tiers = _scheme(session, workspace_id, query)
     return _page(session, workspace_id, query, _rank(session, workspace_id, query, tiers, now=now))
+
+
+def serial_plans(session: Session) -> None:
+    """PostgreSQL: no parallel workers for the rest of this transaction. A search's queries
+    read a few thousand index entries each; when the planner gave one (a country's wide
+    follower range) parallel workers, starting them and gathering their rows cost more than
+    they saved on 2 cores: 68–76 ms where the same range read by one process took 20–25 ms, at
+    a million accounts (docs/benchmarks.md, "PostgreSQL")."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def _scheme(session: Session, workspace_id: int, query: SearchQuery) -> tuple[str, list[str]]:
@@ -406,6 +417,7 @@ def facets(
     """Counts per niche, tier and country of the accounts ``query`` finds (every page), each
     the largest ``FACET_SIZE`` first, grouped in the database. A semantic query counts what its
     filters find: a brief or lookalikes rank accounts, they do not narrow them."""
+    serial_plans(session)
     if by_meaning.wanted(query):
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)

@@ -74,6 +74,8 @@ class AccountQuality(Base):
 
 
 _COVER = ("platform", "er", "er_percentile", "aqs")  # covering: the filters' and ranking's columns
+# … and the account id: SQLite's indexes carry it (the row id), PostgreSQL's include it (0033)
+_IDS = {"postgresql_include": ["account_id"]}
 
 
 class AccountSearch(Base):
@@ -85,15 +87,16 @@ class AccountSearch(Base):
 
     __tablename__ = "account_search"
     __table_args__ = (
-        Index("ix_account_search_country", "workspace_id", "country", "followers", *_COVER),
+        Index("ix_account_search_country", "workspace_id", "country", "followers", *_COVER, **_IDS),
         Index(
             "ix_account_search_creator_country",
             "workspace_id",
             "creator_country",
             "followers",
             *_COVER,
+            **_IDS,
         ),
-        Index("ix_account_search_followers", "workspace_id", "followers", *_COVER),
+        Index("ix_account_search_followers", "workspace_id", "followers", *_COVER, **_IDS),
         Index("ix_account_search_er", "workspace_id", "er"),
         Index("ix_account_search_last_post", "workspace_id", "last_post_at"),
     )
