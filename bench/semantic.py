@@ -2,7 +2,8 @@
 the in-process index discovery.vector_index builds, next to a brute-force scan in the same run.
 
     python -m bench.semantic [--accounts 1000000] [--texts 200000] [--queries 200] [--exact]
-                             [--cache DIR] [--sweep] [--store | --pg-data DIR]
+                             [--cache DIR] [--sweep]
+                             [--store | --pg-data DIR | --sqlite-store FILE]
 
 Vectors: ``--texts`` synthetic account texts (demo.account_texts) embedded with the shipped
 model; each of the N account vectors is one text's vector plus half of another's, normalised,
@@ -30,7 +31,8 @@ query (its ids checked against the mask's), then ``VectorIndex.among``.
 (its server started on that data directory and stopped at the end): the filters' columns are
 that store's ``account_search`` rows (platform, the account's or else its creator's country,
 followers; ids 1…N, one per vector, N its accounts), and each query's candidates come from its
-``filters.candidate_ids`` (checked against the mask's).
+``filters.candidate_ids`` (checked against the mask's). ``--sqlite-store FILE``: the same over
+the SQLite file ``bench.search --keep DIR`` left (``DIR/bench.sqlite``), no server.
 
 Lookalikes: the mean of three random accounts' vectors, those left out, no filter; index and
 scan. Reports the build time and memory, p50/p95/p99 per query kind, and recall@20 against the
@@ -394,6 +396,11 @@ def main() -> None:
         help="candidate_ids and the filters' columns from the PostgreSQL store bench.search "
         "loaded in this data directory (--accounts: its accounts)",
     )
+    parser.add_argument(
+        "--sqlite-store",
+        type=Path,
+        help="the same from the SQLite file bench.search --keep left (e.g. DIR/bench.sqlite)",
+    )
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -419,16 +426,34 @@ def _pg_store(data: Path) -> Iterator[tuple[Session, int]]:
         server.stop()
 
 
+@contextlib.contextmanager
+def _sqlite_store(path: Path) -> Iterator[tuple[Session, int]]:
+    """A session on the SQLite store bench.search left at ``path`` and its workspace."""
+    from bench.search import _workspace
+
+    if not path.is_file():
+        raise SystemExit(f"no store at {path}: load one with bench.search --keep DIR")
+    url = f"sqlite:///{path}"
+    engine = open_store(url).engine
+    with Session(engine) as session:
+        yield session, _workspace(url)
+    engine.dispose()
+
+
 def _population_and_store(args, tmp: Path, stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
     """The filters' columns and, with ``--store`` or ``--pg-data``, (a session, the workspace)
     of the store that answers ``filters.candidate_ids``."""
-    if args.pg_data:
-        session, ws = stack.enter_context(_pg_store(args.pg_data))
+    if args.pg_data or args.sqlite_store:
+        if args.pg_data:
+            session, ws = stack.enter_context(_pg_store(args.pg_data))
+        else:
+            session, ws = stack.enter_context(_sqlite_store(args.sqlite_store))
         t = time.perf_counter()
         cols = _from_rows(session.get_bind(), ws)
         args.accounts = len(cols.platform)
         took = time.perf_counter() - t
-        print(f"store: PostgreSQL, {args.accounts:,} account_search rows read in {took:.0f} s")
+        kind = session.get_bind().dialect.name
+        print(f"store: {kind}, {args.accounts:,} account_search rows read in {took:.0f} s")
         return cols, (session, ws)
     cols = _filters(args.accounts)
     if not args.store:
