@@ -142,6 +142,19 @@ def conditions(workspace_id: int, query: SearchQuery, scheme: str, now: dt.datet
     return where
 
 
+def row_conditions(
+    workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime
+) -> list[Any]:
+    """Every WHERE condition of ``query`` on one driven row (an account the words or the
+    nearest vectors chose, looked up by its id): ``conditions`` and the country's
+    alternatives as one OR, which costs nothing there, no range being read."""
+    where = conditions(workspace_id, query, scheme, now)
+    country = branches(query)
+    if len(country) > 1:
+        where.append(or_(*(and_(*alt) for alt in country)))
+    return where
+
+
 def candidate_ids(
     session: Session,
     workspace_id: int,

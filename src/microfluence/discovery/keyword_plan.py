@@ -114,10 +114,7 @@ def passing(
     to parse, no blend, no sort), so a round that leaves the page short costs a fraction of
     a ranking, and the round that fills it ranks only the accounts that pass."""
     s = filters.S
-    where = filters.conditions(workspace_id, query, scheme, now)
-    country = filters.branches(query)
-    if len(country) > 1:
-        where.append(sa.or_(*(sa.and_(*alt) for alt in country)))
+    where = filters.row_conditions(workspace_id, query, scheme, now)
     pool = scored.ids_only(session, ids, name="pool")
     source = driving_join(pool, s.__table__, pool.c.account_id == s.account_id)
     found = session.execute(sa.select(s.account_id).select_from(source).where(*where))

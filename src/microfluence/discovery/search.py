@@ -108,19 +108,18 @@ def _candidates(
     columns: list[Any] = [s.account_id, s.er_percentile, s.aqs]
     if tier:
         columns.append(filters.tier_value(workspace_id, scheme).label("tier"))
-    where = filters.conditions(workspace_id, query, scheme, now)
-    country = filters.branches(query)
     if words:  # the matches drive: one seek per match, the country an OR on its row
         if matched is None:
             raise ValueError("a query with words needs its matches (keyword_plan)")
-        where.append(sa.or_(*(sa.and_(*alt) for alt in country)) if len(country) > 1 else True)
+        where = filters.row_conditions(workspace_id, query, scheme, now)
         source = keyword_plan.driving_join(
             matched, s.__table__, matched.c.account_id == s.account_id
         )
         columns.append(matched.c.raw)
         rows = select(*columns).select_from(source).where(*where).subquery("rows")
     else:
-        alternatives = [select(*columns).where(*where, *alt) for alt in country]
+        where = filters.conditions(workspace_id, query, scheme, now)
+        alternatives = [select(*columns).where(*where, *alt) for alt in filters.branches(query)]
         rows = (
             alternatives[0] if len(alternatives) == 1 else sa.union_all(*alternatives)
         ).subquery("rows")
