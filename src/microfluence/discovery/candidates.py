@@ -28,7 +28,7 @@ from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.features import META_COLUMNS, documents, featurise
 from microfluence.discovery.model import NicheModel
 from microfluence.discovery.taxonomy import DESCRIPTIONS, NICHES
-from microfluence.discovery.training import ALPHA, EPOCHS, keyword_baseline, train
+from microfluence.discovery.training import ALPHA, EPOCHS, keyword_baseline, linear, train
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -128,20 +128,6 @@ class ZeroShot:
         return np.array(NICHES, dtype=object)[(both @ self.descriptions.T).argmax(axis=1)]
 
 
-def _linear(seed: int, alpha: float, epochs: int) -> SGDClassifier:
-    # on first use: SciPy and scikit-learn cost 0.2–1 s to import
-    from sklearn.linear_model import SGDClassifier
-
-    return SGDClassifier(
-        loss="log_loss",
-        alpha=alpha,
-        class_weight="balanced",
-        max_iter=epochs,
-        tol=None,
-        random_state=seed,
-    )
-
-
 @dataclass
 class EmbeddingLinear:
     name: str = "embeddings, linear"
@@ -150,7 +136,7 @@ class EmbeddingLinear:
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
         labels = accounts["label"].to_numpy().astype(object)
-        self.classifier = _linear(seed, EMBEDDING_ALPHA, EMBEDDING_EPOCHS)
+        self.classifier = linear(seed, EMBEDDING_ALPHA, EMBEDDING_EPOCHS)
         self.classifier.fit(vectors, labels)
 
     def predict(self, accounts: pl.DataFrame, vectors: np.ndarray) -> np.ndarray:
@@ -173,7 +159,7 @@ class Combined:
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
         labels = accounts["label"].to_numpy().astype(object)
-        self.classifier = _linear(seed, ALPHA, EPOCHS)
+        self.classifier = linear(seed, ALPHA, EPOCHS)
         self.classifier.fit(self._features(accounts, vectors), labels)
 
     def predict(self, accounts: pl.DataFrame, vectors: np.ndarray) -> np.ndarray:

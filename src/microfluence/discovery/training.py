@@ -194,25 +194,34 @@ def log_count_ratios(x: sp.csr_matrix, y: np.ndarray, classes: np.ndarray) -> np
 def nbsvm(x: sp.csr_matrix, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The NB-SVM's weights rₖ∘vₖ (features × classes, classes sorted as scikit-learn sorts
     them) and biases cₖ: one binary model per class (a loop over the 20 niches, not the rows)."""
-    import scipy.sparse as sp  # on first use: SciPy and scikit-learn cost 0.2–1 s to import
-    from sklearn.linear_model import SGDClassifier
+    import scipy.sparse as sp  # on first use: SciPy costs 0.2–1 s to import
 
     classes = np.unique(y)
     ratios = log_count_ratios(x, y, classes)
     weights = np.zeros_like(ratios)
     bias = np.zeros(len(classes))
     for k, niche in enumerate(classes):
-        binary = SGDClassifier(
-            loss="log_loss",
-            alpha=NBSVM_ALPHA,
-            class_weight="balanced",
-            max_iter=EPOCHS,
-            tol=None,
-            random_state=seed,
-        ).fit(x @ sp.diags(ratios[:, k]), (y == niche).astype(np.int8))
+        binary = linear(seed, NBSVM_ALPHA).fit(
+            x @ sp.diags(ratios[:, k]), (y == niche).astype(np.int8)
+        )
         weights[:, k] = ratios[:, k] * binary.coef_.ravel()
         bias[k] = binary.intercept_[0]
     return weights, bias
+
+
+def linear(seed: int, alpha: float, epochs: int = EPOCHS) -> SGDClassifier:
+    """The niches' linear learner: logistic loss, L2 penalty ``alpha``, classes weighted
+    inversely to their frequency, ``epochs`` passes (scikit-learn ``SGDClassifier``)."""
+    from sklearn.linear_model import SGDClassifier  # on first use: 0.2–1 s to import
+
+    return SGDClassifier(
+        loss="log_loss",
+        alpha=alpha,
+        class_weight="balanced",
+        max_iter=epochs,
+        tol=None,
+        random_state=seed,
+    )
 
 
 def train(
@@ -227,8 +236,7 @@ def train(
     """A model from labelled accounts (documents' columns plus ``label``); ``nb_weight`` 0
     leaves Complement NB out, ``nbsvm_weight`` 0 the NB-SVM, and ``term_weights`` False keeps
     log(1 + n) counts without idf (with the NB-SVM left out: ``niches-hashed-sgd-3``)."""
-    import scipy.sparse as sp  # on first use: SciPy and scikit-learn cost 0.2–1 s to import
-    from sklearn.linear_model import SGDClassifier
+    import scipy.sparse as sp  # on first use: SciPy costs 0.2–1 s to import
 
     docs = seed_documents(seed)
     text, tokens = counts(_drop_account_numbers(_drop_alt_texts(accounts, seed), seed))
@@ -238,14 +246,7 @@ def train(
     labels = weak_labels(features, accounts["label"].to_numpy())
     x = sp.vstack([features, weigh(seed_text, seed_tokens, terms)], format="csr")
     y = np.concatenate([labels, docs["label"].to_numpy().astype(object)])
-    classifier = SGDClassifier(
-        loss="log_loss",
-        alpha=ALPHA,
-        class_weight="balanced",
-        max_iter=EPOCHS,
-        tol=None,
-        random_state=seed,
-    ).fit(x, y)
+    classifier = linear(seed, ALPHA).fit(x, y)
     blended = _blend(classifier, x, y, nb_weight)
     intercept = classifier.intercept_.astype(np.float64)
     if nbsvm_weight > 0:
