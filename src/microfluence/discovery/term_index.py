@@ -197,7 +197,7 @@ def _among(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         return np.zeros(len(ids), dtype=bool)
     lo, hi = int(wanted[0]), int(wanted[-1])
     if hi - lo >= TABLE_SPAN:
-        return np.isin(ids, wanted, assume_unique=True)
+        return np.isin(ids, wanted)  # not assume_unique: that needs both sides distinct
     table = np.zeros(hi - lo + 1, dtype=bool)
     table[wanted - lo] = True
     inside = (ids >= lo) & (ids <= hi)
