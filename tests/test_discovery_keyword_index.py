@@ -222,13 +222,13 @@ def test_a_growing_pool_reads_the_tier_scheme_once(store, planted, monkeypatch):
     """The tier scheme (a settings read) is resolved once per search, not once per round."""
     ws, _ids, _other = planted
     reads = []
-    real = search_module.get_metrics_settings
+    real = search_module.settings_of
 
-    def counted(*args, **kwargs):
-        reads.append(args[1:])
-        return real(*args, **kwargs)
+    def counted(ws):  # type: ignore[no-untyped-def]
+        reads.append(ws.id)
+        return real(ws)
 
-    monkeypatch.setattr(search_module, "get_metrics_settings", counted)
+    monkeypatch.setattr(search_module, "settings_of", counted)
     monkeypatch.setattr(keyword_plan, "CANDIDATE_CAP", 0)  # the words drive
     monkeypatch.setattr(keyword_plan, "MIN_POOL", 1)  # and the pool grows: 1, 8, …
     monkeypatch.setattr(keyword_plan, "OVERSAMPLE", 1)

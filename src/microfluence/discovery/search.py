@@ -26,7 +26,7 @@ from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Creator, Workspace, utcnow
-from microfluence.metrics.settings import get_metrics_settings
+from microfluence.metrics.settings import settings_of
 
 PERCENTILE_METRIC = "cohort_percentile"
 
@@ -78,7 +78,7 @@ def resolve_scheme(session: Session, workspace_id: int, name: str | None) -> tup
     ws = session.get(Workspace, workspace_id)
     if ws is None:
         raise InputError(f"no workspace with id {workspace_id}", field="workspace")
-    settings = get_metrics_settings(session, ws.name)
+    settings = settings_of(ws)
     scheme = name or settings.tier_scheme
     if scheme not in settings.schemes:
         raise InputError(

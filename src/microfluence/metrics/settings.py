@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from microfluence.kernel.errors import InputError
+from microfluence.kernel.store.tables import Workspace
 from microfluence.kernel.workspaces import get_workspace
 from microfluence.metrics.tiers import DEFAULT_SCHEME, PRESETS, TierScheme, scheme_from_dict
 
@@ -100,7 +101,11 @@ class MetricsSettings:
 
 
 def get_metrics_settings(session: Session, workspace: str) -> MetricsSettings:
-    ws = get_workspace(session, workspace)
+    return settings_of(get_workspace(session, workspace))
+
+
+def settings_of(ws: Workspace) -> MetricsSettings:
+    """The metrics settings of a workspace row already read (no second read by its name)."""
     return MetricsSettings.from_dict((ws.settings or {}).get("metrics"))
 
 
