@@ -67,6 +67,7 @@ from microfluence.discovery import filters
 from microfluence.discovery import vector_index as vi
 from microfluence.discovery.embedding import embed_texts
 from microfluence.discovery.query import SearchQuery
+from microfluence.discovery.search import search_plans
 from microfluence.discovery.semantic import PREFILTER_CAP, next_pool
 from microfluence.discovery.tables import AccountSearch
 from microfluence.kernel.store import open_store
@@ -420,6 +421,7 @@ def _pg_store(data: Path) -> Iterator[tuple[Session, int]]:
             raise SystemExit(f"no store in {data}: load one with bench.search --pg-data {data}")
         engine = open_store(url).engine
         with Session(engine) as session:
+            search_plans(session)  # what search() sets for its transaction (one here)
             yield session, _workspace(url)
         engine.dispose()
     finally:

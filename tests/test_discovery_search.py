@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -15,6 +16,7 @@ from microfluence.discovery import filters
 from microfluence.discovery.query import SearchQuery, Weights
 from microfluence.discovery.search import resolve_scheme, search
 from microfluence.kernel.errors import InputError
+from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Post
 from microfluence.kernel.workspaces import ensure_workspace
 
@@ -261,3 +263,33 @@ def test_facets_count_the_whole_result_in_the_database(store, crafted):
     assert dict(all_["niche"]) == {"travel": 1, "fitness": 1, "pets": 1}
     assert dict(all_["tier"]) == {"nano": 1, "micro": 1, "mid": 1}
     assert dict(fr["niche"]) == {"fitness": 1}
+
+
+def test_search_plans_for_its_values_in_its_own_transaction(pg_server):
+    """PostgreSQL: a search's transaction plans every query for its own values and without
+    parallel workers (search.search_plans); the connection's next transaction is back to the
+    server's settings, so the app's other statements keep their plans."""
+    name = "search_plans_check"
+    pg_server.create_database(name, template="template_microfluence")
+    store = open_store(pg_server.url(name))
+    try:
+        with store.transaction() as session:
+            ws = ensure_workspace(session, "acme").id
+            Planter(session, ws).account("vegan_lyon", bio="vegan baker", followers=5_000)
+        show = {
+            "plan_cache_mode": sa.text("SHOW plan_cache_mode"),
+            "workers": sa.text("SHOW max_parallel_workers_per_gather"),
+        }
+        with store.session() as session:
+            before = {k: session.execute(q).scalar() for k, q in show.items()}
+            session.commit()
+            page = search(session, ws, SearchQuery(q="vegan", min_followers=1_000), now=NOW)
+            assert [r.handle for r in page.results] == ["vegan_lyon"]
+            during = {k: session.execute(q).scalar() for k, q in show.items()}
+            session.commit()
+            after = {k: session.execute(q).scalar() for k, q in show.items()}
+        assert during == {"plan_cache_mode": "force_custom_plan", "workers": "0"}
+        assert before == after == {"plan_cache_mode": "auto", "workers": "2"}
+    finally:
+        store.dispose()
+        pg_server.drop_database(name)

@@ -99,24 +99,3 @@ def test_deleting_a_workspace_cascades(store):
         conn.execute(sa.delete(Workspace).where(Workspace.name == "gone"))
     with store.connection() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Account)).scalar() == 0
-
-
-def test_postgresql_plans_every_query_for_its_values(pg_server):
-    """psycopg prepares a statement run five times, and PostgreSQL may then plan it once for
-    any values: search's array and range parameters need a plan for their own values
-    (kernel/store/engine.py). The URL's own server options still apply."""
-    name = "plan_cache_mode_check"
-    pg_server.create_database(name, template="template_microfluence")
-    try:
-        for url, work_mem in (
-            (pg_server.url(name), None),
-            (pg_server.url(name) + "?options=-c%20work_mem%3D9MB", "9MB"),
-        ):
-            store = open_store(url)
-            with store.connection() as conn:
-                assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
-                if work_mem:
-                    assert conn.exec_driver_sql("SHOW work_mem").scalar() == work_mem
-            store.dispose()
-    finally:
-        pg_server.drop_database(name)

@@ -159,7 +159,7 @@ def search(
     now: dt.datetime | None = None,
 ) -> SearchPage:
     """One page of the accounts ``query`` finds, best first, each with why it is there."""
-    serial_plans(session)
+    search_plans(session)
     if by_meaning.wanted(query):
         return _semantic(session, workspace_id, query, now)
     if keyword.terms(query.q):
@@ -168,14 +168,30 @@ def search(
     return _page(session, workspace_id, query, _rank(session, workspace_id, query, tiers, now=now))
 
 
-def serial_plans(session: Session) -> None:
-    """PostgreSQL: no parallel workers for the rest of this transaction. A search's queries
-    read a few thousand index entries each; when the planner gave one (a country's wide
-    follower range) parallel workers, starting them and gathering their rows cost more than
-    they saved on 2 cores: 68–76 ms where the same range read by one process took 20–25 ms, at
-    a million accounts (docs/benchmarks.md, "PostgreSQL")."""
+def search_plans(session: Session) -> None:
+    """PostgreSQL, for the rest of this transaction (``set_config(…, true)``: ``SET LOCAL``):
+
+    * every query planned for its own values (``plan_cache_mode = force_custom_plan``):
+      psycopg prepares a statement run five times on a connection, and PostgreSQL may then
+      plan it once for any values. Search's parameters are arrays of ids and ranges whose size
+      is the whole question: a generic plan of the ranking query assumed 10 matches and one
+      account in a follower range and looped over the matches once per account of the range,
+      1.6–5.7 s a query at a million accounts instead of 10–40 ms. Planning each time costs
+      well under a millisecond here. Only search's transaction: the app's other statements
+      (a short link's lookup) keep their plans;
+    * no parallel workers (``max_parallel_workers_per_gather = 0``): a search's queries read a
+      few thousand index entries each; when the planner gave one (a country's wide follower
+      range) two workers, starting them and gathering their rows cost more than they saved
+      on 2 cores, 68–76 ms where one process read the same range in 20–25 ms.
+
+    docs/benchmarks.md, "PostgreSQL at 100,000 and 1,000,000 accounts"."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        session.execute(
+            sa.text(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+        )
 
 
 def _scheme(session: Session, workspace_id: int, query: SearchQuery) -> tuple[str, list[str]]:
@@ -416,7 +432,7 @@ def facets(
     """Counts per niche, tier and country of the accounts ``query`` finds (every page), each
     the largest ``FACET_SIZE`` first, grouped in the database. A semantic query counts what its
     filters find: a brief or lookalikes rank accounts, they do not narrow them."""
-    serial_plans(session)
+    search_plans(session)
     if by_meaning.wanted(query):
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)

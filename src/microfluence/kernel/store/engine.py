@@ -29,16 +29,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-# Every query planned for its own values. psycopg prepares a statement run five times on a
-# connection, and PostgreSQL then plans it once for any values (a "generic plan") when that
-# looks no costlier. For search that is wrong by orders of magnitude: a generic plan cannot see
-# how many ids an array parameter holds (it assumes 10) nor how wide a follower range is (it
-# assumed one row), and at a million accounts it looped over the keyword matches once per
-# account of the range: 1.6-5.7 s instead of 10-40 ms (docs/benchmarks.md, "PostgreSQL").
-# Planning each time costs well under a millisecond for these queries.
-PG_OPTIONS = "-c plan_cache_mode=force_custom_plan"
-
-
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite files get WAL and foreign keys."""
     try:
@@ -56,9 +46,7 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        given = parsed.query.get("options")  # the URL's own server options, after ours, win
-        options = f"{PG_OPTIONS} {given}" if isinstance(given, str) else PG_OPTIONS
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
+        return create_engine(parsed, pool_pre_ping=True)
     raise StoreError(f"unsupported database {backend!r}: use a sqlite:/// or postgresql:// URL")
 
 
