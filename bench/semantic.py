@@ -410,20 +410,30 @@ def main() -> None:
 
 
 @contextlib.contextmanager
+def _session_on(url: str) -> Iterator[tuple[Session, int]]:
+    """A session on a store bench.search loaded, set up as search sets its transaction
+    (``search_plans``: one transaction here), and its workspace."""
+    from bench.search import _workspace
+
+    engine = open_store(url).engine
+    with Session(engine) as session:
+        search_plans(session)
+        yield session, _workspace(url)
+    engine.dispose()
+
+
+@contextlib.contextmanager
 def _pg_store(data: Path) -> Iterator[tuple[Session, int]]:
     """A session on the PostgreSQL store bench.search left in ``data`` (its server started
     and stopped here) and its workspace."""
-    from bench.search import _pg_server, _workspace
+    from bench.search import _pg_server
 
     server, url, fresh = _pg_server(data)
     try:
         if fresh:
             raise SystemExit(f"no store in {data}: load one with bench.search --pg-data {data}")
-        engine = open_store(url).engine
-        with Session(engine) as session:
-            search_plans(session)  # what search() sets for its transaction (one here)
-            yield session, _workspace(url)
-        engine.dispose()
+        with _session_on(url) as found:
+            yield found
     finally:
         server.stop()
 
@@ -431,15 +441,10 @@ def _pg_store(data: Path) -> Iterator[tuple[Session, int]]:
 @contextlib.contextmanager
 def _sqlite_store(path: Path) -> Iterator[tuple[Session, int]]:
     """A session on the SQLite store bench.search left at ``path`` and its workspace."""
-    from bench.search import _workspace
-
     if not path.is_file():
         raise SystemExit(f"no store at {path}: load one with bench.search --keep DIR")
-    url = f"sqlite:///{path}"
-    engine = open_store(url).engine
-    with Session(engine) as session:
-        yield session, _workspace(url)
-    engine.dispose()
+    with _session_on(f"sqlite:///{path}") as found:
+        yield found
 
 
 def _population_and_store(args, tmp: Path, stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
