@@ -58,7 +58,7 @@ import polars as pl
 from sqlalchemy import JSON, insert, text
 
 from microfluence.demo.population import PopulationSpec, generate_population
-from microfluence.discovery import term_index
+from microfluence.discovery import columns, term_index
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
 from microfluence.kernel import heap
@@ -293,8 +293,8 @@ def _rss_mib() -> float:
 
 
 def build_index(url: str, ws: int) -> None:
-    """Build the in-process keyword index once (what the first keyword search of a process
-    pays), and print its time and memory."""
+    """Build the in-process keyword index and read the search columns once (what the first
+    search of a process pays), and print their time and memory."""
     store = open_store(url)
     term_index.forget()
     before = _rss_mib()
@@ -310,6 +310,19 @@ def build_index(url: str, ws: int) -> None:
         f"(CPU {cpu:.1f}s); arrays {index.nbytes() / 2**20:.0f} MiB "
         f"({index.nbytes() / max(len(index), 1):.0f} B/account, {index.nbytes() / max(nnz, 1):.1f} "
         f"B/non-zero); process RSS +{_rss_mib() - before:.0f} MiB",
+        flush=True,
+    )
+    columns.forget()
+    before = _rss_mib()
+    with store.session() as session:
+        started, used = time.perf_counter(), time.process_time()
+        held = columns.columns_for(session, ws)
+        took, cpu = time.perf_counter() - started, time.process_time() - used
+    print(
+        f"search columns: {len(held):,} accounts, {len(held.vocab):,} text values; read in "
+        f"{took:.1f}s (CPU {cpu:.1f}s); arrays {held.nbytes / 2**20:.0f} MiB "
+        f"({held.nbytes / max(len(held), 1):.0f} B/account); process RSS "
+        f"+{_rss_mib() - before:.0f} MiB",
         flush=True,
     )
     store.dispose()

@@ -348,7 +348,15 @@ def test_hostile_words_never_break_the_index(store, planted, words):
 @given(
     # characters of Python's Unicode tables (14.0 for 3.11; Polars' may be newer)
     st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=80)
-    | st.sampled_from(["Frühstück fit² ＦＵＬＬ Ⓐbc ΟΔΟΣ e\u0301te", "ﬁt 😀_x"])
+    | st.sampled_from(
+        [
+            "Frühstück fit² ＦＵＬＬ Ⓐbc ΟΔΟΣ e\u0301te",
+            "ﬁt 😀_x",
+            "vegan😍bakes ✨ in Lyon",  # emoji past U+FFFF cut words (the BMP-only pattern)
+            "𝐁old 🅰bc 𐐀deseret 😍",  # letters past U+FFFF: the whole pattern
+            "mañana_CAFÉ 12h",
+        ]
+    )
 )
 def test_query_words_are_cut_as_the_documents_are(text):
     """A query's words (Python) and a document's (Polars) are cut and folded alike (for the
@@ -397,8 +405,9 @@ _TEXT = st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=40) | s
     ),
 )
 def test_a_pages_post_hits_count_posts_as_documented(posts, words):
-    """The page's explanations (terms.post_hits, cut by Polars in one pass) count, per field
-    and query word, the posts whose words hold the word's folded terms."""
+    """The page's explanations (terms.post_hits: cut by Polars in one pass, or for a few posts
+    one by one in Python) count, per field and query word, the posts whose words hold the
+    word's folded terms."""
     frame = pl.DataFrame(
         posts,
         schema={"account": pl.Int64, "caption": pl.String, "hashtags": pl.String},
@@ -406,6 +415,7 @@ def test_a_pages_post_hits_count_posts_as_documented(posts, words):
     )
     got = terms._counted(terms._post_words(frame), terms.word_terms(words))
     assert got == _post_hits_by_hand(posts, words)
+    assert terms._counted_each(posts, words) == got  # a small page's way, in Python
 
 
 @settings(max_examples=100, deadline=None)

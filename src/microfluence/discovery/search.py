@@ -20,7 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import filters, keyword, keyword_plan, ranking, terms
+from microfluence.discovery import (
+    column_rank,
+    columns,
+    filters,
+    keyword,
+    keyword_plan,
+    ranking,
+    term_index,
+    terms,
+)
 from microfluence.discovery import semantic as by_meaning
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountNiche
@@ -162,6 +171,8 @@ def search(
     search_plans(session)
     if by_meaning.wanted(query):
         return _semantic(session, workspace_id, query, now)
+    if columns.supports(query):
+        return _in_process(session, workspace_id, query, now or utcnow())
     if keyword.terms(query.q):
         return _keyword(session, workspace_id, query, now or utcnow())
     tiers = _scheme(session, workspace_id, query)
@@ -269,6 +280,39 @@ def _page(session: Session, workspace_id: int, query: SearchQuery, ranked: _Rank
     return SearchPage(
         results=results, count=ranked.count, scheme=ranked.scheme, query=query.to_dict()
     )
+
+
+def _in_process(
+    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
+) -> SearchPage:
+    """A query whose filters and parts read only the search columns (``columns.supports``):
+    the filters a mask over the workspace's columns, the words scored by the keyword index
+    (every match among the accounts that pass: the filters' accounts when few pass, else every
+    match, masked), the blend and the page in NumPy (discovery.column_rank). Exact, like the
+    database's query over every match, not a pool's best blend."""
+    tiers = _scheme(session, workspace_id, query)
+    cols = columns.columns_for(session, workspace_id)
+    rows = columns.passing(cols, query, columns.lowered(session, query), now)
+    words = keyword.terms(query.q)
+    raw = None
+    if words:
+        index = term_index.index_for(session, workspace_id)
+        wanted = terms.query_terms(words)
+        if len(rows) <= keyword_plan.CANDIDATE_CAP:  # score the few that pass
+            ids, raw = index.scores(wanted, cols.ids[rows])
+            rows, _found = cols.rows_of(ids)  # every one is there: they came from the columns
+        else:  # score every match, keep those that pass
+            ids, raw = index.scores(wanted)
+            at, found = cols.rows_of(ids)
+            keep = np.zeros(len(cols), dtype=bool)
+            keep[rows] = True
+            found[found] = keep[at[found]]
+            rows, raw = at[found], raw[found]
+    parts = ranking.active_parts(query.weights, words=bool(words), semantic=False, tier=False)
+    page, count = column_rank.ranked(
+        cols, rows, parts, raw=raw, limit=query.limit, offset=query.offset
+    )
+    return _page(session, workspace_id, query, _Ranked(page, count, tiers[0], parts, words))
 
 
 def _keyword(

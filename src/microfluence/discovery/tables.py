@@ -9,7 +9,9 @@ the rest.
 * ``saved_searches``: a named query (the search's parameters as JSON) to run again;
 * ``account_vectors`` (revision "0029"): each account's sentence vector (discovery.vectors);
 * ``account_text_changes`` (revision "0031"): which accounts' text changed, for the keyword
-  index (discovery.term_index).
+  index (discovery.term_index);
+* ``account_search_changes`` (revision "0034"): which accounts' search rows changed, for the
+  in-process search columns (discovery.columns).
 """
 
 from __future__ import annotations
@@ -127,6 +129,20 @@ class AccountTextChange(Base):
 
     __tablename__ = "account_text_changes"
     __table_args__ = (Index("ix_account_text_changes_stamp", "workspace_id", "stamp"),)
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+    stamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountSearchChange(Base):
+    """The latest change of an account's search row (revision "0034"; discovery.columns):
+    written by the database's triggers on ``account_search``, never by the services; stamped
+    as ``account_text_changes`` is. A deleted workspace's stamps are removed by a trigger on
+    ``workspaces``."""
+
+    __tablename__ = "account_search_changes"
+    __table_args__ = (Index("ix_account_search_changes_stamp", "workspace_id", "stamp"),)
 
     account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     workspace_id: Mapped[int] = mapped_column(Integer)

@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import terms
+from microfluence.discovery import stamps, terms
 from microfluence.discovery.keyword import MIN_PREFIX
 from microfluence.discovery.locks import KeyedLocks
 
@@ -313,41 +312,17 @@ class TermIndex:
 
 # --- the per-process cache, kept current by the change stamps --------------------------------
 
-_SQLITE_CHANGES = """
-SELECT NULL, NULL, coalesce(max(stamp), 0) + 1 FROM account_text_changes
-WHERE workspace_id = :ws
-UNION ALL
-SELECT account_id, stamp, NULL FROM account_text_changes
-WHERE workspace_id = :ws AND stamp >= :mark
-"""
-# The mark is the oldest transaction still running (txid_snapshot_xmin): a change not yet
-# visible belongs to a transaction at or after it, so the next read from this mark sees it.
-_PG_CHANGES = """
-SELECT NULL::integer, NULL::bigint, txid_snapshot_xmin(txid_current_snapshot())
-UNION ALL
-SELECT account_id, stamp, NULL FROM account_text_changes
-WHERE workspace_id = :ws AND stamp >= :mark
-"""
-NEVER = 2**62  # a mark no stamp reaches: read the next mark alone
+TABLE = "account_text_changes"
 
 
 @dataclass
 class _Entry:
     index: TermIndex
-    mark: int  # read the stamps from here on
-    seen: dict[int, int]  # account → stamp already applied, among those at or after ``mark``
+    mark: stamps.Mark
 
 
 _CACHE: dict[tuple[str, int], _Entry] = {}
 _LOCKS = KeyedLocks()  # one per (database, workspace): a build holds only its own workspace
-
-
-def _changes(session: Session, workspace_id: int, mark: int) -> tuple[int, dict[int, int]]:
-    """(the next mark, account → stamp of the changes at or after ``mark``)."""
-    sql = _SQLITE_CHANGES if session.get_bind().dialect.name == "sqlite" else _PG_CHANGES
-    rows = session.execute(sa.text(sql), {"ws": workspace_id, "mark": mark}).all()
-    next_mark = next(int(r[2]) for r in rows if r[0] is None)
-    return next_mark, {int(r[0]): int(r[1]) for r in rows if r[0] is not None}
 
 
 def _key(session: Session, workspace_id: int) -> tuple[str, int]:
@@ -368,25 +343,23 @@ def index_for(session: Session, workspace_id: int) -> TermIndex:
 
 
 def _fresh(session: Session, workspace_id: int) -> _Entry:
-    mark, _none = _changes(session, workspace_id, NEVER)  # first: later changes are re-read
+    mark = stamps.start(session, TABLE, workspace_id)  # first: later changes are re-read
     main = build(session, workspace_id)
-    return _Entry(TermIndex([main]), mark, {})
+    return _Entry(TermIndex([main]), mark)
 
 
 def _followed(session: Session, workspace_id: int, entry: _Entry) -> _Entry:
-    mark, found = _changes(session, workspace_id, entry.mark)
-    if mark < entry.mark:  # the stamps went back: another database at the same address
+    followed = stamps.follow(session, TABLE, workspace_id, entry.mark)
+    if followed is None:
         return _fresh(session, workspace_id)
-    new = {a: s for a, s in found.items() if entry.seen.get(a) != s}
-    seen = {a: s for a, s in found.items() if s >= mark}
-    if not new:
-        return _Entry(entry.index, mark, seen)
-    changed = np.fromiter(new, dtype=np.int64, count=len(new))
+    mark, changed = followed
+    if not len(changed):
+        return _Entry(entry.index, mark)
     index = entry.index
     room = max(REFRESH_SHARE * len(index.blocks[0]), OVERLAY_FLOOR)
     if index.overlaid() + len(changed) > room:
         return _fresh(session, workspace_id)
-    return _Entry(index.with_changes(session, workspace_id, changed), mark, seen)
+    return _Entry(index.with_changes(session, workspace_id, changed), mark)
 
 
 def forget(workspace_id: int | None = None) -> None:

@@ -1,12 +1,13 @@
 """Search indexes built ahead, so that a server's first search of a large workspace is fast.
 
-The keyword index (``term_index``) and the vector index (``vector_index``) live in the process
-and are otherwise built by a workspace's first search: about 1.5 minutes at a million accounts
-(docs/benchmarks.md). :func:`warm_indexes` builds both for every workspace with at least
-``min_accounts`` accounts, largest first; the app runs it in a background thread when it starts
-(``MICROFLUENCE_SEARCH_WARM_ACCOUNTS``, docs/discovery.md "Index choices"). A search that
-arrives meanwhile waits on the same per-workspace lock (``discovery.locks``) for the index
-being built instead of building a second copy; other workspaces are served as usual.
+The keyword index (``term_index``), the search columns (``columns``) and the vector index
+(``vector_index``) live in the process and are otherwise built by a workspace's first search:
+about 1.5 minutes at a million accounts (docs/benchmarks.md). :func:`warm_indexes` builds them
+for every workspace with at least ``min_accounts`` accounts, largest first; the app runs it in
+a background thread when it starts (``MICROFLUENCE_SEARCH_WARM_ACCOUNTS``, docs/discovery.md
+"Index choices"). A search that arrives meanwhile waits on the same per-workspace lock
+(``discovery.locks``) for the index being built instead of building a second copy; other
+workspaces are served as usual.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from microfluence.discovery import term_index, vector_index
+from microfluence.discovery import columns, term_index, vector_index
 from microfluence.kernel.store import Store
 from microfluence.kernel.store.tables import Account
 
@@ -44,7 +45,8 @@ def warm_indexes(
     stop: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[int]:
-    """Build the keyword and vector indexes of the large workspaces; their ids, in order.
+    """Build the keyword and vector indexes and read the search columns of the large
+    workspaces; their ids, in order.
 
     ``stop`` ends the work between two workspaces (the app sets it when it shuts down);
     ``progress(workspace_id, accounts)`` is called before each workspace is built.
@@ -57,6 +59,7 @@ def warm_indexes(
             progress(workspace_id, accounts)
         with store.session() as session:
             term_index.index_for(session, workspace_id)
+            columns.columns_for(session, workspace_id)
             if not vector_index.server_side(session):
                 vector_index.index_for(session, workspace_id)
         done.append(workspace_id)

@@ -1,0 +1,397 @@
+"""The search columns: per (database, workspace), the ``account_search`` rows (revision 0030)
+held in the process as NumPy arrays, so that the filters a search asks of those rows are one
+vectorised mask instead of index ranges and seeks in the database (docs/discovery.md, "Index
+choices").
+
+At a million accounts a keyword query's filters cost PostgreSQL 7.5 ms for the ids that pass
+and up to 63 ms to ask which of a few thousand matches pass, one index seek each
+(docs/benchmarks.md); the same masks over these arrays cost about a millisecond, and the
+ranking blend over what passes (discovery.column_rank) is exact where the database's was run
+on a pool of the best matches.
+
+* ``platform``, ``country``, ``creator_country``, ``language`` and ``creator_language``: codes
+  into one sorted vocabulary of the workspace's values (−1: none); a filter's value is lowered
+  by the database's own ``lower()`` (``lowered``), as the SQL filters lower it, and found by
+  exact match, as the database compares;
+* ``followers``, ``er``, ``er_percentile``, ``aqs``: float64, NaN for none (a follower count is
+  exact in a float64 below 2⁵³); a range leaves NaN out, as SQL leaves out NULL;
+* ``has_email``: bool; ``last_post_at``: datetime64[µs], NaT for none.
+
+Kept current like the keyword index: the database's triggers stamp every account whose search
+row was written or deleted (``account_search_changes``, revision 0034; discovery.stamps); each
+search reads the stamps after its mark (one index range, usually empty) and re-reads just those
+rows into new arrays (a copy: a search already running keeps the arrays it started with).
+About 70 bytes an account: 70 MB at a million.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from microfluence.discovery import scored, stamps
+from microfluence.discovery.locks import KeyedLocks
+from microfluence.discovery.query import SearchQuery
+from microfluence.discovery.tables import AccountSearch
+
+TABLE = "account_search_changes"
+TEXT = ("platform", "country", "creator_country", "language", "creator_language")
+NUMBERS = ("followers", "er", "er_percentile", "aqs")
+DENSE_SPAN = 4
+DRIVE_SHARE = 0.25  # a filter's rows drive when they are at most this share of the workspace
+REREAD_SHARE = 0.5  # past this share of the workspace changed, read it all again
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """One workspace's search rows, sorted by account id."""
+
+    ids: np.ndarray  # int64, sorted
+    vocab: np.ndarray  # the text columns' values, sorted (str)
+    codes: dict[str, np.ndarray]  # TEXT → int32 codes into vocab, −1 for none
+    numbers: dict[str, np.ndarray]  # NUMBERS → float64, NaN for none
+    has_email: np.ndarray  # bool
+    last_post_at: np.ndarray  # datetime64[us], NaT for none
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.ids, self.has_email, self.last_post_at, *self.codes.values()]
+        return sum(a.nbytes for a in [*arrays, *self.numbers.values()])
+
+    def code(self, value: str | None) -> int:
+        """The code of ``value`` (−2, which no row holds, when the workspace has no such
+        value)."""
+        if value is None:
+            return -2
+        at = int(np.searchsorted(self.vocab, value))
+        return at if at < len(self.vocab) and self.vocab[at] == value else -2
+
+    def rows_of(self, account_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row of each id, whether that id has a row here): from ``_positions`` when the ids
+        are dense, else a binary search (a few times slower at a million)."""
+        dense = self._positions
+        if dense is not None:
+            first, positions = dense
+            offset = account_ids - first
+            inside = (offset >= 0) & (offset < len(positions))
+            at = np.where(inside, positions[np.where(inside, offset, 0)], -1)
+            return np.maximum(at, 0), at >= 0
+        at = np.searchsorted(self.ids, account_ids)
+        at = np.minimum(at, max(len(self.ids) - 1, 0))
+        found = self.ids[at] == account_ids if len(self.ids) else np.zeros(len(at), dtype=bool)
+        return at, found
+
+    @property
+    def _positions(self) -> tuple[int, np.ndarray] | None:
+        """(the first id, each id's row from it on, −1 for none) when the ids span at most
+        ``DENSE_SPAN`` times their number (4 bytes per id of the span), else None."""
+        return self._memo(("positions", ""), self._dense_positions)
+
+    def _dense_positions(self) -> tuple[int, np.ndarray] | None:
+        if not len(self.ids):
+            return None
+        first, span = int(self.ids[0]), int(self.ids[-1] - self.ids[0]) + 1
+        if span > DENSE_SPAN * len(self.ids):
+            return None
+        positions = np.full(span, -1, dtype=np.int32)
+        positions[self.ids - first] = np.arange(len(self.ids), dtype=np.int32)
+        return first, positions
+
+    def text_rows(self, name: str, code: int) -> np.ndarray:
+        """The rows whose ``name`` (a TEXT column) holds ``code``, in row order."""
+        order, bounds = self._text_order(name)
+        if not 0 <= code < len(self.vocab):
+            return np.array([], dtype=np.int64)
+        return order[bounds[code] : bounds[code + 1]]  # a stable sort: in row order
+
+    def _memo(self, key: tuple[str, str], make: Callable[[], Any]) -> Any:
+        """``make()``, once per these columns (they never change; a new copy has its own)."""
+        memo = self.__dict__.setdefault("_memos", {})  # frozen: the instance's own dict
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+
+    def _text_order(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ordered by their code of ``name``, where each code's rows start)."""
+        return self._memo(("text", name), lambda: self._sorted_codes(name))
+
+    def _sorted_codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        codes = self.codes[name]
+        if len(self.vocab) < 2**15:  # 16-bit codes: NumPy sorts them by radix, ~10 ms a million
+            codes = codes.astype(np.int16)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(self.vocab) + 1))
+        return order, bounds
+
+    def number_range(self, name: str, low: float | None, high: float | None) -> np.ndarray:
+        """The rows whose ``name`` (a NUMBERS column) is within [low, high] (None: open), in
+        the column's order; NaN is in no range."""
+        order, ordered = self._memo(("number", name), lambda: self._sorted_numbers(name))
+        start = 0 if low is None else int(np.searchsorted(ordered, low, side="left"))
+        known = int(np.searchsorted(ordered, np.inf, side="right"))  # NaN sorts last
+        end = known if high is None else int(np.searchsorted(ordered, high, side="right"))
+        return order[start : max(start, end)]
+
+    def _sorted_numbers(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.numbers[name], kind="stable")
+        return order, self.numbers[name][order]
+
+
+def supports(query: SearchQuery) -> bool:
+    """Whether every filter and ranking part of ``query`` reads only these columns: a tier, a
+    wanted tier and a niche read other tables (the database's path serves them)."""
+    return not (query.tier or query.prefer_tier or query.niche)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A query's text filters as stored: lowered by the database (``lowered``)."""
+
+    country: str | None
+    language: str | None
+
+
+def lowered(session: Session, query: SearchQuery) -> Asked:
+    """The query's country and language, stripped and lowered by the database's ``lower()``,
+    the function that stored them (SQLite folds ASCII letters only, PostgreSQL by its locale)."""
+    country = query.country.strip() if query.country and query.country.strip() else None
+    language = query.language.strip() if query.language and query.language.strip() else None
+    if country is None and language is None:
+        return Asked(None, None)
+    lower = sa.func.lower
+    row = session.execute(
+        sa.select(lower(sa.literal(country or "")), lower(sa.literal(language or "")))
+    ).one()
+    return Asked(row[0] if country else None, row[1] if language else None)
+
+
+def mask(
+    cols: Columns,
+    query: SearchQuery,
+    asked: Asked,
+    now: dt.datetime,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Which rows (all, or those at ``rows``) pass the query's filters, exactly as
+    discovery.filters' conditions do in the database (``supports(query)`` must hold)."""
+
+    def at(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    n = len(cols) if rows is None else len(rows)
+    keep = np.ones(n, dtype=bool)
+    if query.platform:
+        keep &= at(cols.codes["platform"]) == cols.code(query.platform)
+    for name, low, high in (
+        ("followers", query.min_followers, query.max_followers),
+        ("er", query.min_er, query.max_er),
+        ("aqs", query.min_quality, None),
+    ):
+        if low is not None:
+            keep &= at(cols.numbers[name]) >= low
+        if high is not None:
+            keep &= at(cols.numbers[name]) <= high
+    for own, creator, value in (
+        ("country", "creator_country", asked.country),
+        ("language", "creator_language", asked.language),
+    ):
+        if value is not None:
+            code = cols.code(value)
+            keep &= (at(cols.codes[own]) == code) | (at(cols.codes[creator]) == code)
+    if query.has_email is not None:
+        keep &= at(cols.has_email) == query.has_email
+    if query.posted_within_days is not None:
+        since = np.datetime64(now - dt.timedelta(days=query.posted_within_days), "us")
+        keep &= at(cols.last_post_at) >= since
+    return keep
+
+
+def passing(cols: Columns, query: SearchQuery, asked: Asked, now: dt.datetime) -> np.ndarray:
+    """The rows that pass the query's filters, in row order (``supports(query)`` must hold).
+
+    Like the database's indexes: when the country (the account's or its creator's) or a
+    follower or ER range holds at most ``DRIVE_SHARE`` of the workspace, the narrowest of them
+    drives (its rows from a sorted order, ``text_rows``/``number_range``) and the mask is
+    evaluated on those rows alone; else on every row."""
+    drivers: list[tuple[int, Callable[[], np.ndarray]]] = []
+    if asked.country is not None:
+        code = cols.code(asked.country)
+        own, creator = cols.text_rows("country", code), cols.text_rows("creator_country", code)
+
+        def either() -> np.ndarray:  # each row once: the creator's, unless the account's own
+            return np.concatenate([own, creator[cols.codes["country"][creator] != code]])
+
+        drivers.append((len(own) + len(creator), either))
+    for name, low, high in (
+        ("followers", query.min_followers, query.max_followers),
+        ("er", query.min_er, query.max_er),
+    ):
+        if low is not None or high is not None:
+            ranged = cols.number_range(name, low, high)
+            drivers.append((len(ranged), lambda ranged=ranged: ranged))
+    if drivers:
+        size, driver = min(drivers, key=lambda d: d[0])
+        if size <= DRIVE_SHARE * len(cols):
+            rows = driver()  # in no order: only those that pass are sorted
+            return np.sort(rows[mask(cols, query, asked, now, rows)])
+    return np.flatnonzero(mask(cols, query, asked, now))
+
+
+# --- reading the rows --------------------------------------------------------------------------
+
+
+def _read(session: Session, workspace_id: int, ids: np.ndarray | None) -> list[Any]:
+    """The rows of the workspace (or of the accounts ``ids``) in ``_columns``' order. The time as
+    the driver gives it (text on SQLite, read by NumPy, not parsed row by row in Python)."""
+    s = AccountSearch
+    read = [
+        s.account_id,
+        *(getattr(s, name) for name in (*TEXT, *NUMBERS)),
+        s.has_email,
+        sa.type_coerce(s.last_post_at, sa.String),
+    ]
+    stmt = sa.select(*read).where(s.workspace_id == workspace_id)
+    if ids is not None:
+        asked = scored.ids_only(session, ids, name="asked")
+        stmt = stmt.where(s.account_id.in_(sa.select(asked.c.account_id)))
+    return session.execute(stmt).all()
+
+
+def _codes(values: tuple[Any, ...], vocab: np.ndarray) -> np.ndarray:
+    series = pl.Series(values, dtype=pl.Utf8)
+    return series.replace_strict(
+        vocab.tolist(), list(range(len(vocab))), default=-1, return_dtype=pl.Int32
+    ).to_numpy()
+
+
+def _columns(rows: list[Any]) -> Columns:
+    """Columns of the rows (``_read``'s order), sorted by account id."""
+    if not rows:
+        return Columns(
+            np.array([], dtype=np.int64),
+            np.array([], dtype=str),
+            {name: np.array([], dtype=np.int32) for name in TEXT},
+            {name: np.array([], dtype=np.float64) for name in NUMBERS},
+            np.array([], dtype=bool),
+            np.array([], dtype="datetime64[us]"),
+        )
+    fields = list(zip(*rows, strict=True))
+    ids = np.asarray(fields[0], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    texts = fields[1 : 1 + len(TEXT)]
+    vocab = np.asarray(
+        pl.concat([pl.Series(t, dtype=pl.Utf8) for t in texts]).drop_nulls().unique().sort(),
+        dtype=str,
+    )
+    codes = {name: _codes(t, vocab)[order] for name, t in zip(TEXT, texts, strict=True)}
+    at = 1 + len(TEXT)
+    numbers = {
+        name: np.asarray(fields[at + i], dtype=np.float64)[order] for i, name in enumerate(NUMBERS)
+    }
+    has_email = np.asarray(fields[-2], dtype=bool)[order]
+    last = np.asarray(fields[-1], dtype="datetime64[us]")[order]
+    return Columns(ids[order], vocab, codes, numbers, has_email, last)
+
+
+def _merged(old: Columns, changed: np.ndarray, fresh: Columns) -> Columns:
+    """``old`` without the accounts ``changed`` (re-read, or deleted), with ``fresh``'s rows
+    (those accounts' rows now), sorted by account id; one vocabulary for both."""
+    keep = ~np.isin(old.ids, changed)
+    vocab = np.union1d(old.vocab, fresh.vocab)
+
+    def recoded(cols: Columns, name: str) -> np.ndarray:
+        # a code into the merged vocabulary; −1 (none) picks the appended −1
+        mapped = np.append(np.searchsorted(vocab, cols.vocab).astype(np.int32), np.int32(-1))
+        return mapped[cols.codes[name]]
+
+    ids = np.concatenate([old.ids[keep], fresh.ids])
+    order = np.argsort(ids, kind="stable")
+
+    def both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a[keep], b])[order]
+
+    return Columns(
+        ids[order],
+        vocab,
+        {name: both(recoded(old, name), recoded(fresh, name)) for name in TEXT},
+        {name: both(old.numbers[name], fresh.numbers[name]) for name in NUMBERS},
+        both(old.has_email, fresh.has_email),
+        both(old.last_post_at, fresh.last_post_at),
+    )
+
+
+def build(session: Session, workspace_id: int, ids: np.ndarray | None = None) -> Columns:
+    """The workspace's columns (or those of the accounts ``ids``) as stored now."""
+    return _columns(_read(session, workspace_id, ids))
+
+
+# --- the per-process cache, kept current by the change stamps ---------------------------------
+
+
+@dataclass
+class _Entry:
+    columns: Columns
+    mark: stamps.Mark
+
+
+_CACHE: dict[tuple[str, int], _Entry] = {}
+_LOCKS = KeyedLocks()
+
+
+def _key(session: Session, workspace_id: int) -> tuple[str, int]:
+    return (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
+
+
+def _fresh(session: Session, workspace_id: int) -> _Entry:
+    mark = stamps.start(session, TABLE, workspace_id)  # first: later changes are re-read
+    return _Entry(build(session, workspace_id), mark)
+
+
+def _followed(session: Session, workspace_id: int, entry: _Entry) -> _Entry:
+    followed = stamps.follow(session, TABLE, workspace_id, entry.mark)
+    if followed is None:
+        return _fresh(session, workspace_id)
+    mark, changed = followed
+    if not len(changed):
+        return _Entry(entry.columns, mark)
+    if len(changed) > REREAD_SHARE * max(len(entry.columns), 1):
+        return _fresh(session, workspace_id)
+    fresh = build(session, workspace_id, changed)
+    return _Entry(_merged(entry.columns, changed, fresh), mark)
+
+
+def columns_for(session: Session, workspace_id: int) -> Columns:
+    """The workspace's search columns, current with the store (see the module)."""
+    key = _key(session, workspace_id)
+    with _LOCKS(key):
+        entry = _CACHE.get(key)
+        entry = (
+            _fresh(session, workspace_id)
+            if entry is None
+            else _followed(session, workspace_id, entry)
+        )
+        _CACHE[key] = entry
+        return entry.columns
+
+
+def forget(workspace_id: int | None = None) -> None:
+    """Drop the cached columns (of one workspace, or all): the next search reads them again."""
+    for key in [k for k in list(_CACHE) if workspace_id is None or k[1] == workspace_id]:
+        with _LOCKS(key):
+            _CACHE.pop(key, None)
+
+
+def cached(session: Session, workspace_id: int) -> Columns | None:
+    """The columns this process holds for the workspace, as they are (no refresh), or None."""
+    entry = _CACHE.get(_key(session, workspace_id))
+    return None if entry is None else entry.columns
