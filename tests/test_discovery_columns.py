@@ -1,7 +1,7 @@
-"""The in-process search columns (discovery.columns) and the NumPy ranking over them
-(discovery.column_rank): the same pages as the database's query, exactly, for any query they
-serve; kept current by the stamps of revision 0034 through every kind of write, from this
-engine and another; workspace-isolated."""
+"""The in-process search columns (discovery.columns, column_labels) and the NumPy ranking over
+them (discovery.column_rank): the same pages as the database's ranking query over every match,
+for any query of filters and words; kept current by the stamps of revision 0034 through every
+kind of write, from this engine and another; workspace-isolated."""
 
 from __future__ import annotations
 
@@ -15,18 +15,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery_support import NOW, Planter
-from microfluence.discovery import columns, keyword_plan, term_index
+from microfluence.discovery import columns, keyword, keyword_plan, term_index, terms
+from microfluence.discovery import search as search_module
 from microfluence.discovery.query import SearchQuery, Weights
 from microfluence.discovery.search import search
-from microfluence.discovery.tables import AccountQuality, AccountSearchChange
+from microfluence.discovery.tables import AccountNiche, AccountQuality, AccountSearchChange
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Creator, Post, Workspace
 from microfluence.kernel.workspaces import ensure_workspace
-from microfluence.metrics.tables import AccountMetric
+from microfluence.metrics.tables import AccountMetric, AccountTier
 
 WORDS = "vegan kettlebell coach daily yoga lyon".split()
 COUNTRIES = ["FR", "fr", "de", "DE", "Österreich", "ÖSTERREICH", None]
 FOLLOWERS = [None, 999, 1000, 5000, 12_000, 50_000]
+LABELLED = ["fitness", "travel", "pets", "food_drink"]
 
 
 @pytest.fixture
@@ -67,6 +69,31 @@ def population(store):
             creator = session.get(Creator, account.creator_id)
             creator.country = pick(COUNTRIES)
             creator.language = pick(["de", "fr", None])
+            for scheme in ("mediakix", "influence-co"):
+                tier = pick(["nano", "micro", "mid", "macro", "celebrity", "gone", None])
+                if tier is not None:
+                    session.add(
+                        AccountTier(
+                            workspace_id=ws.id,
+                            account_id=account.id,
+                            run_id=p.run.id,
+                            scheme=scheme,
+                            tier=tier,
+                        )
+                    )
+            for niche in rng.choice(LABELLED, size=int(rng.integers(0, 3)), replace=False):
+                session.add(
+                    AccountNiche(
+                        workspace_id=ws.id,
+                        account_id=account.id,
+                        niche=str(niche),
+                        confidence=pick([0.3, 0.5, 0.9]),
+                        source=pick(["model", "model", "user"]),
+                    )
+                )
+        p.account(  # corrected by hand: its model rows no longer count
+            "corrected", niches={"travel": (1.0, "user"), "fitness": (0.95, "model")}
+        )
         other = ensure_workspace(session, "other")
         Planter(session, other.id).account("acct0", bio="vegan", followers=1000, country="fr")
     return ws.id, other.id
@@ -82,10 +109,23 @@ def _page(store, ws, query: SearchQuery):
     return rows, page.count
 
 
-def _by_database(monkeypatch):
-    """The database's query (the path before the columns), exact: the filters drive."""
-    monkeypatch.setattr(columns, "supports", lambda query: False)
-    monkeypatch.setattr(keyword_plan, "CANDIDATE_CAP", 10**9)
+def _by_database(store, ws, query: SearchQuery):
+    """The database's ranking query (``search._rank``, the SQL filters and blend) over every
+    account the words match, as ``_page`` explains it."""
+    with store.session() as session:
+        tiers = search_module._scheme(session, ws, query)
+        matched = None
+        if words := keyword.terms(query.q):
+            index = term_index.index_for(session, ws)
+            ids, raw = index.scores(terms.query_terms(words))
+            matched = keyword_plan.subquery(session, ids, raw)
+        ranked = search_module._rank(session, ws, query, tiers, now=NOW, matched=matched)
+        page = search_module._page(session, ws, query, ranked)
+    rows = [
+        (r.account_id, r.score, [(p.name, p.value) for p in r.why.parts], r.why.matched)
+        for r in page.results
+    ]
+    return rows, page.count
 
 
 QUERIES = st.builds(
@@ -101,7 +141,14 @@ QUERIES = st.builds(
     language=st.sampled_from([None, "fr", "en", "De"]),
     has_email=st.sampled_from([None, True, False]),
     posted_within_days=st.sampled_from([None, 30, 365]),
-    weights=st.sampled_from([Weights(), Weights(relevance=1, engagement=0.3, authenticity=0)]),
+    tier=st.sampled_from([None, None, "micro", "nano"]),
+    tier_scheme=st.sampled_from([None, "influence-co"]),
+    prefer_tier=st.sampled_from([None, None, "micro", "macro"]),
+    niche=st.sampled_from([None, None, "fitness", "travel", "pets"]),
+    niche_confidence=st.sampled_from([0.5, 0.9]),
+    weights=st.sampled_from(
+        [Weights(), Weights(relevance=1, engagement=0.3, authenticity=0, tier=0.7)]
+    ),
     limit=st.sampled_from([1, 5, 100]),
     offset=st.sampled_from([0, 3]),
 )
@@ -113,12 +160,8 @@ QUERIES = st.builds(
 @given(query=QUERIES)
 def test_the_columns_give_the_databases_page_exactly(store, population, query):
     ws, _other = population
-    assert columns.supports(query)
     in_process = _page(store, ws, query)
-    with pytest.MonkeyPatch.context() as mp:
-        _by_database(mp)
-        by_database = _page(store, ws, query)
-    _same_pages(in_process, by_database)
+    _same_pages(in_process, _by_database(store, ws, query))
     with pytest.MonkeyPatch.context() as mp:  # the words drive: every match, masked
         mp.setattr(keyword_plan, "CANDIDATE_CAP", 0)
         assert _page(store, ws, query) == in_process
@@ -126,6 +169,27 @@ def test_the_columns_give_the_databases_page_exactly(store, population, query):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(columns, "DRIVE_SHARE", share)
             assert _page(store, ws, query) == in_process
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {"prefer_tier": "micro"},
+        {"prefer_tier": "macro", "tier_scheme": "influence-co", "q": "vegan"},
+        {"tier": "micro"},
+        {"tier": "nano", "tier_scheme": "influence-co", "q": "daily yoga"},
+        {"niche": "fitness"},
+        {"niche": "fitness", "niche_confidence": 0.9, "country": "fr"},
+        {"niche": "travel", "prefer_tier": "nano", "q": "coach"},
+    ],
+)
+def test_tiers_and_niches_give_the_databases_page(store, population, asked):
+    """Every account, so that each tier and niche case is on the page."""
+    ws, _other = population
+    query = SearchQuery(limit=100, **asked)
+    in_process = _page(store, ws, query)
+    assert in_process[1] > 0
+    _same_pages(in_process, _by_database(store, ws, query))
 
 
 def _same_pages(got, want) -> None:
@@ -139,13 +203,6 @@ def _same_pages(got, want) -> None:
         assert mine[1] == pytest.approx(theirs[1], rel=1e-12, abs=1e-15)
         assert [p[0] for p in mine[2]] == [p[0] for p in theirs[2]]
         assert [p[1] for p in mine[2]] == pytest.approx([p[1] for p in theirs[2]], rel=1e-12)
-
-
-def test_queries_reading_other_tables_take_the_database(store, population):
-    assert not columns.supports(SearchQuery(tier="micro"))
-    assert not columns.supports(SearchQuery(niche="fitness"))
-    assert not columns.supports(SearchQuery(prefer_tier="micro"))
-    assert columns.supports(SearchQuery(q="vegan", country="fr", has_email=True))
 
 
 def _same_as_stored(store, ws) -> columns.Columns:
@@ -162,7 +219,30 @@ def _same_as_stored(store, ws) -> columns.Columns:
         np.testing.assert_array_equal(held.numbers[name], fresh.numbers[name], err_msg=name)
     np.testing.assert_array_equal(held.has_email, fresh.has_email)
     np.testing.assert_array_equal(held.last_post_at, fresh.last_post_at)
+    assert _tiers(held) == _tiers(fresh)
+    assert _niches(held) == _niches(fresh)
     return held
+
+
+def _tiers(cols: columns.Columns) -> dict[str, list]:
+    labels = cols.labels
+    return {
+        scheme: [labels.tier_vocab[c] if c >= 0 else None for c in codes.tolist()]
+        for scheme, codes in labels.tiers.items()
+        if (codes >= 0).any()
+    }
+
+
+def _niches(cols: columns.Columns) -> list[tuple]:
+    labels = cols.labels
+    entries = zip(
+        labels.niche_ids.tolist(),
+        [labels.niche_vocab[c] for c in labels.niche_codes.tolist()],
+        labels.niche_confidence.tolist(),
+        labels.niche_source.tolist(),
+        strict=True,
+    )
+    return sorted(entries)
 
 
 def _stamps(store, ws) -> dict[int, int]:
@@ -210,7 +290,26 @@ def test_the_columns_follow_every_kind_of_write(store, store_url, population):
             lambda s: s.add(
                 Post(workspace_id=ws, account_id=a, platform_post_id="new", posted_at=NOW)
             ),
-            lambda s: Planter(s, ws).account("newcomer", country="Narnia", quality=70.0),
+            lambda s: Planter(s, ws).account(
+                "newcomer",
+                country="Narnia",
+                quality=70.0,
+                tier="mega",
+                niches={"pets": (0.7, "model")},
+            ),
+            lambda s: s.execute(  # a tier changes, another scheme's goes
+                sa.update(AccountTier).where(AccountTier.account_id == c).values(tier="mega")
+            ),
+            lambda s: s.execute(sa.delete(AccountTier).where(AccountTier.account_id == d)),
+            lambda s: s.add(  # a hand correction
+                AccountNiche(
+                    workspace_id=ws, account_id=a, niche="gaming", confidence=1.0, source="user"
+                )
+            ),
+            lambda s: s.execute(
+                sa.update(AccountNiche).where(AccountNiche.account_id == c).values(confidence=0.99)
+            ),
+            lambda s: s.execute(sa.delete(AccountNiche).where(AccountNiche.account_id == d)),
             lambda s: s.execute(sa.delete(Account).where(Account.id == b)),
         ]
         for i, write in enumerate(writes):
@@ -220,6 +319,8 @@ def test_the_columns_follow_every_kind_of_write(store, store_url, population):
             held = _same_as_stored(store, ws)
         assert held is not first
         assert "narnia" in held.vocab.tolist()
+        assert "gaming" in held.labels.niche_vocab.tolist()
+        assert "mega" in held.labels.tier_vocab.tolist()
         assert b not in held.ids.tolist() and b in _stamps(store, ws)  # a deleted one keeps it
         page = _page(store, ws, SearchQuery(country="narnia"))
         assert [row[0] for row in page[0]] == [held.ids[-1]]  # the newcomer, not the deleted

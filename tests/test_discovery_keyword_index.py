@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from discovery_support import NOW, Planter
-from microfluence.discovery import filters, keyword_plan, term_index, terms
+from microfluence.discovery import keyword_plan, term_index, terms
 from microfluence.discovery import search as search_module
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
@@ -173,7 +173,7 @@ def test_keyword_and_filters_are_exact_and_ranked_by_the_blend(store, planted):
         {"q": "daily", "min_followers": 1000, "max_followers": 12_000},
         {"q": "daily", "limit": 2},
         {"q": "daily", "limit": 2, "offset": 2},
-        {"q": "daily", "country": "de", "limit": 1},  # rounds that ask which pass, then grow
+        {"q": "daily", "country": "de", "limit": 1},
         {"q": "daily", "min_followers": 5_000, "limit": 2},
     ],
 )
@@ -188,38 +188,13 @@ def test_filters_driven_and_words_driven_plans_agree(store, planted, monkeypatch
 
     by_filters = run()
     monkeypatch.setattr(keyword_plan, "CANDIDATE_CAP", 0)  # the filters "pass too many"
-    monkeypatch.setattr(keyword_plan, "MIN_POOL", 1)  # and the pool has to grow
-    monkeypatch.setattr(keyword_plan, "OVERSAMPLE", 1)
     by_words = run()
-    assert by_words[0] == by_filters[0]
+    assert by_words == by_filters  # the same page and count: both exact
     assert by_filters[0]
 
 
-@pytest.mark.parametrize(
-    "asked",
-    [{}, {"country": "de"}, {"min_followers": 5_000, "max_followers": 12_000}, {"country": "xx"}],
-)
-def test_a_pools_passing_accounts_are_the_filters_accounts(store, planted, asked):
-    """keyword_plan.passing (a round of the growing pool: which matches pass) keeps exactly
-    the accounts the filters pass (filters.candidate_ids), whatever the pool holds."""
-    ws, ids, other = planted
-    query = SearchQuery(**asked)
-    pool = np.array(sorted([*ids.values(), 10**6]), dtype=np.int64)  # and an id of no account
-    with store.session() as session:
-        scheme = search_module.resolve_scheme(session, ws, None)[0]
-        expected = filters.candidate_ids(session, ws, query, scheme, NOW, cap=100)
-        assert expected is not None
-        kept = keyword_plan.passing(session, ws, query, scheme, NOW, pool)
-        assert kept.tolist() == expected.tolist()
-        assert keyword_plan.passing(session, ws, query, scheme, NOW, pool[:2]).tolist() == [
-            i for i in expected.tolist() if i in pool[:2]
-        ]
-        empty = np.zeros(0, dtype=np.int64)
-        assert keyword_plan.passing(session, ws, query, scheme, NOW, empty).tolist() == []
-
-
-def test_a_growing_pool_reads_the_tier_scheme_once(store, planted, monkeypatch):
-    """The tier scheme (a settings read) is resolved once per search, not once per round."""
+def test_a_search_reads_the_tier_scheme_once(store, planted, monkeypatch):
+    """The tier scheme (a settings read) is resolved once per search, the words driving."""
     ws, _ids, _other = planted
     reads = []
     real = search_module.settings_of
@@ -230,8 +205,6 @@ def test_a_growing_pool_reads_the_tier_scheme_once(store, planted, monkeypatch):
 
     monkeypatch.setattr(search_module, "settings_of", counted)
     monkeypatch.setattr(keyword_plan, "CANDIDATE_CAP", 0)  # the words drive
-    monkeypatch.setattr(keyword_plan, "MIN_POOL", 1)  # and the pool grows: 1, 8, …
-    monkeypatch.setattr(keyword_plan, "OVERSAMPLE", 1)
     with store.session() as session:
         query = SearchQuery(q="daily", min_followers=10_000, limit=2)
         page = search(session, ws, query, now=NOW)

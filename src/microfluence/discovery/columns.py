@@ -1,7 +1,7 @@
-"""The search columns: per (database, workspace), the ``account_search`` rows (revision 0030)
-held in the process as NumPy arrays, so that the filters a search asks of those rows are one
-vectorised mask instead of index ranges and seeks in the database (docs/discovery.md, "Index
-choices").
+"""The search columns: per (database, workspace), the ``account_search`` rows (revision 0030),
+with the tiers and niches (discovery.column_labels), held in the process as NumPy arrays, so
+that a search's filters are one vectorised mask instead of index ranges and seeks in the
+database (docs/discovery.md, "Index choices").
 
 At a million accounts a keyword query's filters cost PostgreSQL 7.5 ms for the ids that pass
 and up to 63 ms to ask which of a few thousand matches pass, one index seek each
@@ -18,7 +18,8 @@ on a pool of the best matches.
 * ``has_email``: bool; ``last_post_at``: datetime64[µs], NaT for none.
 
 Kept current like the keyword index: the database's triggers stamp every account whose search
-row was written or deleted (``account_search_changes``, revision 0034; discovery.stamps); each
+row, tier or niche was written or deleted (``account_search_changes``, revision 0034;
+discovery.stamps); each
 search reads the stamps after its mark (one index range, usually empty) and re-reads just those
 rows into new arrays (a copy: a search already running keeps the arrays it started with).
 About 70 bytes an account: 70 MB at a million.
@@ -36,7 +37,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import scored, stamps
+from microfluence.discovery import column_labels, scored, stamps
+from microfluence.discovery.column_labels import Labels
 from microfluence.discovery.locks import KeyedLocks
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountSearch
@@ -59,6 +61,7 @@ class Columns:
     numbers: dict[str, np.ndarray]  # NUMBERS → float64, NaN for none
     has_email: np.ndarray  # bool
     last_post_at: np.ndarray  # datetime64[us], NaT for none
+    labels: Labels  # tiers and niches (discovery.column_labels)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -66,7 +69,7 @@ class Columns:
     @property
     def nbytes(self) -> int:
         arrays = [self.ids, self.has_email, self.last_post_at, *self.codes.values()]
-        return sum(a.nbytes for a in [*arrays, *self.numbers.values()])
+        return sum(a.nbytes for a in [*arrays, *self.numbers.values()]) + self.labels.nbytes
 
     def code(self, value: str | None) -> int:
         """The code of ``value`` (−2, which no row holds, when the workspace has no such
@@ -133,6 +136,11 @@ class Columns:
         bounds = np.searchsorted(codes[order], np.arange(len(self.vocab) + 1))
         return order, bounds
 
+    def niche_rows(self, niche: str, confidence: float) -> np.ndarray:
+        """The rows of the accounts that have ``niche`` (column_labels), in row order."""
+        at, found = self.rows_of(self.labels.niche_accounts(niche, confidence))
+        return np.sort(at[found])
+
     def number_range(self, name: str, low: float | None, high: float | None) -> np.ndarray:
         """The rows whose ``name`` (a NUMBERS column) is within [low, high] (None: open), in
         the column's order; NaN is in no range."""
@@ -147,32 +155,29 @@ class Columns:
         return order, self.numbers[name][order]
 
 
-def supports(query: SearchQuery) -> bool:
-    """Whether every filter and ranking part of ``query`` reads only these columns: a tier, a
-    wanted tier and a niche read other tables (the database's path serves them)."""
-    return not (query.tier or query.prefer_tier or query.niche)
-
-
 @dataclass(frozen=True)
 class Asked:
-    """A query's text filters as stored: lowered by the database (``lowered``)."""
+    """What a query's filters compare, as stored: its country and language lowered by the
+    database (``asked``), and its tier scheme."""
 
     country: str | None
     language: str | None
+    scheme: str
 
 
-def lowered(session: Session, query: SearchQuery) -> Asked:
+def asked(session: Session, query: SearchQuery, scheme: str) -> Asked:
     """The query's country and language, stripped and lowered by the database's ``lower()``,
-    the function that stored them (SQLite folds ASCII letters only, PostgreSQL by its locale)."""
+    the function that stored them (SQLite folds ASCII letters only, PostgreSQL by its locale);
+    ``scheme``: the query's tier scheme (its own or the workspace's)."""
     country = query.country.strip() if query.country and query.country.strip() else None
     language = query.language.strip() if query.language and query.language.strip() else None
     if country is None and language is None:
-        return Asked(None, None)
+        return Asked(None, None, scheme)
     lower = sa.func.lower
     row = session.execute(
         sa.select(lower(sa.literal(country or "")), lower(sa.literal(language or "")))
     ).one()
-    return Asked(row[0] if country else None, row[1] if language else None)
+    return Asked(row[0] if country else None, row[1] if language else None, scheme)
 
 
 def mask(
@@ -183,7 +188,7 @@ def mask(
     rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which rows (all, or those at ``rows``) pass the query's filters, exactly as
-    discovery.filters' conditions do in the database (``supports(query)`` must hold)."""
+    discovery.filters' conditions do in the database."""
 
     def at(values: np.ndarray) -> np.ndarray:
         return values if rows is None else values[rows]
@@ -213,16 +218,23 @@ def mask(
     if query.posted_within_days is not None:
         since = np.datetime64(now - dt.timedelta(days=query.posted_within_days), "us")
         keep &= at(cols.last_post_at) >= since
+    if query.tier:
+        tiers = cols.labels.tier_codes(asked.scheme, len(cols))
+        keep &= at(tiers) == cols.labels.tier_code(query.tier)
+    if query.niche:
+        flags = np.zeros(len(cols), dtype=bool)
+        flags[cols.niche_rows(query.niche, query.niche_confidence)] = True
+        keep &= at(flags)
     return keep
 
 
 def passing(cols: Columns, query: SearchQuery, asked: Asked, now: dt.datetime) -> np.ndarray:
-    """The rows that pass the query's filters, in row order (``supports(query)`` must hold).
+    """The rows that pass the query's filters, in row order.
 
-    Like the database's indexes: when the country (the account's or its creator's) or a
-    follower or ER range holds at most ``DRIVE_SHARE`` of the workspace, the narrowest of them
-    drives (its rows from a sorted order, ``text_rows``/``number_range``) and the mask is
-    evaluated on those rows alone; else on every row."""
+    Like the database's indexes: when the country (the account's or its creator's), a
+    follower or ER range or a niche holds at most ``DRIVE_SHARE`` of the workspace, the
+    narrowest of them drives (its rows from a sorted order, ``text_rows``/``number_range``, or
+    the niche's entries) and the mask is evaluated on those rows alone; else on every row."""
     drivers: list[tuple[int, Callable[[], np.ndarray]]] = []
     if asked.country is not None:
         code = cols.code(asked.country)
@@ -239,6 +251,9 @@ def passing(cols: Columns, query: SearchQuery, asked: Asked, now: dt.datetime) -
         if low is not None or high is not None:
             ranged = cols.number_range(name, low, high)
             drivers.append((len(ranged), lambda ranged=ranged: ranged))
+    if query.niche:
+        niche = cols.niche_rows(query.niche, query.niche_confidence)
+        drivers.append((len(niche), lambda: niche))
     if drivers:
         size, driver = min(drivers, key=lambda d: d[0])
         if size <= DRIVE_SHARE * len(cols):
@@ -274,8 +289,9 @@ def _codes(values: tuple[Any, ...], vocab: np.ndarray) -> np.ndarray:
     ).to_numpy()
 
 
-def _columns(rows: list[Any]) -> Columns:
-    """Columns of the rows (``_read``'s order), sorted by account id."""
+def _columns(rows: list[Any], labels: Callable[[np.ndarray], Labels]) -> Columns:
+    """Columns of the rows (``_read``'s order), sorted by account id; ``labels(ids)``: their
+    tiers and niches, aligned with the sorted ids."""
     if not rows:
         return Columns(
             np.array([], dtype=np.int64),
@@ -284,6 +300,7 @@ def _columns(rows: list[Any]) -> Columns:
             {name: np.array([], dtype=np.float64) for name in NUMBERS},
             np.array([], dtype=bool),
             np.array([], dtype="datetime64[us]"),
+            labels(np.array([], dtype=np.int64)),
         )
     fields = list(zip(*rows, strict=True))
     ids = np.asarray(fields[0], dtype=np.int64)
@@ -300,7 +317,7 @@ def _columns(rows: list[Any]) -> Columns:
     }
     has_email = np.asarray(fields[-2], dtype=bool)[order]
     last = np.asarray(fields[-1], dtype="datetime64[us]")[order]
-    return Columns(ids[order], vocab, codes, numbers, has_email, last)
+    return Columns(ids[order], vocab, codes, numbers, has_email, last, labels(ids[order]))
 
 
 def _merged(old: Columns, changed: np.ndarray, fresh: Columns) -> Columns:
@@ -327,12 +344,16 @@ def _merged(old: Columns, changed: np.ndarray, fresh: Columns) -> Columns:
         {name: both(old.numbers[name], fresh.numbers[name]) for name in NUMBERS},
         both(old.has_email, fresh.has_email),
         both(old.last_post_at, fresh.last_post_at),
+        column_labels.merged(old.labels, keep, changed, fresh.labels, order),
     )
 
 
 def build(session: Session, workspace_id: int, ids: np.ndarray | None = None) -> Columns:
     """The workspace's columns (or those of the accounts ``ids``) as stored now."""
-    return _columns(_read(session, workspace_id, ids))
+    return _columns(
+        _read(session, workspace_id, ids),
+        lambda rows: column_labels.read(session, workspace_id, ids, rows),
+    )
 
 
 # --- the per-process cache, kept current by the change stamps ---------------------------------

@@ -1,6 +1,8 @@
-"""The search's filters, exact and in the database: each is a condition on ``account_search``
-(one row per account, kept current by the database's triggers; discovery.tables, revision
-"0030"), combined with AND (docs/discovery.md, "Search").
+"""The search's filters, exact: each a condition on ``account_search`` (one row per account,
+kept current by the database's triggers; discovery.tables, revision "0030"), combined with AND
+(docs/discovery.md, "Search"). Here as SQL, for the queries that rank in the database (semantic
+search, the facets); the same filters are masks over the in-process search columns for the
+rest (discovery.columns), and ``candidate_ids`` reads those.
 
 * ranges are inclusive at both ends; an account whose value is unknown (NULL) is left out by
   any filter on that value;
@@ -19,11 +21,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, exists, func, or_, select, union_all
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from microfluence.discovery import columns
@@ -167,38 +168,8 @@ def candidate_ids(
 ) -> np.ndarray | None:
     """The ids of every account of the workspace that passes the query's filters (its words,
     brief and lookalikes aside), sorted, as int64; ``None`` when more than ``cap`` pass, so a
-    caller can let its own index drive instead. From the in-process search columns when they
-    hold every filter asked (discovery.columns), else in the database: one index range per
-    country branch (``branches``), at most ``cap + 1`` rows counted, then, when no more than
-    ``cap`` pass, read as one list (a JSON array on SQLite, an array on PostgreSQL): at a
-    million accounts counting 20,001 rows of the range takes 1.5 ms where reading them as rows
-    took 9–13 ms, and the list 4–6 ms. On PostgreSQL the count and the list are one pass
-    (``_pg_listed``)."""
-    if columns.supports(query):  # the in-process columns: one mask
-        cols = columns.columns_for(session, workspace_id)
-        rows = columns.passing(cols, query, columns.lowered(session, query), now)
-        return None if len(rows) > cap else cols.ids[rows]
-    where = conditions(workspace_id, query, scheme, now)
-    alternatives = [select(S.account_id).where(*where, *alt) for alt in branches(query)]
-    stmt = alternatives[0] if len(alternatives) == 1 else union_all(*alternatives)
-    passing = stmt.limit(cap + 1).subquery("passing")
-    if session.get_bind().dialect.name != "sqlite":
-        return _pg_listed(session, passing, cap)
-    if session.scalar(select(func.count()).select_from(passing)) > cap:
-        return None
-    ids = json.loads(session.scalar(select(func.json_group_array(passing.c.account_id))))
-    if len(ids) > cap:  # more committed since the count
-        return None
-    return np.sort(np.asarray(ids, dtype=np.int64))
-
-
-def _pg_listed(session: Session, passing: Any, cap: int) -> np.ndarray | None:
-    """PostgreSQL: the count and the list in one pass over the range (``array_agg`` of at most
-    ``cap + 1`` ids, returned only when no more than ``cap`` pass): two queries read the range
-    twice, each an index range of up to 20,001 entries (2–4 ms each at 100,000 accounts)."""
-    n = func.count()
-    listed = case((n > cap, None), else_=func.array_agg(passing.c.account_id))
-    total, ids = session.execute(select(n, listed).select_from(passing)).one()
-    if total > cap:
-        return None
-    return np.sort(np.asarray(ids or [], dtype=np.int64))
+    caller can let its own index drive instead. From the in-process search columns, the same
+    accounts as ``conditions`` and ``branches`` pass in the database (discovery.columns)."""
+    cols = columns.columns_for(session, workspace_id)
+    rows = columns.passing(cols, query, columns.asked(session, query, scheme), now)
+    return None if len(rows) > cap else cols.ids[rows]

@@ -56,19 +56,21 @@ def active_parts(weights: Weights, *, words: bool, semantic: bool, tier: bool) -
     return parts
 
 
-def tier_preference(tier: Any, wanted: str, order: Sequence[str]) -> Any:
-    """SQL: 1 for ``wanted``, 1 − 0.5·d for a tier d steps away in ``order``, else 0."""
+def tier_steps(wanted: str, order: Sequence[str]) -> dict[str, float]:
+    """The tier part's value of each tier that scores: 1 for ``wanted``, 1 − 0.5·d for a tier d
+    steps away in ``order`` (d < 2); every other tier, and none, scores 0."""
     if wanted not in order:
         raise InputError(
             f"tier {wanted!r} is not in this scheme: use one of {', '.join(order)}",
             field="prefer_tier",
         )
     at = order.index(wanted)
-    whens = [
-        (tier == name, literal(1.0 - 0.5 * abs(i - at)))
-        for i, name in enumerate(order)
-        if abs(i - at) < 2
-    ]
+    return {name: 1.0 - 0.5 * abs(i - at) for i, name in enumerate(order) if abs(i - at) < 2}
+
+
+def tier_preference(tier: Any, wanted: str, order: Sequence[str]) -> Any:
+    """SQL: ``tier_steps`` as a ``CASE``."""
+    whens = [(tier == name, literal(value)) for name, value in tier_steps(wanted, order).items()]
     return case(*whens, else_=literal(0.0))
 
 

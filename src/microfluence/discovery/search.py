@@ -1,11 +1,13 @@
-"""Search: the filters, keyword relevance and the ranking blend in one database query per page,
-then the page's explanations (docs/discovery.md, "Search" and "Ranking").
+"""Search: the filters, keyword relevance and the ranking blend, then the page's explanations
+(docs/discovery.md, "Search" and "Ranking").
 
-``search(session, workspace_id, query)`` is the service every face calls. ``semantic``: a
-subquery (``account_id``, ``similarity`` in [0, 1]) from semantic search or lookalikes, for the
-blend's ``semantic`` part; without it the part is not used. ``matched``: a subquery
-(``account_id``, ``raw``) of the accounts the words match, from the in-process keyword index
-(discovery.keyword_plan); a query with words gets it there when not given.
+``search(session, workspace_id, query)`` is the service every face calls. Filters and words
+are served in the process (``_in_process``: the search columns, the keyword index, the blend
+in NumPy); a brief or lookalikes by the vector index, filtered and ranked by one database
+query per round (``_rank`` with ``semantic``: a subquery (``account_id``, ``similarity`` in
+[0, 1]) for the blend's ``semantic`` part). ``_rank`` is the blend in SQL; given ``matched``
+(a subquery (``account_id``, ``raw``) of keyword matches) it ranks them as the in-process path
+does, which the tests hold that path to.
 """
 
 from __future__ import annotations
@@ -171,12 +173,7 @@ def search(
     search_plans(session)
     if by_meaning.wanted(query):
         return _semantic(session, workspace_id, query, now)
-    if columns.supports(query):
-        return _in_process(session, workspace_id, query, now or utcnow())
-    if keyword.terms(query.q):
-        return _keyword(session, workspace_id, query, now or utcnow())
-    tiers = _scheme(session, workspace_id, query)
-    return _page(session, workspace_id, query, _rank(session, workspace_id, query, tiers, now=now))
+    return _in_process(session, workspace_id, query, now or utcnow())
 
 
 def search_plans(session: Session) -> None:
@@ -238,8 +235,9 @@ def _rank(
     semantic: sa.Subquery | None = None,
     matched: sa.Subquery | None = None,
 ) -> _Ranked:
-    """One ranking query; ``tiers``: the query's (scheme, its tiers) from ``_scheme``, resolved
-    once per search (a settings read), not once per round of a growing pool."""
+    """One ranking query in the database; ``tiers``: the query's (scheme, its tiers) from
+    ``_scheme``, resolved once per search (a settings read), not once per round of a growing
+    pool."""
     scheme, order = tiers
     words = keyword.terms(query.q)
     parts = ranking.active_parts(
@@ -285,14 +283,14 @@ def _page(session: Session, workspace_id: int, query: SearchQuery, ranked: _Rank
 def _in_process(
     session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
 ) -> SearchPage:
-    """A query whose filters and parts read only the search columns (``columns.supports``):
-    the filters a mask over the workspace's columns, the words scored by the keyword index
-    (every match among the accounts that pass: the filters' accounts when few pass, else every
-    match, masked), the blend and the page in NumPy (discovery.column_rank). Exact, like the
-    database's query over every match, not a pool's best blend."""
-    tiers = _scheme(session, workspace_id, query)
+    """Filters and words (not a brief, not lookalikes): the filters a mask over the workspace's
+    search columns (discovery.columns), the words scored by the keyword index (every match
+    among the accounts that pass: the filters' accounts when few pass, else every match,
+    masked), the blend and the page in NumPy (discovery.column_rank). Exact: every account
+    that passes is ranked and counted."""
+    scheme, order = _scheme(session, workspace_id, query)
     cols = columns.columns_for(session, workspace_id)
-    rows = columns.passing(cols, query, columns.lowered(session, query), now)
+    rows = columns.passing(cols, query, columns.asked(session, query, scheme), now)
     words = keyword.terms(query.q)
     raw = None
     if words:
@@ -308,37 +306,14 @@ def _in_process(
             keep[rows] = True
             found[found] = keep[at[found]]
             rows, raw = at[found], raw[found]
-    parts = ranking.active_parts(query.weights, words=bool(words), semantic=False, tier=False)
+    parts = ranking.active_parts(
+        query.weights, words=bool(words), semantic=False, tier=bool(query.prefer_tier)
+    )
+    tier = column_rank.Wanted(query.prefer_tier, scheme, order) if query.prefer_tier else None
     page, count = column_rank.ranked(
-        cols, rows, parts, raw=raw, limit=query.limit, offset=query.offset
+        cols, rows, parts, raw=raw, wanted=tier, limit=query.limit, offset=query.offset
     )
-    return _page(session, workspace_id, query, _Ranked(page, count, tiers[0], parts, words))
-
-
-def _keyword(
-    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
-) -> SearchPage:
-    """Keyword search: the matches from the in-process index (keyword_plan), ranked and filtered
-    like any search; when the words drive, the pool of best matches grows by the filters' pass
-    rate until the page is full or it holds every match."""
-    tiers = _scheme(session, workspace_id, query)
-    found = keyword_plan.matches(
-        session, workspace_id, query, tiers[0], now, keyword.terms(query.q)
-    )
-    needed = query.offset + query.limit
-    pool = found.first_pool(needed)
-    while True:
-        ids, raw, exhausted = found.pool(pool)
-        if not exhausted:  # a round that may leave the page short: which pass, ids only
-            kept = keyword_plan.passing(session, workspace_id, query, tiers[0], now, ids)
-            if len(kept) < needed:
-                pool = keyword_plan.next_pool(pool, len(kept), needed)
-                continue
-            keep = np.isin(ids, kept)  # the page is the best blend of those, as of the pool
-            ids, raw = ids[keep], raw[keep]
-        matched = keyword_plan.subquery(session, ids, raw)
-        ranked = _rank(session, workspace_id, query, tiers, now=now, matched=matched)
-        return _page(session, workspace_id, query, ranked)
+    return _page(session, workspace_id, query, _Ranked(page, count, scheme, parts, words))
 
 
 def _semantic(

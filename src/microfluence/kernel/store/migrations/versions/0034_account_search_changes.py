@@ -1,12 +1,18 @@
-"""account_search_changes: which accounts' search rows changed, and when, for the in-process
+"""account_search_changes: which accounts' search values changed, and when, for the in-process
 search columns (discovery.columns) to follow imports, edits, scoring and deletes.
 
 The same scheme as ``account_text_changes`` (revision 0031), one row per account (its latest
-change), but stamped by triggers on ``account_search`` itself (revision 0030), which the
-database keeps current from ``accounts``, ``creators``, ``account_metrics``,
-``account_quality`` and ``posts``: whatever changes a filter's or the ranking's value changes
-that row, so one place catches every source. An update that changes no column stamps nothing
-(a re-score with the same values).
+change), stamped by triggers on the three tables the columns read:
+
+* ``account_search`` itself (revision 0030), which the database keeps current from
+  ``accounts``, ``creators``, ``account_metrics``, ``account_quality`` and ``posts``: whatever
+  changes one of those filters' or the ranking's values changes that row, so one place catches
+  every source;
+* ``account_tiers`` (a tier under a scheme) and ``account_niches`` (an account's niches, the
+  model's and the hand corrections).
+
+An update that changes no value read stamps nothing (a re-score with the same values; a
+metrics run that only moves a tier row to its new run).
 
 * SQLite: row triggers; the stamp is the workspace's largest stamp + 1 (writers are serialised,
   so stamps grow in commit order).
@@ -64,34 +70,45 @@ _PG_STAMP = (
 )
 
 
+# table: (its key, the values the columns read)
+SOURCES = {
+    "account_search": ("account_id", VALUES),
+    "account_tiers": ("id", ("account_id", "workspace_id", "scheme", "tier")),
+    "account_niches": ("id", ("account_id", "workspace_id", "niche", "confidence", "source")),
+}
+
+
 def _sqlite_triggers() -> dict[str, str]:
     def stamp(row: str) -> str:
         return _SQLITE_STAMP.format(a=f"{row}.account_id", w=f"{row}.workspace_id")
 
-    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in VALUES)
-    return {
-        "account_search_changes_ins": f"AFTER INSERT ON account_search BEGIN {stamp('new')} END",
-        "account_search_changes_upd": (
-            f"AFTER UPDATE ON account_search WHEN {changed} BEGIN {stamp('new')} END"
-        ),
-        "account_search_changes_del": f"AFTER DELETE ON account_search BEGIN {stamp('old')} END",
-    }
+    out = {}
+    for table, (_key, values) in SOURCES.items():
+        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in values)
+        both = stamp("new") if table == "account_search" else f"{stamp('old')} {stamp('new')}"
+        out[f"{table}_changes_ins"] = f"AFTER INSERT ON {table} BEGIN {stamp('new')} END"
+        out[f"{table}_changes_upd"] = f"AFTER UPDATE ON {table} WHEN {changed} BEGIN {both} END"
+        out[f"{table}_changes_del"] = f"AFTER DELETE ON {table} BEGIN {stamp('old')} END"
+    return out
 
 
-def _pg_triggers() -> dict[str, tuple[str, str, str]]:
-    """name: (event, transition tables, rows touched)."""
-    changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in VALUES)
+def _pg_triggers() -> dict[str, tuple[str, str, str, str]]:
+    """name: (table, event, transition tables, rows touched)."""
     every = "SELECT account_id, workspace_id FROM changed"
-    return {
-        "account_search_changes_ins": ("INSERT", "NEW TABLE AS changed", every),
-        "account_search_changes_upd": (
+    out = {}
+    for table, (key, values) in SOURCES.items():
+        changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in values)
+        pairs = f"FROM before AS o JOIN changed AS n ON n.{key} = o.{key} WHERE {changed}"
+        out[f"{table}_changes_ins"] = (table, "INSERT", "NEW TABLE AS changed", every)
+        out[f"{table}_changes_upd"] = (
+            table,
             "UPDATE",
             "OLD TABLE AS before NEW TABLE AS changed",
-            "SELECT n.account_id, n.workspace_id FROM before AS o "
-            f"JOIN changed AS n ON n.account_id = o.account_id WHERE {changed}",
-        ),
-        "account_search_changes_del": ("DELETE", "OLD TABLE AS changed", every),
-    }
+            f"SELECT n.account_id, n.workspace_id {pairs} "
+            f"UNION SELECT o.account_id, o.workspace_id {pairs}",
+        )
+        out[f"{table}_changes_del"] = (table, "DELETE", "OLD TABLE AS changed", every)
+    return out
 
 
 def upgrade() -> None:
@@ -111,13 +128,13 @@ def upgrade() -> None:
             f"DELETE FROM {TABLE} WHERE workspace_id = old.id; END"
         )
         return
-    for name, (event, transitions, rows) in _pg_triggers().items():
+    for name, (table, event, transitions, rows) in _pg_triggers().items():
         op.execute(
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {_PG_STAMP.format(rows=rows)}; RETURN NULL; END $$"
         )
         op.execute(
-            f"CREATE TRIGGER {name} AFTER {event} ON account_search REFERENCING {transitions} "
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {transitions} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
         )
     op.execute(
@@ -135,8 +152,8 @@ def downgrade() -> None:
         for name in [*_sqlite_triggers(), WORKSPACE_TRIGGER]:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
-        for name in _pg_triggers():
-            op.execute(f"DROP TRIGGER IF EXISTS {name} ON account_search")
+        for name, (table, *_rest) in _pg_triggers().items():
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
         op.execute(f"DROP TRIGGER IF EXISTS {WORKSPACE_TRIGGER} ON workspaces")
         op.execute(f"DROP FUNCTION IF EXISTS {WORKSPACE_TRIGGER}()")
