@@ -8,7 +8,9 @@
 Builds a store (a SQLite file unless ``--database-url``) with ``--accounts`` accounts of the demo
 generator (``demo.population``: handles, names, bios, countries, e-mails) and their posts of
 ``--days`` days with captions and hashtags; each account its own creator, its engagement rate
-(``er_median``) and percentile stored as `microfluence score` would. The keyword index's change
+(``er_median``) and percentile stored as `microfluence score` would, its generated category as
+its niche (a model row at 0.8) and its tier under the default scheme (``add_labels``: a store
+loaded before those were part of the bench gets them on its next run). The keyword index's change
 stamps (``account_text_changes``, revision 0031) are off during the load unless
 ``--keep-index``: a store loaded whole needs none, the in-process index is built whole on first
 use. The search rows' triggers (``account_search``) are on in every case.
@@ -16,9 +18,11 @@ use. The search rows' triggers (``account_search``) are on in every case.
 Timed, ``--queries`` each, with p50/p95/p99: ``discovery.search.search`` (one page of 20, with
 the explanations) for filters only (platform, country, a follower range, a minimum ER), for
 a keyword from the generator's hashtags plus a country and a follower range (the filters pass
-few accounts: they drive, discovery.keyword_plan), and for a keyword with a country alone (the
-filters pass more than ``keyword_plan.CANDIDATE_CAP``: the words drive). Before them, the
-in-process keyword index (discovery.term_index) is built once and timed, with its memory; then
+few accounts: only theirs are scored), for a keyword with a country alone (the filters pass
+more than ``keyword_plan.CANDIDATE_CAP``: every match is scored, then masked), and for a
+keyword among a niche's commonest hashtags with that niche and a tier. Before them, the
+in-process keyword index (discovery.term_index) is built once and timed, with its memory, and
+the search columns (discovery.columns) are read; then
 the heap is frozen (kernel.heap.settle) as the app does once it has built its indexes ahead,
 unless ``--no-freeze``.
 
@@ -61,11 +65,13 @@ from microfluence.demo.population import PopulationSpec, generate_population
 from microfluence.discovery import columns, term_index
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.search import search
+from microfluence.discovery.tables import AccountNiche
 from microfluence.kernel import heap
 from microfluence.kernel.store import open_store
 from microfluence.kernel.store.tables import Account, Creator, Post, utcnow
 from microfluence.kernel.workspaces import ensure_workspace, get_workspace
-from microfluence.metrics.tables import AccountMetric, MetricRun
+from microfluence.metrics.tables import AccountMetric, AccountTier, MetricRun
+from microfluence.metrics.tiers import PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 20_000
@@ -233,6 +239,73 @@ def load(
     return ws, loaded
 
 
+# the generator's categories as the taxonomy's niches (discovery.taxonomy)
+NICHE_OF = {
+    "Beauty": "beauty",
+    "Fashion": "fashion",
+    "Wellness": "health_wellness",
+    "Home & Garden": "home_interior",
+    "Fitness": "fitness",
+    "Pets": "pets",
+    "Parenting": "family_parenting",
+    "Food & Drink": "food_drink",
+    "Travel": "travel",
+    "Gaming": "gaming",
+    "Tech": "tech",
+}
+TIER_SCHEME = "mediakix"
+
+
+def labels(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Each account's niche (its generated category, as the model's row at 0.8) and its tier
+    under the default scheme (by its followers), by row: what the brute-force scan filters on
+    and what ``add_labels`` stores."""
+    tiers = PRESETS[TIER_SCHEME].classify(accounts["followers_end"].cast(pl.Float64).to_numpy())
+    return pl.DataFrame(
+        {
+            "niche": accounts["category"].replace_strict(NICHE_OF, default=None),
+            "tier": pl.Series(tiers.tolist(), dtype=pl.String),
+        }
+    )
+
+
+def add_labels(url: str, ws: int, accounts: pl.DataFrame) -> float:
+    """Store ``labels`` (niches in ``account_niches``, tiers in ``account_tiers`` under
+    ``TIER_SCHEME``) unless the store has them: a store loaded before they were part of the
+    bench gets them once. Seconds taken (0 when there)."""
+    store = open_store(url)
+    write = _copy if store.dialect != "sqlite" else _insert
+    started = time.perf_counter()
+    with store.connection() as conn:
+        if conn.execute(text("SELECT count(*) FROM account_niches")).scalar():
+            store.dispose()
+            return 0.0
+        run = conn.execute(
+            insert(MetricRun).values(workspace_id=ws, engine="bench", now=utcnow())
+        ).inserted_primary_key[0]
+        ids = pl.Series("account_id", np.arange(1, accounts.height + 1))
+        frame = labels(accounts).with_columns(ids)
+        niches = frame.drop_nulls("niche").select(
+            "account_id",
+            "niche",
+            pl.lit(ws).alias("workspace_id"),
+            pl.lit(0.8).alias("confidence"),
+            pl.lit("model").alias("source"),
+            pl.lit(utcnow()).alias("updated_at"),
+        )
+        write(conn, AccountNiche.__table__, niches)
+        tiers = frame.drop_nulls("tier").select(
+            "account_id",
+            "tier",
+            pl.lit(ws).alias("workspace_id"),
+            pl.lit(run).alias("run_id"),
+            pl.lit(TIER_SCHEME).alias("scheme"),
+        )
+        write(conn, AccountTier.__table__, tiers)
+    store.dispose()
+    return time.perf_counter() - started
+
+
 def _percentiles(times: list[float]) -> str:
     ms = np.array(times) * 1000
     p50, p95, p99 = np.percentile(ms, [50, 95, 99])
@@ -241,7 +314,7 @@ def _percentiles(times: list[float]) -> str:
 
 def queries(
     accounts: pl.DataFrame, posts: list[pl.DataFrame], k: int, seed: int = 5
-) -> tuple[list[dict], list[dict], list[dict]]:
+) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
     rng = np.random.default_rng(seed)
     countries = accounts["country"].drop_nulls().unique().sort().to_list()
     tags = (
@@ -251,7 +324,25 @@ def queries(
         .value_counts(sort=True)
     )
     words = tags["hashtags"].head(300).to_list()
-    filters, keyword, broad = [], [], []
+    filters, keyword, broad, labelled = [], [], [], []
+    by_niche = (  # each niche's 30 commonest hashtags
+        pl.concat([p.select("account_key", "hashtags") for p in posts[:3]])
+        .explode("hashtags")
+        .drop_nulls("hashtags")
+        .join(accounts.select("account_key", "category"), on="account_key")
+        .group_by("category", "hashtags")
+        .len()
+        .sort("len", "hashtags", descending=[True, False])
+        .group_by("category", maintain_order=True)
+        .head(30)
+    )
+    niche_words = {
+        NICHE_OF[c]: part["hashtags"].to_list()
+        for (c,), part in by_niche.group_by("category", maintain_order=True)
+        if c in NICHE_OF
+    }
+    niches = sorted(niche_words)
+    pick = np.random.default_rng(seed + 1)  # its own draws: the other classes' stay as they were
     for _ in range(k):
         low = int(10 ** rng.uniform(3, 5))
         base = {
@@ -262,7 +353,15 @@ def queries(
         filters.append({**base, "platform": "instagram", "min_er": float(rng.uniform(0, 0.03))})
         keyword.append({**base, "q": str(rng.choice(words))})
         broad.append({"country": base["country"], "q": str(rng.choice(words))})
-    return filters, keyword, broad
+        niche = str(pick.choice(niches)) if niches else "fitness"
+        labelled.append(
+            {
+                "q": str(pick.choice(niche_words.get(niche) or words)),
+                "niche": niche,
+                "tier": str(pick.choice(["nano", "micro", "mid"])),
+            }
+        )
+    return filters, keyword, broad, labelled
 
 
 def time_store(url: str, ws: int, cases: list[dict]) -> tuple[list[float], list[int]]:
@@ -331,7 +430,7 @@ def build_index(url: str, ws: int) -> None:
 def brute(
     accounts: pl.DataFrame, posts: list[pl.DataFrame], cases: list[dict]
 ) -> tuple[list[float], list[int]]:
-    frame = accounts.with_row_index("id", offset=1).with_columns(
+    frame = pl.concat([accounts, labels(accounts)], how="horizontal").with_columns(
         pl.col("followers_end").alias("followers"), pl.col("engagement_rate").alias("er")
     )
     text_of = (
@@ -352,7 +451,11 @@ def brute(
     times, counts = [], []
     for case in cases:
         started = time.perf_counter()
-        cond = pl.col("country").str.to_lowercase() == case["country"].lower()
+        cond = pl.lit(True)
+        if "country" in case:
+            cond &= pl.col("country").str.to_lowercase() == case["country"].lower()
+        if "niche" in case:
+            cond &= (pl.col("niche") == case["niche"]) & (pl.col("tier") == case["tier"])
         if "min_followers" in case:
             cond &= pl.col("followers").is_between(case["min_followers"], case["max_followers"])
         if "platform" in case:
@@ -431,7 +534,7 @@ def _workspace(url: str) -> int:
 
 
 def _timed_runs(url: str, ws: int, accounts, posts, k: int, *, freeze: bool) -> None:  # type: ignore[no-untyped-def]
-    filters, keyword, broad = queries(accounts, posts, k)
+    filters, keyword, broad, labelled = queries(accounts, posts, k)
     print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
     build_index(url, ws)
     if freeze:  # as the app does once the indexes are built ahead
@@ -441,6 +544,7 @@ def _timed_runs(url: str, ws: int, accounts, posts, k: int, *, freeze: bool) -> 
         ("filters only", filters),
         ("keyword + filters", keyword),
         ("keyword + country", broad),
+        ("keyword+niche+tier", labelled),
     ):
         ours, found = time_store(url, ws, cases)
         base, base_found = brute(accounts, posts, cases)
@@ -493,6 +597,8 @@ def main() -> None:
                 print(f"store: {url.split(':')[0]}; rows loaded in {loaded:.1f}s", flush=True)
             else:
                 ws = _workspace(url)
+            if took := add_labels(url, ws, accounts):
+                print(f"niches and tiers stored in {took:.1f}s", flush=True)
             if args.prewarm:
                 prewarm(url)
             if args.queries:
