@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session
 
 from microfluence.discovery import column_labels, scored, stamps
 from microfluence.discovery.column_labels import Labels
-from microfluence.discovery.locks import KeyedLocks
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountSearch
 
@@ -356,63 +355,32 @@ def build(session: Session, workspace_id: int, ids: np.ndarray | None = None) ->
     )
 
 
-# --- the per-process cache, kept current by the change stamps ---------------------------------
+# --- the per-process copies, kept current by the change stamps --------------------------------
 
 
-@dataclass
-class _Entry:
-    columns: Columns
-    mark: stamps.Mark
+def _updated(
+    session: Session, workspace_id: int, cols: Columns, changed: np.ndarray
+) -> Columns | None:
+    """``cols`` with the accounts ``changed`` read again, or None (read it all) past
+    ``REREAD_SHARE`` of the workspace."""
+    if len(changed) > REREAD_SHARE * max(len(cols), 1):
+        return None
+    return _merged(cols, changed, build(session, workspace_id, changed))
 
 
-_CACHE: dict[tuple[str, int], _Entry] = {}
-_LOCKS = KeyedLocks()
-
-
-def _key(session: Session, workspace_id: int) -> tuple[str, int]:
-    return (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
-
-
-def _fresh(session: Session, workspace_id: int) -> _Entry:
-    mark = stamps.start(session, TABLE, workspace_id)  # first: later changes are re-read
-    return _Entry(build(session, workspace_id), mark)
-
-
-def _followed(session: Session, workspace_id: int, entry: _Entry) -> _Entry:
-    followed = stamps.follow(session, TABLE, workspace_id, entry.mark)
-    if followed is None:
-        return _fresh(session, workspace_id)
-    mark, changed = followed
-    if not len(changed):
-        return _Entry(entry.columns, mark)
-    if len(changed) > REREAD_SHARE * max(len(entry.columns), 1):
-        return _fresh(session, workspace_id)
-    fresh = build(session, workspace_id, changed)
-    return _Entry(_merged(entry.columns, changed, fresh), mark)
+_COPIES = stamps.Copies(TABLE, build, _updated)
 
 
 def columns_for(session: Session, workspace_id: int) -> Columns:
     """The workspace's search columns, current with the store (see the module)."""
-    key = _key(session, workspace_id)
-    with _LOCKS(key):
-        entry = _CACHE.get(key)
-        entry = (
-            _fresh(session, workspace_id)
-            if entry is None
-            else _followed(session, workspace_id, entry)
-        )
-        _CACHE[key] = entry
-        return entry.columns
+    return _COPIES.get(session, workspace_id)
 
 
 def forget(workspace_id: int | None = None) -> None:
     """Drop the cached columns (of one workspace, or all): the next search reads them again."""
-    for key in [k for k in list(_CACHE) if workspace_id is None or k[1] == workspace_id]:
-        with _LOCKS(key):
-            _CACHE.pop(key, None)
+    _COPIES.forget(workspace_id)
 
 
 def cached(session: Session, workspace_id: int) -> Columns | None:
     """The columns this process holds for the workspace, as they are (no refresh), or None."""
-    entry = _CACHE.get(_key(session, workspace_id))
-    return None if entry is None else entry.columns
+    return _COPIES.cached(session, workspace_id)

@@ -17,11 +17,15 @@ applied. Each read is one index range (``workspace_id, stamp``), usually empty.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from microfluence.discovery.locks import KeyedLocks
 
 TABLES = ("account_text_changes", "account_search_changes")
 _SQLITE = """
@@ -38,6 +42,7 @@ SELECT account_id, stamp, NULL FROM {table}
 WHERE workspace_id = :ws AND stamp >= :mark
 """
 NEVER = 2**62  # a mark no stamp reaches: read the next mark alone
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,3 +82,62 @@ def follow(
     new = [a for a, s in found.items() if mark.seen.get(a) != s]
     seen = {a: s for a, s in found.items() if s >= at}
     return Mark(at, seen), np.asarray(new, dtype=np.int64)
+
+
+class Copies(Generic[T]):
+    """The in-process copies of one kind (the keyword index, the search columns), one per
+    (database, workspace), each kept current by a stamps table: made whole by ``make`` on
+    first use, then on each use the accounts stamped since are handed to ``update`` (None from
+    it: make the copy whole again). One lock per key (discovery.locks): a workspace's build
+    holds only its own searches, which wait for it instead of building a second copy."""
+
+    def __init__(
+        self,
+        table: str,
+        make: Callable[[Session, int], T],
+        update: Callable[[Session, int, T, np.ndarray], T | None],
+    ) -> None:
+        self.table, self.make, self.update = table, make, update
+        self._copies: dict[tuple[str, int], tuple[T, Mark]] = {}
+        self._locks = KeyedLocks()
+
+    @staticmethod
+    def _key(session: Session, workspace_id: int) -> tuple[str, int]:
+        return (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
+
+    def _made(self, session: Session, workspace_id: int) -> tuple[T, Mark]:
+        mark = start(session, self.table, workspace_id)  # first: later changes are re-read
+        return self.make(session, workspace_id), mark
+
+    def get(self, session: Session, workspace_id: int) -> T:
+        """The workspace's copy, current with the store."""
+        key = self._key(session, workspace_id)
+        with self._locks(key):
+            held = self._copies.get(key)
+            if held is None:
+                held = self._made(session, workspace_id)
+            else:
+                followed = follow(session, self.table, workspace_id, held[1])
+                if followed is None:
+                    held = self._made(session, workspace_id)
+                elif not len(followed[1]):
+                    held = (held[0], followed[0])
+                else:
+                    updated = self.update(session, workspace_id, held[0], followed[1])
+                    if updated is None:
+                        held = self._made(session, workspace_id)
+                    else:
+                        held = (updated, followed[0])
+            self._copies[key] = held
+            return held[0]
+
+    def forget(self, workspace_id: int | None = None) -> None:
+        """Drop the copies (of one workspace, or all): the next use makes them again."""
+        for key in [k for k in list(self._copies) if workspace_id in (None, k[1])]:
+            with self._locks(key):
+                self._copies.pop(key, None)
+
+    def cached(self, session: Session, workspace_id: int) -> T | None:
+        """The copy this process holds for the workspace, as it is (no refresh), or None."""
+        held = self._copies.get(self._key(session, workspace_id))
+        return None if held is None else held[0]

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from microfluence.discovery import stamps, terms
 from microfluence.discovery.keyword import MIN_PREFIX
-from microfluence.discovery.locks import KeyedLocks
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -315,61 +314,34 @@ class TermIndex:
 TABLE = "account_text_changes"
 
 
-@dataclass
-class _Entry:
-    index: TermIndex
-    mark: stamps.Mark
+def _updated(
+    session: Session, workspace_id: int, index: TermIndex, changed: np.ndarray
+) -> TermIndex | None:
+    """``index`` with the accounts ``changed`` in an overlay, or None (rebuild) past
+    ``REFRESH_SHARE`` of the workspace or ``OVERLAY_FLOOR`` accounts."""
+    room = max(REFRESH_SHARE * len(index.blocks[0]), OVERLAY_FLOOR)
+    if index.overlaid() + len(changed) > room:
+        return None
+    return index.with_changes(session, workspace_id, changed)
 
 
-_CACHE: dict[tuple[str, int], _Entry] = {}
-_LOCKS = KeyedLocks()  # one per (database, workspace): a build holds only its own workspace
+def _made(session: Session, workspace_id: int) -> TermIndex:
+    return TermIndex([build(session, workspace_id)])
 
 
-def _key(session: Session, workspace_id: int) -> tuple[str, int]:
-    return (session.get_bind().engine.url.render_as_string(hide_password=True), workspace_id)
+_COPIES = stamps.Copies(TABLE, _made, _updated)
 
 
 def index_for(session: Session, workspace_id: int) -> TermIndex:
     """The workspace's in-process keyword index, current with the store (see the module)."""
-    key = _key(session, workspace_id)
-    with _LOCKS(key):
-        entry = _CACHE.get(key)
-        if entry is None:
-            entry = _fresh(session, workspace_id)
-        else:
-            entry = _followed(session, workspace_id, entry)
-        _CACHE[key] = entry
-        return entry.index
-
-
-def _fresh(session: Session, workspace_id: int) -> _Entry:
-    mark = stamps.start(session, TABLE, workspace_id)  # first: later changes are re-read
-    main = build(session, workspace_id)
-    return _Entry(TermIndex([main]), mark)
-
-
-def _followed(session: Session, workspace_id: int, entry: _Entry) -> _Entry:
-    followed = stamps.follow(session, TABLE, workspace_id, entry.mark)
-    if followed is None:
-        return _fresh(session, workspace_id)
-    mark, changed = followed
-    if not len(changed):
-        return _Entry(entry.index, mark)
-    index = entry.index
-    room = max(REFRESH_SHARE * len(index.blocks[0]), OVERLAY_FLOOR)
-    if index.overlaid() + len(changed) > room:
-        return _fresh(session, workspace_id)
-    return _Entry(index.with_changes(session, workspace_id, changed), mark)
+    return _COPIES.get(session, workspace_id)
 
 
 def forget(workspace_id: int | None = None) -> None:
     """Drop the cached indexes (of one workspace, or all): the next search rebuilds."""
-    for key in [k for k in list(_CACHE) if workspace_id is None or k[1] == workspace_id]:
-        with _LOCKS(key):
-            _CACHE.pop(key, None)
+    _COPIES.forget(workspace_id)
 
 
 def cached(session: Session, workspace_id: int) -> TermIndex | None:
     """The index this process holds for the workspace, as it is (no refresh), or None."""
-    entry = _CACHE.get(_key(session, workspace_id))
-    return None if entry is None else entry.index
+    return _COPIES.cached(session, workspace_id)
