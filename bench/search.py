@@ -391,16 +391,22 @@ def _rss_mib() -> float:
     return 0.0
 
 
+def _timed_build(store, get, ws: int):  # type: ignore[no-untyped-def]
+    """(what ``get(session, ws)`` returns, wall s, CPU s, RSS growth MiB)."""
+    before = _rss_mib()
+    with store.session() as session:
+        started, used = time.perf_counter(), time.process_time()
+        made = get(session, ws)
+        took, cpu = time.perf_counter() - started, time.process_time() - used
+    return made, took, cpu, _rss_mib() - before
+
+
 def build_index(url: str, ws: int) -> None:
     """Build the in-process keyword index and read the search columns once (what the first
     search of a process pays), and print their time and memory."""
     store = open_store(url)
     term_index.forget()
-    before = _rss_mib()
-    with store.session() as session:
-        started, used = time.perf_counter(), time.process_time()
-        index = term_index.index_for(session, ws)
-        took, cpu = time.perf_counter() - started, time.process_time() - used
+    index, took, cpu, grown = _timed_build(store, term_index.index_for, ws)
     main = index.blocks[0]
     nnz = main.tf.nnz + main.handle_tf.nnz
     print(
@@ -408,20 +414,17 @@ def build_index(url: str, ws: int) -> None:
         f"({main.handle_tf.shape[1]:,} in handles), {nnz:,} non-zeros; built in {took:.1f}s "
         f"(CPU {cpu:.1f}s); arrays {index.nbytes() / 2**20:.0f} MiB "
         f"({index.nbytes() / max(len(index), 1):.0f} B/account, {index.nbytes() / max(nnz, 1):.1f} "
-        f"B/non-zero); process RSS +{_rss_mib() - before:.0f} MiB",
+        f"B/non-zero); process RSS +{grown:.0f} MiB",
         flush=True,
     )
     columns.forget()
-    before = _rss_mib()
-    with store.session() as session:
-        started, used = time.perf_counter(), time.process_time()
-        held = columns.columns_for(session, ws)
-        took, cpu = time.perf_counter() - started, time.process_time() - used
+    held, took, cpu, grown = _timed_build(store, columns.columns_for, ws)
+    labels = held.labels
     print(
-        f"search columns: {len(held):,} accounts, {len(held.vocab):,} text values; read in "
+        f"search columns: {len(held):,} accounts, {len(held.vocab):,} text values, "
+        f"{len(labels.tiers)} tier schemes, {len(labels.niche_ids):,} niche rows; read in "
         f"{took:.1f}s (CPU {cpu:.1f}s); arrays {held.nbytes / 2**20:.0f} MiB "
-        f"({held.nbytes / max(len(held), 1):.0f} B/account); process RSS "
-        f"+{_rss_mib() - before:.0f} MiB",
+        f"({held.nbytes / max(len(held), 1):.0f} B/account); process RSS +{grown:.0f} MiB",
         flush=True,
     )
     store.dispose()
