@@ -383,3 +383,29 @@ def test_workspaces_never_see_each_others_columns(store, population):
     query = dataclasses.replace(SearchQuery(), country="fr", min_followers=1000)
     rows, _count = _page(store, ws, query)
     assert not owned & {r[0] for r in rows}
+
+
+def test_a_pages_niches_are_the_user_rows_else_the_models_best_first(store, population):
+    """``Labels.niches_of`` (a page's niches, from the columns) against the rows, by hand."""
+    ws, _other = population
+    with store.session() as session:
+        rows = session.execute(
+            sa.select(
+                AccountNiche.account_id,
+                AccountNiche.niche,
+                AccountNiche.confidence,
+                AccountNiche.source,
+            ).where(AccountNiche.workspace_id == ws)
+        ).all()
+        ids = session.scalars(sa.select(Account.id).where(Account.workspace_id == ws)).all()
+        got = columns.columns_for(session, ws).labels.niches_of(list(ids))
+    expected: dict[int, list[str]] = {}
+    for account in ids:
+        own = [r for r in rows if r.account_id == account]
+        users = [r for r in own if r.source == "user"]
+        chosen = users or [r for r in own if r.source == "model"]
+        if chosen:
+            ranked = sorted(chosen, key=lambda r: (-r.confidence, r.niche))
+            expected[account] = [r.niche for r in ranked]
+    assert got == expected
+    assert any(len(v) > 1 for v in got.values())

@@ -8,7 +8,8 @@ that the tier and niche filters and the wanted tier's ranking part are masks too
   workspace's tier labels (−1: no tier under that scheme), as ``filters.tier_value`` reads one
   row per (account, scheme);
 * niches: one entry per ``account_niches`` row — the account, the niche's code, the
-  confidence, the source (1 user, 0 model, −1 anything else) — in no order; a niche filter
+  confidence, the source (1 user, 0 model, −1 anything else) — sorted by account (a page's
+  accounts' niches are ranges: ``niches_of``); a niche filter
   keeps an account by its user rows when it has any, else by its model rows at or above the
   query's confidence, as ``filters.niche_condition``.
 """
@@ -51,6 +52,24 @@ class Labels:
 
     def tier_code(self, tier: str) -> int:
         return _code(self.tier_vocab, tier)
+
+    def niches_of(self, account_ids: list[int]) -> dict[int, list[str]]:
+        """account → its niches, best first (confidence, then name): its user rows when it has
+        any, else its model rows (a page's, as ``search._results`` shows them)."""
+        ids = np.asarray(account_ids, dtype=np.int64)
+        starts = np.searchsorted(self.niche_ids, ids, side="left")
+        ends = np.searchsorted(self.niche_ids, ids, side="right")
+        out: dict[int, list[str]] = {}
+        for account, start, end in zip(ids.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            if start == end:
+                continue
+            source = self.niche_source[start:end]
+            use = source == 1 if (source == 1).any() else source == 0
+            at = np.arange(start, end)[use]
+            names = self.niche_vocab[self.niche_codes[at]]
+            order = np.lexsort((names, -self.niche_confidence[at]))
+            out[account] = [str(n) for n in names[order]]
+        return out
 
     def niche_accounts(self, niche: str, confidence: float) -> np.ndarray:
         """The accounts (ids, unique) that have ``niche``: among their user rows when they have
@@ -116,7 +135,7 @@ def read(
         niche_rows,
         schema={"id": pl.Int64, "niche": pl.Utf8, "confidence": pl.Float64, "source": pl.Utf8},
         orient="row",
-    )
+    ).sort("id", maintain_order=True)
     niche_vocab = np.asarray(niches["niche"].unique().sort(), dtype=str)
     return Labels(
         tier_vocab,
@@ -163,17 +182,20 @@ def merged(
         )
         tiers[scheme] = np.concatenate([a, b])[order]
     stay = ~np.isin(old.niche_ids, changed)
+    ids = np.concatenate([old.niche_ids[stay], fresh.niche_ids])
+    by_id = np.argsort(ids, kind="stable")  # sorted by account again
+    codes = np.concatenate(
+        [
+            recoded(niche_vocab, old.niche_vocab, old.niche_codes[stay]),
+            recoded(niche_vocab, fresh.niche_vocab, fresh.niche_codes),
+        ]
+    )
     return Labels(
         tier_vocab,
         tiers,
         niche_vocab,
-        np.concatenate([old.niche_ids[stay], fresh.niche_ids]),
-        np.concatenate(
-            [
-                recoded(niche_vocab, old.niche_vocab, old.niche_codes[stay]),
-                recoded(niche_vocab, fresh.niche_vocab, fresh.niche_codes),
-            ]
-        ),
-        np.concatenate([old.niche_confidence[stay], fresh.niche_confidence]),
-        np.concatenate([old.niche_source[stay], fresh.niche_source]),
+        ids[by_id],
+        codes[by_id],
+        np.concatenate([old.niche_confidence[stay], fresh.niche_confidence])[by_id],
+        np.concatenate([old.niche_source[stay], fresh.niche_source])[by_id],
     )

@@ -13,7 +13,6 @@ does, which the tests hold that path to.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -358,21 +357,6 @@ def _count(session: Session, stmt: Any, query: SearchQuery) -> int:
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
 
-def effective_niches(
-    session: Session, workspace_id: int, account_ids: list[int]
-) -> dict[int, list[str]]:
-    """account → its niches, best first: its user rows when it has any, else its model rows."""
-    rows = session.execute(
-        select(AccountNiche.account_id, AccountNiche.niche, AccountNiche.source)
-        .where(AccountNiche.workspace_id == workspace_id, AccountNiche.account_id.in_(account_ids))
-        .order_by(AccountNiche.account_id, AccountNiche.confidence.desc(), AccountNiche.niche)
-    ).all()
-    by_source: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for account_id, niche, source in rows:
-        by_source[account_id][source].append(niche)
-    return {a: s.get("user") or s.get("model", []) for a, s in by_source.items()}
-
-
 def _results(
     session: Session,
     workspace_id: int,
@@ -404,7 +388,7 @@ def _results(
             .where(Account.id.in_(ids))
         )
     }
-    niches = effective_niches(session, workspace_id, ids)
+    niches = columns.columns_for(session, workspace_id).labels.niches_of(ids)
     posts = terms.post_hits(session, workspace_id, ids, words)
     out = []
     for row in rows:
