@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -409,3 +410,66 @@ def test_a_pages_niches_are_the_user_rows_else_the_models_best_first(store, popu
             expected[account] = [r.niche for r in ranked]
     assert got == expected
     assert any(len(v) > 1 for v in got.values())
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {},
+        {"q": "vegan"},
+        {"country": "fr", "niche_confidence": 0.9},
+        {"niche": "fitness", "tier_scheme": "influence-co"},
+        {"tier": "micro", "q": "daily yoga", "min_followers": 1000},
+    ],
+)
+def test_facets_count_every_account_found_as_the_rows_say(store, population, asked):
+    """search.facets (column_facets) against the accounts the search finds, counted by hand
+    from their rows: niches as the niche filter reads them, the tier under the query's scheme,
+    the country (the account's, else its creator's) upper-cased by the database."""
+    ws, _other = population
+    query = SearchQuery(limit=100, **asked)
+    with store.session() as session:
+        got = search_module.facets(session, ws, query, now=NOW)
+        page = search(session, ws, query, now=NOW)
+        found = [r.account_id for r in page.results]
+        assert page.count == len(found)  # every account on the one page
+        scheme = query.tier_scheme or "mediakix"
+        tiers = session.execute(
+            sa.select(AccountTier.account_id, AccountTier.tier).where(
+                AccountTier.scheme == scheme, AccountTier.account_id.in_(found)
+            )
+        ).all()
+        niches = session.execute(
+            sa.select(
+                AccountNiche.account_id,
+                AccountNiche.niche,
+                AccountNiche.confidence,
+                AccountNiche.source,
+            ).where(AccountNiche.account_id.in_(found))
+        ).all()
+        places = (
+            session.execute(
+                sa.select(sa.func.upper(sa.func.coalesce(Account.country, Creator.country)))
+                .join(Creator, Creator.id == Account.creator_id)
+                .where(Account.id.in_(found))
+            )
+            .scalars()
+            .all()
+        )
+    assert found
+    corrected = {r.account_id for r in niches if r.source == "user"}
+    counted = [
+        r.niche
+        for r in niches
+        if r.source == "user"
+        or (
+            r.source == "model"
+            and r.confidence >= query.niche_confidence
+            and r.account_id not in corrected
+        )
+    ]
+    assert dict(got["niche"]) == dict(Counter(counted))
+    assert dict(got["tier"]) == dict(Counter(t for _a, t in tiers if t is not None))
+    assert dict(got["country"]) == dict(Counter(p for p in places if p is not None))
+    for facet in got.values():
+        assert [n for _v, n in facet] == sorted((n for _v, n in facet), reverse=True)

@@ -71,16 +71,19 @@ class Labels:
             out[account] = [str(n) for n in names[order]]
         return out
 
+    def counts(self, confidence: float) -> np.ndarray:
+        """Which entries count for their account (a niche filter's reading): a user row, or a
+        model row at or above ``confidence`` of an account without user rows."""
+        users = np.unique(self.niche_ids[self.niche_source == 1])
+        by_model = (self.niche_source == 0) & (self.niche_confidence >= confidence)
+        by_model &= ~np.isin(self.niche_ids, users)
+        return (self.niche_source == 1) | by_model
+
     def niche_accounts(self, niche: str, confidence: float) -> np.ndarray:
         """The accounts (ids, unique) that have ``niche``: among their user rows when they have
         any, else among their model rows at or above ``confidence``."""
-        code = _code(self.niche_vocab, niche)
-        users = np.unique(self.niche_ids[self.niche_source == 1])
-        own = self.niche_codes == code
-        by_user = own & (self.niche_source == 1)
-        by_model = own & (self.niche_source == 0) & (self.niche_confidence >= confidence)
-        by_model &= ~np.isin(self.niche_ids, users)
-        return np.unique(self.niche_ids[by_user | by_model])
+        own = self.niche_codes == _code(self.niche_vocab, niche)
+        return np.unique(self.niche_ids[own & self.counts(confidence)])
 
 
 def _code(vocab: np.ndarray, value: str) -> int:

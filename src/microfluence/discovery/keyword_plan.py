@@ -1,15 +1,14 @@
-"""A keyword query's matches (docs/discovery.md, "Keyword relevance"): the in-process index
-(discovery.term_index) scores the accounts its words match, among the filters' accounts when
-few pass (``filters.candidate_ids`` under ``CANDIDATE_CAP``: only their rows are scored),
-else every match. Search ranks them in the process (discovery.search, ``_in_process``); the
-facets count them in the database, where the matches drive the join (``driving_join``).
+"""Keyword matches and the database (docs/discovery.md, "Keyword relevance"). Search scores a
+query's words with the in-process index (discovery.term_index) among the filters' accounts
+when at most ``CANDIDATE_CAP`` pass, else every match (discovery.search, ``_found``), and ranks
+them in the process. The database's ranking query can rank matches too (``search._rank`` with
+``subquery``: the reference the tests hold the in-process ranking to), the matches driving
+its join (``driving_join``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,43 +17,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Join
 
-from microfluence.discovery import filters, scored, term_index, terms
-from microfluence.discovery.query import SearchQuery
+from microfluence.discovery import scored
 
 CANDIDATE_CAP = 20_000
-
-
-@dataclass
-class Matches:
-    """The accounts a query's words match with their raw relevance; ``driven_by`` says which
-    side chose them (``filters``: every match among the filters' accounts; ``words``: every
-    match, the filters not applied)."""
-
-    ids: np.ndarray
-    raw: np.ndarray
-    driven_by: str
-
-
-def matches(
-    session: Session,
-    workspace_id: int,
-    query: SearchQuery,
-    scheme: str,
-    now: dt.datetime,
-    words: list[str],
-    *,
-    cap: int | None = None,
-) -> Matches:
-    """The accounts ``words`` (keyword.terms) match, by the plan of the module."""
-    index = term_index.index_for(session, workspace_id)
-    wanted = terms.query_terms(words)
-    limit = CANDIDATE_CAP if cap is None else cap
-    candidates = filters.candidate_ids(session, workspace_id, query, scheme, now, cap=limit)
-    if candidates is not None:
-        ids, raw = index.scores(wanted, candidates)
-        return Matches(ids, raw, "filters")
-    ids, raw = index.scores(wanted)
-    return Matches(ids, raw, "words")
 
 
 def subquery(session: Session, ids: np.ndarray, raw: np.ndarray) -> sa.Subquery:

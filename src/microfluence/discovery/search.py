@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microfluence.discovery import (
+    column_facets,
     column_rank,
     columns,
     filters,
@@ -33,7 +34,6 @@ from microfluence.discovery import (
 )
 from microfluence.discovery import semantic as by_meaning
 from microfluence.discovery.query import SearchQuery
-from microfluence.discovery.tables import AccountNiche
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import Account, Creator, Workspace, utcnow
 from microfluence.metrics.settings import settings_of
@@ -279,32 +279,41 @@ def _page(session: Session, workspace_id: int, query: SearchQuery, ranked: _Rank
     )
 
 
-def _in_process(
-    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
-) -> SearchPage:
-    """Filters and words (not a brief, not lookalikes): the filters a mask over the workspace's
-    search columns (discovery.columns), the words scored by the keyword index (every match
-    among the accounts that pass: the filters' accounts when few pass, else every match,
-    masked), the blend and the page in NumPy (discovery.column_rank). Exact: every account
-    that passes is ranked and counted."""
-    scheme, order = _scheme(session, workspace_id, query)
+def _found(
+    session: Session, workspace_id: int, query: SearchQuery, scheme: str, now: dt.datetime
+) -> tuple[columns.Columns, np.ndarray, np.ndarray | None]:
+    """(the workspace's search columns, the rows of the accounts ``query``'s filters and words
+    find, their raw relevance when it has words): the filters a mask over the columns
+    (discovery.columns), the words scored by the keyword index — every match among the
+    accounts that pass: the filters' accounts when few pass, else every match, masked."""
     cols = columns.columns_for(session, workspace_id)
     rows = columns.passing(cols, query, columns.asked(session, query, scheme), now)
     words = keyword.terms(query.q)
-    raw = None
-    if words:
-        index = term_index.index_for(session, workspace_id)
-        wanted = terms.query_terms(words)
-        if len(rows) <= keyword_plan.CANDIDATE_CAP:  # score the few that pass
-            ids, raw = index.scores(wanted, cols.ids[rows])
-            rows, _found = cols.rows_of(ids)  # every one is there: they came from the columns
-        else:  # score every match, keep those that pass
-            ids, raw = index.scores(wanted)
-            at, found = cols.rows_of(ids)
-            keep = np.zeros(len(cols), dtype=bool)
-            keep[rows] = True
-            found[found] = keep[at[found]]
-            rows, raw = at[found], raw[found]
+    if not words:
+        return cols, rows, None
+    index = term_index.index_for(session, workspace_id)
+    wanted = terms.query_terms(words)
+    if len(rows) <= keyword_plan.CANDIDATE_CAP:  # score the few that pass
+        ids, raw = index.scores(wanted, cols.ids[rows])
+        at, _found = cols.rows_of(ids)  # every one is there: they came from the columns
+        return cols, at, raw
+    ids, raw = index.scores(wanted)  # score every match, keep those that pass
+    at, found = cols.rows_of(ids)
+    keep = np.zeros(len(cols), dtype=bool)
+    keep[rows] = True
+    found[found] = keep[at[found]]
+    return cols, at[found], raw[found]
+
+
+def _in_process(
+    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
+) -> SearchPage:
+    """Filters and words (not a brief, not lookalikes): the accounts found in the process
+    (``_found``), the blend and the page in NumPy (discovery.column_rank). Exact: every
+    account that passes is ranked and counted."""
+    scheme, order = _scheme(session, workspace_id, query)
+    cols, rows, raw = _found(session, workspace_id, query, scheme, now)
+    words = keyword.terms(query.q)
     parts = ranking.active_parts(
         query.weights, words=bool(words), semantic=False, tier=bool(query.prefer_tier)
     )
@@ -433,39 +442,15 @@ def facets(
     now: dt.datetime | None = None,
 ) -> dict[str, list[tuple[str, int]]]:
     """Counts per niche, tier and country of the accounts ``query`` finds (every page), each
-    the largest ``FACET_SIZE`` first, grouped in the database. A semantic query counts what its
-    filters find: a brief or lookalikes rank accounts, they do not narrow them."""
-    search_plans(session)
+    the largest ``FACET_SIZE`` first, counted over the search columns (discovery.column_facets).
+    A semantic query counts what its filters find: a brief or lookalikes rank accounts, they
+    do not narrow them."""
     if by_meaning.wanted(query):
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
-    now = now or utcnow()
-    matched = None
-    if words := keyword.terms(query.q):
-        found = keyword_plan.matches(session, workspace_id, query, scheme, now, words)
-        matched = keyword_plan.subquery(session, found.ids, found.raw)
-    c = _candidates(session, workspace_id, query, scheme, now, None, tier=True, matched=matched).c
-    out: dict[str, list[tuple[str, int]]] = {}
-    country = func.upper(func.coalesce(Account.country, Creator.country))
-    by_country = (
-        select(country.label("value"), func.count().label("n"))
-        .select_from(Account)
-        .join(Creator, Creator.id == Account.creator_id)
-        .where(Account.id.in_(select(c.account_id)), country.is_not(None))
-        .group_by(country)
-    )
-    by_tier = (
-        select(c.tier.label("value"), func.count().label("n"))
-        .where(c.tier.is_not(None))
-        .group_by(c.tier)
-    )
-    niche_account = filters.niche_of_account(workspace_id, query.niche_confidence)
-    by_niche = (
-        select(AccountNiche.niche.label("value"), func.count().label("n"))
-        .where(AccountNiche.account_id.in_(select(c.account_id)), niche_account)
-        .group_by(AccountNiche.niche)
-    )
-    for name, stmt in (("niche", by_niche), ("tier", by_tier), ("country", by_country)):
-        ordered = stmt.order_by(sa.desc("n"), sa.asc("value")).limit(FACET_SIZE)
-        out[name] = [(str(v), int(n)) for v, n in session.execute(ordered)]
-    return out
+    cols, rows, _raw = _found(session, workspace_id, query, scheme, now or utcnow())
+    return {
+        "niche": column_facets.niches(cols, rows, query.niche_confidence, FACET_SIZE),
+        "tier": column_facets.tiers(cols, rows, scheme, FACET_SIZE),
+        "country": column_facets.countries(session, cols, rows, FACET_SIZE),
+    }
