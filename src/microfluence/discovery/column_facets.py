@@ -43,7 +43,7 @@ def niches(cols: Columns, rows: np.ndarray, confidence: float, size: int) -> Fac
     labels = cols.labels
     found = np.zeros(len(cols), dtype=bool)
     found[rows] = True
-    entry_rows, known = cols.rows_of(labels.niche_ids)
+    entry_rows, known = cols.niche_entry_rows
     counted = known & found[entry_rows] & labels.counts(confidence)
     return _largest(_by_code(labels.niche_vocab, labels.niche_codes[counted]), size)
 

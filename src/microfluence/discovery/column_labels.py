@@ -74,16 +74,19 @@ class Labels:
     def counts(self, confidence: float) -> np.ndarray:
         """Which entries count for their account (a niche filter's reading): a user row, or a
         model row at or above ``confidence`` of an account without user rows."""
-        users = np.unique(self.niche_ids[self.niche_source == 1])
+        memo = self.__dict__.setdefault("_memos", {})  # frozen: the instance's own dict
+        if "corrected" not in memo:  # entries whose account has a user row
+            users = np.unique(self.niche_ids[self.niche_source == 1])
+            memo["corrected"] = np.isin(self.niche_ids, users)
         by_model = (self.niche_source == 0) & (self.niche_confidence >= confidence)
-        by_model &= ~np.isin(self.niche_ids, users)
-        return (self.niche_source == 1) | by_model
+        return (self.niche_source == 1) | (by_model & ~memo["corrected"])
 
     def niche_accounts(self, niche: str, confidence: float) -> np.ndarray:
         """The accounts (ids, unique) that have ``niche``: among their user rows when they have
         any, else among their model rows at or above ``confidence``."""
         own = self.niche_codes == _code(self.niche_vocab, niche)
-        return np.unique(self.niche_ids[own & self.counts(confidence)])
+        ids = self.niche_ids[own & self.counts(confidence)]  # sorted: the entries are
+        return ids[np.concatenate([[True], ids[1:] != ids[:-1]])] if len(ids) else ids
 
 
 def _code(vocab: np.ndarray, value: str) -> int:

@@ -135,10 +135,16 @@ class Columns:
         bounds = np.searchsorted(codes[order], np.arange(len(self.vocab) + 1))
         return order, bounds
 
+    @property
+    def niche_entry_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``rows_of`` each niche entry's account (made once per copy)."""
+        return self._memo(("niche", "rows"), lambda: self.rows_of(self.labels.niche_ids))
+
     def niche_rows(self, niche: str, confidence: float) -> np.ndarray:
-        """The rows of the accounts that have ``niche`` (column_labels), in row order."""
+        """The rows of the accounts that have ``niche`` (column_labels), in row order (their
+        ids are sorted, and so are the rows)."""
         at, found = self.rows_of(self.labels.niche_accounts(niche, confidence))
-        return np.sort(at[found])
+        return at[found]
 
     def number_range(self, name: str, low: float | None, high: float | None) -> np.ndarray:
         """The rows whose ``name`` (a NUMBERS column) is within [low, high] (None: open), in
@@ -185,9 +191,11 @@ def mask(
     asked: Asked,
     now: dt.datetime,
     rows: np.ndarray | None = None,
+    niche: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which rows (all, or those at ``rows``) pass the query's filters, exactly as
-    discovery.filters' conditions do in the database."""
+    discovery.filters' conditions do in the database; ``niche``: the niche's rows when the
+    caller has them (``Columns.niche_rows``)."""
 
     def at(values: np.ndarray) -> np.ndarray:
         return values if rows is None else values[rows]
@@ -222,7 +230,9 @@ def mask(
         keep &= at(tiers) == cols.labels.tier_code(query.tier)
     if query.niche:
         flags = np.zeros(len(cols), dtype=bool)
-        flags[cols.niche_rows(query.niche, query.niche_confidence)] = True
+        flags[cols.niche_rows(query.niche, query.niche_confidence) if niche is None else niche] = (
+            True
+        )
         keep &= at(flags)
     return keep
 
@@ -250,6 +260,7 @@ def passing(cols: Columns, query: SearchQuery, asked: Asked, now: dt.datetime) -
         if low is not None or high is not None:
             ranged = cols.number_range(name, low, high)
             drivers.append((len(ranged), lambda ranged=ranged: ranged))
+    niche = None
     if query.niche:
         niche = cols.niche_rows(query.niche, query.niche_confidence)
         drivers.append((len(niche), lambda: niche))
@@ -257,8 +268,8 @@ def passing(cols: Columns, query: SearchQuery, asked: Asked, now: dt.datetime) -
         size, driver = min(drivers, key=lambda d: d[0])
         if size <= DRIVE_SHARE * len(cols):
             rows = driver()  # in no order: only those that pass are sorted
-            return np.sort(rows[mask(cols, query, asked, now, rows)])
-    return np.flatnonzero(mask(cols, query, asked, now))
+            return np.sort(rows[mask(cols, query, asked, now, rows, niche)])
+    return np.flatnonzero(mask(cols, query, asked, now, niche=niche))
 
 
 # --- reading the rows --------------------------------------------------------------------------
