@@ -295,7 +295,7 @@ def _found(
     wanted = terms.query_terms(words)
     if len(rows) <= keyword_plan.CANDIDATE_CAP:  # score the few that pass
         ids, raw = index.scores(wanted, cols.ids[rows])
-        at, _found = cols.rows_of(ids)  # every one is there: they came from the columns
+        at, _there = cols.rows_of(ids)  # every one is there: they came from the columns
         return cols, at, raw
     ids, raw = index.scores(wanted)  # score every match, keep those that pass
     at, found = cols.rows_of(ids)
