@@ -5,13 +5,13 @@ database (docs/discovery.md, "Index choices").
 
 At a million accounts a keyword query's filters cost PostgreSQL 7.5 ms for the ids that pass
 and up to 63 ms to ask which of a few thousand matches pass, one index seek each
-(docs/benchmarks.md); the same masks over these arrays cost about a millisecond, and the
+(docs/benchmarks.md); the same masks over these arrays cost a few milliseconds, and the
 ranking blend over what passes (discovery.column_rank) is exact where the database's was run
 on a pool of the best matches.
 
 * ``platform``, ``country``, ``creator_country``, ``language`` and ``creator_language``: codes
   into one sorted vocabulary of the workspace's values (−1: none); a filter's value is lowered
-  by the database's own ``lower()`` (``lowered``), as the SQL filters lower it, and found by
+  by the database's own ``lower()`` (``asked``), as the SQL filters lower it, and found by
   exact match, as the database compares;
 * ``followers``, ``er``, ``er_percentile``, ``aqs``: float64, NaN for none (a follower count is
   exact in a float64 below 2⁵³); a range leaves NaN out, as SQL leaves out NULL;
@@ -19,10 +19,10 @@ on a pool of the best matches.
 
 Kept current like the keyword index: the database's triggers stamp every account whose search
 row, tier or niche was written or deleted (``account_search_changes``, revision 0034;
-discovery.stamps); each
-search reads the stamps after its mark (one index range, usually empty) and re-reads just those
-rows into new arrays (a copy: a search already running keeps the arrays it started with).
-About 70 bytes an account: 70 MB at a million.
+discovery.stamps); each search reads the stamps after its mark (one index range, usually
+empty) and re-reads just those accounts into a new copy (a search already running keeps the
+arrays it started with); past ``REREAD_SHARE`` of the workspace it reads it all again. About
+94 bytes an account with one tier scheme and one niche row each: 90 MiB at a million.
 """
 
 from __future__ import annotations
