@@ -24,7 +24,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import scored
+from microfluence.discovery import keyword_plan, scored
 from microfluence.discovery.tables import AccountNiche
 from microfluence.metrics.tables import AccountTier
 
@@ -94,11 +94,19 @@ def _code(vocab: np.ndarray, value: str) -> int:
     return at if at < len(vocab) and vocab[at] == value else -2
 
 
-def _rows(session: Session, stmt: Any, column: Any, ids: np.ndarray | None) -> list[Any]:
-    if ids is not None:
-        asked = scored.ids_only(session, ids, name="asked")
-        stmt = stmt.where(column.in_(sa.select(asked.c.account_id)))
-    return session.execute(stmt).all()
+def of_accounts(
+    session: Session, stmt: Any, table: Any, workspace_id: int, ids: np.ndarray | None
+) -> Any:
+    """``stmt`` over ``table``'s rows of the workspace, or of its accounts ``ids`` only: then
+    the ids drive, one seek each by ``account_id`` (``keyword_plan.driving_join``), and the
+    workspace is tested on the rows found (``workspace_id + 0``, which no index serves:
+    without statistics SQLite took each table's workspace index and read every row of it —
+    2.2 s to re-read 100 accounts of a million, now 6 ms)."""
+    if ids is None:
+        return stmt.where(table.workspace_id == workspace_id)
+    asked = scored.ids_only(session, ids, name="asked")
+    source = keyword_plan.driving_join(asked, table, asked.c.account_id == table.account_id)
+    return stmt.select_from(source).where((table.workspace_id + 0) == workspace_id)
 
 
 def read(
@@ -107,22 +115,10 @@ def read(
     """The labels of the workspace (or of the accounts ``ids``), tiers aligned with the
     columns' rows ``row_ids`` (sorted account ids)."""
     t, n = AccountTier, AccountNiche
-    tier_rows = _rows(
-        session,
-        sa.select(t.account_id, t.scheme, t.tier).where(
-            t.workspace_id == workspace_id, t.tier.is_not(None)
-        ),
-        t.account_id,
-        ids,
-    )
-    niche_rows = _rows(
-        session,
-        sa.select(n.account_id, n.niche, n.confidence, n.source).where(
-            n.workspace_id == workspace_id
-        ),
-        n.account_id,
-        ids,
-    )
+    tiers_of = sa.select(t.account_id, t.scheme, t.tier).where(t.tier.is_not(None))
+    tier_rows = session.execute(of_accounts(session, tiers_of, t, workspace_id, ids)).all()
+    niches_of = sa.select(n.account_id, n.niche, n.confidence, n.source)
+    niche_rows = session.execute(of_accounts(session, niches_of, n, workspace_id, ids)).all()
     tiers = pl.DataFrame(
         tier_rows, schema={"id": pl.Int64, "scheme": pl.Utf8, "tier": pl.Utf8}, orient="row"
     )

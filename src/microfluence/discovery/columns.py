@@ -37,7 +37,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from microfluence.discovery import column_labels, scored, stamps
+from microfluence.discovery import column_labels, stamps
 from microfluence.discovery.column_labels import Labels
 from microfluence.discovery.query import SearchQuery
 from microfluence.discovery.tables import AccountSearch
@@ -225,15 +225,27 @@ def mask(
     if query.posted_within_days is not None:
         since = np.datetime64(now - dt.timedelta(days=query.posted_within_days), "us")
         keep &= at(cols.last_post_at) >= since
+    return keep & _labelled(cols, query, asked, rows, niche)
+
+
+def _labelled(
+    cols: Columns,
+    query: SearchQuery,
+    asked: Asked,
+    rows: np.ndarray | None,
+    niche: np.ndarray | None,
+) -> np.ndarray | bool:
+    """``mask``'s tier and niche filters (True when neither is asked)."""
+    keep: np.ndarray | bool = True
     if query.tier:
         tiers = cols.labels.tier_codes(asked.scheme, len(cols))
-        keep &= at(tiers) == cols.labels.tier_code(query.tier)
+        keep = (tiers if rows is None else tiers[rows]) == cols.labels.tier_code(query.tier)
     if query.niche:
+        if niche is None:
+            niche = cols.niche_rows(query.niche, query.niche_confidence)
         flags = np.zeros(len(cols), dtype=bool)
-        flags[cols.niche_rows(query.niche, query.niche_confidence) if niche is None else niche] = (
-            True
-        )
-        keep &= at(flags)
+        flags[niche] = True
+        keep = keep & (flags if rows is None else flags[rows])
     return keep
 
 
@@ -285,10 +297,7 @@ def _read(session: Session, workspace_id: int, ids: np.ndarray | None) -> list[A
         s.has_email,
         sa.type_coerce(s.last_post_at, sa.String),
     ]
-    stmt = sa.select(*read).where(s.workspace_id == workspace_id)
-    if ids is not None:
-        asked = scored.ids_only(session, ids, name="asked")
-        stmt = stmt.where(s.account_id.in_(sa.select(asked.c.account_id)))
+    stmt = column_labels.of_accounts(session, sa.select(*read), s, workspace_id, ids)
     return session.execute(stmt).all()
 
 
