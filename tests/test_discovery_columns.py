@@ -16,7 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery_support import NOW, Planter
-from microfluence.discovery import columns, keyword, keyword_plan, term_index, terms
+from microfluence.discovery import (
+    column_facets,
+    columns,
+    keyword,
+    keyword_plan,
+    term_index,
+    terms,
+)
 from microfluence.discovery import search as search_module
 from microfluence.discovery.query import SearchQuery, Weights
 from microfluence.discovery.search import search
@@ -473,3 +480,24 @@ def test_facets_count_every_account_found_as_the_rows_say(store, population, ask
     assert dict(got["country"]) == dict(Counter(p for p in places if p is not None))
     for facet in got.values():
         assert [n for _v, n in facet] == sorted((n for _v, n in facet), reverse=True)
+
+
+def test_facets_of_many_free_text_countries_and_of_an_empty_workspace(store, monkeypatch):
+    """Imported countries can be free text: more distinct values than one statement's columns
+    (upper-cased in batches); an empty workspace has empty facets."""
+    columns.forget()
+    monkeypatch.setattr(column_facets, "UPPER_BATCH", 7)
+    with store.transaction() as session:
+        ws = ensure_workspace(session, "acme").id
+        empty = ensure_workspace(session, "empty").id
+        p = Planter(session, ws)
+        for i in range(30):
+            p.account(f"a{i}", country=f"Town {i % 20}, Freedonia")
+    with store.session() as session:
+        got = search_module.facets(session, ws, SearchQuery(), now=NOW)
+        assert search_module.facets(session, empty, SearchQuery(), now=NOW) == {
+            "niche": [],
+            "tier": [],
+            "country": [],
+        }
+    assert dict(got["country"]) == {f"TOWN {i}, FREEDONIA": 2 if i < 10 else 1 for i in range(20)}

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from microfluence.discovery.columns import Columns
 
 Facet = list[tuple[str, int]]
+UPPER_BATCH = 500  # values upper-cased per statement (SQLite allows 2,000 result columns)
 
 
 def _largest(counts: dict[str, int], size: int) -> Facet:
@@ -41,6 +42,8 @@ def tiers(cols: Columns, rows: np.ndarray, scheme: str, size: int) -> Facet:
 
 def niches(cols: Columns, rows: np.ndarray, confidence: float, size: int) -> Facet:
     labels = cols.labels
+    if not len(cols):
+        return []
     found = np.zeros(len(cols), dtype=bool)
     found[rows] = True
     entry_rows, known = cols.niche_entry_rows
@@ -54,7 +57,10 @@ def countries(session: Session, cols: Columns, rows: np.ndarray, size: int) -> F
     if not counts:
         return []
     values = list(counts)
-    upper = session.execute(sa.select(*(sa.func.upper(sa.literal(v)) for v in values))).one()
+    upper: list[str] = []
+    for at in range(0, len(values), UPPER_BATCH):  # imported countries can be free text
+        batch = values[at : at + UPPER_BATCH]
+        upper += session.execute(sa.select(*(sa.func.upper(sa.literal(v)) for v in batch))).one()
     merged: dict[str, int] = {}
     for value, shown in zip(values, upper, strict=True):
         merged[shown] = merged.get(shown, 0) + counts[value]
