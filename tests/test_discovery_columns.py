@@ -437,7 +437,8 @@ def test_facets_count_every_account_found_as_the_rows_say(store, population, ask
     query = SearchQuery(limit=100, **asked)
     with store.session() as session:
         got = search_module.facets(session, ws, query, now=NOW)
-        page = search(session, ws, query, now=NOW)
+        page = search(session, ws, query, now=NOW, with_facets=True)
+        assert page.facets == got  # the page's own accounts counted, the same
         found = [r.account_id for r in page.results]
         assert page.count == len(found)  # every account on the one page
         scheme = query.tier_scheme or "mediakix"

@@ -167,12 +167,18 @@ def search(
     query: SearchQuery,
     *,
     now: dt.datetime | None = None,
+    with_facets: bool = False,
 ) -> SearchPage:
-    """One page of the accounts ``query`` finds, best first, each with why it is there."""
+    """One page of the accounts ``query`` finds, best first, each with why it is there;
+    ``with_facets``: and the counts of ``facets`` (from the same accounts found, not found
+    again)."""
     search_plans(session)
     if by_meaning.wanted(query):
-        return _semantic(session, workspace_id, query, now)
-    return _in_process(session, workspace_id, query, now or utcnow())
+        page = _semantic(session, workspace_id, query, now)
+        if with_facets:
+            page.facets = facets(session, workspace_id, query, now=now)
+        return page
+    return _in_process(session, workspace_id, query, now or utcnow(), with_facets=with_facets)
 
 
 def search_plans(session: Session) -> None:
@@ -306,7 +312,12 @@ def _found(
 
 
 def _in_process(
-    session: Session, workspace_id: int, query: SearchQuery, now: dt.datetime
+    session: Session,
+    workspace_id: int,
+    query: SearchQuery,
+    now: dt.datetime,
+    *,
+    with_facets: bool = False,
 ) -> SearchPage:
     """Filters and words (not a brief, not lookalikes): the accounts found in the process
     (``_found``), the blend and the page in NumPy (discovery.column_rank). Exact: every
@@ -321,7 +332,10 @@ def _in_process(
     page, count = column_rank.ranked(
         cols, rows, parts, raw=raw, wanted=tier, limit=query.limit, offset=query.offset
     )
-    return _page(session, workspace_id, query, _Ranked(page, count, scheme, parts, words))
+    out = _page(session, workspace_id, query, _Ranked(page, count, scheme, parts, words))
+    if with_facets:
+        out.facets = _counted(session, query, scheme, cols, rows)
+    return out
 
 
 def _semantic(
@@ -449,6 +463,13 @@ def facets(
         query = query.replace(q=None, semantic=False, like=())
     scheme, _order = resolve_scheme(session, workspace_id, query.tier_scheme)
     cols, rows, _raw = _found(session, workspace_id, query, scheme, now or utcnow())
+    return _counted(session, query, scheme, cols, rows)
+
+
+def _counted(
+    session: Session, query: SearchQuery, scheme: str, cols: columns.Columns, rows: np.ndarray
+) -> dict[str, list[tuple[str, int]]]:
+    """The facets of the accounts found (``_found``)."""
     return {
         "niche": column_facets.niches(cols, rows, query.niche_confidence, FACET_SIZE),
         "tier": column_facets.tiers(cols, rows, scheme, FACET_SIZE),

@@ -20,7 +20,7 @@ from microfluence.discovery.schemas import (
     ShortlistPatch,
     ToCampaignIn,
 )
-from microfluence.discovery.search import SearchPage, facets, search
+from microfluence.discovery.search import SearchPage, search
 from microfluence.relationships.schemas import ProspectsResult
 from microfluence.web.api.common import ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS
 from microfluence.web.api.labels import labeller
@@ -111,10 +111,7 @@ def run_search(
     (semantic and lookalike queries) and the ranking's parts with their weighted contributions
     (they add up to `score`). `facets=true` adds counts per niche, tier and country of the
     whole result."""
-    page = search(db, caller.workspace_id, query)
-    if with_facets:
-        page.facets = facets(db, caller.workspace_id, query)
-    return page
+    return search(db, caller.workspace_id, query, with_facets=with_facets)
 
 
 @router.post("/search/quality", responses=WRITE_ERRORS)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from microfluence.catalog.schemas import ID_MAX
 from microfluence.discovery import shortlists
 from microfluence.discovery.query import SearchQuery, Weights
-from microfluence.discovery.search import facets, search
+from microfluence.discovery.search import search
 from microfluence.kernel.errors import InputError
 from microfluence.kernel.store.tables import PLATFORMS
 from microfluence.web.api.labels import labeller
@@ -115,8 +115,8 @@ def _link(form: dict[str, str], **changes: str) -> str:
 def search_page(request: Request, db: DbSession, caller: PageReader) -> HTMLResponse:
     form = _form(request)
     query, page = _query(form)
-    found = search(db, caller.workspace_id, query)
-    counts = facets(db, caller.workspace_id, query)
+    found = search(db, caller.workspace_id, query, with_facets=True)
+    counts = found.facets
     pages = max(1, -(-found.count // PER_PAGE))
     return render(
         request,
