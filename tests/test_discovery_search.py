@@ -253,7 +253,7 @@ def test_hostile_queries_never_break_the_engine(store, texts, q):
         assert err.field == "q"
 
 
-def test_facets_count_the_whole_result_in_the_database(store, crafted):
+def test_facets_count_the_whole_result(store, crafted):
     from microfluence.discovery.search import facets
 
     with store.session() as session:
