@@ -2,11 +2,13 @@
 rebuild the shipped model.
 
     python -m bench.niche_model /path/to/niches-kim-dev/accounts.jsonl [--folds 5] [--write]
+        [--by-posts]
 
 Cross-validation of every method of discovery.candidates on the same folds (discovery.evaluation),
 the scoring speed of the model in accounts per second (20,000 accounts: the data set's accounts
-repeated), and the shipped model's size. Deterministic for a seed (``--seed``, default 0).
-Figures go in docs/discovery.md.
+repeated), and the shipped model's size; with ``--by-posts`` also how the model's figure grows
+with the posts an account shows (discovery.posts_curve). Deterministic for a seed (``--seed``,
+default 0). Figures go in docs/discovery.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from microfluence.discovery.candidates import PREVIOUS, all_methods, hashed_meth
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, NicheEvaluation, evaluate
 from microfluence.discovery.model import SHIPPED_MODEL, VERSION, NicheModel
+from microfluence.discovery.posts_curve import PostsCurve, posts_curve
 from microfluence.discovery.training import train
 
 SHIPPED = Path(__file__).parent.parent / "src/microfluence/discovery/models" / SHIPPED_MODEL
@@ -46,6 +49,19 @@ def report(result: NicheEvaluation) -> None:
     print("confusion of the model (rows true, columns predicted): " + " ".join(LABELS))
     for label, row in zip(LABELS, result.confusion, strict=True):
         print(f"  {label:>16} " + " ".join(f"{v:5d}" for v in row))
+
+
+def report_posts(curve: PostsCurve) -> None:
+    print("by posts, the model (accuracy / macro-F1 (8)):")
+    for name, scores in [
+        ("two-post accounts, both posts", curve.both),
+        ("the same accounts, first post only", curve.first_only),
+        *((f"pooled accounts of {k} first posts", s) for k, s in curve.pooled.items()),
+    ]:
+        per = ", ".join(f"{n} {f:.2f}" for n, f in scores.per_niche_f1.items())
+        print(
+            f"  {name} ({scores.accounts:,}): {scores.accuracy:.3f} / {scores.macro_f1:.3f} ({per})"
+        )
 
 
 def speed(model: NicheModel, accounts: pl.DataFrame) -> None:
@@ -75,6 +91,9 @@ def main() -> None:
         action="store_true",
         help="only the model, the previous model and the keyword baseline (faster)",
     )
+    parser.add_argument(
+        "--by-posts", action="store_true", help="also the model's figure by posts shown"
+    )
     args = parser.parse_args()
     accounts = read_accounts(args.data)
     started = time.perf_counter()
@@ -83,6 +102,12 @@ def main() -> None:
     seconds = time.perf_counter() - started
     print(f"{accounts.height:,} accounts, {args.folds}-fold CV in {seconds:.0f} s")
     report(result)
+    if args.by_posts:
+        started = time.perf_counter()
+        first = read_accounts(args.data, first_posts=1)
+        curve = posts_curve(accounts, first, folds=args.folds, seed=args.seed)
+        print(f"by posts in {time.perf_counter() - started:.0f} s")
+        report_posts(curve)
     if args.write:
         model = train(accounts, version=VERSION, seed=args.seed)
         SHIPPED.parent.mkdir(exist_ok=True)

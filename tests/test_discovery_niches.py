@@ -37,6 +37,7 @@ from microfluence.discovery.niches import (
     set_niches,
     top_niches,
 )
+from microfluence.discovery.posts_curve import pooled, posts_curve
 from microfluence.discovery.tables import AccountNiche
 from microfluence.discovery.taxonomy import (
     DATASET_LABELS,
@@ -479,6 +480,82 @@ def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
     result = evaluate(accounts, folds=2, methods=hashed_methods())
     assert list(result.methods) == ["model", "previous model (sgd-3)", "keyword baseline"]
     assert list(result.slices["hashtags only"]) == list(result.methods)
+
+
+def test_the_data_set_can_be_cut_to_each_accounts_first_posts(tmp_path: Path) -> None:
+    line = {
+        "username": "two_posts",
+        "category": "pet",
+        "posts": [
+            {"caption": "my dog #dogsofinstagram", "location": "Park", "likes": 10},
+            {"caption": "my cat", "type": "GraphImage", "likes": 30, "comments": 2},
+        ],
+    }
+    path = write_dataset_lines([line], tmp_path / "a.jsonl")
+    whole = read_accounts(path).row(0, named=True)
+    first = read_accounts(path, first_posts=1).row(0, named=True)
+    both = "my dog #dogsofinstagram\nmy cat"
+    assert (whole["posts"], whole["captions"], whole["likes"]) == (2, both, 20)
+    assert (first["posts"], first["captions"], first["likes"]) == (1, "my dog #dogsofinstagram", 10)
+    assert (first["locations"], first["post_types"], first["comments"]) == ("Park", "", None)
+    assert read_accounts(path, first_posts=5).row(0, named=True) == whole
+    with pytest.raises(InputError, match="first_posts"):
+        read_accounts(path, first_posts=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(st.sampled_from(["pets", "travel", "other"]), min_size=0, max_size=30),
+    k=st.integers(1, 5),
+    seed=st.integers(0, 3),
+)
+def test_pooled_accounts_join_k_accounts_of_one_label(labels: list[str], k: int, seed: int) -> None:
+    accounts = pl.DataFrame(
+        {
+            "handle": [f"h{i}" for i in range(len(labels))],
+            "captions": [f"c{i}" for i in range(len(labels))],
+            "alt_texts": [f"a{i}" for i in range(len(labels))],
+            "locations": [None if i % 2 else f"l{i}" for i in range(len(labels))],
+            "post_types": ["image"] * len(labels),
+            "followers": [float(i) for i in range(len(labels))],
+            "label": labels,
+            "posts": [1] * len(labels),
+        },
+        schema_overrides={"locations": pl.Utf8, "label": pl.Utf8},
+    )
+    out = pooled(accounts, k, seed)
+    assert out.columns == accounts.columns
+    used: list[int] = []
+    for row in out.iter_rows(named=True):
+        members = [int(c[1:]) for c in row["captions"].split("\n")]
+        assert len(members) == k == row["posts"] and row["post_types"] == " ".join(["image"] * k)
+        assert {labels[m] for m in members} == {row["label"]}
+        assert row["alt_texts"] == "\n".join(f"a{m}" for m in members)
+        assert row["locations"] == "\n".join("" if m % 2 else f"l{m}" for m in members)
+        assert (row["handle"], row["followers"]) == (f"h{members[0]}", float(members[0]))
+        used += members
+    assert len(used) == len(set(used))  # no account in two pools
+    for label in set(labels):
+        assert out.filter(pl.col("label") == label).height == labels.count(label) // k
+    with pytest.raises(InputError, match="k: 0"):
+        pooled(accounts, 0, seed)
+
+
+def test_the_posts_curve_scores_the_same_accounts_on_fewer_and_pooled_posts(
+    tmp_path: Path,
+) -> None:
+    path = write_dataset(tmp_path / "a.jsonl")
+    accounts, first = read_accounts(path), read_accounts(path, first_posts=1)
+    curve = posts_curve(accounts, first, folds=2, sizes=(1, 2, 3))
+    two = accounts.filter(pl.col("posts") == 2).height
+    assert 0 < two < accounts.height
+    assert curve.both.accounts == curve.first_only.accounts == two
+    # Each label's test accounts split over two folds of 3 (6 accounts per label, 9 labels).
+    assert {k: s.accounts for k, s in curve.pooled.items()} == {1: 54, 2: 9 * 2, 3: 9 * 2}
+    # The crafted first posts name their niche; the second post ("second post") says nothing.
+    assert curve.first_only.macro_f1 > 0.5 and curve.pooled[3].macro_f1 > 0.5
+    with pytest.raises(InputError, match="first_posts"):
+        posts_curve(accounts, first.reverse(), folds=2)
 
 
 def test_non_english_is_told_roughly() -> None:

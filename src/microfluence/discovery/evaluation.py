@@ -87,7 +87,7 @@ def non_english(accounts: pl.DataFrame) -> np.ndarray:
     return (letters > 0) & (mostly_foreign | ((words >= 5) & (english == 0)))
 
 
-def _scores(truth: np.ndarray, predicted: np.ndarray) -> Scores:
+def scores_of(truth: np.ndarray, predicted: np.ndarray) -> Scores:
     # on first use: SciPy and scikit-learn cost 0.2–1 s to import
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -100,7 +100,7 @@ def _scores(truth: np.ndarray, predicted: np.ndarray) -> Scores:
     )
 
 
-def _as_dataset_labels(predicted: np.ndarray) -> np.ndarray:
+def as_dataset_labels(predicted: np.ndarray) -> np.ndarray:
     return np.where(np.isin(predicted, LABELS), predicted, "other")
 
 
@@ -125,6 +125,18 @@ def _check(truth: np.ndarray, folds: int) -> None:
         raise InputError(f"folds: {folds} folds need at least {max(folds, 2)} accounts per label")
 
 
+def fold_rows(accounts: pl.DataFrame, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(training rows, test rows) of each fold: stratified by label, grouped by handle (an
+    account is never in a training and a test fold), shuffled by ``seed``."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    truth = accounts["label"].to_numpy().astype(object)
+    _check(truth, folds)
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    groups = accounts["handle"].to_numpy()
+    return list(splitter.split(np.zeros(len(truth)), truth, groups))
+
+
 def evaluate(
     accounts: pl.DataFrame,
     folds: int = 5,
@@ -135,10 +147,9 @@ def evaluate(
     model) on labelled accounts (dataset.read_accounts), as they are and out of domain."""
     # on first use: SciPy and scikit-learn cost 0.2–1 s to import
     from sklearn.metrics import confusion_matrix
-    from sklearn.model_selection import StratifiedGroupKFold
 
     truth = accounts["label"].to_numpy().astype(object)
-    _check(truth, folds)
+    rows_of_folds = fold_rows(accounts, folds, seed)
     methods = list(methods) if methods is not None else all_methods()
     inputs = {"": accounts} | {name: change(accounts) for name, change in VARIANTS.items()}
     none = np.zeros((accounts.height, 0), dtype=np.float32)
@@ -146,27 +157,25 @@ def evaluate(
     vectors = {name: embeddings(frame) if wanted else none for name, frame in inputs.items()}
     predicted = {(m.name, v): np.empty(len(truth), dtype=object) for m in methods for v in inputs}
     seconds = dict.fromkeys((m.name for m in methods), 0.0)
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    groups = accounts["handle"].to_numpy()
-    for train_rows, test_rows in splitter.split(np.zeros(len(truth)), truth, groups):
+    for train_rows, test_rows in rows_of_folds:
         for method in methods:
             started = time.perf_counter()
             method.fit(accounts[train_rows], vectors[""][train_rows], seed)
             for name, frame in inputs.items():
                 guess = method.predict(frame[test_rows], vectors[name][test_rows])
-                predicted[method.name, name][test_rows] = _as_dataset_labels(guess)
+                predicted[method.name, name][test_rows] = as_dataset_labels(guess)
             seconds[method.name] += time.perf_counter() - started
     slices = {
-        name: {m.name: _scores(truth[rows], predicted[m.name, ""][rows]) for m in methods}
+        name: {m.name: scores_of(truth[rows], predicted[m.name, ""][rows]) for m in methods}
         for name, rows in _row_slices(accounts).items()
     } | {
-        name: {m.name: _scores(truth, predicted[m.name, name]) for m in methods}
+        name: {m.name: scores_of(truth, predicted[m.name, name]) for m in methods}
         for name in VARIANTS
     }
     model = methods[0].name
     return NicheEvaluation(
         folds=folds,
-        methods={m.name: _scores(truth, predicted[m.name, ""]) for m in methods},
+        methods={m.name: scores_of(truth, predicted[m.name, ""]) for m in methods},
         confusion=confusion_matrix(truth, predicted[model, ""], labels=list(LABELS)).tolist(),
         slices=slices,
         seconds=seconds,

@@ -1,0 +1,103 @@
+"""How the niche model's figure grows with the posts an account shows.
+
+The labelled data set (Kim et al., WWW 2020; discovery.dataset) gives one or two posts per
+account; an import usually gives a dozen or more. Two measures, on the folds
+:func:`discovery.evaluation.fold_rows` makes (those of ``evaluate``), the method trained on each
+fold's training accounts as they are:
+
+* **first post only**: the test fold's two-post accounts scored on both posts and on their first
+  post alone. The same accounts either way, so the difference is what one more post of the
+  same account adds.
+* **pooled accounts**: the test fold's accounts cut to their first post, then ``k`` of one label
+  pooled into one account (:func:`pooled`), for each ``k`` of ``sizes``. Posts of different
+  accounts agree with each other less than one account's posts do, so they tell more about the
+  label: pooling overstates what ``k`` posts of one account give, and its figures are an upper
+  bound. At ``k = 2`` it can be read against the first measure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from microfluence.discovery.candidates import Method, Shipped
+from microfluence.discovery.evaluation import Scores, as_dataset_labels, fold_rows, scores_of
+from microfluence.kernel.errors import InputError
+
+SIZES = (1, 2, 4, 8)
+# Joined with a line break, as dataset.read_accounts joins one account's posts; post types with
+# a space.
+_PER_POST = ("captions", "alt_texts", "locations")
+
+
+@dataclass(frozen=True)
+class PostsCurve:
+    both: Scores  # the two-post accounts on both posts
+    first_only: Scores  # the same accounts on their first post
+    pooled: dict[int, Scores]  # k → pooled accounts of k first posts each
+
+
+def pooled(accounts: pl.DataFrame, k: int, seed: int) -> pl.DataFrame:
+    """Accounts of one label pooled ``k`` at a time, in an order shuffled by ``seed``: their
+    captions, alt texts and locations joined, their post types and posts counted together, the
+    rest (handle, numbers) of the first. A label's last accounts that do not make ``k`` are
+    left out."""
+    if k < 1:
+        raise InputError(f"k: {k} is not a number of accounts to pool (at least 1)")
+    groups = accounts.sample(fraction=1.0, shuffle=True, seed=seed).with_columns(
+        _group=pl.int_range(pl.len()).over("label") // k
+    )
+    whole = groups.filter(pl.len().over("label", "_group") == k)
+    return (
+        whole.group_by("label", "_group", maintain_order=True)
+        .agg(
+            *(pl.col(c).fill_null("").str.join("\n") for c in _PER_POST),
+            pl.col("post_types").fill_null("").str.join(" ").str.strip_chars(),
+            pl.col("posts").sum(),
+            pl.exclude(*_PER_POST, "post_types", "posts").first(),
+        )
+        .drop("_group")
+        .select(accounts.columns)
+    )
+
+
+def posts_curve(
+    accounts: pl.DataFrame,
+    first_posts: pl.DataFrame,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    method: Method | None = None,
+    sizes: tuple[int, ...] = SIZES,
+) -> PostsCurve:
+    """See the module. ``first_posts`` holds the same accounts in the same order, each cut to
+    its first post (``dataset.read_accounts(…, first_posts=1)``); ``method`` is the shipped
+    model unless given (it must not use embeddings)."""
+    if first_posts["handle"].to_list() != accounts["handle"].to_list():
+        raise InputError("first_posts: not the same accounts in the same order as accounts")
+    method = method or Shipped()
+    truth = accounts["label"].to_numpy().astype(object)
+    two = (accounts["posts"] == 2).to_numpy()
+    none = np.zeros((accounts.height, 0), dtype=np.float32)
+    both = np.empty(len(truth), dtype=object)
+    first = np.empty(len(truth), dtype=object)
+    pools: dict[int, tuple[list[str], list[str]]] = {k: ([], []) for k in sizes}
+    for number, (train_rows, test_rows) in enumerate(fold_rows(accounts, folds, seed)):
+        method.fit(accounts[train_rows], none[train_rows], seed)
+        both[test_rows] = as_dataset_labels(method.predict(accounts[test_rows], none))
+        first[test_rows] = as_dataset_labels(method.predict(first_posts[test_rows], none))
+        for k in sizes:
+            frame = pooled(first_posts[test_rows], k, seed + number)
+            guess = as_dataset_labels(method.predict(frame, none[: frame.height]))
+            pools[k][0].extend(frame["label"].to_list())
+            pools[k][1].extend(guess.tolist())
+    return PostsCurve(
+        both=scores_of(truth[two], both[two]),
+        first_only=scores_of(truth[two], first[two]),
+        pooled={
+            k: scores_of(np.array(t, dtype=object), np.array(p, dtype=object))
+            for k, (t, p) in pools.items()
+        },
+    )
