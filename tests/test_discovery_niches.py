@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from microfluence.cli.main import app
+from microfluence.discovery import niches
 from microfluence.discovery.candidates import hashed_methods
 from microfluence.discovery.dataset import read_accounts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
@@ -32,6 +33,7 @@ from microfluence.discovery.model import NicheModel, load_shipped_model
 from microfluence.discovery.niches import (
     THRESHOLD,
     TOP_K,
+    account_texts,
     get_niches,
     recompute_niches,
     set_niches,
@@ -678,6 +680,19 @@ def test_only_changed_accounts_are_recomputed(two_workspaces) -> None:  # type: 
         assert recompute_niches(session, a, everything=True).scored == 3
 
 
+def test_a_new_reading_of_the_store_rescores_every_account_once(
+    two_workspaces, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    store, a, _b, _ids = two_workspaces
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 3
+        assert recompute_niches(session, a).scored == 0
+    monkeypatch.setattr(niches, "READING", niches.READING + 1)
+    with store.transaction() as session:
+        assert recompute_niches(session, a).scored == 3
+        assert recompute_niches(session, a).scored == 0
+
+
 def test_alt_texts_are_read_and_a_new_one_rescores(two_workspaces) -> None:  # type: ignore[no-untyped-def]
     store, a, _b, ids = two_workspaces
     with store.transaction() as session:
@@ -861,6 +876,33 @@ def test_the_profile_shows_niches_to_viewers_and_the_form_to_members(store_url: 
         assert fixed.status_code == 303
         shown = member.get(f"/creators/{creator}", headers=HTML).text
         assert "pets 100%" in shown and "corrected by member@x.io" in shown
+
+
+def test_a_captions_own_hashtags_are_read_once_as_in_training(two_workspaces) -> None:  # type: ignore[no-untyped-def]
+    # The importers store a caption's hashtags beside it; the model reads them from the caption
+    # (the data set it learnt from lists none apart), so only those listed apart are added.
+    store, a, _b, _ids = two_workspaces
+    with store.transaction() as session:
+        account_id = add_account(session, a, "tags_twice", [])
+        for key, caption, tags in [
+            ("p1", "Leg day #Fitness #gym #Fitness", ["fitness", "gym"]),
+            ("p2", "new recipe", ["Vegan"]),
+            ("p3", None, None),
+        ]:
+            session.add(
+                Post(
+                    workspace_id=a,
+                    account_id=account_id,
+                    platform_post_id=key,
+                    caption=caption,
+                    hashtags=tags,
+                )
+            )
+    with store.transaction() as session:
+        texts = account_texts(session, a, [account_id])
+    assert texts["hashtags"][0].split() == ["vegan"]
+    words = documents(texts)["words"][0].split()
+    assert (words.count("t_fitness"), words.count("t_gym"), words.count("t_vegan")) == (2, 1, 1)
 
 
 def test_hashtag_lists_are_read_with_any_letters(two_workspaces) -> None:  # type: ignore[no-untyped-def]

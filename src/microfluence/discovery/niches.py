@@ -22,7 +22,7 @@ from sqlalchemy import String, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from microfluence.catalog.accounts import find_account
-from microfluence.discovery.features import META_COLUMNS, meta_bins
+from microfluence.discovery.features import HASHTAG, META_COLUMNS, meta_bins
 from microfluence.discovery.model import NicheModel, load_shipped_model
 from microfluence.discovery.tables import AccountNiche
 from microfluence.discovery.taxonomy import NICHES
@@ -34,6 +34,11 @@ THRESHOLD = 0.2
 BATCH = 2_000
 
 Progress = Callable[[int, int | None], None]
+
+# How account_texts reads the store for the model; part of every fingerprint beside the
+# model's version, so a change re-scores each account once. 2: a caption's own hashtags are
+# read from the caption only, not again from the post's stored hashtag list.
+READING = 2
 
 
 @dataclass(frozen=True)
@@ -215,7 +220,20 @@ def account_texts(session: Session, workspace_id: int, account_ids: Sequence[int
         orient="row",
     ).with_columns(
         # The JSON list as the store wrote it (non-ASCII may be escaped): decoded by Polars.
-        tags=pl.col("tags").str.json_decode(pl.List(pl.Utf8)).list.join(" ")
+        # Only the hashtags listed apart from the caption: the importers store the caption's
+        # own, and features.documents reads those from the caption already (as in training,
+        # where no hashtag is listed apart). Read twice, each would weigh more than the model
+        # learnt.
+        tags=pl.col("tags")
+        .str.json_decode(pl.List(pl.Utf8))
+        .list.eval(pl.element().str.to_lowercase())
+        .list.set_difference(
+            pl.col("caption")
+            .fill_null("")
+            .str.extract_all(HASHTAG)
+            .list.eval(pl.element().str.slice(1).str.to_lowercase())
+        )
+        .list.join(" ")
     )
     texts = posts.group_by("account_id").agg(
         captions=pl.col("caption").fill_null("").str.join("\n"),
@@ -301,7 +319,8 @@ def recompute_niches(
 ) -> NicheRun:
     """Score the accounts whose inputs changed (all with ``everything``); see the module."""
     model = model or load_shipped_model()
-    current = fingerprints(session, workspace_id, model.version, account_numbers=True)
+    version = f"{model.version}/reading-{READING}"
+    current = fingerprints(session, workspace_id, version, account_numbers=True)
     todo = current if everything else _stale(session, workspace_id, current)
     written: list[pl.DataFrame] = []
     if progress:
