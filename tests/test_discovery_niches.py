@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from microfluence.cli.main import app
 from microfluence.discovery import niches
 from microfluence.discovery.candidates import hashed_methods
-from microfluence.discovery.dataset import read_accounts
+from microfluence.discovery.dataset import pooled, read_accounts, single_posts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
 from microfluence.discovery.features import (
     N_TEXT,
@@ -39,7 +39,7 @@ from microfluence.discovery.niches import (
     set_niches,
     top_niches,
 )
-from microfluence.discovery.posts_curve import pooled, posts_curve
+from microfluence.discovery.posts_curve import posts_curve
 from microfluence.discovery.tables import AccountNiche
 from microfluence.discovery.taxonomy import (
     DATASET_LABELS,
@@ -55,8 +55,10 @@ from microfluence.discovery.taxonomy import (
 from microfluence.discovery.training import (
     ACCOUNT_DROPOUT,
     ALT_DROPOUT,
+    POOL,
     _drop_account_numbers,
     _drop_alt_texts,
+    augmented,
     keyword_baseline,
     log_count_ratios,
     train,
@@ -459,7 +461,7 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
     assert one_post.accounts == accounts.filter(pl.col("posts") == 1).height
     methods = [
         "model",
-        "previous model (sgd-3)",
+        "previous model (sgd-4)",
         "keyword baseline",
         "zero-shot embeddings",
         "embeddings, linear",
@@ -480,7 +482,7 @@ def test_the_evaluation_reports_macro_f1_and_a_confusion_matrix(tmp_path: Path) 
 def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
     accounts = read_accounts(write_dataset(tmp_path / "a.jsonl", per_label=3))
     result = evaluate(accounts, folds=2, methods=hashed_methods())
-    assert list(result.methods) == ["model", "previous model (sgd-3)", "keyword baseline"]
+    assert list(result.methods) == ["model", "previous model (sgd-4)", "keyword baseline"]
     assert list(result.slices["hashtags only"]) == list(result.methods)
 
 
@@ -503,6 +505,49 @@ def test_the_data_set_can_be_cut_to_each_accounts_first_posts(tmp_path: Path) ->
     assert read_accounts(path, first_posts=5).row(0, named=True) == whole
     with pytest.raises(InputError, match="first_posts"):
         read_accounts(path, first_posts=0)
+
+
+def test_each_post_can_be_an_account_of_its_own(tmp_path: Path) -> None:
+    lines = [
+        {
+            "username": "two",
+            "category": "pet",
+            "followers": 500,
+            "posts": [
+                {"caption": "my dog", "accessibility_caption": "dog", "likes": 10},
+                {"caption": "my cat", "location": "Lyon", "type": "GraphImage", "comments": 2},
+            ],
+        },
+        {"username": "none", "category": "food", "posts": []},
+        {"username": "one", "category": "food", "posts": [{"caption": "cake", "likes": 4}]},
+    ]
+    accounts = read_accounts(write_dataset_lines(lines, tmp_path / "a.jsonl"))
+    singles = single_posts(accounts)
+    assert singles.columns == accounts.columns
+    rows = singles.select("handle", "captions", "alt_texts", "locations", "post_types", "likes")
+    assert rows.rows() == [
+        ("two", "my dog", "dog", "", "", 10.0),
+        ("two", "my cat", "", "Lyon", "image", None),
+        ("one", "cake", "", "", "", 4.0),
+    ]
+    assert singles["posts"].to_list() == [1, 1, 1] and singles["followers"][0] == 500
+    assert singles["comments"].to_list() == [None, 2.0, None]
+    firsts = single_posts(accounts, first_only=True)
+    assert firsts["captions"].to_list() == ["my dog", "cake"]
+
+
+def test_training_accounts_are_augmented_with_single_and_pooled_posts(tmp_path: Path) -> None:
+    accounts = read_accounts(write_dataset(tmp_path / "a.jsonl"))
+    several = accounts.filter(pl.col("posts") > 1).height
+    pools = sum(n // POOL for n in accounts["label"].value_counts()["count"].to_list())
+    grown = augmented(accounts, seed=0)
+    assert "post_rows" not in grown.columns
+    assert grown.height == accounts.height + 2 * several + pools
+    assert grown.head(accounts.height).equals(accounts.drop("post_rows"))
+    assert grown.filter(pl.col("captions") == "second post").height == several
+    assert augmented(accounts, seed=0).equals(grown)  # the same for a seed
+    bare = accounts.drop("post_rows")
+    assert augmented(bare, seed=0).equals(bare)  # accounts without their posts: as they are
 
 
 @settings(max_examples=60, deadline=None)

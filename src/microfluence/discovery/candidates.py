@@ -3,9 +3,10 @@ scored the same way: ``fit`` on labelled accounts, then ``predict`` one niche pe
 
 * :class:`Shipped` — the shipped recipe (training.train: hashed words, hashtags, character
   n-grams, alt texts, location names and account tokens, BM25-weighted with idf; weak labels;
-  seed documents; SGD blended with Complement NB, an NB-SVM averaged in);
-* :class:`Shipped` with ``previous=True`` — the previous model (niches-hashed-sgd-3): the
-  same with log(1 + n) counts, no idf and no NB-SVM;
+  seed documents; SGD blended with Complement NB, an NB-SVM averaged in; the training accounts
+  augmented with their single and pooled posts);
+* :class:`Shipped` with ``previous=True`` — the previous model (niches-hashed-sgd-4): the
+  same trained on the accounts as they are, not augmented;
 * :class:`Keywords` — the seed lists alone (training.keyword_baseline);
 * :class:`ZeroShot` — sentence embeddings (discovery.embedding) of each account against
   short category descriptions (taxonomy.DESCRIPTIONS): the nearest description wins;
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
     from sklearn.linear_model import SGDClassifier
 
-PREVIOUS = "previous model (sgd-3)"
+PREVIOUS = "previous model (sgd-4)"
 EMBEDDING_ALPHA = 1e-4
 EMBEDDING_EPOCHS = 30
 # The weight of the embedding block next to the unit-length hashed features (Combined).
@@ -89,9 +90,7 @@ class Shipped:
 
     def fit(self, accounts: pl.DataFrame, vectors: np.ndarray, seed: int) -> None:
         if self.previous:
-            self.model = train(
-                accounts, version="cv", seed=seed, nbsvm_weight=0.0, term_weights=False
-            )
+            self.model = train(accounts, version="cv", seed=seed, augment=False)
         else:
             self.model = train(accounts, version="cv", seed=seed)
 

@@ -22,6 +22,10 @@ from microfluence.discovery.taxonomy import DATASET_LABELS
 from microfluence.ingest.instagram.records import TYPENAMES
 from microfluence.kernel.errors import InputError
 
+# Joined with a line break, as one account's posts are; post types with a space.
+_JOINED = ("captions", "alt_texts", "locations")
+_PER_POST = (*_JOINED, "post_types", "likes", "comments")
+
 
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -55,6 +59,20 @@ def _account(path: Path, number: int, line: str, first_posts: int | None) -> dic
     alt_texts = [p.get("accessibility_caption") or "" for p in posts]
     locations = [p.get("location") for p in posts]
     types = [TYPENAMES.get(str(p.get("type")), "") for p in posts]
+    # Each post as the account's only one (training.augmented): the per-post columns.
+    singles = [
+        {
+            "captions": caption,
+            "alt_texts": alt if isinstance(alt, str) else "",
+            "locations": place if isinstance(place, str) else "",
+            "post_types": kind,
+            "likes": _number(post.get("likes")),
+            "comments": _number(post.get("comments")),
+        }
+        for post, caption, alt, place, kind in zip(
+            posts, captions, alt_texts, locations, types, strict=True
+        )
+    ]
     return {
         "handle": str(raw.get("username") or ""),
         "name": "",
@@ -71,7 +89,49 @@ def _account(path: Path, number: int, line: str, first_posts: int | None) -> dic
         "comments": _mean([_number(p.get("comments")) for p in posts]),
         "label": DATASET_LABELS[category],
         "posts": len(captions),
+        "post_rows": singles,
     }
+
+
+def pooled(accounts: pl.DataFrame, k: int, seed: int) -> pl.DataFrame:
+    """Accounts of one label pooled ``k`` at a time, in an order shuffled by ``seed``: their
+    captions, alt texts and locations joined, their post types and posts counted together, the
+    rest (handle, numbers) of the first. A label's last accounts that do not make ``k`` are
+    left out."""
+    if k < 1:
+        raise InputError(f"k: {k} is not a number of accounts to pool (at least 1)")
+    groups = accounts.sample(fraction=1.0, shuffle=True, seed=seed).with_columns(
+        _group=pl.int_range(pl.len()).over("label") // k
+    )
+    whole = groups.filter(pl.len().over("label", "_group") == k)
+    return (
+        whole.group_by("label", "_group", maintain_order=True)
+        .agg(
+            *(pl.col(c).fill_null("").str.join("\n") for c in _JOINED),
+            pl.col("post_types").fill_null("").str.join(" ").str.strip_chars(),
+            pl.col("posts").sum(),
+            pl.exclude(*_JOINED, "post_types", "posts").first(),
+        )
+        .drop("_group")
+        .select(accounts.columns)
+    )
+
+
+def single_posts(accounts: pl.DataFrame, *, first_only: bool = False) -> pl.DataFrame:
+    """Each post of the accounts (each first post with ``first_only``) as an account of its
+    own: the handle and account numbers of its account, the post's texts, type, likes and
+    comments (from ``post_rows``, which read_accounts gives)."""
+    rows = pl.col("post_rows")
+    frame = accounts.with_columns(rows.list.slice(0, 1) if first_only else rows)
+    return (
+        frame.filter(pl.col("post_rows").list.len() > 0)
+        .drop(_PER_POST, strict=False)
+        .explode("post_rows")
+        .unnest("post_rows")
+        .with_columns(posts=pl.lit(1, dtype=accounts.schema["posts"]), post_rows=pl.lit(None))
+        .select(accounts.columns)
+        .cast(accounts.schema)
+    )
 
 
 def read_accounts(

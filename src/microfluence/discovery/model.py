@@ -27,8 +27,8 @@ SHIPPED_MODEL = "niche_model.npz"
 # The version the current recipe (features + training) writes into the model it builds; a new
 # version re-scores every account once (niches.fingerprints). 2: alt texts read. 3: location
 # names and account tokens read, Complement NB blended in. 4: BM25-weighted counts with idf,
-# an NB-SVM averaged in.
-VERSION = "niches-hashed-sgd-4"
+# an NB-SVM averaged in. 5: trained also on the accounts' single posts and on pooled posts.
+VERSION = "niches-hashed-sgd-5"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ fold's training accounts as they are:
   post alone. The same accounts either way, so the difference is what one more post of the
   same account adds.
 * **pooled accounts**: the test fold's accounts cut to their first post, then ``k`` of one label
-  pooled into one account (:func:`pooled`), for each ``k`` of ``sizes``. Posts of different
+  pooled into one account (``dataset.pooled``), for each ``k`` of ``sizes``. Posts of different
   accounts agree with each other less than one account's posts do, so they tell more about the
   label: pooling overstates what ``k`` posts of one account give, and its figures are an upper
   bound. At ``k = 2`` it can be read against the first measure.
@@ -23,13 +23,11 @@ import numpy as np
 import polars as pl
 
 from microfluence.discovery.candidates import Method, Shipped
+from microfluence.discovery.dataset import pooled
 from microfluence.discovery.evaluation import Scores, as_dataset_labels, fold_rows, scores_of
 from microfluence.kernel.errors import InputError
 
 SIZES = (1, 2, 4, 8)
-# Joined with a line break, as dataset.read_accounts joins one account's posts; post types with
-# a space.
-_PER_POST = ("captions", "alt_texts", "locations")
 
 
 @dataclass(frozen=True)
@@ -37,30 +35,6 @@ class PostsCurve:
     both: Scores  # the two-post accounts on both posts
     first_only: Scores  # the same accounts on their first post
     pooled: dict[int, Scores]  # k → pooled accounts of k first posts each
-
-
-def pooled(accounts: pl.DataFrame, k: int, seed: int) -> pl.DataFrame:
-    """Accounts of one label pooled ``k`` at a time, in an order shuffled by ``seed``: their
-    captions, alt texts and locations joined, their post types and posts counted together, the
-    rest (handle, numbers) of the first. A label's last accounts that do not make ``k`` are
-    left out."""
-    if k < 1:
-        raise InputError(f"k: {k} is not a number of accounts to pool (at least 1)")
-    groups = accounts.sample(fraction=1.0, shuffle=True, seed=seed).with_columns(
-        _group=pl.int_range(pl.len()).over("label") // k
-    )
-    whole = groups.filter(pl.len().over("label", "_group") == k)
-    return (
-        whole.group_by("label", "_group", maintain_order=True)
-        .agg(
-            *(pl.col(c).fill_null("").str.join("\n") for c in _PER_POST),
-            pl.col("post_types").fill_null("").str.join(" ").str.strip_chars(),
-            pl.col("posts").sum(),
-            pl.exclude(*_PER_POST, "post_types", "posts").first(),
-        )
-        .drop("_group")
-        .select(accounts.columns)
-    )
 
 
 def posts_curve(

@@ -27,6 +27,12 @@ the smoothed (``NBSVM_SMOOTHING``) counts of the accounts with and without the n
 each feature, scales the features, and a binary logistic model (SGD) learns vₖ on x∘rₖ. Its
 score x·(rₖ∘vₖ) + cₖ is again linear in x, so the mean of the two models' scores,
 (1 − γ)·(x·wₖ + bₖ) + γ·(x·(rₖ∘vₖ) + cₖ) with γ = ``NBSVM_WEIGHT``, ships as one weight matrix.
+
+Since ``niches-hashed-sgd-5`` the training accounts are **augmented** (:func:`augmented`) when
+they come with their posts (``post_rows``, from dataset.read_accounts): each post of an account
+with several is also an account of its own, and the accounts' first posts are pooled ``POOL``
+at a time within a label (dataset.pooled) into longer accounts, so the model learns from
+accounts of one post as most of the data set's are, and of several as imports' are.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from microfluence.discovery.dataset import pooled, single_posts
 from microfluence.discovery.features import (
     META_COLUMNS,
     N_FEATURES,
@@ -69,6 +76,7 @@ NB_SMOOTHING = 0.3  # Complement NB's additive (Laplace/Lidstone) smoothing α
 NBSVM_WEIGHT = 0.5  # γ: the NB-SVM's share in the mean of the two models' scores
 NBSVM_ALPHA = 1e-4  # the NB-SVM's L2 penalty (SGD)
 NBSVM_SMOOTHING = 1.0  # added to each feature's account counts pₖ and qₖ
+POOL = 2  # first posts of one label pooled into one training account (augmented)
 
 
 def seed_matrix() -> sp.csr_matrix:
@@ -224,6 +232,17 @@ def linear(seed: int, alpha: float, epochs: int = EPOCHS) -> SGDClassifier:
     )
 
 
+def augmented(accounts: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """The accounts, then each post of those with several as an account of its own, then
+    their first posts pooled ``POOL`` at a time within a label (shuffled by ``seed``); the
+    accounts alone when they come without ``post_rows``."""
+    if "post_rows" not in accounts.columns:
+        return accounts
+    several = single_posts(accounts.filter(pl.col("posts") > 1))
+    firsts = pooled(single_posts(accounts, first_only=True), POOL, seed)
+    return pl.concat([accounts, several, firsts]).drop("post_rows")
+
+
 def train(
     accounts: pl.DataFrame,
     version: str,
@@ -232,12 +251,16 @@ def train(
     nb_weight: float = NB_WEIGHT,
     nbsvm_weight: float = NBSVM_WEIGHT,
     term_weights: bool = True,
+    augment: bool = True,
 ) -> NicheModel:
     """A model from labelled accounts (documents' columns plus ``label``); ``nb_weight`` 0
-    leaves Complement NB out, ``nbsvm_weight`` 0 the NB-SVM, and ``term_weights`` False keeps
-    log(1 + n) counts without idf (with the NB-SVM left out: ``niches-hashed-sgd-3``)."""
+    leaves Complement NB out, ``nbsvm_weight`` 0 the NB-SVM, ``term_weights`` False keeps
+    log(1 + n) counts without idf (with the NB-SVM left out: ``niches-hashed-sgd-3``), and
+    ``augment`` False trains on the accounts as they are (:func:`augmented`)."""
     import scipy.sparse as sp  # on first use: SciPy costs 0.2–1 s to import
 
+    if augment:
+        accounts = augmented(accounts, seed)
     docs = seed_documents(seed)
     text, tokens = counts(_drop_account_numbers(_drop_alt_texts(accounts, seed), seed))
     seed_text, seed_tokens = counts(docs)
