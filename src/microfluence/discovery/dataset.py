@@ -7,8 +7,13 @@ each post's ``caption``, ``accessibility_caption`` (the image's description, our
 it), ``likes`` and ``comments``. The result has the columns
 :func:`microfluence.discovery.features.documents` and
 :func:`~microfluence.discovery.features.meta_tokens` read, plus ``label`` (our taxonomy's name,
-:data:`microfluence.discovery.taxonomy.DATASET_LABELS`) and ``posts`` (how many posts the line
-carries). A number that is missing or not a number is unknown (null), as from an importer.
+:data:`microfluence.discovery.taxonomy.DATASET_LABELS`), ``posts`` (how many posts the line
+carries) and ``post_rows`` (each post's own texts, type, likes and comments, from which
+:func:`single_posts` makes one-post accounts). A number that is missing or not a number is
+unknown (null), as from an importer.
+
+:func:`pooled` joins accounts of one label into longer ones (training.augmented, and the
+measure of discovery.posts_curve).
 """
 
 from __future__ import annotations

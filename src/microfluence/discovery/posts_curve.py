@@ -3,7 +3,7 @@
 The labelled data set (Kim et al., WWW 2020; discovery.dataset) gives one or two posts per
 account; an import usually gives a dozen or more. Two measures, on the folds
 :func:`discovery.evaluation.fold_rows` makes (those of ``evaluate``), the method trained on each
-fold's training accounts as they are:
+fold's training accounts as ``evaluate`` trains it:
 
 * **first post only**: the test fold's two-post accounts scored on both posts and on their first
   post alone. The same accounts either way, so the difference is what one more post of the
