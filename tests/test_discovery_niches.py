@@ -29,7 +29,7 @@ from microfluence.discovery.features import (
     idf,
     meta_tokens,
 )
-from microfluence.discovery.model import NicheModel, load_shipped_model
+from microfluence.discovery.model import VERSION, NicheModel, load_shipped_model
 from microfluence.discovery.niches import (
     THRESHOLD,
     TOP_K,
@@ -271,6 +271,13 @@ def test_log_count_ratios_favour_a_niches_own_features() -> None:
         assert ratios[j, 0] > 0 > ratios[j, 1]
     for j in shared - only(0) - only(2):  # #style: once in each class, so about even
         assert abs(ratios[j, 0]) < 1e-3 and abs(ratios[j, 1]) < 1e-3
+
+
+def test_the_shipped_model_is_built_by_the_current_recipe() -> None:
+    # A recipe change bumps model.VERSION; the shipped file must then be rebuilt
+    # (bench.niche_model --write), or every account would be scored by the old recipe's weights
+    # under the new version's name.
+    assert load_shipped_model().version == VERSION
 
 
 def test_the_model_reads_clear_accounts() -> None:
