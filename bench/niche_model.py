@@ -104,8 +104,7 @@ def main() -> None:
     report(result)
     if args.by_posts:
         started = time.perf_counter()
-        first = read_accounts(args.data, first_posts=1)
-        curve = posts_curve(accounts, first, folds=args.folds, seed=args.seed)
+        curve = posts_curve(accounts, folds=args.folds, seed=args.seed)
         print(f"by posts in {time.perf_counter() - started:.0f} s")
         report_posts(curve)
     if args.write:

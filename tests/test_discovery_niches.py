@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from microfluence.cli.main import app
 from microfluence.discovery import niches
-from microfluence.discovery.candidates import hashed_methods
+from microfluence.discovery.candidates import Shipped, hashed_methods
 from microfluence.discovery.dataset import pooled, read_accounts, single_posts
 from microfluence.discovery.evaluation import LABELS, evaluate, non_english
 from microfluence.discovery.features import (
@@ -493,7 +493,7 @@ def test_the_evaluation_can_leave_the_embeddings_out(tmp_path: Path) -> None:
     assert list(result.slices["hashtags only"]) == list(result.methods)
 
 
-def test_the_data_set_can_be_cut_to_each_accounts_first_posts(tmp_path: Path) -> None:
+def test_an_account_can_be_cut_to_its_first_post(tmp_path: Path) -> None:
     line = {
         "username": "two_posts",
         "category": "pet",
@@ -503,15 +503,13 @@ def test_the_data_set_can_be_cut_to_each_accounts_first_posts(tmp_path: Path) ->
         ],
     }
     path = write_dataset_lines([line], tmp_path / "a.jsonl")
-    whole = read_accounts(path).row(0, named=True)
-    first = read_accounts(path, first_posts=1).row(0, named=True)
+    accounts = read_accounts(path)
+    whole = accounts.row(0, named=True)
+    first = single_posts(accounts, first_only=True).row(0, named=True)
     both = "my dog #dogsofinstagram\nmy cat"
     assert (whole["posts"], whole["captions"], whole["likes"]) == (2, both, 20)
     assert (first["posts"], first["captions"], first["likes"]) == (1, "my dog #dogsofinstagram", 10)
     assert (first["locations"], first["post_types"], first["comments"]) == ("Park", "", None)
-    assert read_accounts(path, first_posts=5).row(0, named=True) == whole
-    with pytest.raises(InputError, match="first_posts"):
-        read_accounts(path, first_posts=0)
 
 
 def test_each_post_can_be_an_account_of_its_own(tmp_path: Path) -> None:
@@ -599,8 +597,15 @@ def test_the_posts_curve_scores_the_same_accounts_on_fewer_and_pooled_posts(
     tmp_path: Path,
 ) -> None:
     path = write_dataset(tmp_path / "a.jsonl")
-    accounts, first = read_accounts(path), read_accounts(path, first_posts=1)
-    curve = posts_curve(accounts, first, folds=2, sizes=(1, 2, 3))
+    accounts = read_accounts(path)
+    seen: list[pl.DataFrame] = []
+
+    class Recording(Shipped):
+        def predict(self, accounts: pl.DataFrame, vectors: np.ndarray) -> np.ndarray:
+            seen.append(accounts)
+            return super().predict(accounts, vectors)
+
+    curve = posts_curve(accounts, folds=2, sizes=(1, 2, 3), method=Recording())
     two = accounts.filter(pl.col("posts") == 2).height
     assert 0 < two < accounts.height
     assert curve.both.accounts == curve.first_only.accounts == two
@@ -608,8 +613,11 @@ def test_the_posts_curve_scores_the_same_accounts_on_fewer_and_pooled_posts(
     assert {k: s.accounts for k, s in curve.pooled.items()} == {1: 54, 2: 9 * 2, 3: 9 * 2}
     # The crafted first posts name their niche; the second post ("second post") says nothing.
     assert curve.first_only.macro_f1 > 0.5 and curve.pooled[3].macro_f1 > 0.5
-    with pytest.raises(InputError, match="first_posts"):
-        posts_curve(accounts, first.reverse(), folds=2)
+    # Per fold: the test accounts, their two-post ones cut to the first post, three pool sizes.
+    assert len(seen) == 2 * 5
+    cut = pl.concat([seen[1], seen[6]])
+    assert cut.height == two and cut["posts"].to_list() == [1] * two
+    assert "second post" not in "".join(cut["captions"].to_list())
 
 
 def test_non_english_is_told_roughly() -> None:

@@ -43,7 +43,7 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-def _account(path: Path, number: int, line: str, first_posts: int | None) -> dict[str, object]:
+def _account(path: Path, number: int, line: str) -> dict[str, object]:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -59,7 +59,7 @@ def _account(path: Path, number: int, line: str, first_posts: int | None) -> dic
     posts = raw.get("posts") or []
     if not isinstance(posts, list):
         raise InputError(f"{path}, line {number}, field posts: expected a list")
-    posts = [p for p in posts if isinstance(p, dict)][:first_posts]
+    posts = [p for p in posts if isinstance(p, dict)]
     captions = [p.get("caption") or "" for p in posts]
     alt_texts = [p.get("accessibility_caption") or "" for p in posts]
     locations = [p.get("location") for p in posts]
@@ -139,13 +139,8 @@ def single_posts(accounts: pl.DataFrame, *, first_only: bool = False) -> pl.Data
     )
 
 
-def read_accounts(
-    path: Path, limit: int | None = None, *, first_posts: int | None = None
-) -> pl.DataFrame:
-    """The data set's accounts (the first ``limit`` lines when given), each with all its posts
-    or only its first ``first_posts`` (discovery.posts_curve)."""
-    if first_posts is not None and first_posts < 1:
-        raise InputError(f"first_posts: {first_posts} is not a number of posts (at least 1)")
+def read_accounts(path: Path, limit: int | None = None) -> pl.DataFrame:
+    """The data set's accounts (the first ``limit`` lines when given)."""
     if not path.is_file():
         raise InputError(f"{path}: no such file (the niches data set's accounts.jsonl)")
     rows = []
@@ -154,7 +149,7 @@ def read_accounts(
             if limit is not None and len(rows) >= limit:
                 break
             if line.strip():
-                rows.append(_account(path, number, line, first_posts))
+                rows.append(_account(path, number, line))
     if not rows:
         raise InputError(f"{path}: no accounts")
     return pl.DataFrame(rows, infer_schema_length=None).unique(

@@ -8,7 +8,8 @@ fold's training accounts as ``evaluate`` trains it:
 * **first post only**: the test fold's two-post accounts scored on both posts and on their first
   post alone. The same accounts either way, so the difference is what one more post of the
   same account adds.
-* **pooled accounts**: the test fold's accounts cut to their first post, then ``k`` of one label
+* **pooled accounts**: the test fold's accounts cut to their first post (``dataset.single_posts``),
+  then ``k`` of one label
   pooled into one account (``dataset.pooled``), for each ``k`` of ``sizes``. Posts of different
   accounts agree with each other less than one account's posts do, so they tell more about the
   label: pooling overstates what ``k`` posts of one account give, and its figures are an upper
@@ -23,9 +24,8 @@ import numpy as np
 import polars as pl
 
 from microfluence.discovery.candidates import Method, Shipped
-from microfluence.discovery.dataset import pooled
+from microfluence.discovery.dataset import pooled, single_posts
 from microfluence.discovery.evaluation import Scores, as_dataset_labels, fold_rows, scores_of
-from microfluence.kernel.errors import InputError
 
 SIZES = (1, 2, 4, 8)
 
@@ -39,18 +39,14 @@ class PostsCurve:
 
 def posts_curve(
     accounts: pl.DataFrame,
-    first_posts: pl.DataFrame,
     *,
     folds: int = 5,
     seed: int = 0,
     method: Method | None = None,
     sizes: tuple[int, ...] = SIZES,
 ) -> PostsCurve:
-    """See the module. ``first_posts`` holds the same accounts in the same order, each cut to
-    its first post (``dataset.read_accounts(…, first_posts=1)``); ``method`` is the shipped
-    model unless given (it must not use embeddings)."""
-    if first_posts["handle"].to_list() != accounts["handle"].to_list():
-        raise InputError("first_posts: not the same accounts in the same order as accounts")
+    """See the module. ``accounts`` come from ``dataset.read_accounts`` (with their
+    ``post_rows``); ``method`` is the shipped model unless given (it must not use embeddings)."""
     method = method or Shipped()
     truth = accounts["label"].to_numpy().astype(object)
     two = (accounts["posts"] == 2).to_numpy()
@@ -61,9 +57,12 @@ def posts_curve(
     for number, (train_rows, test_rows) in enumerate(fold_rows(accounts, folds, seed)):
         method.fit(accounts[train_rows], none[train_rows], seed)
         both[test_rows] = as_dataset_labels(method.predict(accounts[test_rows], none))
-        first[test_rows] = as_dataset_labels(method.predict(first_posts[test_rows], none))
+        tested_two = test_rows[two[test_rows]]
+        cut = single_posts(accounts[tested_two], first_only=True)  # a row each: they have posts
+        first[tested_two] = as_dataset_labels(method.predict(cut, none[: cut.height]))
+        firsts = single_posts(accounts[test_rows], first_only=True)
         for k in sizes:
-            frame = pooled(first_posts[test_rows], k, seed + number)
+            frame = pooled(firsts, k, seed + number)
             guess = as_dataset_labels(method.predict(frame, none[: frame.height]))
             pools[k][0].extend(frame["label"].to_list())
             pools[k][1].extend(guess.tolist())
